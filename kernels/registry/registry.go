@@ -1,0 +1,245 @@
+// Package registry is the catalog of executable kernels.
+//
+// A kernel is registered once with its metadata and a typed function over
+// generated proto messages; the registry derives the input and output message
+// types, validates decoded inputs with protovalidate and runs the function.
+// Transport concerns (JSON, gRPC, admission, metrics) live in server/.
+package registry
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Mode is how a kernel is driven: Batch (request/response) or Ring
+// (persistent, message-driven; served by the streaming ring protocol).
+type Mode int
+
+const (
+	Batch Mode = iota + 1
+	Ring
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Batch:
+		return "BATCH"
+	case Ring:
+		return "RING"
+	}
+	return "UNSPECIFIED"
+}
+
+// Domain names follow the reference catalog.
+const (
+	DomainGraph    = "GraphAnalytics"
+	DomainML       = "StatisticalML"
+	DomainTemporal = "TemporalAnalysis"
+	DomainRisk     = "RiskAnalytics"
+	DomainCore     = "Core"
+)
+
+// Backends a kernel can run on.
+const (
+	BackendCPU  = "CPU"
+	BackendCUDA = "CUDA"
+)
+
+// Meta is a kernel's static description.
+type Meta struct {
+	ID          string // "graph/pagerank"
+	Domain      string // DomainGraph, ...
+	Description string
+	Version     string // defaults to "1.0.0"
+	Modes       []Mode // defaults to [Batch]
+	// ExpectedThroughput (ops/s) and TargetLatencyUS mirror the reference
+	// catalog's metadata; zero means "not stated".
+	ExpectedThroughput float64
+	TargetLatencyUS    float64
+}
+
+// Func runs a kernel on a decoded, validated input.
+type Func func(ctx context.Context, in proto.Message) (proto.Message, error)
+
+// Kernel is one registered kernel.
+type Kernel struct {
+	Meta
+	Input  protoreflect.MessageType
+	Output protoreflect.MessageType
+	run    Func // nil for Ring-only kernels
+
+	mu  sync.RWMutex
+	gpu Func // optional CUDA implementation, set by AddGPU
+}
+
+// SupportsBatch reports whether unary Execute can run the kernel.
+func (k *Kernel) SupportsBatch() bool { return k.run != nil }
+
+// HasMode reports whether the kernel supports m.
+func (k *Kernel) HasMode(m Mode) bool { return slices.Contains(k.Modes, m) }
+
+// Prefix is the id's domain prefix ("graph" for "graph/pagerank").
+func (k *Kernel) Prefix() string {
+	p, _, _ := strings.Cut(k.ID, "/")
+	return p
+}
+
+// Backends lists the backends that can run this kernel.
+func (k *Kernel) Backends() []string {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.gpu != nil {
+		return []string{BackendCPU, BackendCUDA}
+	}
+	return []string{BackendCPU}
+}
+
+// GPU returns the CUDA implementation, if one is registered.
+func (k *Kernel) GPU() Func {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.gpu
+}
+
+// NewInput returns an empty input message to decode into.
+func (k *Kernel) NewInput() proto.Message { return k.Input.New().Interface() }
+
+// Validate runs protovalidate on a decoded input.
+func (k *Kernel) Validate(in proto.Message) error { return validator().Validate(in) }
+
+// Run validates in and executes the CPU implementation.
+func (k *Kernel) Run(ctx context.Context, in proto.Message) (proto.Message, error) {
+	if k.run == nil {
+		return nil, fmt.Errorf("kernel %s is not a batch kernel", k.ID)
+	}
+	if err := k.Validate(in); err != nil {
+		return nil, err
+	}
+	return k.run(ctx, in)
+}
+
+// RunCPU executes the CPU implementation on an already validated input.
+func (k *Kernel) RunCPU(ctx context.Context, in proto.Message) (proto.Message, error) {
+	return k.run(ctx, in)
+}
+
+// Registry holds kernels by id. It is safe for concurrent use.
+type Registry struct {
+	mu      sync.RWMutex
+	kernels map[string]*Kernel
+}
+
+// New returns an empty registry.
+func New() *Registry { return &Registry{kernels: map[string]*Kernel{}} }
+
+// Add registers a Batch-capable kernel with a typed function.
+func Add[In, Out proto.Message](r *Registry, m Meta, fn func(context.Context, In) (Out, error)) error {
+	var in In
+	var out Out
+	k := &Kernel{
+		Meta:   m,
+		Input:  in.ProtoReflect().Type(),
+		Output: out.ProtoReflect().Type(),
+		run: func(ctx context.Context, msg proto.Message) (proto.Message, error) {
+			typed, ok := msg.(In)
+			if !ok {
+				return nil, fmt.Errorf("kernel %s: input is %T, want %T", m.ID, msg, in)
+			}
+			return fn(ctx, typed)
+		},
+	}
+	if len(k.Modes) == 0 {
+		k.Modes = []Mode{Batch}
+	}
+	if !k.HasMode(Batch) {
+		return fmt.Errorf("kernel %s: a kernel with a batch function must list the Batch mode", m.ID)
+	}
+	return r.insert(k)
+}
+
+// AddRingOnly registers a kernel that only the streaming ring protocol serves.
+// Unary Execute answers it with guidance instead of running it.
+func AddRingOnly(r *Registry, m Meta, in, out proto.Message) error {
+	m.Modes = []Mode{Ring}
+	return r.insert(&Kernel{Meta: m, Input: in.ProtoReflect().Type(), Output: out.ProtoReflect().Type()})
+}
+
+// AddGPU attaches a CUDA implementation to a registered kernel.
+func (r *Registry) AddGPU(id string, fn Func) error {
+	k, ok := r.Get(id)
+	if !ok {
+		return fmt.Errorf("AddGPU: unknown kernel %s", id)
+	}
+	k.mu.Lock()
+	k.gpu = fn
+	k.mu.Unlock()
+	return nil
+}
+
+func (r *Registry) insert(k *Kernel) error {
+	if k.ID == "" || !strings.Contains(k.ID, "/") {
+		return fmt.Errorf("kernel id %q must look like domain/name", k.ID)
+	}
+	if k.Domain == "" {
+		return fmt.Errorf("kernel %s: domain is required", k.ID)
+	}
+	if k.Version == "" {
+		k.Version = "1.0.0"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.kernels[k.ID]; dup {
+		return fmt.Errorf("kernel %s registered twice", k.ID)
+	}
+	r.kernels[k.ID] = k
+	return nil
+}
+
+// Get returns the kernel with id.
+func (r *Registry) Get(id string) (*Kernel, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	k, ok := r.kernels[id]
+	return k, ok
+}
+
+// Len is the number of registered kernels.
+func (r *Registry) Len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.kernels)
+}
+
+// List returns kernels sorted by id, filtered by domain (the upstream domain
+// name or the id prefix, case-insensitive; empty = all) and mode (0 = all).
+func (r *Registry) List(domain string, mode Mode) []*Kernel {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Kernel, 0, len(r.kernels))
+	for _, k := range r.kernels {
+		if domain != "" && !strings.EqualFold(domain, k.Domain) && !strings.EqualFold(domain, k.Prefix()) {
+			continue
+		}
+		if mode != 0 && !k.HasMode(mode) {
+			continue
+		}
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b *Kernel) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+var validator = sync.OnceValue(func() protovalidate.Validator {
+	v, err := protovalidate.New()
+	if err != nil {
+		panic(fmt.Sprintf("protovalidate: %v", err)) // only on a broken build
+	}
+	return v
+})
