@@ -1,0 +1,82 @@
+package jsoninput
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	testingv1 "github.com/gokernels/gokernels/gen/gokernels/testing/v1"
+	"github.com/gokernels/gokernels/kernels/kerr"
+)
+
+func TestDecodeTuplesAndFields(t *testing.T) {
+	var in testingv1.EchoInput
+	err := Decode([]byte(`{"count": 3, "pairs": [[1, 2.5], {"a": 4, "b": -1}], "rows": [[1, 2], []],
+		"scale": 0.5, "mode": "fast", "nested": {"name": "x"}, "weights": {"k": 2}, "big": 9007199254740992,
+		"sleepMs": 7, "flag": true}`), &in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &testingv1.EchoInput{
+		Count: 3,
+		Pairs: []*testingv1.Pair{{A: 1, B: 2.5}, {A: 4, B: -1}},
+		Rows:  []*testingv1.Row{{Values: []float64{1, 2}}, {}},
+		Scale: proto.Float64(0.5), Mode: "fast", Nested: &testingv1.Nested{Name: "x"},
+		Weights: map[string]float64{"k": 2}, Big: 1 << 53, SleepMs: 7, Flag: true,
+	}
+	if !proto.Equal(&in, want) {
+		t.Fatalf("got %v\nwant %v", &in, want)
+	}
+}
+
+func TestDecodeErrorsNameTheField(t *testing.T) {
+	cases := []struct{ body, field, msg string }{
+		{`{"pairs": [[1, 2], [1]]}`, "pairs[1]", "array of 2"},
+		{`{"pairs": [[1.5, 2]]}`, "pairs[0][0]", "integer"},
+		{`{"count": "x"}`, "count", "number"},
+		{`{"count": 3000000000}`, "count", "out of range"},
+		{`{"nope": 1}`, "nope", "unknown field"},
+		{`{"nested": {"nme": "x"}}`, "nested.nme", "unknown field"},
+		{`{"rows": [[1, "a"]]}`, "rows[0][1]", "number"},
+		{`{"pairs": 5}`, "pairs", "array"},
+		{`{"nested": [1]}`, "nested", "object"},
+		{`[1, 2]`, "input", "object"},
+		{`{"count": `, "input", "malformed"},
+	}
+	for _, c := range cases {
+		var in testingv1.EchoInput
+		err := Decode([]byte(c.body), &in)
+		fe, ok := kerr.AsField(err)
+		if !ok {
+			t.Errorf("%s: err=%v, want a field error", c.body, err)
+			continue
+		}
+		if fe.Field != c.field || !strings.Contains(fe.Desc, c.msg) {
+			t.Errorf("%s: got %q: %q, want %q containing %q", c.body, fe.Field, fe.Desc, c.field, c.msg)
+		}
+	}
+}
+
+func TestEncodeRoundTrip(t *testing.T) {
+	out := &testingv1.EchoOutput{
+		Count: 2, Pairs: []*testingv1.Pair{{A: 1, B: 0.5}}, Rows: []*testingv1.Row{{Values: []float64{3}}},
+		Big: 42, NotANumber: math.NaN(),
+	}
+	s, err := ToStruct(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := protojson.Marshal(s)
+	got := string(b)
+	for _, want := range []string{`"pairs":[[1,0.5]]`, `"rows":[[3]]`, `"big":42`, `"not_a_number":"NaN"`, `"flag":false`} {
+		if !strings.Contains(strings.ReplaceAll(got, " ", ""), want) {
+			t.Errorf("encoded %s lacks %s", got, want)
+		}
+	}
+	if strings.Contains(got, "scale") || strings.Contains(got, "nested") {
+		t.Errorf("unset optional/message fields were emitted: %s", got)
+	}
+}
