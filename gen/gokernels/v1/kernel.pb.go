@@ -765,11 +765,11 @@ const file_gokernels_v1_kernel_proto_rawDesc = "" +
 	"\vduration_us\x18\x01 \x01(\rR\n" +
 	"durationUs\x12\x19\n" +
 	"\bqueue_us\x18\x02 \x01(\rR\aqueueUs\x12\x18\n" +
-	"\abackend\x18\x03 \x01(\tR\abackend2\xf6\x03\n" +
+	"\abackend\x18\x03 \x01(\tR\abackend2\xf8\x03\n" +
 	"\rKernelService\x12d\n" +
 	"\vListKernels\x12 .gokernels.v1.ListKernelsRequest\x1a!.gokernels.v1.ListKernelsResponse\"\x10\x82\xd3\xe4\x93\x02\n" +
-	"\x12\b/kernels\x12u\n" +
-	"\tGetKernel\x12\x1e.gokernels.v1.GetKernelRequest\x1a\x1f.gokernels.v1.GetKernelResponse\"'\x82\xd3\xe4\x93\x02!b\x06kernel\x12\x17/kernels/{kernel_id=**}\x12\x87\x02\n" +
+	"\x12\b/kernels\x12w\n" +
+	"\tGetKernel\x12\x1e.gokernels.v1.GetKernelRequest\x1a\x1f.gokernels.v1.GetKernelResponse\")\x82\xd3\xe4\x93\x02#b\x06kernel\x12\x19/kernels/{kernel_id=*/**}\x12\x87\x02\n" +
 	"\aExecute\x12\x1c.gokernels.v1.ExecuteRequest\x1a\x1d.gokernels.v1.ExecuteResponse\"\xbe\x01\x92A\xa7\x01\x1a\xa4\x01Runs a kernel. Example body: {\"kernel_id\": \"graph/betweenness-centrality\", \"input\": {\"num_nodes\": 4, \"edges\": [[0, 1], [1, 2], [2, 3], [0, 3]], \"normalized\": true}}\x82\xd3\xe4\x93\x02\r:\x01*\"\b/executeB\xdc\x01\x92A\x9b\x01\x12q\n" +
 	"\tgokernels\x12_Compute kernels (graph analytics, statistical ML, time series, risk) served over gRPC and REST.2\x031.0*\x02\x01\x022\x10application/json:\x10application/jsonZ;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
 

@@ -168,7 +168,7 @@ func RegisterKernelServiceHandlerServer(ctx context.Context, mux *runtime.ServeM
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gokernels.v1.KernelService/GetKernel", runtime.WithHTTPPathPattern("/kernels/{kernel_id=**}"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gokernels.v1.KernelService/GetKernel", runtime.WithHTTPPathPattern("/kernels/{kernel_id=*/**}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -263,7 +263,7 @@ func RegisterKernelServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gokernels.v1.KernelService/GetKernel", runtime.WithHTTPPathPattern("/kernels/{kernel_id=**}"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gokernels.v1.KernelService/GetKernel", runtime.WithHTTPPathPattern("/kernels/{kernel_id=*/**}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -307,7 +307,7 @@ func (m response_KernelService_GetKernel_0) XXX_ResponseBody() interface{} {
 
 var (
 	pattern_KernelService_ListKernels_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0}, []string{"kernels"}, ""))
-	pattern_KernelService_GetKernel_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 3, 0, 4, 1, 5, 1}, []string{"kernels", "kernel_id"}, ""))
+	pattern_KernelService_GetKernel_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 1, 0, 3, 0, 4, 2, 5, 1}, []string{"kernels", "kernel_id"}, ""))
 	pattern_KernelService_Execute_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0}, []string{"execute"}, ""))
 )
 

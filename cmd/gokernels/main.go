@@ -1,0 +1,113 @@
+// Command gokernels serves the kernel catalog over gRPC and REST, and is the
+// command-line client for such a server.
+//
+//	gokernels serve [flags]     start the server (see --help for every flag)
+//	gokernels config print      show the effective configuration
+//	gokernels version           print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gokernels/gokernels/kernels/catalog"
+	"github.com/gokernels/gokernels/server"
+	"github.com/gokernels/gokernels/server/config"
+	"github.com/gokernels/gokernels/server/version"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: gokernels <command> [flags]
+
+commands:
+  serve            start the server (REST + gRPC on :8080, gRPC on :50051)
+  config print     show the effective configuration (secrets redacted)
+  version          print the version
+`)
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		usage()
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:])
+	case "config":
+		if len(args) < 2 || args[1] != "print" {
+			fmt.Fprintln(os.Stderr, "usage: gokernels config print [serve flags]")
+			return 2
+		}
+		cfg, err := config.Load(args[2:], os.Getenv)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gokernels: invalid configuration:", err)
+			return 2
+		}
+		fmt.Print(cfg.Print())
+		return 0
+	case "version", "--version":
+		fmt.Println(version.Version)
+		return 0
+	case "help", "-h", "--help":
+		usage()
+		return 0
+	}
+	if code, ok := runClient(args); ok {
+		return code
+	}
+	fmt.Fprintf(os.Stderr, "gokernels: unknown command %q\n", args[0])
+	usage()
+	return 2
+}
+
+func serve(args []string) int {
+	cfg, err := config.Load(args, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gokernels: invalid configuration:", err)
+		return 2
+	}
+	log := server.NewLogger(cfg, os.Stderr)
+	reg, err := catalog.New()
+	if err != nil {
+		log.Error("kernel registration failed", "error", err)
+		return 1
+	}
+	opts, err := backendOptions(cfg, log)
+	if err != nil {
+		log.Error("backend setup failed", "error", err)
+		return 1
+	}
+	opts.Logger = log
+	srv, err := server.New(cfg, reg, opts)
+	if err != nil {
+		log.Error("server setup failed", "error", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := srv.Start(); err != nil {
+		log.Error("start failed", "error", err)
+		return 1
+	}
+	select {
+	case <-ctx.Done():
+		stop() // a second signal kills the process the default way
+		if err := srv.Shutdown(); err != nil {
+			log.Error("shutdown", "error", err)
+			return 1
+		}
+		return 0
+	case err := <-srv.Errors():
+		log.Error("listener failed", "error", err)
+		srv.Close()
+		return 1
+	}
+}

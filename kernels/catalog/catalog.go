@@ -1,0 +1,22 @@
+// Package catalog registers every kernel this server executes. The served
+// catalog lists only kernels that run: there are no placeholders.
+package catalog
+
+import (
+	"errors"
+
+	"github.com/gokernels/gokernels/kernels/registry"
+)
+
+// domains are the per-domain registration functions.
+var domains = []func(*registry.Registry) error{}
+
+// New returns a registry holding the full catalog.
+func New() (*registry.Registry, error) {
+	r := registry.New()
+	var errList []error
+	for _, register := range domains {
+		errList = append(errList, register(r))
+	}
+	return r, errors.Join(errList...)
+}

@@ -1,0 +1,274 @@
+package config
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one configuration knob: its YAML key (flag and environment
+// variable names derive from it), its development default, its production
+// default when different, and how to read and show it.
+type setting struct {
+	key    string
+	def    string
+	prod   string // "" = same as def
+	secret bool
+	help   string
+	set    func(c *Config, v string) error
+	get    func(c *Config) string
+}
+
+// env is the environment variable, e.g. GOKERNELS_HTTP_ADDR.
+func (s setting) env() string { return "GOKERNELS_" + strings.ToUpper(s.key) }
+
+// flag is the command-line flag, e.g. --http-addr.
+func (s setting) flag() string { return strings.ReplaceAll(s.key, "_", "-") }
+
+func byKey(k string) *setting {
+	for i := range settings {
+		if settings[i].key == k {
+			return &settings[i]
+		}
+	}
+	return nil
+}
+
+func str(field func(*Config) *string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error { *field(c) = v; return nil },
+		func(c *Config) string { return *field(c) }
+}
+
+func dur(field func(*Config) *time.Duration, min time.Duration) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a duration such as 30s or 5m", v)
+			}
+			if d < min {
+				return fmt.Errorf("%s is below the minimum %s", d, min)
+			}
+			*field(c) = d
+			return nil
+		},
+		func(c *Config) string { return field(c).String() }
+}
+
+func integer(field func(*Config) *int, min int) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not an integer", v)
+			}
+			if n < min {
+				return fmt.Errorf("%d is below the minimum %d", n, min)
+			}
+			*field(c) = n
+			return nil
+		},
+		func(c *Config) string { return strconv.Itoa(*field(c)) }
+}
+
+func number(field func(*Config) *float64) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return fmt.Errorf("%q is not a non-negative number", v)
+			}
+			*field(c) = f
+			return nil
+		},
+		func(c *Config) string { return strconv.FormatFloat(*field(c), 'g', -1, 64) }
+}
+
+func boolean(field func(*Config) *bool) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			*field(c) = b
+			return nil
+		},
+		func(c *Config) string { return strconv.FormatBool(*field(c)) }
+}
+
+func oneOf(field func(*Config) *string, allowed ...string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			v = strings.ToLower(v)
+			for _, a := range allowed {
+				if v == a {
+					*field(c) = v
+					return nil
+				}
+			}
+			return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
+		},
+		func(c *Config) string { return *field(c) }
+}
+
+func list(field func(*Config) *[]string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			*field(c) = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" && p != "-" {
+					*field(c) = append(*field(c), p)
+				}
+			}
+			return nil
+		},
+		func(c *Config) string { return strings.Join(*field(c), ",") }
+}
+
+func bytesize(field func(*Config) *int64) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			n, err := parseBytes(v)
+			if err != nil {
+				return err
+			}
+			*field(c) = n
+			return nil
+		},
+		func(c *Config) string { return strconv.FormatInt(*field(c), 10) }
+}
+
+// parseBytes reads "1048576", "512MiB", "8GiB", "10MB".
+func parseBytes(v string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size such as 10485760 or 10MiB", v)
+	}
+	return n * mult, nil
+}
+
+func mk(key, def, prod, help string, secret bool, set func(*Config, string) error, get func(*Config) string) setting {
+	return setting{key: key, def: def, prod: prod, help: help, secret: secret, set: set, get: get}
+}
+
+// settings is the whole configuration surface. Keep it in sync with the
+// README table: TestREADMEDocumentsEverySetting fails otherwise.
+var settings = func() []setting {
+	s := []setting{{key: "env", def: "development", help: "preset: development or production"}}
+	add := func(key, def, prod, help string, secret bool, f func(*Config, string) error, g func(*Config) string) {
+		s = append(s, mk(key, def, prod, help, secret, f, g))
+	}
+	var f func(*Config, string) error
+	var g func(*Config) string
+
+	f, g = str(func(c *Config) *string { return &c.HTTPAddr })
+	add("http_addr", "127.0.0.1:8080", ":8080", "REST and gRPC-over-h2c listen address", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.GRPCAddr })
+	add("grpc_addr", "127.0.0.1:50051", ":50051", "native gRPC listen address", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.HTTPPrefix })
+	add("http_prefix", "", "", "serve REST under this path prefix (e.g. /api/v1); empty = root", false, f, g)
+	f, g = dur(func(c *Config) *time.Duration { return &c.DefaultTimeout }, time.Millisecond)
+	add("default_timeout", "30s", "", "deadline for requests that set none", false, f, g)
+	f, g = dur(func(c *Config) *time.Duration { return &c.MaxTimeout }, time.Millisecond)
+	add("max_timeout", "5m", "", "cap on every request deadline", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.MaxRequestBytes }, 1024)
+	add("max_request_bytes", "10485760", "", "largest request body / gRPC message accepted (413 / RESOURCE_EXHAUSTED)", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.MaxConcurrency }, 0)
+	add("max_concurrency", "0", "", "kernels executing at once; 0 = number of CPUs", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.MaxQueue }, 0)
+	add("max_queue", "1000", "", "requests waiting for a worker before 429", false, f, g)
+	f, g = number(func(c *Config) *float64 { return &c.RateLimitRPS })
+	add("rate_limit_rps", "0", "", "global requests per second; 0 disables", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.RateLimitBurst }, 0)
+	add("rate_limit_burst", "0", "", "global burst; 0 = max(1, rps)", false, f, g)
+	f, g = number(func(c *Config) *float64 { return &c.ClientRateLimitRPS })
+	add("client_rate_limit_rps", "0", "", "per-client requests per second (API key, X-Tenant-ID, else peer); 0 disables", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.ClientRateLimitBurst }, 0)
+	add("client_rate_limit_burst", "0", "", "per-client burst; 0 = max(1, rps)", false, f, g)
+	f, g = boolean(func(c *Config) *bool { return &c.AuthEnabled })
+	add("auth", "false", "true", "require credentials (API key or JWT) for kernel and admin calls", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.APIKeysFile })
+	add("api_keys_file", "", "", "file of `key role [tenant]` lines (key may be sha256:<hex>)", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.JWTSecret })
+	add("jwt_secret", "", "", "HS256 secret for JWT bearer tokens", true, f, g)
+	f, g = str(func(c *Config) *string { return &c.JWTPublicKey })
+	add("jwt_public_key", "", "", "PEM file with the RS256/ES256 public key for JWTs", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.JWKSFile })
+	add("jwks_file", "", "", "JWKS file with the keys for JWTs", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.JWTIssuer })
+	add("jwt_issuer", "", "", "required JWT issuer (iss); empty = not checked", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.JWTAudience })
+	add("jwt_audience", "", "", "required JWT audience (aud); empty = not checked", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.TLSCert })
+	add("tls_cert", "", "", "PEM certificate: enables TLS on both ports", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.TLSKey })
+	add("tls_key", "", "", "PEM private key for tls_cert", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.TLSClientCA })
+	add("tls_client_ca", "", "", "PEM CA bundle: require client certificates (mTLS)", false, f, g)
+	f, g = list(func(c *Config) *[]string { return &c.CORSOrigins })
+	add("cors_origins", "*", "-", "comma-separated allowed CORS origins; * = any; empty or - = none", false, f, g)
+	f, g = oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")
+	add("log_level", "info", "", "debug, info, warn or error", false, f, g)
+	f, g = oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")
+	add("log_format", "text", "json", "text or json", false, f, g)
+	f, g = dur(func(c *Config) *time.Duration { return &c.DrainGrace }, 0)
+	add("drain_grace", "5s", "", "after SIGTERM, time readiness fails before new requests are refused", false, f, g)
+	f, g = dur(func(c *Config) *time.Duration { return &c.DrainTimeout }, 0)
+	add("drain_timeout", "30s", "", "time in-flight requests get to finish during a drain", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.OTLPEndpoint })
+	add("otlp_endpoint", "", "", "OpenTelemetry collector endpoint; empty = no trace export", false, f, g)
+	f, g = oneOf(func(c *Config) *string { return &c.OTLPProtocol }, "grpc", "http")
+	add("otlp_protocol", "grpc", "", "OTLP transport: grpc or http", false, f, g)
+	f, g = bytesize(func(c *Config) *int64 { return &c.GPUMemLimit })
+	add("gpu_memory_limit", "0", "", "device-memory budget for the CUDA backend; 0 = 90% of the device", false, f, g)
+
+	lim := func(key, def, help string, field func(*Config) *int) {
+		f, g := integer(field, 1)
+		add(key, def, "", help, false, f, g)
+	}
+	lim("max_nodes", "5000000", "largest graph (nodes) a request may ask for", func(c *Config) *int { return &c.Limits.MaxNodes })
+	lim("max_edges", "20000000", "largest graph (edges)", func(c *Config) *int { return &c.Limits.MaxEdges })
+	lim("max_all_pairs_nodes", "5000", "largest graph for all-pairs outputs (n² values)", func(c *Config) *int { return &c.Limits.MaxAllPairsN })
+	lim("max_samples", "2000000", "largest ml data set (rows)", func(c *Config) *int { return &c.Limits.MaxSamples })
+	lim("max_features", "10000", "widest ml data set (columns)", func(c *Config) *int { return &c.Limits.MaxFeatures })
+	lim("max_cells", "50000000", "largest ml data set (rows × columns)", func(c *Config) *int { return &c.Limits.MaxCells })
+	lim("max_series_length", "5000000", "longest time series", func(c *Config) *int { return &c.Limits.MaxSeriesLength })
+	lim("max_simulations", "2000000000", "Monte Carlo paths × assets per request", func(c *Config) *int { return &c.Limits.MaxSimulations })
+	lim("max_output_items", "1000000", "longest list output (top-k pairs, enumerated cliques)", func(c *Config) *int { return &c.Limits.MaxOutputItems })
+	lim("max_iterations", "1000000", "largest iteration count a request may ask for", func(c *Config) *int { return &c.Limits.MaxIterations })
+	return s
+}()
+
+// Settings describes every setting for documentation: env var, flag,
+// development default, production default and help.
+type SettingDoc struct {
+	Env, Flag, Default, Production, Help string
+}
+
+// Docs lists the settings in table order.
+func Docs() []SettingDoc {
+	out := make([]SettingDoc, 0, len(settings))
+	for _, s := range settings {
+		prod := s.prod
+		if prod == "" {
+			prod = s.def
+		}
+		out = append(out, SettingDoc{Env: s.env(), Flag: "--" + s.flag(), Default: s.def, Production: prod, Help: s.help})
+	}
+	return out
+}
+
+// EffectiveConcurrency resolves MaxConcurrency 0 to the CPU count.
+func (c *Config) EffectiveConcurrency() int {
+	if c.MaxConcurrency > 0 {
+		return c.MaxConcurrency
+	}
+	return runtime.GOMAXPROCS(0)
+}

@@ -1,0 +1,107 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/jsoninput"
+)
+
+// executeMarshaler is the JSON marshaler with one addition: an /execute body
+// is decoded directly into the kernel's typed input message and forwarded as
+// typed_input (with json_output set, so the client still gets JSON back).
+// Going through google.protobuf.Struct instead would cost several times the
+// memory and make a body under the REST limit exceed the gRPC message limit
+// on the way in. When the kernel is unknown, not a batch kernel, or the input
+// does not decode, the input is forwarded as a Struct so that the server
+// answers with its usual error (404, 422, 400 naming the field) through the
+// whole interceptor chain.
+type executeMarshaler struct {
+	*runtime.JSONPb
+	registry *registry.Registry
+}
+
+func (m *executeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
+	return runtime.DecoderFunc(func(v any) error {
+		req, ok := v.(*gokernelsv1.ExecuteRequest)
+		if !ok {
+			return m.JSONPb.NewDecoder(r).Decode(v)
+		}
+		body, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		return decodeExecute(body, req, m.registry)
+	})
+}
+
+func decodeExecute(body []byte, req *gokernelsv1.ExecuteRequest, reg *registry.Registry) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return fmt.Errorf("request body is not a JSON object: %v", err)
+	}
+	var input json.RawMessage
+	for k, raw := range top {
+		switch k {
+		case "kernel_id", "kernelId":
+			if err := json.Unmarshal(raw, &req.KernelId); err != nil {
+				return fmt.Errorf("kernel_id must be a string")
+			}
+		case "input":
+			input = raw
+		case "typed_input", "typedInput":
+			var a anypb.Any
+			if err := protojson.Unmarshal(raw, &a); err != nil {
+				return fmt.Errorf("typed_input: %v", err)
+			}
+			req.Payload = &gokernelsv1.ExecuteRequest_TypedInput{TypedInput: &a}
+		case "metadata":
+			req.Metadata = &gokernelsv1.ExecuteOptions{}
+			if err := protojson.Unmarshal(raw, req.Metadata); err != nil {
+				return fmt.Errorf("metadata: %v", err)
+			}
+		default:
+			return fmt.Errorf("unknown field %q (expected kernel_id, input, metadata)", k)
+		}
+	}
+	if input == nil || string(input) == "null" {
+		return nil
+	}
+	if req.Payload != nil {
+		return fmt.Errorf("give either input or typed_input, not both")
+	}
+	if k, ok := reg.Get(req.KernelId); ok && k.SupportsBatch() {
+		in := k.NewInput()
+		if jsoninput.Decode(input, in) == nil {
+			b, err := proto.MarshalOptions{}.Marshal(in)
+			if err == nil {
+				if req.Metadata == nil {
+					req.Metadata = &gokernelsv1.ExecuteOptions{}
+				}
+				if !req.Metadata.TypedOutput {
+					req.Metadata.JsonOutput = true
+				}
+				req.Payload = &gokernelsv1.ExecuteRequest_TypedInput{TypedInput: &anypb.Any{
+					TypeUrl: "type.googleapis.com/" + string(k.Input.Descriptor().FullName()),
+					Value:   b,
+				}}
+				return nil
+			}
+		}
+	}
+	var st structpb.Struct
+	if err := protojson.Unmarshal(input, &st); err != nil {
+		return fmt.Errorf("input must be a JSON object: %v", err)
+	}
+	req.Payload = &gokernelsv1.ExecuteRequest_Input{Input: &st}
+	return nil
+}

@@ -1,0 +1,157 @@
+// Package gateway is the REST face of the service: a grpc-gateway mux that
+// forwards every call to the same *grpc.Server over an in-process
+// connection, so REST requests pass the same interceptor chain (auth, rate
+// limits, deadlines, validation, metrics) as native gRPC calls.
+//
+// What it adds on top of the generated handlers:
+//   - JSON with proto field names, unknown fields rejected (400, not dropped);
+//   - /execute bodies decoded straight into the kernel's typed input message
+//     (see executeDecoder), which is faster than a Struct and keeps large
+//     inputs within the gRPC message limit;
+//   - HTTP codes the gRPC mapping lacks: 422 for ring kernels, 413 for bodies
+//     over the limit, 401 with WWW-Authenticate, Retry-After on 429;
+//   - X-Request-ID, tracing and tenant headers forwarded as metadata.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/errs"
+	"github.com/gokernels/gokernels/server/service"
+)
+
+// forwarded request headers (lower case) that become gRPC metadata.
+var forwarded = map[string]bool{
+	"x-request-id": true, "x-api-key": true, "x-tenant-id": true, "authorization": true,
+	"traceparent": true, "tracestate": true, "baggage": true,
+}
+
+// New builds the REST handler over conn (a connection to the gRPC server).
+func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, maxBody int64) (http.Handler, error) {
+	jsonpb := &runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &executeMarshaler{JSONPb: jsonpb, registry: reg}),
+		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
+			k := strings.ToLower(key)
+			return k, forwarded[k]
+		}),
+		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
+			switch key {
+			case "x-request-id", "retry-after", "www-authenticate":
+				return textproto.CanonicalMIMEHeaderKey(key), true
+			}
+			return "", false
+		}),
+		runtime.WithForwardResponseOption(setHTTPCode),
+		runtime.WithErrorHandler(errorHandler(maxBody)),
+		runtime.WithRoutingErrorHandler(routingErrorHandler),
+	)
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		gokernelsv1.RegisterKernelServiceHandler,
+		gokernelsv1.RegisterHealthServiceHandler,
+		gokernelsv1.RegisterMetricsServiceHandler,
+	} {
+		if err := register(ctx, mux, conn); err != nil {
+			return nil, err
+		}
+	}
+	return limitBody(mux, maxBody), nil
+}
+
+// limitBody answers 413 for bodies over max: at once when Content-Length
+// says so, otherwise when reading passes the limit (see errorHandler).
+func limitBody(next http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeTooLarge(w, max)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeTooLarge(w http.ResponseWriter, max int64) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	_, _ = w.Write([]byte(`{"code":8,"message":"request body exceeds the limit of ` + strconv.FormatInt(max, 10) + ` bytes","details":[]}`))
+}
+
+// setHTTPCode applies the x-http-code header a handler set (an unhealthy
+// /health answers 503 with its body).
+func setHTTPCode(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
+	md, ok := runtime.ServerMetadataFromContext(ctx)
+	if !ok {
+		return nil
+	}
+	if vals := md.HeaderMD.Get(service.HTTPCodeHeader); len(vals) > 0 {
+		if code, err := strconv.Atoi(vals[0]); err == nil {
+			delete(w.Header(), "Grpc-Metadata-X-Http-Code")
+			w.WriteHeader(code)
+		}
+	}
+	return nil
+}
+
+// errorHandler maps statuses to HTTP codes where the default mapping is not
+// what a REST client expects, and adds Retry-After / WWW-Authenticate.
+func errorHandler(maxBody int64) runtime.ErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		handleError(ctx, mux, m, w, r, err, maxBody)
+	}
+}
+
+func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error, maxBody int64) {
+	st, _ := status.FromError(err)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || strings.Contains(st.Message(), "http: request body too large") {
+		writeTooLarge(w, maxBody)
+		return
+	}
+	httpCode := 0
+	switch reason := errs.Reason(st); {
+	case st.Code() == codes.Unimplemented && reason == errs.ReasonRing:
+		httpCode = http.StatusUnprocessableEntity
+	case reason == errs.ReasonTooLarge,
+		st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max"):
+		httpCode = http.StatusRequestEntityTooLarge
+	case st.Code() == codes.Unauthenticated:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gokernels", ApiKey header="X-API-Key"`)
+	}
+	if d := errs.RetryAfter(st); d > 0 {
+		secs := int((d + 999_999_999) / 1_000_000_000)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	}
+	if httpCode != 0 {
+		err = &runtime.HTTPStatusError{HTTPStatus: httpCode, Err: err}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// routingErrorHandler answers unknown paths with a JSON 404/405.
+func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	msg := "no such endpoint: " + r.Method + " " + r.URL.Path
+	code := codes.NotFound
+	if httpStatus == http.StatusMethodNotAllowed {
+		code = codes.Unimplemented
+		msg = "method " + r.Method + " is not allowed on " + r.URL.Path
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: status.Error(code, msg)})
+}

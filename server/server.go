@@ -1,0 +1,353 @@
+// Package server assembles gokernels: one *grpc.Server with one interceptor
+// chain (chain.go), served natively on the gRPC port and, on the HTTP port,
+// both as gRPC over h2c and as REST through the gateway, which dials the same
+// server in-process. It owns the lifecycle: start, ready, drain, stop.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"github.com/rs/cors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
+
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/admission"
+	"github.com/gokernels/gokernels/server/config"
+	"github.com/gokernels/gokernels/server/gateway"
+	"github.com/gokernels/gokernels/server/lifecycle"
+	"github.com/gokernels/gokernels/server/observe"
+	"github.com/gokernels/gokernels/server/ratelimit"
+	"github.com/gokernels/gokernels/server/service"
+	"github.com/gokernels/gokernels/server/version"
+)
+
+// Authenticator is the auth stage of the chain.
+type Authenticator interface {
+	Unary() grpc.UnaryServerInterceptor
+}
+
+// Options are the pluggable parts of a Server.
+type Options struct {
+	Logger   *slog.Logger
+	Backends service.Backends  // nil = CPU only
+	GPU      service.GPUHealth // nil = absent
+	Auth     Authenticator     // nil = no authentication
+	CUDA     bool              // binary built with the CUDA backend
+}
+
+// Server is a configured, not yet listening, gokernels server.
+type Server struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	registry  *registry.Registry
+	state     *lifecycle.State
+	metrics   *observe.Recorder
+	admission *admission.Controller
+	limiter   *ratelimit.Limiter
+	auth      Authenticator
+	validator protovalidate.Validator
+
+	grpc    *grpc.Server
+	health  *health.Server
+	bufLis  *bufconn.Listener
+	gwConn  *grpc.ClientConn
+	handler http.Handler
+
+	httpSrv  *http.Server
+	httpLis  net.Listener
+	grpcLis  net.Listener
+	serveErr chan error
+	stopOnce sync.Once
+	cancel   context.CancelFunc
+}
+
+// New builds the server: services, chain, gateway. It does not listen.
+func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: log, registry: reg, state: lifecycle.New(), auth: opts.Auth}
+	s.admission = admission.New(cfg.EffectiveConcurrency(), cfg.MaxQueue)
+	s.metrics = observe.New(observe.Options{
+		Version:  version.Version,
+		CUDA:     opts.CUDA,
+		QueueLen: func() float64 { return float64(s.admission.Waiting()) },
+	})
+	counts := map[[2]string]int{}
+	for _, k := range reg.List("", 0) {
+		for _, m := range k.Modes {
+			counts[[2]string{k.Domain, m.String()}]++
+		}
+	}
+	s.metrics.SetRegistered(counts)
+
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, err
+	}
+	s.validator = v
+	s.bufLis = bufconn.Listen(1 << 20)
+	s.limiter = ratelimit.New(ratelimit.Options{
+		GlobalRPS: cfg.RateLimitRPS, GlobalBurst: cfg.RateLimitBurst,
+		ClientRPS: cfg.ClientRateLimitRPS, ClientBurst: cfg.ClientRateLimitBurst,
+		TrustForwardedFor: func(p *peer.Peer) bool { return p.Addr != nil && p.Addr.Network() == "bufconn" },
+	})
+	if s.limiter != nil {
+		s.limiter.OnReject = func(string) { s.metrics.Reject(observe.RejectRateLimit) }
+	}
+
+	serverOpts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(unaryInterceptors(s.chain())...),
+		grpc.ChainStreamInterceptor(s.metrics.GRPCMetrics.StreamServerInterceptor()),
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+	}
+	if cfg.TLSCert != "" {
+		tc, err := s.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(tc)))
+	}
+	s.grpc = grpc.NewServer(serverOpts...)
+
+	backends := opts.Backends
+	if backends == nil {
+		backends = service.NoGPU{}
+	}
+	gokernelsv1.RegisterKernelServiceServer(s.grpc, &service.Kernels{
+		Registry: reg, Admission: s.admission, Metrics: s.metrics, Limits: cfg.Limits, Backends: backends, Log: log,
+	})
+	gokernelsv1.RegisterHealthServiceServer(s.grpc, &service.Health{
+		Registry: reg, Admission: s.admission, Metrics: s.metrics, State: s.state, GPU: opts.GPU,
+	})
+	gokernelsv1.RegisterMetricsServiceServer(s.grpc, &service.Metrics{Recorder: s.metrics})
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	s.metrics.GRPCMetrics.InitializeMetrics(s.grpc)
+	s.mirrorHealth()
+
+	// The gateway dials the same server in-process. The gateway side of the
+	// connection accepts large messages: output size is bounded by the
+	// kernels' limits, not by gRPC's 4 MiB default.
+	s.gwConn, err = grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.bufLis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)),
+	)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(context.Background(), s.gwConn, reg, int64(cfg.MaxRequestBytes))
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.httpHandler(gw)
+	return s, nil
+}
+
+// Metrics exposes the recorder (tests, the CUDA backend's gauges).
+func (s *Server) Metrics() *observe.Recorder { return s.metrics }
+
+// State exposes the lifecycle.
+func (s *Server) State() *lifecycle.State { return s.state }
+
+// mirrorHealth keeps grpc.health.v1 in step with readiness: "" and every
+// service are SERVING only while ready.
+func (s *Server) mirrorHealth() {
+	set := func(st healthpb.HealthCheckResponse_ServingStatus) {
+		s.health.SetServingStatus("", st)
+		for name := range s.grpc.GetServiceInfo() {
+			s.health.SetServingStatus(name, st)
+		}
+	}
+	set(healthpb.HealthCheckResponse_NOT_SERVING)
+	s.state.OnChange(func(p lifecycle.Phase) {
+		if p == lifecycle.Ready {
+			set(healthpb.HealthCheckResponse_SERVING)
+		} else {
+			set(healthpb.HealthCheckResponse_NOT_SERVING)
+		}
+	})
+}
+
+// httpHandler routes gRPC (HTTP/2, application/grpc) to the gRPC server and
+// everything else to the REST gateway, under the configured prefix and CORS.
+func (s *Server) httpHandler(gw http.Handler) http.Handler {
+	rest := gw
+	if p := s.cfg.HTTPPrefix; p != "" {
+		mux := http.NewServeMux()
+		mux.Handle(p+"/", http.StripPrefix(p, gw))
+		rest = mux
+	}
+	if origins := s.cfg.CORSOrigins; len(origins) > 0 {
+		rest = cors.New(cors.Options{
+			AllowedOrigins: origins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+			AllowedHeaders: []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-ID", "X-Tenant-ID", "Grpc-Timeout", "traceparent", "tracestate"},
+			ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
+			MaxAge:         600,
+		}).Handler(rest)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			s.grpc.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("GOKERNELS_TLS_CERT/KEY: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	if s.cfg.TLSClientCA != "" {
+		pem, err := os.ReadFile(s.cfg.TLSClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("GOKERNELS_TLS_CLIENT_CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("GOKERNELS_TLS_CLIENT_CA: no certificates in %s", s.cfg.TLSClientCA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+// Start binds both listeners and serves in the background; the server is
+// ready when Start returns.
+func (s *Server) Start() error {
+	var err error
+	if s.grpcLis, err = net.Listen("tcp", s.cfg.GRPCAddr); err != nil {
+		return fmt.Errorf("gRPC listener %s: %w", s.cfg.GRPCAddr, err)
+	}
+	if s.httpLis, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
+		s.grpcLis.Close()
+		return fmt.Errorf("HTTP listener %s: %w", s.cfg.HTTPAddr, err)
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetHTTP2(true)
+	protocols.SetUnencryptedHTTP2(true)
+	s.httpSrv = &http.Server{
+		Handler:           s.handler,
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if s.limiter != nil {
+		go s.limiter.Run(ctx)
+	}
+	s.serveErr = make(chan error, 3)
+	go func() { s.serveErr <- s.grpc.Serve(s.bufLis) }()
+	go func() { s.serveErr <- s.grpc.Serve(s.grpcLis) }()
+	go func() {
+		var err error
+		if s.cfg.TLSCert != "" {
+			tc, _ := s.tlsConfig()
+			s.httpSrv.TLSConfig = tc
+			err = s.httpSrv.ServeTLS(s.httpLis, "", "")
+		} else {
+			err = s.httpSrv.Serve(s.httpLis)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.serveErr <- err
+	}()
+	s.state.Set(lifecycle.Ready)
+	s.log.Info("gokernels serving", "version", version.Version, "env", s.cfg.Env,
+		"http", s.httpLis.Addr().String(), "grpc", s.grpcLis.Addr().String(),
+		"kernels", s.registry.Len(), "workers", s.admission.Capacity())
+	return nil
+}
+
+// HTTPAddr is the bound HTTP address (after Start).
+func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
+
+// GRPCAddr is the bound gRPC address (after Start).
+func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
+
+// Shutdown drains: readiness fails at once; after DrainGrace new requests
+// are refused; in-flight requests get up to DrainTimeout; then everything
+// closes. It returns when the server has stopped.
+func (s *Server) Shutdown() error {
+	var err error
+	s.stopOnce.Do(func() {
+		s.log.Info("drain started", "grace", s.cfg.DrainGrace, "timeout", s.cfg.DrainTimeout)
+		s.state.Set(lifecycle.Draining)
+		time.Sleep(s.cfg.DrainGrace)
+		s.state.Set(lifecycle.Refusing)
+
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+		defer cancel()
+		done := make(chan struct{})
+		go func() {
+			_ = s.httpSrv.Shutdown(ctx) // waits for REST and h2c gRPC handlers
+			s.grpc.GracefulStop()       // waits for native and gateway RPCs
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.log.Warn("drain timeout: closing with requests still running")
+			s.grpc.Stop()
+			_ = s.httpSrv.Close()
+			<-done
+			err = fmt.Errorf("drain timed out after %s", s.cfg.DrainTimeout)
+		}
+		_ = s.gwConn.Close()
+		s.cancel()
+		s.state.Set(lifecycle.Stopped)
+		s.log.Info("stopped")
+	})
+	return err
+}
+
+// Close stops at once, without draining (tests).
+func (s *Server) Close() {
+	s.stopOnce.Do(func() {
+		s.state.Set(lifecycle.Stopped)
+		s.grpc.Stop()
+		if s.httpSrv != nil {
+			_ = s.httpSrv.Close()
+		}
+		_ = s.gwConn.Close()
+		if s.cancel != nil {
+			s.cancel()
+		}
+	})
+}
+
+// Errors reports a listener that failed while serving.
+func (s *Server) Errors() <-chan error { return s.serveErr }

@@ -1,0 +1,127 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/admission"
+	"github.com/gokernels/gokernels/server/lifecycle"
+	"github.com/gokernels/gokernels/server/observe"
+	"github.com/gokernels/gokernels/server/version"
+)
+
+// Health statuses, ordered from best to worst.
+const (
+	Healthy   = "healthy"
+	Degraded  = "degraded"
+	Unhealthy = "unhealthy"
+)
+
+func rank(s string) int {
+	switch s {
+	case Healthy:
+		return 0
+	case Degraded:
+		return 1
+	}
+	return 2
+}
+
+// GPUHealth reports the GPU component; the CPU-only build says "absent".
+type GPUHealth interface {
+	Health() *gokernelsv1.ComponentHealth
+}
+
+// NoGPUHealth is the GPU component of a server without a CUDA backend.
+type NoGPUHealth struct{}
+
+// Health implements GPUHealth.
+func (NoGPUHealth) Health() *gokernelsv1.ComponentHealth {
+	return &gokernelsv1.ComponentHealth{Status: Healthy, Message: "absent: built without the CUDA backend",
+		Details: map[string]string{"present": "false"}}
+}
+
+// Health implements HealthService.
+type Health struct {
+	gokernelsv1.UnimplementedHealthServiceServer
+	Registry  *registry.Registry
+	Admission *admission.Controller
+	Metrics   *observe.Recorder
+	State     *lifecycle.State
+	GPU       GPUHealth
+}
+
+// Check implements HealthService: overall = worst component. Over REST an
+// unhealthy answer is a 503 (see the x-http-code header set here).
+func (h *Health) Check(ctx context.Context, _ *gokernelsv1.CheckRequest) (*gokernelsv1.CheckResponse, error) {
+	resp := &gokernelsv1.CheckResponse{
+		Version:       version.Version,
+		UptimeSeconds: h.State.Uptime().Seconds(),
+		Components:    map[string]*gokernelsv1.ComponentHealth{},
+	}
+	n := h.Registry.Len()
+	reg := &gokernelsv1.ComponentHealth{Status: Healthy, KernelCount: int32(n)}
+	if n == 0 {
+		reg.Status, reg.Message = Unhealthy, "no kernels registered"
+	}
+	resp.Components["registry"] = reg
+
+	rate, total := h.Metrics.Errors.Rate()
+	exe := &gokernelsv1.ComponentHealth{Status: Healthy, ErrorRate: rate,
+		Details: map[string]string{"window_executions": strconv.Itoa(total)}}
+	switch {
+	case rate >= 0.5:
+		exe.Status, exe.Message = Unhealthy, fmt.Sprintf("%.0f%% of recent executions failed server-side", rate*100)
+	case rate >= 0.1:
+		exe.Status, exe.Message = Degraded, fmt.Sprintf("%.0f%% of recent executions failed server-side", rate*100)
+	}
+	resp.Components["execution"] = exe
+
+	waiting, capQ := h.Admission.Waiting(), h.Admission.QueueCapacity()
+	q := &gokernelsv1.ComponentHealth{Status: Healthy, Details: map[string]string{
+		"running": strconv.Itoa(h.Admission.Running()), "workers": strconv.Itoa(h.Admission.Capacity()),
+		"waiting": strconv.Itoa(waiting), "queue_capacity": strconv.Itoa(capQ),
+	}}
+	if capQ > 0 && float64(waiting) >= 0.9*float64(capQ) {
+		q.Status, q.Message = Degraded, "execution queue is nearly full"
+	}
+	resp.Components["queue"] = q
+
+	gpu := h.GPU
+	if gpu == nil {
+		gpu = NoGPUHealth{}
+	}
+	resp.Components["gpu"] = gpu.Health()
+
+	worst := Healthy
+	for _, c := range resp.Components {
+		if rank(c.Status) > rank(worst) {
+			worst = c.Status
+		}
+	}
+	resp.Status = worst
+	if worst == Unhealthy {
+		_ = grpc.SetHeader(ctx, httpCode(503))
+	}
+	return resp, nil
+}
+
+// Live implements HealthService: the process answers, so it is live.
+func (h *Health) Live(context.Context, *gokernelsv1.LiveRequest) (*gokernelsv1.LiveResponse, error) {
+	return &gokernelsv1.LiveResponse{Status: "alive"}, nil
+}
+
+// Ready implements HealthService.
+func (h *Health) Ready(context.Context, *gokernelsv1.ReadyRequest) (*gokernelsv1.ReadyResponse, error) {
+	if p := h.State.Phase(); p != lifecycle.Ready {
+		return nil, status.Errorf(codes.Unavailable, "not ready: %s", p)
+	}
+	return &gokernelsv1.ReadyResponse{Status: "ready"}, nil
+}

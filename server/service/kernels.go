@@ -1,0 +1,282 @@
+// Package service implements the gRPC services of gokernels.v1 over the
+// kernel registry. Every transport reaches these handlers through the one
+// interceptor chain built in server/.
+package service
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/admission"
+	"github.com/gokernels/gokernels/server/errs"
+	"github.com/gokernels/gokernels/server/jsoninput"
+	"github.com/gokernels/gokernels/server/observe"
+	"github.com/gokernels/gokernels/server/reqinfo"
+)
+
+// Backends picks where a kernel runs. The CPU-only build uses NoGPU; the
+// CUDA build supplies a device-backed implementation.
+type Backends interface {
+	// Choose returns the implementation to run and its backend name, or a
+	// status error (FAILED_PRECONDITION when CUDA is demanded but impossible).
+	Choose(k *registry.Kernel, in proto.Message, requested string) (registry.Func, string, error)
+}
+
+// NoGPU runs everything on the CPU.
+type NoGPU struct{}
+
+// Choose implements Backends.
+func (NoGPU) Choose(k *registry.Kernel, _ proto.Message, requested string) (registry.Func, string, error) {
+	if requested == registry.BackendCUDA {
+		return nil, "", errs.WithReason(codes.FailedPrecondition, errs.ReasonNoGPU,
+			"backend CUDA was requested but this server has no CUDA backend (built without -tags cuda or no device)", 0)
+	}
+	return k.RunCPU, registry.BackendCPU, nil
+}
+
+// Kernels implements KernelService.
+type Kernels struct {
+	gokernelsv1.UnimplementedKernelServiceServer
+	Registry  *registry.Registry
+	Admission *admission.Controller
+	Metrics   *observe.Recorder
+	Limits    limits.Limits
+	Backends  Backends
+	Log       *slog.Logger
+}
+
+// ListKernels implements KernelService.
+func (s *Kernels) ListKernels(_ context.Context, req *gokernelsv1.ListKernelsRequest) (*gokernelsv1.ListKernelsResponse, error) {
+	var mode registry.Mode
+	switch strings.ToUpper(req.GetMode()) {
+	case "BATCH":
+		mode = registry.Batch
+	case "RING":
+		mode = registry.Ring
+	}
+	all := s.Registry.List(req.GetDomain(), mode)
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = 50
+	}
+	offset := 0
+	if t := req.GetPageToken(); t != "" {
+		n, err := decodePageToken(t)
+		if err != nil || n > len(all) {
+			return nil, errs.InvalidFields("invalid page_token", errs.Field("page_token", "not a token from a previous response"))
+		}
+		offset = n
+	}
+	end := min(offset+size, len(all))
+	resp := &gokernelsv1.ListKernelsResponse{TotalCount: int32(len(all))}
+	for _, k := range all[offset:end] {
+		resp.Kernels = append(resp.Kernels, Info(k))
+	}
+	if end < len(all) {
+		resp.NextPageToken = encodePageToken(end)
+	}
+	return resp, nil
+}
+
+// Page tokens are opaque to clients; an offset is enough because the
+// registry is fixed for the life of the process.
+func encodePageToken(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("o" + strconv.Itoa(offset)))
+}
+
+func decodePageToken(t string) (int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(t)
+	if err != nil || len(b) < 2 || b[0] != 'o' {
+		return 0, fmt.Errorf("bad token")
+	}
+	n, err := strconv.Atoi(string(b[1:]))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad token")
+	}
+	return n, nil
+}
+
+// GetKernel implements KernelService.
+func (s *Kernels) GetKernel(_ context.Context, req *gokernelsv1.GetKernelRequest) (*gokernelsv1.GetKernelResponse, error) {
+	k, ok := s.Registry.Get(req.GetKernelId())
+	if !ok {
+		return nil, notFound(req.GetKernelId())
+	}
+	return &gokernelsv1.GetKernelResponse{Kernel: Info(k)}, nil
+}
+
+func notFound(id string) error {
+	return status.Errorf(codes.NotFound, "kernel %q not found; GET /kernels lists the available kernels", id)
+}
+
+// Info converts registry metadata to the API message.
+func Info(k *registry.Kernel) *gokernelsv1.KernelInfo {
+	modes := make([]string, len(k.Modes))
+	for i, m := range k.Modes {
+		modes[i] = m.String()
+	}
+	return &gokernelsv1.KernelInfo{
+		Id: k.ID, Domain: k.Domain, Description: k.Description, Version: k.Version,
+		Modes: modes, Backends: k.Backends(),
+		InputType: string(k.Input.Descriptor().FullName()), OutputType: string(k.Output.Descriptor().FullName()),
+		ExpectedThroughput: k.ExpectedThroughput, TargetLatencyUs: k.TargetLatencyUS,
+	}
+}
+
+// Execute implements KernelService: lookup, mode check, decode, validate,
+// admission, run, encode.
+func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) (*gokernelsv1.ExecuteResponse, error) {
+	info := reqinfo.From(ctx)
+	k, ok := s.Registry.Get(req.GetKernelId())
+	if !ok {
+		return nil, notFound(req.GetKernelId())
+	}
+	info.KernelID = k.ID
+	var compute, queued time.Duration
+	backend := ""
+	code := codes.OK
+	fault := false
+	defer func() {
+		s.Metrics.Execution(k.ID, k.Domain, backend, code.String(), compute, queued, fault)
+	}()
+	fail := func(err error) (*gokernelsv1.ExecuteResponse, error) {
+		code = status.Code(err)
+		return nil, err
+	}
+
+	if !k.SupportsBatch() {
+		return fail(errs.WithReason(codes.Unimplemented, errs.ReasonRing, fmt.Sprintf(
+			"kernel %s is a Ring kernel: it runs as a persistent actor driven by messages and cannot be executed "+
+				"with unary Execute; use the streaming ring protocol for it", k.ID), 0))
+	}
+
+	in, typedIn, err := s.decode(k, req)
+	if err != nil {
+		return fail(err)
+	}
+	if err := k.Validate(in); err != nil {
+		e, _ := errs.FromKernel(err, "input")
+		return fail(e)
+	}
+	run, backend, err := s.Backends.Choose(k, in, req.GetMetadata().GetBackend())
+	if err != nil {
+		return fail(err)
+	}
+	info.Backend = backend
+
+	if ms := req.GetMetadata().GetTimeoutMs(); ms > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
+		defer cancel()
+	}
+
+	queued, release, err := s.Admission.Acquire(ctx)
+	s.Metrics.Queued(queued)
+	if err != nil {
+		if err == admission.ErrQueueFull {
+			s.Metrics.Reject(observe.RejectQueueFull)
+			return fail(errs.WithReason(codes.ResourceExhausted, errs.ReasonQueueFull,
+				"server is at capacity: the execution queue is full; retry later", time.Second))
+		}
+		e, _ := errs.FromKernel(err, "")
+		return fail(e)
+	}
+	s.Metrics.Inflight(1)
+	start := time.Now()
+	out, err := s.run(ctx, run, in)
+	compute = time.Since(start)
+	s.Metrics.Inflight(-1)
+	release()
+	if err != nil {
+		e, internal := errs.FromKernel(err, "input")
+		if internal {
+			fault = true
+		}
+		if internal && !errors.Is(err, errPanicked) {
+			s.Log.ErrorContext(ctx, "kernel failed", "kernel_id", k.ID, "request_id", info.RequestID, "error", err)
+		}
+		return fail(e)
+	}
+
+	resp := &gokernelsv1.ExecuteResponse{
+		RequestId: info.RequestID,
+		KernelId:  k.ID,
+		Metadata: &gokernelsv1.ExecuteMetadata{
+			DurationUs: uint32(min(compute.Microseconds(), 1<<32-1)),
+			QueueUs:    uint32(min(queued.Microseconds(), 1<<32-1)),
+			Backend:    backend,
+		},
+	}
+	md := req.GetMetadata()
+	if md.GetTypedOutput() || (typedIn && !md.GetJsonOutput()) {
+		a, err := anypb.New(out)
+		if err != nil {
+			fault = true
+			return fail(status.Error(codes.Internal, "internal error"))
+		}
+		resp.TypedOutput = a
+	} else {
+		st, err := jsoninput.ToStruct(out)
+		if err != nil {
+			fault = true
+			return fail(status.Error(codes.Internal, "internal error"))
+		}
+		resp.Output = st
+	}
+	return resp, nil
+}
+
+// decode turns the request payload into the kernel's typed input.
+func (s *Kernels) decode(k *registry.Kernel, req *gokernelsv1.ExecuteRequest) (proto.Message, bool, error) {
+	in := k.NewInput()
+	switch p := req.GetPayload().(type) {
+	case *gokernelsv1.ExecuteRequest_Input:
+		if err := jsoninput.FromStruct(p.Input, in); err != nil {
+			e, _ := errs.FromKernel(err, "input")
+			return nil, false, e
+		}
+		return in, false, nil
+	case *gokernelsv1.ExecuteRequest_TypedInput:
+		want := string(k.Input.Descriptor().FullName())
+		if got := string(p.TypedInput.MessageName()); got != want {
+			return nil, true, errs.InvalidFields(fmt.Sprintf("typed_input holds %s, kernel %s takes %s", got, k.ID, want),
+				errs.Field("typed_input.type_url", "must be type.googleapis.com/"+want))
+		}
+		if err := proto.Unmarshal(p.TypedInput.GetValue(), in); err != nil {
+			return nil, true, errs.InvalidFields("typed_input is not a valid "+want, errs.Field("typed_input.value", err.Error()))
+		}
+		return in, true, nil
+	}
+	return nil, false, errs.InvalidFields("input is required", errs.Field("input", "either input (JSON) or typed_input (binary) must be set"))
+}
+
+var errPanicked = errors.New("kernel panicked")
+
+// run executes the kernel with the request's limits, turning a panic into an
+// INTERNAL error for this request only: the worker slot is released and the
+// server keeps serving.
+func (s *Kernels) run(ctx context.Context, fn registry.Func, in proto.Message) (out proto.Message, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Log.ErrorContext(ctx, "kernel panicked", "request_id", reqinfo.From(ctx).RequestID,
+				"kernel_id", reqinfo.From(ctx).KernelID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			out, err = nil, errPanicked
+		}
+	}()
+	return fn(limits.With(ctx, s.Limits), in)
+}
