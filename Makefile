@@ -37,10 +37,16 @@ lint-proto: ## buf lint
 	$(TOOL) buf lint
 
 .PHONY: check-generated
-check-generated: generate ## Fail if regeneration changes any committed file
-	@if [ -n "$$(git status --porcelain -- gen openapi third_party proto)" ]; then \
-		echo "generated files are stale; run 'make generate' and commit:"; \
-		git status --porcelain -- gen openapi third_party proto; exit 1; fi
+check-generated: ## Fail if regenerating would change gen/, openapi/ or third_party/proto, or protos are unformatted
+	$(TOOL) buf lint
+	$(TOOL) buf format --diff --exit-code proto
+	rm -rf .gen.check && mkdir -p .gen.check
+	cd tools && $(GO) run ./protodeps ../.gen.check/third_party/proto
+	sed -e 's#out: gen#out: .gen.check/gen#' -e 's#out: openapi#out: .gen.check/openapi#' buf.gen.yaml > .gen.check/buf.gen.yaml
+	$(TOOL) buf generate --template .gen.check/buf.gen.yaml
+	@diff -r .gen.check/gen gen && diff -r .gen.check/openapi openapi && diff -r .gen.check/third_party/proto third_party/proto \
+		|| { echo "generated files are stale: run 'make generate' and commit the result"; rm -rf .gen.check; exit 1; }
+	rm -rf .gen.check
 
 .PHONY: test
 test: check-generated ## Run every test (generation freshness, buf lint, go vet, go test)
