@@ -52,3 +52,12 @@ check-generated: ## Fail if regenerating would change gen/, openapi/ or third_pa
 test: check-generated ## Run every test (generation freshness, buf lint, go vet, go test)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+
+.PHONY: docs
+docs: ## Regenerate the README configuration table from the settings table
+	$(GO) run ./cmd/gokernels docs-config > .config-table.md
+	awk 'BEGIN{skip=0} /<!-- config-table:start -->/{print; while((getline l < ".config-table.md")>0) print l; skip=1; next} /<!-- config-table:end -->/{skip=0} !skip{print}' README.md > README.md.tmp && mv README.md.tmp README.md && rm -f .config-table.md
+
+.PHONY: fixtures
+fixtures: ## Regenerate reference fixtures (needs Debian's python3-networkx, -scipy, -sklearn, -statsmodels, -igraph)
+	for f in scripts/fixtures/*.py; do echo "== $$f"; /usr/bin/python3 $$f || exit 1; done

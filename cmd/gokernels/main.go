@@ -53,6 +53,10 @@ func run(args []string) int {
 		}
 		fmt.Print(cfg.Print())
 		return 0
+	case "docs-config":
+		// Prints the README configuration table (make docs).
+		fmt.Print(config.MarkdownTable())
+		return 0
 	case "version", "--version":
 		fmt.Println(version.Version)
 		return 0

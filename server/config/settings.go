@@ -161,7 +161,7 @@ func mk(key, def, prod, help string, secret bool, set func(*Config, string) erro
 // settings is the whole configuration surface. Keep it in sync with the
 // README table: TestREADMEDocumentsEverySetting fails otherwise.
 var settings = func() []setting {
-	s := []setting{{key: "env", def: "development", help: "preset: development or production"}}
+	s := []setting{{key: "env", def: "development", prod: "production", help: "preset: development or production"}}
 	add := func(key, def, prod, help string, secret bool, f func(*Config, string) error, g func(*Config) string) {
 		s = append(s, mk(key, def, prod, help, secret, f, g))
 	}
@@ -271,4 +271,22 @@ func (c *Config) EffectiveConcurrency() int {
 		return c.MaxConcurrency
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// MarkdownTable renders the settings as the README's configuration table.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| Environment variable | Flag | Development | Production | Meaning |\n")
+	b.WriteString("|---|---|---|---|---|\n")
+	for _, d := range Docs() {
+		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | `%s` | %s |\n", d.Env, d.Flag, show(d.Default), show(d.Production), strings.ReplaceAll(d.Help, "|", "\\|"))
+	}
+	return b.String()
+}
+
+func show(v string) string {
+	if v == "" {
+		return "(empty)"
+	}
+	return v
 }
