@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/ratelimit"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -106,6 +107,9 @@ func requestIDStage(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handl
 	}
 	if info.RequestID == "" {
 		info.RequestID = reqinfo.NewID()
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		info.TraceID = sc.TraceID().String()
 	}
 	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", info.RequestID))
 	return handler(reqinfo.With(ctx, info), req)

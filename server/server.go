@@ -20,6 +20,9 @@ import (
 
 	"buf.build/go/protovalidate"
 	"github.com/rs/cors"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -32,12 +35,14 @@ import (
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/admission"
+	"github.com/gokernels/gokernels/server/auth"
 	"github.com/gokernels/gokernels/server/config"
 	"github.com/gokernels/gokernels/server/gateway"
 	"github.com/gokernels/gokernels/server/lifecycle"
 	"github.com/gokernels/gokernels/server/observe"
 	"github.com/gokernels/gokernels/server/ratelimit"
 	"github.com/gokernels/gokernels/server/service"
+	"github.com/gokernels/gokernels/server/tracing"
 	"github.com/gokernels/gokernels/server/version"
 )
 
@@ -53,6 +58,9 @@ type Options struct {
 	GPU      service.GPUHealth // nil = absent
 	Auth     Authenticator     // nil = no authentication
 	CUDA     bool              // binary built with the CUDA backend
+	// TracerProvider overrides the one built from the configuration (tests
+	// pass an in-memory exporter).
+	TracerProvider trace.TracerProvider
 }
 
 // Server is a configured, not yet listening, gokernels server.
@@ -79,6 +87,9 @@ type Server struct {
 	serveErr chan error
 	stopOnce sync.Once
 	cancel   context.CancelFunc
+
+	tracer        trace.TracerProvider
+	traceShutdown func(context.Context) error
 }
 
 // New builds the server: services, chain, gateway. It does not listen.
@@ -94,6 +105,13 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		CUDA:     opts.CUDA,
 		QueueLen: func() float64 { return float64(s.admission.Waiting()) },
 	})
+	if s.auth == nil && cfg.AuthEnabled {
+		a, err := auth.New(cfg, s.metrics.Reject)
+		if err != nil {
+			return nil, err
+		}
+		s.auth = a
+	}
 	counts := map[[2]string]int{}
 	for _, k := range reg.List("", 0) {
 		for _, m := range k.Modes {
@@ -107,6 +125,12 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		return nil, err
 	}
 	s.validator = v
+	s.tracer, s.traceShutdown = opts.TracerProvider, func(context.Context) error { return nil }
+	if s.tracer == nil {
+		if s.tracer, s.traceShutdown, err = tracing.Provider(context.Background(), cfg.OTLPEndpoint, cfg.OTLPProtocol); err != nil {
+			return nil, err
+		}
+	}
 	s.bufLis = bufconn.Listen(1 << 20)
 	s.limiter = ratelimit.New(ratelimit.Options{
 		GlobalRPS: cfg.RateLimitRPS, GlobalBurst: cfg.RateLimitBurst,
@@ -118,6 +142,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	}
 
 	serverOpts := []grpc.ServerOption{
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(tracing.Propagator))),
 		grpc.ChainUnaryInterceptor(unaryInterceptors(s.chain())...),
 		grpc.ChainStreamInterceptor(s.metrics.GRPCMetrics.StreamServerInterceptor()),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
@@ -137,6 +162,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	}
 	gokernelsv1.RegisterKernelServiceServer(s.grpc, &service.Kernels{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, Limits: cfg.Limits, Backends: backends, Log: log,
+		Tracer: s.tracer.Tracer("github.com/gokernels/gokernels/server/service"),
 	})
 	gokernelsv1.RegisterHealthServiceServer(s.grpc, &service.Health{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, State: s.state, GPU: opts.GPU,
@@ -155,6 +181,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.bufLis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(tracing.Propagator))),
 	)
 	if err != nil {
 		return nil, err
@@ -195,7 +222,11 @@ func (s *Server) mirrorHealth() {
 // httpHandler routes gRPC (HTTP/2, application/grpc) to the gRPC server and
 // everything else to the REST gateway, under the configured prefix and CORS.
 func (s *Server) httpHandler(gw http.Handler) http.Handler {
-	rest := gw
+	// otelhttp continues an incoming W3C traceparent; the gateway's gRPC
+	// client then carries it into the server, so one REST call is one trace.
+	rest := otelhttp.NewHandler(gw, "gokernels.rest",
+		otelhttp.WithTracerProvider(s.tracer), otelhttp.WithPropagators(tracing.Propagator),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 	if p := s.cfg.HTTPPrefix; p != "" {
 		mux := http.NewServeMux()
 		mux.Handle(p+"/", http.StripPrefix(p, gw))
@@ -328,6 +359,7 @@ func (s *Server) Shutdown() error {
 		}
 		_ = s.gwConn.Close()
 		s.cancel()
+		_ = s.traceShutdown(context.Background())
 		s.state.Set(lifecycle.Stopped)
 		s.log.Info("stopped")
 	})

@@ -4,6 +4,7 @@
 //	gokernels serve [flags]     start the server (see --help for every flag)
 //	gokernels config print      show the effective configuration
 //	gokernels version           print the version
+//	gokernels kernels list|info, exec, health   client commands (see usage)
 package main
 
 import (
@@ -30,7 +31,8 @@ commands:
   serve            start the server (REST + gRPC on :8080, gRPC on :50051)
   config print     show the effective configuration (secrets redacted)
   version          print the version
-`)
+
+`+clientUsage)
 }
 
 func run(args []string) int {

@@ -47,7 +47,9 @@ func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, max
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &executeMarshaler{JSONPb: jsonpb, registry: reg}),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
+			Marshaler: &executeMarshaler{JSONPb: jsonpb, registry: reg},
+		}),
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			k := strings.ToLower(key)
 			return k, forwarded[k]

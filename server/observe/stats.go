@@ -61,6 +61,9 @@ func (s *Stats) Record(id, code string, compute, queue time.Duration) {
 	k.compute += compute
 	k.queue += queue
 	k.last = time.Now()
+	if code != "OK" {
+		return // percentiles describe successful executions, like Triton's
+	}
 	lat := (compute + queue).Seconds()
 	if len(k.recent) < s.window {
 		k.recent = append(k.recent, lat)

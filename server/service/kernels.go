@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -58,6 +61,7 @@ type Kernels struct {
 	Limits    limits.Limits
 	Backends  Backends
 	Log       *slog.Logger
+	Tracer    trace.Tracer
 }
 
 // ListKernels implements KernelService.
@@ -197,9 +201,19 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		return fail(e)
 	}
 	s.Metrics.Inflight(1)
+	spanCtx, span := s.Tracer.Start(ctx, "kernel "+k.ID, trace.WithAttributes(
+		attribute.String("gokernels.kernel_id", k.ID),
+		attribute.String("gokernels.backend", backend),
+		attribute.Int("gokernels.input_bytes", proto.Size(in)),
+		attribute.Int64("gokernels.queue_us", queued.Microseconds()),
+	))
 	start := time.Now()
-	out, err := s.run(ctx, run, in)
+	out, err := s.run(spanCtx, run, in)
 	compute = time.Since(start)
+	if err != nil {
+		span.SetStatus(otelcodes.Error, status.Code(err).String())
+	}
+	span.End()
 	s.Metrics.Inflight(-1)
 	release()
 	if err != nil {

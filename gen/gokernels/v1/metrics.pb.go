@@ -159,7 +159,8 @@ type KernelStats struct {
 	// Total compute and queue time in seconds.
 	ComputeSecondsTotal float64 `protobuf:"fixed64,4,opt,name=compute_seconds_total,json=computeSecondsTotal,proto3" json:"compute_seconds_total,omitempty"`
 	QueueSecondsTotal   float64 `protobuf:"fixed64,5,opt,name=queue_seconds_total,json=queueSecondsTotal,proto3" json:"queue_seconds_total,omitempty"`
-	// Latency percentiles (compute + queue) in milliseconds over the recent window.
+	// Latency percentiles (compute + queue) of successful executions, in
+	// milliseconds, over the recent window.
 	P50Ms float64 `protobuf:"fixed64,6,opt,name=p50_ms,json=p50Ms,proto3" json:"p50_ms,omitempty"`
 	P90Ms float64 `protobuf:"fixed64,7,opt,name=p90_ms,json=p90Ms,proto3" json:"p90_ms,omitempty"`
 	P99Ms float64 `protobuf:"fixed64,8,opt,name=p99_ms,json=p99Ms,proto3" json:"p99_ms,omitempty"`

@@ -1,0 +1,6 @@
+package main
+
+import "crypto/tls"
+
+// defaultTLS trusts the system roots.
+func defaultTLS() *tls.Config { return &tls.Config{MinVersion: tls.VersionTLS12} }
