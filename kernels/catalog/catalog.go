@@ -5,11 +5,14 @@ package catalog
 import (
 	"errors"
 
+	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
 // domains are the per-domain registration functions.
-var domains = []func(*registry.Registry) error{}
+var domains = []func(*registry.Registry) error{
+	graph.Register,
+}
 
 // New returns a registry holding the full catalog.
 func New() (*registry.Registry, error) {

@@ -1,0 +1,228 @@
+// Package components labels connected components: weakly connected ones
+// (the components of an undirected graph) by union-find, strongly connected
+// ones by an iterative Tarjan search.
+//
+// Labels are canonical so that equal partitions give equal outputs: the
+// component holding the smallest node id is 0, the one holding the smallest
+// id not in component 0 is 1, and so on (the order in which nodes are first
+// met scanning ids upwards).
+package components
+
+import (
+	"context"
+
+	"github.com/gokernels/gokernels/kernels/graph/csr"
+)
+
+// Result is a labelled partition of the nodes.
+type Result struct {
+	Labels []int32 // component of each node
+	Sizes  []int32 // nodes per component, indexed by label
+}
+
+// Count is the number of components.
+func (r Result) Count() int { return len(r.Sizes) }
+
+// Largest is the size of the biggest component (0 for no nodes).
+func (r Result) Largest() int {
+	m := int32(0)
+	for _, s := range r.Sizes {
+		m = max(m, s)
+	}
+	return int(m)
+}
+
+// checkEvery is how many edges or nodes run between context checks.
+const checkEvery = 1 << 16
+
+// WeakEdges labels the weakly connected components of the graph on n nodes
+// with edges src[i]–dst[i] (nx.connected_components for undirected graphs,
+// nx.weakly_connected_components for directed ones). It works on the raw
+// edge list, so a caller that needs nothing else can skip building a CSR.
+// Ids must be in [0, n).
+func WeakEdges(ctx context.Context, n int, src, dst []int32) (Result, error) {
+	uf := newUnionFind(n)
+	for i := range src {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+		}
+		uf.union(src[i], dst[i])
+	}
+	return uf.result(), nil
+}
+
+// Weak labels the weakly connected components of g.
+func Weak(ctx context.Context, g *csr.Graph) (Result, error) {
+	uf := newUnionFind(g.N)
+	for u := 0; u < g.N; u++ {
+		if u%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+		}
+		for _, v := range g.Neighbors(u) {
+			if int(v) > u || g.Directed {
+				uf.union(int32(u), v)
+			}
+		}
+	}
+	return uf.result(), nil
+}
+
+// unionFind is a disjoint-set forest with union by size and path halving.
+type unionFind struct {
+	parent []int32
+	size   []int32
+}
+
+func newUnionFind(n int) *unionFind {
+	uf := &unionFind{parent: make([]int32, n), size: make([]int32, n)}
+	for i := range uf.parent {
+		uf.parent[i] = int32(i)
+		uf.size[i] = 1
+	}
+	return uf
+}
+
+func (uf *unionFind) find(x int32) int32 {
+	p := uf.parent
+	for p[x] != x {
+		p[x] = p[p[x]]
+		x = p[x]
+	}
+	return x
+}
+
+func (uf *unionFind) union(a, b int32) {
+	ra, rb := uf.find(a), uf.find(b)
+	if ra == rb {
+		return
+	}
+	if uf.size[ra] < uf.size[rb] {
+		ra, rb = rb, ra
+	}
+	uf.parent[rb] = ra
+	uf.size[ra] += uf.size[rb]
+}
+
+// result turns the forest into canonical labels.
+func (uf *unionFind) result() Result {
+	n := len(uf.parent)
+	labels := make([]int32, n)
+	rootLabel := make([]int32, n)
+	for i := range rootLabel {
+		rootLabel[i] = -1
+	}
+	var sizes []int32
+	for v := 0; v < n; v++ {
+		r := uf.find(int32(v))
+		if rootLabel[r] < 0 {
+			rootLabel[r] = int32(len(sizes))
+			sizes = append(sizes, uf.size[r])
+		}
+		labels[v] = rootLabel[r]
+	}
+	return Result{Labels: labels, Sizes: sizes}
+}
+
+// Strong labels the strongly connected components of g
+// (nx.strongly_connected_components); for an undirected graph they are its
+// connected components. Tarjan's algorithm runs with an explicit stack, so
+// long paths cannot overflow the goroutine stack.
+func Strong(ctx context.Context, g *csr.Graph) (Result, error) {
+	n := g.N
+	const unvisited = -1
+	index := make([]int32, n) // discovery order, -1 before
+	low := make([]int32, n)
+	comp := make([]int32, n) // Tarjan's component number, -1 while open
+	for i := range index {
+		index[i] = unvisited
+		comp[i] = -1
+	}
+	var (
+		stack   []int32 // Tarjan's node stack
+		call    []frame // DFS call stack
+		next    int32
+		ncomp   int32
+		visited int
+	)
+	for root := 0; root < n; root++ {
+		if index[root] != unvisited {
+			continue
+		}
+		call = append(call, frame{v: int32(root), e: g.Ptr[root]})
+		index[root], low[root] = next, next
+		next++
+		stack = append(stack, int32(root))
+		for len(call) > 0 {
+			f := &call[len(call)-1]
+			v := f.v
+			if f.e < g.Ptr[v+1] {
+				w := g.Idx[f.e]
+				f.e++
+				switch {
+				case index[w] == unvisited:
+					visited++
+					if visited%checkEvery == 0 {
+						if err := ctx.Err(); err != nil {
+							return Result{}, err
+						}
+					}
+					index[w], low[w] = next, next
+					next++
+					stack = append(stack, w)
+					call = append(call, frame{v: w, e: g.Ptr[w]})
+				case comp[w] < 0: // w is on the stack
+					low[v] = min(low[v], index[w])
+				}
+				continue
+			}
+			// v is finished.
+			call = call[:len(call)-1]
+			if len(call) > 0 {
+				p := call[len(call)-1].v
+				low[p] = min(low[p], low[v])
+			}
+			if low[v] == index[v] {
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					comp[w] = ncomp
+					if w == v {
+						break
+					}
+				}
+				ncomp++
+			}
+		}
+	}
+	return canonical(comp, int(ncomp)), nil
+}
+
+type frame struct {
+	v int32
+	e int32 // next arc of v to look at
+}
+
+// canonical renumbers arbitrary component ids 0..k-1 in order of each
+// component's smallest node.
+func canonical(comp []int32, k int) Result {
+	relabel := make([]int32, k)
+	for i := range relabel {
+		relabel[i] = -1
+	}
+	labels := make([]int32, len(comp))
+	var sizes []int32
+	for v, c := range comp {
+		if relabel[c] < 0 {
+			relabel[c] = int32(len(sizes))
+			sizes = append(sizes, 0)
+		}
+		l := relabel[c]
+		labels[v] = l
+		sizes[l]++
+	}
+	return Result{Labels: labels, Sizes: sizes}
+}

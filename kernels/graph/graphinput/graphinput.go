@@ -1,0 +1,148 @@
+// Package graphinput turns the common fields of every graph kernel's input
+// (num_nodes, edges, weights, directed) into a csr.Graph, enforcing the
+// server's size limits and reporting bad input as kerr field errors named
+// the way the JSON request names them ("num_nodes", "edges[3]",
+// "weights", "weights[7]").
+package graphinput
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+
+	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
+	"github.com/gokernels/gokernels/kernels/graph/csr"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+)
+
+// Fields is what every generated graph input message has (num_nodes,
+// edges, weights, directed as fields 1-4).
+type Fields interface {
+	GetNumNodes() int32
+	GetEdges() []*graphv1.Edge
+	GetWeights() []float64
+	GetDirected() bool
+}
+
+// FromInput is Build on an input message's common fields.
+func FromInput(ctx context.Context, in Fields) (*csr.Graph, error) {
+	return Build(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights(), in.GetDirected())
+}
+
+// UndirectedView validates an input's common fields like Build but returns
+// the unweighted undirected graph on its edges (G.to_undirected() without
+// edge data), for kernels that ignore direction and weights, such as
+// triangle counting.
+func UndirectedView(ctx context.Context, in Fields) (*csr.Graph, error) {
+	src, dst, err := Edges(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights())
+	if err != nil {
+		return nil, err
+	}
+	return csrBuild(int(in.GetNumNodes()), src, dst, nil, false)
+}
+
+// Build validates the common graph fields and builds the CSR graph.
+//
+// It checks, in this order and before allocating anything proportional to
+// num_nodes: num_nodes >= 1 and within limits.MaxNodes; the edge count
+// within limits.MaxEdges; weights either absent or one per edge; every edge
+// present with both ids in [0, num_nodes); every weight finite. Weights are
+// used when given (weighted graph), ignored otherwise. Duplicate edges and
+// self-loops follow networkx's simple graphs (see csr.Build).
+func Build(ctx context.Context, numNodes int32, edges []*graphv1.Edge, weights []float64, directed bool) (*csr.Graph, error) {
+	src, dst, err := Edges(ctx, numNodes, edges, weights)
+	if err != nil {
+		return nil, err
+	}
+	var w []float64
+	if len(weights) > 0 {
+		w = weights
+	}
+	return csrBuild(int(numNodes), src, dst, w, directed)
+}
+
+// csrBuild builds the CSR, turning its errors into field errors.
+func csrBuild(n int, src, dst []int32, w []float64, directed bool) (*csr.Graph, error) {
+	g, err := csr.Build(n, src, dst, w, directed)
+	if err != nil {
+		var ee *csr.EdgeError
+		if errors.As(err, &ee) {
+			return nil, kerr.Invalid(field("edges", ee.Index), "%s", ee.Msg)
+		}
+		return nil, kerr.Invalid("edges", "%v", err)
+	}
+	return g, nil
+}
+
+// Edges validates the common fields like Build but returns the edges as
+// parallel source/target slices instead of building a CSR, for kernels
+// that work on the raw edge list (union-find components).
+func Edges(ctx context.Context, numNodes int32, edges []*graphv1.Edge, weights []float64) (src, dst []int32, err error) {
+	lim := limits.From(ctx)
+	if numNodes < 1 {
+		return nil, nil, kerr.Invalid("num_nodes", "must be at least 1, got %d", numNodes)
+	}
+	if err := limits.Check("num_nodes", int(numNodes), lim.MaxNodes); err != nil {
+		return nil, nil, err
+	}
+	if err := limits.Check("edges", len(edges), lim.MaxEdges); err != nil {
+		return nil, nil, err
+	}
+	if len(weights) != 0 && len(weights) != len(edges) {
+		return nil, nil, kerr.Invalid("weights", "must have one value per edge: %d weights for %d edges", len(weights), len(edges))
+	}
+	src = make([]int32, len(edges))
+	dst = make([]int32, len(edges))
+	for i, e := range edges {
+		if e == nil {
+			return nil, nil, kerr.Invalid(field("edges", i), "missing edge")
+		}
+		s, t := e.GetSource(), e.GetTarget()
+		if s < 0 || s >= numNodes || t < 0 || t >= numNodes {
+			return nil, nil, kerr.Invalid(field("edges", i), "node id out of range [0, %d): [%d, %d]", numNodes, s, t)
+		}
+		src[i], dst[i] = s, t
+	}
+	for i, w := range weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			return nil, nil, kerr.Invalid(field("weights", i), "must be finite")
+		}
+	}
+	return src, dst, nil
+}
+
+// NonNegative rejects negative weights (shortest paths, PageRank, ...),
+// naming the first offender.
+func NonNegative(weights []float64) error {
+	for i, w := range weights {
+		if w < 0 {
+			return kerr.Invalid(field("weights", i), "must be non-negative, got %v", w)
+		}
+	}
+	return nil
+}
+
+// Positive rejects weights that are not strictly positive (betweenness,
+// where zero-length edges make shortest-path counts ill-defined).
+func Positive(weights []float64) error {
+	for i, w := range weights {
+		if !(w > 0) {
+			return kerr.Invalid(field("weights", i), "must be positive, got %v", w)
+		}
+	}
+	return nil
+}
+
+// Node checks that a node-id parameter (such as a source) is in range.
+func Node(name string, id, numNodes int32) error {
+	if id < 0 || id >= numNodes {
+		return kerr.Invalid(name, "node id %d out of range [0, %d)", id, numNodes)
+	}
+	return nil
+}
+
+func field(name string, i int) string {
+	return name + "[" + strconv.Itoa(i) + "]"
+}

@@ -1,0 +1,338 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/jsoninput"
+)
+
+// extendedKernels are the ids RegisterExtended must provide, each with its
+// fixture file under testdata/fixtures/graph.
+var extendedKernels = []string{
+	"graph/modularity-score", "graph/louvain-community", "graph/label-propagation",
+	"graph/jaccard-similarity", "graph/cosine-similarity", "graph/adamic-adar",
+	"graph/common-neighbors", "graph/value-similarity", "graph/motif-detection",
+	"graph/k-clique", "graph/degree-ratio", "graph/star-topology",
+	"graph/cycle-participation", "graph/gnn-inference", "graph/graph-attention",
+}
+
+type extFixture struct {
+	KernelID string    `json:"kernel_id"`
+	Cases    []extCase `json:"cases"`
+}
+
+type extCase struct {
+	Name       string                     `json:"name"`
+	Input      json.RawMessage            `json:"input"`
+	Expect     map[string]json.RawMessage `json:"expect"`
+	ErrorField string                     `json:"error_field"`
+	Rtol       *float64                   `json:"rtol"`
+	Atol       *float64                   `json:"atol"`
+	Compare    map[string]string          `json:"compare"`
+	// NxBest is the best modularity of five networkx Louvain runs
+	// (louvain-community only).
+	NxBest float64 `json:"nx_best_modularity"`
+}
+
+func newExtendedRegistry(t *testing.T) *registry.Registry {
+	t.Helper()
+	r := registry.New()
+	if err := RegisterExtended(r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestRegisterExtendedFixtures runs every fixture case of every kernel
+// through the registry as the server does: JSON input decoded by jsoninput,
+// protovalidate, the kernel, and the output rendered as JSON.
+func TestRegisterExtendedFixtures(t *testing.T) {
+	r := newExtendedRegistry(t)
+	if r.Len() != len(extendedKernels) {
+		t.Errorf("registered %d kernels, want %d", r.Len(), len(extendedKernels))
+	}
+	for _, id := range extendedKernels {
+		k, ok := r.Get(id)
+		if !ok {
+			t.Errorf("%s is not registered", id)
+			continue
+		}
+		if k.Domain != registry.DomainGraph || !k.SupportsBatch() {
+			t.Errorf("%s: domain %q, batch %v", id, k.Domain, k.SupportsBatch())
+		}
+		path := filepath.Join("..", "..", "testdata", "fixtures", id+".json")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fx extFixture
+		if err := json.Unmarshal(data, &fx); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if fx.KernelID != id || len(fx.Cases) == 0 {
+			t.Fatalf("%s: kernel_id %q with %d cases", path, fx.KernelID, len(fx.Cases))
+		}
+		for _, c := range fx.Cases {
+			t.Run(id+"/"+c.Name, func(t *testing.T) {
+				out := runExtCase(t, k, c)
+				if id == "graph/louvain-community" && out != nil {
+					checkLouvain(t, r, c, out)
+				}
+			})
+		}
+	}
+	if k, _ := r.Get("graph/degree-ratio"); k == nil || !k.HasMode(registry.Ring) {
+		t.Error("graph/degree-ratio should be a ring kernel as in the catalog")
+	}
+}
+
+// runExtCase runs one case and returns the output as a JSON map (nil for an
+// error case).
+func runExtCase(t *testing.T, k *registry.Kernel, c extCase) map[string]any {
+	t.Helper()
+	in := k.NewInput()
+	err := jsoninput.Decode(c.Input, in)
+	var out *structpb.Struct
+	if err == nil {
+		msg, runErr := k.Run(context.Background(), in)
+		err = runErr
+		if err == nil {
+			out, err = jsoninput.ToStruct(msg)
+		}
+	}
+	if c.ErrorField != "" {
+		if got := extErrorField(err); got != c.ErrorField {
+			t.Fatalf("error field %q (err %v), want %q", got, err, c.ErrorField)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtol, atol := 1e-9, 1e-12
+	if c.Rtol != nil {
+		rtol = *c.Rtol
+	}
+	if c.Atol != nil {
+		atol = *c.Atol
+	}
+	got := out.AsMap()
+	for name, raw := range c.Expect {
+		var want any
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("output has no %s", name)
+			continue
+		}
+		switch c.Compare[name] {
+		case "partition":
+			g, want = canonicalLabels(g), canonicalLabels(want)
+		case "set":
+			g, want = sortedJSON(g), sortedJSON(want)
+		}
+		if msg := extCompare(g, want, rtol, atol); msg != "" {
+			t.Errorf("%s%s", name, msg)
+		}
+	}
+	return got
+}
+
+// checkLouvain holds the louvain-specific promises: the reported modularity
+// is modularity-score's value for the returned labels, and it reaches 0.97 x
+// the best of five networkx runs.
+func checkLouvain(t *testing.T, r *registry.Registry, c extCase, out map[string]any) {
+	t.Helper()
+	var in map[string]any
+	if err := json.Unmarshal(c.Input, &in); err != nil {
+		t.Fatal(err)
+	}
+	q := out["modularity"].(float64)
+	if c.NxBest > 0 && q < 0.97*c.NxBest {
+		t.Errorf("modularity %.6f < 0.97 x networkx best %.6f", q, c.NxBest)
+	}
+	if len(in["edges"].([]any)) == 0 {
+		return
+	}
+	in["communities"] = out["labels"]
+	delete(in, "seed")
+	delete(in, "threshold")
+	data, _ := json.Marshal(in)
+	k, _ := r.Get("graph/modularity-score")
+	msg := k.NewInput()
+	if err := jsoninput.Decode(data, msg); err != nil {
+		t.Fatal(err)
+	}
+	res, err := k.Run(context.Background(), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := res.(*graphv1.ModularityScoreOutput).GetModularity(); math.Abs(q-want) > 1e-9 {
+		t.Errorf("reported modularity %.15g, modularity of the labels %.15g", q, want)
+	}
+}
+
+// canonicalLabels renumbers a label list by first appearance, so that two
+// labelings of the same partition compare equal.
+func canonicalLabels(v any) any {
+	list, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	ids := map[float64]float64{}
+	out := make([]any, len(list))
+	for i, x := range list {
+		f, _ := x.(float64)
+		id, seen := ids[f]
+		if !seen {
+			id = float64(len(ids))
+			ids[f] = id
+		}
+		out[i] = id
+	}
+	return out
+}
+
+// sortedJSON sorts a list by the JSON text of its elements (order-free
+// comparison).
+func sortedJSON(v any) any {
+	list, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	out := slices.Clone(list)
+	slices.SortFunc(out, func(a, b any) int {
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		return slices.Compare(ja, jb)
+	})
+	return out
+}
+
+// extErrorField is the input field an error names: a kerr.FieldError's field
+// or the first protovalidate violation's field path.
+func extErrorField(err error) string {
+	if err == nil {
+		return ""
+	}
+	if fe, ok := kerr.AsField(err); ok {
+		return fe.Field
+	}
+	var ve *protovalidate.ValidationError
+	if errors.As(err, &ve) && len(ve.Violations) > 0 {
+		return protovalidate.FieldPathString(ve.Violations[0].Proto.GetField())
+	}
+	return "(not a field error: " + err.Error() + ")"
+}
+
+// extCompare compares decoded JSON values, numbers within tolerance, and
+// describes the first difference ("" when equal).
+func extCompare(got, want any, rtol, atol float64) string {
+	switch w := want.(type) {
+	case float64:
+		g, ok := got.(float64)
+		if !ok || math.IsNaN(g) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
+			return fmt.Sprintf(" = %v, want %v", got, w)
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Sprintf(": got %d values, want %d", len(g), len(w))
+		}
+		for i := range w {
+			if msg := extCompare(g[i], w[i], rtol, atol); msg != "" {
+				return fmt.Sprintf("[%d]%s", i, msg)
+			}
+		}
+	default:
+		if got != want {
+			return fmt.Sprintf(" = %v, want %v", got, want)
+		}
+	}
+	return ""
+}
+
+// TestExtendedLimits checks that the server's caps turn oversized requests
+// into field errors before any work is done.
+func TestExtendedLimits(t *testing.T) {
+	r := newExtendedRegistry(t)
+	ctx := limits.With(context.Background(), limits.Limits{MaxOutputItems: 5, MaxCells: 100, MaxIterations: 50})
+	for _, tc := range []struct {
+		id, input, field string
+	}{
+		{"graph/jaccard-similarity", `{"num_nodes": 3, "edges": [[0, 1]], "top_k": 6}`, "top_k"},
+		{"graph/adamic-adar", `{"num_nodes": 3, "edges": [[0, 1]], "pairs": [[0,1],[0,2],[1,2],[0,1],[0,2],[1,2]]}`, "pairs"},
+		{"graph/label-propagation", `{"num_nodes": 3, "edges": [[0, 1]], "max_iterations": 51}`, "max_iterations"},
+		{"graph/gnn-inference", `{"num_nodes": 30, "edges": [], "num_features": 4, "features": [], "layers": [{"out_dim": 1, "weight": [1, 1, 1, 1]}]}`, "features"},
+		{"graph/graph-attention", `{"num_nodes": 10, "edges": [], "num_features": 1, "features": [1,2,3,4,5,6,7,8,9,10],
+			"layers": [{"heads": 4, "out_dim": 3, "weight": [1,1,1,1,1,1,1,1,1,1,1,1], "attention": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}]}`, "layers[0].out_dim"},
+		{"graph/k-clique", `{"num_nodes": 3, "edges": [[0, 1]], "k": 3, "directed": true}`, "directed"},
+		{"graph/louvain-community", `{"num_nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, -1]}`, "weights[1]"},
+	} {
+		k, _ := r.Get(tc.id)
+		in := k.NewInput()
+		if err := jsoninput.Decode([]byte(tc.input), in); err != nil {
+			t.Fatalf("%s: %v", tc.id, err)
+		}
+		_, err := k.Run(ctx, in)
+		if got := extErrorField(err); got != tc.field {
+			t.Errorf("%s: error field %q (err %v), want %q", tc.id, got, err, tc.field)
+		}
+	}
+}
+
+// TestKCliqueListCappedByServerLimit: max_cliques above the output limit is
+// capped, not rejected, and the count stays complete.
+func TestKCliqueListCappedByServerLimit(t *testing.T) {
+	r := newExtendedRegistry(t)
+	k, _ := r.Get("graph/k-clique")
+	in := k.NewInput()
+	// K5 has ten triangles.
+	if err := jsoninput.Decode([]byte(`{"num_nodes": 5, "edges": [[0,1],[0,2],[0,3],[0,4],[1,2],[1,3],[1,4],[2,3],[2,4],[3,4]], "max_cliques": 100}`), in); err != nil {
+		t.Fatal(err)
+	}
+	ctx := limits.With(context.Background(), limits.Limits{MaxOutputItems: 4})
+	out, err := k.Run(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := out.(*graphv1.KCliqueOutput)
+	if res.GetNumCliques() != 10 || len(res.GetCliques()) != 4 || !res.GetTruncated() {
+		t.Fatalf("count %d, listed %d, truncated %v; want 10, 4, true", res.GetNumCliques(), len(res.GetCliques()), res.GetTruncated())
+	}
+}
+
+// TestExtendedCancelled: a request whose context is already done returns
+// the context's error instead of working.
+func TestExtendedCancelled(t *testing.T) {
+	r := newExtendedRegistry(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, id := range []string{"graph/louvain-community", "graph/motif-detection", "graph/cycle-participation", "graph/k-clique"} {
+		k, _ := r.Get(id)
+		in := k.NewInput()
+		if err := jsoninput.Decode([]byte(`{"num_nodes": 4, "edges": [[0,1],[1,2],[2,0],[2,3]]}`), in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.Run(ctx, in); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: err = %v, want context.Canceled", id, err)
+		}
+	}
+}
