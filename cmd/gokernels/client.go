@@ -17,8 +17,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/client"
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 )
 
 // Exit codes of the client commands, for scripts.

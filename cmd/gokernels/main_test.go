@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	"github.com/gokernels/gokernels/kernels/catalog"
 	"github.com/gokernels/gokernels/server/jsoninput"
