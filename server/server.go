@@ -152,7 +152,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		if err != nil {
 			return nil, err
 		}
-		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(tc)))
+		serverOpts = append(serverOpts, grpc.Creds(exceptBufconn{credentials.NewTLS(tc)}))
 	}
 	s.grpc = grpc.NewServer(serverOpts...)
 
@@ -271,9 +271,35 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 	return tc, nil
 }
 
+// exceptBufconn is the TLS server credentials of both ports, but not of the
+// in-process bufconn listener the REST gateway dials: that connection never
+// leaves the process, and the gateway has neither the CA nor (for mTLS) a
+// client certificate, so TLS there would break every REST call.
+type exceptBufconn struct {
+	credentials.TransportCredentials
+}
+
+func (c exceptBufconn) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	if conn.LocalAddr().Network() == "bufconn" {
+		return insecure.NewCredentials().ServerHandshake(conn)
+	}
+	return c.TransportCredentials.ServerHandshake(conn)
+}
+
+func (c exceptBufconn) Clone() credentials.TransportCredentials {
+	return exceptBufconn{c.TransportCredentials.Clone()}
+}
+
 // Start binds both listeners and serves in the background; the server is
 // ready when Start returns.
 func (s *Server) Start() error {
+	var tc *tls.Config
+	if s.cfg.TLSCert != "" {
+		var err error
+		if tc, err = s.tlsConfig(); err != nil {
+			return err
+		}
+	}
 	var err error
 	if s.grpcLis, err = net.Listen("tcp", s.cfg.GRPCAddr); err != nil {
 		return fmt.Errorf("gRPC listener %s: %w", s.cfg.GRPCAddr, err)
@@ -304,8 +330,7 @@ func (s *Server) Start() error {
 	go func() { s.serveErr <- s.grpc.Serve(s.grpcLis) }()
 	go func() {
 		var err error
-		if s.cfg.TLSCert != "" {
-			tc, _ := s.tlsConfig()
+		if tc != nil {
 			s.httpSrv.TLSConfig = tc
 			err = s.httpSrv.ServeTLS(s.httpLis, "", "")
 		} else {

@@ -278,3 +278,5 @@ func TestPanicDoesNotReduceCapacity(t *testing.T) {
 		t.Fatalf("after panics the single worker is gone: %v %s", r.Code, r.Message)
 	}
 }
+
+func serverOptions() server.Options { return server.Options{} }

@@ -7,11 +7,13 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/kernels/temporal"
 )
 
 // domains are the per-domain registration functions.
 var domains = []func(*registry.Registry) error{
 	graph.Register,
+	temporal.Register,
 }
 
 // New returns a registry holding the full catalog.
