@@ -66,6 +66,19 @@ func (s *Server) chain() []stage {
 	return stages
 }
 
+// streamInterceptors guard the streaming RPCs (server reflection, health
+// Watch): recovery, metrics and auth (health exempt), like the unary chain.
+func (s *Server) streamInterceptors() []grpc.StreamServerInterceptor {
+	out := []grpc.StreamServerInterceptor{
+		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.onPanic)),
+		s.metrics.GRPCMetrics.StreamServerInterceptor(),
+	}
+	if s.auth != nil {
+		out = append(out, selector.StreamServerInterceptor(s.auth.Stream(), selector.MatchFunc(notHealth)))
+	}
+	return out
+}
+
 // StageNames lists the chain in order (for docs and tests).
 func (s *Server) StageNames() []string {
 	var names []string

@@ -49,6 +49,7 @@ import (
 // Authenticator is the auth stage of the chain.
 type Authenticator interface {
 	Unary() grpc.UnaryServerInterceptor
+	Stream() grpc.StreamServerInterceptor
 }
 
 // Options are the pluggable parts of a Server.
@@ -144,7 +145,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	serverOpts := []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(tracing.Propagator))),
 		grpc.ChainUnaryInterceptor(unaryInterceptors(s.chain())...),
-		grpc.ChainStreamInterceptor(s.metrics.GRPCMetrics.StreamServerInterceptor()),
+		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
 	}
 	if cfg.TLSCert != "" {

@@ -6,14 +6,18 @@ import (
 	"errors"
 
 	"github.com/gokernels/gokernels/kernels/graph"
+	"github.com/gokernels/gokernels/kernels/ml"
 	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/kernels/risk"
 	"github.com/gokernels/gokernels/kernels/temporal"
 )
 
 // domains are the per-domain registration functions.
 var domains = []func(*registry.Registry) error{
 	graph.Register,
+	ml.Register,
 	temporal.Register,
+	risk.Register,
 }
 
 // New returns a registry holding the full catalog.

@@ -45,11 +45,13 @@ func (m *executeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 }
 
 func decodeExecute(body []byte, req *gokernelsv1.ExecuteRequest, reg *registry.Registry) error {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return fmt.Errorf("request body is not a JSON object: %v", err)
+	// Split slices the body without copying: a large input is parsed once,
+	// straight into the typed message.
+	top, err := jsoninput.Split(body)
+	if err != nil {
+		return err
 	}
-	var input json.RawMessage
+	var input []byte
 	for k, raw := range top {
 		switch k {
 		case "kernel_id", "kernelId":

@@ -135,7 +135,9 @@ func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler
 		st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max"):
 		httpCode = http.StatusRequestEntityTooLarge
 	case st.Code() == codes.Unauthenticated:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="gokernels", ApiKey header="X-API-Key"`)
+		// The default handler sets WWW-Authenticate to the status message;
+		// restore a proper challenge just before the header is written.
+		w = challengeWriter{w}
 	}
 	if d := errs.RetryAfter(st); d > 0 {
 		secs := int((d + 999_999_999) / 1_000_000_000)
@@ -156,4 +158,13 @@ func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 		msg = "method " + r.Method + " is not allowed on " + r.URL.Path
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: status.Error(code, msg)})
+}
+
+// challengeWriter sets the WWW-Authenticate challenge at WriteHeader time,
+// after grpc-gateway's default error handler has put the status message there.
+type challengeWriter struct{ http.ResponseWriter }
+
+func (c challengeWriter) WriteHeader(code int) {
+	c.Header().Set("WWW-Authenticate", `Bearer realm="gokernels", ApiKey header="X-API-Key"`)
+	c.ResponseWriter.WriteHeader(code)
 }

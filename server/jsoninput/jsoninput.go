@@ -15,6 +15,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -24,19 +25,6 @@ import (
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/kerr"
 )
-
-// Decode parses JSON text into msg (a kernel input message).
-func Decode(data []byte, msg proto.Message) error {
-	var v structpb.Value
-	if err := protojson.Unmarshal(data, &v); err != nil {
-		return kerr.Invalid("input", "malformed JSON: %v", err)
-	}
-	st := v.GetStructValue()
-	if st == nil {
-		return kerr.Invalid("input", "must be a JSON object")
-	}
-	return FromStruct(st, msg)
-}
 
 // FromStruct fills msg from a Struct. Errors are *kerr.FieldError.
 func FromStruct(s *structpb.Struct, msg proto.Message) error {
@@ -50,7 +38,20 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
+// tupleCache memoizes isTuple: reading a message option allocates, and the
+// decoder asks once per array element.
+var tupleCache sync.Map // protoreflect.FullName -> bool
+
 func isTuple(md protoreflect.MessageDescriptor) bool {
+	if v, ok := tupleCache.Load(md.FullName()); ok {
+		return v.(bool)
+	}
+	t := readTuple(md)
+	tupleCache.Store(md.FullName(), t)
+	return t
+}
+
+func readTuple(md protoreflect.MessageDescriptor) bool {
 	opts := md.Options()
 	if opts == nil {
 		return false

@@ -1,12 +1,14 @@
 package jsoninput
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	testingv1 "github.com/gokernels/gokernels/gen/gokernels/testing/v1"
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -79,4 +81,72 @@ func TestEncodeRoundTrip(t *testing.T) {
 	if strings.Contains(got, "scale") || strings.Contains(got, "nested") {
 		t.Errorf("unset optional/message fields were emitted: %s", got)
 	}
+}
+
+// TestDecodeAgreesWithFromStruct: the one-pass decoder and the Struct path
+// (used for gRPC's JSON-shaped input) produce the same message, including
+// for inputs with escapes, nested tuples and non-finite numbers.
+func TestDecodeAgreesWithFromStruct(t *testing.T) {
+	inputs := []string{
+		`{"count": 3, "pairs": [[1, 2.5e-3], {"a": -4, "b": "NaN"}], "rows": [[1, 2], [], [3.25]], "mode": "fa\u0073t"}`,
+		`{"nested": {"name": "x\"y\\z"}, "weights": {"k\u00e9": -0.5, "b": "Infinity"}, "big": -9007199254740992}`,
+		`{ "sleepMs" : 1 , "flag" : false , "scale" : null }`,
+	}
+	for _, s := range inputs {
+		var a, b testingv1.EchoInput
+		if err := Decode([]byte(s), &a); err != nil {
+			t.Fatalf("Decode(%s): %v", s, err)
+		}
+		var st structpb.Struct
+		if err := protojson.Unmarshal([]byte(s), &st); err != nil {
+			t.Fatal(err)
+		}
+		if err := FromStruct(&st, &b); err != nil {
+			t.Fatalf("FromStruct(%s): %v", s, err)
+		}
+		if !proto.Equal(&a, &b) {
+			t.Errorf("%s:\nDecode     %v\nFromStruct %v", s, &a, &b)
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	m, err := Split([]byte(` {"kernel_id": "g/x", "input": {"a": [1, {"b": "}"}]}, "metadata": null} `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(m["input"]) != `{"a": [1, {"b": "}"}]}` || string(m["kernel_id"]) != `"g/x"` || string(m["metadata"]) != "null" {
+		t.Fatalf("%q", m)
+	}
+	for _, bad := range []string{`[1]`, `{"a": 1,}`, `{"a": 1} x`, `{"a": [1}`} {
+		if _, err := Split([]byte(bad)); err == nil {
+			t.Errorf("Split(%s) accepted", bad)
+		}
+	}
+}
+
+// BenchmarkDecodeEdges decodes a 1,000,000-edge graph request. The
+// allocation report (B/op) against the input size is the number the
+// serving-performance issue bounds (≤ 4×).
+func BenchmarkDecodeEdges(b *testing.B) {
+	const n = 1_000_000
+	var sb strings.Builder
+	sb.WriteString(`{"count": 1, "pairs": [`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, "[%d,%d]", (i*7919)%n, (i*104729)%n)
+	}
+	sb.WriteString("]}")
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var in testingv1.EchoInput
+		if err := Decode(data, &in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(data)), "input-bytes")
 }

@@ -43,10 +43,25 @@ func intersect(dst, a, b []int32) []int32 {
 // walker extends partial cliques; bufs[d] holds the candidates at depth d
 // so that the search allocates nothing per step.
 type walker struct {
-	g    *undirected.Graph
-	bufs [][]int32
-	path []int32
-	emit func([]int32) bool // return false to stop
+	g     *undirected.Graph
+	bufs  [][]int32
+	path  []int32
+	emit  func([]int32) bool // return false to stop
+	ctx   context.Context
+	steps int
+	err   error // set when ctx ended mid-search; results are then discarded
+}
+
+// stop polls the context every few thousand steps: a single start node of a
+// dense graph can hide an exponential search.
+func (w *walker) stop() bool {
+	if w.err != nil {
+		return true
+	}
+	if w.steps++; w.steps&4095 == 0 {
+		w.err = w.ctx.Err()
+	}
+	return w.err != nil
 }
 
 // count returns the number of ways to pick `need` more nodes from cand that
@@ -57,7 +72,7 @@ func (w *walker) count(cand []int32, need, depth int) int64 {
 	}
 	var total int64
 	for i, v := range cand {
-		if len(cand)-i < need {
+		if len(cand)-i < need || w.stop() {
 			break // too few candidates left to finish a clique
 		}
 		next := intersect(w.bufs[depth], cand[i+1:], forward(w.g, int(v)))
@@ -74,6 +89,9 @@ func (w *walker) list(cand []int32, need, depth int) bool {
 	for i, v := range cand {
 		if len(cand)-i < need {
 			break
+		}
+		if w.stop() {
+			return false
 		}
 		w.path = append(w.path, v)
 		if need == 1 {
@@ -92,8 +110,8 @@ func (w *walker) list(cand []int32, need, depth int) bool {
 	return true
 }
 
-func newWalker(g *undirected.Graph, k int) *walker {
-	return &walker{g: g, bufs: make([][]int32, k), path: make([]int32, 0, k)}
+func newWalker(ctx context.Context, g *undirected.Graph, k int) *walker {
+	return &walker{g: g, bufs: make([][]int32, k), path: make([]int32, 0, k), ctx: ctx}
 }
 
 // Cliques returns the number of k-cliques (k >= 2) and the first maxList of
@@ -108,7 +126,7 @@ func Cliques(ctx context.Context, g *undirected.Graph, k, maxList int) (count in
 	// hubs. Integer sums make the split irrelevant to the result.
 	err = par.Dynamic(ctx, n, 64, workers, func(wk, lo, hi int) error {
 		if walkers[wk] == nil {
-			walkers[wk] = newWalker(g, k)
+			walkers[wk] = newWalker(ctx, g, k)
 		}
 		w := walkers[wk]
 		for s := lo; s < hi; s++ {
@@ -116,6 +134,9 @@ func Cliques(ctx context.Context, g *undirected.Graph, k, maxList int) (count in
 				return err
 			}
 			perStart[s] = w.count(forward(g, s), k-1, 0)
+			if w.err != nil {
+				return w.err
+			}
 		}
 		return nil
 	})
@@ -129,7 +150,7 @@ func Cliques(ctx context.Context, g *undirected.Graph, k, maxList int) (count in
 		return count, nil, count > 0, nil
 	}
 	// List from the first start nodes only, until maxList cliques are out.
-	w := newWalker(g, k)
+	w := newWalker(ctx, g, k)
 	w.emit = func(c []int32) bool {
 		list = append(list, slices.Clone(c))
 		return len(list) < maxList
@@ -143,6 +164,9 @@ func Cliques(ctx context.Context, g *undirected.Graph, k, maxList int) (count in
 		}
 		w.path = append(w.path[:0], int32(s))
 		w.list(forward(g, s), k-1, 0)
+		if w.err != nil {
+			return 0, nil, false, w.err
+		}
 	}
 	return count, list, count > int64(len(list)), nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
 	"github.com/gokernels/gokernels/kernels/graph/structure/undirected"
@@ -161,5 +162,27 @@ func TestCancelled(t *testing.T) {
 	}
 	if _, err := Communities(ctx, g, 3); err != context.Canceled {
 		t.Fatalf("Communities err = %v", err)
+	}
+}
+
+// TestDeadlineMidSearch: K_70 has C(70, 12) ≈ 1e13 12-cliques; the search
+// must notice the deadline inside one start node's enumeration.
+func TestDeadlineMidSearch(t *testing.T) {
+	n := 70
+	var edges [][2]int32
+	for u := 0; u < n; u++ {
+		for v := u + 1; v < n; v++ {
+			edges = append(edges, [2]int32{int32(u), int32(v)})
+		}
+	}
+	g := view(t, n, edges, nil, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, _, _, err := Cliques(ctx, g, 12, 10); err != context.DeadlineExceeded {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v to notice the deadline", d)
 	}
 }

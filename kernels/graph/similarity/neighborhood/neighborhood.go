@@ -168,6 +168,9 @@ func TopK(ctx context.Context, g *csr.Graph, m Measure, k int) ([]Pair, []float6
 	if err := checkUndirected(g); err != nil {
 		return nil, nil, err
 	}
+	if k < 1 {
+		return []Pair{}, []float64{}, nil
+	}
 	n := g.N
 	var invLog []float64
 	if m == AdamicAdar {

@@ -93,6 +93,10 @@ func countDirected(ctx context.Context, g *csr.Graph) (*Result, error) {
 				if int(a) <= s {
 					continue
 				}
+				// Each a costs up to deg(a) x max degree steps.
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				if toS[a] == stamp {
 					cnt.add(wk, 2, int32(s), a)
 				}
@@ -146,6 +150,10 @@ func countUndirected(ctx context.Context, g *undirected.Graph) (*Result, error) 
 			for _, a := range g.Neighbors(s) {
 				if int(a) <= s {
 					continue
+				}
+				// Each a costs up to deg(a) x max degree steps.
+				if err := ctx.Err(); err != nil {
+					return err
 				}
 				for _, b := range g.Neighbors(int(a)) {
 					if int(b) <= s {

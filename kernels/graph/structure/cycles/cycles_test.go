@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
 )
@@ -107,5 +108,29 @@ func TestCancelled(t *testing.T) {
 		if _, err := Count(ctx, g); err != context.Canceled {
 			t.Fatalf("directed=%v: err = %v, want context.Canceled", directed, err)
 		}
+	}
+}
+
+// TestDeadlineMidSearch: the complete digraph on 400 nodes has ~2.5e10
+// 4-cycles; the count must stop soon after the deadline.
+func TestDeadlineMidSearch(t *testing.T) {
+	n := 400
+	var edges [][2]int32
+	for u := 0; u < n; u++ {
+		for v := 0; v < n; v++ {
+			if u != v {
+				edges = append(edges, [2]int32{int32(u), int32(v)})
+			}
+		}
+	}
+	g := build(t, n, edges, nil, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := Count(ctx, g); err != context.DeadlineExceeded {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v to notice the deadline", d)
 	}
 }

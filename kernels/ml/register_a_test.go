@@ -1,0 +1,432 @@
+package ml
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	mlv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/jsoninput"
+)
+
+// registerAKernels are the ids RegisterA must provide, each with a fixture
+// file testdata/fixtures/ml/<name>.json.
+var registerAKernels = []string{
+	"ml/kmeans-cluster", "ml/dbscan-cluster", "ml/hierarchical-cluster", "ml/isolation-forest",
+	"ml/local-outlier-factor", "ml/streaming-isolation-forest", "ml/adaptive-threshold", "ml/ensemble-voting",
+}
+
+type registerACase struct {
+	Name       string                     `json:"name"`
+	Input      json.RawMessage            `json:"input"`
+	Expect     map[string]json.RawMessage `json:"expect"`
+	ErrorField string                     `json:"error_field"`
+	Rtol       *float64                   `json:"rtol"`
+	Atol       *float64                   `json:"atol"`
+	Compare    map[string]string          `json:"compare"`
+	Quality    struct {
+		Truth      []int    `json:"truth"`
+		SklearnAUC float64  `json:"sklearn_auc"`
+		AUCTol     float64  `json:"auc_tolerance"`
+		Outliers   *int     `json:"outliers"`
+		InertiaMax *float64 `json:"inertia_at_most"`
+	} `json:"quality"`
+}
+
+// TestRegisterAFixtures runs every fixture case the way the server does:
+// jsoninput decoding (tuples included), protovalidate, the kernel, and the
+// output rendered as JSON with proto field names.
+func TestRegisterAFixtures(t *testing.T) {
+	r := registry.New()
+	if err := RegisterA(r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Len() != len(registerAKernels) {
+		t.Errorf("RegisterA added %d kernels, want %d", r.Len(), len(registerAKernels))
+	}
+	for _, id := range registerAKernels {
+		k, ok := r.Get(id)
+		if !ok {
+			t.Errorf("%s is not registered", id)
+			continue
+		}
+		var fx struct {
+			KernelID string          `json:"kernel_id"`
+			Cases    []registerACase `json:"cases"`
+		}
+		path := filepath.Join("..", "..", "testdata", "fixtures", "ml", filepath.Base(id)+".json")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &fx); err != nil || fx.KernelID != id || len(fx.Cases) == 0 {
+			t.Fatalf("%s: kernel_id %q, %d cases, err %v", path, fx.KernelID, len(fx.Cases), err)
+		}
+		for _, c := range fx.Cases {
+			t.Run(id+"/"+c.Name, func(t *testing.T) { runRegisterACase(t, k, c) })
+		}
+	}
+}
+
+func runRegisterACase(t *testing.T, k *registry.Kernel, c registerACase) {
+	in := k.NewInput()
+	err := jsoninput.Decode(c.Input, in)
+	var out *structpb.Struct
+	if err == nil {
+		msg, runErr := k.Run(context.Background(), in)
+		err = runErr
+		if err == nil {
+			out, err = jsoninput.ToStruct(msg)
+		}
+	}
+	if c.ErrorField != "" {
+		if got := registerAErrorField(err); got != c.ErrorField {
+			t.Fatalf("error field %q (err %v), want %q", got, err, c.ErrorField)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtol, atol := 1e-9, 1e-12
+	if c.Rtol != nil {
+		rtol = *c.Rtol
+	}
+	if c.Atol != nil {
+		atol = *c.Atol
+	}
+	got := out.AsMap()
+	for name, raw := range c.Expect {
+		var want any
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("output has no %s", name)
+			continue
+		}
+		if c.Compare[name] == "partition" {
+			if !registerASamePartition(g, want) {
+				t.Errorf("%s is not the reference partition", name)
+			}
+			continue
+		}
+		if msg := registerACompare(g, want, rtol, atol); msg != "" {
+			t.Errorf("%s%s", name, msg)
+		}
+	}
+	q := c.Quality
+	if q.Truth != nil {
+		scores := registerAFloats(got["scores"])
+		if auc := registerAROCAUC(q.Truth, scores); math.Abs(auc-q.SklearnAUC) > q.AUCTol {
+			t.Errorf("ROC AUC %.4f, sklearn %.4f (tolerance %g)", auc, q.SklearnAUC, q.AUCTol)
+		}
+	}
+	if q.Outliers != nil {
+		n := 0
+		for _, l := range registerAFloats(got["labels"]) {
+			if l == -1 {
+				n++
+			}
+		}
+		if n != *q.Outliers {
+			t.Errorf("%d outliers flagged, sklearn flags %d", n, *q.Outliers)
+		}
+	}
+	if q.InertiaMax != nil {
+		if in := got["inertia"].(float64); in > *q.InertiaMax {
+			t.Errorf("inertia %g above %g", in, *q.InertiaMax)
+		}
+	}
+}
+
+// registerAErrorField is the input field an error names: a kerr.FieldError's
+// field or the first protovalidate violation's field path.
+func registerAErrorField(err error) string {
+	if err == nil {
+		return ""
+	}
+	if fe, ok := kerr.AsField(err); ok {
+		return fe.Field
+	}
+	var ve *protovalidate.ValidationError
+	if errors.As(err, &ve) && len(ve.Violations) > 0 {
+		return protovalidate.FieldPathString(ve.Violations[0].Proto.GetField())
+	}
+	return "(not a field error: " + err.Error() + ")"
+}
+
+// registerACompare compares decoded JSON values, numbers within tolerance,
+// and describes the first difference ("" when equal).
+func registerACompare(got, want any, rtol, atol float64) string {
+	switch w := want.(type) {
+	case float64:
+		g, ok := got.(float64)
+		if !ok || math.IsNaN(g) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
+			return fmt.Sprintf(" = %v, want %v", got, w)
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Sprintf(": got %d values, want %d", len(g), len(w))
+		}
+		for i := range w {
+			if msg := registerACompare(g[i], w[i], rtol, atol); msg != "" {
+				return fmt.Sprintf("[%d]%s", i, msg)
+			}
+		}
+	default:
+		if got != want {
+			return fmt.Sprintf(" = %v, want %v", got, want)
+		}
+	}
+	return ""
+}
+
+func registerAFloats(v any) []float64 {
+	l, _ := v.([]any)
+	out := make([]float64, len(l))
+	for i, x := range l {
+		out[i], _ = x.(float64)
+	}
+	return out
+}
+
+// registerASamePartition reports whether two label lists group the samples
+// identically up to renaming.
+func registerASamePartition(got, want any) bool {
+	g, w := registerAFloats(got), registerAFloats(want)
+	if len(g) != len(w) {
+		return false
+	}
+	gw, wg := map[float64]float64{}, map[float64]float64{}
+	for i := range g {
+		if x, ok := gw[g[i]]; ok && x != w[i] {
+			return false
+		}
+		if y, ok := wg[w[i]]; ok && y != g[i] {
+			return false
+		}
+		gw[g[i]], wg[w[i]] = w[i], g[i]
+	}
+	return true
+}
+
+// registerAROCAUC is sklearn's roc_auc_score for 0/1 truth (ties count half).
+func registerAROCAUC(truth []int, scores []float64) float64 {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
+	// Mann–Whitney U with average ranks for ties.
+	var rankPos float64
+	pos := 0
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
+			j++
+		}
+		avg := float64(i+j+1) / 2
+		for _, p := range idx[i:j] {
+			if truth[p] == 1 {
+				rankPos += avg
+				pos++
+			}
+		}
+		i = j
+	}
+	neg := len(scores) - pos
+	return (rankPos - float64(pos*(pos+1))/2) / float64(pos*neg)
+}
+
+// Unset optional fields take the documented defaults.
+func TestRegisterADefaults(t *testing.T) {
+	r := registry.New()
+	if err := RegisterA(r); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]float64, 60)
+	for i := range data {
+		data[i] = float64(i%7) + float64(i)/100
+	}
+	k, _ := r.Get("ml/local-outlier-factor")
+	out, err := k.Run(context.Background(), &mlv1.LocalOutlierFactorInput{Data: data, NSamples: 30, NFeatures: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := out.(*mlv1.LocalOutlierFactorOutput)
+	if lo.NNeighbors != 20 || lo.Threshold != 1.5 {
+		t.Errorf("LOF defaults: n_neighbors %d, threshold %g; want 20 and 1.5", lo.NNeighbors, lo.Threshold)
+	}
+	k, _ = r.Get("ml/adaptive-threshold")
+	out, err = k.Run(context.Background(), &mlv1.AdaptiveThresholdInput{Values: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := out.(*mlv1.AdaptiveThresholdOutput)
+	for i, w := range at.Warmup {
+		if w != (i < 10) {
+			t.Fatalf("warmup[%d] = %v: default min_history must be 10", i, w)
+		}
+	}
+	k, _ = r.Get("ml/streaming-isolation-forest")
+	sdata := make([]float64, 600)
+	out, err = k.Run(context.Background(), &mlv1.StreamingIsolationForestInput{Data: sdata, NSamples: 600, NFeatures: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms := out.(*mlv1.StreamingIsolationForestOutput).ModelStarts; fmt.Sprint(ms) != "[0 256 512]" {
+		t.Errorf("model_starts %v, want [0 256 512] (window and refit interval default to 256)", ms)
+	}
+}
+
+// Problem-size caps are reported against the field that carries the size.
+func TestRegisterALimits(t *testing.T) {
+	r := registry.New()
+	if err := RegisterA(r); err != nil {
+		t.Fatal(err)
+	}
+	ctx := limits.With(context.Background(), limits.Limits{MaxSamples: 50, MaxAllPairsN: 10, MaxCells: 400, MaxIterations: 1000})
+	data := make([]float64, 2*60)
+	cases := []struct {
+		id    string
+		in    proto.Message
+		field string
+	}{
+		{"ml/kmeans-cluster", &mlv1.KMeansClusterInput{Data: data, NSamples: 60, NFeatures: 2, K: 2}, "n_samples"},
+		{"ml/kmeans-cluster", &mlv1.KMeansClusterInput{Data: data[:40], NSamples: 20, NFeatures: 2, K: 2, MaxIterations: registerAPtr[int32](5000)}, "max_iterations"},
+		{"ml/hierarchical-cluster", &mlv1.HierarchicalClusterInput{Data: data[:40], NSamples: 20, NFeatures: 2}, "n_samples"},
+		{"ml/local-outlier-factor", &mlv1.LocalOutlierFactorInput{Data: data[:80], NSamples: 40, NFeatures: 2, NNeighbors: registerAPtr[int32](15)}, "n_neighbors"},
+		{"ml/streaming-isolation-forest", &mlv1.StreamingIsolationForestInput{Data: data[:80], NSamples: 40, NFeatures: 2, WindowSize: registerAPtr[int32](4), RefitInterval: registerAPtr[int32](1)}, "refit_interval"},
+		{"ml/ensemble-voting", &mlv1.EnsembleVotingInput{NModels: 1, NSamples: 30, NClasses: 20, Labels: make([]int32, 30)}, "n_classes"},
+	}
+	for _, c := range cases {
+		k, _ := r.Get(c.id)
+		_, err := k.Run(ctx, c.in)
+		if got := registerAErrorField(err); got != c.field {
+			t.Errorf("%s: error field %q (%v), want %q", c.id, got, err, c.field)
+		}
+	}
+}
+
+func registerAPtr[T any](v T) *T { return &v }
+
+// Degenerate inputs (one sample, identical samples, zero vectors) give the
+// exact answers they must, never a panic or NaN.
+func TestRegisterADegenerateInputs(t *testing.T) {
+	r := registry.New()
+	if err := RegisterA(r); err != nil {
+		t.Fatal(err)
+	}
+	run := func(id string, in proto.Message) proto.Message {
+		t.Helper()
+		k, _ := r.Get(id)
+		out, err := k.Run(context.Background(), in)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		return out
+	}
+	same := make([]float64, 2*12) // 12 identical samples (0, 0)
+
+	km := run("ml/kmeans-cluster", &mlv1.KMeansClusterInput{Data: same, NSamples: 12, NFeatures: 2, K: 3}).(*mlv1.KMeansClusterOutput)
+	if km.Inertia != 0 || len(km.Labels) != 12 {
+		t.Errorf("k-means on identical samples: inertia %g, %d labels", km.Inertia, len(km.Labels))
+	}
+	db := run("ml/dbscan-cluster", &mlv1.DbscanClusterInput{Data: same, NSamples: 12, NFeatures: 2, Eps: 0.1}).(*mlv1.DbscanClusterOutput)
+	if db.NClusters != 1 || len(db.CoreSampleIndices) != 12 {
+		t.Errorf("DBSCAN on identical samples: %d clusters, %d cores", db.NClusters, len(db.CoreSampleIndices))
+	}
+	db = run("ml/dbscan-cluster", &mlv1.DbscanClusterInput{Data: []float64{1}, NSamples: 1, NFeatures: 1, Eps: 1}).(*mlv1.DbscanClusterOutput)
+	if db.NClusters != 0 || db.Labels[0] != -1 {
+		t.Errorf("DBSCAN on one sample: %v", db.Labels)
+	}
+	hc := run("ml/hierarchical-cluster", &mlv1.HierarchicalClusterInput{Data: same, NSamples: 12, NFeatures: 2, Linkage: "average"}).(*mlv1.HierarchicalClusterOutput)
+	for _, m := range hc.Merges {
+		if m.Distance != 0 {
+			t.Errorf("merge of identical samples at distance %g", m.Distance)
+		}
+	}
+	if n := len(hc.Merges); n != 11 || hc.Merges[n-1].Size != 12 {
+		t.Errorf("%d merges, last %v", n, hc.Merges[n-1])
+	}
+	hc = run("ml/hierarchical-cluster", &mlv1.HierarchicalClusterInput{Data: []float64{3}, NSamples: 1, NFeatures: 1, NClusters: registerAPtr[int32](1)}).(*mlv1.HierarchicalClusterOutput)
+	if len(hc.Merges) != 0 || len(hc.Labels) != 1 {
+		t.Errorf("one sample: %v", hc)
+	}
+	lo := run("ml/local-outlier-factor", &mlv1.LocalOutlierFactorInput{Data: same, NSamples: 12, NFeatures: 2}).(*mlv1.LocalOutlierFactorOutput)
+	for i, v := range lo.Lof {
+		if v != 1 {
+			t.Errorf("LOF[%d] of identical samples = %g, want 1", i, v)
+		}
+	}
+	// Zero vectors under cosine: distance 1 to everything else.
+	zeros := []float64{0, 0, 1, 0, 0, 1, 1, 1, 2, 2}
+	lo = run("ml/local-outlier-factor", &mlv1.LocalOutlierFactorInput{Data: zeros, NSamples: 5, NFeatures: 2, Metric: "cosine", NNeighbors: registerAPtr[int32](2)}).(*mlv1.LocalOutlierFactorOutput)
+	for i, v := range lo.Lof {
+		if math.IsNaN(v) || v <= 0 {
+			t.Errorf("cosine LOF[%d] = %g", i, v)
+		}
+	}
+	db = run("ml/dbscan-cluster", &mlv1.DbscanClusterInput{Data: zeros, NSamples: 5, NFeatures: 2, Eps: 0.01, MinSamples: registerAPtr[int32](2), Metric: "cosine"}).(*mlv1.DbscanClusterOutput)
+	if fmt.Sprint(db.Labels) != "[-1 -1 -1 0 0]" {
+		t.Errorf("cosine DBSCAN labels %v, want [-1 -1 -1 0 0] ((1,1) and (2,2) share a direction)", db.Labels)
+	}
+	iso := run("ml/isolation-forest", &mlv1.IsolationForestInput{Data: []float64{4, 2}, NSamples: 1, NFeatures: 2}).(*mlv1.IsolationForestOutput)
+	if iso.Scores[0] != 0.5 || iso.Labels[0] != 1 {
+		t.Errorf("isolation forest on one sample: %v %v", iso.Scores, iso.Labels)
+	}
+}
+
+// Without protovalidate (RunCPU) out-of-range parameters are still field
+// errors, never a panic or an endless loop.
+func TestRegisterAUnvalidatedInputs(t *testing.T) {
+	r := registry.New()
+	if err := RegisterA(r); err != nil {
+		t.Fatal(err)
+	}
+	data := []float64{0, 1, 2, 3, 4, 5}
+	cases := []struct {
+		id    string
+		in    proto.Message
+		field string
+	}{
+		{"ml/kmeans-cluster", &mlv1.KMeansClusterInput{Data: data, NSamples: 3, NFeatures: 2, K: 0}, "k"},
+		{"ml/kmeans-cluster", &mlv1.KMeansClusterInput{Data: data, NSamples: 3, NFeatures: 2, K: 1, NInit: registerAPtr[int32](-1)}, "n_init"},
+		{"ml/dbscan-cluster", &mlv1.DbscanClusterInput{Data: data, NSamples: 3, NFeatures: 2, Eps: math.NaN()}, "eps"},
+		{"ml/dbscan-cluster", &mlv1.DbscanClusterInput{Data: data, NSamples: 3, NFeatures: 2, Eps: 1, Metric: "hamming"}, "metric"},
+		{"ml/hierarchical-cluster", &mlv1.HierarchicalClusterInput{Data: data, NSamples: 3, NFeatures: 2, NClusters: registerAPtr[int32](0)}, "n_clusters"},
+		{"ml/isolation-forest", &mlv1.IsolationForestInput{Data: data, NSamples: 3, NFeatures: 2, NEstimators: registerAPtr[int32](-2)}, "n_estimators"},
+		{"ml/local-outlier-factor", &mlv1.LocalOutlierFactorInput{Data: data[:2], NSamples: 1, NFeatures: 2}, "n_samples"},
+		{"ml/streaming-isolation-forest", &mlv1.StreamingIsolationForestInput{Data: data, NSamples: 3, NFeatures: 2, WindowSize: registerAPtr[int32](0)}, "window_size"},
+		{"ml/streaming-isolation-forest", &mlv1.StreamingIsolationForestInput{Data: data, NSamples: 3, NFeatures: 2, RefitInterval: registerAPtr[int32](0)}, "refit_interval"},
+		{"ml/adaptive-threshold", &mlv1.AdaptiveThresholdInput{Values: data, WindowSize: registerAPtr[int32](0)}, "window_size"},
+		{"ml/adaptive-threshold", &mlv1.AdaptiveThresholdInput{Values: []float64{1, math.Inf(1)}}, "values[1]"},
+		{"ml/adaptive-threshold", &mlv1.AdaptiveThresholdInput{Values: data, K: registerAPtr(math.NaN())}, "k"},
+		{"ml/ensemble-voting", &mlv1.EnsembleVotingInput{NModels: 1, NSamples: 1, NClasses: 0}, "n_classes"},
+		{"ml/ensemble-voting", &mlv1.EnsembleVotingInput{NModels: 2, NSamples: 1, NClasses: 2, Labels: []int32{0, 1}, Weights: []float64{0, 0}}, "weights"},
+		{"ml/ensemble-voting", &mlv1.EnsembleVotingInput{NModels: 1, NSamples: 1, NClasses: 2, Labels: []int32{0}, Probabilities: []float64{1, 0}}, "probabilities"},
+	}
+	for _, c := range cases {
+		k, _ := r.Get(c.id)
+		_, err := k.RunCPU(context.Background(), c.in)
+		if got := registerAErrorField(err); got != c.field {
+			t.Errorf("%s: error field %q (%v), want %q", c.id, got, err, c.field)
+		}
+	}
+}

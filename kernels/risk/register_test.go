@@ -1,0 +1,177 @@
+package risk
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/proto"
+
+	riskv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1"
+	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/jsoninput"
+)
+
+// kernels are the ids Register must provide and whether upstream lists them
+// as Ring kernels; each has a fixture file under testdata/fixtures/risk.
+var kernels = []struct {
+	id   string
+	ring bool
+}{
+	{"risk/credit-scoring", true},
+	{"risk/monte-carlo-var", true},
+	{"risk/portfolio-aggregation", true},
+	{"risk/realtime-correlation", true},
+	{"risk/stress-testing", false},
+}
+
+func newRegistry(t *testing.T) *registry.Registry {
+	t.Helper()
+	r := registry.New()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Len() != len(kernels) {
+		t.Fatalf("registered %d kernels, want %d", r.Len(), len(kernels))
+	}
+	return r
+}
+
+// TestRegisterFixtures runs every fixture case through the registry as the
+// server does: jsoninput decoding, protovalidate, the kernel, JSON output.
+func TestRegisterFixtures(t *testing.T) {
+	r := newRegistry(t)
+	for _, kc := range kernels {
+		k, ok := r.Get(kc.id)
+		if !ok {
+			t.Errorf("%s is not registered", kc.id)
+			continue
+		}
+		if k.Domain != registry.DomainRisk || !k.SupportsBatch() || k.HasMode(registry.Ring) != kc.ring {
+			t.Errorf("%s: domain %q, batch %v, modes %v", kc.id, k.Domain, k.SupportsBatch(), k.Modes)
+		}
+		f, err := fixture.Load(filepath.Join(fixture.Root(), kc.id+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.KernelID != kc.id || len(f.Cases) == 0 {
+			t.Fatalf("%s: kernel_id %q with %d cases", f.Path, f.KernelID, len(f.Cases))
+		}
+		for _, c := range f.Cases {
+			t.Run(kc.id+"/"+c.Name, func(t *testing.T) { runCase(t, k, c) })
+		}
+	}
+}
+
+func runCase(t *testing.T, k *registry.Kernel, c fixture.Case) {
+	in := k.NewInput()
+	err := jsoninput.Decode(c.Input, in)
+	var out proto.Message
+	if err == nil {
+		out, err = k.Run(context.Background(), in)
+	}
+	if c.ErrorField != "" {
+		if got := errorField(err); got != c.ErrorField {
+			t.Fatalf("error field %q (err %v), want %q", got, err, c.ErrorField)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := jsoninput.ToStruct(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(st.AsMap()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// errorField is the input field an error names: a kerr.FieldError's field or
+// the first protovalidate violation's field path.
+func errorField(err error) string {
+	if err == nil {
+		return ""
+	}
+	if fe, ok := kerr.AsField(err); ok {
+		return fe.Field
+	}
+	var ve *protovalidate.ValidationError
+	if errors.As(err, &ve) && len(ve.Violations) > 0 {
+		return protovalidate.FieldPathString(ve.Violations[0].Proto.GetField())
+	}
+	return "(not a field error: " + err.Error() + ")"
+}
+
+// The server's limits are checked before any allocation proportional to them.
+func TestLimits(t *testing.T) {
+	r := newRegistry(t)
+	ctx := limits.With(context.Background(), limits.Limits{MaxSimulations: 1000, MaxAllPairsN: 3, MaxSamples: 2, MaxCells: 4})
+	n := int32(600) // 600 paths × 2 positions > 1000
+	cases := []struct {
+		id    string
+		in    proto.Message
+		field string
+	}{
+		{"risk/monte-carlo-var", &riskv1.MonteCarloVarInput{Positions: []float64{1, 2}, Volatilities: []float64{0.1, 0.1}, NSimulations: &n}, "n_simulations"},
+		{"risk/monte-carlo-var", &riskv1.MonteCarloVarInput{Positions: make([]float64, 4), Volatilities: make([]float64, 4)}, "positions"},
+		{"risk/portfolio-aggregation", &riskv1.PortfolioAggregationInput{Positions: make([]float64, 4), Volatilities: make([]float64, 4)}, "positions"},
+		{"risk/credit-scoring", &riskv1.CreditScoringInput{NExposures: 3, Lgd: make([]float64, 3), Ead: make([]float64, 3)}, "n_exposures"},
+		{"risk/realtime-correlation", &riskv1.RealtimeCorrelationInput{Series: []*riskv1.Row{{Values: []float64{1, 2, 3}}, {Values: []float64{1, 2, 4}}}}, "series"},
+		{"risk/stress-testing", &riskv1.StressTestingInput{AssetIds: []string{"a", "b", "c"}, Values: []float64{1, 2, 3},
+			Scenarios: []*riskv1.Scenario{{Name: "s"}}}, "values"},
+	}
+	for _, c := range cases {
+		k, _ := r.Get(c.id)
+		_, err := k.Run(ctx, c.in)
+		if got := errorField(err); got != c.field {
+			t.Errorf("%s: error field %q (%v), want %q", c.id, got, err, c.field)
+		}
+	}
+}
+
+// Defaults apply when optional fields are unset: 100,000 paths at 99%.
+func TestMonteCarloDefaults(t *testing.T) {
+	k, _ := newRegistry(t).Get("risk/monte-carlo-var")
+	out, err := k.Run(context.Background(), &riskv1.MonteCarloVarInput{Positions: []float64{1e6}, Volatilities: []float64{0.01}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := out.(*riskv1.MonteCarloVarOutput)
+	if o.GetNSimulations() != 100_000 || o.GetTailPaths() != 1000 {
+		t.Fatalf("n_simulations %d, tail_paths %d; want 100000 and 1000", o.GetNSimulations(), o.GetTailPaths())
+	}
+}
+
+// A cancelled request stops the kernel with the context's error.
+func TestCancelled(t *testing.T) {
+	r := newRegistry(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ins := map[string]proto.Message{
+		"risk/monte-carlo-var":       &riskv1.MonteCarloVarInput{Positions: []float64{1}, Volatilities: []float64{0.1}},
+		"risk/portfolio-aggregation": &riskv1.PortfolioAggregationInput{Positions: []float64{1}, Volatilities: []float64{0.1}},
+		"risk/credit-scoring":        &riskv1.CreditScoringInput{NExposures: 1, Lgd: []float64{0.5}, Ead: []float64{1}},
+		"risk/realtime-correlation":  &riskv1.RealtimeCorrelationInput{Series: []*riskv1.Row{{Values: []float64{1, 2}}}},
+		"risk/stress-testing": &riskv1.StressTestingInput{AssetIds: []string{"a"}, Values: []float64{1},
+			Scenarios: []*riskv1.Scenario{{Name: "s"}}},
+	}
+	ids := make([]string, 0, len(ins))
+	for id := range ins {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		k, _ := r.Get(id)
+		if _, err := k.Run(ctx, ins[id]); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: err = %v, want context.Canceled", id, err)
+		}
+	}
+}
