@@ -49,9 +49,10 @@ check-generated: ## Fail if regenerating would change gen/, openapi/ or third_pa
 	rm -rf .gen.check
 
 .PHONY: test
-test: check-generated ## Run every test (generation freshness, buf lint, go vet, go test)
+test: check-generated ## Run every test (generation freshness, buf lint, go vet, go test, deployment manifests)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 .PHONY: docs
 docs: ## Regenerate the README configuration table from the settings table
@@ -61,3 +62,9 @@ docs: ## Regenerate the README configuration table from the settings table
 .PHONY: fixtures
 fixtures: ## Regenerate reference fixtures (needs Debian's python3-networkx, -scipy, -sklearn, -statsmodels, -igraph)
 	for f in scripts/fixtures/*.py; do echo "== $$f"; /usr/bin/python3 $$f || exit 1; done
+
+FUZZTIME ?= 20s
+.PHONY: fuzz
+fuzz: ## Fuzz every kernel's Execute input path and the JSON decoders (FUZZTIME=20s each)
+	$(GO) test ./kernels/catalog -run '^$$' -fuzz FuzzExecute -fuzztime $(FUZZTIME)
+	$(GO) test ./server/jsoninput -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)

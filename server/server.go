@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
+	"google.golang.org/grpc/keepalive"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
@@ -147,6 +148,9 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		grpc.ChainUnaryInterceptor(unaryInterceptors(s.chain())...),
 		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
+		// Recycle connections every few minutes so that clients balancing
+		// over a headless Service spread onto replicas added by a scale-up.
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: 5 * time.Minute, MaxConnectionAgeGrace: time.Minute}),
 	}
 	if cfg.TLSCert != "" {
 		tc, err := s.tlsConfig()

@@ -1,0 +1,86 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"buf.build/go/protovalidate"
+
+	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/catalog"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/jsoninput"
+)
+
+// fuzzLimits are small problem-size caps, so that every input the fuzzer
+// invents runs in milliseconds and memory stays bounded: a kernel that
+// ignored its caps would show up as a slow or memory-hungry input.
+var fuzzLimits = limits.Limits{
+	MaxNodes: 2000, MaxEdges: 10000, MaxAllPairsN: 200, MaxSamples: 2000, MaxFeatures: 64,
+	MaxCells: 20000, MaxSeriesLength: 5000, MaxSimulations: 200000, MaxOutputItems: 10000, MaxIterations: 2000,
+}
+
+// FuzzExecute drives the Execute input path of every batch kernel — JSON
+// decoding, protovalidate, the kernel — with arbitrary input. The server
+// must answer every input with a result or a client error: a panic, a
+// non-field error (a 500) or a run that ignores its deadline fails.
+//
+// The seed corpus is every committed fixture input (plus testdata/fuzz);
+// `make fuzz` runs the fuzzer for a while.
+func FuzzExecute(f *testing.F) {
+	reg, err := catalog.New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	kernels := reg.List("", registry.Batch)
+	index := map[string]uint16{}
+	for i, k := range kernels {
+		index[k.ID] = uint16(i)
+	}
+	files, err := fixture.LoadAll()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		for _, c := range file.Cases {
+			if c.Slow {
+				continue
+			}
+			f.Add(index[file.KernelID], []byte(c.Input))
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint16, data []byte) {
+		k := kernels[int(which)%len(kernels)]
+		in := k.NewInput()
+		if err := jsoninput.Decode(data, in); err != nil {
+			if _, ok := kerr.AsField(err); !ok {
+				t.Fatalf("%s: decode error is not a field error: %v", k.ID, err)
+			}
+			return
+		}
+		if err := k.Validate(in); err != nil {
+			var ve *protovalidate.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("%s: validation failed oddly: %v", k.ID, err)
+			}
+			return
+		}
+		ctx, cancel := context.WithTimeout(limits.With(context.Background(), fuzzLimits), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := k.RunCPU(ctx, in)
+		if took := time.Since(start); took > 4*time.Second {
+			t.Fatalf("%s: ran %s past a 2s deadline on %q", k.ID, took, data)
+		}
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		if _, ok := kerr.AsField(err); !ok {
+			t.Fatalf("%s: internal error (would be a 500) on %q: %v", k.ID, data, err)
+		}
+	})
+}
