@@ -7,7 +7,6 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -16,9 +15,10 @@ import (
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
-// executeMarshaler is the JSON marshaler with one addition: an /execute body
-// is decoded directly into the kernel's typed input message and forwarded as
-// typed_input (with json_output set, so the client still gets JSON back).
+// executeMarshaler is the JSON marshaler with one addition: an /execute body's
+// input is transcoded straight from JSON to the kernel's protobuf wire
+// format and forwarded as typed_input (with json_output set, so the client
+// still gets JSON back); the message itself is built once, in the server.
 // Going through google.protobuf.Struct instead would cost several times the
 // memory and make a body under the REST limit exceed the gRPC message limit
 // on the way in. When the kernel is unknown, not a batch kernel, or the input
@@ -82,22 +82,18 @@ func decodeExecute(body []byte, req *gokernelsv1.ExecuteRequest, reg *registry.R
 		return fmt.Errorf("give either input or typed_input, not both")
 	}
 	if k, ok := reg.Get(req.KernelId); ok && k.SupportsBatch() {
-		in := k.NewInput()
-		if jsoninput.Decode(input, in) == nil {
-			b, err := proto.MarshalOptions{}.Marshal(in)
-			if err == nil {
-				if req.Metadata == nil {
-					req.Metadata = &gokernelsv1.ExecuteOptions{}
-				}
-				if !req.Metadata.TypedOutput {
-					req.Metadata.JsonOutput = true
-				}
-				req.Payload = &gokernelsv1.ExecuteRequest_TypedInput{TypedInput: &anypb.Any{
-					TypeUrl: "type.googleapis.com/" + string(k.Input.Descriptor().FullName()),
-					Value:   b,
-				}}
-				return nil
+		if b, err := jsoninput.Transcode(input, k.Input.Descriptor()); err == nil {
+			if req.Metadata == nil {
+				req.Metadata = &gokernelsv1.ExecuteOptions{}
 			}
+			if !req.Metadata.TypedOutput {
+				req.Metadata.JsonOutput = true
+			}
+			req.Payload = &gokernelsv1.ExecuteRequest_TypedInput{TypedInput: &anypb.Any{
+				TypeUrl: "type.googleapis.com/" + string(k.Input.Descriptor().FullName()),
+				Value:   b,
+			}}
+			return nil
 		}
 	}
 	var st structpb.Struct
