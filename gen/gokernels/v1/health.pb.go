@@ -7,6 +7,7 @@
 package gokernelsv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -372,7 +373,7 @@ var File_gokernels_v1_health_proto protoreflect.FileDescriptor
 
 const file_gokernels_v1_health_proto_rawDesc = "" +
 	"\n" +
-	"\x19gokernels/v1/health.proto\x12\fgokernels.v1\x1a\x1cgoogle/api/annotations.proto\"\x0e\n" +
+	"\x19gokernels/v1/health.proto\x12\fgokernels.v1\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x0e\n" +
 	"\fCheckRequest\"\x93\x02\n" +
 	"\rCheckResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
@@ -399,11 +400,17 @@ const file_gokernels_v1_health_proto_rawDesc = "" +
 	"\x06status\x18\x01 \x01(\tR\x06status\"\x0e\n" +
 	"\fReadyRequest\"'\n" +
 	"\rReadyResponse\x12\x16\n" +
-	"\x06status\x18\x01 \x01(\tR\x06status2\x90\x02\n" +
-	"\rHealthService\x12Q\n" +
-	"\x05Check\x12\x1a.gokernels.v1.CheckRequest\x1a\x1b.gokernels.v1.CheckResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\a/health\x12S\n" +
-	"\x04Live\x12\x19.gokernels.v1.LiveRequest\x1a\x1a.gokernels.v1.LiveResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/health/live\x12W\n" +
-	"\x05Ready\x12\x1a.gokernels.v1.ReadyRequest\x1a\x1b.gokernels.v1.ReadyResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/health/readyB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
+	"\x06status\x18\x01 \x01(\tR\x06status2\xf2\x06\n" +
+	"\rHealthService\x12\x9d\x03\n" +
+	"\x05Check\x12\x1a.gokernels.v1.CheckRequest\x1a\x1b.gokernels.v1.CheckResponse\"\xda\x02\x92A\xc7\x02\x12\x11Aggregated health\x1a\xcc\x01Health of each component (registry, execution, queue, gpu) and the worst of them as status: \"healthy\", \"degraded\" or \"unhealthy\". Healthy and degraded answer 200; unhealthy answers 503 with the same body.Jc\n" +
+	"\x03503\x12\\\n" +
+	"9Unhealthy: the same body as 200, with status \"unhealthy\".\x12\x1f\n" +
+	"\x1d\x1a\x1b.gokernels.v1.CheckResponse\x82\xd3\xe4\x93\x02\t\x12\a/health\x12\xb3\x01\n" +
+	"\x04Live\x12\x19.gokernels.v1.LiveRequest\x1a\x1a.gokernels.v1.LiveResponse\"t\x92A]\x12\x0eLiveness probe\x1aK200 while the process can serve requests at all (Kubernetes livenessProbe).\x82\xd3\xe4\x93\x02\x0e\x12\f/health/live\x12\x8a\x02\n" +
+	"\x05Ready\x12\x1a.gokernels.v1.ReadyRequest\x1a\x1b.gokernels.v1.ReadyResponse\"\xc7\x01\x92A\xae\x01\x12\x0fReadiness probe\x1aU200 once start-up has completed and until a drain begins (Kubernetes readinessProbe).JD\n" +
+	"\x03503\x12=\n" +
+	"#Starting or draining (UNAVAILABLE).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Status\x82\xd3\xe4\x93\x02\x0f\x12\r/health/readyB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
 
 var (
 	file_gokernels_v1_health_proto_rawDescOnce sync.Once

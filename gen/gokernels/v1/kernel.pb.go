@@ -738,14 +738,14 @@ const file_gokernels_v1_kernel_proto_rawDesc = "" +
 	"outputType\x12/\n" +
 	"\x13expected_throughput\x18\t \x01(\x01R\x12expectedThroughput\x12*\n" +
 	"\x11target_latency_us\x18\n" +
-	" \x01(\x01R\x0ftargetLatencyUs\"\xe8\x01\n" +
+	" \x01(\x01R\x0ftargetLatencyUs\"\xf9\x02\n" +
 	"\x0eExecuteRequest\x12'\n" +
 	"\tkernel_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\bkernelId\x12/\n" +
 	"\x05input\x18\x02 \x01(\v2\x17.google.protobuf.StructH\x00R\x05input\x127\n" +
 	"\vtyped_input\x18\x04 \x01(\v2\x14.google.protobuf.AnyH\x00R\n" +
 	"typedInput\x128\n" +
-	"\bmetadata\x18\x03 \x01(\v2\x1c.gokernels.v1.ExecuteOptionsR\bmetadataB\t\n" +
+	"\bmetadata\x18\x03 \x01(\v2\x1c.gokernels.v1.ExecuteOptionsR\bmetadata:\x8e\x01\x92A\x8a\x012\x87\x01{\"kernel_id\": \"graph/betweenness-centrality\", \"input\": {\"num_nodes\": 4, \"edges\": [[0, 1], [1, 2], [2, 3], [0, 3]], \"normalized\": true}}B\t\n" +
 	"\apayload\"\xa7\x01\n" +
 	"\x0eExecuteOptions\x12\x1d\n" +
 	"\n" +
@@ -765,12 +765,45 @@ const file_gokernels_v1_kernel_proto_rawDesc = "" +
 	"\vduration_us\x18\x01 \x01(\rR\n" +
 	"durationUs\x12\x19\n" +
 	"\bqueue_us\x18\x02 \x01(\rR\aqueueUs\x12\x18\n" +
-	"\abackend\x18\x03 \x01(\tR\abackend2\xf8\x03\n" +
-	"\rKernelService\x12d\n" +
-	"\vListKernels\x12 .gokernels.v1.ListKernelsRequest\x1a!.gokernels.v1.ListKernelsResponse\"\x10\x82\xd3\xe4\x93\x02\n" +
-	"\x12\b/kernels\x12w\n" +
-	"\tGetKernel\x12\x1e.gokernels.v1.GetKernelRequest\x1a\x1f.gokernels.v1.GetKernelResponse\")\x82\xd3\xe4\x93\x02#b\x06kernel\x12\x19/kernels/{kernel_id=*/**}\x12\x87\x02\n" +
-	"\aExecute\x12\x1c.gokernels.v1.ExecuteRequest\x1a\x1d.gokernels.v1.ExecuteResponse\"\xbe\x01\x92A\xa7\x01\x1a\xa4\x01Runs a kernel. Example body: {\"kernel_id\": \"graph/betweenness-centrality\", \"input\": {\"num_nodes\": 4, \"edges\": [[0, 1], [1, 2], [2, 3], [0, 3]], \"normalized\": true}}\x82\xd3\xe4\x93\x02\r:\x01*\"\b/executeB\xdc\x01\x92A\x9b\x01\x12q\n" +
+	"\abackend\x18\x03 \x01(\tR\abackend2\xbb\x11\n" +
+	"\rKernelService\x12\x9e\x03\n" +
+	"\vListKernels\x12 .gokernels.v1.ListKernelsRequest\x1a!.gokernels.v1.ListKernelsResponse\"\xc9\x02\x92A\xb5\x02\x12\fList kernels\x1a\xd1\x01Lists the kernels this server executes, sorted by id, a page at a time. Filter with domain (\"graph\" or \"GraphAnalytics\") and mode (\"BATCH\" or \"RING\"); pass next_page_token back as page_token for the next page.JQ\n" +
+	"\x03400\x12J\n" +
+	"0Invalid filter or page token (INVALID_ARGUMENT).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Status\x82\xd3\xe4\x93\x02\n" +
+	"\x12\b/kernels\x12\xa4\x03\n" +
+	"\tGetKernel\x12\x1e.gokernels.v1.GetKernelRequest\x1a\x1f.gokernels.v1.GetKernelResponse\"\xd5\x02\x92A\xa8\x02\x12\x0eGet one kernel\x1a\xd0\x01Returns one kernel's metadata: modes, backends and the proto names of its input and output messages. Kernel ids contain a slash (\"graph/pagerank\"): write it unescaped in the path, GET /kernels/graph/pagerank.JC\n" +
+	"\x03404\x12<\n" +
+	"\"No kernel has this id (NOT_FOUND).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Status\x82\xd3\xe4\x93\x02#b\x06kernel\x12\x19/kernels/{kernel_id=*/**}\x12\xe1\n" +
+	"\n" +
+	"\aExecute\x12\x1c.gokernels.v1.ExecuteRequest\x1a\x1d.gokernels.v1.ExecuteResponse\"\x98\n" +
+	"\x92A\x81\n" +
+	"\x12\x10Execute a kernel\x1a\x9e\x02Runs a Batch kernel on one input and returns its output. input is the kernel's typed input message as JSON with its proto field names (GET /kernels/{kernel_id} names it as input_type); records such as edges are arrays. Example: betweenness centrality of the 4-cycle, 1/6 for every node.J\xb5\x02\n" +
+	"\x03200\x12\xad\x02\n" +
+	"\x14The kernel's output.\"\x94\x02\n" +
+	"\x10application/json\x12\xff\x01{\"request_id\": \"req-0147caae7567-1\", \"kernel_id\": \"graph/betweenness-centrality\", \"output\": {\"scores\": [0.16666666666666666, 0.16666666666666666, 0.16666666666666666, 0.16666666666666666]}, \"metadata\": {\"duration_us\": 12, \"queue_us\": 0, \"backend\": \"CPU\"}}J\x8f\x01\n" +
+	"\x03400\x12\x87\x01\n" +
+	"mInvalid input (INVALID_ARGUMENT); google.rpc.BadRequest field violations name the field, e.g. input.edges[3].\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusJ?\n" +
+	"\x03404\x128\n" +
+	"\x1eUnknown kernel id (NOT_FOUND).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusJF\n" +
+	"\x03413\x12?\n" +
+	"%Request body over the server's limit.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusJp\n" +
+	"\x03422\x12i\n" +
+	"OA Ring-only kernel called through unary Execute (UNIMPLEMENTED), with guidance.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusJp\n" +
+	"\x03429\x12i\n" +
+	"ORate limited or queue full (RESOURCE_EXHAUSTED); honour the Retry-After header.\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusJL\n" +
+	"\x03503\x12E\n" +
+	"+Server not ready or draining (UNAVAILABLE).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.StatusJG\n" +
+	"\x03504\x12@\n" +
+	"&Deadline exceeded (DEADLINE_EXCEEDED).\x12\x16\n" +
+	"\x14\x1a\x12.google.rpc.Status\x82\xd3\xe4\x93\x02\r:\x01*\"\b/executeB\xdc\x01\x92A\x9b\x01\x12q\n" +
 	"\tgokernels\x12_Compute kernels (graph analytics, statistical ML, time series, risk) served over gRPC and REST.2\x031.0*\x02\x01\x022\x10application/json:\x10application/jsonZ;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
 
 var (

@@ -7,6 +7,7 @@
 package gokernelsv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -267,7 +268,7 @@ var File_gokernels_v1_metrics_proto protoreflect.FileDescriptor
 
 const file_gokernels_v1_metrics_proto_rawDesc = "" +
 	"\n" +
-	"\x1agokernels/v1/metrics.proto\x12\fgokernels.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\"\x10\n" +
+	"\x1agokernels/v1/metrics.proto\x12\fgokernels.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\x10\n" +
 	"\x0eMetricsRequest\".\n" +
 	"\x0fGetStatsRequest\x12\x1b\n" +
 	"\tkernel_id\x18\x01 \x01(\tR\bkernelId\"G\n" +
@@ -285,11 +286,20 @@ const file_gokernels_v1_metrics_proto_rawDesc = "" +
 	"\x13last_execution_unix\x18\t \x01(\x01R\x11lastExecutionUnix\x1a?\n" +
 	"\x11FailureCountEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\xbc\x01\n" +
-	"\x0eMetricsService\x12O\n" +
-	"\aMetrics\x12\x1c.gokernels.v1.MetricsRequest\x1a\x14.google.api.HttpBody\"\x10\x82\xd3\xe4\x93\x02\n" +
-	"\x12\b/metrics\x12Y\n" +
-	"\bGetStats\x12\x1d.gokernels.v1.GetStatsRequest\x1a\x1e.gokernels.v1.GetStatsResponse\"\x0e\x82\xd3\xe4\x93\x02\b\x12\x06/statsB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x012\x8e\x06\n" +
+	"\x0eMetricsService\x12\xd7\x03\n" +
+	"\aMetrics\x12\x1c.gokernels.v1.MetricsRequest\x1a\x14.google.api.HttpBody\"\x97\x03\x92A\x83\x03\x12\x12Prometheus metrics\x1a\x95\x01Prometheus text exposition format (text/plain; version=0.0.4): request counts and latencies per method and kernel, queue depth, in-flight executions.:\n" +
+	"text/plainJ\xc8\x01\n" +
+	"\x03200\x12\xc0\x01\n" +
+	"\x1bPrometheus text exposition.\x12\x06\n" +
+	"\x04\x9a\x02\x01\a\"\x98\x01\n" +
+	"\n" +
+	"text/plain\x12\x89\x01# HELP gokernels_inflight_requests Kernel executions running now.\n" +
+	"# TYPE gokernels_inflight_requests gauge\n" +
+	"gokernels_inflight_requests 0\n" +
+	"\x82\xd3\xe4\x93\x02\n" +
+	"\x12\b/metrics\x12\xa1\x02\n" +
+	"\bGetStats\x12\x1d.gokernels.v1.GetStatsRequest\x1a\x1e.gokernels.v1.GetStatsResponse\"\xd5\x01\x92A\xc3\x01\x12\x15Per-kernel statistics\x1a\xa9\x01Execution statistics per kernel since start-up: successes, failures by gRPC code, compute and queue time, latency percentiles. kernel_id limits the answer to one kernel.\x82\xd3\xe4\x93\x02\b\x12\x06/statsB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
 
 var (
 	file_gokernels_v1_metrics_proto_rawDescOnce sync.Once

@@ -58,8 +58,12 @@ type BetweennessCentralityInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge lengths, one per edge, each > 0.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -199,8 +203,12 @@ type PageRankInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge, each >= 0.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -372,8 +380,12 @@ type DegreeCentralityInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Edge weights (accepted for a uniform input shape; ignored).
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -515,8 +527,12 @@ type ClosenessCentralityInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge lengths, one per edge, each >= 0.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -673,8 +689,12 @@ type EigenvectorCentralityInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge, each >= 0.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -840,8 +860,12 @@ type KatzCentralityInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -1022,11 +1046,11 @@ var File_gokernels_kernels_graph_v1_centrality_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/graph/v1/centrality.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xf2\x01\n" +
+	"+gokernels/kernels/graph/v1/centrality.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xec\x01\n" +
 	"\x1aBetweennessCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12#\n" +
 	"\n" +
 	"normalized\x18\n" +
@@ -1034,11 +1058,11 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"normalized\x88\x01\x01B\r\n" +
 	"\v_normalized\"5\n" +
 	"\x1bBetweennessCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\x82\x03\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xfc\x02\n" +
 	"\rPageRankInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x128\n" +
 	"\adamping\x18\n" +
 	" \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\adamping\x88\x01\x01\x123\n" +
@@ -1054,20 +1078,20 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
 	"iterations\x18\x02 \x01(\x05R\n" +
 	"iterations\x12\x1c\n" +
-	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xe6\x01\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xe0\x01\n" +
 	"\x15DegreeCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12+\n" +
 	"\x04mode\x18\n" +
 	" \x01(\tB\x17\xbaH\x14r\x12R\x00R\x05totalR\x02inR\x03outR\x04mode\"0\n" +
 	"\x16DegreeCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xc2\x02\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xbc\x02\n" +
 	"\x18ClosenessCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x1a\n" +
 	"\bharmonic\x18\n" +
 	" \x01(\bR\bharmonic\x12$\n" +
@@ -1079,11 +1103,11 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\f_wf_improvedB\r\n" +
 	"\v_normalized\"3\n" +
 	"\x19ClosenessCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xc9\x02\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xc3\x02\n" +
 	"\x1aEigenvectorCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x123\n" +
 	"\x0emax_iterations\x18\n" +
 	" \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\rmaxIterations\x88\x01\x01\x123\n" +
@@ -1096,11 +1120,11 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
 	"iterations\x18\x02 \x01(\x05R\n" +
 	"iterations\x12\x1c\n" +
-	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xd8\x03\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xd2\x03\n" +
 	"\x13KatzCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12+\n" +
 	"\x05alpha\x18\n" +
 	" \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\x05alpha\x88\x01\x01\x12 \n" +

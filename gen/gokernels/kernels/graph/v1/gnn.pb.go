@@ -132,6 +132,8 @@ type GnnInferenceInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights (entries of A), one per edge, non-negative.
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
@@ -424,8 +426,12 @@ type GraphAttentionInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored by attention.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (see the file comment).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -594,10 +600,10 @@ const file_gokernels_kernels_graph_v1_gnn_proto_rawDesc = "" +
 	"\x04bias\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\x04bias\x12G\n" +
 	"\n" +
 	"activation\x18\x04 \x01(\tB'\xbaH$r\"R\x00R\x04noneR\x04reluR\x04tanhR\asigmoidR\x03eluR\n" +
-	"activation\"\xdc\x02\n" +
+	"activation\"\xe4\x02\n" +
 	"\x11GnnInferenceInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12/\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12/\n" +
 	"\aweights\x18\x03 \x03(\x01B\x15\xbaH\x12\x92\x01\x0f\"\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12(\n" +
 	"\bfeatures\x18\n" +
@@ -623,11 +629,11 @@ const file_gokernels_kernels_graph_v1_gnn_proto_rawDesc = "" +
 	"head_merge\x18\a \x01(\tB\x15\xbaH\x12r\x10R\x00R\x06concatR\x04meanR\theadMerge\x12<\n" +
 	"\x0enegative_slope\x18\b \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\rnegativeSlope\x88\x01\x01B\b\n" +
 	"\x06_headsB\x11\n" +
-	"\x0f_negative_slope\"\xd5\x02\n" +
+	"\x0f_negative_slope\"\xcf\x02\n" +
 	"\x13GraphAttentionInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12(\n" +
 	"\bfeatures\x18\n" +
 	" \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\bfeatures\x12*\n" +

@@ -33,7 +33,6 @@
 package graphv1
 
 import (
-	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -58,6 +57,10 @@ type Edge struct {
 	// Source node id, in [0, num_nodes).
 	Source int32 `protobuf:"varint,1,opt,name=source,proto3" json:"source,omitempty"`
 	// Target node id, in [0, num_nodes).
+	//
+	// Ids are range-checked in Go while the graph is built (a bad edge is a
+	// 400 naming edges[i]), not by protovalidate: per-element rules would
+	// evaluate a million times on a million-edge graph.
 	Target        int32 `protobuf:"varint,2,opt,name=target,proto3" json:"target,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -111,10 +114,10 @@ var File_gokernels_kernels_graph_v1_graph_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_graph_proto_rawDesc = "" +
 	"\n" +
-	"&gokernels/kernels/graph/v1/graph.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\"N\n" +
-	"\x04Edge\x12\x1f\n" +
-	"\x06source\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x06source\x12\x1f\n" +
-	"\x06target\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x06target:\x04\xa8\xbb\x18\x01BGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3"
+	"&gokernels/kernels/graph/v1/graph.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1agokernels/v1/options.proto\"<\n" +
+	"\x04Edge\x12\x16\n" +
+	"\x06source\x18\x01 \x01(\x05R\x06source\x12\x16\n" +
+	"\x06target\x18\x02 \x01(\x05R\x06target:\x04\xa8\xbb\x18\x01BGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3"
 
 var (
 	file_gokernels_kernels_graph_v1_graph_proto_rawDescOnce sync.Once

@@ -44,8 +44,12 @@ type ConnectedComponentsInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Edge weights (accepted for a uniform input shape; ignored).
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -214,8 +218,12 @@ type DensityInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Edge weights (accepted for a uniform input shape; ignored).
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -349,8 +357,12 @@ type ClusteringCoefficientInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge, each >= 0 (weighted clustering).
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -492,8 +504,12 @@ type TriangleCountingInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Edge weights (accepted for a uniform input shape; ignored).
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Count on the undirected view of a directed graph when true.
 	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -624,8 +640,12 @@ type FullMetricsInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge, each >= 0.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -905,11 +925,11 @@ var File_gokernels_kernels_graph_v1_metrics_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_metrics_proto_rawDesc = "" +
 	"\n" +
-	"(gokernels/kernels/graph/v1/metrics.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xbc\x01\n" +
+	"(gokernels/kernels/graph/v1/metrics.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xb6\x01\n" +
 	"\x18ConnectedComponentsInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\"\xec\x01\n" +
 	"\x19ConnectedComponentsOutput\x12\x16\n" +
 	"\x06labels\x18\x01 \x03(\x05R\x06labels\x12%\n" +
@@ -917,35 +937,35 @@ const file_gokernels_kernels_graph_v1_metrics_proto_rawDesc = "" +
 	"\x05sizes\x18\x03 \x03(\x05R\x05sizes\x12#\n" +
 	"\rstrong_labels\x18\x04 \x03(\x05R\fstrongLabels\x122\n" +
 	"\x15num_strong_components\x18\x05 \x01(\x05R\x13numStrongComponents\x12!\n" +
-	"\fstrong_sizes\x18\x06 \x03(\x05R\vstrongSizes\"\xb0\x01\n" +
+	"\fstrong_sizes\x18\x06 \x03(\x05R\vstrongSizes\"\xaa\x01\n" +
 	"\fDensityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\")\n" +
 	"\rDensityOutput\x12\x18\n" +
-	"\adensity\x18\x01 \x01(\x01R\adensity\"\xbe\x01\n" +
+	"\adensity\x18\x01 \x01(\x01R\adensity\"\xb8\x01\n" +
 	"\x1aClusteringCoefficientInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\"\x94\x01\n" +
 	"\x1bClusteringCoefficientOutput\x12\"\n" +
 	"\fcoefficients\x18\x01 \x03(\x01R\fcoefficients\x12-\n" +
 	"\x12average_clustering\x18\x02 \x01(\x01R\x11averageClustering\x12\"\n" +
-	"\ftransitivity\x18\x03 \x01(\x01R\ftransitivity\"\xb9\x01\n" +
+	"\ftransitivity\x18\x03 \x01(\x01R\ftransitivity\"\xb3\x01\n" +
 	"\x15TriangleCountingInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\"L\n" +
 	"\x16TriangleCountingOutput\x12\x1c\n" +
 	"\ttriangles\x18\x01 \x03(\x03R\ttriangles\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x03R\x05total\"\xed\x01\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\"\xe7\x01\n" +
 	"\x10FullMetricsInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12&\n" +
 	"\fpath_metrics\x18\n" +
 	" \x01(\bH\x00R\vpathMetrics\x88\x01\x01B\x0f\n" +

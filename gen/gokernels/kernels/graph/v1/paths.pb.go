@@ -53,8 +53,12 @@ type ShortestPathInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge lengths, one per edge, each >= 0.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -220,8 +224,12 @@ type AveragePathLengthInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge lengths, one per edge, each >= 0 (Dijkstra).
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -366,11 +374,11 @@ var File_gokernels_kernels_graph_v1_paths_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_paths_proto_rawDesc = "" +
 	"\n" +
-	"&gokernels/kernels/graph/v1/paths.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\x83\x02\n" +
+	"&gokernels/kernels/graph/v1/paths.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xfd\x01\n" +
 	"\x11ShortestPathInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12$\n" +
 	"\x06source\x18\n" +
 	" \x01(\x05B\a\xbaH\x04\x1a\x02(\x00H\x00R\x06source\x88\x01\x01\x12\x1b\n" +
@@ -378,11 +386,11 @@ const file_gokernels_kernels_graph_v1_paths_proto_rawDesc = "" +
 	"\a_source\"V\n" +
 	"\x12ShortestPathOutput\x12\x1c\n" +
 	"\tdistances\x18\x01 \x03(\x01R\tdistances\x12\"\n" +
-	"\fpredecessors\x18\x02 \x03(\x05R\fpredecessors\"\xf9\x01\n" +
+	"\fpredecessors\x18\x02 \x03(\x05R\fpredecessors\"\xf3\x01\n" +
 	"\x16AveragePathLengthInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12=\n" +
 	"\fdisconnected\x18\n" +
 	" \x01(\tB\x19\xbaH\x16r\x14R\x00R\x05errorR\treachableR\fdisconnected\"\x90\x01\n" +

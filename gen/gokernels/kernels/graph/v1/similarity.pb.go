@@ -112,8 +112,12 @@ type JaccardSimilarityInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -263,8 +267,12 @@ type CosineSimilarityInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -413,8 +421,12 @@ type AdamicAdarInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -560,8 +572,12 @@ type CommonNeighborsInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -865,11 +881,11 @@ const file_gokernels_kernels_graph_v1_similarity_proto_rawDesc = "" +
 	"+gokernels/kernels/graph/v1/similarity.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\">\n" +
 	"\bNodePair\x12\x15\n" +
 	"\x01u\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01u\x12\x15\n" +
-	"\x01v\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01v:\x04\xa8\xbb\x18\x01\"\xa3\x02\n" +
+	"\x01v\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01v:\x04\xa8\xbb\x18\x01\"\x9d\x02\n" +
 	"\x16JaccardSimilarityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12:\n" +
 	"\x05pairs\x18\n" +
 	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12!\n" +
@@ -877,11 +893,11 @@ const file_gokernels_kernels_graph_v1_similarity_proto_rawDesc = "" +
 	"\x06_top_k\"m\n" +
 	"\x17JaccardSimilarityOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xa2\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x9c\x02\n" +
 	"\x15CosineSimilarityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12:\n" +
 	"\x05pairs\x18\n" +
 	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12!\n" +
@@ -889,11 +905,11 @@ const file_gokernels_kernels_graph_v1_similarity_proto_rawDesc = "" +
 	"\x06_top_k\"l\n" +
 	"\x16CosineSimilarityOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x9c\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x96\x02\n" +
 	"\x0fAdamicAdarInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12:\n" +
 	"\x05pairs\x18\n" +
 	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12!\n" +
@@ -901,11 +917,11 @@ const file_gokernels_kernels_graph_v1_similarity_proto_rawDesc = "" +
 	"\x06_top_k\"f\n" +
 	"\x10AdamicAdarOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xa1\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x9b\x02\n" +
 	"\x14CommonNeighborsInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12:\n" +
 	"\x05pairs\x18\n" +
 	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12!\n" +

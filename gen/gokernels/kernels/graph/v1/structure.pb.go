@@ -47,8 +47,12 @@ type MotifDetectionInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Directed (16 triad classes) or undirected (4 classes).
 	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -233,8 +237,12 @@ type KCliqueInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -410,8 +418,12 @@ type DegreeRatioInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge; used by the strengths only.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (the usual case for this kernel).
 	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -582,8 +594,12 @@ type StarTopologyInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Accepted; the undirected view is used either way.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -755,8 +771,12 @@ type CycleParticipationInput struct {
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
 	// Edges [[source, target], ...]; see graph.proto.
+	// (No protovalidate pass over the list: ids are checked while the CSR is
+	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
+	// (Finite values are checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Directed (cycles follow edge directions) or undirected.
 	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -917,22 +937,22 @@ var File_gokernels_kernels_graph_v1_structure_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\n" +
-	"*gokernels/kernels/graph/v1/structure.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\"\xb7\x01\n" +
+	"*gokernels/kernels/graph/v1/structure.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\"\xb1\x01\n" +
 	"\x13MotifDetectionInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\"O\n" +
 	"\x14MotifDetectionOutput\x12\x1f\n" +
 	"\vtriad_types\x18\x01 \x03(\tR\n" +
 	"triadTypes\x12\x16\n" +
 	"\x06counts\x18\x02 \x03(\x03R\x06counts\"%\n" +
 	"\aNodeSet\x12\x14\n" +
-	"\x05nodes\x18\x01 \x03(\x05R\x05nodes:\x04\xa8\xbb\x18\x01\"\x93\x02\n" +
+	"\x05nodes\x18\x01 \x03(\x05R\x05nodes:\x04\xa8\xbb\x18\x01\"\x8d\x02\n" +
 	"\fKCliqueInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x1c\n" +
 	"\x01k\x18\n" +
 	" \x01(\x05B\t\xbaH\x06\x1a\x04\x18@(\x02H\x00R\x01k\x88\x01\x01\x12-\n" +
@@ -945,11 +965,11 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"numCliques\x12=\n" +
 	"\acliques\x18\x02 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\acliques\x12\x1c\n" +
 	"\ttruncated\x18\x03 \x01(\bR\ttruncated\x12E\n" +
-	"\vcommunities\x18\x04 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\vcommunities\"\xb4\x01\n" +
+	"\vcommunities\x18\x04 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\vcommunities\"\xae\x01\n" +
 	"\x10DegreeRatioInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\"\xa9\x01\n" +
 	"\x11DegreeRatioOutput\x12\x1b\n" +
 	"\tin_degree\x18\x01 \x03(\x05R\binDegree\x12\x1d\n" +
@@ -958,11 +978,11 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\x05ratio\x18\x03 \x03(\x01R\x05ratio\x12\x1f\n" +
 	"\vin_strength\x18\x04 \x03(\x01R\n" +
 	"inStrength\x12!\n" +
-	"\fout_strength\x18\x05 \x03(\x01R\voutStrength\"\xf1\x01\n" +
+	"\fout_strength\x18\x05 \x03(\x01R\voutStrength\"\xeb\x01\n" +
 	"\x11StarTopologyInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12+\n" +
 	"\n" +
 	"min_spokes\x18\n" +
@@ -973,11 +993,11 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\x06degree\x18\x02 \x03(\x05R\x06degree\x12%\n" +
 	"\x0eleaf_neighbors\x18\x03 \x03(\x05R\rleafNeighbors\x12\x12\n" +
 	"\x04hubs\x18\x04 \x03(\x05R\x04hubs\x123\n" +
-	"\x15degree_centralization\x18\x05 \x01(\x01R\x14degreeCentralization\"\xbb\x01\n" +
+	"\x15degree_centralization\x18\x05 \x01(\x01R\x14degreeCentralization\"\xb5\x01\n" +
 	"\x17CycleParticipationInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x126\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeR\x05edges\x12&\n" +
-	"\aweights\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\aweights\x12\x1a\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\"\xda\x01\n" +
 	"\x18CycleParticipationOutput\x12\x1f\n" +
 	"\vcycles_len2\x18\x01 \x03(\x03R\n" +
