@@ -164,11 +164,17 @@ func (s *Server) loggingStage(ctx context.Context, req any, info *grpc.UnaryServ
 }
 
 // drainingStage refuses new work once the drain grace has passed.
+// It also counts the calls in progress, which the drain waits for.
 func (s *Server) drainingStage(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if p := s.state.Phase(); p >= lifecycle.Refusing && !isHealth(info.FullMethod) {
+	if isHealth(info.FullMethod) {
+		return handler(ctx, req)
+	}
+	if s.state.Phase() >= lifecycle.Refusing {
 		s.metrics.Reject(observe.RejectDraining)
 		return nil, errs.WithReason(codes.Unavailable, errs.ReasonDraining, "server is shutting down; retry on another replica", 0)
 	}
+	s.active.Add(1)
+	defer s.active.Add(-1)
 	return handler(ctx, req)
 }
 

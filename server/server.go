@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -92,6 +93,8 @@ type Server struct {
 
 	tracer        trace.TracerProvider
 	traceShutdown func(context.Context) error
+
+	active atomic.Int64 // unary calls in progress (health excluded), for the drain
 }
 
 // New builds the server: services, chain, gateway. It does not listen.
@@ -370,23 +373,22 @@ func (s *Server) Shutdown() error {
 		time.Sleep(s.cfg.DrainGrace)
 		s.state.Set(lifecycle.Refusing)
 
-		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
-		defer cancel()
-		done := make(chan struct{})
-		go func() {
-			_ = s.httpSrv.Shutdown(ctx) // waits for REST and h2c gRPC handlers
-			s.grpc.GracefulStop()       // waits for native and gateway RPCs
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			s.log.Warn("drain timeout: closing with requests still running")
-			s.grpc.Stop()
-			_ = s.httpSrv.Close()
-			<-done
-			err = fmt.Errorf("drain timed out after %s", s.cfg.DrainTimeout)
+		// Listeners stay open while in-flight calls finish, so that new
+		// requests get a clear 503 / UNAVAILABLE rather than a refused
+		// connection. Streams that never end on their own (health Watch)
+		// are not waited for.
+		deadline := time.Now().Add(s.cfg.DrainTimeout)
+		for s.active.Load() > 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
 		}
+		if n := s.active.Load(); n > 0 {
+			s.log.Warn("drain timeout: closing with requests still running", "requests", n)
+			err = fmt.Errorf("drain timed out after %s with %d requests running", s.cfg.DrainTimeout, n)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = s.httpSrv.Shutdown(ctx)
+		s.grpc.Stop()
 		_ = s.gwConn.Close()
 		s.cancel()
 		_ = s.traceShutdown(context.Background())

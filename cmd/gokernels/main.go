@@ -86,7 +86,7 @@ func serve(args []string) int {
 		log.Error("kernel registration failed", "error", err)
 		return 1
 	}
-	opts, err := backendOptions(cfg, log)
+	opts, err := backendOptions(cfg, log, reg)
 	if err != nil {
 		log.Error("backend setup failed", "error", err)
 		return 1
@@ -95,6 +95,10 @@ func serve(args []string) int {
 	srv, err := server.New(cfg, reg, opts)
 	if err != nil {
 		log.Error("server setup failed", "error", err)
+		return 1
+	}
+	if err := bindBackend(opts, srv); err != nil {
+		log.Error("backend metrics setup failed", "error", err)
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

@@ -121,9 +121,14 @@ func labelPropagation(ctx context.Context, in *graphv1.LabelPropagationInput) (*
 	if err := graphinput.NonNegative(in.GetWeights()); err != nil {
 		return nil, err
 	}
-	maxIter, err := iterations(ctx, in.MaxIterations, defaultLPAIterations)
-	if err != nil {
-		return nil, err
+	// An unset max_iterations takes the default, lowered to the server's
+	// cap; only an explicit value above the cap is an error.
+	maxIter := min(defaultLPAIterations, limits.From(ctx).MaxIterations)
+	if in.MaxIterations != nil {
+		var err error
+		if maxIter, err = iterations(ctx, in.MaxIterations, defaultLPAIterations); err != nil {
+			return nil, err
+		}
 	}
 	g, err := graphinput.FromInput(ctx, in)
 	if err != nil {
@@ -157,9 +162,14 @@ func neighborhoodScores(ctx context.Context, in pairInput, topK *int32, m neighb
 	if err := limits.Check("pairs", len(in.GetPairs()), lim.MaxOutputItems); err != nil {
 		return nil, nil, err
 	}
-	k := int(orDefault(topK, defaultTopK))
-	if err := limits.Check("top_k", k, lim.MaxOutputItems); err != nil {
-		return nil, nil, err
+	// top_k matters only without pairs; unset, it is the default lowered
+	// to the server's output cap.
+	k := min(defaultTopK, lim.MaxOutputItems)
+	if topK != nil && len(in.GetPairs()) == 0 {
+		k = int(*topK)
+		if err := limits.Check("top_k", k, lim.MaxOutputItems); err != nil {
+			return nil, nil, err
+		}
 	}
 	g, err := graphinput.FromInput(ctx, in)
 	if err != nil {

@@ -269,9 +269,10 @@ func extCompare(got, want any, rtol, atol float64) string {
 	return ""
 }
 
-// TestExtendedLimits checks that the server's caps turn oversized requests
-// into field errors before any work is done.
-func TestExtendedLimits(t *testing.T) {
+// TestExtendedRejects checks that the server's caps turn oversized requests
+// into field errors before any work is done, and that the per-item checks
+// made in Go (not by protovalidate) name the offending element.
+func TestExtendedRejects(t *testing.T) {
 	r := newExtendedRegistry(t)
 	ctx := limits.With(context.Background(), limits.Limits{MaxOutputItems: 5, MaxCells: 100, MaxIterations: 50})
 	for _, tc := range []struct {
@@ -285,6 +286,13 @@ func TestExtendedLimits(t *testing.T) {
 			"layers": [{"heads": 4, "out_dim": 3, "weight": [1,1,1,1,1,1,1,1,1,1,1,1], "attention": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}]}`, "layers[0].out_dim"},
 		{"graph/k-clique", `{"num_nodes": 3, "edges": [[0, 1]], "k": 3, "directed": true}`, "directed"},
 		{"graph/louvain-community", `{"num_nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, -1]}`, "weights[1]"},
+		// Per-item checks done in Go rather than by protovalidate.
+		{"graph/label-propagation", `{"num_nodes": 3, "edges": [[0, 1], [1, 2]], "weights": [1, "NaN"]}`, "weights[1]"},
+		{"graph/gnn-inference", `{"num_nodes": 2, "edges": [[0, 1]], "weights": [-2], "num_features": 1, "features": [1, 2], "layers": [{"out_dim": 1, "weight": [1]}]}`, "weights[0]"},
+		{"graph/gnn-inference", `{"num_nodes": 2, "edges": [[0, 1]], "num_features": 1, "features": [1, "Infinity"], "layers": [{"out_dim": 1, "weight": [1]}]}`, "features[1]"},
+		{"graph/value-similarity", `{"p": [1, -1], "q": [1, 1]}`, "p[1]"},
+		{"graph/value-similarity", `{"p": [1, 1], "q": [1, 1], "support": [0, "NaN"]}`, "support[1]"},
+		{"graph/common-neighbors", `{"num_nodes": 3, "edges": [[0, 1]], "pairs": [[0, 1], [-1, 2]]}`, "pairs[1]"},
 	} {
 		k, _ := r.Get(tc.id)
 		in := k.NewInput()

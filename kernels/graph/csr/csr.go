@@ -15,7 +15,9 @@ package csr
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Graph is an immutable simple graph in CSR form.
@@ -76,70 +78,176 @@ func Build(n int, src, dst []int32, w []float64, directed bool) (*Graph, error) 
 		}
 	}
 
-	// Arcs: for undirected graphs every non-loop edge becomes two arcs.
-	type arc struct {
-		u, v int32
-		ord  int32 // input order, so that the last duplicate wins
-	}
-	cap := m
-	if !directed {
-		cap = 2 * m
-	}
-	arcs := make([]arc, 0, cap)
-	for i := 0; i < m; i++ {
-		arcs = append(arcs, arc{src[i], dst[i], int32(i)})
-		if !directed && src[i] != dst[i] {
-			arcs = append(arcs, arc{dst[i], src[i], int32(i)})
-		}
-	}
-	slices.SortFunc(arcs, func(a, b arc) int {
-		if a.u != b.u {
-			return int(a.u - b.u)
-		}
-		if a.v != b.v {
-			return int(a.v - b.v)
-		}
-		return int(a.ord - b.ord)
-	})
-	// Deduplicate keeping the last occurrence (highest ord) of each (u,v).
-	out := arcs[:0]
-	for i := 0; i < len(arcs); i++ {
-		if i+1 < len(arcs) && arcs[i+1].u == arcs[i].u && arcs[i+1].v == arcs[i].v {
-			continue
-		}
-		out = append(out, arcs[i])
-	}
-	arcs = out
+	return build(n, src, dst, w, directed), nil
+}
 
-	g := &Graph{N: n, Directed: directed, Weighted: w != nil}
-	g.Ptr = make([]int32, n+1)
-	g.Idx = make([]int32, len(arcs))
-	if w != nil {
-		g.W = make([]float64, len(arcs))
-	}
-	loops := 0
-	for i, a := range arcs {
-		g.Ptr[a.u+1]++
-		g.Idx[i] = a.v
-		if w != nil {
-			g.W[i] = w[a.ord]
-		}
-		if a.u == a.v {
-			loops++
+// build is Build on validated input, as a counting sort instead of a
+// comparison sort of all 2m arcs:
+//
+//  1. count the arcs leaving each node (an undirected non-loop edge gives
+//     two arcs, a self-loop one) and lay the buckets out by prefix sums;
+//  2. scatter every arc into its source's bucket in input order, as the
+//     key target<<32 | input index;
+//  3. sort each bucket (small buckets by insertion sort, hubs by pdqsort;
+//     the keys are distinct because one edge puts at most one arc in a
+//     bucket) and collapse each run of equal targets to its last element,
+//     the highest input index, so the last duplicate's weight wins;
+//  4. compact the buckets into Idx / W.
+//
+// Steps 3 and 4 run on GOMAXPROCS goroutines over node ranges for large
+// graphs. The output is identical, slot for slot, to sorting the arcs by
+// (source, target, input order) and keeping the last of each (source,
+// target) run (buildSorted in the tests is that oracle).
+func build(n int, src, dst []int32, w []float64, directed bool) *Graph {
+	m := len(src)
+	// 1. Bucket sizes, shifted by one so that the prefix sum gives starts.
+	start := make([]int32, n+1)
+	for i := 0; i < m; i++ {
+		u, v := src[i], dst[i]
+		start[u+1]++
+		if !directed && u != v {
+			start[v+1]++
 		}
 	}
 	for u := 0; u < n; u++ {
-		g.Ptr[u+1] += g.Ptr[u]
+		start[u+1] += start[u]
 	}
-	g.SelfLoops = loops
+	total := int(start[n])
+	// 2. Scatter. fill[u] is the next free slot of bucket u.
+	keys := make([]uint64, total)
+	fill := make([]int32, n)
+	copy(fill, start[:n])
+	for i := 0; i < m; i++ {
+		u, v := src[i], dst[i]
+		keys[fill[u]] = uint64(v)<<32 | uint64(i)
+		fill[u]++
+		if !directed && u != v {
+			keys[fill[v]] = uint64(u)<<32 | uint64(i)
+			fill[v]++
+		}
+	}
+	// 3. Sort and dedupe each bucket in place; cnt[u] (reusing fill) is the
+	// number of distinct arcs of u, kept at the front of its bucket.
+	cnt := fill
+	loops := make([]int, buildWorkers(total))
+	forRanges(n, total, start, func(part, lo, hi int) {
+		nl := 0
+		for u := lo; u < hi; u++ {
+			b := keys[start[u]:start[u+1]]
+			if len(b) <= 24 {
+				insertionSort(b)
+			} else {
+				slices.Sort(b)
+			}
+			k := 0
+			for j := 0; j < len(b); j++ {
+				if j+1 < len(b) && b[j+1]>>32 == b[j]>>32 {
+					continue // a later duplicate follows: it wins
+				}
+				b[k] = b[j]
+				k++
+			}
+			cnt[u] = int32(k)
+			// Targets are sorted, so u's self-loop (if any) is found by a
+			// binary search over the kept keys.
+			if _, ok := slices.BinarySearchFunc(b[:k], int32(u), func(key uint64, t int32) int {
+				return int(int32(key>>32)) - int(t)
+			}); ok {
+				nl++
+			}
+		}
+		loops[part] = nl
+	})
+	g := &Graph{N: n, Directed: directed, Weighted: w != nil}
+	g.Ptr = make([]int32, n+1)
+	for u := 0; u < n; u++ {
+		g.Ptr[u+1] = g.Ptr[u] + cnt[u]
+	}
+	arcs := int(g.Ptr[n])
+	g.Idx = make([]int32, arcs)
+	if w != nil {
+		g.W = make([]float64, arcs)
+	}
+	// 4. Compact.
+	forRanges(n, total, start, func(_, lo, hi int) {
+		for u := lo; u < hi; u++ {
+			b := keys[start[u] : start[u]+cnt[u]]
+			idx := g.Idx[g.Ptr[u]:g.Ptr[u+1]]
+			for j, key := range b {
+				idx[j] = int32(key >> 32)
+			}
+			if w != nil {
+				ws := g.W[g.Ptr[u]:g.Ptr[u+1]]
+				for j, key := range b {
+					ws[j] = w[uint32(key)]
+				}
+			}
+		}
+	})
+	for _, l := range loops {
+		g.SelfLoops += l
+	}
 	if directed {
-		g.NumEdges = len(arcs)
+		g.NumEdges = arcs
 		g.buildIn()
 	} else {
-		g.NumEdges = (len(arcs)-loops)/2 + loops
+		g.NumEdges = (arcs-g.SelfLoops)/2 + g.SelfLoops
 		g.InPtr, g.InIdx, g.InW = g.Ptr, g.Idx, g.W
 	}
-	return g, nil
+	return g
+}
+
+// parallelArcs is the arc count from which build splits its per-bucket
+// passes over goroutines; below it a goroutine costs more than it saves.
+const parallelArcs = 1 << 16
+
+// buildWorkers is the number of node ranges build uses for total arcs.
+func buildWorkers(total int) int {
+	if total < parallelArcs {
+		return 1
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), 8))
+}
+
+// forRanges calls fn(part, lo, hi) for consecutive node ranges holding about
+// the same number of arcs (by the bucket starts), one goroutine per range.
+func forRanges(n, total int, start []int32, fn func(part, lo, hi int)) {
+	parts := buildWorkers(total)
+	if parts == 1 {
+		fn(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	lo := 0
+	for p := 0; p < parts; p++ {
+		hi := n
+		if p < parts-1 {
+			// First node whose bucket starts at or after this range's share.
+			target := int32(int64(total) * int64(p+1) / int64(parts))
+			hi, _ = slices.BinarySearch(start[:n+1], target)
+			hi = max(lo, min(hi, n))
+		}
+		wg.Add(1)
+		go func(p, lo, hi int) {
+			defer wg.Done()
+			fn(p, lo, hi)
+		}(p, lo, hi)
+		lo = hi
+	}
+	wg.Wait()
+}
+
+// insertionSort sorts a short bucket of keys.
+func insertionSort(b []uint64) {
+	for i := 1; i < len(b); i++ {
+		x := b[i]
+		j := i
+		for j > 0 && b[j-1] > x {
+			b[j] = b[j-1]
+			j--
+		}
+		b[j] = x
+	}
 }
 
 // buildIn fills the reverse adjacency of a directed graph (sorted by source).

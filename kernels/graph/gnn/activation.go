@@ -5,9 +5,11 @@ package gnn
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"github.com/gokernels/gokernels/kernels/graph/internal/par"
+	"github.com/gokernels/gokernels/kernels/kerr"
 )
 
 // Activation returns the elementwise function called name: "" or "none"
@@ -54,4 +56,15 @@ func MatMul(ctx context.Context, a []float64, n, p int, b []float64, q int) ([]f
 		return nil
 	})
 	return res, err
+}
+
+// CheckFinite rejects a NaN or infinite value of the list named field with
+// a field error on "field[i]".
+func CheckFinite(field string, v []float64) error {
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return kerr.Invalid(fmt.Sprintf("%s[%d]", field, i), "must be finite")
+		}
+	}
+	return nil
 }

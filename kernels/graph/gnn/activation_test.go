@@ -40,3 +40,13 @@ func TestMatMul(t *testing.T) {
 		t.Fatalf("MatMul = %v, %v; want %v", got, err, want)
 	}
 }
+
+func TestCheckFinite(t *testing.T) {
+	if err := CheckFinite("features", []float64{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckFinite("features", []float64{1, math.Inf(-1)})
+	if err == nil || err.Error() != "features[1]: must be finite" {
+		t.Fatalf("err = %v, want a field error on features[1]", err)
+	}
+}

@@ -54,6 +54,9 @@ func Forward(ctx context.Context, g *csr.Graph, x []float64, f int, layers []Lay
 	if len(x) != n*f {
 		return nil, 0, kerr.Invalid("features", "has %d values, want num_nodes x num_features = %d", len(x), n*f)
 	}
+	if err := gnn.CheckFinite("features", x); err != nil {
+		return nil, 0, err
+	}
 	in := f
 	for i, l := range layers {
 		if err := checkLayer(i, l, in); err != nil {

@@ -26,8 +26,9 @@ var Names = []string{"003", "012", "102", "021D", "021U", "021C", "111D", "111U"
 // edge, two edges (an open path) and a triangle.
 var UndirectedNames = []string{"empty", "edge", "path", "triangle"}
 
-// tricodes maps the 6-bit code of a triad (see tricode) to its class index
-// in Names; this is networkx's TRICODES table minus one.
+// tricodes maps the 6-bit code of a triad {v, x, w} (bits: v->x 1, x->v 2,
+// v->w 4, w->v 8, x->w 16, w->x 32, as networkx's _tricode) to its class
+// index in Names; this is networkx's TRICODES table minus one.
 var tricodes = [64]uint8{
 	0, 1, 1, 2, 1, 3, 5, 7, 1, 5, 4, 6, 2, 7, 6, 10,
 	1, 5, 3, 7, 4, 8, 8, 12, 5, 9, 8, 13, 6, 13, 11, 14,
@@ -52,29 +53,31 @@ func Census(ctx context.Context, g *csr.Graph) ([]string, []int64, error) {
 	}
 	workers := par.Workers(n)
 	counts := make([][16]int64, workers)
-	marks := make([][]int32, workers)
-	// Strided: integer counts, so any split gives the same totals; each
-	// worker keeps its own mark array ("w is a neighbour of v", stamped v+1).
+	tags := make([]*tagger, workers)
+	// Strided: integer counts, so any split gives the same totals.
 	err = par.Strided(ctx, n, workers, func(wk, v int) error {
-		if marks[wk] == nil {
-			marks[wk] = make([]int32, n)
+		if tags[wk] == nil {
+			tags[wk] = &tagger{v: make([]uint32, n), x: make([]uint32, n)}
 		}
-		mark, c := marks[wk], &counts[wk]
+		tg, c := tags[wk], &counts[wk]
+		vs := uint32(v) + 1
+		tg.mark(tg.v, vs, g.Neighbors(v), g.InNeighbors(v))
 		nv := u.Neighbors(v)
-		stamp := int32(v) + 1
-		for _, w := range nv {
-			mark[w] = stamp
-		}
 		for _, x := range nv {
 			if int(x) <= v {
 				continue
 			}
-			// S = N(v) ∪ N(x) minus {v, x}; visit each w in S once.
+			xs := tg.nextPair()
+			tg.mark(tg.x, xs, g.Neighbors(int(x)), g.InNeighbors(int(x)))
+			vx := bits(tg.v, vs, x) // 1: v->x, 2: x->v
+			// S = N(v) ∪ N(x) minus {v, x}; visit each w in S once. The
+			// tags give all six arcs of {v, x, w} without a search.
 			size := 0
 			visit := func(w int32) {
 				size++
-				if w > x || (int(w) > v && w < x && mark[w] != stamp) {
-					c[tricodes[tricode(g, v, int(x), int(w))]]++
+				if w > x || (int(w) > v && w < x && bits(tg.v, vs, w) == 0) {
+					code := vx | bits(tg.v, vs, w)<<2 | bits(tg.x, xs, w)<<4
+					c[tricodes[code]]++
 				}
 			}
 			for _, w := range nv {
@@ -83,12 +86,12 @@ func Census(ctx context.Context, g *csr.Graph) ([]string, []int64, error) {
 				}
 			}
 			for _, w := range u.Neighbors(int(x)) {
-				if int(w) != v && mark[w] != stamp {
+				if int(w) != v && bits(tg.v, vs, w) == 0 {
 					visit(w)
 				}
 			}
 			// Triads {v, x, w} with w outside S hold only the v-x dyad.
-			if g.HasEdge(v, int(x)) && g.HasEdge(int(x), v) {
+			if vx == 3 {
 				c[2] += int64(n - size - 2)
 			} else {
 				c[1] += int64(n - size - 2)
@@ -116,26 +119,43 @@ func Census(ctx context.Context, g *csr.Graph) ([]string, []int64, error) {
 	return Names, sum[:], nil
 }
 
-// tricode is networkx's _tricode: one bit per possible arc among v, u, w.
-func tricode(g *csr.Graph, v, u, w int) int {
-	code := 0
-	if g.HasEdge(v, u) {
-		code |= 1
+// tagger records, for the current node v and the current pair node x, how
+// every other node w is linked to them: tag[w] = stamp<<2 | arcs, with arc
+// bit 1 for "to w" and 2 for "from w". Stamps make clearing unnecessary.
+type tagger struct {
+	v, x  []uint32
+	pairs uint32
+}
+
+// nextPair returns a fresh stamp for tg.x, wiping the array on the rare
+// wrap-around (stamps live in 30 bits).
+func (tg *tagger) nextPair() uint32 {
+	tg.pairs++
+	if tg.pairs >= 1<<30 {
+		clear(tg.x)
+		tg.pairs = 1
 	}
-	if g.HasEdge(u, v) {
-		code |= 2
+	return tg.pairs
+}
+
+// mark tags the out-neighbours (bit 1) and in-neighbours (bit 2) of a node.
+func (tg *tagger) mark(tag []uint32, stamp uint32, out, in []int32) {
+	for _, w := range out {
+		tag[w] = stamp<<2 | 1
 	}
-	if g.HasEdge(v, w) {
-		code |= 4
+	for _, w := range in {
+		if tag[w]>>2 == stamp {
+			tag[w] |= 2
+		} else {
+			tag[w] = stamp<<2 | 2
+		}
 	}
-	if g.HasEdge(w, v) {
-		code |= 8
+}
+
+// bits returns the arc bits tagged for w under stamp (0 when untagged).
+func bits(tag []uint32, stamp uint32, w int32) int {
+	if t := tag[w]; t>>2 == stamp {
+		return int(t & 3)
 	}
-	if g.HasEdge(u, w) {
-		code |= 16
-	}
-	if g.HasEdge(w, u) {
-		code |= 32
-	}
-	return code
+	return 0
 }

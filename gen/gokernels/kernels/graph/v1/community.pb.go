@@ -240,7 +240,9 @@ type LouvainCommunityInput struct {
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
-	// Optional edge weights, one per edge (default 1 each), non-negative.
+	// Optional edge weights, one per edge (default 1 each), finite and
+	// non-negative. (Checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (directed modularity, as networkx).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -433,7 +435,9 @@ type LabelPropagationInput struct {
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
-	// Optional edge weights, one per edge (default 1 each), non-negative.
+	// Optional edge weights, one per edge (default 1 each), finite and
+	// non-negative. (Checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (labels then flow from successors).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
@@ -613,11 +617,11 @@ const file_gokernels_kernels_graph_v1_community_proto_rawDesc = "" +
 	"\n" +
 	"modularity\x18\x01 \x01(\x01R\n" +
 	"modularity\x12'\n" +
-	"\x0fnum_communities\x18\x02 \x01(\x05R\x0enumCommunities\"\xf5\x02\n" +
+	"\x0fnum_communities\x18\x02 \x01(\x05R\x0enumCommunities\"\xde\x02\n" +
 	"\x15LouvainCommunityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12/\n" +
-	"\aweights\x18\x03 \x03(\x01B\x15\xbaH\x12\x92\x01\x0f\"\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\aweights\x12\x1a\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x125\n" +
 	"\n" +
 	"resolution\x18\n" +
@@ -635,11 +639,11 @@ const file_gokernels_kernels_graph_v1_community_proto_rawDesc = "" +
 	"\n" +
 	"modularity\x18\x03 \x01(\x01R\n" +
 	"modularity\x12\x16\n" +
-	"\x06levels\x18\x04 \x01(\x05R\x06levels\"\xb4\x02\n" +
+	"\x06levels\x18\x04 \x01(\x05R\x06levels\"\x9d\x02\n" +
 	"\x15LabelPropagationInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12/\n" +
-	"\aweights\x18\x03 \x03(\x01B\x15\xbaH\x12\x92\x01\x0f\"\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\aweights\x12\x1a\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x17\n" +
 	"\x04seed\x18\n" +
 	" \x01(\x03H\x00R\x04seed\x88\x01\x01\x123\n" +

@@ -135,11 +135,14 @@ type GnnInferenceInput struct {
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
 	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
-	// Optional edge weights (entries of A), one per edge, non-negative.
+	// Optional edge weights (entries of A), one per edge, finite and
+	// non-negative. (Checked in Go with the edges, naming weights[i]:
+	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (A is then not symmetric).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// Node features, row-major num_nodes x num_features.
+	// Node features, row-major num_nodes x num_features, finite. (Checked in
+	// Go, naming features[i]: this list can hold millions of values.)
 	Features []float64 `protobuf:"fixed64,10,rep,packed,name=features,proto3" json:"features,omitempty"`
 	// Number of features per node, >= 1.
 	NumFeatures int32 `protobuf:"varint,11,opt,name=num_features,json=numFeatures,proto3" json:"num_features,omitempty"`
@@ -435,7 +438,8 @@ type GraphAttentionInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (see the file comment).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// Node features, row-major num_nodes x num_features.
+	// Node features, row-major num_nodes x num_features, finite. (Checked in
+	// Go, naming features[i]: this list can hold millions of values.)
 	Features []float64 `protobuf:"fixed64,10,rep,packed,name=features,proto3" json:"features,omitempty"`
 	// Number of features per node, >= 1.
 	NumFeatures int32 `protobuf:"varint,11,opt,name=num_features,json=numFeatures,proto3" json:"num_features,omitempty"`
@@ -600,14 +604,14 @@ const file_gokernels_kernels_graph_v1_gnn_proto_rawDesc = "" +
 	"\x04bias\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\x04bias\x12G\n" +
 	"\n" +
 	"activation\x18\x04 \x01(\tB'\xbaH$r\"R\x00R\x04noneR\x04reluR\x04tanhR\asigmoidR\x03eluR\n" +
-	"activation\"\xe4\x02\n" +
+	"activation\"\xbf\x02\n" +
 	"\x11GnnInferenceInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12/\n" +
-	"\aweights\x18\x03 \x03(\x01B\x15\xbaH\x12\x92\x01\x0f\"\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12(\n" +
+	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x1a\n" +
 	"\bfeatures\x18\n" +
-	" \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\bfeatures\x12*\n" +
+	" \x03(\x01R\bfeatures\x12*\n" +
 	"\fnum_features\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\vnumFeatures\x12F\n" +
 	"\x06layers\x18\f \x03(\v2$.gokernels.kernels.graph.v1.GcnLayerB\b\xbaH\x05\x92\x01\x02\b\x01R\x06layers\"c\n" +
 	"\x12GnnInferenceOutput\x12\x1e\n" +
@@ -629,14 +633,14 @@ const file_gokernels_kernels_graph_v1_gnn_proto_rawDesc = "" +
 	"head_merge\x18\a \x01(\tB\x15\xbaH\x12r\x10R\x00R\x06concatR\x04meanR\theadMerge\x12<\n" +
 	"\x0enegative_slope\x18\b \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\rnegativeSlope\x88\x01\x01B\b\n" +
 	"\x06_headsB\x11\n" +
-	"\x0f_negative_slope\"\xcf\x02\n" +
+	"\x0f_negative_slope\"\xc1\x02\n" +
 	"\x13GraphAttentionInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12(\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x1a\n" +
 	"\bfeatures\x18\n" +
-	" \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\bfeatures\x12*\n" +
+	" \x03(\x01R\bfeatures\x12*\n" +
 	"\fnum_features\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\vnumFeatures\x12F\n" +
 	"\x06layers\x18\f \x03(\v2$.gokernels.kernels.graph.v1.GatLayerB\b\xbaH\x05\x92\x01\x02\b\x01R\x06layers\"e\n" +
 	"\x14GraphAttentionOutput\x12\x1e\n" +

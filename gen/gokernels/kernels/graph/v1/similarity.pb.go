@@ -122,6 +122,7 @@ type JaccardSimilarityInput struct {
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
 	// Pairs to score; empty = return the top_k best non-adjacent pairs.
+	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
 	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
 	// Number of pairs to return when pairs is empty, default 10.
 	TopK          *int32 `protobuf:"varint,11,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
@@ -277,6 +278,7 @@ type CosineSimilarityInput struct {
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
 	// Pairs to score; empty = return the top_k best non-adjacent pairs.
+	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
 	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
 	// Number of pairs to return when pairs is empty, default 10.
 	TopK          *int32 `protobuf:"varint,11,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
@@ -431,6 +433,7 @@ type AdamicAdarInput struct {
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
 	// Pairs to score; empty = return the top_k best non-adjacent pairs.
+	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
 	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
 	// Number of pairs to return when pairs is empty, default 10.
 	TopK          *int32 `protobuf:"varint,11,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
@@ -582,6 +585,7 @@ type CommonNeighborsInput struct {
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
 	// Pairs to score; empty = return the top_k best non-adjacent pairs.
+	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
 	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
 	// Number of pairs to return when pairs is empty, default 10.
 	TopK          *int32 `protobuf:"varint,11,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
@@ -735,14 +739,14 @@ func (x *CommonNeighborsOutput) GetScores() []float64 {
 type ValueSimilarityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Weights of the first distribution, one per support point, finite and
-	// >= 0, with a positive sum.
+	// >= 0, with a positive sum. (Values are checked in Go, naming p[i].)
 	P []float64 `protobuf:"fixed64,1,rep,packed,name=p,proto3" json:"p,omitempty"`
 	// Weights of the second distribution, same length as p, finite and >= 0,
-	// with a positive sum.
+	// with a positive sum. (Values are checked in Go, naming q[i].)
 	Q []float64 `protobuf:"fixed64,2,rep,packed,name=q,proto3" json:"q,omitempty"`
 	// Positions of the support points (any order, repeats allowed), same
-	// length as p. Default 0, 1, ..., len(p)-1 (histogram bin indexes). Used
-	// only by the Wasserstein distance.
+	// length as p, finite. Default 0, 1, ..., len(p)-1 (histogram bin
+	// indexes). Used only by the Wasserstein distance.
 	Support []float64 `protobuf:"fixed64,3,rep,packed,name=support,proto3" json:"support,omitempty"`
 	// Logarithm base of the Jensen–Shannon divergence, default 2. Must be
 	// positive and not 1 (scipy's own default, when base is None, is e: pass
@@ -881,59 +885,59 @@ const file_gokernels_kernels_graph_v1_similarity_proto_rawDesc = "" +
 	"+gokernels/kernels/graph/v1/similarity.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\">\n" +
 	"\bNodePair\x12\x15\n" +
 	"\x01u\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01u\x12\x15\n" +
-	"\x01v\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01v:\x04\xa8\xbb\x18\x01\"\x9d\x02\n" +
+	"\x01v\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01v:\x04\xa8\xbb\x18\x01\"\xa5\x02\n" +
 	"\x16JaccardSimilarityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12:\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12B\n" +
 	"\x05pairs\x18\n" +
-	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12!\n" +
+	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"m\n" +
 	"\x17JaccardSimilarityOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x9c\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xa4\x02\n" +
 	"\x15CosineSimilarityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12:\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12B\n" +
 	"\x05pairs\x18\n" +
-	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12!\n" +
+	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"l\n" +
 	"\x16CosineSimilarityOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x96\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x9e\x02\n" +
 	"\x0fAdamicAdarInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12:\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12B\n" +
 	"\x05pairs\x18\n" +
-	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12!\n" +
+	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"f\n" +
 	"\x10AdamicAdarOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x9b\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xa3\x02\n" +
 	"\x14CommonNeighborsInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12:\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12B\n" +
 	"\x05pairs\x18\n" +
-	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12!\n" +
+	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"k\n" +
 	"\x15CommonNeighborsOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xc0\x01\n" +
-	"\x14ValueSimilarityInput\x12%\n" +
-	"\x01p\x18\x01 \x03(\x01B\x17\xbaH\x14\x92\x01\x11\b\x01\"\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\x01p\x12%\n" +
-	"\x01q\x18\x02 \x03(\x01B\x17\xbaH\x14\x92\x01\x11\b\x01\"\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\x01q\x12&\n" +
-	"\asupport\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\asupport\x12)\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x94\x01\n" +
+	"\x14ValueSimilarityInput\x12\x16\n" +
+	"\x01p\x18\x01 \x03(\x01B\b\xbaH\x05\x92\x01\x02\b\x01R\x01p\x12\x16\n" +
+	"\x01q\x18\x02 \x03(\x01B\b\xbaH\x05\x92\x01\x02\b\x01R\x01q\x12\x18\n" +
+	"\asupport\x18\x03 \x03(\x01R\asupport\x12)\n" +
 	"\x04base\x18\x04 \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\x04base\x88\x01\x01B\a\n" +
 	"\x05_base\"\xbe\x01\n" +
 	"\x15ValueSimilarityOutput\x126\n" +

@@ -1,0 +1,758 @@
+// Package e2e_test drives the real gokernels binary with the real client
+// tools a user reaches for: grpcurl, grpc-health-probe and curl, the README's
+// Quick start commands, and the OpenAPI spec's operations and examples.
+//
+// TestMain builds bin/gokernels from this tree and grpcurl and
+// grpc-health-probe from the separate tools module tools/e2e (pinned in its
+// go.mod). A tool that cannot be built fails the run: nothing is skipped.
+package e2e_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	repoRoot    string // the main module's root
+	gokernels   string // built binary
+	grpcurl     string // built from tools/e2e
+	healthProbe string // built from tools/e2e
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	repoRoot = filepath.Dir(wd)
+	dir, err := os.MkdirTemp("", "gokernels-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	gokernels = filepath.Join(dir, "gokernels")
+	grpcurl = filepath.Join(dir, "grpcurl")
+	healthProbe = filepath.Join(dir, "grpc-health-probe")
+
+	builds := []struct {
+		what, dir string
+		args      []string
+	}{
+		{"gokernels", repoRoot, []string{"build", "-o", gokernels, "./cmd/gokernels"}},
+		// The tools module pins grpcurl and grpc-health-probe with `tool` lines.
+		{"grpcurl and grpc-health-probe (tools/e2e)", filepath.Join(repoRoot, "tools", "e2e"), []string{
+			"build", "-o", dir + string(filepath.Separator),
+			"github.com/fullstorydev/grpcurl/cmd/grpcurl",
+			"github.com/grpc-ecosystem/grpc-health-probe",
+		}},
+	}
+	errs := make([]error, len(builds))
+	var wg sync.WaitGroup
+	for i, b := range builds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command("go", b.args...)
+			cmd.Dir = b.dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("building %s: go %s: %v\n%s", b.what, strings.Join(b.args, " "), err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	for _, bin := range []string{gokernels, grpcurl, healthProbe} {
+		if _, err := os.Stat(bin); err != nil {
+			fmt.Fprintln(os.Stderr, "build produced no binary:", err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+type server struct {
+	http, grpc string // 127.0.0.1:port
+	logs       *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) WriteString(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.WriteString(v)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServer runs `gokernels serve` on random 127.0.0.1 ports and waits for
+// its "gokernels serving" log line, which names the bound addresses.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	cmd := exec.Command(gokernels, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "GOKERNELS_DRAIN_GRACE=0s")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{logs: &syncBuffer{}}
+	addrs := make(chan [2]string, 1)
+	exited := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			s.logs.WriteString(line + "\n")
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "gokernels serving" {
+				h, _ := rec["http"].(string)
+				g, _ := rec["grpc"].(string)
+				addrs <- [2]string{h, g}
+			}
+		}
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.logs)
+		}
+	})
+	select {
+	case a := <-addrs:
+		s.http, s.grpc = a[0], a[1]
+	case err := <-exited:
+		t.Fatalf("server exited at start: %v\n%s", err, s.logs)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not start in 60s:\n%s", s.logs)
+	}
+	if s.http == "" || s.grpc == "" {
+		t.Fatalf("serving line without addresses:\n%s", s.logs)
+	}
+	return s
+}
+
+// runTool runs a command with a deadline; it returns combined output and the
+// exit code (-1 when it could not run).
+func runTool(t *testing.T, name string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	if err == nil {
+		return out.String(), 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return out.String(), ee.ExitCode()
+	}
+	t.Fatalf("%s %s: %v", filepath.Base(name), strings.Join(args, " "), err)
+	return "", -1
+}
+
+const cycle4Request = `{"kernel_id":"graph/betweenness-centrality","input":{"num_nodes":4,"edges":[[0,1],[1,2],[2,3],[0,3]],"normalized":true}}`
+
+// checkSixths asserts an Execute response (JSON, either field-name style)
+// holds the 4-cycle's betweenness: 1/6 for each node.
+func checkSixths(t *testing.T, raw string) {
+	t.Helper()
+	var resp struct {
+		Output struct {
+			Scores []float64 `json:"scores"`
+		} `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(raw), &resp); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, raw)
+	}
+	if len(resp.Output.Scores) != 4 {
+		t.Fatalf("want 4 scores, got %v\n%s", resp.Output.Scores, raw)
+	}
+	for i, s := range resp.Output.Scores {
+		if math.Abs(s-1.0/6) > 1e-12 {
+			t.Errorf("score %d = %v, want 1/6", i, s)
+		}
+	}
+}
+
+func TestGrpcurl(t *testing.T) {
+	s := startServer(t)
+
+	// Both ports speak gRPC: the native one and the REST one (h2c).
+	for _, addr := range []string{s.grpc, s.http} {
+		out, code := runTool(t, grpcurl, "-plaintext", addr, "list")
+		if code != 0 {
+			t.Fatalf("grpcurl list %s: exit %d\n%s", addr, code, out)
+		}
+		for _, svc := range []string{"gokernels.v1.KernelService", "gokernels.v1.HealthService", "gokernels.v1.MetricsService",
+			"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} {
+			if !slices.Contains(strings.Fields(out), svc) {
+				t.Errorf("grpcurl list %s: no %s in\n%s", addr, svc, out)
+			}
+		}
+	}
+
+	out, code := runTool(t, grpcurl, "-plaintext", s.grpc, "describe", "gokernels.v1.KernelService")
+	if code != 0 {
+		t.Fatalf("grpcurl describe: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{
+		"rpc Execute ( .gokernels.v1.ExecuteRequest ) returns ( .gokernels.v1.ExecuteResponse )",
+		"rpc ListKernels ( .gokernels.v1.ListKernelsRequest ) returns ( .gokernels.v1.ListKernelsResponse )",
+		"rpc GetKernel ( .gokernels.v1.GetKernelRequest ) returns ( .gokernels.v1.GetKernelResponse )",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("grpcurl describe: no %q in\n%s", want, out)
+		}
+	}
+	// Reflection serves the kernels' typed input messages too.
+	out, code = runTool(t, grpcurl, "-plaintext", s.grpc, "describe", "gokernels.kernels.graph.v1.BetweennessCentralityInput")
+	if code != 0 || !strings.Contains(out, "num_nodes") {
+		t.Errorf("grpcurl describe BetweennessCentralityInput: exit %d\n%s", code, out)
+	}
+
+	out, code = runTool(t, grpcurl, "-plaintext", "-d", cycle4Request, s.grpc, "gokernels.v1.KernelService/Execute")
+	if code != 0 {
+		t.Fatalf("grpcurl Execute: exit %d\n%s", code, out)
+	}
+	checkSixths(t, out)
+
+	// Errors come back as gRPC codes: grpcurl prints the code and exits non-zero.
+	out, code = runTool(t, grpcurl, "-plaintext", "-d", `{"kernel_id":"graph/nope","input":{}}`, s.grpc, "gokernels.v1.KernelService/Execute")
+	if code == 0 || !strings.Contains(out, "NotFound") {
+		t.Errorf("grpcurl Execute unknown kernel: exit %d\n%s", code, out)
+	}
+}
+
+func TestGrpcHealthProbe(t *testing.T) {
+	s := startServer(t)
+	for _, args := range [][]string{
+		{"-addr", s.grpc},
+		{"-addr", s.grpc, "-service", "gokernels.v1.KernelService"},
+		{"-addr", s.http}, // the REST port serves gRPC too
+	} {
+		out, code := runTool(t, healthProbe, args...)
+		if code != 0 || !strings.Contains(out, "SERVING") {
+			t.Errorf("grpc-health-probe %s: exit %d\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+	// An unknown service is an RPC failure (exit 3), not a healthy answer.
+	if out, code := runTool(t, healthProbe, "-addr", s.grpc, "-service", "gokernels.v1.Nope"); code != 3 {
+		t.Errorf("grpc-health-probe unknown service: exit %d, want 3\n%s", code, out)
+	}
+}
+
+// --- README Quick start -----------------------------------------------------
+
+type codeBlock struct {
+	lang, text string
+}
+
+// quickStartBlocks returns the fenced code blocks of README.md's
+// "## Quick start" section, in order.
+func quickStartBlocks(t *testing.T) []codeBlock {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []codeBlock
+	in, inBlock := false, false
+	var cur codeBlock
+	var body strings.Builder
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !inBlock && strings.HasPrefix(line, "## ") {
+			if in {
+				break
+			}
+			in = strings.TrimSpace(strings.TrimPrefix(line, "## ")) == "Quick start"
+			continue
+		}
+		if !in {
+			continue
+		}
+		if strings.HasPrefix(line, "```") {
+			if inBlock {
+				cur.text = body.String()
+				blocks = append(blocks, cur)
+				body.Reset()
+			} else {
+				cur = codeBlock{lang: strings.TrimSpace(strings.TrimPrefix(line, "```"))}
+			}
+			inBlock = !inBlock
+			continue
+		}
+		if inBlock {
+			body.WriteString(line + "\n")
+		}
+	}
+	if len(blocks) == 0 {
+		t.Fatal(`README.md has no code blocks under "## Quick start"`)
+	}
+	return blocks
+}
+
+// shellWords splits a shell script into commands and their words: quotes,
+// backslash escapes and line continuations as sh does, comments dropped.
+// Pipes, redirections, substitutions and command lists are refused: the
+// Quick start commands are meant to be pasted one by one.
+func shellWords(script string) ([][]string, error) {
+	var cmds [][]string
+	var words []string
+	var w strings.Builder
+	inWord := false
+	endWord := func() {
+		if inWord {
+			words = append(words, w.String())
+			w.Reset()
+			inWord = false
+		}
+	}
+	endCmd := func() {
+		endWord()
+		if len(words) > 0 {
+			cmds = append(cmds, words)
+			words = nil
+		}
+	}
+	rs := []rune(script)
+	for i := 0; i < len(rs); i++ {
+		c := rs[i]
+		switch {
+		case c == '\\' && i+1 < len(rs) && rs[i+1] == '\n':
+			i++ // line continuation
+		case c == '\\' && i+1 < len(rs):
+			i++
+			w.WriteRune(rs[i])
+			inWord = true
+		case c == '\n':
+			endCmd()
+		case c == ' ' || c == '\t':
+			endWord()
+		case c == '#' && !inWord:
+			for i+1 < len(rs) && rs[i+1] != '\n' {
+				i++
+			}
+		case c == '\'':
+			j := i + 1
+			for j < len(rs) && rs[j] != '\'' {
+				j++
+			}
+			if j == len(rs) {
+				return nil, fmt.Errorf("unterminated single quote")
+			}
+			w.WriteString(string(rs[i+1 : j]))
+			inWord = true
+			i = j
+		case c == '"':
+			j := i + 1
+			for ; j < len(rs) && rs[j] != '"'; j++ {
+				switch {
+				case rs[j] == '\\' && j+1 < len(rs) && strings.ContainsRune("\"\\$`", rs[j+1]):
+					j++
+					w.WriteRune(rs[j])
+				case rs[j] == '\\' && j+1 < len(rs) && rs[j+1] == '\n':
+					j++
+				case rs[j] == '$' || rs[j] == '`':
+					return nil, fmt.Errorf("substitution in double quotes is not supported")
+				default:
+					w.WriteRune(rs[j])
+				}
+			}
+			if j == len(rs) {
+				return nil, fmt.Errorf("unterminated double quote")
+			}
+			inWord = true
+			i = j
+		case strings.ContainsRune("|&;<>()$`*", c):
+			return nil, fmt.Errorf("unsupported shell syntax %q", c)
+		default:
+			w.WriteRune(c)
+			inWord = true
+		}
+	}
+	endCmd()
+	return cmds, nil
+}
+
+// substitute points the README's default addresses at the test server.
+func substitute(s *server, word string) string {
+	return strings.NewReplacer(
+		"localhost:8080", s.http, "127.0.0.1:8080", s.http,
+		"localhost:50051", s.grpc, "127.0.0.1:50051", s.grpc,
+	).Replace(word)
+}
+
+// runCurl runs a README curl command, with the real curl when it is
+// installed and otherwise with net/http (saying so); it returns the HTTP
+// status and the body.
+func runCurl(t *testing.T, args []string) (int, string) {
+	t.Helper()
+	if path, err := exec.LookPath("curl"); err == nil {
+		f := filepath.Join(t.TempDir(), "body")
+		full := append([]string{"-sS", "-o", f, "-w", "%{http_code}"}, args...)
+		out, code := runTool(t, path, full...)
+		if code != 0 {
+			t.Fatalf("curl %s: exit %d\n%s", strings.Join(args, " "), code, out)
+		}
+		var status int
+		if _, err := fmt.Sscanf(strings.TrimSpace(out), "%d", &status); err != nil {
+			t.Fatalf("curl %s: no status in %q", strings.Join(args, " "), out)
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return status, string(body)
+	}
+	t.Logf("curl is not installed: running %q through net/http", strings.Join(args, " "))
+	method, url, data := "", "", ""
+	hasData := false
+	header := http.Header{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() string {
+			if i+1 >= len(args) {
+				t.Fatalf("curl %s: %s needs a value", strings.Join(args, " "), a)
+			}
+			i++
+			return args[i]
+		}
+		switch {
+		case a == "-X" || a == "--request":
+			method = next()
+		case a == "-H" || a == "--header":
+			k, v, _ := strings.Cut(next(), ":")
+			header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		case a == "-d" || a == "--data" || a == "--data-raw" || a == "--data-binary":
+			data, hasData = next(), true
+		case a == "-s" || a == "-S" || a == "-sS" || a == "--silent" || a == "--show-error":
+		case strings.HasPrefix(a, "-"):
+			t.Fatalf("curl %s: option %s is not emulated; install curl", strings.Join(args, " "), a)
+		default:
+			url = a
+		}
+	}
+	if method == "" {
+		method = "GET"
+		if hasData {
+			method = "POST"
+		}
+	}
+	if hasData && header.Get("Content-Type") == "" {
+		header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req, err := http.NewRequest(method, url, strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("curl %s: %v", strings.Join(args, " "), err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestReadmeQuickStart runs every curl and grpcurl command in the README's
+// Quick start against a real server (ports substituted) and checks each
+// documented answer (a json block after a command) against the real one.
+func TestReadmeQuickStart(t *testing.T) {
+	s := startServer(t)
+	var curls, grpcurls int
+	var last string // output of the last command run
+	var lastCmd []string
+	for _, b := range quickStartBlocks(t) {
+		if b.lang == "json" {
+			if last == "" {
+				t.Fatalf("README Quick start: a json block follows no command:\n%s", b.text)
+			}
+			checkDocumentedAnswer(t, lastCmd, b.text, last)
+			continue
+		}
+		if b.lang != "sh" && b.lang != "bash" && b.lang != "shell" {
+			t.Logf("README Quick start: %q block not run", b.lang)
+			continue
+		}
+		cmds, err := shellWords(b.text)
+		if err != nil {
+			t.Fatalf("README Quick start block %q: %v", b.text, err)
+		}
+		for _, words := range cmds {
+			args := make([]string, len(words)-1)
+			for i, w := range words[1:] {
+				args[i] = substitute(s, w)
+			}
+			switch words[0] {
+			case "curl":
+				curls++
+				status, body := runCurl(t, args)
+				if status < 200 || status > 299 {
+					t.Errorf("README: %s: HTTP %d\n%s", strings.Join(words, " "), status, body)
+				}
+				if strings.Contains(strings.Join(args, " "), "/metrics") {
+					if !strings.Contains(body, "# TYPE ") {
+						t.Errorf("README: %s: not Prometheus text:\n%.300s", strings.Join(words, " "), body)
+					}
+				} else if !json.Valid([]byte(body)) {
+					t.Errorf("README: %s: not JSON:\n%.300s", strings.Join(words, " "), body)
+				}
+				last, lastCmd = body, words
+			case "grpcurl":
+				grpcurls++
+				out, code := runTool(t, grpcurl, args...)
+				if code != 0 {
+					t.Errorf("README: %s: exit %d\n%s", strings.Join(words, " "), code, out)
+				}
+				if slices.Contains(args, "list") && !strings.Contains(out, "gokernels.v1.KernelService") {
+					t.Errorf("README: %s: no KernelService in\n%s", strings.Join(words, " "), out)
+				}
+				if strings.Contains(args[len(args)-1], "/") && !json.Valid([]byte(out)) {
+					t.Errorf("README: %s: not JSON:\n%s", strings.Join(words, " "), out)
+				}
+				last, lastCmd = out, words
+			default:
+				t.Logf("README Quick start: not run here: %s", strings.Join(words, " "))
+			}
+		}
+	}
+	// A README rewrite that this parser no longer understands must not pass
+	// by running nothing.
+	if curls < 2 || grpcurls < 2 {
+		t.Errorf("README Quick start: ran %d curl and %d grpcurl commands; expected the documented examples", curls, grpcurls)
+	}
+	t.Logf("ran %d curl and %d grpcurl commands from README.md", curls, grpcurls)
+}
+
+// checkDocumentedAnswer compares a documented JSON answer with the real one:
+// the same kernel_id and output (request id and timings vary).
+func checkDocumentedAnswer(t *testing.T, cmd []string, doc, got string) {
+	t.Helper()
+	var d, g map[string]any
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		t.Fatalf("README: documented answer is not JSON: %v\n%s", err, doc)
+	}
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		t.Fatalf("README: %s: answer is not JSON: %v\n%s", strings.Join(cmd, " "), err, got)
+	}
+	for _, k := range []string{"kernel_id", "output"} {
+		if _, ok := d[k]; !ok {
+			continue
+		}
+		if !reflect.DeepEqual(d[k], g[k]) {
+			t.Errorf("README: %s: documented %s %v, real %v", strings.Join(cmd, " "), k, d[k], g[k])
+		}
+	}
+	if md, ok := d["metadata"].(map[string]any); ok {
+		gm, _ := g["metadata"].(map[string]any)
+		if gm == nil || md["backend"] != gm["backend"] {
+			t.Errorf("README: %s: documented metadata %v, real %v", strings.Join(cmd, " "), md, gm)
+		}
+	}
+}
+
+func TestShellWords(t *testing.T) {
+	cmds, err := shellWords("curl -X POST http://x/e -H \"A: b\" \\\n  -d '{\"a\": [1]}'  # note\n\n" +
+		"grpcurl -plaintext -d '{}' \\\n  h:1 s/M\ncurl http://x/k?domain=graph   # list\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"curl", "-X", "POST", "http://x/e", "-H", "A: b", "-d", `{"a": [1]}`},
+		{"grpcurl", "-plaintext", "-d", "{}", "h:1", "s/M"},
+		{"curl", "http://x/k?domain=graph"},
+	}
+	if !reflect.DeepEqual(cmds, want) {
+		t.Fatalf("got %q\nwant %q", cmds, want)
+	}
+	for _, bad := range []string{"curl x | jq", "a && b", "echo $(x)", "curl 'x"} {
+		if _, err := shellWords(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// --- OpenAPI ----------------------------------------------------------------
+
+type swaggerSpec struct {
+	Swagger string                                `json:"swagger"`
+	Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	Defs    map[string]struct {
+		Example json.RawMessage `json:"example"`
+	} `json:"definitions"`
+}
+
+type swaggerOp struct {
+	Summary     string   `json:"summary"`
+	OperationID string   `json:"operationId"`
+	Produces    []string `json:"produces"`
+	Parameters  []struct {
+		Name   string `json:"name"`
+		In     string `json:"in"`
+		Schema struct {
+			Ref string `json:"$ref"`
+		} `json:"schema"`
+	} `json:"parameters"`
+	Responses map[string]struct {
+		Examples map[string]json.RawMessage `json:"examples"`
+	} `json:"responses"`
+}
+
+func loadSpec(t *testing.T) swaggerSpec {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "openapi", "gokernels.swagger.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec swaggerSpec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if spec.Swagger != "2.0" {
+		t.Fatalf("swagger %q, want 2.0", spec.Swagger)
+	}
+	return spec
+}
+
+// readmeRoutes are the "| GET | `/path` |" rows of README.md's API table.
+func readmeRoutes(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile("(?m)^\\| (GET|POST|PUT|PATCH|DELETE) \\| `([^`]+)` \\|")
+	var routes []string
+	for _, m := range re.FindAllStringSubmatch(string(raw), -1) {
+		routes = append(routes, m[1]+" "+m[2])
+	}
+	sort.Strings(routes)
+	return routes
+}
+
+// TestOpenAPIMatchesServer: the spec lists every REST route of the README's
+// API table, each with a summary; every operation answers on a real server;
+// the /execute request example runs and gives the documented response.
+func TestOpenAPIMatchesServer(t *testing.T) {
+	spec := loadSpec(t)
+	var specRoutes []string
+	for path, ops := range spec.Paths {
+		for method := range ops {
+			specRoutes = append(specRoutes, strings.ToUpper(method)+" "+path)
+		}
+	}
+	sort.Strings(specRoutes)
+	want := readmeRoutes(t)
+	if len(want) < 8 {
+		t.Fatalf("README API table: found only %v", want)
+	}
+	if !reflect.DeepEqual(specRoutes, want) {
+		t.Errorf("OpenAPI routes %v\nREADME API table %v", specRoutes, want)
+	}
+
+	s := startServer(t)
+	base := "http://" + s.http
+	for path, ops := range spec.Paths {
+		for method, rawOp := range ops {
+			var op swaggerOp
+			if err := json.Unmarshal(rawOp, &op); err != nil {
+				t.Fatal(err)
+			}
+			name := strings.ToUpper(method) + " " + path
+			if op.Summary == "" {
+				t.Errorf("%s: no summary", name)
+			}
+			url := base + strings.ReplaceAll(path, "{kernel_id}", "graph/pagerank")
+			var body io.Reader
+			var example json.RawMessage
+			for _, p := range op.Parameters {
+				if p.In == "body" {
+					def := strings.TrimPrefix(p.Schema.Ref, "#/definitions/")
+					example = spec.Defs[def].Example
+					if len(example) == 0 {
+						t.Errorf("%s: definition %s has no example", name, def)
+						continue
+					}
+					body = bytes.NewReader(example)
+				}
+			}
+			req, err := http.NewRequest(strings.ToUpper(method), url, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body != nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("%s: HTTP %d\n%s", name, resp.StatusCode, got)
+				continue
+			}
+			ct := resp.Header.Get("Content-Type")
+			if len(op.Produces) > 0 && !strings.HasPrefix(ct, op.Produces[0]) {
+				t.Errorf("%s: Content-Type %q, spec produces %v", name, ct, op.Produces)
+			}
+			if doc, ok := op.Responses["200"].Examples["application/json"]; ok {
+				checkDocumentedAnswer(t, []string{name, "(spec example)"}, string(doc), string(got))
+			}
+			if path == "/execute" {
+				if len(example) == 0 || len(op.Responses["200"].Examples["application/json"]) == 0 {
+					t.Errorf("%s: the spec must carry a request and a response example", name)
+				}
+				checkSixths(t, string(got))
+			}
+		}
+	}
+}
