@@ -68,3 +68,44 @@ FUZZTIME ?= 20s
 fuzz: ## Fuzz every kernel's Execute input path and the JSON decoders (FUZZTIME=20s each)
 	$(GO) test ./kernels/catalog -run '^$$' -fuzz FuzzExecute -fuzztime $(FUZZTIME)
 	$(GO) test ./server/jsoninput -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+
+# ---------------------------------------------------------------- CUDA
+# The CUDA backend (docs/gpu.md). Building it needs cuda.h and the libcuda
+# link stub, fetched into .cuda/ (ignored) by scripts/cuda-deps.sh; no GPU,
+# no CUDA toolkit and no root. Only `make ptx` needs nvcc.
+CUDA_DEPS ?= .cuda
+CUDA_ENV := CGO_ENABLED=1 CGO_CFLAGS="-I$(CURDIR)/$(CUDA_DEPS)/usr/include" CGO_LDFLAGS="-L$(CURDIR)/$(CUDA_DEPS)/usr/lib/x86_64-linux-gnu/stubs"
+NVCC ?= nvcc
+PTX_ARCH ?= compute_75
+
+.PHONY: cuda-deps
+cuda-deps: ## Fetch cuda.h and the libcuda stub into .cuda/ (Debian non-free nvidia-cuda-dev)
+	scripts/cuda-deps.sh $(CUDA_DEPS)
+
+.PHONY: build-cuda
+build-cuda: cuda-deps ## Build bin/gokernels-cuda with the CUDA backend (-tags cuda); runs on hosts with the NVIDIA driver
+	$(CUDA_ENV) $(GO) vet -tags cuda ./cuda/... ./cmd/gokernels
+	$(CUDA_ENV) $(GO) build -tags cuda -trimpath -ldflags '$(LDFLAGS)' -o bin/gokernels-cuda ./cmd/gokernels
+
+.PHONY: ptx
+ptx: ## Regenerate cuda/kernels/*.ptx from the .cu sources (needs nvcc: Debian nvidia-cuda-toolkit or CUDA)
+	cd cuda/kernels && for f in *.cu; do \
+		echo "nvcc $$f"; $(NVCC) -ptx -arch=$(PTX_ARCH) --fmad=false -O3 -o $${f%.cu}.ptx $$f || exit 1; done
+
+.PHONY: cuda-check-bin
+cuda-check-bin: cuda-deps ## Build the CUDA test/benchmark binaries into bin/cuda-check/ (for scripts/device-check.sh)
+	rm -rf bin/cuda-check && mkdir -p bin/cuda-check
+	$(CUDA_ENV) $(GO) test -c -tags cuda -trimpath -o bin/cuda-check/ ./cuda/...
+	cp scripts/device-check.sh bin/cuda-check/
+
+.PHONY: e2e
+e2e: ## End-to-end: the real binary driven by grpcurl, grpc-health-probe and the README's commands
+	$(GO) test -count=1 -v ./e2e/
+
+.PHONY: check-openapi
+check-openapi: ## Validate openapi/ with swagger-cli and redocly (npm, installed into .npm-tools/)
+	bash scripts/check-openapi.sh
+
+.PHONY: e2e-node
+e2e-node: ## Run the Node.js gRPC and TypeScript REST examples against a real server
+	bash scripts/e2e-node.sh
