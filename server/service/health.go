@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
@@ -67,14 +68,14 @@ func (h *Health) Check(ctx context.Context, _ *gokernelsv1.CheckRequest) (*goker
 		Components:    map[string]*gokernelsv1.ComponentHealth{},
 	}
 	n := h.Registry.Len()
-	reg := &gokernelsv1.ComponentHealth{Status: Healthy, KernelCount: int32(n)}
+	reg := &gokernelsv1.ComponentHealth{Status: Healthy, KernelCount: proto.Int32(int32(n))}
 	if n == 0 {
 		reg.Status, reg.Message = Unhealthy, "no kernels registered"
 	}
 	resp.Components["registry"] = reg
 
 	rate, total := h.Metrics.Errors.Rate()
-	exe := &gokernelsv1.ComponentHealth{Status: Healthy, ErrorRate: rate,
+	exe := &gokernelsv1.ComponentHealth{Status: Healthy, ErrorRate: proto.Float64(rate),
 		Details: map[string]string{"window_executions": strconv.Itoa(total)}}
 	switch {
 	case rate >= 0.5:

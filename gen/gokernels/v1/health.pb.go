@@ -134,10 +134,11 @@ type ComponentHealth struct {
 	Status string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
 	// Human-readable detail, e.g. why a component is degraded.
 	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	// registry: number of registered kernels.
-	KernelCount int32 `protobuf:"varint,3,opt,name=kernel_count,json=kernelCount,proto3" json:"kernel_count,omitempty"`
-	// execution: fraction of server-side failures over the recent window.
-	ErrorRate float64 `protobuf:"fixed64,4,opt,name=error_rate,json=errorRate,proto3" json:"error_rate,omitempty"`
+	// registry: number of registered kernels (set on that component only).
+	KernelCount *int32 `protobuf:"varint,3,opt,name=kernel_count,json=kernelCount,proto3,oneof" json:"kernel_count,omitempty"`
+	// execution: fraction of server-side failures over the recent window (set
+	// on that component only).
+	ErrorRate *float64 `protobuf:"fixed64,4,opt,name=error_rate,json=errorRate,proto3,oneof" json:"error_rate,omitempty"`
 	// Further component-specific facts (queue depth, GPU name, ...).
 	Details       map[string]string `protobuf:"bytes,5,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
@@ -189,15 +190,15 @@ func (x *ComponentHealth) GetMessage() string {
 }
 
 func (x *ComponentHealth) GetKernelCount() int32 {
-	if x != nil {
-		return x.KernelCount
+	if x != nil && x.KernelCount != nil {
+		return *x.KernelCount
 	}
 	return 0
 }
 
 func (x *ComponentHealth) GetErrorRate() float64 {
-	if x != nil {
-		return x.ErrorRate
+	if x != nil && x.ErrorRate != nil {
+		return *x.ErrorRate
 	}
 	return 0
 }
@@ -384,17 +385,19 @@ const file_gokernels_v1_health_proto_rawDesc = "" +
 	"components\x1a\\\n" +
 	"\x0fComponentsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x123\n" +
-	"\x05value\x18\x02 \x01(\v2\x1d.gokernels.v1.ComponentHealthR\x05value:\x028\x01\"\x87\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\x1d.gokernels.v1.ComponentHealthR\x05value:\x028\x01\"\xb1\x02\n" +
 	"\x0fComponentHealth\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\x12!\n" +
-	"\fkernel_count\x18\x03 \x01(\x05R\vkernelCount\x12\x1d\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12&\n" +
+	"\fkernel_count\x18\x03 \x01(\x05H\x00R\vkernelCount\x88\x01\x01\x12\"\n" +
 	"\n" +
-	"error_rate\x18\x04 \x01(\x01R\terrorRate\x12D\n" +
+	"error_rate\x18\x04 \x01(\x01H\x01R\terrorRate\x88\x01\x01\x12D\n" +
 	"\adetails\x18\x05 \x03(\v2*.gokernels.v1.ComponentHealth.DetailsEntryR\adetails\x1a:\n" +
 	"\fDetailsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\r\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0f\n" +
+	"\r_kernel_countB\r\n" +
+	"\v_error_rate\"\r\n" +
 	"\vLiveRequest\"&\n" +
 	"\fLiveResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\"\x0e\n" +
@@ -458,6 +461,7 @@ func file_gokernels_v1_health_proto_init() {
 	if File_gokernels_v1_health_proto != nil {
 		return
 	}
+	file_gokernels_v1_health_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
