@@ -4,18 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"slices"
 	"testing"
 
-	"buf.build/go/protovalidate"
-	"google.golang.org/protobuf/types/known/structpb"
-
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
-	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/jsoninput"
@@ -29,24 +22,6 @@ var extendedKernels = []string{
 	"graph/common-neighbors", "graph/value-similarity", "graph/motif-detection",
 	"graph/k-clique", "graph/degree-ratio", "graph/star-topology",
 	"graph/cycle-participation", "graph/gnn-inference", "graph/graph-attention",
-}
-
-type extFixture struct {
-	KernelID string    `json:"kernel_id"`
-	Cases    []extCase `json:"cases"`
-}
-
-type extCase struct {
-	Name       string                     `json:"name"`
-	Input      json.RawMessage            `json:"input"`
-	Expect     map[string]json.RawMessage `json:"expect"`
-	ErrorField string                     `json:"error_field"`
-	Rtol       *float64                   `json:"rtol"`
-	Atol       *float64                   `json:"atol"`
-	Compare    map[string]string          `json:"compare"`
-	// NxBest is the best modularity of five networkx Louvain runs
-	// (louvain-community only).
-	NxBest float64 `json:"nx_best_modularity"`
 }
 
 func newExtendedRegistry(t *testing.T) *registry.Registry {
@@ -63,6 +38,7 @@ func newExtendedRegistry(t *testing.T) *registry.Registry {
 // protovalidate, the kernel, and the output rendered as JSON.
 func TestRegisterExtendedFixtures(t *testing.T) {
 	r := newExtendedRegistry(t)
+	files := fixture.DomainFiles(t, "graph")
 	if r.Len() != len(extendedKernels) {
 		t.Errorf("registered %d kernels, want %d", r.Len(), len(extendedKernels))
 	}
@@ -75,98 +51,35 @@ func TestRegisterExtendedFixtures(t *testing.T) {
 		if k.Domain != registry.DomainGraph || !k.SupportsBatch() {
 			t.Errorf("%s: domain %q, batch %v", id, k.Domain, k.SupportsBatch())
 		}
-		path := filepath.Join("..", "..", "testdata", "fixtures", id+".json")
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
+		var extra func(*testing.T, fixture.Case, map[string]any)
+		if id == "graph/louvain-community" {
+			extra = func(t *testing.T, c fixture.Case, out map[string]any) { checkLouvain(t, r, c, out) }
 		}
-		var fx extFixture
-		if err := json.Unmarshal(data, &fx); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if fx.KernelID != id || len(fx.Cases) == 0 {
-			t.Fatalf("%s: kernel_id %q with %d cases", path, fx.KernelID, len(fx.Cases))
-		}
-		for _, c := range fx.Cases {
-			t.Run(id+"/"+c.Name, func(t *testing.T) {
-				out := runExtCase(t, k, c)
-				if id == "graph/louvain-community" && out != nil {
-					checkLouvain(t, r, c, out)
-				}
-			})
-		}
+		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), extra)
 	}
 	if k, _ := r.Get("graph/degree-ratio"); k == nil || !k.HasMode(registry.Ring) {
 		t.Error("graph/degree-ratio should be a ring kernel as in the catalog")
 	}
 }
 
-// runExtCase runs one case and returns the output as a JSON map (nil for an
-// error case).
-func runExtCase(t *testing.T, k *registry.Kernel, c extCase) map[string]any {
-	t.Helper()
-	in := k.NewInput()
-	err := jsoninput.Decode(c.Input, in)
-	var out *structpb.Struct
-	if err == nil {
-		msg, runErr := k.Run(context.Background(), in)
-		err = runErr
-		if err == nil {
-			out, err = jsoninput.ToStruct(msg)
-		}
-	}
-	if c.ErrorField != "" {
-		if got := extErrorField(err); got != c.ErrorField {
-			t.Fatalf("error field %q (err %v), want %q", got, err, c.ErrorField)
-		}
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	rtol, atol := 1e-9, 1e-12
-	if c.Rtol != nil {
-		rtol = *c.Rtol
-	}
-	if c.Atol != nil {
-		atol = *c.Atol
-	}
-	got := out.AsMap()
-	for name, raw := range c.Expect {
-		var want any
-		if err := json.Unmarshal(raw, &want); err != nil {
-			t.Fatal(err)
-		}
-		g, ok := got[name]
-		if !ok {
-			t.Errorf("output has no %s", name)
-			continue
-		}
-		switch c.Compare[name] {
-		case "partition":
-			g, want = canonicalLabels(g), canonicalLabels(want)
-		case "set":
-			g, want = sortedJSON(g), sortedJSON(want)
-		}
-		if msg := extCompare(g, want, rtol, atol); msg != "" {
-			t.Errorf("%s%s", name, msg)
-		}
-	}
-	return got
-}
-
 // checkLouvain holds the louvain-specific promises: the reported modularity
 // is modularity-score's value for the returned labels, and it reaches 0.97 x
-// the best of five networkx runs.
-func checkLouvain(t *testing.T, r *registry.Registry, c extCase, out map[string]any) {
+// the best of five networkx runs (the case's nx_best_modularity).
+func checkLouvain(t *testing.T, r *registry.Registry, c fixture.Case, out map[string]any) {
 	t.Helper()
 	var in map[string]any
 	if err := json.Unmarshal(c.Input, &in); err != nil {
 		t.Fatal(err)
 	}
+	var nxBest float64
+	if raw, ok := c.Extra["nx_best_modularity"]; ok {
+		if err := json.Unmarshal(raw, &nxBest); err != nil {
+			t.Fatal(err)
+		}
+	}
 	q := out["modularity"].(float64)
-	if c.NxBest > 0 && q < 0.97*c.NxBest {
-		t.Errorf("modularity %.6f < 0.97 x networkx best %.6f", q, c.NxBest)
+	if nxBest > 0 && q < 0.97*nxBest {
+		t.Errorf("modularity %.6f < 0.97 x networkx best %.6f", q, nxBest)
 	}
 	if len(in["edges"].([]any)) == 0 {
 		return
@@ -187,86 +100,6 @@ func checkLouvain(t *testing.T, r *registry.Registry, c extCase, out map[string]
 	if want := res.(*graphv1.ModularityScoreOutput).GetModularity(); math.Abs(q-want) > 1e-9 {
 		t.Errorf("reported modularity %.15g, modularity of the labels %.15g", q, want)
 	}
-}
-
-// canonicalLabels renumbers a label list by first appearance, so that two
-// labelings of the same partition compare equal.
-func canonicalLabels(v any) any {
-	list, ok := v.([]any)
-	if !ok {
-		return v
-	}
-	ids := map[float64]float64{}
-	out := make([]any, len(list))
-	for i, x := range list {
-		f, _ := x.(float64)
-		id, seen := ids[f]
-		if !seen {
-			id = float64(len(ids))
-			ids[f] = id
-		}
-		out[i] = id
-	}
-	return out
-}
-
-// sortedJSON sorts a list by the JSON text of its elements (order-free
-// comparison).
-func sortedJSON(v any) any {
-	list, ok := v.([]any)
-	if !ok {
-		return v
-	}
-	out := slices.Clone(list)
-	slices.SortFunc(out, func(a, b any) int {
-		ja, _ := json.Marshal(a)
-		jb, _ := json.Marshal(b)
-		return slices.Compare(ja, jb)
-	})
-	return out
-}
-
-// extErrorField is the input field an error names: a kerr.FieldError's field
-// or the first protovalidate violation's field path.
-func extErrorField(err error) string {
-	if err == nil {
-		return ""
-	}
-	if fe, ok := kerr.AsField(err); ok {
-		return fe.Field
-	}
-	var ve *protovalidate.ValidationError
-	if errors.As(err, &ve) && len(ve.Violations) > 0 {
-		return protovalidate.FieldPathString(ve.Violations[0].Proto.GetField())
-	}
-	return "(not a field error: " + err.Error() + ")"
-}
-
-// extCompare compares decoded JSON values, numbers within tolerance, and
-// describes the first difference ("" when equal).
-func extCompare(got, want any, rtol, atol float64) string {
-	switch w := want.(type) {
-	case float64:
-		g, ok := got.(float64)
-		if !ok || math.IsNaN(g) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
-			return fmt.Sprintf(" = %v, want %v", got, w)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Sprintf(": got %d values, want %d", len(g), len(w))
-		}
-		for i := range w {
-			if msg := extCompare(g[i], w[i], rtol, atol); msg != "" {
-				return fmt.Sprintf("[%d]%s", i, msg)
-			}
-		}
-	default:
-		if got != want {
-			return fmt.Sprintf(" = %v, want %v", got, want)
-		}
-	}
-	return ""
 }
 
 // TestExtendedRejects checks that the server's caps turn oversized requests
@@ -300,7 +133,7 @@ func TestExtendedRejects(t *testing.T) {
 			t.Fatalf("%s: %v", tc.id, err)
 		}
 		_, err := k.Run(ctx, in)
-		if got := extErrorField(err); got != tc.field {
+		if got := fixture.ErrorField(err); got != tc.field {
 			t.Errorf("%s: error field %q (err %v), want %q", tc.id, got, err, tc.field)
 		}
 	}

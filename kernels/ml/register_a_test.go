@@ -3,23 +3,17 @@ package ml
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
-	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	mlv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1"
-	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
-	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
 // registerAKernels are the ids RegisterA must provide, each with a fixture
@@ -29,21 +23,14 @@ var registerAKernels = []string{
 	"ml/local-outlier-factor", "ml/streaming-isolation-forest", "ml/adaptive-threshold", "ml/ensemble-voting",
 }
 
-type registerACase struct {
-	Name       string                     `json:"name"`
-	Input      json.RawMessage            `json:"input"`
-	Expect     map[string]json.RawMessage `json:"expect"`
-	ErrorField string                     `json:"error_field"`
-	Rtol       *float64                   `json:"rtol"`
-	Atol       *float64                   `json:"atol"`
-	Compare    map[string]string          `json:"compare"`
-	Quality    struct {
-		Truth      []int    `json:"truth"`
-		SklearnAUC float64  `json:"sklearn_auc"`
-		AUCTol     float64  `json:"auc_tolerance"`
-		Outliers   *int     `json:"outliers"`
-		InertiaMax *float64 `json:"inertia_at_most"`
-	} `json:"quality"`
+// registerAQuality is a case's "quality" object: model-quality promises
+// checked beside the exact expectations.
+type registerAQuality struct {
+	Truth      []int    `json:"truth"`
+	SklearnAUC float64  `json:"sklearn_auc"`
+	AUCTol     float64  `json:"auc_tolerance"`
+	Outliers   *int     `json:"outliers"`
+	InertiaMax *float64 `json:"inertia_at_most"`
 }
 
 // TestRegisterAFixtures runs every fixture case the way the server does:
@@ -57,79 +44,26 @@ func TestRegisterAFixtures(t *testing.T) {
 	if r.Len() != len(registerAKernels) {
 		t.Errorf("RegisterA added %d kernels, want %d", r.Len(), len(registerAKernels))
 	}
+	files := fixture.DomainFiles(t, "ml")
 	for _, id := range registerAKernels {
-		k, ok := r.Get(id)
-		if !ok {
+		if _, ok := r.Get(id); !ok {
 			t.Errorf("%s is not registered", id)
 			continue
 		}
-		var fx struct {
-			KernelID string          `json:"kernel_id"`
-			Cases    []registerACase `json:"cases"`
-		}
-		path := filepath.Join("..", "..", "testdata", "fixtures", "ml", filepath.Base(id)+".json")
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &fx); err != nil || fx.KernelID != id || len(fx.Cases) == 0 {
-			t.Fatalf("%s: kernel_id %q, %d cases, err %v", path, fx.KernelID, len(fx.Cases), err)
-		}
-		for _, c := range fx.Cases {
-			t.Run(id+"/"+c.Name, func(t *testing.T) { runRegisterACase(t, k, c) })
-		}
+		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), checkRegisterAQuality)
 	}
 }
 
-func runRegisterACase(t *testing.T, k *registry.Kernel, c registerACase) {
-	in := k.NewInput()
-	err := jsoninput.Decode(c.Input, in)
-	var out *structpb.Struct
-	if err == nil {
-		msg, runErr := k.Run(context.Background(), in)
-		err = runErr
-		if err == nil {
-			out, err = jsoninput.ToStruct(msg)
-		}
-	}
-	if c.ErrorField != "" {
-		if got := registerAErrorField(err); got != c.ErrorField {
-			t.Fatalf("error field %q (err %v), want %q", got, err, c.ErrorField)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	rtol, atol := 1e-9, 1e-12
-	if c.Rtol != nil {
-		rtol = *c.Rtol
-	}
-	if c.Atol != nil {
-		atol = *c.Atol
-	}
-	got := out.AsMap()
-	for name, raw := range c.Expect {
-		var want any
-		if err := json.Unmarshal(raw, &want); err != nil {
+// checkRegisterAQuality checks a case's quality object: isolation-forest ROC
+// AUC against sklearn's, the number of flagged outliers, and the k-means++
+// inertia bound.
+func checkRegisterAQuality(t *testing.T, c fixture.Case, got map[string]any) {
+	var q registerAQuality
+	if raw, ok := c.Extra["quality"]; ok {
+		if err := json.Unmarshal(raw, &q); err != nil {
 			t.Fatal(err)
 		}
-		g, ok := got[name]
-		if !ok {
-			t.Errorf("output has no %s", name)
-			continue
-		}
-		if c.Compare[name] == "partition" {
-			if !registerASamePartition(g, want) {
-				t.Errorf("%s is not the reference partition", name)
-			}
-			continue
-		}
-		if msg := registerACompare(g, want, rtol, atol); msg != "" {
-			t.Errorf("%s%s", name, msg)
-		}
 	}
-	q := c.Quality
 	if q.Truth != nil {
 		scores := registerAFloats(got["scores"])
 		if auc := registerAROCAUC(q.Truth, scores); math.Abs(auc-q.SklearnAUC) > q.AUCTol {
@@ -154,49 +88,6 @@ func runRegisterACase(t *testing.T, k *registry.Kernel, c registerACase) {
 	}
 }
 
-// registerAErrorField is the input field an error names: a kerr.FieldError's
-// field or the first protovalidate violation's field path.
-func registerAErrorField(err error) string {
-	if err == nil {
-		return ""
-	}
-	if fe, ok := kerr.AsField(err); ok {
-		return fe.Field
-	}
-	var ve *protovalidate.ValidationError
-	if errors.As(err, &ve) && len(ve.Violations) > 0 {
-		return protovalidate.FieldPathString(ve.Violations[0].Proto.GetField())
-	}
-	return "(not a field error: " + err.Error() + ")"
-}
-
-// registerACompare compares decoded JSON values, numbers within tolerance,
-// and describes the first difference ("" when equal).
-func registerACompare(got, want any, rtol, atol float64) string {
-	switch w := want.(type) {
-	case float64:
-		g, ok := got.(float64)
-		if !ok || math.IsNaN(g) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
-			return fmt.Sprintf(" = %v, want %v", got, w)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Sprintf(": got %d values, want %d", len(g), len(w))
-		}
-		for i := range w {
-			if msg := registerACompare(g[i], w[i], rtol, atol); msg != "" {
-				return fmt.Sprintf("[%d]%s", i, msg)
-			}
-		}
-	default:
-		if got != want {
-			return fmt.Sprintf(" = %v, want %v", got, want)
-		}
-	}
-	return ""
-}
-
 func registerAFloats(v any) []float64 {
 	l, _ := v.([]any)
 	out := make([]float64, len(l))
@@ -204,26 +95,6 @@ func registerAFloats(v any) []float64 {
 		out[i], _ = x.(float64)
 	}
 	return out
-}
-
-// registerASamePartition reports whether two label lists group the samples
-// identically up to renaming.
-func registerASamePartition(got, want any) bool {
-	g, w := registerAFloats(got), registerAFloats(want)
-	if len(g) != len(w) {
-		return false
-	}
-	gw, wg := map[float64]float64{}, map[float64]float64{}
-	for i := range g {
-		if x, ok := gw[g[i]]; ok && x != w[i] {
-			return false
-		}
-		if y, ok := wg[w[i]]; ok && y != g[i] {
-			return false
-		}
-		gw[g[i]], wg[w[i]] = w[i], g[i]
-	}
-	return true
 }
 
 // registerAROCAUC is sklearn's roc_auc_score for 0/1 truth (ties count half).
@@ -318,7 +189,7 @@ func TestRegisterALimits(t *testing.T) {
 	for _, c := range cases {
 		k, _ := r.Get(c.id)
 		_, err := k.Run(ctx, c.in)
-		if got := registerAErrorField(err); got != c.field {
+		if got := fixture.ErrorField(err); got != c.field {
 			t.Errorf("%s: error field %q (%v), want %q", c.id, got, err, c.field)
 		}
 	}
@@ -425,7 +296,7 @@ func TestRegisterAUnvalidatedInputs(t *testing.T) {
 	for _, c := range cases {
 		k, _ := r.Get(c.id)
 		_, err := k.RunCPU(context.Background(), c.in)
-		if got := registerAErrorField(err); got != c.field {
+		if got := fixture.ErrorField(err); got != c.field {
 			t.Errorf("%s: error field %q (%v), want %q", c.id, got, err, c.field)
 		}
 	}

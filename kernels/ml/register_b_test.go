@@ -2,19 +2,12 @@ package ml
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
-	"os"
-	"path/filepath"
+	"slices"
 	"testing"
 
-	"buf.build/go/protovalidate"
-	"google.golang.org/protobuf/types/known/structpb"
-
 	mlv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1"
-	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/jsoninput"
@@ -28,15 +21,6 @@ var registerBKernels = []string{
 	"ml/drug-interaction-prediction", "ml/clinical-pathway-conformance",
 }
 
-type registerBCase struct {
-	Name       string                     `json:"name"`
-	Input      json.RawMessage            `json:"input"`
-	Expect     map[string]json.RawMessage `json:"expect"`
-	ErrorField string                     `json:"error_field"`
-	Rtol       *float64                   `json:"rtol"`
-	Atol       *float64                   `json:"atol"`
-}
-
 // TestRegisterBFixtures runs every fixture case through the registry as the
 // server does: jsoninput decoding (tuples included), protovalidate, the
 // kernel, and the output rendered as JSON with proto field names.
@@ -48,6 +32,7 @@ func TestRegisterBFixtures(t *testing.T) {
 	if r.Len() != len(registerBKernels) {
 		t.Errorf("registered %d kernels, want %d", r.Len(), len(registerBKernels))
 	}
+	files := fixture.DomainFiles(t, "ml")
 	for _, id := range registerBKernels {
 		k, ok := r.Get(id)
 		if !ok {
@@ -57,121 +42,18 @@ func TestRegisterBFixtures(t *testing.T) {
 		if k.Domain != registry.DomainML || !k.SupportsBatch() {
 			t.Errorf("%s: domain %q, batch %v", id, k.Domain, k.SupportsBatch())
 		}
-		raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fixtures", id+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var fx struct {
-			KernelID string          `json:"kernel_id"`
-			Cases    []registerBCase `json:"cases"`
-		}
-		if err := json.Unmarshal(raw, &fx); err != nil {
-			t.Fatalf("%s: %v", id, err)
-		}
-		if fx.KernelID != id || len(fx.Cases) == 0 {
-			t.Fatalf("%s: fixture names %q with %d cases", id, fx.KernelID, len(fx.Cases))
-		}
-		for _, c := range fx.Cases {
-			t.Run(id+"/"+c.Name, func(t *testing.T) { runRegisterBCase(t, k, c) })
-		}
+		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), nil)
 	}
 }
 
-func runRegisterBCase(t *testing.T, k *registry.Kernel, c registerBCase) {
-	in := k.NewInput()
-	err := jsoninput.Decode(c.Input, in)
-	var out *structpb.Struct
-	if err == nil {
-		msg, runErr := k.Run(context.Background(), in)
-		err = runErr
-		if err == nil {
-			out, err = jsoninput.ToStruct(msg)
+// TestRegisterCoversMLFixtures: every ml fixture file belongs to a kernel of
+// RegisterA or RegisterB, so none goes unchecked.
+func TestRegisterCoversMLFixtures(t *testing.T) {
+	for _, f := range fixture.DomainFiles(t, "ml") {
+		if !slices.Contains(registerAKernels, f.KernelID) && !slices.Contains(registerBKernels, f.KernelID) {
+			t.Errorf("%s: %s is in neither registerAKernels nor registerBKernels", f.Path, f.KernelID)
 		}
 	}
-	if c.ErrorField != "" {
-		if got := registerBErrorField(err); got != c.ErrorField {
-			t.Fatalf("error field %q (err %v), want %q", got, err, c.ErrorField)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	rtol, atol := 1e-9, 1e-12
-	if c.Rtol != nil {
-		rtol = *c.Rtol
-	}
-	if c.Atol != nil {
-		atol = *c.Atol
-	}
-	got := out.AsMap()
-	for name, raw := range c.Expect {
-		var want any
-		if err := json.Unmarshal(raw, &want); err != nil {
-			t.Fatal(err)
-		}
-		g, ok := got[name]
-		if !ok {
-			t.Errorf("output has no %s", name)
-			continue
-		}
-		if msg := registerBCompare(g, want, rtol, atol); msg != "" {
-			t.Errorf("%s%s", name, msg)
-		}
-	}
-}
-
-// registerBErrorField is the input field an error names: a kerr.FieldError's
-// field or the first protovalidate violation's path.
-func registerBErrorField(err error) string {
-	if err == nil {
-		return ""
-	}
-	if fe, ok := kerr.AsField(err); ok {
-		return fe.Field
-	}
-	var ve *protovalidate.ValidationError
-	if errors.As(err, &ve) && len(ve.Violations) > 0 {
-		return protovalidate.FieldPathString(ve.Violations[0].Proto.GetField())
-	}
-	return "(not a field error: " + err.Error() + ")"
-}
-
-// registerBCompare compares decoded JSON values (numbers within tolerance)
-// and describes the first difference, or returns "".
-func registerBCompare(got, want any, rtol, atol float64) string {
-	switch w := want.(type) {
-	case float64:
-		g, ok := got.(float64)
-		if !ok || math.IsNaN(g) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
-			return fmt.Sprintf(" = %v, want %v", got, w)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Sprintf(": got %d values, want %d", len(g), len(w))
-		}
-		for i := range w {
-			if msg := registerBCompare(g[i], w[i], rtol, atol); msg != "" {
-				return fmt.Sprintf("[%d]%s", i, msg)
-			}
-		}
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Sprintf(" = %v, want an object", got)
-		}
-		for key, wv := range w {
-			if msg := registerBCompare(g[key], wv, rtol, atol); msg != "" {
-				return "." + key + msg
-			}
-		}
-	default:
-		if got != want {
-			return fmt.Sprintf(" = %v, want %v", got, want)
-		}
-	}
-	return ""
 }
 
 // The server's problem-size caps reach the kernels through the context.
@@ -196,7 +78,7 @@ func TestRegisterBLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := k.Run(ctx, in)
-		if got := registerBErrorField(err); got != c.field {
+		if got := fixture.ErrorField(err); got != c.field {
 			t.Errorf("%s: error field %q (%v), want %q", c.id, got, err, c.field)
 		}
 	}

@@ -3,19 +3,15 @@ package risk
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 
-	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/proto"
 
 	riskv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
-	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
-	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
 // kernels are the ids Register must provide and whether upstream lists them
@@ -47,6 +43,10 @@ func newRegistry(t *testing.T) *registry.Registry {
 // server does: jsoninput decoding, protovalidate, the kernel, JSON output.
 func TestRegisterFixtures(t *testing.T) {
 	r := newRegistry(t)
+	files := fixture.DomainFiles(t, "risk")
+	if len(files) != len(kernels) {
+		t.Errorf("%d risk fixture files for %d kernels", len(files), len(kernels))
+	}
 	for _, kc := range kernels {
 		k, ok := r.Get(kc.id)
 		if !ok {
@@ -56,58 +56,8 @@ func TestRegisterFixtures(t *testing.T) {
 		if k.Domain != registry.DomainRisk || !k.SupportsBatch() || k.HasMode(registry.Ring) != kc.ring {
 			t.Errorf("%s: domain %q, batch %v, modes %v", kc.id, k.Domain, k.SupportsBatch(), k.Modes)
 		}
-		f, err := fixture.Load(filepath.Join(fixture.Root(), kc.id+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.KernelID != kc.id || len(f.Cases) == 0 {
-			t.Fatalf("%s: kernel_id %q with %d cases", f.Path, f.KernelID, len(f.Cases))
-		}
-		for _, c := range f.Cases {
-			t.Run(kc.id+"/"+c.Name, func(t *testing.T) { runCase(t, k, c) })
-		}
+		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, kc.id), nil)
 	}
-}
-
-func runCase(t *testing.T, k *registry.Kernel, c fixture.Case) {
-	in := k.NewInput()
-	err := jsoninput.Decode(c.Input, in)
-	var out proto.Message
-	if err == nil {
-		out, err = k.Run(context.Background(), in)
-	}
-	if c.ErrorField != "" {
-		if got := errorField(err); got != c.ErrorField {
-			t.Fatalf("error field %q (err %v), want %q", got, err, c.ErrorField)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := jsoninput.ToStruct(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Check(st.AsMap()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// errorField is the input field an error names: a kerr.FieldError's field or
-// the first protovalidate violation's field path.
-func errorField(err error) string {
-	if err == nil {
-		return ""
-	}
-	if fe, ok := kerr.AsField(err); ok {
-		return fe.Field
-	}
-	var ve *protovalidate.ValidationError
-	if errors.As(err, &ve) && len(ve.Violations) > 0 {
-		return protovalidate.FieldPathString(ve.Violations[0].Proto.GetField())
-	}
-	return "(not a field error: " + err.Error() + ")"
 }
 
 // The server's limits are checked before any allocation proportional to them.
@@ -131,7 +81,7 @@ func TestLimits(t *testing.T) {
 	for _, c := range cases {
 		k, _ := r.Get(c.id)
 		_, err := k.Run(ctx, c.in)
-		if got := errorField(err); got != c.field {
+		if got := fixture.ErrorField(err); got != c.field {
 			t.Errorf("%s: error field %q (%v), want %q", c.id, got, err, c.field)
 		}
 	}

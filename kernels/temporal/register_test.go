@@ -2,18 +2,12 @@ package temporal
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"math"
-	"os"
-	"path/filepath"
+	"maps"
 	"testing"
 
-	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/jsoninput"
@@ -27,20 +21,6 @@ var kernels = []string{
 	"temporal/volatility-analysis",
 }
 
-type fixtureFile struct {
-	KernelID string        `json:"kernel_id"`
-	Cases    []fixtureCase `json:"cases"`
-}
-
-type fixtureCase struct {
-	Name       string                     `json:"name"`
-	Input      json.RawMessage            `json:"input"`
-	Expect     map[string]json.RawMessage `json:"expect"`
-	ErrorField string                     `json:"error_field"`
-	Rtol       *float64                   `json:"rtol"`
-	Atol       *float64                   `json:"atol"`
-}
-
 // TestRegisterFixtures runs every fixture case of every temporal kernel the
 // way the server does: JSON input decoded by jsoninput, protovalidate, the
 // kernel, and the output rendered as JSON.
@@ -52,6 +32,10 @@ func TestRegisterFixtures(t *testing.T) {
 	if r.Len() != len(kernels) {
 		t.Errorf("registered %d kernels, want %d", r.Len(), len(kernels))
 	}
+	files := fixture.DomainFiles(t, "temporal")
+	if len(files) != len(kernels) {
+		t.Errorf("%d temporal fixture files for %d kernels", len(files), len(kernels))
+	}
 	for _, id := range kernels {
 		k, ok := r.Get(id)
 		if !ok {
@@ -62,28 +46,50 @@ func TestRegisterFixtures(t *testing.T) {
 		if k.Domain != registry.DomainTemporal || !k.SupportsBatch() || k.HasMode(registry.Ring) != ring {
 			t.Errorf("%s: domain %q, batch %v, modes %v", id, k.Domain, k.SupportsBatch(), k.Modes)
 		}
-		fx := loadFixture(t, id)
-		for _, c := range fx.Cases {
-			t.Run(id+"/"+c.Name, func(t *testing.T) { runCase(t, k, c) })
+		f := fixture.KernelFile(t, files, id)
+		var extra func(*testing.T, fixture.Case, map[string]any)
+		if id == "temporal/volatility-analysis" {
+			f, extra = logLikelihoodFloors(t, f)
 		}
+		fixture.RunKernelCases(t, r, f, extra)
 	}
 }
 
-func loadFixture(t *testing.T, id string) fixtureFile {
+// logLikelihoodFloors turns volatility-analysis's expected log_likelihood
+// into a floor: the GARCH fit must reach at least the reference optimiser's
+// optimum minus the case's atol. It returns f without log_likelihood in the
+// expectations and the check of the floors.
+func logLikelihoodFloors(t *testing.T, f fixture.File) (fixture.File, func(*testing.T, fixture.Case, map[string]any)) {
 	t.Helper()
-	path := filepath.Join("..", "..", "testdata", "fixtures", id+".json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	floors := map[string]float64{}
+	f.Cases = append([]fixture.Case(nil), f.Cases...)
+	for i, c := range f.Cases {
+		want, ok := c.Expect["log_likelihood"]
+		if !ok {
+			continue
+		}
+		w, isNum := want.(float64)
+		if _, dup := floors[c.Name]; dup || !isNum {
+			t.Fatalf("%s: case %s: log_likelihood %v (duplicate name %v)", f.Path, c.Name, want, dup)
+		}
+		floors[c.Name] = w
+		f.Cases[i].Expect = maps.Clone(c.Expect)
+		delete(f.Cases[i].Expect, "log_likelihood")
 	}
-	var fx fixtureFile
-	if err := json.Unmarshal(data, &fx); err != nil {
-		t.Fatalf("%s: %v", path, err)
+	return f, func(t *testing.T, c fixture.Case, out map[string]any) {
+		want, ok := floors[c.Name]
+		if !ok {
+			return
+		}
+		_, atol := c.Tolerances()
+		g, ok := out["log_likelihood"]
+		if !ok {
+			t.Fatal("output has no log_likelihood")
+		}
+		if gv, ok := g.(float64); !ok || gv < want-atol {
+			t.Errorf("log_likelihood = %v, want >= %v - %g", g, want, atol)
+		}
 	}
-	if fx.KernelID != id || len(fx.Cases) == 0 {
-		t.Fatalf("%s: kernel_id %q with %d cases", path, fx.KernelID, len(fx.Cases))
-	}
-	return fx
 }
 
 func run(k *registry.Kernel, ctx context.Context, input []byte) (*structpb.Struct, error) {
@@ -96,91 +102,6 @@ func run(k *registry.Kernel, ctx context.Context, input []byte) (*structpb.Struc
 		return nil, err
 	}
 	return jsoninput.ToStruct(msg)
-}
-
-func runCase(t *testing.T, k *registry.Kernel, c fixtureCase) {
-	out, err := run(k, context.Background(), c.Input)
-	if c.ErrorField != "" {
-		if got := errorField(err); got != c.ErrorField {
-			t.Fatalf("error field %q (err %v), want %q", got, err, c.ErrorField)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	rtol, atol := 1e-9, 1e-12
-	if c.Rtol != nil {
-		rtol = *c.Rtol
-	}
-	if c.Atol != nil {
-		atol = *c.Atol
-	}
-	got := out.AsMap()
-	for name, raw := range c.Expect {
-		var want any
-		if err := json.Unmarshal(raw, &want); err != nil {
-			t.Fatal(err)
-		}
-		g, ok := got[name]
-		if !ok {
-			t.Errorf("output has no %s", name)
-			continue
-		}
-		if name == "log_likelihood" && k.ID == "temporal/volatility-analysis" {
-			// GARCH: at least the reference optimiser's optimum minus 1e-3.
-			if gv, ok := g.(float64); !ok || gv < want.(float64)-atol {
-				t.Errorf("log_likelihood = %v, want >= %v - %g", g, want, atol)
-			}
-			continue
-		}
-		if msg := compareJSON(g, want, rtol, atol); msg != "" {
-			t.Errorf("%s%s", name, msg)
-		}
-	}
-}
-
-// errorField is the input field an error names: a kerr.FieldError's field or
-// the first protovalidate violation's field path.
-func errorField(err error) string {
-	if err == nil {
-		return ""
-	}
-	if fe, ok := kerr.AsField(err); ok {
-		return fe.Field
-	}
-	var ve *protovalidate.ValidationError
-	if errors.As(err, &ve) && len(ve.Violations) > 0 {
-		return protovalidate.FieldPathString(ve.Violations[0].Proto.GetField())
-	}
-	return "(not a field error: " + err.Error() + ")"
-}
-
-// compareJSON compares decoded JSON values, numbers within tolerance, and
-// returns a description of the first difference ("" when equal).
-func compareJSON(got, want any, rtol, atol float64) string {
-	switch w := want.(type) {
-	case float64:
-		g, ok := got.(float64)
-		if !ok || math.IsNaN(g) || math.Abs(g-w) > atol+rtol*math.Abs(w) {
-			return fmt.Sprintf(" = %v, want %v", got, w)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Sprintf(": got %d values, want %d", len(g), len(w))
-		}
-		for i := range w {
-			if msg := compareJSON(g[i], w[i], rtol, atol); msg != "" {
-				return fmt.Sprintf("[%d]%s", i, msg)
-			}
-		}
-	default:
-		if got != want {
-			return fmt.Sprintf(" = %v, want %v", got, want)
-		}
-	}
-	return ""
 }
 
 // TestFieldErrors covers rules the fixtures do not: limits and cross-field
@@ -214,7 +135,7 @@ func TestFieldErrors(t *testing.T) {
 		}
 		k, _ := r.Get(c.id)
 		_, err := run(k, ctx, []byte(c.input))
-		if got := errorField(err); got != c.field {
+		if got := fixture.ErrorField(err); got != c.field {
 			t.Errorf("%s %s: field %q (err %v), want %q", c.id, c.input, got, err, c.field)
 		}
 	}
