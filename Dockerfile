@@ -56,7 +56,7 @@ FROM nvidia/cuda:${CUDA_VERSION}-base-ubuntu22.04 AS cuda
 RUN groupadd --system --gid 65532 nonroot \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin nonroot
-COPY --from=build-cuda /src/bin/gokernels /usr/local/bin/gokernels
+COPY --from=build-cuda /src/bin/gokernels-cuda /usr/local/bin/gokernels
 ENV GOKERNELS_ENV=production \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility

@@ -74,7 +74,15 @@ fuzz: ## Fuzz every kernel's Execute input path and the JSON decoders (FUZZTIME=
 # link stub, fetched into .cuda/ (ignored) by scripts/cuda-deps.sh; no GPU,
 # no CUDA toolkit and no root. Only `make ptx` needs nvcc.
 CUDA_DEPS ?= .cuda
+# With a CUDA toolkit present (CUDA_HOME, as in the nvidia/cuda devel image)
+# its headers and stub are used; otherwise cuda-deps fetches Debian's.
+ifneq ($(wildcard $(CUDA_HOME)/include/cuda.h),)
+CUDA_ENV := CGO_ENABLED=1 CGO_CFLAGS="-I$(CUDA_HOME)/include" CGO_LDFLAGS="-L$(CUDA_HOME)/lib64/stubs"
+CUDA_DEPS_STEP :=
+else
 CUDA_ENV := CGO_ENABLED=1 CGO_CFLAGS="-I$(CURDIR)/$(CUDA_DEPS)/usr/include" CGO_LDFLAGS="-L$(CURDIR)/$(CUDA_DEPS)/usr/lib/x86_64-linux-gnu/stubs"
+CUDA_DEPS_STEP := cuda-deps
+endif
 NVCC ?= nvcc
 PTX_ARCH ?= compute_75
 
@@ -83,7 +91,7 @@ cuda-deps: ## Fetch cuda.h and the libcuda stub into .cuda/ (Debian non-free nvi
 	scripts/cuda-deps.sh $(CUDA_DEPS)
 
 .PHONY: build-cuda
-build-cuda: cuda-deps ## Build bin/gokernels-cuda with the CUDA backend (-tags cuda); runs on hosts with the NVIDIA driver
+build-cuda: $(CUDA_DEPS_STEP) ## Build bin/gokernels-cuda with the CUDA backend (-tags cuda); runs on hosts with the NVIDIA driver
 	$(CUDA_ENV) $(GO) vet -tags cuda ./cuda/... ./cmd/gokernels
 	$(CUDA_ENV) $(GO) build -tags cuda -trimpath -ldflags '$(LDFLAGS)' -o bin/gokernels-cuda ./cmd/gokernels
 
@@ -109,3 +117,39 @@ check-openapi: ## Validate openapi/ with swagger-cli and redocly (npm, installed
 .PHONY: e2e-node
 e2e-node: ## Run the Node.js gRPC and TypeScript REST examples against a real server
 	bash scripts/e2e-node.sh
+
+# ---------------------------------------------------------------- benchmarks
+# Kernel timings against the reference libraries (igraph, scikit-learn,
+# statsmodels, NumPy), interleaved in one run; each target prints its table
+# and refreshes its section of docs/benchmarks.md. Not part of `make test`.
+# Needs Debian's /usr/bin/python3 with python3-igraph, -numpy, -sklearn,
+# -statsmodels. BENCH_REPS=N changes the number of timed rounds per case.
+BENCH_PY ?= /usr/bin/python3
+BENCH_BIN := bin/benchkernels
+
+.PHONY: bench-bin
+bench-bin:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BENCH_BIN) ./cmd/benchkernels
+
+.PHONY: bench-graph
+bench-graph: bench-bin ## Benchmark graph kernels against python-igraph (docs/benchmarks.md)
+	$(BENCH_PY) scripts/bench/graph.py --bin $(BENCH_BIN)
+
+.PHONY: bench-ml
+bench-ml: bench-bin ## Benchmark k-means, DBSCAN and LOF against scikit-learn (docs/benchmarks.md)
+	$(BENCH_PY) scripts/bench/ml.py --bin $(BENCH_BIN)
+
+.PHONY: bench-temporal
+bench-temporal: bench-bin ## Benchmark ARIMA against statsmodels (docs/benchmarks.md)
+	$(BENCH_PY) scripts/bench/temporal.py --bin $(BENCH_BIN)
+
+.PHONY: bench-risk
+bench-risk: bench-bin ## Benchmark Monte Carlo VaR against NumPy (docs/benchmarks.md)
+	$(BENCH_PY) scripts/bench/risk.py --bin $(BENCH_BIN)
+
+.PHONY: bench
+bench: bench-graph bench-ml bench-temporal bench-risk ## Run every reference benchmark
+
+.PHONY: test-cudaemu
+test-cudaemu: ## Run the real-GPU tests against the device code compiled for the CPU (C++20 g++; no GPU, no CUDA)
+	$(GO) test -count=1 -tags cudaemu ./cuda/gpu/

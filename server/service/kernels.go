@@ -210,6 +210,11 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 	start := time.Now()
 	out, err := s.run(spanCtx, run, in)
 	compute = time.Since(start)
+	// A GPU run that fell back to the CPU records that in the request info;
+	// the response and metrics report what actually ran.
+	if info.Backend != "" {
+		backend = info.Backend
+	}
 	if err != nil {
 		span.SetStatus(otelcodes.Error, status.Code(err).String())
 	}

@@ -1,0 +1,443 @@
+package cuda
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+
+	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
+	"github.com/gokernels/gokernels/kernels/graph/centrality"
+	"github.com/gokernels/gokernels/kernels/graph/components"
+	"github.com/gokernels/gokernels/kernels/graph/csr"
+	"github.com/gokernels/gokernels/kernels/graph/graphinput"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+)
+
+// The graph kernels' GPU paths share the CPU path's input handling
+// (graphinput: validation, limits, networkx simple-graph semantics, CSR) and
+// move only the algorithm to the device, so outputs agree by construction
+// on everything but floating-point summation order.
+
+// graphFields is what every graph input has.
+type graphFields interface {
+	proto.Message
+	graphinput.Fields
+}
+
+func edgesOf(in proto.Message) int64 {
+	if g, ok := in.(graphFields); ok {
+		return int64(len(g.GetEdges()))
+	}
+	return 0
+}
+
+func nodesOf(in proto.Message) int64 {
+	if g, ok := in.(graphFields); ok {
+		return max(0, int64(g.GetNumNodes()))
+	}
+	return 0
+}
+
+// arcsOf bounds the CSR arcs: an undirected edge is two arcs.
+func arcsOf(in proto.Message) int64 {
+	m := edgesOf(in)
+	if g, ok := in.(graphFields); ok && !g.GetDirected() {
+		return 2 * m
+	}
+	return m
+}
+
+func weightedOf(in proto.Message) bool {
+	g, ok := in.(graphFields)
+	return ok && len(g.GetWeights()) > 0
+}
+
+func orDefault[T any](v *T, def T) T {
+	if v != nil {
+		return *v
+	}
+	return def
+}
+
+// iterations mirrors the graph glue's max_iterations handling.
+func iterations(ctx context.Context, v *int32, def int) (int, error) {
+	n := def
+	if v != nil {
+		n = int(*v)
+	}
+	if err := limits.Check("max_iterations", n, limits.From(ctx).MaxIterations); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// ------------------------------------------------------------- PageRank
+
+func pageRankSpec() *Spec {
+	return &Spec{
+		ID: "graph/pagerank", Threshold: 200_000, SizeUnit: "edges",
+		Size: edgesOf,
+		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
+			n, m := nodesOf(in), arcsOf(in)
+			b := add(sat(n+1, 4), sat(m, 4), sat(n, 8*4), sat(n, 4)) // in-CSR, x/next/y/inv, dangling
+			if weightedOf(in) {
+				b = add(b, sat(m, 8))
+			}
+			return add(b, 1<<20)
+		},
+		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
+			in := msg.(*graphv1.PageRankInput)
+			if err := graphinput.NonNegative(in.GetWeights()); err != nil {
+				return nil, err
+			}
+			maxIter, err := iterations(ctx, in.MaxIterations, 100)
+			if err != nil {
+				return nil, err
+			}
+			g, err := graphinput.FromInput(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			job := pageRankJob(g, orDefault(in.Damping, 0.85), maxIter, orDefault(in.Tolerance, 1e-6))
+			r, err := dev.PageRank(ctx, job)
+			if err != nil {
+				return nil, err
+			}
+			return &graphv1.PageRankOutput{Scores: r.Scores, Iterations: int32(r.Iterations), Converged: r.Converged}, nil
+		},
+	}
+}
+
+// pageRankJob computes the out-strength inverses and dangling nodes as
+// centrality.PageRank does.
+func pageRankJob(g *csr.Graph, damping float64, maxIter int, tol float64) *PageRankJob {
+	n := g.N
+	inv := make([]float64, n)
+	var dangling []int32
+	for u := 0; u < n; u++ {
+		s := 0.0
+		if w := g.Weights(u); w != nil {
+			for _, x := range w {
+				s += x
+			}
+		} else {
+			s = float64(g.OutDegree(u))
+		}
+		if s != 0 {
+			inv[u] = 1 / s
+		} else {
+			dangling = append(dangling, int32(u))
+		}
+	}
+	return &PageRankJob{N: n, InPtr: g.InPtr, InIdx: g.InIdx, InW: g.InW, Inv: inv, Dangling: dangling,
+		Damping: damping, MaxIter: maxIter, Tol: tol}
+}
+
+// ---------------------------------------------------------- betweenness
+
+func betweennessSpec() *Spec {
+	return &Spec{
+		ID: "graph/betweenness-centrality", Threshold: 50_000_000, SizeUnit: "nodes × edges",
+		Size: func(in proto.Message) int64 { return sat(nodesOf(in), max(1, edgesOf(in))) },
+		Bytes: func(in proto.Message, dev DeviceInfo) int64 {
+			n, m := nodesOf(in), arcsOf(in)
+			return add(sat(n+1, 4), sat(m, 4), sat(n, 8), sat(BetweennessBlocks(int(n), dev), PerSourceBytes(n)), 1<<20)
+		},
+		Supports: func(in proto.Message) (bool, string) {
+			if weightedOf(in) {
+				return false, "weighted graphs need Dijkstra, which runs on the CPU only; omit weights or use backend CPU"
+			}
+			return true, ""
+		},
+		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
+			in := msg.(*graphv1.BetweennessCentralityInput)
+			if err := graphinput.Positive(in.GetWeights()); err != nil {
+				return nil, err
+			}
+			g, err := graphinput.FromInput(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			normalized := orDefault(in.Normalized, true)
+			if g.W != nil { // not chosen by the selector; correct anyway
+				scores, err := centrality.Betweenness(ctx, g, normalized)
+				if err != nil {
+					return nil, err
+				}
+				return &graphv1.BetweennessCentralityOutput{Scores: scores}, nil
+			}
+			bc, err := dev.Betweenness(ctx, &BetweennessJob{N: g.N, Ptr: g.Ptr, Idx: g.Idx})
+			if err != nil {
+				return nil, err
+			}
+			if scale, ok := betweennessScale(g.N, normalized, g.Directed); ok {
+				for v := range bc {
+					bc[v] *= scale
+				}
+			}
+			return &graphv1.BetweennessCentralityOutput{Scores: bc}, nil
+		},
+	}
+}
+
+// PerSourceBytes is the device scratch of one concurrent Brandes search
+// over n nodes: depth (int32), sigma, delta coefficient (float64), BFS order
+// and level offsets (int32).
+func PerSourceBytes(n int64) int64 { return sat(n, 4+8+8+4+4) + 64 }
+
+// BetweennessBlocks is the number of sources searched concurrently: two
+// per multiprocessor (one thread block each), at most n, and at most what
+// 1 GiB of scratch allows.
+func BetweennessBlocks(n int, dev DeviceInfo) int64 {
+	sms := dev.SMs
+	if sms <= 0 {
+		sms = 132 // H100 SXM; the estimate only needs to be in range
+	}
+	b := int64(2 * sms)
+	if per := PerSourceBytes(int64(n)); per > 0 {
+		b = min(b, max(1, (1<<30)/per))
+	}
+	return max(1, min(b, int64(n)))
+}
+
+// betweennessScale mirrors centrality's networkx rescaling.
+func betweennessScale(n int, normalized, directed bool) (float64, bool) {
+	if normalized {
+		if n <= 2 {
+			return 0, false
+		}
+		return 1 / (float64(n-1) * float64(n-2)), true
+	}
+	if !directed {
+		return 0.5, true
+	}
+	return 0, false
+}
+
+// --------------------------------------------------------------- degree
+
+func degreeSpec() *Spec {
+	return &Spec{
+		// The CSR is built on the host either way and the degree pass is
+		// O(n): the GPU cannot win on AUTO, so the threshold is above any
+		// admissible graph until a measurement says otherwise. backend=CUDA
+		// runs it on demand.
+		ID: "graph/degree-centrality", Threshold: 1 << 40, SizeUnit: "edges",
+		Size: edgesOf,
+		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
+			n, m := nodesOf(in), arcsOf(in)
+			return add(sat(n+1, 8), sat(m, 4), sat(n, 8), 1<<20)
+		},
+		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
+			in := msg.(*graphv1.DegreeCentralityInput)
+			mode := centrality.TotalDegree
+			switch in.GetMode() {
+			case "in", "out":
+				if !in.GetDirected() {
+					return nil, kerr.Invalid("mode", "%q needs a directed graph (networkx defines in/out degree centrality only for directed graphs)", in.GetMode())
+				}
+				mode = centrality.InDegree
+				if in.GetMode() == "out" {
+					mode = centrality.OutDegree
+				}
+			case "", "total":
+			default:
+				return nil, kerr.Invalid("mode", "must be one of total, in, out")
+			}
+			g, err := graphinput.FromInput(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			if g.N <= 1 {
+				return &graphv1.DegreeCentralityOutput{Scores: centrality.Degree(g, mode)}, nil
+			}
+			job := &DegreeJob{N: g.N, Directed: g.Directed, Mode: int(mode), Ptr: g.Ptr, Idx: g.Idx,
+				Scale: 1 / float64(g.N-1)}
+			if g.Directed {
+				job.InPtr = g.InPtr
+			}
+			scores, err := dev.Degree(ctx, job)
+			if err != nil {
+				return nil, err
+			}
+			return &graphv1.DegreeCentralityOutput{Scores: scores}, nil
+		},
+	}
+}
+
+// ----------------------------------------------------------- components
+
+func componentsSpec() *Spec {
+	return &Spec{
+		ID: "graph/connected-components", Threshold: 2_000_000, SizeUnit: "edges",
+		Size: edgesOf,
+		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
+			return add(sat(edgesOf(in), 8), sat(nodesOf(in), 4), 1<<20)
+		},
+		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
+			in := msg.(*graphv1.ConnectedComponentsInput)
+			out := &graphv1.ConnectedComponentsOutput{}
+			if !in.GetDirected() {
+				src, dst, err := graphinput.Edges(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights())
+				if err != nil {
+					return nil, err
+				}
+				rep, err := dev.WeakComponents(ctx, int(in.GetNumNodes()), src, dst)
+				if err != nil {
+					return nil, err
+				}
+				weak := canonicalFromRoots(rep)
+				out.Labels, out.NumComponents, out.Sizes = weak.Labels, int32(weak.Count()), weak.Sizes
+				return out, nil
+			}
+			// Directed: weak components on the device (from the arcs),
+			// strong components by Tarjan on the CPU (inherently sequential).
+			g, err := graphinput.FromInput(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			src := arcSources(g)
+			rep, err := dev.WeakComponents(ctx, g.N, src, g.Idx)
+			if err != nil {
+				return nil, err
+			}
+			weak := canonicalFromRoots(rep)
+			strong, err := components.Strong(ctx, g)
+			if err != nil {
+				return nil, err
+			}
+			out.Labels, out.NumComponents, out.Sizes = weak.Labels, int32(weak.Count()), weak.Sizes
+			out.StrongLabels, out.NumStrongComponents, out.StrongSizes = strong.Labels, int32(strong.Count()), strong.Sizes
+			return out, nil
+		},
+	}
+}
+
+// arcSources expands the CSR row pointers into one source per arc.
+func arcSources(g *csr.Graph) []int32 {
+	src := make([]int32, len(g.Idx))
+	for u := 0; u < g.N; u++ {
+		for e := g.Ptr[u]; e < g.Ptr[u+1]; e++ {
+			src[e] = int32(u)
+		}
+	}
+	return src
+}
+
+// canonicalFromRoots turns "smallest node of my component" into the
+// components package's canonical labels: components numbered in the order
+// of their smallest node.
+func canonicalFromRoots(rep []int32) components.Result {
+	labels := make([]int32, len(rep))
+	var sizes []int32
+	for v, r := range rep {
+		if int(r) == v {
+			labels[v] = int32(len(sizes))
+			sizes = append(sizes, 0)
+		} else {
+			labels[v] = labels[r] // r < v: already labelled
+		}
+		sizes[labels[v]]++
+	}
+	return components.Result{Labels: labels, Sizes: sizes}
+}
+
+// ------------------------------------------------------------ triangles
+
+func trianglesSpec() *Spec {
+	return &Spec{
+		ID: "graph/triangle-counting", Threshold: 1_000_000, SizeUnit: "edges",
+		Size: edgesOf,
+		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
+			n, m := nodesOf(in), edgesOf(in)
+			return add(sat(n+1, 4), sat(m, 4), sat(n, 8), 1<<20)
+		},
+		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
+			in := msg.(*graphv1.TriangleCountingInput)
+			g, err := graphinput.UndirectedView(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			optr, oidx := Orient(g)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			per, err := dev.Triangles(ctx, optr, oidx)
+			if err != nil {
+				return nil, err
+			}
+			var sum int64
+			for _, c := range per {
+				sum += c
+			}
+			return &graphv1.TriangleCountingOutput{Triangles: per, Total: sum / 3}, nil
+		},
+	}
+}
+
+// Orient returns, for every node u of the undirected graph g, its
+// neighbours ranked above u, ascending, in CSR form; rank is (degree
+// without self-loops, id), as metrics.Triangles orients. Each triangle is
+// then found once, at its lowest-ranked corner.
+func Orient(g *csr.Graph) ([]int32, []int32) {
+	n := g.N
+	deg := make([]int32, n)
+	for u := 0; u < n; u++ {
+		d := int32(g.OutDegree(u))
+		if g.HasSelfLoop(u) {
+			d--
+		}
+		deg[u] = d
+	}
+	above := func(u, v int32) bool { return deg[v] > deg[u] || (deg[v] == deg[u] && v > u) }
+	optr := make([]int32, n+1)
+	parallelRange(n, func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			c := int32(0)
+			for _, v := range g.Neighbors(u) {
+				if above(int32(u), v) {
+					c++
+				}
+			}
+			optr[u+1] = c
+		}
+	})
+	for u := 0; u < n; u++ {
+		optr[u+1] += optr[u]
+	}
+	oidx := make([]int32, optr[n])
+	parallelRange(n, func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			p := optr[u]
+			for _, v := range g.Neighbors(u) {
+				if above(int32(u), v) {
+					oidx[p] = v
+					p++
+				}
+			}
+		}
+	})
+	return optr, oidx
+}
+
+// parallelRange runs f over [0, n) split into GOMAXPROCS contiguous parts.
+func parallelRange(n int, f func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), max(1, n/4096))
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + w - 1) / w
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(n, lo+step))
+	}
+	wg.Wait()
+}

@@ -1,0 +1,441 @@
+package cuda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"google.golang.org/protobuf/proto"
+
+	riskv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/risk/corrmat"
+	"github.com/gokernels/gokernels/kernels/risk/montecarlo"
+)
+
+// Risk defaults (the proto comments; kernels/risk/register.go).
+const (
+	defaultConfidence  = 0.99
+	defaultHoldingDays = 1.0
+	defaultPaths       = 100_000
+)
+
+// MonteCarloBlock is the path block of the mean/std sums and
+// MonteCarloChunk the tail-path chunk of the mean draws: the CPU path's
+// summation units, kept so the GPU sums in the same order.
+const (
+	MonteCarloBlock = 4096
+	MonteCarloChunk = 1024
+)
+
+// ----------------------------------------------------------- Monte Carlo
+
+func mcPaths(in *riskv1.MonteCarloVarInput) int64 {
+	return int64(orDefault(in.NSimulations, defaultPaths))
+}
+
+func monteCarloSpec() *Spec {
+	return &Spec{
+		ID: "risk/monte-carlo-var", Threshold: 10_000_000, SizeUnit: "paths × assets",
+		Size: func(msg proto.Message) int64 {
+			in, ok := msg.(*riskv1.MonteCarloVarInput)
+			if !ok {
+				return 0
+			}
+			return sat(max(0, mcPaths(in)), int64(len(in.GetPositions())))
+		},
+		Bytes: func(msg proto.Message, _ DeviceInfo) int64 {
+			in, ok := msg.(*riskv1.MonteCarloVarInput)
+			if !ok {
+				return 0
+			}
+			return MonteCarloBytes(max(0, mcPaths(in)), int64(len(in.GetPositions())))
+		},
+		Run: runMonteCarlo,
+	}
+}
+
+// MonteCarloBatch is the number of tail paths whose draws are regenerated
+// at once on the device for a portfolio of assets: a multiple of
+// MonteCarloChunk (so batches end on chunk boundaries) with a draw matrix
+// of at most 256 MiB, and at most 64 chunks.
+func MonteCarloBatch(assets int64) int64 {
+	chunks := (256 << 20) / max(1, assets*8*MonteCarloChunk)
+	return max(1, min(64, chunks)) * MonteCarloChunk
+}
+
+// MonteCarloBytes estimates the device memory of a simulation: the P&L
+// and its radix-select scratch, the tail (at most all paths), the draw
+// matrix of one tail batch and the ziggurat tables.
+func MonteCarloBytes(paths, assets int64) int64 {
+	blocks := (paths + MonteCarloBlock - 1) / MonteCarloBlock
+	batch := MonteCarloBatch(assets)
+	return add(sat(paths, 8), sat(paths, 16), sat(blocks, 16), sat(batch, assets, 8), sat(paths, 8),
+		sat(batch/MonteCarloChunk, assets, 8), sat(assets, 8), 3*256*8, 1<<20)
+}
+
+func runMonteCarlo(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
+	in := msg.(*riskv1.MonteCarloVarInput)
+	lim := limits.From(ctx)
+	n := len(in.GetPositions())
+	paths := int(orDefault(in.NSimulations, defaultPaths))
+	if err := limits.Check("positions", n, lim.MaxAllPairsN); err != nil {
+		return nil, err
+	}
+	if err := limits.Check("n_simulations", paths*n, lim.MaxSimulations); err != nil {
+		return nil, kerr.Invalid("n_simulations", "n_simulations × positions = %d exceeds the server limit of %d", paths*n, lim.MaxSimulations)
+	}
+	if err := vectorLengths(n, in.GetVolatilities(), in.GetExpectedReturns()); err != nil {
+		return nil, err
+	}
+	chol, err := choleskyOrIdentity(ctx, in.GetCorrelation(), n)
+	if err != nil {
+		return nil, err
+	}
+	var mu []float64
+	if len(in.GetExpectedReturns()) > 0 {
+		mu = in.GetExpectedReturns()
+	}
+	pf := montecarlo.Portfolio{Positions: in.GetPositions(), ExpectedReturns: mu, Volatilities: in.GetVolatilities(), Chol: chol}
+	cfg := montecarlo.Config{
+		Confidence:  orDefault(in.ConfidenceLevel, defaultConfidence),
+		HoldingDays: orDefault(in.HoldingPeriodDays, defaultHoldingDays),
+		Paths:       paths,
+		Seed:        in.GetSeed(),
+	}
+	res, err := SimulateOn(ctx, dev, pf, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &riskv1.MonteCarloVarOutput{
+		ValueAtRisk:       res.VaR,
+		ExpectedShortfall: res.ES,
+		MeanPnl:           res.MeanPnL,
+		StdPnl:            res.StdPnL,
+		TailPaths:         int32(res.TailPaths),
+		ComponentEs:       res.ComponentES,
+		NSimulations:      int32(paths),
+	}, nil
+}
+
+// SimulateOn is montecarlo.Simulate with the paths simulated, selected and
+// reduced on dev; the host finishes with the CPU path's formulas, in the
+// CPU path's summation order.
+func SimulateOn(ctx context.Context, dev Device, pf montecarlo.Portfolio, cfg montecarlo.Config) (*montecarlo.Result, error) {
+	if err := checkPortfolio(pf, cfg); err != nil {
+		return nil, err
+	}
+	drift, loading := montecarlo.Loadings(pf.Positions, pf.ExpectedReturns, pf.Volatilities, pf.Chol, cfg.HoldingDays)
+	k := montecarlo.TailCount(cfg.Paths, cfg.Confidence)
+	r, err := dev.MonteCarlo(ctx, &MonteCarloJob{Seed: cfg.Seed, Drift: drift, Loading: loading, Paths: cfg.Paths, Tail: k})
+	if err != nil {
+		return nil, err
+	}
+	if len(r.TailIdx) != k || len(r.TailPnL) != k || len(r.ZChunkSums) != (k+MonteCarloChunk-1)/MonteCarloChunk*len(loading) {
+		return nil, &DeviceError{Device: dev.Info().Ordinal, Op: "monte carlo",
+			Err: fmt.Errorf("inconsistent result: %d tail paths for k=%d", len(r.TailIdx), k)}
+	}
+	res := &montecarlo.Result{TailPaths: k}
+	var total float64
+	for _, s := range r.BlockSums {
+		total += s
+	}
+	res.MeanPnL = total / float64(cfg.Paths)
+	if cfg.Paths >= 2 {
+		var ss float64
+		for _, s := range r.BlockSquares {
+			ss += s
+		}
+		res.StdPnL = math.Sqrt(ss / float64(cfg.Paths-1))
+	}
+	t := math.Inf(-1)
+	var sum float64
+	for _, v := range r.TailPnL {
+		t = max(t, v)
+		sum += v
+	}
+	res.VaR = -t
+	res.ES = -sum / float64(k)
+	na := len(loading)
+	zbar := make([]float64, na)
+	for c := 0; c < len(r.ZChunkSums)/max(1, na); c++ {
+		for j, v := range r.ZChunkSums[c*na : (c+1)*na] {
+			zbar[j] += v
+		}
+	}
+	for j := range zbar {
+		zbar[j] /= float64(k)
+	}
+	res.ComponentES = componentES(pf, cfg.HoldingDays, zbar)
+	return res, nil
+}
+
+// componentES mirrors the montecarlo package: −x_i times asset i's mean
+// tail return μ_i·h + √h·σ_i·(L·z̄)_i.
+func componentES(pf montecarlo.Portfolio, h float64, zbar []float64) []float64 {
+	n := len(pf.Positions)
+	sh := math.Sqrt(h)
+	out := make([]float64, n)
+	for i, x := range pf.Positions {
+		var lz float64
+		for j, l := range pf.Chol[i*n : i*n+i+1] {
+			lz += l * zbar[j]
+		}
+		r := sh * pf.Volatilities[i] * lz
+		if pf.ExpectedReturns != nil {
+			r += pf.ExpectedReturns[i] * h
+		}
+		out[i] = -x * r
+	}
+	return out
+}
+
+// checkPortfolio mirrors montecarlo's input check (same fields, same
+// messages).
+func checkPortfolio(pf montecarlo.Portfolio, cfg montecarlo.Config) error {
+	n := len(pf.Positions)
+	switch {
+	case n == 0:
+		return kerr.Invalid("positions", "must not be empty")
+	case len(pf.Volatilities) != n:
+		return kerr.Invalid("volatilities", "has %d values, want %d (one per position)", len(pf.Volatilities), n)
+	case pf.ExpectedReturns != nil && len(pf.ExpectedReturns) != n:
+		return kerr.Invalid("expected_returns", "has %d values, want %d (one per position) or none", len(pf.ExpectedReturns), n)
+	case len(pf.Chol) != n*n:
+		return kerr.Invalid("correlation", "must be %d×%d", n, n)
+	case !(cfg.Confidence > 0 && cfg.Confidence < 1):
+		return kerr.Invalid("confidence_level", "must lie in (0, 1), got %g", cfg.Confidence)
+	case !(cfg.HoldingDays > 0) || math.IsInf(cfg.HoldingDays, 0):
+		return kerr.Invalid("holding_period_days", "must be a positive finite number, got %g", cfg.HoldingDays)
+	case cfg.Paths < 1:
+		return kerr.Invalid("n_simulations", "must be at least 1, got %d", cfg.Paths)
+	}
+	for i := range n {
+		if err := finite("positions", i, pf.Positions[i]); err != nil {
+			return err
+		}
+		if s := pf.Volatilities[i]; !(s >= 0) || math.IsInf(s, 0) {
+			return kerr.Invalid(fmt.Sprintf("volatilities[%d]", i), "must be a non-negative finite number, got %g", s)
+		}
+		if pf.ExpectedReturns != nil {
+			if err := finite("expected_returns", i, pf.ExpectedReturns[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func finite(field string, i int, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return kerr.Invalid(fmt.Sprintf("%s[%d]", field, i), "must be finite")
+	}
+	return nil
+}
+
+func vectorLengths(n int, volatilities, expectedReturns []float64) error {
+	if len(volatilities) != n {
+		return kerr.Invalid("volatilities", "has %d values, want %d (one per position)", len(volatilities), n)
+	}
+	if len(expectedReturns) != 0 && len(expectedReturns) != n {
+		return kerr.Invalid("expected_returns", "has %d values, want %d (one per position) or none", len(expectedReturns), n)
+	}
+	return nil
+}
+
+func choleskyOrIdentity(ctx context.Context, rows []*riskv1.Row, n int) ([]float64, error) {
+	if len(rows) == 0 {
+		c := make([]float64, n*n)
+		for i := range n {
+			c[i*n+i] = 1
+		}
+		return c, nil
+	}
+	c, err := corrmat.Flatten("correlation", rowValues(rows), n)
+	if err != nil {
+		return nil, err
+	}
+	l, err := corrmat.Cholesky(ctx, c, n)
+	if err != nil {
+		var np *corrmat.NotPSDError
+		if errors.As(err, &np) {
+			return nil, kerr.Invalid("correlation", "%v", np)
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+func rowValues(rows []*riskv1.Row) [][]float64 {
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = r.GetValues()
+	}
+	return out
+}
+
+// ----------------------------------------------------------- correlation
+
+func seriesShape(in *riskv1.RealtimeCorrelationInput) (n, t int64) {
+	n = int64(len(in.GetSeries()))
+	if n > 0 {
+		t = int64(len(in.GetSeries()[0].GetValues()))
+	}
+	return n, t
+}
+
+func correlationSpec() *Spec {
+	return &Spec{
+		ID: "risk/realtime-correlation", Threshold: 100_000_000, SizeUnit: "series² × observations",
+		Size: func(msg proto.Message) int64 {
+			in, ok := msg.(*riskv1.RealtimeCorrelationInput)
+			if !ok {
+				return 0
+			}
+			n, t := seriesShape(in)
+			return sat(n, n, t)
+		},
+		Bytes: func(msg proto.Message, _ DeviceInfo) int64 {
+			in, ok := msg.(*riskv1.RealtimeCorrelationInput)
+			if !ok {
+				return 0
+			}
+			n, t := seriesShape(in)
+			return add(sat(n, t, 8), sat(n, n, 8), 1<<20)
+		},
+		Run: runCorrelation,
+	}
+}
+
+func runCorrelation(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
+	in := msg.(*riskv1.RealtimeCorrelationInput)
+	lim := limits.From(ctx)
+	series := rowValues(in.GetSeries())
+	n := len(series)
+	t := 0
+	if n > 0 {
+		t = len(series[0])
+	}
+	if err := errors.Join(
+		limits.Check("series", n, lim.MaxAllPairsN),
+		limits.Check("series[0]", t, lim.MaxSeriesLength),
+		limits.Check("series", n*t, lim.MaxCells),
+	); err != nil {
+		return nil, firstField(err)
+	}
+	res, err := CorrelationOn(ctx, dev, series)
+	if err != nil {
+		return nil, err
+	}
+	constant := make([]int32, len(res.Constant))
+	for i, c := range res.Constant {
+		constant[i] = int32(c)
+	}
+	rows := make([]*riskv1.Row, n)
+	for i := range rows {
+		rows[i] = &riskv1.Row{Values: res.Corr[i*n : (i+1)*n]}
+	}
+	return &riskv1.RealtimeCorrelationOutput{
+		Correlation:    rows,
+		Means:          res.Means,
+		StdDevs:        res.StdDevs,
+		ConstantSeries: constant,
+		NObservations:  int32(t),
+	}, nil
+}
+
+// CorrelationResult mirrors correlation.Result.
+type CorrelationResult struct {
+	N        int
+	Corr     []float64
+	Means    []float64
+	StdDevs  []float64
+	Constant []int
+}
+
+// CorrelationOn is correlation.Matrix with the covariance product on dev:
+// the host validates, centres and finishes exactly as the CPU path does.
+func CorrelationOn(ctx context.Context, dev Device, series [][]float64) (*CorrelationResult, error) {
+	n := len(series)
+	if n == 0 {
+		return nil, kerr.Invalid("series", "must not be empty")
+	}
+	t := len(series[0])
+	if t < 2 {
+		return nil, kerr.Invalid("series[0]", "needs at least 2 observations, got %d", t)
+	}
+	r := &CorrelationResult{N: n, Corr: make([]float64, n*n), Means: make([]float64, n), StdDevs: make([]float64, n)}
+	centred := make([]float64, n*t)
+	for i, s := range series {
+		if len(s) != t {
+			return nil, kerr.Invalid(fmt.Sprintf("series[%d]", i), "has %d observations, series[0] has %d", len(s), t)
+		}
+		var sum float64
+		for k, v := range s {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, kerr.Invalid(fmt.Sprintf("series[%d].values[%d]", i, k), "must be finite")
+			}
+			sum += v
+		}
+		mean := sum / float64(t)
+		r.Means[i] = mean
+		if constantSeries(s) {
+			r.Means[i] = s[0]
+			continue
+		}
+		row := centred[i*t : (i+1)*t]
+		for k, v := range s {
+			row[k] = v - mean
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cov, err := dev.Covariance(ctx, centred, n, t)
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		r.StdDevs[i] = math.Sqrt(math.Max(cov[i*n+i], 0))
+		if r.StdDevs[i] == 0 {
+			r.Constant = append(r.Constant, i)
+		}
+	}
+	for i := range n {
+		for j := range n {
+			si, sj := r.StdDevs[i], r.StdDevs[j]
+			switch {
+			case i == j:
+				r.Corr[i*n+j] = 1
+			case si == 0 || sj == 0:
+				r.Corr[i*n+j] = 0
+			default:
+				r.Corr[i*n+j] = max(-1, min(1, cov[i*n+j]/si/sj))
+			}
+		}
+	}
+	return r, nil
+}
+
+func constantSeries(s []float64) bool {
+	for _, v := range s[1:] {
+		if v != s[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// firstField returns the first field error of a joined error.
+func firstField(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if _, ok := kerr.AsField(e); ok {
+				return e
+			}
+		}
+	}
+	return err
+}
