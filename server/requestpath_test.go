@@ -58,7 +58,9 @@ func TestDeadlineStopsTheKernel(t *testing.T) {
 			if q := queueUS(r); q > 200_000 {
 				t.Errorf("next request queued %.0f µs behind the cancelled kernel", q)
 			}
-			if late := time.Since(expired); late > 2*time.Second {
+			late := time.Since(expired)
+			t.Logf("deadline answered and the next request done %s after the 100 ms deadline (next request queued %.0f µs)", late.Round(time.Millisecond), queueUS(r))
+			if late > 2*time.Second {
 				t.Errorf("deadline answer and next request took %s past the deadline", late)
 			}
 		})
