@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc/codes"
 
 	"github.com/gokernels/gokernels/kernels/testkernels"
+	"github.com/gokernels/gokernels/server"
 	"github.com/gokernels/gokernels/server/servertest"
 )
 
@@ -157,6 +160,10 @@ func TestRequestSizeLimit(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("chunked: HTTP %d, want 413", resp.StatusCode)
 	}
+	// Both REST refusals are counted.
+	if n := testutil.ToFloat64(rejectedCounter(t, srv, "too_large")); n != 2 {
+		t.Errorf("gokernels_rejected_total{reason=too_large} = %v, want 2", n)
+	}
 }
 
 // TestRateLimitFlood sends 10× the configured rate from many goroutines for
@@ -282,6 +289,31 @@ func TestHTTPPrefix(t *testing.T) {
 	if s := statusOf(t, "http://"+srv.HTTPAddr()+"/health/live"); s != 404 {
 		t.Errorf("unprefixed: %d, want 404", s)
 	}
+}
+
+// rejectedCounter reads gokernels_rejected_total{reason} from the server's registry.
+func rejectedCounter(t *testing.T, srv *server.Server, reason string) prometheus.Collector {
+	t.Helper()
+	families, err := srv.Metrics().Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "gokernels_rejected_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					c := prometheus.NewCounter(prometheus.CounterOpts{Name: "x", Help: "x"})
+					c.Add(m.GetCounter().GetValue())
+					return c
+				}
+			}
+		}
+	}
+	t.Fatalf("no gokernels_rejected_total{reason=%q}", reason)
+	return nil
 }
 
 func statusOf(t *testing.T, url string) int {

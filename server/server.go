@@ -194,7 +194,8 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	gw, err := gateway.New(context.Background(), s.gwConn, reg, int64(cfg.MaxRequestBytes))
+	gw, err := gateway.New(context.Background(), s.gwConn, reg, int64(cfg.MaxRequestBytes),
+		func() { s.metrics.Reject(observe.RejectTooLarge) })
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,12 @@ var forwarded = map[string]bool{
 }
 
 // New builds the REST handler over conn (a connection to the gRPC server).
-func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, maxBody int64) (http.Handler, error) {
+// onTooLarge is called for every body refused with 413 (for the
+// gokernels_rejected_total{reason="too_large"} counter); it may be nil.
+func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, maxBody int64, onTooLarge func()) (http.Handler, error) {
+	if onTooLarge == nil {
+		onTooLarge = func() {}
+	}
 	jsonpb := &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -62,7 +67,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, max
 			return "", false
 		}),
 		runtime.WithForwardResponseOption(setHTTPCode),
-		runtime.WithErrorHandler(errorHandler(maxBody)),
+		runtime.WithErrorHandler(errorHandler(maxBody, onTooLarge)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
@@ -74,14 +79,15 @@ func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, max
 			return nil, err
 		}
 	}
-	return limitBody(mux, maxBody), nil
+	return limitBody(mux, maxBody, onTooLarge), nil
 }
 
 // limitBody answers 413 for bodies over max: at once when Content-Length
 // says so, otherwise when reading passes the limit (see errorHandler).
-func limitBody(next http.Handler, max int64) http.Handler {
+func limitBody(next http.Handler, max int64, onTooLarge func()) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
+			onTooLarge()
 			writeTooLarge(w, max)
 			return
 		}
@@ -114,16 +120,17 @@ func setHTTPCode(ctx context.Context, w http.ResponseWriter, _ proto.Message) er
 
 // errorHandler maps statuses to HTTP codes where the default mapping is not
 // what a REST client expects, and adds Retry-After / WWW-Authenticate.
-func errorHandler(maxBody int64) runtime.ErrorHandlerFunc {
+func errorHandler(maxBody int64, onTooLarge func()) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-		handleError(ctx, mux, m, w, r, err, maxBody)
+		handleError(ctx, mux, m, w, r, err, maxBody, onTooLarge)
 	}
 }
 
-func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error, maxBody int64) {
+func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error, maxBody int64, onTooLarge func()) {
 	st, _ := status.FromError(err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) || strings.Contains(st.Message(), "http: request body too large") {
+		onTooLarge()
 		writeTooLarge(w, maxBody)
 		return
 	}

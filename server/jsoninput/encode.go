@@ -39,6 +39,9 @@ func encodeField(v protoreflect.Value, fd protoreflect.FieldDescriptor) *structp
 	switch {
 	case fd.IsList():
 		l := v.List()
+		if vals := encodeNumbers(l, fd); vals != nil {
+			return structpb.NewListValue(&structpb.ListValue{Values: vals})
+		}
 		vals := make([]*structpb.Value, l.Len())
 		for i := range vals {
 			vals[i] = encodeSingle(l.Get(i), fd)
@@ -118,4 +121,41 @@ func float(f float64) *structpb.Value {
 		return structpb.NewStringValue("-Infinity")
 	}
 	return structpb.NewNumberValue(f)
+}
+
+// encodeNumbers encodes a list of numbers (scores, labels, counts: most
+// kernel outputs) like encodeSingle does, but with the Values and their
+// kinds allocated in two blocks instead of two objects per element, which
+// matters for outputs with many elements. It returns nil for other kinds.
+func encodeNumbers(l protoreflect.List, fd protoreflect.FieldDescriptor) []*structpb.Value {
+	var num func(protoreflect.Value) (float64, bool) // value, finite
+	switch fd.Kind() {
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		num = func(v protoreflect.Value) (float64, bool) {
+			f := v.Float()
+			return f, !math.IsNaN(f) && !math.IsInf(f, 0)
+		}
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
+		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		num = func(v protoreflect.Value) (float64, bool) { return float64(v.Int()), true }
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		num = func(v protoreflect.Value) (float64, bool) { return float64(v.Uint()), true }
+	default:
+		return nil
+	}
+	n := l.Len()
+	vals := make([]*structpb.Value, n)
+	block := make([]structpb.Value, n)
+	kinds := make([]structpb.Value_NumberValue, n)
+	for i := range vals {
+		f, finite := num(l.Get(i))
+		if !finite {
+			vals[i] = float(f) // "NaN", "Infinity", "-Infinity"
+			continue
+		}
+		kinds[i].NumberValue = f
+		block[i].Kind = &kinds[i]
+		vals[i] = &block[i]
+	}
+	return vals
 }
