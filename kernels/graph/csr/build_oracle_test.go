@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -185,6 +186,36 @@ func TestBuildMatchesSortOracle(t *testing.T) {
 					}
 					if err := sameGraph(got, want); err != nil {
 						t.Fatalf("trial %d n=%d m=%d directed=%v weighted=%v: %v", trial, sz.n, sz.m, directed, weighted, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestBuildMatchesSortOracleParallel repeats the comparison on graphs big
+// enough for the parallel passes, under several worker counts (odd counts
+// give uneven edge and node ranges).
+func TestBuildMatchesSortOracleParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(21, 22))
+	sizes := []struct{ n, m int }{{3000, parallelArcs + 1}, {40_000, 80_000}, {100, 100_000}}
+	for _, procs := range []int{1, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		for _, sz := range sizes {
+			for _, directed := range []bool{false, true} {
+				for _, weighted := range []bool{false, true} {
+					src, dst, w := randomEdges(rng, sz.n, sz.m, weighted)
+					want, err := buildSorted(sz.n, src, dst, w, directed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := Build(sz.n, src, dst, w, directed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := sameGraph(got, want); err != nil {
+						t.Fatalf("GOMAXPROCS=%d n=%d m=%d directed=%v weighted=%v: %v", procs, sz.n, sz.m, directed, weighted, err)
 					}
 				}
 			}

@@ -86,13 +86,17 @@ func Build(n int, src, dst []int32, w []float64, directed bool) (*Graph, error) 
 //
 //  1. count the arcs leaving each node (an undirected non-loop edge gives
 //     two arcs, a self-loop one) and lay the buckets out by prefix sums;
-//  2. scatter every arc into its source's bucket in input order, as the
-//     key target<<32 | input index;
-//  3. sort each bucket (small buckets by insertion sort, hubs by pdqsort;
-//     the keys are distinct because one edge puts at most one arc in a
-//     bucket) and collapse each run of equal targets to its last element,
-//     the highest input index, so the last duplicate's weight wins;
+//  2. scatter every arc into its source's bucket;
+//  3. sort each bucket (small buckets by insertion sort, hubs by pdqsort)
+//     and collapse each run of equal targets to one arc;
 //  4. compact the buckets into Idx / W.
+//
+// Weighted graphs scatter the key target<<32 | input index: the keys are
+// distinct (one edge puts at most one arc in a bucket), so sorting them
+// orders a bucket by (target, input order) and the last element of a run is
+// the last duplicate, whose weight wins. Unweighted graphs only need the
+// targets, so they scatter 4-byte targets instead (half the memory traffic)
+// and compact them in place: the scattered array becomes Idx.
 //
 // Steps 3 and 4 run on GOMAXPROCS goroutines over node ranges for large
 // graphs. The output is identical, slot for slot, to sorting the arcs by
@@ -112,12 +116,98 @@ func build(n int, src, dst []int32, w []float64, directed bool) *Graph {
 	for u := 0; u < n; u++ {
 		start[u+1] += start[u]
 	}
+	g := &Graph{N: n, Directed: directed, Weighted: w != nil}
+	if w == nil {
+		g.Ptr, g.Idx, g.SelfLoops = buildTargets(n, src, dst, directed, start)
+	} else {
+		g.Ptr, g.Idx, g.W, g.SelfLoops = buildWeighted(n, src, dst, w, directed, start)
+	}
+	arcs := len(g.Idx)
+	if directed {
+		g.NumEdges = arcs
+		g.buildIn()
+	} else {
+		g.NumEdges = (arcs-g.SelfLoops)/2 + g.SelfLoops
+		g.InPtr, g.InIdx, g.InW = g.Ptr, g.Idx, g.W
+	}
+	return g
+}
+
+// buildTargets is steps 2-4 for an unweighted graph, on the bucket starts
+// of step 1. It returns Ptr, Idx and the number of self-loops.
+func buildTargets(n int, src, dst []int32, directed bool, start []int32) ([]int32, []int32, int) {
+	total := int(start[n])
+	// 2. Scatter. fill[u] is the next free slot of bucket u.
+	tg := make([]int32, total)
+	fill := make([]int32, n)
+	copy(fill, start[:n])
+	for i := range src {
+		u, v := src[i], dst[i]
+		tg[fill[u]] = v
+		fill[u]++
+		if !directed && u != v {
+			tg[fill[v]] = u
+			fill[v]++
+		}
+	}
+	// 3. Sort and dedupe each bucket in place; cnt[u] (reusing fill) is the
+	// number of distinct targets of u, kept at the front of its bucket.
+	cnt := fill
+	parts := buildWorkers(total)
+	loops := make([]int, parts)
+	dups := make([]bool, parts)
+	forRanges(n, parts, start, func(part, lo, hi int) {
+		nl, dup := 0, false
+		for u := lo; u < hi; u++ {
+			b := tg[start[u]:start[u+1]]
+			if len(b) <= 24 {
+				insertionSort(b)
+			} else {
+				slices.Sort(b)
+			}
+			k := 0
+			for j := 0; j < len(b); j++ {
+				if j+1 < len(b) && b[j+1] == b[j] {
+					continue
+				}
+				b[k] = b[j]
+				k++
+			}
+			cnt[u] = int32(k)
+			dup = dup || k < len(b)
+			if _, ok := slices.BinarySearch(b[:k], int32(u)); ok {
+				nl++
+			}
+		}
+		loops[part], dups[part] = nl, dup
+	})
+	nl := 0
+	for _, l := range loops {
+		nl += l
+	}
+	if !slices.Contains(dups, true) {
+		return start, tg, nl // every bucket is already compact
+	}
+	// 4. Compact in place: bucket u moves down to ptr[u] <= start[u], and
+	// buckets are moved in ascending order, so nothing is overwritten
+	// before it has moved (copy handles the overlap).
+	ptr := make([]int32, n+1)
+	for u := 0; u < n; u++ {
+		ptr[u+1] = ptr[u] + cnt[u]
+		copy(tg[ptr[u]:ptr[u+1]], tg[start[u]:start[u]+cnt[u]])
+	}
+	return ptr, slices.Clip(tg[:ptr[n]]), nl
+}
+
+// buildWeighted is steps 2-4 for a weighted graph, on the bucket starts of
+// step 1. It returns Ptr, Idx, W and the number of self-loops.
+func buildWeighted(n int, src, dst []int32, w []float64, directed bool, start []int32) ([]int32, []int32, []float64, int) {
 	total := int(start[n])
 	// 2. Scatter. fill[u] is the next free slot of bucket u.
 	keys := make([]uint64, total)
 	fill := make([]int32, n)
 	copy(fill, start[:n])
-	for i := 0; i < m; i++ {
+	for i := range src {
 		u, v := src[i], dst[i]
 		keys[fill[u]] = uint64(v)<<32 | uint64(i)
 		fill[u]++
@@ -129,8 +219,9 @@ func build(n int, src, dst []int32, w []float64, directed bool) *Graph {
 	// 3. Sort and dedupe each bucket in place; cnt[u] (reusing fill) is the
 	// number of distinct arcs of u, kept at the front of its bucket.
 	cnt := fill
-	loops := make([]int, buildWorkers(total))
-	forRanges(n, total, start, func(part, lo, hi int) {
+	parts := buildWorkers(total)
+	loops := make([]int, parts)
+	forRanges(n, parts, start, func(part, lo, hi int) {
 		nl := 0
 		for u := lo; u < hi; u++ {
 			b := keys[start[u]:start[u+1]]
@@ -158,43 +249,30 @@ func build(n int, src, dst []int32, w []float64, directed bool) *Graph {
 		}
 		loops[part] = nl
 	})
-	g := &Graph{N: n, Directed: directed, Weighted: w != nil}
-	g.Ptr = make([]int32, n+1)
+	ptr := make([]int32, n+1)
 	for u := 0; u < n; u++ {
-		g.Ptr[u+1] = g.Ptr[u] + cnt[u]
+		ptr[u+1] = ptr[u] + cnt[u]
 	}
-	arcs := int(g.Ptr[n])
-	g.Idx = make([]int32, arcs)
-	if w != nil {
-		g.W = make([]float64, arcs)
-	}
+	arcs := int(ptr[n])
+	idx := make([]int32, arcs)
+	ws := make([]float64, arcs)
 	// 4. Compact.
-	forRanges(n, total, start, func(_, lo, hi int) {
+	forRanges(n, parts, start, func(_, lo, hi int) {
 		for u := lo; u < hi; u++ {
 			b := keys[start[u] : start[u]+cnt[u]]
-			idx := g.Idx[g.Ptr[u]:g.Ptr[u+1]]
+			iu := idx[ptr[u]:ptr[u+1]]
+			wu := ws[ptr[u]:ptr[u+1]]
 			for j, key := range b {
-				idx[j] = int32(key >> 32)
-			}
-			if w != nil {
-				ws := g.W[g.Ptr[u]:g.Ptr[u+1]]
-				for j, key := range b {
-					ws[j] = w[uint32(key)]
-				}
+				iu[j] = int32(key >> 32)
+				wu[j] = w[uint32(key)]
 			}
 		}
 	})
+	nl := 0
 	for _, l := range loops {
-		g.SelfLoops += l
+		nl += l
 	}
-	if directed {
-		g.NumEdges = arcs
-		g.buildIn()
-	} else {
-		g.NumEdges = (arcs-g.SelfLoops)/2 + g.SelfLoops
-		g.InPtr, g.InIdx, g.InW = g.Ptr, g.Idx, g.W
-	}
-	return g
+	return ptr, idx, ws, nl
 }
 
 // parallelArcs is the arc count from which build splits its per-bucket
@@ -209,11 +287,12 @@ func buildWorkers(total int) int {
 	return max(1, min(runtime.GOMAXPROCS(0), 8))
 }
 
-// forRanges calls fn(part, lo, hi) for consecutive node ranges holding about
-// the same number of arcs (by the bucket starts), one goroutine per range.
-func forRanges(n, total int, start []int32, fn func(part, lo, hi int)) {
-	parts := buildWorkers(total)
-	if parts == 1 {
+// forRanges calls fn(part, lo, hi) for parts consecutive node ranges
+// holding about the same number of arcs (by the bucket starts
+// start[0..n]), one goroutine per range.
+func forRanges(n, parts int, start []int32, fn func(part, lo, hi int)) {
+	total := int(start[n])
+	if parts <= 1 {
 		fn(0, 0, n)
 		return
 	}
@@ -237,8 +316,8 @@ func forRanges(n, total int, start []int32, fn func(part, lo, hi int)) {
 	wg.Wait()
 }
 
-// insertionSort sorts a short bucket of keys.
-func insertionSort(b []uint64) {
+// insertionSort sorts a short bucket.
+func insertionSort[K uint64 | int32](b []K) {
 	for i := 1; i < len(b); i++ {
 		x := b[i]
 		j := i
