@@ -15,6 +15,8 @@ set -euo pipefail
 dir=${1:-.cuda}
 suite=${CUDA_DEPS_SUITE:-bookworm}
 mirror=${CUDA_DEPS_MIRROR:-http://deb.debian.org/debian}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
 inc=$dir/usr/include
 stub=$dir/usr/lib/x86_64-linux-gnu/stubs/libcuda.so
 
@@ -24,8 +26,6 @@ fi
 command -v apt-get >/dev/null || { echo "cuda-deps: apt-get is required (Debian/Ubuntu)" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "cuda-deps: dpkg-deb is required" >&2; exit 1; }
 
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
 apt_dir=$dir/apt
 mkdir -p "$apt_dir"/{lists/partial,archives/partial,etc/preferences.d,etc/apt.conf.d} "$dir/deb"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -59,5 +59,5 @@ dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" --wildcards \
 	'./usr/include/cuda_stdint.h' './usr/lib/x86_64-linux-gnu/stubs/libcuda.so' 2>/dev/null ||
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" './usr/include/cuda.h' './usr/lib/x86_64-linux-gnu/stubs/libcuda.so'
 [[ -f $inc/cuda.h && -f $stub ]] || { echo "cuda-deps: cuda.h or libcuda.so missing from $deb" >&2; exit 1; }
-rm -rf "$dir/deb" "$apt_dir/archives"
+rm -rf "$dir/deb" "$apt_dir"
 echo "cuda-deps: ready: CGO_CFLAGS=-I$inc CGO_LDFLAGS=-L$(dirname "$stub")"
