@@ -153,3 +153,18 @@ bench: bench-graph bench-ml bench-temporal bench-risk ## Run every reference ben
 .PHONY: test-cudaemu
 test-cudaemu: ## Run the real-GPU tests against the device code compiled for the CPU (C++20 g++; no GPU, no CUDA)
 	$(GO) test -count=1 -tags cudaemu ./cuda/gpu/
+
+# ---------------------------------------------------------------- bench-serve
+# Serving overhead (issue 10): gokernels with its production chain against a
+# bare grpc-go server and a bare net/http JSON handler running the same
+# kernels, driven by ghz and vegeta at concurrency 1/16/64, plus a 60 s memory
+# soak; ~6 minutes, 127.0.0.1 only, every run bounded. The harness is its own
+# Go module (bench/) so ghz and vegeta stay out of the app's go.mod. Prints
+# the table and refreshes its section of docs/benchmarks.md. Not part of
+# `make test`. Profiles: make bench-serve BENCH_SERVE_FLAGS="-profile /tmp/prof".
+BENCH_SERVE_FLAGS ?= -docs docs/benchmarks.md
+
+.PHONY: bench-serve
+bench-serve: build ## Serving overhead vs bare grpc-go and net/http (ghz, vegeta; docs/benchmarks.md)
+	$(GO) -C bench build -o ../bin/bench-serve .
+	./bin/bench-serve -bin $(BIN) $(BENCH_SERVE_FLAGS)

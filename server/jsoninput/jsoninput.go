@@ -28,14 +28,31 @@ import (
 
 // FromStruct fills msg from a Struct. Errors are *kerr.FieldError.
 func FromStruct(s *structpb.Struct, msg proto.Message) error {
-	return decodeObject("", s.GetFields(), msg.ProtoReflect())
+	return decodeObject(nil, s.GetFields(), msg.ProtoReflect())
 }
 
-func join(path, name string) string {
-	if path == "" {
-		return name
+// pathNode is a field path built only when an error needs it: decoding a
+// million-element list must not format a million path strings.
+type pathNode struct {
+	parent *pathNode
+	name   string
+	idx    int // -1 for a named field
+}
+
+func (p *pathNode) child(name string) *pathNode { return &pathNode{parent: p, name: name, idx: -1} }
+
+func (p *pathNode) String() string {
+	if p == nil {
+		return ""
 	}
-	return path + "." + name
+	prefix := p.parent.String()
+	if p.idx >= 0 {
+		return prefix + "[" + strconv.Itoa(p.idx) + "]"
+	}
+	if prefix == "" || strings.HasPrefix(p.name, "[") {
+		return prefix + p.name
+	}
+	return prefix + "." + p.name
 }
 
 // tupleCache memoizes isTuple: reading a message option allocates, and the
@@ -60,7 +77,7 @@ func readTuple(md protoreflect.MessageDescriptor) bool {
 	return t
 }
 
-func decodeObject(path string, fields map[string]*structpb.Value, m protoreflect.Message) error {
+func decodeObject(path *pathNode, fields map[string]*structpb.Value, m protoreflect.Message) error {
 	fds := m.Descriptor().Fields()
 	for name, v := range fields {
 		fd := fds.ByName(protoreflect.Name(name))
@@ -68,16 +85,16 @@ func decodeObject(path string, fields map[string]*structpb.Value, m protoreflect
 			fd = fds.ByJSONName(name)
 		}
 		if fd == nil {
-			return kerr.Invalid(join(path, name), "unknown field")
+			return kerr.Invalid(path.child(name).String(), "unknown field")
 		}
-		if err := decodeField(join(path, name), v, m, fd); err != nil {
+		if err := decodeField(path.child(name), v, m, fd); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func decodeField(path string, v *structpb.Value, m protoreflect.Message, fd protoreflect.FieldDescriptor) error {
+func decodeField(path *pathNode, v *structpb.Value, m protoreflect.Message, fd protoreflect.FieldDescriptor) error {
 	if _, isNull := v.GetKind().(*structpb.Value_NullValue); isNull {
 		return nil
 	}
@@ -85,11 +102,12 @@ func decodeField(path string, v *structpb.Value, m protoreflect.Message, fd prot
 	case fd.IsList():
 		lv, ok := v.GetKind().(*structpb.Value_ListValue)
 		if !ok {
-			return kerr.Invalid(path, "must be an array")
+			return kerr.Invalid(path.String(), "must be an array")
 		}
 		list := m.Mutable(fd).List()
+		ep := &pathNode{parent: path} // reused: only rendered on error
 		for i, ev := range lv.ListValue.GetValues() {
-			ep := fmt.Sprintf("%s[%d]", path, i)
+			ep.idx = i
 			if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
 				em := list.NewElement()
 				if err := decodeMessage(ep, ev, em.Message()); err != nil {
@@ -108,12 +126,12 @@ func decodeField(path string, v *structpb.Value, m protoreflect.Message, fd prot
 	case fd.IsMap():
 		sv, ok := v.GetKind().(*structpb.Value_StructValue)
 		if !ok {
-			return kerr.Invalid(path, "must be an object")
+			return kerr.Invalid(path.String(), "must be an object")
 		}
 		mp := m.Mutable(fd).Map()
 		for k, ev := range sv.StructValue.GetFields() {
-			ep := fmt.Sprintf("%s[%q]", path, k)
-			key, err := decodeMapKey(ep, k, fd.MapKey())
+			ep := path.child(fmt.Sprintf("[%q]", k))
+			key, err := decodeMapKey(ep.String(), k, fd.MapKey())
 			if err != nil {
 				return err
 			}
@@ -145,16 +163,16 @@ func decodeField(path string, v *structpb.Value, m protoreflect.Message, fd prot
 	}
 }
 
-func decodeMessage(path string, v *structpb.Value, m protoreflect.Message) error {
+func decodeMessage(path *pathNode, v *structpb.Value, m protoreflect.Message) error {
 	md := m.Descriptor()
 	if md.FullName().Parent() == "google.protobuf" {
 		// Well-known types have their own JSON forms; let protojson read them.
 		b, err := protojson.Marshal(v)
 		if err != nil {
-			return kerr.Invalid(path, "%v", err)
+			return kerr.Invalid(path.String(), "%v", err)
 		}
 		if err := protojson.Unmarshal(b, m.Interface()); err != nil {
-			return kerr.Invalid(path, "%v", err)
+			return kerr.Invalid(path.String(), "%v", err)
 		}
 		return nil
 	}
@@ -163,21 +181,21 @@ func decodeMessage(path string, v *structpb.Value, m protoreflect.Message) error
 		return decodeObject(path, k.StructValue.GetFields(), m)
 	case *structpb.Value_ListValue:
 		if !isTuple(md) {
-			return kerr.Invalid(path, "must be an object")
+			return kerr.Invalid(path.String(), "must be an object")
 		}
 		return decodeTuple(path, k.ListValue.GetValues(), m)
 	default:
 		if isTuple(md) {
-			return kerr.Invalid(path, "must be an array")
+			return kerr.Invalid(path.String(), "must be an array")
 		}
-		return kerr.Invalid(path, "must be an object")
+		return kerr.Invalid(path.String(), "must be an object")
 	}
 }
 
 // decodeTuple reads a positional record: one array element per field in
 // field-number order, or, for a message whose only field is repeated, the
 // whole array as that field.
-func decodeTuple(path string, elems []*structpb.Value, m protoreflect.Message) error {
+func decodeTuple(path *pathNode, elems []*structpb.Value, m protoreflect.Message) error {
 	fds := m.Descriptor().Fields()
 	if fds.Len() == 1 && fds.Get(0).IsList() {
 		return decodeField(path, structpb.NewListValue(&structpb.ListValue{Values: elems}), m, fds.Get(0))
@@ -187,10 +205,12 @@ func decodeTuple(path string, elems []*structpb.Value, m protoreflect.Message) e
 		for i := range names {
 			names[i] = string(fds.Get(i).Name())
 		}
-		return kerr.Invalid(path, "must be an array of %d values [%s], got %d", fds.Len(), strings.Join(names, ", "), len(elems))
+		return kerr.Invalid(path.String(), "must be an array of %d values [%s], got %d", fds.Len(), strings.Join(names, ", "), len(elems))
 	}
+	ep := &pathNode{parent: path}
 	for i := 0; i < fds.Len(); i++ {
-		if err := decodeField(fmt.Sprintf("%s[%d]", path, i), elems[i], m, fds.Get(i)); err != nil {
+		ep.idx = i
+		if err := decodeField(ep, elems[i], m, fds.Get(i)); err != nil {
 			return err
 		}
 	}
@@ -208,7 +228,7 @@ func decodeMapKey(path, k string, fd protoreflect.FieldDescriptor) (protoreflect
 		}
 		return protoreflect.ValueOfBool(b).MapKey(), nil
 	default:
-		v, err := decodeScalar(path, structpb.NewStringValue(k), fd)
+		v, err := decodeScalar(&pathNode{name: path, idx: -1}, structpb.NewStringValue(k), fd)
 		if err != nil {
 			return protoreflect.MapKey{}, err
 		}
@@ -216,27 +236,27 @@ func decodeMapKey(path, k string, fd protoreflect.FieldDescriptor) (protoreflect
 	}
 }
 
-func decodeScalar(path string, v *structpb.Value, fd protoreflect.FieldDescriptor) (protoreflect.Value, error) {
+func decodeScalar(path *pathNode, v *structpb.Value, fd protoreflect.FieldDescriptor) (protoreflect.Value, error) {
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
 		if b, ok := v.GetKind().(*structpb.Value_BoolValue); ok {
 			return protoreflect.ValueOfBool(b.BoolValue), nil
 		}
-		return protoreflect.Value{}, kerr.Invalid(path, "must be true or false")
+		return protoreflect.Value{}, kerr.Invalid(path.String(), "must be true or false")
 	case protoreflect.StringKind:
 		if s, ok := v.GetKind().(*structpb.Value_StringValue); ok {
 			return protoreflect.ValueOfString(s.StringValue), nil
 		}
-		return protoreflect.Value{}, kerr.Invalid(path, "must be a string")
+		return protoreflect.Value{}, kerr.Invalid(path.String(), "must be a string")
 	case protoreflect.BytesKind:
 		s, ok := v.GetKind().(*structpb.Value_StringValue)
 		if !ok {
-			return protoreflect.Value{}, kerr.Invalid(path, "must be a base64 string")
+			return protoreflect.Value{}, kerr.Invalid(path.String(), "must be a base64 string")
 		}
 		b, err := base64.StdEncoding.DecodeString(s.StringValue)
 		if err != nil {
 			if b, err = base64.URLEncoding.DecodeString(s.StringValue); err != nil {
-				return protoreflect.Value{}, kerr.Invalid(path, "must be a base64 string")
+				return protoreflect.Value{}, kerr.Invalid(path.String(), "must be a base64 string")
 			}
 		}
 		return protoreflect.ValueOfBytes(b), nil
@@ -245,17 +265,17 @@ func decodeScalar(path string, v *structpb.Value, fd protoreflect.FieldDescripto
 		case *structpb.Value_StringValue:
 			ev := fd.Enum().Values().ByName(protoreflect.Name(k.StringValue))
 			if ev == nil {
-				return protoreflect.Value{}, kerr.Invalid(path, "unknown value %q", k.StringValue)
+				return protoreflect.Value{}, kerr.Invalid(path.String(), "unknown value %q", k.StringValue)
 			}
 			return protoreflect.ValueOfEnum(ev.Number()), nil
 		case *structpb.Value_NumberValue:
-			n, err := integral(path, k.NumberValue, math.MinInt32, math.MaxInt32)
+			n, err := integralAt(path, k.NumberValue, math.MinInt32, math.MaxInt32)
 			if err != nil {
 				return protoreflect.Value{}, err
 			}
 			return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), nil
 		}
-		return protoreflect.Value{}, kerr.Invalid(path, "must be an enum name")
+		return protoreflect.Value{}, kerr.Invalid(path.String(), "must be an enum name")
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
 		f, err := number(path, v)
 		if err != nil {
@@ -263,7 +283,7 @@ func decodeScalar(path string, v *structpb.Value, fd protoreflect.FieldDescripto
 		}
 		if fd.Kind() == protoreflect.FloatKind {
 			if !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) > math.MaxFloat32 {
-				return protoreflect.Value{}, kerr.Invalid(path, "out of float range")
+				return protoreflect.Value{}, kerr.Invalid(path.String(), "out of float range")
 			}
 			return protoreflect.ValueOfFloat32(float32(f)), nil
 		}
@@ -276,24 +296,24 @@ func decodeScalar(path string, v *structpb.Value, fd protoreflect.FieldDescripto
 	}
 	switch fd.Kind() {
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		n, err := integral(path, f, math.MinInt32, math.MaxInt32)
+		n, err := integralAt(path, f, math.MinInt32, math.MaxInt32)
 		return protoreflect.ValueOfInt32(int32(n)), err
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		n, err := integral(path, f, 0, math.MaxUint32)
+		n, err := integralAt(path, f, 0, math.MaxUint32)
 		return protoreflect.ValueOfUint32(uint32(n)), err
 	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		n, err := integral(path, f, -(1 << 53), 1<<53)
+		n, err := integralAt(path, f, -(1 << 53), 1<<53)
 		return protoreflect.ValueOfInt64(int64(n)), err
 	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		n, err := integral(path, f, 0, 1<<53)
+		n, err := integralAt(path, f, 0, 1<<53)
 		return protoreflect.ValueOfUint64(uint64(n)), err
 	}
-	return protoreflect.Value{}, kerr.Invalid(path, "unsupported field kind %s", fd.Kind())
+	return protoreflect.Value{}, kerr.Invalid(path.String(), "unsupported field kind %s", fd.Kind())
 }
 
 // number reads a JSON number, or the strings protojson uses for non-finite
 // values and large integers.
-func number(path string, v *structpb.Value) (float64, error) {
+func number(path *pathNode, v *structpb.Value) (float64, error) {
 	switch k := v.GetKind().(type) {
 	case *structpb.Value_NumberValue:
 		return k.NumberValue, nil
@@ -308,19 +328,34 @@ func number(path string, v *structpb.Value) (float64, error) {
 		}
 		f, err := strconv.ParseFloat(k.StringValue, 64)
 		if err != nil {
-			return 0, kerr.Invalid(path, "must be a number")
+			return 0, kerr.Invalid(path.String(), "must be a number")
 		}
 		return f, nil
 	}
-	return 0, kerr.Invalid(path, "must be a number")
+	return 0, kerr.Invalid(path.String(), "must be a number")
 }
 
 func integral(path string, f, lo, hi float64) (float64, error) {
-	if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, kerr.Invalid(path, "must be an integer")
-	}
-	if f < lo || f > hi {
-		return 0, kerr.Invalid(path, "out of range [%.0f, %.0f]", lo, hi)
+	if msg := checkIntegral(f, lo, hi); msg != "" {
+		return 0, kerr.Invalid(path, "%s", msg)
 	}
 	return f, nil
+}
+
+// integralAt is integral with a lazily rendered path.
+func integralAt(path *pathNode, f, lo, hi float64) (float64, error) {
+	if msg := checkIntegral(f, lo, hi); msg != "" {
+		return 0, kerr.Invalid(path.String(), "%s", msg)
+	}
+	return f, nil
+}
+
+func checkIntegral(f, lo, hi float64) string {
+	if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) {
+		return "must be an integer"
+	}
+	if f < lo || f > hi {
+		return fmt.Sprintf("out of range [%.0f, %.0f]", lo, hi)
+	}
+	return ""
 }

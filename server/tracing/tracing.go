@@ -31,8 +31,13 @@ func Provider(ctx context.Context, endpoint, protocol string) (trace.TracerProvi
 		semconv.ServiceName("gokernels"),
 		semconv.ServiceVersion(version.Version),
 	)
-	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	// Without an exporter nothing would read recorded spans, so only traces a
+	// caller marked sampled are recorded; every span still gets real trace
+	// and span ids, which reach the logs and propagate downstream.
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample()))}
 	if endpoint != "" {
+		opts[1] = sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))
 		exp, err := exporter(ctx, endpoint, protocol)
 		if err != nil {
 			return nil, nil, fmt.Errorf("GOKERNELS_OTLP_ENDPOINT: %w", err)
