@@ -8,8 +8,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	testingv1 "github.com/gokernels/gokernels/gen/gokernels/testing/v1"
 	"github.com/gokernels/gokernels/client"
+	testingv1 "github.com/gokernels/gokernels/gen/gokernels/testing/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/kernels/testkernels"
 	"github.com/gokernels/gokernels/server"

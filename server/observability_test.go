@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
@@ -190,5 +189,4 @@ func TestStats(t *testing.T) {
 			t.Errorf("%s: p50 %v ms for a 5 ms kernel", tr.Name(), p50)
 		}
 	}
-	_ = time.Second
 }

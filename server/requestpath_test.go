@@ -172,10 +172,9 @@ func TestRequestSizeLimit(t *testing.T) {
 // Retry-After, and no goroutines leak.
 func TestRateLimitFlood(t *testing.T) {
 	const rps, burst = 50, 10
-	srv, transports := startDefault(t, map[string]string{
+	_, transports := startDefault(t, map[string]string{
 		"GOKERNELS_RATE_LIMIT_RPS": fmt.Sprint(rps), "GOKERNELS_RATE_LIMIT_BURST": fmt.Sprint(burst),
 	})
-	_ = srv
 	// Warm up every transport at the flood's concurrency so that connection
 	// goroutines exist before the baseline is taken.
 	var warm sync.WaitGroup

@@ -186,8 +186,7 @@ func TestFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, transports := startDefault(t, nil)
-	_ = srv
+	_, transports := startDefault(t, nil)
 	reg := testRegistry(t)
 	for _, f := range files {
 		if _, ok := reg.Get(f.KernelID); !ok {
