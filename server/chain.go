@@ -16,9 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/structpb"
 
-	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/lifecycle"
 	"github.com/gokernels/gokernels/server/observe"
@@ -200,34 +198,10 @@ func (s *Server) deadlineStage(ctx context.Context, req any, _ *grpc.UnaryServer
 // client libraries understand, instead of buf.validate.Violations alone.
 func (s *Server) validateStage(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if m, ok := req.(proto.Message); ok {
-		if err := s.validator.Validate(validationView(m)); err != nil {
+		if err := s.validator.Validate(m); err != nil {
 			e, _ := errs.FromKernel(err, "")
 			return nil, e
 		}
 	}
 	return handler(ctx, req)
-}
-
-// emptyInput stands in for a request's JSON-shaped input during validation;
-// it is never modified.
-var emptyInput = &structpb.Struct{}
-
-// validationView is what validateStage checks: the request itself, except
-// that an ExecuteRequest's input Struct is replaced by an empty one.
-// google.protobuf.Struct can carry no protovalidate rules, but the validator
-// still walks every Value of it (every edge of a graph), which cost more
-// than the rest of the chain together; the kernel's typed input is
-// validated in full by the handler after decoding. The view keeps every
-// field that has rules (kernel_id, metadata) and which payload is set, so
-// the outcome is the same.
-func validationView(m proto.Message) proto.Message {
-	r, ok := m.(*gokernelsv1.ExecuteRequest)
-	if !ok || r.GetInput() == nil {
-		return m
-	}
-	return &gokernelsv1.ExecuteRequest{
-		KernelId: r.GetKernelId(),
-		Payload:  &gokernelsv1.ExecuteRequest_Input{Input: emptyInput},
-		Metadata: r.GetMetadata(),
-	}
 }

@@ -470,6 +470,8 @@ type isExecuteRequest_Payload interface {
 type ExecuteRequest_Input struct {
 	// JSON-shaped input with the typed input message's field names
 	// (see KernelInfo.input_type), e.g. {"num_nodes": 4, "edges": [[0, 1]]}.
+	// (protovalidate does not walk it: a Struct carries no rules, and the
+	// kernel's typed input is validated in full once decoded.)
 	Input *structpb.Struct `protobuf:"bytes,2,opt,name=input,proto3,oneof"`
 }
 
@@ -738,11 +740,11 @@ const file_gokernels_v1_kernel_proto_rawDesc = "" +
 	"outputType\x12/\n" +
 	"\x13expected_throughput\x18\t \x01(\x01R\x12expectedThroughput\x12*\n" +
 	"\x11target_latency_us\x18\n" +
-	" \x01(\x01R\x0ftargetLatencyUs\"\xf9\x02\n" +
+	" \x01(\x01R\x0ftargetLatencyUs\"\x81\x03\n" +
 	"\x0eExecuteRequest\x12'\n" +
 	"\tkernel_id\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\bkernelId\x12/\n" +
-	"\x05input\x18\x02 \x01(\v2\x17.google.protobuf.StructH\x00R\x05input\x127\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\bkernelId\x127\n" +
+	"\x05input\x18\x02 \x01(\v2\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03H\x00R\x05input\x127\n" +
 	"\vtyped_input\x18\x04 \x01(\v2\x14.google.protobuf.AnyH\x00R\n" +
 	"typedInput\x128\n" +
 	"\bmetadata\x18\x03 \x01(\v2\x1c.gokernels.v1.ExecuteOptionsR\bmetadata:\x8e\x01\x92A\x8a\x012\x87\x01{\"kernel_id\": \"graph/betweenness-centrality\", \"input\": {\"num_nodes\": 4, \"edges\": [[0, 1], [1, 2], [2, 3], [0, 3]], \"normalized\": true}}B\t\n" +
