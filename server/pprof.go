@@ -5,36 +5,24 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"time"
 )
 
-// pprofEnv is a hidden, opt-in switch for profiling under load (issue 10's
-// `make bench-serve -profile`): when set to a loopback address such as
-// 127.0.0.1:6060, net/http/pprof is served there, on its own listener and
-// its own mux, never on the API ports. It is deliberately not a documented
-// setting: anything but a loopback address is refused.
-const pprofEnv = "GOKERNELS_PPROF_ADDR"
-
-func init() {
-	if addr := os.Getenv(pprofEnv); addr != "" {
-		if err := servePprof(addr); err != nil {
-			fmt.Fprintf(os.Stderr, "gokernels: %s: %v (profiling endpoint not started)\n", pprofEnv, err)
-		}
-	}
-}
-
-func servePprof(addr string) error {
+// servePprof serves net/http/pprof on addr (GOKERNELS_PPROF_ADDR), on its own
+// listener and mux, never on the API ports, for profiling under load (`make
+// bench-serve -profile`). Only loopback addresses are accepted: profiles
+// expose internals and cost CPU.
+func servePprof(addr string) (*http.Server, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("GOKERNELS_PPROF_ADDR: %w", err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("%q is not a loopback address", addr)
+		return nil, fmt.Errorf("GOKERNELS_PPROF_ADDR: %q is not a loopback address", addr)
 	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("GOKERNELS_PPROF_ADDR: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -44,5 +32,5 @@ func servePprof(addr string) error {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(lis) }()
-	return nil
+	return srv, nil
 }

@@ -96,6 +96,7 @@ type Server struct {
 	traceShutdown func(context.Context) error
 
 	active atomic.Int64 // unary calls in progress (health excluded), for the drain
+	pprof  *http.Server // GOKERNELS_PPROF_ADDR, when set
 }
 
 // New builds the server: services, chain, gateway. It does not listen.
@@ -321,6 +322,13 @@ func (s *Server) Start() error {
 		s.grpcLis.Close()
 		return fmt.Errorf("HTTP listener %s: %w", s.cfg.HTTPAddr, err)
 	}
+	if s.cfg.PprofAddr != "" {
+		if s.pprof, err = servePprof(s.cfg.PprofAddr); err != nil {
+			s.grpcLis.Close()
+			s.httpLis.Close()
+			return err
+		}
+	}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
@@ -396,6 +404,9 @@ func (s *Server) Shutdown() error {
 		s.grpc.Stop()
 		_ = s.gwConn.Close()
 		s.cancel()
+		if s.pprof != nil {
+			_ = s.pprof.Close()
+		}
 		_ = s.traceShutdown(context.Background())
 		s.state.Set(lifecycle.Stopped)
 		s.log.Info("stopped")
@@ -414,6 +425,9 @@ func (s *Server) Close() {
 		_ = s.gwConn.Close()
 		if s.cancel != nil {
 			s.cancel()
+		}
+		if s.pprof != nil {
+			_ = s.pprof.Close()
 		}
 	})
 }

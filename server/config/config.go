@@ -40,27 +40,27 @@ type Config struct {
 	ClientRateLimitRPS   float64
 	ClientRateLimitBurst int
 
-	AuthEnabled   bool
-	APIKeysFile   string
-	JWTSecret     string
-	JWTPublicKey  string // PEM file for RS256/ES256
-	JWKSFile      string
-	JWTIssuer     string
-	JWTAudience   string
-	TLSCert       string
-	TLSKey        string
-	TLSClientCA   string
-	CORSOrigins   []string
-	LogLevel      string
-	LogFormat     string
-	DrainGrace    time.Duration
-	DrainTimeout  time.Duration
-	OTLPEndpoint  string
-	OTLPProtocol  string
-	GPUMemLimit   int64
-	Limits        limits.Limits
-	ConfigFile    string
-	LogHealthInfo bool
+	AuthEnabled  bool
+	APIKeysFile  string
+	JWTSecret    string
+	JWTPublicKey string // PEM file for RS256/ES256
+	JWKSFile     string
+	JWTIssuer    string
+	JWTAudience  string
+	TLSCert      string
+	TLSKey       string
+	TLSClientCA  string
+	CORSOrigins  []string
+	LogLevel     string
+	LogFormat    string
+	DrainGrace   time.Duration
+	DrainTimeout time.Duration
+	OTLPEndpoint string
+	OTLPProtocol string
+	GPUMemLimit  int64
+	Limits       limits.Limits
+	ConfigFile   string
+	PprofAddr    string
 }
 
 // Production reports whether the production preset is in force.

@@ -226,6 +226,8 @@ var settings = func() []setting {
 	add("otlp_endpoint", "", "", "OpenTelemetry collector endpoint; empty = no trace export", false, f, g)
 	f, g = oneOf(func(c *Config) *string { return &c.OTLPProtocol }, "grpc", "http")
 	add("otlp_protocol", "grpc", "", "OTLP transport: grpc or http", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.PprofAddr })
+	add("pprof_addr", "", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty = off", false, f, g)
 	f, g = bytesize(func(c *Config) *int64 { return &c.GPUMemLimit })
 	add("gpu_memory_limit", "0", "", "device-memory budget for the CUDA backend; 0 = 90% of the device", false, f, g)
 
