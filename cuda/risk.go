@@ -11,6 +11,7 @@ import (
 	riskv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/risk/correlation"
 	"github.com/gokernels/gokernels/kernels/risk/corrmat"
 	"github.com/gokernels/gokernels/kernels/risk/montecarlo"
 )
@@ -124,7 +125,7 @@ func runMonteCarlo(ctx context.Context, dev Device, msg proto.Message) (proto.Me
 // reduced on dev; the host finishes with the CPU path's formulas, in the
 // CPU path's summation order.
 func SimulateOn(ctx context.Context, dev Device, pf montecarlo.Portfolio, cfg montecarlo.Config) (*montecarlo.Result, error) {
-	if err := checkPortfolio(pf, cfg); err != nil {
+	if err := montecarlo.Check(pf, cfg); err != nil {
 		return nil, err
 	}
 	drift, loading := montecarlo.Loadings(pf.Positions, pf.ExpectedReturns, pf.Volatilities, pf.Chol, cfg.HoldingDays)
@@ -190,49 +191,6 @@ func componentES(pf montecarlo.Portfolio, h float64, zbar []float64) []float64 {
 		out[i] = -x * r
 	}
 	return out
-}
-
-// checkPortfolio mirrors montecarlo's input check (same fields, same
-// messages).
-func checkPortfolio(pf montecarlo.Portfolio, cfg montecarlo.Config) error {
-	n := len(pf.Positions)
-	switch {
-	case n == 0:
-		return kerr.Invalid("positions", "must not be empty")
-	case len(pf.Volatilities) != n:
-		return kerr.Invalid("volatilities", "has %d values, want %d (one per position)", len(pf.Volatilities), n)
-	case pf.ExpectedReturns != nil && len(pf.ExpectedReturns) != n:
-		return kerr.Invalid("expected_returns", "has %d values, want %d (one per position) or none", len(pf.ExpectedReturns), n)
-	case len(pf.Chol) != n*n:
-		return kerr.Invalid("correlation", "must be %d×%d", n, n)
-	case !(cfg.Confidence > 0 && cfg.Confidence < 1):
-		return kerr.Invalid("confidence_level", "must lie in (0, 1), got %g", cfg.Confidence)
-	case !(cfg.HoldingDays > 0) || math.IsInf(cfg.HoldingDays, 0):
-		return kerr.Invalid("holding_period_days", "must be a positive finite number, got %g", cfg.HoldingDays)
-	case cfg.Paths < 1:
-		return kerr.Invalid("n_simulations", "must be at least 1, got %d", cfg.Paths)
-	}
-	for i := range n {
-		if err := finite("positions", i, pf.Positions[i]); err != nil {
-			return err
-		}
-		if s := pf.Volatilities[i]; !(s >= 0) || math.IsInf(s, 0) {
-			return kerr.Invalid(fmt.Sprintf("volatilities[%d]", i), "must be a non-negative finite number, got %g", s)
-		}
-		if pf.ExpectedReturns != nil {
-			if err := finite("expected_returns", i, pf.ExpectedReturns[i]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func finite(field string, i int, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return kerr.Invalid(fmt.Sprintf("%s[%d]", field, i), "must be finite")
-	}
-	return nil
 }
 
 func vectorLengths(n int, volatilities, expectedReturns []float64) error {
@@ -323,7 +281,7 @@ func runCorrelation(ctx context.Context, dev Device, msg proto.Message) (proto.M
 		limits.Check("series[0]", t, lim.MaxSeriesLength),
 		limits.Check("series", n*t, lim.MaxCells),
 	); err != nil {
-		return nil, firstField(err)
+		return nil, kerr.First(err)
 	}
 	res, err := CorrelationOn(ctx, dev, series)
 	if err != nil {
@@ -346,96 +304,20 @@ func runCorrelation(ctx context.Context, dev Device, msg proto.Message) (proto.M
 	}, nil
 }
 
-// CorrelationResult mirrors correlation.Result.
-type CorrelationResult struct {
-	N        int
-	Corr     []float64
-	Means    []float64
-	StdDevs  []float64
-	Constant []int
-}
-
 // CorrelationOn is correlation.Matrix with the covariance product on dev:
-// the host validates, centres and finishes exactly as the CPU path does.
-func CorrelationOn(ctx context.Context, dev Device, series [][]float64) (*CorrelationResult, error) {
-	n := len(series)
-	if n == 0 {
-		return nil, kerr.Invalid("series", "must not be empty")
-	}
-	t := len(series[0])
-	if t < 2 {
-		return nil, kerr.Invalid("series[0]", "needs at least 2 observations, got %d", t)
-	}
-	r := &CorrelationResult{N: n, Corr: make([]float64, n*n), Means: make([]float64, n), StdDevs: make([]float64, n)}
-	centred := make([]float64, n*t)
-	for i, s := range series {
-		if len(s) != t {
-			return nil, kerr.Invalid(fmt.Sprintf("series[%d]", i), "has %d observations, series[0] has %d", len(s), t)
-		}
-		var sum float64
-		for k, v := range s {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, kerr.Invalid(fmt.Sprintf("series[%d].values[%d]", i, k), "must be finite")
-			}
-			sum += v
-		}
-		mean := sum / float64(t)
-		r.Means[i] = mean
-		if constantSeries(s) {
-			r.Means[i] = s[0]
-			continue
-		}
-		row := centred[i*t : (i+1)*t]
-		for k, v := range s {
-			row[k] = v - mean
-		}
+// the host validates, centres and finishes with the CPU path's own code.
+func CorrelationOn(ctx context.Context, dev Device, series [][]float64) (*correlation.Result, error) {
+	r, centred, err := correlation.Centre(series)
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cov, err := dev.Covariance(ctx, centred, n, t)
+	cov, err := dev.Covariance(ctx, centred, r.N, len(series[0]))
 	if err != nil {
 		return nil, err
 	}
-	for i := range n {
-		r.StdDevs[i] = math.Sqrt(math.Max(cov[i*n+i], 0))
-		if r.StdDevs[i] == 0 {
-			r.Constant = append(r.Constant, i)
-		}
-	}
-	for i := range n {
-		for j := range n {
-			si, sj := r.StdDevs[i], r.StdDevs[j]
-			switch {
-			case i == j:
-				r.Corr[i*n+j] = 1
-			case si == 0 || sj == 0:
-				r.Corr[i*n+j] = 0
-			default:
-				r.Corr[i*n+j] = max(-1, min(1, cov[i*n+j]/si/sj))
-			}
-		}
-	}
+	correlation.Fill(r, cov)
 	return r, nil
-}
-
-func constantSeries(s []float64) bool {
-	for _, v := range s[1:] {
-		if v != s[0] {
-			return false
-		}
-	}
-	return true
-}
-
-// firstField returns the first field error of a joined error.
-func firstField(err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			if _, ok := kerr.AsField(e); ok {
-				return e
-			}
-		}
-	}
-	return err
 }

@@ -31,3 +31,16 @@ func AsField(err error) (*FieldError, bool) {
 	ok := errors.As(err, &fe)
 	return fe, ok
 }
+
+// First returns the first *FieldError inside a joined error (errors.Join),
+// so a client sees one clear field violation; other errors pass through.
+func First(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if _, ok := AsField(e); ok {
+				return e
+			}
+		}
+	}
+	return err
+}

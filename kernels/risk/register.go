@@ -69,7 +69,7 @@ func creditScoring(ctx context.Context, in *riskv1.CreditScoringInput) (*riskv1.
 		limits.Check("n_features", k, lim.MaxFeatures),
 		limits.Check("features", n*k, lim.MaxCells),
 	); err != nil {
-		return nil, firstField(err)
+		return nil, kerr.First(err)
 	}
 	switch {
 	case len(in.GetCoefficients()) != k:
@@ -199,7 +199,7 @@ func realtimeCorrelation(ctx context.Context, in *riskv1.RealtimeCorrelationInpu
 		limits.Check("series[0]", t, lim.MaxSeriesLength),
 		limits.Check("series", n*t, lim.MaxCells),
 	); err != nil {
-		return nil, firstField(err)
+		return nil, kerr.First(err)
 	}
 	res, err := correlation.Matrix(ctx, series)
 	if err != nil {
@@ -225,7 +225,7 @@ func stressTesting(ctx context.Context, in *riskv1.StressTestingInput) (*riskv1.
 		limits.Check("values", n, lim.MaxSamples),
 		limits.Check("scenarios", n*s, lim.MaxCells),
 	); err != nil {
-		return nil, firstField(err)
+		return nil, kerr.First(err)
 	}
 	if len(in.GetAssetIds()) != n {
 		return nil, kerr.Invalid("values", "has %d values, want one per asset id (%d)", n, len(in.GetAssetIds()))
@@ -347,15 +347,3 @@ func nilIfEmpty(v []float64) []float64 {
 	return v
 }
 
-// firstField returns the first *kerr.FieldError of a joined error, so a
-// client sees one clear field violation.
-func firstField(err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			if _, ok := kerr.AsField(e); ok {
-				return e
-			}
-		}
-	}
-	return err
-}

@@ -22,12 +22,11 @@ import (
 // tell apart errors that share a gRPC code.
 const (
 	Domain          = "gokernels.dev"
-	ReasonRing      = "RING_KERNEL"       // Ring-only kernel on unary Execute: 422 over REST
-	ReasonQueueFull = "QUEUE_FULL"        // admission queue full
-	ReasonRateLimit = "RATE_LIMITED"      // token bucket empty
-	ReasonTooLarge  = "REQUEST_TOO_LARGE" // body or message over the limit: 413 over REST
-	ReasonDraining  = "DRAINING"          // server is shutting down
-	ReasonNoGPU     = "GPU_UNAVAILABLE"   // backend=CUDA demanded but impossible
+	ReasonRing      = "RING_KERNEL"     // Ring-only kernel on unary Execute: 422 over REST
+	ReasonQueueFull = "QUEUE_FULL"      // admission queue full
+	ReasonRateLimit = "RATE_LIMITED"    // token bucket empty
+	ReasonDraining  = "DRAINING"        // server is shutting down
+	ReasonNoGPU     = "GPU_UNAVAILABLE" // backend=CUDA demanded but impossible
 )
 
 // InvalidFields builds INVALID_ARGUMENT with one BadRequest violation per field.

@@ -138,8 +138,7 @@ func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler
 	switch reason := errs.Reason(st); {
 	case st.Code() == codes.Unimplemented && reason == errs.ReasonRing:
 		httpCode = http.StatusUnprocessableEntity
-	case reason == errs.ReasonTooLarge,
-		st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max"):
+	case st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max"):
 		httpCode = http.StatusRequestEntityTooLarge
 	case st.Code() == codes.Unauthenticated:
 		// The default handler sets WWW-Authenticate to the status message;

@@ -69,6 +69,6 @@ func (a *Accumulator) Result() (*Result, error) {
 	for i := range n {
 		r.Means[i] = a.shift[i] + a.mean[i]
 	}
-	fill(r, cov)
+	Fill(r, cov)
 	return r, nil
 }

@@ -28,29 +28,28 @@ type Result struct {
 	Constant []int     // series with zero variance
 }
 
-// Matrix computes the correlation of the rows of series (n series of T ≥ 2
-// observations each). Groups of four rows of the upper triangle are spread
-// over GOMAXPROCS workers (see covGroup); every entry is one sequential dot
-// product, so the result does not depend on the number of workers.
-func Matrix(ctx context.Context, series [][]float64) (*Result, error) {
+// Centre validates series and returns the result to fill (means set) and
+// the centred rows, row-major n×T: everything before the covariance
+// product, shared by the CPU path and the GPU path (cuda.CorrelationOn).
+func Centre(series [][]float64) (*Result, []float64, error) {
 	n := len(series)
 	if n == 0 {
-		return nil, kerr.Invalid("series", "must not be empty")
+		return nil, nil, kerr.Invalid("series", "must not be empty")
 	}
 	t := len(series[0])
 	if t < 2 {
-		return nil, kerr.Invalid("series[0]", "needs at least 2 observations, got %d", t)
+		return nil, nil, kerr.Invalid("series[0]", "needs at least 2 observations, got %d", t)
 	}
 	r := &Result{N: n, Corr: make([]float64, n*n), Means: make([]float64, n), StdDevs: make([]float64, n)}
 	centred := make([]float64, n*t)
 	for i, s := range series {
 		if len(s) != t {
-			return nil, kerr.Invalid(fmt.Sprintf("series[%d]", i), "has %d observations, series[0] has %d", len(s), t)
+			return nil, nil, kerr.Invalid(fmt.Sprintf("series[%d]", i), "has %d observations, series[0] has %d", len(s), t)
 		}
 		var sum float64
 		for k, v := range s {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, kerr.Invalid(fmt.Sprintf("series[%d].values[%d]", i, k), "must be finite")
+				return nil, nil, kerr.Invalid(fmt.Sprintf("series[%d].values[%d]", i, k), "must be finite")
 			}
 			sum += v
 		}
@@ -67,6 +66,19 @@ func Matrix(ctx context.Context, series [][]float64) (*Result, error) {
 			row[k] = v - mean
 		}
 	}
+	return r, centred, nil
+}
+
+// Matrix computes the correlation of the rows of series (n series of T ≥ 2
+// observations each). Groups of four rows of the upper triangle are spread
+// over GOMAXPROCS workers (see covGroup); every entry is one sequential dot
+// product, so the result does not depend on the number of workers.
+func Matrix(ctx context.Context, series [][]float64) (*Result, error) {
+	r, centred, err := Centre(series)
+	if err != nil {
+		return nil, err
+	}
+	n, t := r.N, len(series[0])
 	cov := make([]float64, n*n)
 	groups := (n + 3) / 4
 	var next atomic.Int64
@@ -93,12 +105,12 @@ func Matrix(ctx context.Context, series [][]float64) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	fill(r, cov)
+	Fill(r, cov)
 	return r, nil
 }
 
-// fill turns a covariance matrix into r's correlations and deviations.
-func fill(r *Result, cov []float64) {
+// Fill turns a covariance matrix into r's correlations and deviations.
+func Fill(r *Result, cov []float64) {
 	n := r.N
 	for i := range n {
 		r.StdDevs[i] = math.Sqrt(math.Max(cov[i*n+i], 0))

@@ -70,7 +70,7 @@ type Result struct {
 
 // Simulate runs the simulation.
 func Simulate(ctx context.Context, pf Portfolio, cfg Config) (*Result, error) {
-	if err := check(pf, cfg); err != nil {
+	if err := Check(pf, cfg); err != nil {
 		return nil, err
 	}
 	n := len(pf.Positions)
@@ -113,9 +113,9 @@ func Simulate(ctx context.Context, pf Portfolio, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// check rejects inconsistent input with the request's field names, so the
-// package is safe to call directly.
-func check(pf Portfolio, cfg Config) error {
+// Check rejects inconsistent input with the request's field names, so the
+// package is safe to call directly (the GPU path runs the same check).
+func Check(pf Portfolio, cfg Config) error {
 	n := len(pf.Positions)
 	switch {
 	case n == 0:
