@@ -346,4 +346,3 @@ func nilIfEmpty(v []float64) []float64 {
 	}
 	return v
 }
-
