@@ -75,6 +75,11 @@ type Kernel struct {
 	Output protoreflect.MessageType
 	run    Func // nil for Ring-only kernels
 
+	// Set by Register for kernels declared with Def (see unit.go).
+	prepare  func(context.Context, proto.Message) (any, error)
+	cpu      func(context.Context, any) (proto.Message, error)
+	estimate func(proto.Message) Cost
+
 	mu  sync.RWMutex
 	gpu Func // optional CUDA implementation, set by AddGPU
 }

@@ -1,0 +1,112 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Def declares one kernel: its metadata, its typed input and output, and the
+// functions that hang off it. A kernel package exports its Def; the domain's
+// Register function adds it with Register. Job is the kernel's working form
+// (e.g. the CSR graph and options), built once by Prepare and consumed by
+// every backend, so no backend parses the request again.
+type Def[In, Out proto.Message, Job any] struct {
+	Meta
+	// Prepare applies the documented defaults, rejects bad input with a
+	// *kerr.FieldError naming the field, and builds the working form. The
+	// input has already passed its protovalidate rules.
+	Prepare func(ctx context.Context, in In) (Job, error)
+	// CPU computes the output from a prepared job. It honours ctx.
+	CPU func(ctx context.Context, job Job) (Out, error)
+	// Estimate (optional) sizes a request from its input alone, before
+	// Prepare allocates anything proportional to it. Admission and backend
+	// selection read it.
+	Estimate func(in In) Cost
+}
+
+// Cost is a request's estimated size.
+type Cost struct {
+	// WorkingBytes is the peak memory the request needs while it runs
+	// (working form, scratch and output together).
+	WorkingBytes int64
+	// OutputBytes bounds the size of the encoded output.
+	OutputBytes int64
+	// Work is the number of elementary steps (edges × iterations, cells, …),
+	// comparable within one kernel: backend selection's thresholds use it.
+	Work float64
+}
+
+// Register adds a kernel declared with Def.
+func Register[In, Out proto.Message, Job any](r *Registry, d Def[In, Out, Job]) error {
+	if d.Prepare == nil || d.CPU == nil {
+		return fmt.Errorf("kernel %s: Def needs Prepare and CPU", d.ID)
+	}
+	var in In
+	var out Out
+	k := &Kernel{
+		Meta:   d.Meta,
+		Input:  in.ProtoReflect().Type(),
+		Output: out.ProtoReflect().Type(),
+	}
+	k.prepare = func(ctx context.Context, msg proto.Message) (any, error) {
+		typed, ok := msg.(In)
+		if !ok {
+			return nil, fmt.Errorf("kernel %s: input is %T, want %T", d.ID, msg, in)
+		}
+		return d.Prepare(ctx, typed)
+	}
+	k.cpu = func(ctx context.Context, job any) (proto.Message, error) {
+		return d.CPU(ctx, job.(Job))
+	}
+	k.run = func(ctx context.Context, msg proto.Message) (proto.Message, error) {
+		job, err := k.prepare(ctx, msg)
+		if err != nil {
+			return nil, err
+		}
+		return k.cpu(ctx, job)
+	}
+	if d.Estimate != nil {
+		k.estimate = func(msg proto.Message) Cost {
+			typed, ok := msg.(In)
+			if !ok {
+				return Cost{}
+			}
+			return d.Estimate(typed)
+		}
+	}
+	if len(k.Modes) == 0 {
+		k.Modes = []Mode{Batch}
+	}
+	if !k.HasMode(Batch) {
+		return fmt.Errorf("kernel %s: a kernel with a batch function must list the Batch mode", d.ID)
+	}
+	return r.insert(k)
+}
+
+// Estimate returns the kernel's estimate for in, and false when the kernel
+// declares none.
+func (k *Kernel) Estimate(in proto.Message) (Cost, bool) {
+	if k.estimate == nil {
+		return Cost{}, false
+	}
+	return k.estimate(in), true
+}
+
+// Prepare runs the kernel's Prepare step on a validated input. Kernels
+// registered with Add have no separate step: the job is the input itself.
+func (k *Kernel) Prepare(ctx context.Context, in proto.Message) (any, error) {
+	if k.prepare == nil {
+		return in, nil
+	}
+	return k.prepare(ctx, in)
+}
+
+// CPUJob runs the CPU path on a job returned by Prepare.
+func (k *Kernel) CPUJob(ctx context.Context, job any) (proto.Message, error) {
+	if k.cpu == nil {
+		return k.run(ctx, job.(proto.Message))
+	}
+	return k.cpu(ctx, job)
+}
