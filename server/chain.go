@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/ratelimit"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"go.opentelemetry.io/otel/trace"
@@ -39,7 +38,7 @@ type stage struct {
 //  4. metrics       — grpc_server_* families; counts refusals below too.
 //  5. draining      — after the drain grace, new requests get UNAVAILABLE.
 //  6. auth          — who is calling and may they (production preset).
-//  7. rate limit    — per principal/tenant/address, then global.
+//  7. rate limit    — per principal, else per real client address, then global.
 //  8. deadline      — default when the client set none, capped at the max.
 //  9. protovalidate — request messages checked against their proto rules.
 //
@@ -57,7 +56,7 @@ func (s *Server) chain() []stage {
 	}
 	if s.limiter != nil {
 		stages = append(stages, stage{"rate_limit", selector.UnaryServerInterceptor(
-			ratelimit.UnaryServerInterceptor(s.limiter), selector.MatchFunc(notHealth))})
+			s.limiter.Unary(), selector.MatchFunc(notHealth))})
 	}
 	stages = append(stages,
 		stage{"deadline", s.deadlineStage},

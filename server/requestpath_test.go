@@ -237,11 +237,12 @@ func TestRateLimitFlood(t *testing.T) {
 	}
 }
 
-// TestPerClientRateLimit: one tenant's flood does not consume another's
-// bucket.
+// TestPerClientRateLimit: behind a trusted proxy (here the test itself, on
+// loopback), one tenant's flood does not consume another's bucket.
 func TestPerClientRateLimit(t *testing.T) {
 	_, transports := startDefault(t, map[string]string{
 		"GOKERNELS_CLIENT_RATE_LIMIT_RPS": "1", "GOKERNELS_CLIENT_RATE_LIMIT_BURST": "3",
+		"GOKERNELS_TRUSTED_PROXIES": "127.0.0.1/32",
 	})
 	for _, tr := range transports {
 		tenant := "t-" + tr.Name()

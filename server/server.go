@@ -139,10 +139,15 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		}
 	}
 	s.bufLis = bufconn.Listen(1 << 20)
+	proxies, err := ratelimit.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("GOKERNELS_TRUSTED_PROXIES: %w", err)
+	}
 	s.limiter = ratelimit.New(ratelimit.Options{
 		GlobalRPS: cfg.RateLimitRPS, GlobalBurst: cfg.RateLimitBurst,
 		ClientRPS: cfg.ClientRateLimitRPS, ClientBurst: cfg.ClientRateLimitBurst,
-		TrustForwardedFor: func(p *peer.Peer) bool { return p.Addr != nil && p.Addr.Network() == "bufconn" },
+		Gateway:        func(p *peer.Peer) bool { return p.Addr != nil && p.Addr.Network() == "bufconn" },
+		TrustedProxies: proxies,
 	})
 	if s.limiter != nil {
 		s.limiter.OnReject = func(string) { s.metrics.Reject(observe.RejectRateLimit) }

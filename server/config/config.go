@@ -11,6 +11,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -39,6 +40,7 @@ type Config struct {
 	RateLimitBurst       int
 	ClientRateLimitRPS   float64
 	ClientRateLimitBurst int
+	TrustedProxies       []string // CIDRs whose X-Forwarded-For / X-Tenant-ID are believed
 
 	AuthEnabled  bool
 	APIKeysFile  string
@@ -176,6 +178,13 @@ func (c *Config) validate() error {
 	}
 	if c.AuthEnabled && c.APIKeysFile == "" && c.JWTSecret == "" && c.JWTPublicKey == "" && c.JWKSFile == "" {
 		return fmt.Errorf("GOKERNELS_AUTH is on but no credentials are configured: set GOKERNELS_API_KEYS_FILE or a JWT key (GOKERNELS_JWT_SECRET, GOKERNELS_JWT_PUBLIC_KEY, GOKERNELS_JWKS_FILE)")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return fmt.Errorf("GOKERNELS_TRUSTED_PROXIES: %q is not an IP address or CIDR", p)
+			}
+		}
 	}
 	if c.HTTPPrefix != "" && (!strings.HasPrefix(c.HTTPPrefix, "/") || strings.HasSuffix(c.HTTPPrefix, "/")) {
 		return fmt.Errorf("GOKERNELS_HTTP_PREFIX: %q must start with / and not end with /", c.HTTPPrefix)
