@@ -17,7 +17,6 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/errs"
-	"github.com/gokernels/gokernels/server/reqinfo"
 )
 
 // Requested backend values (ExecuteOptions.backend).
@@ -207,14 +206,14 @@ func (s *Selector) Close() error {
 
 // Register attaches the GPU implementation of every spec whose kernel is
 // in reg (kernels of domains not registered are skipped) and returns the
-// ids it attached.
+// ids it attached. Call it before the registry is frozen (server.New).
 func (s *Selector) Register(reg *registry.Registry) ([]string, error) {
 	var ids []string
 	for _, id := range sortedKeys(s.specs) {
 		if _, ok := reg.Get(id); !ok {
 			continue
 		}
-		if err := reg.AddGPU(id, s.GPUFunc(s.specs[id])); err != nil {
+		if err := reg.AttachGPU(id, s.specs[id].Run); err != nil {
 			return ids, err
 		}
 		ids = append(ids, id)
@@ -231,42 +230,39 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// GPUFunc is the registry.Func of a spec: it picks a device with room in
-// its budget, reserves the estimated bytes for the run and executes the
-// GPU implementation. It returns a *BudgetError when no device has room.
-func (s *Selector) GPUFunc(sp *Spec) registry.Func {
-	return func(ctx context.Context, in proto.Message) (out proto.Message, err error) {
-		dev, res, err := s.acquire(sp, in)
-		if err != nil {
-			return nil, err
-		}
-		defer res.Release()
-		start := s.now()
-		defer func() {
-			if r := recover(); r != nil {
-				// A panic in GPU glue is a device-path failure: the AUTO
-				// wrapper reruns the request on the CPU.
-				err = &DeviceError{Device: dev.info.Ordinal, Op: sp.ID, Err: fmt.Errorf("panic: %v", r)}
-				out = nil
-				s.log.ErrorContext(ctx, "GPU path panicked", "kernel_id", sp.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			}
-			s.gpuRuns.Add(1)
-			dev.mu.Lock()
-			dev.runs++
-			dev.mu.Unlock()
-			if IsDeviceError(err) {
-				dev.recordError(err, s.now())
-				s.log.WarnContext(ctx, "GPU execution failed", "kernel_id", sp.ID, "device", dev.info.Ordinal, "error", err)
-			}
-			s.mu.RLock()
-			o := s.observer
-			s.mu.RUnlock()
-			if o != nil {
-				o.gpuExecution(sp.ID, s.now().Sub(start), err == nil)
-			}
-		}()
-		return sp.Run(ctx, dev.dev, in)
+// runGPU runs a prepared job on the device with the most free budget: it
+// reserves the input's estimated bytes for the run and returns a
+// *BudgetError when no device has room. A panic in the device path is a
+// device error, so AUTO reruns the job on the CPU.
+func (s *Selector) runGPU(ctx context.Context, sp *Spec, fn registry.GPUFunc, in proto.Message, job any) (out proto.Message, err error) {
+	dev, res, err := s.acquire(sp, in)
+	if err != nil {
+		return nil, err
 	}
+	defer res.Release()
+	start := s.now()
+	defer func() {
+		if r := recover(); r != nil {
+			err = &DeviceError{Device: dev.info.Ordinal, Op: sp.ID, Err: fmt.Errorf("panic: %v", r)}
+			out = nil
+			s.log.ErrorContext(ctx, "GPU path panicked", "kernel_id", sp.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+		s.gpuRuns.Add(1)
+		dev.mu.Lock()
+		dev.runs++
+		dev.mu.Unlock()
+		if IsDeviceError(err) {
+			dev.recordError(err, s.now())
+			s.log.WarnContext(ctx, "GPU execution failed", "kernel_id", sp.ID, "device", dev.info.Ordinal, "error", err)
+		}
+		s.mu.RLock()
+		o := s.observer
+		s.mu.RUnlock()
+		if o != nil {
+			o.gpuExecution(sp.ID, s.now().Sub(start), err == nil)
+		}
+	}()
+	return fn(ctx, dev.dev, job)
 }
 
 // acquire reserves the request's estimated device memory on the usable
@@ -325,7 +321,9 @@ func (s *Selector) usable() bool {
 	return false
 }
 
-// Choose implements service.Backends.
+// Choose implements service.Backends. The returned Runner prepares the
+// job once (the kernel's Prepare) and runs it where it was chosen to run;
+// it reports the backend that actually ran.
 //
 //   - CPU runs the CPU implementation.
 //   - CUDA runs the GPU implementation, or fails with FAILED_PRECONDITION
@@ -337,11 +335,12 @@ func (s *Selector) usable() bool {
 //     has a GPU implementation that covers the input, the input is at least
 //     the kernel's threshold and fits the budget; otherwise on the CPU. A
 //     GPU failure, or a budget taken by concurrent requests, reruns the
-//     request once on the CPU and is counted in gokernels_gpu_fallbacks_total.
-func (s *Selector) Choose(k *registry.Kernel, in proto.Message, requested string) (registry.Func, string, error) {
+//     same prepared job once on the CPU and is counted in
+//     gokernels_gpu_fallbacks_total.
+func (s *Selector) Choose(k *registry.Kernel, in proto.Message, requested string) (registry.Runner, string, error) {
 	switch strings.ToUpper(requested) {
 	case CPU:
-		return k.RunCPU, CPU, nil
+		return k.CPURunner(), CPU, nil
 	case CUDA:
 		return s.chooseCUDA(k, in)
 	default:
@@ -349,7 +348,7 @@ func (s *Selector) Choose(k *registry.Kernel, in proto.Message, requested string
 	}
 }
 
-func (s *Selector) gpuOf(k *registry.Kernel) (*Spec, registry.Func) {
+func (s *Selector) gpuOf(k *registry.Kernel) (*Spec, registry.GPUFunc) {
 	sp := s.specs[k.ID]
 	fn := k.GPU()
 	if sp == nil || fn == nil {
@@ -362,7 +361,7 @@ func noGPU(msg string, args ...any) error {
 	return errs.WithReason(codes.FailedPrecondition, errs.ReasonNoGPU, "backend CUDA was requested but "+fmt.Sprintf(msg, args...), 0)
 }
 
-func (s *Selector) chooseCUDA(k *registry.Kernel, in proto.Message) (registry.Func, string, error) {
+func (s *Selector) chooseCUDA(k *registry.Kernel, in proto.Message) (registry.Runner, string, error) {
 	switch {
 	case len(s.devices) == 0:
 		why := "this server found no CUDA device"
@@ -383,19 +382,23 @@ func (s *Selector) chooseCUDA(k *registry.Kernel, in proto.Message) (registry.Fu
 	if need, limit := s.estimate(sp, in), s.maxLimit(); need > limit {
 		return nil, "", budgetStatus(&BudgetError{Need: need, Limit: limit, Never: true})
 	}
-	return func(ctx context.Context, in proto.Message) (proto.Message, error) {
-		out, err := fn(ctx, in)
+	return func(ctx context.Context, in proto.Message) (proto.Message, string, error) {
+		job, err := k.Prepare(ctx, in)
+		if err != nil {
+			return nil, CUDA, err
+		}
+		out, err := s.runGPU(ctx, sp, fn, in, job)
 		var be *BudgetError
 		switch {
 		case err == nil:
-			return out, nil
+			return out, CUDA, nil
 		case errors.As(err, &be):
-			return nil, budgetStatus(be)
+			return nil, CUDA, budgetStatus(be)
 		case IsDeviceError(err):
-			return nil, errs.WithReason(codes.Unavailable, errs.ReasonNoGPU,
+			return nil, CUDA, errs.WithReason(codes.Unavailable, errs.ReasonNoGPU,
 				"the GPU failed while running the kernel; retry, or use backend AUTO or CPU", time.Second)
 		}
-		return nil, err
+		return nil, CUDA, err
 	}, CUDA, nil
 }
 
@@ -417,28 +420,32 @@ func (s *Selector) maxLimit() int64 {
 	return m
 }
 
-func (s *Selector) chooseAuto(k *registry.Kernel, in proto.Message) (registry.Func, string, error) {
+func (s *Selector) chooseAuto(k *registry.Kernel, in proto.Message) (registry.Runner, string, error) {
 	if !s.usable() {
-		return k.RunCPU, CPU, nil
+		return k.CPURunner(), CPU, nil
 	}
 	sp, fn := s.gpuOf(k)
 	if sp == nil {
-		return k.RunCPU, CPU, nil
+		return k.CPURunner(), CPU, nil
 	}
 	if ok, _ := sp.supports(in); !ok {
-		return k.RunCPU, CPU, nil
+		return k.CPURunner(), CPU, nil
 	}
 	if sp.Size(in) < s.thresholds[k.ID] {
-		return k.RunCPU, CPU, nil
+		return k.CPURunner(), CPU, nil
 	}
 	if need := s.estimate(sp, in); need > s.maxLimit() {
 		s.countFallback(FallbackMemory)
-		return k.RunCPU, CPU, nil
+		return k.CPURunner(), CPU, nil
 	}
-	return func(ctx context.Context, in proto.Message) (proto.Message, error) {
-		out, err := fn(ctx, in)
+	return func(ctx context.Context, in proto.Message) (proto.Message, string, error) {
+		job, err := k.Prepare(ctx, in)
+		if err != nil {
+			return nil, CUDA, err
+		}
+		out, err := s.runGPU(ctx, sp, fn, in, job)
 		if err == nil {
-			return out, nil
+			return out, CUDA, nil
 		}
 		var be *BudgetError
 		switch {
@@ -448,13 +455,14 @@ func (s *Selector) chooseAuto(k *registry.Kernel, in proto.Message) (registry.Fu
 			s.countFallback(FallbackGPUError)
 			s.cpuRetries.Add(1)
 		default:
-			return nil, err // invalid input, cancellation: the CPU would say the same
+			return nil, CUDA, err // invalid input, cancellation: the CPU would say the same
 		}
 		if e := ctx.Err(); e != nil {
-			return nil, e
+			return nil, CPU, e
 		}
-		// What ran is the CPU: the request log says so.
-		reqinfo.From(ctx).Backend = CPU
-		return k.RunCPU(ctx, in)
+		// The job is rerun on the CPU as prepared: the request is not
+		// parsed twice.
+		out, err = k.CPUJob(ctx, job)
+		return out, CPU, err
 	}, CUDA, nil
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/observe"
-	"github.com/gokernels/gokernels/server/reqinfo"
 	"github.com/gokernels/gokernels/server/service"
 )
 
@@ -63,9 +62,8 @@ func kernel(t *testing.T, reg *registry.Registry, id string) *registry.Kernel {
 	return k
 }
 
-func ctxWithInfo() (context.Context, *reqinfo.Info) {
-	info := &reqinfo.Info{}
-	return limits.With(reqinfo.With(context.Background(), info), limits.Default()), info
+func testCtx() (context.Context, struct{}) {
+	return limits.With(context.Background(), limits.Default()), struct{}{}
 }
 
 // ring is a 1000-edge cycle: big enough to cross a test threshold of 500.
@@ -133,14 +131,14 @@ func TestChoosePerBackend(t *testing.T) {
 			t.Errorf("requested %q with %d edges: backend %s, want %s", c.requested, len(c.in.(*graphv1.PageRankInput).Edges), backend, c.want)
 		}
 		before := dev.Calls("PageRank")
-		ctx, _ := ctxWithInfo()
-		out, err := fn(ctx, c.in)
+		ctx, _ := testCtx()
+		out, ranOn, err := fn(ctx, c.in)
 		if err != nil {
 			t.Fatalf("%q: run: %v", c.requested, err)
 		}
 		ranOnGPU := dev.Calls("PageRank") > before
-		if ranOnGPU != (c.want == cuda.CUDA) {
-			t.Errorf("requested %q: ran on GPU = %v, backend said %s", c.requested, ranOnGPU, backend)
+		if ranOnGPU != (c.want == cuda.CUDA) || ranOn != c.want {
+			t.Errorf("requested %q: ran on GPU = %v, backend said %s, runner reported %s", c.requested, ranOnGPU, backend, ranOn)
 		}
 		if got := len(out.(*graphv1.PageRankOutput).Scores); got != len(c.in.(*graphv1.PageRankInput).Edges) {
 			t.Errorf("scores: %d", got)
@@ -227,7 +225,7 @@ func TestFallbackOnGPUError(t *testing.T) {
 	sel.SetRecorder(rec)
 	pr := kernel(t, reg, "graph/pagerank")
 	in := ring(100)
-	ctx, _ := ctxWithInfo()
+	ctx, _ := testCtx()
 	want, err := pr.RunCPU(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -238,16 +236,16 @@ func TestFallbackOnGPUError(t *testing.T) {
 	if err != nil || backend != cuda.CUDA {
 		t.Fatalf("AUTO: %s, %v", backend, err)
 	}
-	ctx, info := ctxWithInfo()
-	out, err := fn(ctx, in)
+	ctx = limits.With(context.Background(), limits.Default())
+	out, ranOn, err := fn(ctx, in)
 	if err != nil {
 		t.Fatalf("AUTO with a failing GPU should rerun on the CPU: %v", err)
 	}
 	if !proto.Equal(out, want) {
 		t.Error("the CPU rerun's output differs from the CPU path")
 	}
-	if info.Backend != cuda.CPU {
-		t.Errorf("request info backend %q, want CPU after the fallback", info.Backend)
+	if ranOn != cuda.CPU {
+		t.Errorf("ran on %q, want CPU after the fallback", ranOn)
 	}
 	if dev.Calls("PageRank") != 1 {
 		t.Errorf("GPU tried %d times, want once", dev.Calls("PageRank"))
@@ -261,7 +259,7 @@ func TestFallbackOnGPUError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fn(ctx, in); code(err) != codes.Unavailable {
+	if _, _, err := fn(ctx, in); code(err) != codes.Unavailable {
 		t.Errorf("CUDA with a failing GPU: %v, want UNAVAILABLE", err)
 	}
 	if rec.get(cuda.FallbackGPUError) != 1 {
@@ -272,7 +270,7 @@ func TestFallbackOnGPUError(t *testing.T) {
 	dev.Fail("PageRank", nil)
 	bad := &graphv1.PageRankInput{NumNodes: 2, Edges: []*graphv1.Edge{{Source: 0, Target: 5}}}
 	fn, _, _ = sel.Choose(pr, bad, "AUTO")
-	_, gerr := fn(ctx, bad)
+	_, _, gerr := fn(ctx, bad)
 	_, cerr := pr.RunCPU(ctx, bad)
 	if gerr == nil || gerr.Error() != cerr.Error() {
 		t.Errorf("invalid input: GPU path %v, CPU path %v", gerr, cerr)
@@ -288,8 +286,8 @@ func TestStickyErrorTakesDeviceOutOfService(t *testing.T) {
 	pr := kernel(t, reg, "graph/pagerank")
 	dev.Fail("", &cuda.DeviceError{Device: 0, Op: "launch", Err: errors.New("CUDA_ERROR_ILLEGAL_ADDRESS"), Sticky: true})
 	fn, _, _ := sel.Choose(pr, ring(50), "")
-	ctx, _ := ctxWithInfo()
-	if _, err := fn(ctx, ring(50)); err != nil {
+	ctx, _ := testCtx()
+	if _, _, err := fn(ctx, ring(50)); err != nil {
 		t.Fatalf("fallback: %v", err)
 	}
 	// Now AUTO goes straight to the CPU and CUDA is refused.
@@ -352,8 +350,8 @@ func TestBudgetExceeded(t *testing.T) {
 	if err != nil || backend != cuda.CPU {
 		t.Fatalf("AUTO over budget: %s, %v", backend, err)
 	}
-	ctx, _ := ctxWithInfo()
-	if _, err := fn(ctx, mc.Input); err != nil {
+	ctx, _ := testCtx()
+	if _, _, err := fn(ctx, mc.Input); err != nil {
 		t.Fatal(err)
 	}
 	if rec.get(cuda.FallbackMemory) != 1 || dev.Calls("MonteCarlo") != 0 {
@@ -374,10 +372,10 @@ func TestBudgetExceeded(t *testing.T) {
 	started := make(chan struct{})
 	blocker := &cuda.Spec{ID: sp.ID, Size: sp.Size, Threshold: 0,
 		Bytes: func(proto.Message, cuda.DeviceInfo) int64 { return 60 << 20 },
-		Run: func(ctx context.Context, d cuda.Device, in proto.Message) (proto.Message, error) {
+		Run: func(ctx context.Context, d any, job any) (proto.Message, error) {
 			close(started)
 			<-hold
-			return sp.Run(ctx, d, in)
+			return sp.Run(ctx, d, job)
 		}}
 	regB, selB := setup(t, cuda.Options{Devices: []cuda.Device{dev}, MemoryLimit: 64 << 20,
 		Specs: append(otherSpecs(sp.ID), blocker), Thresholds: map[string]int64{"graph/pagerank": 0}})
@@ -385,8 +383,8 @@ func TestBudgetExceeded(t *testing.T) {
 	prB := kernel(t, regB, "graph/pagerank")
 	go func() {
 		fn, _, _ := selB.Choose(prB, ring(10), "CUDA")
-		ctx, _ := ctxWithInfo()
-		_, _ = fn(ctx, ring(10))
+		ctx, _ := testCtx()
+		_, _, _ = fn(ctx, ring(10))
 	}()
 	<-started
 	// The blocker holds 60 of 64 MiB; a second 60 MiB run cannot start.
@@ -395,18 +393,19 @@ func TestBudgetExceeded(t *testing.T) {
 		t.Fatalf("AUTO while busy: %s %v", backend, err)
 	}
 	before := rec.get(cuda.FallbackMemory)
-	ctx, info := ctxWithInfo()
-	if _, err := fn(ctx, ring(10)); err != nil {
+	ctx = limits.With(context.Background(), limits.Default())
+	_, ranOn, err := fn(ctx, ring(10))
+	if err != nil {
 		t.Fatalf("AUTO while the budget is held should run on the CPU: %v", err)
 	}
-	if rec.get(cuda.FallbackMemory) != before+1 || info.Backend != cuda.CPU {
-		t.Errorf("busy budget on AUTO: fallbacks %d→%d, backend %q", before, rec.get(cuda.FallbackMemory), info.Backend)
+	if rec.get(cuda.FallbackMemory) != before+1 || ranOn != cuda.CPU {
+		t.Errorf("busy budget on AUTO: fallbacks %d→%d, backend %q", before, rec.get(cuda.FallbackMemory), ranOn)
 	}
 	fn, _, err = selB.Choose(prB, ring(10), "CUDA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = fn(ctx, ring(10))
+	_, _, err = fn(ctx, ring(10))
 	if code(err) != codes.ResourceExhausted || reason(err) != cuda.ReasonGPUMemory {
 		t.Errorf("CUDA while the budget is held: %v", err)
 	}
@@ -435,13 +434,13 @@ func otherSpecs(id string) []*cuda.Spec {
 func TestPanicFallsBack(t *testing.T) {
 	sp := specByID("graph/pagerank")
 	panicky := *sp
-	panicky.Run = func(context.Context, cuda.Device, proto.Message) (proto.Message, error) { panic("boom") }
+	panicky.Run = func(context.Context, any, any) (proto.Message, error) { panic("boom") }
 	reg, sel := setup(t, cuda.Options{Devices: []cuda.Device{emu.New(0, gib)},
 		Specs: append(otherSpecs(sp.ID), &panicky), Thresholds: map[string]int64{"graph/pagerank": 0}})
 	pr := kernel(t, reg, "graph/pagerank")
 	fn, _, _ := sel.Choose(pr, ring(20), "")
-	ctx, _ := ctxWithInfo()
-	if _, err := fn(ctx, ring(20)); err != nil {
+	ctx, _ := testCtx()
+	if _, _, err := fn(ctx, ring(20)); err != nil {
 		t.Fatalf("a panic in the GPU path should fall back: %v", err)
 	}
 	if sel.Fallbacks()[cuda.FallbackGPUError] != 1 {
@@ -486,8 +485,8 @@ func TestHealth(t *testing.T) {
 	pr := kernel(t, reg, "graph/pagerank")
 	// Both devices have the same free budget; the first is picked.
 	fn, _, _ := sel.Choose(pr, ring(30), "")
-	ctx, _ := ctxWithInfo()
-	if _, err := fn(ctx, ring(30)); err != nil {
+	ctx, _ := testCtx()
+	if _, _, err := fn(ctx, ring(30)); err != nil {
 		t.Fatal(err)
 	}
 	h = sel.Health()

@@ -17,7 +17,7 @@ func TestGPUPathsMatchCPU(t *testing.T) {
 	for _, c := range cudatest.Cases(cudatest.Unit) {
 		t.Run(c.Name, func(t *testing.T) {
 			k := kernel(t, reg, c.Kernel)
-			ctx, _ := ctxWithInfo()
+			ctx, _ := testCtx()
 			want, err := k.Run(ctx, c.Input)
 			if err != nil {
 				t.Fatalf("CPU: %v", err)
@@ -26,7 +26,7 @@ func TestGPUPathsMatchCPU(t *testing.T) {
 			if err != nil || backend != cuda.CUDA {
 				t.Fatalf("choose: %s %v", backend, err)
 			}
-			got, err := fn(ctx, c.Input)
+			got, _, err := fn(ctx, c.Input)
 			if err != nil {
 				t.Fatalf("GPU path: %v", err)
 			}
@@ -48,13 +48,13 @@ func TestGPUPathsRejectLikeCPU(t *testing.T) {
 	for _, c := range cudatest.InvalidCases() {
 		t.Run(c.Name, func(t *testing.T) {
 			k := kernel(t, reg, c.Kernel)
-			ctx, _ := ctxWithInfo()
+			ctx, _ := testCtx()
 			_, cerr := k.RunCPU(ctx, c.Input)
 			fn, _, err := sel.Choose(k, c.Input, "CUDA")
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, gerr := fn(ctx, c.Input)
+			_, _, gerr := fn(ctx, c.Input)
 			if cerr == nil || gerr == nil || cerr.Error() != gerr.Error() {
 				t.Errorf("CPU: %v\nGPU: %v", cerr, gerr)
 			}

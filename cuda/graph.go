@@ -8,18 +8,19 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
-	"github.com/gokernels/gokernels/kernels/graph/centrality"
+	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/graph/components"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
 	"github.com/gokernels/gokernels/kernels/graph/graphinput"
-	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// The graph kernels' GPU paths share the CPU path's input handling
-// (graphinput: validation, limits, networkx simple-graph semantics, CSR) and
-// move only the algorithm to the device, so outputs agree by construction
-// on everything but floating-point summation order.
+// The graph kernels' GPU paths run on the job the kernel's Prepare built
+// (kernels/graph: validation, limits, defaults, networkx simple-graph
+// semantics, CSR) and move only the algorithm to the device, so outputs
+// agree by construction on everything but floating-point summation order.
+// Size, Bytes and Supports read the raw input: they run before admission
+// and must stay cheap.
 
 // graphFields is what every graph input has.
 type graphFields interface {
@@ -55,30 +56,11 @@ func weightedOf(in proto.Message) bool {
 	return ok && len(g.GetWeights()) > 0
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
-// iterations mirrors the graph glue's max_iterations handling.
-func iterations(ctx context.Context, v *int32, def int) (int, error) {
-	n := def
-	if v != nil {
-		n = int(*v)
-	}
-	if err := limits.Check("max_iterations", n, limits.From(ctx).MaxIterations); err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
 // ------------------------------------------------------------- PageRank
 
 func pageRankSpec() *Spec {
 	return &Spec{
-		ID: "graph/pagerank", Threshold: 200_000, SizeUnit: "edges",
+		ID: graph.PageRank.ID, Threshold: 200_000, SizeUnit: "edges",
 		Size: edgesOf,
 		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
 			n, m := nodesOf(in), arcsOf(in)
@@ -88,26 +70,13 @@ func pageRankSpec() *Spec {
 			}
 			return add(b, 1<<20)
 		},
-		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
-			in := msg.(*graphv1.PageRankInput)
-			if err := graphinput.NonNegative(in.GetWeights()); err != nil {
-				return nil, err
-			}
-			maxIter, err := iterations(ctx, in.MaxIterations, 100)
-			if err != nil {
-				return nil, err
-			}
-			g, err := graphinput.FromInput(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			job := pageRankJob(g, orDefault(in.Damping, 0.85), maxIter, orDefault(in.Tolerance, 1e-6))
-			r, err := dev.PageRank(ctx, job)
+		Run: registry.DeviceFunc(graph.PageRank, func(ctx context.Context, dev Device, j graph.PageRankJob) (*graphv1.PageRankOutput, error) {
+			r, err := dev.PageRank(ctx, pageRankJob(j.G, j.Damping, j.MaxIter, j.Tol))
 			if err != nil {
 				return nil, err
 			}
 			return &graphv1.PageRankOutput{Scores: r.Scores, Iterations: int32(r.Iterations), Converged: r.Converged}, nil
-		},
+		}),
 	}
 }
 
@@ -140,7 +109,7 @@ func pageRankJob(g *csr.Graph, damping float64, maxIter int, tol float64) *PageR
 
 func betweennessSpec() *Spec {
 	return &Spec{
-		ID: "graph/betweenness-centrality", Threshold: 50_000_000, SizeUnit: "nodes × edges",
+		ID: graph.Betweenness.ID, Threshold: 50_000_000, SizeUnit: "nodes × edges",
 		Size: func(in proto.Message) int64 { return sat(nodesOf(in), max(1, edgesOf(in))) },
 		Bytes: func(in proto.Message, dev DeviceInfo) int64 {
 			n, m := nodesOf(in), arcsOf(in)
@@ -152,34 +121,22 @@ func betweennessSpec() *Spec {
 			}
 			return true, ""
 		},
-		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
-			in := msg.(*graphv1.BetweennessCentralityInput)
-			if err := graphinput.Positive(in.GetWeights()); err != nil {
-				return nil, err
-			}
-			g, err := graphinput.FromInput(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			normalized := orDefault(in.Normalized, true)
+		Run: registry.DeviceFunc(graph.Betweenness, func(ctx context.Context, dev Device, j graph.BetweennessJob) (*graphv1.BetweennessCentralityOutput, error) {
+			g := j.G
 			if g.W != nil { // not chosen by the selector; correct anyway
-				scores, err := centrality.Betweenness(ctx, g, normalized)
-				if err != nil {
-					return nil, err
-				}
-				return &graphv1.BetweennessCentralityOutput{Scores: scores}, nil
+				return graph.Betweenness.CPU(ctx, j)
 			}
 			bc, err := dev.Betweenness(ctx, &BetweennessJob{N: g.N, Ptr: g.Ptr, Idx: g.Idx})
 			if err != nil {
 				return nil, err
 			}
-			if scale, ok := betweennessScale(g.N, normalized, g.Directed); ok {
+			if scale, ok := betweennessScale(g.N, j.Normalized, g.Directed); ok {
 				for v := range bc {
 					bc[v] *= scale
 				}
 			}
 			return &graphv1.BetweennessCentralityOutput{Scores: bc}, nil
-		},
+		}),
 	}
 }
 
@@ -225,36 +182,18 @@ func degreeSpec() *Spec {
 		// O(n): the GPU cannot win on AUTO, so the threshold is above any
 		// admissible graph until a measurement says otherwise. backend=CUDA
 		// runs it on demand.
-		ID: "graph/degree-centrality", Threshold: 1 << 40, SizeUnit: "edges",
+		ID: graph.Degree.ID, Threshold: 1 << 40, SizeUnit: "edges",
 		Size: edgesOf,
 		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
 			n, m := nodesOf(in), arcsOf(in)
 			return add(sat(n+1, 8), sat(m, 4), sat(n, 8), 1<<20)
 		},
-		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
-			in := msg.(*graphv1.DegreeCentralityInput)
-			mode := centrality.TotalDegree
-			switch in.GetMode() {
-			case "in", "out":
-				if !in.GetDirected() {
-					return nil, kerr.Invalid("mode", "%q needs a directed graph (networkx defines in/out degree centrality only for directed graphs)", in.GetMode())
-				}
-				mode = centrality.InDegree
-				if in.GetMode() == "out" {
-					mode = centrality.OutDegree
-				}
-			case "", "total":
-			default:
-				return nil, kerr.Invalid("mode", "must be one of total, in, out")
-			}
-			g, err := graphinput.FromInput(ctx, in)
-			if err != nil {
-				return nil, err
-			}
+		Run: registry.DeviceFunc(graph.Degree, func(ctx context.Context, dev Device, j graph.DegreeJob) (*graphv1.DegreeCentralityOutput, error) {
+			g := j.G
 			if g.N <= 1 {
-				return &graphv1.DegreeCentralityOutput{Scores: centrality.Degree(g, mode)}, nil
+				return graph.Degree.CPU(ctx, j)
 			}
-			job := &DegreeJob{N: g.N, Directed: g.Directed, Mode: int(mode), Ptr: g.Ptr, Idx: g.Idx,
+			job := &DegreeJob{N: g.N, Directed: g.Directed, Mode: int(j.Mode), Ptr: g.Ptr, Idx: g.Idx,
 				Scale: 1 / float64(g.N-1)}
 			if g.Directed {
 				job.InPtr = g.InPtr
@@ -264,7 +203,7 @@ func degreeSpec() *Spec {
 				return nil, err
 			}
 			return &graphv1.DegreeCentralityOutput{Scores: scores}, nil
-		},
+		}),
 	}
 }
 
@@ -272,47 +211,32 @@ func degreeSpec() *Spec {
 
 func componentsSpec() *Spec {
 	return &Spec{
-		ID: "graph/connected-components", Threshold: 2_000_000, SizeUnit: "edges",
+		ID: graph.ConnectedComponents.ID, Threshold: 2_000_000, SizeUnit: "edges",
 		Size: edgesOf,
 		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
 			return add(sat(edgesOf(in), 8), sat(nodesOf(in), 4), 1<<20)
 		},
-		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
-			in := msg.(*graphv1.ConnectedComponentsInput)
-			out := &graphv1.ConnectedComponentsOutput{}
-			if !in.GetDirected() {
-				src, dst, err := graphinput.Edges(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights())
+		Run: registry.DeviceFunc(graph.ConnectedComponents, func(ctx context.Context, dev Device, j graph.ComponentsJob) (*graphv1.ConnectedComponentsOutput, error) {
+			if j.G == nil { // undirected: the edge list
+				rep, err := dev.WeakComponents(ctx, j.N, j.Src, j.Dst)
 				if err != nil {
 					return nil, err
 				}
-				rep, err := dev.WeakComponents(ctx, int(in.GetNumNodes()), src, dst)
-				if err != nil {
-					return nil, err
-				}
-				weak := canonicalFromRoots(rep)
-				out.Labels, out.NumComponents, out.Sizes = weak.Labels, int32(weak.Count()), weak.Sizes
-				return out, nil
+				return graph.ComponentsOutput(canonicalFromRoots(rep), nil), nil
 			}
 			// Directed: weak components on the device (from the arcs),
 			// strong components by Tarjan on the CPU (inherently sequential).
-			g, err := graphinput.FromInput(ctx, in)
+			g := j.G
+			rep, err := dev.WeakComponents(ctx, g.N, arcSources(g), g.Idx)
 			if err != nil {
 				return nil, err
 			}
-			src := arcSources(g)
-			rep, err := dev.WeakComponents(ctx, g.N, src, g.Idx)
-			if err != nil {
-				return nil, err
-			}
-			weak := canonicalFromRoots(rep)
 			strong, err := components.Strong(ctx, g)
 			if err != nil {
 				return nil, err
 			}
-			out.Labels, out.NumComponents, out.Sizes = weak.Labels, int32(weak.Count()), weak.Sizes
-			out.StrongLabels, out.NumStrongComponents, out.StrongSizes = strong.Labels, int32(strong.Count()), strong.Sizes
-			return out, nil
-		},
+			return graph.ComponentsOutput(canonicalFromRoots(rep), &strong), nil
+		}),
 	}
 }
 
@@ -349,18 +273,13 @@ func canonicalFromRoots(rep []int32) components.Result {
 
 func trianglesSpec() *Spec {
 	return &Spec{
-		ID: "graph/triangle-counting", Threshold: 1_000_000, SizeUnit: "edges",
+		ID: graph.TriangleCounting.ID, Threshold: 1_000_000, SizeUnit: "edges",
 		Size: edgesOf,
 		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
 			n, m := nodesOf(in), edgesOf(in)
 			return add(sat(n+1, 4), sat(m, 4), sat(n, 8), 1<<20)
 		},
-		Run: func(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
-			in := msg.(*graphv1.TriangleCountingInput)
-			g, err := graphinput.UndirectedView(ctx, in)
-			if err != nil {
-				return nil, err
-			}
+		Run: registry.DeviceFunc(graph.TriangleCounting, func(ctx context.Context, dev Device, g *csr.Graph) (*graphv1.TriangleCountingOutput, error) {
 			optr, oidx := Orient(g)
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -374,7 +293,7 @@ func trianglesSpec() *Spec {
 				sum += c
 			}
 			return &graphv1.TriangleCountingOutput{Triangles: per, Total: sum / 3}, nil
-		},
+		}),
 	}
 }
 

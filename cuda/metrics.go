@@ -11,7 +11,8 @@ import (
 
 // Bind connects the backend to the server's metrics: fallbacks go to
 // gokernels_gpu_fallbacks_total, and the GPU families below are registered
-// in the same Prometheus registry. Call it once, after server.New.
+// in the same Prometheus registry. server.New calls it once for the
+// backend it is given.
 //
 //	gokernels_gpu_memory_used_bytes{device}      driver view, all processes
 //	gokernels_gpu_memory_total_bytes{device}

@@ -8,9 +8,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	mlv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1"
-	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/limits"
-	"github.com/gokernels/gokernels/kernels/ml/matrix"
+	"github.com/gokernels/gokernels/kernels/ml"
+	"github.com/gokernels/gokernels/kernels/ml/kmeans"
+	"github.com/gokernels/gokernels/kernels/registry"
 )
 
 // KMeansRowsPerBlock is the row chunk of the device's per-block centre
@@ -20,22 +20,15 @@ const KMeansRowsPerBlock = 256
 // KMeansTrials is sklearn's number of k-means++ candidates per centre.
 func KMeansTrials(k int) int { return 2 + int(math.Log(float64(k))) }
 
-func kmeansRuns(in *mlv1.KMeansClusterInput) int64 {
-	if len(in.GetInit()) > 0 {
-		return 1
-	}
-	return int64(max(1, orDefault(in.NInit, 10)))
-}
-
 func kmeansSpec() *Spec {
 	return &Spec{
-		ID: "ml/kmeans-cluster", Threshold: 50_000_000, SizeUnit: "samples × features × k × runs",
+		ID: ml.KMeansCluster.ID, Threshold: 50_000_000, SizeUnit: "samples × features × k × runs",
 		Size: func(msg proto.Message) int64 {
 			in, ok := msg.(*mlv1.KMeansClusterInput)
 			if !ok {
 				return 0
 			}
-			return sat(int64(in.GetNSamples()), int64(in.GetNFeatures()), int64(in.GetK()), kmeansRuns(in))
+			return sat(int64(in.GetNSamples()), int64(in.GetNFeatures()), int64(in.GetK()), ml.KMeansRuns(in))
 		},
 		Bytes: func(msg proto.Message, _ DeviceInfo) int64 {
 			in, ok := msg.(*mlv1.KMeansClusterInput)
@@ -48,76 +41,20 @@ func kmeansSpec() *Spec {
 			return add(sat(n, d, 8), sat(n, 4*2), sat(n, 8*2), sat(trials, n, 8),
 				sat(blocks, k, d+1, 8), sat(k, d, 8*3), sat(blocks, 8*trials), 1<<20)
 		},
-		Run: runKMeans,
+		Run: registry.DeviceFunc(ml.KMeansCluster, func(ctx context.Context, dev Device, j ml.KMeansJob) (*mlv1.KMeansClusterOutput, error) {
+			m, p := j.Data, j.Params
+			job := &KMeansJob{
+				Data: m.Data, N: m.Rows, D: m.Cols, K: p.K, MaxIter: p.MaxIter, NInit: p.NInit, Seed: p.Seed, Init: p.Init,
+				Tol: kmeans.RelativeTol(m, p.Tol),
+			}
+			res, err := dev.KMeans(ctx, job)
+			if err != nil {
+				return nil, err
+			}
+			return ml.KMeansOutput(kmeans.Result{Labels: res.Labels, Centroids: res.Centroids, Inertia: res.Inertia,
+				Iterations: res.Iterations, Converged: res.Converged}), nil
+		}),
 	}
-}
-
-func runKMeans(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
-	in := msg.(*mlv1.KMeansClusterInput)
-	m, err := matrix.FromRequest(ctx, in.GetData(), in.GetNSamples(), in.GetNFeatures())
-	if err != nil {
-		return nil, err
-	}
-	k := int(in.GetK())
-	if k > m.Rows {
-		return nil, kerr.Invalid("k", "is %d but there are only %d samples", k, m.Rows)
-	}
-	job := &KMeansJob{
-		Data: m.Data, N: m.Rows, D: m.Cols, K: k,
-		MaxIter: int(orDefault(in.MaxIterations, 300)),
-		NInit:   int(orDefault(in.NInit, 10)),
-		Seed:    uint64(in.GetSeed()),
-	}
-	if err := limits.Check("max_iterations", job.MaxIter, limits.From(ctx).MaxIterations); err != nil {
-		return nil, err
-	}
-	if init := in.GetInit(); len(init) > 0 {
-		if len(init) != k*m.Cols {
-			return nil, kerr.Invalid("init", "has %d values, want k*n_features = %d", len(init), k*m.Cols)
-		}
-		job.Init = init
-	}
-	job.Tol = RelativeTol(m.Data, m.Rows, m.Cols, orDefault(in.Tolerance, 1e-4))
-	res, err := dev.KMeans(ctx, job)
-	if err != nil {
-		return nil, err
-	}
-	return &mlv1.KMeansClusterOutput{
-		Labels:     res.Labels,
-		Centroids:  res.Centroids,
-		Inertia:    res.Inertia,
-		Iterations: int32(res.Iterations),
-		Converged:  res.Converged,
-	}, nil
-}
-
-// RelativeTol is sklearn's _tolerance as the kmeans package computes it:
-// tol × the mean of the per-feature variances.
-func RelativeTol(data []float64, n, d int, tol float64) float64 {
-	if tol == 0 {
-		return 0
-	}
-	mean := make([]float64, d)
-	for i := 0; i < n; i++ {
-		for j, v := range data[i*d : (i+1)*d] {
-			mean[j] += v
-		}
-	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	vars := make([]float64, d)
-	for i := 0; i < n; i++ {
-		for j, v := range data[i*d : (i+1)*d] {
-			dv := v - mean[j]
-			vars[j] += dv * dv
-		}
-	}
-	var s float64
-	for _, v := range vars {
-		s += v / float64(n)
-	}
-	return s / float64(d) * tol
 }
 
 // RelocateEmpty is the kmeans package's relocation of empty clusters

@@ -2,25 +2,16 @@ package cuda
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
 	"google.golang.org/protobuf/proto"
 
 	riskv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1"
-	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/kernels/risk"
 	"github.com/gokernels/gokernels/kernels/risk/correlation"
-	"github.com/gokernels/gokernels/kernels/risk/corrmat"
 	"github.com/gokernels/gokernels/kernels/risk/montecarlo"
-)
-
-// Risk defaults (the proto comments; kernels/risk/register.go).
-const (
-	defaultConfidence  = 0.99
-	defaultHoldingDays = 1.0
-	defaultPaths       = 100_000
 )
 
 // MonteCarloBlock is the path block of the mean/std sums and
@@ -33,28 +24,30 @@ const (
 
 // ----------------------------------------------------------- Monte Carlo
 
-func mcPaths(in *riskv1.MonteCarloVarInput) int64 {
-	return int64(orDefault(in.NSimulations, defaultPaths))
-}
-
 func monteCarloSpec() *Spec {
 	return &Spec{
-		ID: "risk/monte-carlo-var", Threshold: 10_000_000, SizeUnit: "paths × assets",
+		ID: risk.MonteCarloVaR.ID, Threshold: 10_000_000, SizeUnit: "paths × assets",
 		Size: func(msg proto.Message) int64 {
 			in, ok := msg.(*riskv1.MonteCarloVarInput)
 			if !ok {
 				return 0
 			}
-			return sat(max(0, mcPaths(in)), int64(len(in.GetPositions())))
+			return sat(max(0, risk.MonteCarloPaths(in)), int64(len(in.GetPositions())))
 		},
 		Bytes: func(msg proto.Message, _ DeviceInfo) int64 {
 			in, ok := msg.(*riskv1.MonteCarloVarInput)
 			if !ok {
 				return 0
 			}
-			return MonteCarloBytes(max(0, mcPaths(in)), int64(len(in.GetPositions())))
+			return MonteCarloBytes(max(0, risk.MonteCarloPaths(in)), int64(len(in.GetPositions())))
 		},
-		Run: runMonteCarlo,
+		Run: registry.DeviceFunc(risk.MonteCarloVaR, func(ctx context.Context, dev Device, j risk.MonteCarloJob) (*riskv1.MonteCarloVarOutput, error) {
+			res, err := SimulateOn(ctx, dev, j.Portfolio, j.Config)
+			if err != nil {
+				return nil, err
+			}
+			return risk.MonteCarloOutput(res, j.Config.Paths), nil
+		}),
 	}
 }
 
@@ -75,50 +68,6 @@ func MonteCarloBytes(paths, assets int64) int64 {
 	batch := MonteCarloBatch(assets)
 	return add(sat(paths, 8), sat(paths, 16), sat(blocks, 16), sat(batch, assets, 8), sat(paths, 8),
 		sat(batch/MonteCarloChunk, assets, 8), sat(assets, 8), 3*256*8, 1<<20)
-}
-
-func runMonteCarlo(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
-	in := msg.(*riskv1.MonteCarloVarInput)
-	lim := limits.From(ctx)
-	n := len(in.GetPositions())
-	paths := int(orDefault(in.NSimulations, defaultPaths))
-	if err := limits.Check("positions", n, lim.MaxAllPairsN); err != nil {
-		return nil, err
-	}
-	if err := limits.Check("n_simulations", paths*n, lim.MaxSimulations); err != nil {
-		return nil, kerr.Invalid("n_simulations", "n_simulations × positions = %d exceeds the server limit of %d", paths*n, lim.MaxSimulations)
-	}
-	if err := vectorLengths(n, in.GetVolatilities(), in.GetExpectedReturns()); err != nil {
-		return nil, err
-	}
-	chol, err := choleskyOrIdentity(ctx, in.GetCorrelation(), n)
-	if err != nil {
-		return nil, err
-	}
-	var mu []float64
-	if len(in.GetExpectedReturns()) > 0 {
-		mu = in.GetExpectedReturns()
-	}
-	pf := montecarlo.Portfolio{Positions: in.GetPositions(), ExpectedReturns: mu, Volatilities: in.GetVolatilities(), Chol: chol}
-	cfg := montecarlo.Config{
-		Confidence:  orDefault(in.ConfidenceLevel, defaultConfidence),
-		HoldingDays: orDefault(in.HoldingPeriodDays, defaultHoldingDays),
-		Paths:       paths,
-		Seed:        in.GetSeed(),
-	}
-	res, err := SimulateOn(ctx, dev, pf, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &riskv1.MonteCarloVarOutput{
-		ValueAtRisk:       res.VaR,
-		ExpectedShortfall: res.ES,
-		MeanPnl:           res.MeanPnL,
-		StdPnl:            res.StdPnL,
-		TailPaths:         int32(res.TailPaths),
-		ComponentEs:       res.ComponentES,
-		NSimulations:      int32(paths),
-	}, nil
 }
 
 // SimulateOn is montecarlo.Simulate with the paths simulated, selected and
@@ -193,47 +142,6 @@ func componentES(pf montecarlo.Portfolio, h float64, zbar []float64) []float64 {
 	return out
 }
 
-func vectorLengths(n int, volatilities, expectedReturns []float64) error {
-	if len(volatilities) != n {
-		return kerr.Invalid("volatilities", "has %d values, want %d (one per position)", len(volatilities), n)
-	}
-	if len(expectedReturns) != 0 && len(expectedReturns) != n {
-		return kerr.Invalid("expected_returns", "has %d values, want %d (one per position) or none", len(expectedReturns), n)
-	}
-	return nil
-}
-
-func choleskyOrIdentity(ctx context.Context, rows []*riskv1.Row, n int) ([]float64, error) {
-	if len(rows) == 0 {
-		c := make([]float64, n*n)
-		for i := range n {
-			c[i*n+i] = 1
-		}
-		return c, nil
-	}
-	c, err := corrmat.Flatten("correlation", rowValues(rows), n)
-	if err != nil {
-		return nil, err
-	}
-	l, err := corrmat.Cholesky(ctx, c, n)
-	if err != nil {
-		var np *corrmat.NotPSDError
-		if errors.As(err, &np) {
-			return nil, kerr.Invalid("correlation", "%v", np)
-		}
-		return nil, err
-	}
-	return l, nil
-}
-
-func rowValues(rows []*riskv1.Row) [][]float64 {
-	out := make([][]float64, len(rows))
-	for i, r := range rows {
-		out[i] = r.GetValues()
-	}
-	return out
-}
-
 // ----------------------------------------------------------- correlation
 
 func seriesShape(in *riskv1.RealtimeCorrelationInput) (n, t int64) {
@@ -246,7 +154,7 @@ func seriesShape(in *riskv1.RealtimeCorrelationInput) (n, t int64) {
 
 func correlationSpec() *Spec {
 	return &Spec{
-		ID: "risk/realtime-correlation", Threshold: 100_000_000, SizeUnit: "series² × observations",
+		ID: risk.RealtimeCorrelation.ID, Threshold: 100_000_000, SizeUnit: "series² × observations",
 		Size: func(msg proto.Message) int64 {
 			in, ok := msg.(*riskv1.RealtimeCorrelationInput)
 			if !ok {
@@ -263,45 +171,14 @@ func correlationSpec() *Spec {
 			n, t := seriesShape(in)
 			return add(sat(n, t, 8), sat(n, n, 8), 1<<20)
 		},
-		Run: runCorrelation,
+		Run: registry.DeviceFunc(risk.RealtimeCorrelation, func(ctx context.Context, dev Device, series [][]float64) (*riskv1.RealtimeCorrelationOutput, error) {
+			res, err := CorrelationOn(ctx, dev, series)
+			if err != nil {
+				return nil, err
+			}
+			return risk.CorrelationOutput(res, series), nil
+		}),
 	}
-}
-
-func runCorrelation(ctx context.Context, dev Device, msg proto.Message) (proto.Message, error) {
-	in := msg.(*riskv1.RealtimeCorrelationInput)
-	lim := limits.From(ctx)
-	series := rowValues(in.GetSeries())
-	n := len(series)
-	t := 0
-	if n > 0 {
-		t = len(series[0])
-	}
-	if err := errors.Join(
-		limits.Check("series", n, lim.MaxAllPairsN),
-		limits.Check("series[0]", t, lim.MaxSeriesLength),
-		limits.Check("series", n*t, lim.MaxCells),
-	); err != nil {
-		return nil, kerr.First(err)
-	}
-	res, err := CorrelationOn(ctx, dev, series)
-	if err != nil {
-		return nil, err
-	}
-	constant := make([]int32, len(res.Constant))
-	for i, c := range res.Constant {
-		constant[i] = int32(c)
-	}
-	rows := make([]*riskv1.Row, n)
-	for i := range rows {
-		rows[i] = &riskv1.Row{Values: res.Corr[i*n : (i+1)*n]}
-	}
-	return &riskv1.RealtimeCorrelationOutput{
-		Correlation:    rows,
-		Means:          res.Means,
-		StdDevs:        res.StdDevs,
-		ConstantSeries: constant,
-		NObservations:  int32(t),
-	}, nil
 }
 
 // CorrelationOn is correlation.Matrix with the covariance product on dev:

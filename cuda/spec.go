@@ -1,10 +1,11 @@
 package cuda
 
 import (
-	"context"
 	"math"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/gokernels/gokernels/kernels/registry"
 )
 
 // Spec is the GPU implementation of one kernel and what the selector needs
@@ -24,9 +25,10 @@ type Spec struct {
 	// Supports reports whether the GPU implementation covers the input,
 	// and why not; nil = always.
 	Supports func(in proto.Message) (bool, string)
-	// Run executes the kernel on dev with the CPU path's input semantics:
-	// the same validation, defaults and output.
-	Run func(ctx context.Context, dev Device, in proto.Message) (proto.Message, error)
+	// Run executes the kernel on dev (a Device) from the job its Prepare
+	// built: built with registry.DeviceFunc against the kernel's Def, so it
+	// parses nothing and applies no default of its own.
+	Run registry.GPUFunc
 }
 
 func (sp *Spec) supports(in proto.Message) (bool, string) {

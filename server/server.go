@@ -105,6 +105,8 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	if log == nil {
 		log = slog.Default()
 	}
+	// Registration is over: the registry is read-only from here on.
+	reg.Freeze()
 	s := &Server{cfg: cfg, log: log, registry: reg, state: lifecycle.New(), auth: opts.Auth}
 	s.admission = admission.New(cfg.EffectiveConcurrency(), cfg.MaxQueue)
 	s.metrics = observe.New(observe.Options{
@@ -177,6 +179,13 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	backends := opts.Backends
 	if backends == nil {
 		backends = service.NoGPU{}
+	}
+	// A backend with metrics of its own (the CUDA selector) registers them
+	// with the server's recorder here, once.
+	if b, ok := backends.(interface{ Bind(*observe.Recorder) error }); ok {
+		if err := b.Bind(s.metrics); err != nil {
+			return nil, err
+		}
 	}
 	gokernelsv1.RegisterKernelServiceServer(s.grpc, &service.Kernels{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, Limits: cfg.Limits, Backends: backends, Log: log,

@@ -14,6 +14,3 @@ import (
 func backendOptions(_ *config.Config, _ *slog.Logger, _ *registry.Registry) (server.Options, error) {
 	return server.Options{}, nil
 }
-
-// bindBackend: nothing to bind without the CUDA backend.
-func bindBackend(server.Options, *server.Server) error { return nil }

@@ -46,12 +46,3 @@ func backendOptions(cfg *config.Config, log *slog.Logger, reg *registry.Registry
 	}
 	return server.Options{Backends: sel, GPU: sel, CUDA: true}, nil
 }
-
-// bindBackend connects the selector to the server's metrics (fallback
-// counter, GPU memory, transfer and execution families).
-func bindBackend(opts server.Options, srv *server.Server) error {
-	if sel, ok := opts.Backends.(*cuda.Selector); ok {
-		return sel.Bind(srv.Metrics())
-	}
-	return nil
-}

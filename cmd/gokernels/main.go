@@ -97,10 +97,6 @@ func serve(args []string) int {
 		log.Error("server setup failed", "error", err)
 		return 1
 	}
-	if err := bindBackend(opts, srv); err != nil {
-		log.Error("backend metrics setup failed", "error", err)
-		return 1
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := srv.Start(); err != nil {

@@ -128,7 +128,7 @@ func run(t testing.TB, reg *registry.Registry, sel *cuda.Selector, c cudatest.Ca
 		t.Fatalf("%s on %s: %v", c.Name, backend, err)
 	}
 	start := time.Now()
-	out, err := fn(testCtx(), c.Input)
+	out, _, err := fn(testCtx(), c.Input)
 	d := time.Since(start)
 	if err != nil {
 		t.Fatalf("%s on %s: %v", c.Name, backend, err)
@@ -187,7 +187,7 @@ func TestDeviceCancel(t *testing.T) {
 		fn, _, _ := sel.Choose(k, c.Input, cuda.CUDA)
 		ctx, cancel := context.WithCancel(testCtx())
 		cancel()
-		if _, err := fn(ctx, c.Input); err == nil || cuda.IsDeviceError(err) {
+		if _, _, err := fn(ctx, c.Input); err == nil || cuda.IsDeviceError(err) {
 			t.Errorf("%s: cancelled request: %v", c.Name, err)
 		}
 	}

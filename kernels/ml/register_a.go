@@ -31,8 +31,7 @@ func RegisterA(r *registry.Registry) error {
 		return registry.Meta{ID: id, Domain: registry.DomainML, Description: desc, Modes: []registry.Mode{registry.Batch}}
 	}
 	return errors.Join(
-		registry.Add(r, meta("ml/kmeans-cluster",
-			"Lloyd k-means with greedy k-means++ seeding (equals sklearn KMeans(algorithm=\"lloyd\") from given centres)."), kmeansCluster),
+		registry.Register(r, KMeansCluster),
 		registry.Add(r, meta("ml/dbscan-cluster",
 			"DBSCAN with a k-d tree; euclidean, manhattan, chebyshev or cosine (labels equal sklearn DBSCAN)."), dbscanCluster),
 		registry.Add(r, meta("ml/hierarchical-cluster",
@@ -82,51 +81,80 @@ func seedBits(s int64) uint64 { return uint64(s) }
 
 // ------------------------------------------------------------- clustering
 
-func kmeansCluster(ctx context.Context, in *mlv1.KMeansClusterInput) (*mlv1.KMeansClusterOutput, error) {
-	m, err := matrix.FromRequest(ctx, in.GetData(), in.GetNSamples(), in.GetNFeatures())
-	if err != nil {
-		return nil, err
-	}
-	k := int(in.GetK())
-	if err := atLeast("k", k, 1); err != nil {
-		return nil, err
-	}
-	if k > m.Rows {
-		return nil, kerr.Invalid("k", "is %d but there are only %d samples", k, m.Rows)
-	}
-	p := kmeans.Params{
-		K:       k,
-		MaxIter: int(withDefault(in.MaxIterations, 300)),
-		Tol:     withDefault(in.Tolerance, 1e-4),
-		NInit:   int(withDefault(in.NInit, 10)),
-		Seed:    seedBits(in.GetSeed()),
-	}
-	if err := errors.Join(atLeast("max_iterations", p.MaxIter, 1), atLeast("n_init", p.NInit, 1)); err != nil {
-		return nil, err
-	}
-	if err := limits.Check("max_iterations", p.MaxIter, limits.From(ctx).MaxIterations); err != nil {
-		return nil, err
-	}
-	if err := limits.Check("n_init", p.NInit, 1000); err != nil {
-		return nil, err
-	}
-	if init := in.GetInit(); len(init) > 0 {
-		if len(init) != k*m.Cols {
-			return nil, kerr.Invalid("init", "has %d values, want k*n_features = %d", len(init), k*m.Cols)
+// KMeansCluster is ml/kmeans-cluster.
+var KMeansCluster = registry.Def[*mlv1.KMeansClusterInput, *mlv1.KMeansClusterOutput, KMeansJob]{
+	Meta: registry.Meta{ID: "ml/kmeans-cluster", Domain: registry.DomainML,
+		Description: "Lloyd k-means with greedy k-means++ seeding (equals sklearn KMeans(algorithm=\"lloyd\") from given centres)."},
+	Prepare: func(ctx context.Context, in *mlv1.KMeansClusterInput) (KMeansJob, error) {
+		m, err := matrix.FromRequest(ctx, in.GetData(), in.GetNSamples(), in.GetNFeatures())
+		if err != nil {
+			return KMeansJob{}, err
 		}
-		p.Init = init
+		k := int(in.GetK())
+		if err := atLeast("k", k, 1); err != nil {
+			return KMeansJob{}, err
+		}
+		if k > m.Rows {
+			return KMeansJob{}, kerr.Invalid("k", "is %d but there are only %d samples", k, m.Rows)
+		}
+		p := kmeans.Params{
+			K:       k,
+			MaxIter: int(withDefault(in.MaxIterations, 300)),
+			Tol:     withDefault(in.Tolerance, 1e-4),
+			NInit:   int(withDefault(in.NInit, 10)),
+			Seed:    seedBits(in.GetSeed()),
+		}
+		if err := errors.Join(atLeast("max_iterations", p.MaxIter, 1), atLeast("n_init", p.NInit, 1)); err != nil {
+			return KMeansJob{}, err
+		}
+		if err := limits.Check("max_iterations", p.MaxIter, limits.From(ctx).MaxIterations); err != nil {
+			return KMeansJob{}, err
+		}
+		if err := limits.Check("n_init", p.NInit, 1000); err != nil {
+			return KMeansJob{}, err
+		}
+		if init := in.GetInit(); len(init) > 0 {
+			if len(init) != k*m.Cols {
+				return KMeansJob{}, kerr.Invalid("init", "has %d values, want k*n_features = %d", len(init), k*m.Cols)
+			}
+			p.Init = init
+		}
+		return KMeansJob{Data: m, Params: p}, nil
+	},
+	CPU: func(ctx context.Context, j KMeansJob) (*mlv1.KMeansClusterOutput, error) {
+		res, err := kmeans.Run(ctx, j.Data, j.Params)
+		if err != nil {
+			return nil, err
+		}
+		return KMeansOutput(res), nil
+	},
+}
+
+// KMeansJob is k-means' working form: the data matrix and the parameters
+// with defaults applied.
+type KMeansJob struct {
+	Data   matrix.Dense
+	Params kmeans.Params
+}
+
+// KMeansRuns is the number of k-means++ restarts a request asks for,
+// default applied (1 with given initial centres).
+func KMeansRuns(in *mlv1.KMeansClusterInput) int64 {
+	if len(in.GetInit()) > 0 {
+		return 1
 	}
-	res, err := kmeans.Run(ctx, m, p)
-	if err != nil {
-		return nil, err
-	}
+	return int64(max(1, withDefault(in.NInit, 10)))
+}
+
+// KMeansOutput renders a k-means result.
+func KMeansOutput(res kmeans.Result) *mlv1.KMeansClusterOutput {
 	return &mlv1.KMeansClusterOutput{
 		Labels:     res.Labels,
 		Centroids:  res.Centroids,
 		Inertia:    res.Inertia,
 		Iterations: int32(res.Iterations),
 		Converged:  res.Converged,
-	}, nil
+	}
 }
 
 func dbscanCluster(ctx context.Context, in *mlv1.DbscanClusterInput) (*mlv1.DbscanClusterOutput, error) {

@@ -1,9 +1,12 @@
 // Package registry is the catalog of executable kernels.
 //
-// A kernel is registered once with its metadata and a typed function over
-// generated proto messages; the registry derives the input and output message
-// types, validates decoded inputs with protovalidate and runs the function.
-// Transport concerns (JSON, gRPC, admission, metrics) live in server/.
+// A kernel is declared once (Def, unit.go) with its metadata and typed
+// functions over generated proto messages; the registry derives the input
+// and output message types, validates decoded inputs with protovalidate and
+// runs the functions. A registry is built once at start (Register, then
+// AttachGPU by the CUDA backend) and frozen before it serves: after Freeze
+// it is read-only, so reads need no locks. Transport concerns (JSON, gRPC,
+// admission, metrics) live in server/.
 package registry
 
 import (
@@ -80,8 +83,7 @@ type Kernel struct {
 	cpu      func(context.Context, any) (proto.Message, error)
 	estimate func(proto.Message) Cost
 
-	mu  sync.RWMutex
-	gpu Func // optional CUDA implementation, set by AddGPU
+	gpu GPUFunc // optional device implementation, set by AttachGPU before Freeze
 }
 
 // SupportsBatch reports whether unary Execute can run the kernel.
@@ -98,20 +100,14 @@ func (k *Kernel) Prefix() string {
 
 // Backends lists the backends that can run this kernel.
 func (k *Kernel) Backends() []string {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
 	if k.gpu != nil {
 		return []string{BackendCPU, BackendCUDA}
 	}
 	return []string{BackendCPU}
 }
 
-// GPU returns the CUDA implementation, if one is registered.
-func (k *Kernel) GPU() Func {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.gpu
-}
+// GPU returns the device implementation, if one is attached.
+func (k *Kernel) GPU() GPUFunc { return k.gpu }
 
 // NewInput returns an empty input message to decode into.
 func (k *Kernel) NewInput() proto.Message { return k.Input.New().Interface() }
@@ -130,15 +126,18 @@ func (k *Kernel) Run(ctx context.Context, in proto.Message) (proto.Message, erro
 	return k.run(ctx, in)
 }
 
-// RunCPU executes the CPU implementation on an already validated input.
+// RunCPU executes the CPU implementation (Prepare, then CPU) on an already
+// validated input.
 func (k *Kernel) RunCPU(ctx context.Context, in proto.Message) (proto.Message, error) {
 	return k.run(ctx, in)
 }
 
-// Registry holds kernels by id. It is safe for concurrent use.
+// Registry holds kernels by id. Registration is single-threaded, at start;
+// after Freeze the registry is read-only and safe for concurrent use
+// without locks.
 type Registry struct {
-	mu      sync.RWMutex
 	kernels map[string]*Kernel
+	frozen  bool
 }
 
 // New returns an empty registry.
@@ -176,17 +175,32 @@ func AddRingOnly(r *Registry, m Meta, in, out proto.Message) error {
 	return r.insert(&Kernel{Meta: m, Input: in.ProtoReflect().Type(), Output: out.ProtoReflect().Type()})
 }
 
-// AddGPU attaches a CUDA implementation to a registered kernel.
-func (r *Registry) AddGPU(id string, fn Func) error {
-	k, ok := r.Get(id)
-	if !ok {
-		return fmt.Errorf("AddGPU: unknown kernel %s", id)
+// AttachGPU attaches a device implementation to a kernel declared with Def
+// (the GPU path runs on the job its Prepare builds). The CUDA backend calls
+// it at start, before Freeze.
+func (r *Registry) AttachGPU(id string, fn GPUFunc) error {
+	if r.frozen {
+		return fmt.Errorf("AttachGPU %s: the registry is frozen", id)
 	}
-	k.mu.Lock()
+	k, ok := r.kernels[id]
+	switch {
+	case !ok:
+		return fmt.Errorf("AttachGPU: unknown kernel %s", id)
+	case k.prepare == nil:
+		return fmt.Errorf("AttachGPU: kernel %s is not declared with Def: a GPU path needs its Prepare step", id)
+	case fn == nil:
+		return fmt.Errorf("AttachGPU %s: nil function", id)
+	}
 	k.gpu = fn
-	k.mu.Unlock()
 	return nil
 }
+
+// Freeze ends registration: later Add, Register and AttachGPU calls fail.
+// The server freezes the registry it is given; freezing twice is harmless.
+func (r *Registry) Freeze() { r.frozen = true }
+
+// Frozen reports whether Freeze was called.
+func (r *Registry) Frozen() bool { return r.frozen }
 
 func (r *Registry) insert(k *Kernel) error {
 	if k.ID == "" || !strings.Contains(k.ID, "/") {
@@ -198,8 +212,9 @@ func (r *Registry) insert(k *Kernel) error {
 	if k.Version == "" {
 		k.Version = "1.0.0"
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	if r.frozen {
+		return fmt.Errorf("kernel %s: the registry is frozen", k.ID)
+	}
 	if _, dup := r.kernels[k.ID]; dup {
 		return fmt.Errorf("kernel %s registered twice", k.ID)
 	}
@@ -209,24 +224,18 @@ func (r *Registry) insert(k *Kernel) error {
 
 // Get returns the kernel with id.
 func (r *Registry) Get(id string) (*Kernel, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
 	k, ok := r.kernels[id]
 	return k, ok
 }
 
 // Len is the number of registered kernels.
 func (r *Registry) Len() int {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
 	return len(r.kernels)
 }
 
 // List returns kernels sorted by id, filtered by domain (the upstream domain
 // name or the id prefix, case-insensitive; empty = all) and mode (0 = all).
 func (r *Registry) List(domain string, mode Mode) []*Kernel {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
 	out := make([]*Kernel, 0, len(r.kernels))
 	for _, k := range r.kernels {
 		if domain != "" && !strings.EqualFold(domain, k.Domain) && !strings.EqualFold(domain, k.Prefix()) {

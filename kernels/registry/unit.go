@@ -11,7 +11,9 @@ import (
 // functions that hang off it. A kernel package exports its Def; the domain's
 // Register function adds it with Register. Job is the kernel's working form
 // (e.g. the CSR graph and options), built once by Prepare and consumed by
-// every backend, so no backend parses the request again.
+// every backend, so no backend parses the request again: the CPU path is
+// CPU, a device path is supplied by cuda/ with DeviceFunc(def, …) and
+// attached with Registry.AttachGPU.
 type Def[In, Out proto.Message, Job any] struct {
 	Meta
 	// Prepare applies the documented defaults, rejects bad input with a
@@ -24,6 +26,37 @@ type Def[In, Out proto.Message, Job any] struct {
 	// Prepare allocates anything proportional to it. Admission and backend
 	// selection read it.
 	Estimate func(in In) Cost
+}
+
+// GPUFunc is a kernel's device implementation on a job built by the
+// kernel's Prepare. dev is the device handle of the backend that calls it
+// (cuda.Device); the registry does not look inside either.
+type GPUFunc func(ctx context.Context, dev any, job any) (proto.Message, error)
+
+// DeviceFunc types a device implementation against the kernel it
+// implements: the compiler checks that fn takes d's Job and returns d's
+// Out. Dev is the backend's device type.
+func DeviceFunc[In, Out proto.Message, Job, Dev any](d Def[In, Out, Job], fn func(ctx context.Context, dev Dev, job Job) (Out, error)) GPUFunc {
+	return func(ctx context.Context, dev any, job any) (proto.Message, error) {
+		j, ok := job.(Job)
+		if !ok {
+			return nil, fmt.Errorf("kernel %s: job is %T, want %T", d.ID, job, j)
+		}
+		return fn(ctx, dev.(Dev), j)
+	}
+}
+
+// Runner executes one validated input on the backend chosen for it and
+// reports the backend that actually ran it (a GPU run that fell back to
+// the CPU says CPU).
+type Runner func(ctx context.Context, in proto.Message) (out proto.Message, ranOn string, err error)
+
+// CPURunner runs every input on the CPU.
+func (k *Kernel) CPURunner() Runner {
+	return func(ctx context.Context, in proto.Message) (proto.Message, string, error) {
+		out, err := k.RunCPU(ctx, in)
+		return out, BackendCPU, err
+	}
 }
 
 // Cost is a request's estimated size.

@@ -61,3 +61,75 @@ func TestDefRunsPrepareThenCPU(t *testing.T) {
 		t.Fatal("second registration of the same id must fail")
 	}
 }
+
+// TestGPUAttachesToTheUnitAndFreezes: a device path typed against the Def
+// runs on the job Prepare built; after Freeze nothing can be added.
+func TestGPUAttachesToTheUnitAndFreezes(t *testing.T) {
+	r := registry.New()
+	if err := registry.Register(r, doubler); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := r.Get("test/doubler")
+	if got := k.Backends(); len(got) != 1 || got[0] != registry.BackendCPU {
+		t.Fatalf("backends before AttachGPU: %v", got)
+	}
+	type device struct{ factor int64 }
+	gpu := registry.DeviceFunc(doubler, func(_ context.Context, d device, v int64) (*wrapperspb.Int64Value, error) {
+		return wrapperspb.Int64(d.factor * v), nil
+	})
+	if err := r.AttachGPU("test/doubler", gpu); err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Backends(); len(got) != 2 || got[1] != registry.BackendCUDA {
+		t.Fatalf("backends after AttachGPU: %v", got)
+	}
+	job, err := k.Prepare(context.Background(), wrapperspb.Int64(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := k.GPU()(context.Background(), device{factor: 3}, job)
+	if err != nil || out.(*wrapperspb.Int64Value).GetValue() != 21 {
+		t.Fatalf("GPU = %v, %v; want 21", out, err)
+	}
+	if _, err := k.GPU()(context.Background(), device{3}, "not a job"); err == nil {
+		t.Error("a job of the wrong type must be refused, not panic")
+	}
+	if err := r.AttachGPU("test/none", gpu); err == nil {
+		t.Error("AttachGPU to an unknown kernel must fail")
+	}
+
+	// A kernel registered with Add has no Prepare step: no GPU path.
+	if err := registry.Add(r, registry.Meta{ID: "test/plain", Domain: registry.DomainCore},
+		func(_ context.Context, in *wrapperspb.Int64Value) (*wrapperspb.Int64Value, error) { return in, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AttachGPU("test/plain", gpu); err == nil {
+		t.Error("AttachGPU to a kernel without Prepare must fail")
+	}
+
+	r.Freeze()
+	if err := registry.Register(r, registry.Def[*wrapperspb.Int64Value, *wrapperspb.Int64Value, int64]{
+		Meta: registry.Meta{ID: "test/late", Domain: registry.DomainCore}, Prepare: doubler.Prepare, CPU: doubler.CPU,
+	}); err == nil {
+		t.Error("Register after Freeze must fail")
+	}
+	if err := r.AttachGPU("test/doubler", gpu); err == nil {
+		t.Error("AttachGPU after Freeze must fail")
+	}
+	if r.Len() != 2 {
+		t.Errorf("Len = %d after refused registrations, want 2", r.Len())
+	}
+}
+
+// TestCPURunnerReportsCPU: the CPU-only plan says which backend ran.
+func TestCPURunnerReportsCPU(t *testing.T) {
+	r := registry.New()
+	if err := registry.Register(r, doubler); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := r.Get("test/doubler")
+	out, ranOn, err := k.CPURunner()(context.Background(), wrapperspb.Int64(4))
+	if err != nil || ranOn != registry.BackendCPU || out.(*wrapperspb.Int64Value).GetValue() != 8 {
+		t.Fatalf("CPURunner = %v, %q, %v", out, ranOn, err)
+	}
+}

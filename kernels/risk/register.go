@@ -33,7 +33,7 @@ const (
 
 // Register adds the five risk kernels to r.
 func Register(r *registry.Registry) error {
-	ring := []registry.Mode{registry.Batch, registry.Ring}
+	ring := batchAndRing
 	meta := func(id, desc string, modes []registry.Mode) registry.Meta {
 		return registry.Meta{ID: id, Domain: registry.DomainRisk, Description: desc, Modes: modes}
 	}
@@ -41,18 +41,18 @@ func Register(r *registry.Registry) error {
 		registry.Add(r, meta("risk/credit-scoring",
 			"Logistic PD model, scorecard points and expected loss PD×LGD×EAD per exposure and in total "+
 				"(PD equals sklearn LogisticRegression.predict_proba).", ring), creditScoring),
-		registry.Add(r, meta("risk/monte-carlo-var",
-			"Monte Carlo VaR, expected shortfall and component ES of correlated normal returns "+
-				"(Philox4x64-10 paths, reproducible in numpy).", ring), monteCarloVaR),
+		registry.Register(r, MonteCarloVaR),
 		registry.Add(r, meta("risk/portfolio-aggregation",
 			"Parametric (delta-normal) portfolio VaR with marginal and component VaR.", ring), portfolioAggregation),
-		registry.Add(r, meta("risk/realtime-correlation",
-			"Correlation matrix of return series (equals numpy.corrcoef).", ring), realtimeCorrelation),
+		registry.Register(r, RealtimeCorrelation),
 		registry.Add(r, meta("risk/stress-testing",
 			"Scenario stress test with a delta-gamma-vega-theta-rho expansion: P&L per scenario, asset and factor.",
 			[]registry.Mode{registry.Batch}), stressTesting),
 	)
 }
+
+// batchAndRing are the modes of kernels that also run as Ring actors.
+var batchAndRing = []registry.Mode{registry.Batch, registry.Ring}
 
 func orDefault[T any](v *T, def T) T {
 	if v != nil {
@@ -104,38 +104,66 @@ func creditScoring(ctx context.Context, in *riskv1.CreditScoringInput) (*riskv1.
 	}, nil
 }
 
-func monteCarloVaR(ctx context.Context, in *riskv1.MonteCarloVarInput) (*riskv1.MonteCarloVarOutput, error) {
-	lim := limits.From(ctx)
-	n := len(in.GetPositions())
-	paths := int(orDefault(in.NSimulations, defaultPaths))
-	if err := limits.Check("positions", n, lim.MaxAllPairsN); err != nil {
-		return nil, err
-	}
-	if paths*n > lim.MaxSimulations {
-		return nil, kerr.Invalid("n_simulations", "n_simulations × positions = %d exceeds the server limit of %d", paths*n, lim.MaxSimulations)
-	}
-	if err := vectorLengths(n, in.GetVolatilities(), in.GetExpectedReturns()); err != nil {
-		return nil, err
-	}
-	chol, err := choleskyOrIdentity(ctx, in.GetCorrelation(), n)
-	if err != nil {
-		return nil, err
-	}
-	var mu []float64
-	if len(in.GetExpectedReturns()) > 0 {
-		mu = in.GetExpectedReturns()
-	}
-	res, err := montecarlo.Simulate(ctx,
-		montecarlo.Portfolio{Positions: in.GetPositions(), ExpectedReturns: mu, Volatilities: in.GetVolatilities(), Chol: chol},
-		montecarlo.Config{
-			Confidence:  orDefault(in.ConfidenceLevel, defaultConfidence),
-			HoldingDays: orDefault(in.HoldingPeriodDays, defaultHoldingDays),
-			Paths:       paths,
-			Seed:        in.GetSeed(),
-		})
-	if err != nil {
-		return nil, err
-	}
+// MonteCarloVaR is risk/monte-carlo-var.
+var MonteCarloVaR = registry.Def[*riskv1.MonteCarloVarInput, *riskv1.MonteCarloVarOutput, MonteCarloJob]{
+	Meta: registry.Meta{ID: "risk/monte-carlo-var", Domain: registry.DomainRisk, Modes: batchAndRing,
+		Description: "Monte Carlo VaR, expected shortfall and component ES of correlated normal returns " +
+			"(Philox4x64-10 paths, reproducible in numpy)."},
+	Prepare: func(ctx context.Context, in *riskv1.MonteCarloVarInput) (MonteCarloJob, error) {
+		lim := limits.From(ctx)
+		n := len(in.GetPositions())
+		paths := int(MonteCarloPaths(in))
+		if err := limits.Check("positions", n, lim.MaxAllPairsN); err != nil {
+			return MonteCarloJob{}, err
+		}
+		if paths*n > lim.MaxSimulations {
+			return MonteCarloJob{}, kerr.Invalid("n_simulations", "n_simulations × positions = %d exceeds the server limit of %d", paths*n, lim.MaxSimulations)
+		}
+		if err := vectorLengths(n, in.GetVolatilities(), in.GetExpectedReturns()); err != nil {
+			return MonteCarloJob{}, err
+		}
+		chol, err := choleskyOrIdentity(ctx, in.GetCorrelation(), n)
+		if err != nil {
+			return MonteCarloJob{}, err
+		}
+		var mu []float64
+		if len(in.GetExpectedReturns()) > 0 {
+			mu = in.GetExpectedReturns()
+		}
+		return MonteCarloJob{
+			Portfolio: montecarlo.Portfolio{Positions: in.GetPositions(), ExpectedReturns: mu, Volatilities: in.GetVolatilities(), Chol: chol},
+			Config: montecarlo.Config{
+				Confidence:  orDefault(in.ConfidenceLevel, defaultConfidence),
+				HoldingDays: orDefault(in.HoldingPeriodDays, defaultHoldingDays),
+				Paths:       paths,
+				Seed:        in.GetSeed(),
+			},
+		}, nil
+	},
+	CPU: func(ctx context.Context, j MonteCarloJob) (*riskv1.MonteCarloVarOutput, error) {
+		res, err := montecarlo.Simulate(ctx, j.Portfolio, j.Config)
+		if err != nil {
+			return nil, err
+		}
+		return MonteCarloOutput(res, j.Config.Paths), nil
+	},
+}
+
+// MonteCarloJob is Monte Carlo VaR's working form: the portfolio with its
+// Cholesky factor, and the simulation settings with defaults applied.
+type MonteCarloJob struct {
+	Portfolio montecarlo.Portfolio
+	Config    montecarlo.Config
+}
+
+// MonteCarloPaths is the request's number of paths, default applied (it
+// may be out of range on an unvalidated input).
+func MonteCarloPaths(in *riskv1.MonteCarloVarInput) int64 {
+	return int64(orDefault(in.NSimulations, defaultPaths))
+}
+
+// MonteCarloOutput renders a simulation's result.
+func MonteCarloOutput(res *montecarlo.Result, paths int) *riskv1.MonteCarloVarOutput {
 	return &riskv1.MonteCarloVarOutput{
 		ValueAtRisk:       res.VaR,
 		ExpectedShortfall: res.ES,
@@ -144,7 +172,7 @@ func monteCarloVaR(ctx context.Context, in *riskv1.MonteCarloVarInput) (*riskv1.
 		TailPaths:         int32(res.TailPaths),
 		ComponentEs:       res.ComponentES,
 		NSimulations:      int32(paths),
-	}, nil
+	}
 }
 
 func portfolioAggregation(ctx context.Context, in *riskv1.PortfolioAggregationInput) (*riskv1.PortfolioAggregationOutput, error) {
@@ -186,24 +214,42 @@ func portfolioAggregation(ctx context.Context, in *riskv1.PortfolioAggregationIn
 	}, nil
 }
 
-func realtimeCorrelation(ctx context.Context, in *riskv1.RealtimeCorrelationInput) (*riskv1.RealtimeCorrelationOutput, error) {
-	lim := limits.From(ctx)
-	series := rowValues(in.GetSeries())
-	n := len(series)
-	t := 0
+// RealtimeCorrelation is risk/realtime-correlation. Its job is the
+// series, one row each, within the server's limits.
+var RealtimeCorrelation = registry.Def[*riskv1.RealtimeCorrelationInput, *riskv1.RealtimeCorrelationOutput, [][]float64]{
+	Meta: registry.Meta{ID: "risk/realtime-correlation", Domain: registry.DomainRisk, Modes: batchAndRing,
+		Description: "Correlation matrix of return series (equals numpy.corrcoef)."},
+	Prepare: func(ctx context.Context, in *riskv1.RealtimeCorrelationInput) ([][]float64, error) {
+		lim := limits.From(ctx)
+		series := rowValues(in.GetSeries())
+		n := len(series)
+		t := 0
+		if n > 0 {
+			t = len(series[0])
+		}
+		if err := errors.Join(
+			limits.Check("series", n, lim.MaxAllPairsN),
+			limits.Check("series[0]", t, lim.MaxSeriesLength),
+			limits.Check("series", n*t, lim.MaxCells),
+		); err != nil {
+			return nil, kerr.First(err)
+		}
+		return series, nil
+	},
+	CPU: func(ctx context.Context, series [][]float64) (*riskv1.RealtimeCorrelationOutput, error) {
+		res, err := correlation.Matrix(ctx, series)
+		if err != nil {
+			return nil, err
+		}
+		return CorrelationOutput(res, series), nil
+	},
+}
+
+// CorrelationOutput renders a correlation result over series.
+func CorrelationOutput(res *correlation.Result, series [][]float64) *riskv1.RealtimeCorrelationOutput {
+	n, t := len(series), 0
 	if n > 0 {
 		t = len(series[0])
-	}
-	if err := errors.Join(
-		limits.Check("series", n, lim.MaxAllPairsN),
-		limits.Check("series[0]", t, lim.MaxSeriesLength),
-		limits.Check("series", n*t, lim.MaxCells),
-	); err != nil {
-		return nil, kerr.First(err)
-	}
-	res, err := correlation.Matrix(ctx, series)
-	if err != nil {
-		return nil, err
 	}
 	constant := make([]int32, len(res.Constant))
 	for i, c := range res.Constant {
@@ -215,7 +261,7 @@ func realtimeCorrelation(ctx context.Context, in *riskv1.RealtimeCorrelationInpu
 		StdDevs:        res.StdDevs,
 		ConstantSeries: constant,
 		NObservations:  int32(t),
-	}, nil
+	}
 }
 
 func stressTesting(ctx context.Context, in *riskv1.StressTestingInput) (*riskv1.StressTestingOutput, error) {

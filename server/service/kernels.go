@@ -35,21 +35,24 @@ import (
 // Backends picks where a kernel runs. The CPU-only build uses NoGPU; the
 // CUDA build supplies a device-backed implementation.
 type Backends interface {
-	// Choose returns the implementation to run and its backend name, or a
-	// status error (FAILED_PRECONDITION when CUDA is demanded but impossible).
-	Choose(k *registry.Kernel, in proto.Message, requested string) (registry.Func, string, error)
+	// Choose decides, before admission and from the validated input alone,
+	// where the request will run: it returns the runner (which prepares the
+	// job once and reports the backend that actually ran) and the planned
+	// backend, or a status error (FAILED_PRECONDITION when CUDA is demanded
+	// but impossible).
+	Choose(k *registry.Kernel, in proto.Message, requested string) (registry.Runner, string, error)
 }
 
 // NoGPU runs everything on the CPU.
 type NoGPU struct{}
 
 // Choose implements Backends.
-func (NoGPU) Choose(k *registry.Kernel, _ proto.Message, requested string) (registry.Func, string, error) {
+func (NoGPU) Choose(k *registry.Kernel, _ proto.Message, requested string) (registry.Runner, string, error) {
 	if requested == registry.BackendCUDA {
 		return nil, "", errs.WithReason(codes.FailedPrecondition, errs.ReasonNoGPU,
 			"backend CUDA was requested but this server has no CUDA backend (built without -tags cuda or no device)", 0)
 	}
-	return k.RunCPU, registry.BackendCPU, nil
+	return k.CPURunner(), registry.BackendCPU, nil
 }
 
 // Kernels implements KernelService.
@@ -208,12 +211,12 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		attribute.Int64("gokernels.queue_us", queued.Microseconds()),
 	))
 	start := time.Now()
-	out, err := s.run(spanCtx, run, in)
+	out, ranOn, err := s.run(spanCtx, run, in)
 	compute = time.Since(start)
-	// A GPU run that fell back to the CPU records that in the request info;
-	// the response and metrics report what actually ran.
-	if info.Backend != "" {
-		backend = info.Backend
+	// A GPU run that fell back to the CPU says so: the response, log and
+	// metrics report what actually ran.
+	if ranOn != "" {
+		backend, info.Backend = ranOn, ranOn
 	}
 	if err != nil {
 		span.SetStatus(otelcodes.Error, status.Code(err).String())
@@ -289,7 +292,7 @@ var errPanicked = errors.New("kernel panicked")
 // run executes the kernel with the request's limits, turning a panic into an
 // INTERNAL error for this request only: the worker slot is released and the
 // server keeps serving.
-func (s *Kernels) run(ctx context.Context, fn registry.Func, in proto.Message) (out proto.Message, err error) {
+func (s *Kernels) run(ctx context.Context, fn registry.Runner, in proto.Message) (out proto.Message, ranOn string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.Log.ErrorContext(ctx, "kernel panicked", "request_id", reqinfo.From(ctx).RequestID,

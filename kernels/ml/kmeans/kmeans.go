@@ -64,7 +64,7 @@ func chunkRows(n, k, d int) int {
 
 // Run clusters the rows of m. It expects 1 <= K <= m.Rows.
 func Run(ctx context.Context, m matrix.Dense, p Params) (Result, error) {
-	tol := relativeTol(m, p.Tol)
+	tol := RelativeTol(m, p.Tol)
 	if p.Init != nil {
 		return lloyd(ctx, m, p, slices.Clone(p.Init), tol)
 	}
@@ -86,9 +86,9 @@ func Run(ctx context.Context, m matrix.Dense, p Params) (Result, error) {
 	return best, nil
 }
 
-// relativeTol is sklearn's _tolerance: tol × mean of the per-feature
-// variances.
-func relativeTol(m matrix.Dense, tol float64) float64 {
+// RelativeTol is sklearn's _tolerance: tol × mean of the per-feature
+// variances. The GPU path (cuda/) uses it too.
+func RelativeTol(m matrix.Dense, tol float64) float64 {
 	if tol == 0 {
 		return 0
 	}
