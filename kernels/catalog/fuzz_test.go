@@ -29,7 +29,8 @@ var fuzzLimits = limits.Limits{
 // must answer every input with a result or a client error: a panic, a
 // non-field error (a 500) or a run that ignores its deadline fails.
 //
-// The seed corpus is every committed fixture input (plus testdata/fuzz);
+// The seed corpus is every committed fixture input, the same inputs pushed
+// to extreme magnitudes (see TestExtremeMagnitudes), plus testdata/fuzz;
 // `make fuzz` runs the fuzzer for a while.
 func FuzzExecute(f *testing.F) {
 	reg, err := catalog.New()
@@ -53,6 +54,14 @@ func FuzzExecute(f *testing.F) {
 			f.Add(index[file.KernelID], []byte(c.Input))
 		}
 	}
+	// Extreme magnitudes (±1e308, 1e-308, denormals, all-identical and
+	// all-zero values) of one fixture input per kernel: the class of input
+	// that overflowed distances and variances (issue 13).
+	for id, inputs := range extremeInputs(f, reg) {
+		for _, data := range inputs[:min(len(inputs), len(extremes))] {
+			f.Add(index[id], data)
+		}
+	}
 	f.Fuzz(func(t *testing.T, which uint16, data []byte) {
 		k := kernels[int(which)%len(kernels)]
 		in := k.NewInput()
@@ -72,11 +81,17 @@ func FuzzExecute(f *testing.F) {
 		ctx, cancel := context.WithTimeout(limits.With(context.Background(), fuzzLimits), 2*time.Second)
 		defer cancel()
 		start := time.Now()
-		_, err := k.RunCPU(ctx, in)
+		out, err := k.RunCPU(ctx, in)
 		if took := time.Since(start); took > 4*time.Second {
 			t.Fatalf("%s: ran %s past a 2s deadline on %q", k.ID, took, data)
 		}
-		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		if err == nil {
+			if bad := nonFiniteAllowed(k, out); bad != "" {
+				t.Fatalf("%s: finite input answered with a non-finite output %s on %q", k.ID, bad, data)
+			}
 			return
 		}
 		if _, ok := kerr.AsField(err); !ok {

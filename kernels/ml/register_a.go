@@ -90,6 +90,9 @@ var KMeansCluster = registry.Def[*mlv1.KMeansClusterInput, *mlv1.KMeansClusterOu
 		if err != nil {
 			return KMeansJob{}, err
 		}
+		if err := matrix.CheckMagnitude(m, matrix.DistanceMagnitude); err != nil {
+			return KMeansJob{}, err
+		}
 		k := int(in.GetK())
 		if err := atLeast("k", k, 1); err != nil {
 			return KMeansJob{}, err
@@ -207,6 +210,9 @@ func hierarchicalCluster(ctx context.Context, in *mlv1.HierarchicalClusterInput)
 	}
 	if method == hierarchical.Ward && metric != distance.Euclidean {
 		return nil, kerr.Invalid("metric", "ward linkage needs the euclidean metric, not %s", metric)
+	}
+	if err := matrix.CheckMagnitude(m, matrix.DistanceMagnitude); err != nil {
+		return nil, err
 	}
 	z, err := hierarchical.Tree(ctx, m, method, metric)
 	if err != nil {

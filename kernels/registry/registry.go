@@ -66,6 +66,10 @@ type Meta struct {
 	// catalog's metadata; zero means "not stated".
 	ExpectedThroughput float64
 	TargetLatencyUS    float64
+	// NaNOutputs names the top-level output fields in which NaN is a
+	// documented value ("no value here", as pandas' rolling windows). Every
+	// other floating-point output must be finite: see CheckFinite.
+	NaNOutputs []string
 }
 
 // Func runs a kernel on a decoded, validated input.
@@ -106,8 +110,23 @@ func (k *Kernel) Backends() []string {
 	return []string{BackendCPU}
 }
 
-// GPU returns the device implementation, if one is attached.
-func (k *Kernel) GPU() GPUFunc { return k.gpu }
+// GPU returns the device implementation, if one is attached; its output
+// passes the same CheckFinite as the CPU path.
+func (k *Kernel) GPU() GPUFunc {
+	if k.gpu == nil {
+		return nil
+	}
+	return func(ctx context.Context, dev any, job any) (proto.Message, error) {
+		out, err := k.gpu(ctx, dev, job)
+		if err != nil {
+			return out, err
+		}
+		if err := k.CheckFinite(nil, out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
 
 // NewInput returns an empty input message to decode into.
 func (k *Kernel) NewInput() proto.Message { return k.Input.New().Interface() }
@@ -123,13 +142,14 @@ func (k *Kernel) Run(ctx context.Context, in proto.Message) (proto.Message, erro
 	if err := k.Validate(in); err != nil {
 		return nil, err
 	}
-	return k.run(ctx, in)
+	return k.RunCPU(ctx, in)
 }
 
 // RunCPU executes the CPU implementation (Prepare, then CPU) on an already
-// validated input.
+// validated input. A non-finite output is answered as a client error (see
+// CheckFinite).
 func (k *Kernel) RunCPU(ctx context.Context, in proto.Message) (proto.Message, error) {
-	return k.run(ctx, in)
+	return k.finiteChecked(k.run)(ctx, in)
 }
 
 // Registry holds kernels by id. Registration is single-threaded, at start;

@@ -136,10 +136,18 @@ func (k *Kernel) Prepare(ctx context.Context, in proto.Message) (any, error) {
 	return k.prepare(ctx, in)
 }
 
-// CPUJob runs the CPU path on a job returned by Prepare.
+// CPUJob runs the CPU path on a job returned by Prepare; its output passes
+// CheckFinite (without the input to name, unless the job is the input).
 func (k *Kernel) CPUJob(ctx context.Context, job any) (proto.Message, error) {
 	if k.cpu == nil {
-		return k.run(ctx, job.(proto.Message))
+		return k.RunCPU(ctx, job.(proto.Message))
 	}
-	return k.cpu(ctx, job)
+	out, err := k.cpu(ctx, job)
+	if err != nil {
+		return out, err
+	}
+	if err := k.CheckFinite(nil, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -34,6 +34,9 @@ func Register(r *registry.Registry) error {
 	meta := func(id, desc string, modes []registry.Mode) registry.Meta {
 		return registry.Meta{ID: id, Domain: registry.DomainTemporal, Description: desc, Modes: modes}
 	}
+	// Moving averages and classical decomposition leave NaN where a window
+	// is incomplete, as pandas and statsmodels do (documented in the protos).
+	withNaN := func(m registry.Meta, fields ...string) registry.Meta { m.NaNOutputs = fields; return m }
 	return errors.Join(
 		registry.Add(r, meta("temporal/arima-forecast",
 			"ARIMA(p,d,q) by exact Gaussian MLE (Kalman filter) with forecasts and prediction intervals "+
@@ -45,11 +48,12 @@ func Register(r *registry.Registry) error {
 			"Change points by PELT (exact penalised optimum), binary segmentation or CUSUM.", batch), changepointDetection),
 		registry.Add(r, meta("temporal/anomaly-detection",
 			"Anomalies by z-score, IQR fences or generalized ESD (equals scipy.stats references).", ring), anomalyDetection),
-		registry.Add(r, meta("temporal/seasonal-decomposition",
-			"Classical or STL seasonal decomposition (equals statsmodels seasonal_decompose / STL).", batch), seasonalDecomposition),
-		registry.Add(r, meta("temporal/trend-extraction",
+		registry.Add(r, withNaN(meta("temporal/seasonal-decomposition",
+			"Classical or STL seasonal decomposition (equals statsmodels seasonal_decompose / STL).", batch),
+			"trend", "residual"), seasonalDecomposition),
+		registry.Add(r, withNaN(meta("temporal/trend-extraction",
 			"Trend by simple, centred or exponential moving average or LOWESS (equals pandas rolling/ewm, statsmodels lowess).",
-			batch), trendExtraction),
+			batch), "trend", "residual"), trendExtraction),
 		registry.Add(r, meta("temporal/volatility-analysis",
 			"Conditional volatility by RiskMetrics EWMA or GARCH(1,1) maximum likelihood.", ring), volatilityAnalysis),
 	)

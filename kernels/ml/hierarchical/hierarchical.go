@@ -140,6 +140,7 @@ func mstSingle(ctx context.Context, dists []float64, n int) ([]Merge, error) {
 		}
 		cur := math.Inf(1)
 		merged[x] = true
+		y = -1
 		for i := 0; i < n; i++ {
 			if merged[i] {
 				continue
@@ -147,7 +148,8 @@ func mstSingle(ctx context.Context, dists []float64, n int) ([]Merge, error) {
 			if v := dists[condensedIndex(n, x, i)]; d[i] > v {
 				d[i] = v
 			}
-			if d[i] < cur {
+			// y < 0: an unmerged point is taken even at distance +Inf.
+			if d[i] < cur || y < 0 {
 				y = i
 				cur = d[i]
 			}
@@ -205,6 +207,7 @@ func nnChain(ctx context.Context, d []float64, n int, method Linkage) ([]Merge, 
 		for {
 			x = chain[length-1]
 			// Prefer the previous chain element on ties to avoid cycles.
+			y = -1
 			if length > 1 {
 				y = chain[length-2]
 				cur = d[condensedIndex(n, x, y)]
@@ -215,7 +218,9 @@ func nnChain(ctx context.Context, d []float64, n int, method Linkage) ([]Merge, 
 				if size[i] == 0 || i == x {
 					continue
 				}
-				if v := d[condensedIndex(n, x, i)]; v < cur {
+				// y < 0: take the first live cluster even when every
+				// distance is +Inf, so the chain always grows.
+				if v := d[condensedIndex(n, x, i)]; v < cur || y < 0 {
 					cur = v
 					y = i
 				}

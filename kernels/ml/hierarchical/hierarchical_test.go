@@ -106,3 +106,33 @@ func TestCancelled(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestInfiniteDistances: with 1e308 and -1e308 every Euclidean distance to
+// the far points is +Inf. nn_chain used to find no neighbour below +Inf and
+// index chain[-1] (issue 13); both sweeps must still build a full tree that
+// joins the finite points first and the infinite ones last.
+func TestInfiniteDistances(t *testing.T) {
+	m := matrix.Dense{Rows: 4, Cols: 1, Data: []float64{1e308, 0, 1, -1e308}}
+	for _, method := range []Linkage{Single, Complete, Average, Ward} {
+		z, err := Tree(context.Background(), m, method, distance.Euclidean)
+		if err != nil {
+			t.Fatalf("linkage %d: %v", method, err)
+		}
+		if len(z) != 3 {
+			t.Fatalf("linkage %d: %d merges, want 3", method, len(z))
+		}
+		if z[0].Left != 1 || z[0].Right != 2 || z[0].Distance != 1 {
+			t.Errorf("linkage %d: first merge %+v, want samples 1 and 2 at distance 1", method, z[0])
+		}
+		if z[2].Size != 4 {
+			t.Errorf("linkage %d: last merge %+v does not join all 4 samples", method, z[2])
+		}
+		seen := map[int32]bool{}
+		for _, g := range z {
+			if g.Left == g.Right || seen[g.Left] || seen[g.Right] {
+				t.Errorf("linkage %d: merge %+v reuses a cluster", method, g)
+			}
+			seen[g.Left], seen[g.Right] = true, true
+		}
+	}
+}

@@ -52,4 +52,22 @@ func FromRequest(ctx context.Context, data []float64, nSamples, nFeatures int32)
 	return Dense{Rows: int(nSamples), Cols: int(nFeatures), Data: data}, nil
 }
 
+// DistanceMagnitude bounds the values a distance-based kernel accepts:
+// squared Euclidean distances of differences up to 2e150 summed over the
+// capped number of features and samples stay far below float64's 1.8e308,
+// where 1e308 - (-1e308) is already +Inf.
+const DistanceMagnitude = 1e150
+
+// CheckMagnitude rejects, naming data[i], the first value of m whose
+// magnitude exceeds limit: a kernel calls it when its arithmetic (squared
+// distances, inertia, variances) would overflow beyond that.
+func CheckMagnitude(m Dense, limit float64) error {
+	for i, v := range m.Data {
+		if math.Abs(v) > limit {
+			return kerr.Invalid(fieldIndex("data", i), "magnitude %.3g exceeds %.3g: this kernel's squared distances would overflow float64; rescale the data", v, limit)
+		}
+	}
+	return nil
+}
+
 func fieldIndex(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }

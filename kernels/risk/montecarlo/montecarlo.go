@@ -146,7 +146,44 @@ func Check(pf Portfolio, cfg Config) error {
 			}
 		}
 	}
-	return nil
+	return checkScale(pf, cfg)
+}
+
+// maxPnLScale bounds the P&L magnitude a request may reach: the standard
+// deviation squares P&Ls, so anything near 1e154 overflows float64 (issue
+// 13: a volatility of 1e308 answered NaN with a 200).
+const maxPnLScale = 1e150
+
+// checkScale rejects portfolios whose simulated P&L could leave float64's
+// range: the bound is Σ|x_i|(|μ_i|h + 40√h σ_i), 40 standard deviations
+// being beyond any normal draw. The error names the largest contributor.
+func checkScale(pf Portfolio, cfg Config) error {
+	h := cfg.HoldingDays
+	total, worst, worstDrift, worstVol := 0.0, 0, 0.0, 0.0
+	for i, x := range pf.Positions {
+		mu := 0.0
+		if pf.ExpectedReturns != nil {
+			mu = pf.ExpectedReturns[i]
+		}
+		drift := math.Abs(x) * math.Abs(mu) * h
+		vol := math.Abs(x) * 40 * math.Sqrt(h) * pf.Volatilities[i]
+		if drift+vol > worstDrift+worstVol || i == 0 {
+			worst, worstDrift, worstVol = i, drift, vol
+		}
+		total += drift + vol
+	}
+	if total <= maxPnLScale {
+		return nil
+	}
+	field := "volatilities"
+	switch {
+	case math.Abs(pf.Positions[worst]) > 1e100:
+		field = "positions"
+	case worstDrift > worstVol:
+		field = "expected_returns"
+	}
+	return kerr.Invalid(fmt.Sprintf("%s[%d]", field, worst),
+		"makes the simulated P&L reach about %.3g, beyond the %.0e that float64 statistics can square; rescale the portfolio", total, maxPnLScale)
 }
 
 func finite(field string, i int, v float64) error {

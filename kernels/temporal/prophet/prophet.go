@@ -17,12 +17,12 @@ package prophet
 
 import (
 	"context"
-	"errors"
 	"math"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/temporal/par"
 )
 
@@ -282,7 +282,9 @@ func minNormSolve(raug *mat.Dense, cols, n int) ([]float64, error) {
 	return beta, nil
 }
 
-var errSVD = errors.New("prophet: SVD did not converge")
+// errSVD: LAPACK's SVD gives up on factors of denormal or wildly scaled
+// values; the client can fix that by rescaling, so it is a field error.
+var errSVD = kerr.Invalid("values", "the least-squares fit did not converge (SVD): values this tiny or ill-scaled cannot be fitted; rescale them")
 
 // median sorts x in place and returns numpy.median(x).
 func median(x []float64) float64 {
