@@ -27,7 +27,9 @@ const (
 func Register(r *registry.Registry) error {
 	return errors.Join(
 		registry.Add(r, registry.Meta{ID: Echo, Domain: registry.DomainCore,
-			Description: "Echoes its input; can sleep (checking ctx) or panic on request."}, echo),
+			Description: "Echoes its input; can sleep (checking ctx) or panic on request.",
+			// not_a_number is always NaN, to test how transports render it.
+			NaNOutputs: []string{"not_a_number"}}, echo),
 		registry.AddRingOnly(r, registry.Meta{ID: Ring, Domain: registry.DomainCore,
 			Description: "A Ring-only kernel: unary Execute must refuse it with guidance."},
 			&testingv1.EchoInput{}, &testingv1.EchoOutput{}),
