@@ -25,6 +25,15 @@ const (
 	RejectDraining         = "draining"
 )
 
+// The execution health component is computed over the last 60 s and
+// degrades only on a sustained server-side failure rate: at least
+// HealthMinExecutions executions in the window, with failures in at least
+// HealthFaultSeconds distinct seconds (README, "Probes").
+const (
+	HealthMinExecutions = 20
+	HealthFaultSeconds  = 10
+)
+
 // Recorder holds the metric families and statistics.
 type Recorder struct {
 	Registry    *prometheus.Registry
@@ -89,7 +98,7 @@ func New(opts Options) *Recorder {
 			Help: "Executions that fell back from the GPU to the CPU, by reason.",
 		}, []string{"reason"}),
 		Stats:  NewStats(1024),
-		Errors: NewErrorWindow(60*time.Second, 5),
+		Errors: NewErrorWindow(60*time.Second, HealthMinExecutions, HealthFaultSeconds),
 	}
 	cuda := "false"
 	if opts.CUDA {

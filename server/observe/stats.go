@@ -124,12 +124,19 @@ func quantile(sorted []float64, q float64) time.Duration {
 
 // ErrorWindow is the fraction of server-side failures among executions over
 // a sliding time window, in one-second buckets.
+//
+// Health degrades only on a sustained failure rate: a burst, such as one
+// client sending ten requests that each crash a kernel within a second or
+// two, is counted (as server errors in the metrics) but does not make the
+// rate non-zero. The rate counts once the window holds at least minimum
+// executions and failures fell in at least faultSeconds distinct seconds.
 type ErrorWindow struct {
-	mu      sync.Mutex
-	buckets []errBucket
-	span    time.Duration
-	minimum int
-	now     func() time.Time
+	mu           sync.Mutex
+	buckets      []errBucket
+	span         time.Duration
+	minimum      int
+	faultSeconds int
+	now          func() time.Time
 }
 
 type errBucket struct {
@@ -137,14 +144,16 @@ type errBucket struct {
 	total, faults int
 }
 
-// NewErrorWindow covers span; fewer than minimum executions in the window
-// report a rate of 0 (one failure of one request is not an outage).
-func NewErrorWindow(span time.Duration, minimum int) *ErrorWindow {
+// NewErrorWindow covers span; fewer than minimum executions in the window,
+// or failures in fewer than faultSeconds distinct seconds of it, report a
+// rate of 0 (a short burst of failures is not an outage).
+func NewErrorWindow(span time.Duration, minimum, faultSeconds int) *ErrorWindow {
 	n := int(span / time.Second)
 	if n < 1 {
 		n = 1
 	}
-	return &ErrorWindow{buckets: make([]errBucket, n), span: span, minimum: minimum, now: time.Now}
+	return &ErrorWindow{buckets: make([]errBucket, n), span: span, minimum: minimum,
+		faultSeconds: faultSeconds, now: time.Now}
 }
 
 // Record adds one execution outcome.
@@ -167,14 +176,17 @@ func (w *ErrorWindow) Rate() (float64, int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	sec := w.now().Unix()
-	total, faults := 0, 0
+	total, faults, faultSeconds := 0, 0, 0
 	for _, b := range w.buckets {
 		if sec-b.sec < int64(len(w.buckets)) {
 			total += b.total
 			faults += b.faults
+			if b.faults > 0 {
+				faultSeconds++
+			}
 		}
 	}
-	if total < w.minimum || total == 0 {
+	if total < w.minimum || total == 0 || faultSeconds < w.faultSeconds {
 		return 0, total
 	}
 	return float64(faults) / float64(total), total
