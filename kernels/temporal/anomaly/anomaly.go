@@ -7,8 +7,6 @@ import (
 	"context"
 	"math"
 	"slices"
-
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Result is the outcome of one method.
@@ -167,7 +165,7 @@ func ESD(ctx context.Context, x []float64, alpha float64, r int) (Result, error)
 		}
 		p := 1 - alpha/(2*m)
 		df := m - 2
-		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(p)
+		t := studentTQuantile(p, df)
 		lam := (m - 1) * t / math.Sqrt((df+t*t)*m)
 		res.Candidates = append(res.Candidates, pick)
 		res.Statistics = append(res.Statistics, stat)

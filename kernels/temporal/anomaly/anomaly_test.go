@@ -92,7 +92,9 @@ func TestFixtures(t *testing.T) {
 			if !slices.Equal(res.Indices, e.Indices) && !(len(res.Indices) == 0 && len(e.Indices) == 0) {
 				t.Errorf("indices %v, want %v", res.Indices, e.Indices)
 			}
-			near(t, "scores", res.Scores, e.Scores, rtol, atol)
+			if e.Scores != nil { // the critical-value accuracy cases omit scores
+				near(t, "scores", res.Scores, e.Scores, rtol, atol)
+			}
 			if e.Lower != nil {
 				near(t, "bounds", []float64{res.Lower, res.Upper}, []float64{*e.Lower, *e.Upper}, rtol, atol)
 			}
@@ -100,7 +102,9 @@ func TestFixtures(t *testing.T) {
 				if !slices.Equal(res.Candidates, e.Candidates) {
 					t.Errorf("candidates %v, want %v", res.Candidates, e.Candidates)
 				}
-				near(t, "statistics", res.Statistics, e.Statistics, rtol, atol)
+				if e.Statistics != nil {
+					near(t, "statistics", res.Statistics, e.Statistics, rtol, atol)
+				}
 				near(t, "critical", res.Critical, e.Critical, rtol, atol)
 			}
 		})
