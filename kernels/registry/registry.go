@@ -19,6 +19,8 @@ import (
 	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/gokernels/gokernels/kernels/fold"
 )
 
 // Mode is how a kernel is driven: Batch (request/response) or Ring
@@ -88,6 +90,33 @@ type Kernel struct {
 	estimate func(proto.Message) Cost
 
 	gpu GPUFunc // optional device implementation, set by AttachGPU before Freeze
+
+	ring func() fold.Handler // optional ring handler, set by Def.Ring or AddRing
+}
+
+// RingHandler returns a fresh ring handler for the kernel, if it has one.
+func (k *Kernel) RingHandler() (fold.Handler, bool) {
+	if k.ring == nil {
+		return nil, false
+	}
+	return k.ring(), true
+}
+
+// AddRing attaches a ring handler to a registered kernel that lists the
+// Ring mode (kernels registered with Add; Def declares it with Def.Ring).
+func (r *Registry) AddRing(id string, newHandler func() fold.Handler) error {
+	if r.frozen {
+		return fmt.Errorf("AddRing %s: the registry is frozen", id)
+	}
+	k, ok := r.Get(id)
+	if !ok {
+		return fmt.Errorf("AddRing: unknown kernel %s", id)
+	}
+	if !k.HasMode(Ring) {
+		return fmt.Errorf("AddRing: kernel %s does not list the Ring mode", id)
+	}
+	k.ring = newHandler
+	return nil
 }
 
 // SupportsBatch reports whether unary Execute can run the kernel.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/gokernels/gokernels/kernels/fold"
 )
 
 // Def declares one kernel: its metadata, its typed input and output, and the
@@ -26,6 +28,9 @@ type Def[In, Out proto.Message, Job any] struct {
 	// Prepare allocates anything proportional to it. Admission and backend
 	// selection read it.
 	Estimate func(in In) Cost
+	// Ring (optional) makes a fresh ring handler for kernels listing the
+	// Ring mode (package fold; the runtime is package ring).
+	Ring func() fold.Handler
 }
 
 // GPUFunc is a kernel's device implementation on a job built by the
@@ -82,6 +87,7 @@ func Register[In, Out proto.Message, Job any](r *Registry, d Def[In, Out, Job]) 
 		Meta:   d.Meta,
 		Input:  in.ProtoReflect().Type(),
 		Output: out.ProtoReflect().Type(),
+		ring:   d.Ring,
 	}
 	k.prepare = func(ctx context.Context, msg proto.Message) (any, error) {
 		typed, ok := msg.(In)

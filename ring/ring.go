@@ -1,0 +1,1043 @@
+// Package ring is the runtime of Ring kernels: durable, stateful actors
+// around a kernel's fold handler (package kernels/fold).
+//
+// One goroutine owns each active ring. It takes messages from a bounded
+// mailbox, gives each state-changing one the next seq (the ring's total
+// order), journals the batch it took with one fsync (group commit, JOURNAL
+// durability), applies them one at a time and replies. Retries are
+// recognised by (client_id, client_seq) against an anti-replay window kept
+// in the snapshot, so a retried message returns its original reply and is
+// not applied twice. A handler panic fails only its message: the message is
+// quarantined and the state rebuilt from the last snapshot and the messages
+// after it; too many restarts in a window mark the ring FAILED.
+package ring
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/registry"
+)
+
+// Durability is what survives a crash.
+type Durability int
+
+// Durability modes.
+const (
+	// None keeps everything in memory: a crash or an idle eviction loses it.
+	None Durability = iota + 1
+	// Snapshot writes snapshots (every N messages, on passivation and drain);
+	// a crash rolls back to the last one.
+	Snapshot
+	// Journal also appends every accepted message to a write-ahead log and
+	// fsyncs it before replying: every replied message survives a crash.
+	Journal
+)
+
+func (d Durability) String() string {
+	switch d {
+	case None:
+		return "NONE"
+	case Snapshot:
+		return "SNAPSHOT"
+	case Journal:
+		return "JOURNAL"
+	}
+	return "UNSPECIFIED"
+}
+
+// State is a ring's lifecycle state.
+type State int
+
+// Ring states.
+const (
+	Active State = iota + 1
+	Paused
+	Passivated
+	Failed
+	Deleted
+	stopping // the goroutine is finishing its mailbox (internal)
+)
+
+func (s State) String() string {
+	switch s {
+	case Active:
+		return "ACTIVE"
+	case Paused:
+		return "PAUSED"
+	case Passivated:
+		return "PASSIVATED"
+	case Failed:
+		return "FAILED"
+	case Deleted:
+		return "DELETED"
+	}
+	return "UNSPECIFIED"
+}
+
+// Config is a ring's per-ring settings, fixed at creation.
+type Config struct {
+	Durability      Durability `json:"durability"`
+	MailboxCapacity int        `json:"mailbox_capacity"`
+	SnapshotEvery   int        `json:"snapshot_every"`
+	Seed            uint64     `json:"seed"`
+}
+
+// Message is one request to a ring.
+type Message struct {
+	Kind      Kind
+	ClientID  string // "" = no deduplication
+	ClientSeq uint64
+	TS        int64         // data messages: Unix seconds, non-decreasing
+	Payload   proto.Message // the kernel's input message (data, configure)
+}
+
+// Reply is the one answer to a Message.
+type Reply struct {
+	Seq       uint64 // the message's seq (for Snapshot: the state's seq)
+	ClientID  string
+	ClientSeq uint64
+	Err       *Error        // nil when applied
+	Output    proto.Message // Snapshot: the Batch-equal result
+	Duplicate bool          // a retry answered from the anti-replay window
+	Events    []Event       // what the message emitted, in order
+}
+
+type request struct {
+	msg     Message
+	payload []byte
+	done    func(Reply)
+}
+
+type tailItem struct {
+	e   entry
+	msg proto.Message
+}
+
+// Ring is one actor. Its exported methods are safe for concurrent use.
+type Ring struct {
+	rt      *Runtime
+	Tenant  string
+	ID      string
+	Name    string // tenants/{tenant}/rings/{id}
+	kernel  *registry.Kernel
+	cfg     Config
+	dir     string // "" when nothing goes to disk
+	created time.Time
+
+	mu         sync.RWMutex // guards state and the channels' lifetime
+	state      State
+	failReason string
+	mailbox    chan *request
+	ctl        chan func()
+	quit       chan struct{}
+	exited     chan struct{}
+	stopDone   chan struct{} // closed when a stop has finished
+
+	lastActive atomic.Int64 // Unix nanoseconds
+	appliedSeq atomic.Uint64
+	restartsN  atomic.Int64
+	quarN      atomic.Int64
+
+	ev eventLog
+
+	// Owned by the ring goroutine (or by whoever holds mu exclusively while
+	// the goroutine is not running).
+	h           fold.Handler
+	seq         uint64 // last assigned
+	applied     uint64 // last applied
+	lastTS      int64
+	hasTS       bool
+	dataSeen    bool
+	dd          *dedup
+	quarantined map[uint64]bool
+	base        []byte // latest snapshot (encoded), nil = initial state
+	tail        []tailItem
+	j           *journal
+	restarts    []time.Time
+	sinceSnap   int
+	overLimit   bool
+	failed      *Error
+	pending     map[dedupKey]struct{}
+}
+
+type dedupKey struct {
+	id string
+	cs uint64
+}
+
+// Info describes a ring.
+type Info struct {
+	Name, Tenant, ID, KernelID string
+	Durability                 Durability
+	State                      State
+	FailReason                 string
+	Seq                        uint64
+	MailboxDepth, MailboxCap   int
+	Restarts, Quarantined      int64
+	Created, LastActive        time.Time
+	SnapshotEvery              int
+}
+
+// Info returns the ring's current description.
+func (r *Ring) Info() Info {
+	r.mu.RLock()
+	st, reason, depth := r.state, r.failReason, 0
+	if r.mailbox != nil {
+		depth = len(r.mailbox)
+	}
+	r.mu.RUnlock()
+	return Info{Name: r.Name, Tenant: r.Tenant, ID: r.ID, KernelID: r.kernel.ID, Durability: r.cfg.Durability,
+		State: st, FailReason: reason, Seq: r.appliedSeq.Load(), MailboxDepth: depth, MailboxCap: r.cfg.MailboxCapacity,
+		Restarts: r.restartsN.Load(), Quarantined: r.quarN.Load(), Created: r.created,
+		LastActive: time.Unix(0, r.lastActive.Load()), SnapshotEvery: r.cfg.SnapshotEvery}
+}
+
+// KernelID is the ring's kernel.
+func (r *Ring) KernelID() string { return r.kernel.ID }
+
+// Kernel is the ring's kernel.
+func (r *Ring) Kernel() *registry.Kernel { return r.kernel }
+
+// Submit enqueues m without blocking; done is called exactly once with the
+// reply, from the ring goroutine (keep it short). A full mailbox fails at
+// once with ErrMailboxFull; an accepted message is applied even if the
+// caller stops waiting.
+func (r *Ring) Submit(m Message, done func(Reply)) error {
+	if err := r.rt.admit(); err != nil {
+		return err
+	}
+	if err := r.validate(&m); err != nil {
+		return err
+	}
+	q := &request{msg: m, done: done}
+	if r.cfg.Durability == Journal && m.Payload != nil {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m.Payload)
+		if err != nil {
+			return errorf(codes.InvalidArgument, "", "payload: %v", err)
+		}
+		q.payload = b
+	}
+	for {
+		r.mu.RLock()
+		switch r.state {
+		case Active:
+			select {
+			case r.mailbox <- q:
+				r.mu.RUnlock()
+				r.lastActive.Store(time.Now().UnixNano())
+				return nil
+			default:
+				r.mu.RUnlock()
+				r.rt.metrics.rejected(r.kernel.ID, "mailbox_full")
+				return ErrMailboxFull
+			}
+		case Passivated:
+			r.mu.RUnlock()
+			if err := r.activate(); err != nil {
+				return err
+			}
+			continue
+		case stopping:
+			r.mu.RUnlock()
+			r.waitStopped()
+			continue
+		case Paused:
+			r.mu.RUnlock()
+			return errorf(codes.FailedPrecondition, ReasonPaused, "ring %s is paused; resume it first", r.Name)
+		case Failed:
+			reason := r.failReason
+			r.mu.RUnlock()
+			return errorf(codes.FailedPrecondition, ReasonFailed, "ring %s has FAILED (%s); restore or delete it", r.Name, reason)
+		default:
+			r.mu.RUnlock()
+			return errorf(codes.NotFound, ReasonNotFound, "ring %s was deleted", r.Name)
+		}
+	}
+}
+
+// Send submits m and waits for its reply. ctx bounds acceptance and the
+// wait, never the effect: on DEADLINE_EXCEEDED the message may still be
+// applied, and a retry with the same client_seq collects its reply.
+func (r *Ring) Send(ctx context.Context, m Message) (Reply, error) {
+	ch := make(chan Reply, 1)
+	if err := r.Submit(m, func(rep Reply) { ch <- rep }); err != nil {
+		return Reply{}, err
+	}
+	select {
+	case rep := <-ch:
+		return rep, nil
+	case <-ctx.Done():
+		return Reply{}, errorf(codes.DeadlineExceeded, "", "no reply within the deadline; the message was accepted and "+
+			"will be applied: retry with the same client_id and client_seq to collect its reply")
+	}
+}
+
+func (r *Ring) validate(m *Message) error {
+	switch m.Kind {
+	case KindData, KindConfigure:
+		if m.Payload == nil {
+			return errorf(codes.InvalidArgument, "", "%s message needs a payload (the kernel's input message %s)",
+				m.Kind, r.kernel.Input.Descriptor().FullName())
+		}
+		if m.Payload.ProtoReflect().Descriptor() != r.kernel.Input.Descriptor() {
+			return errorf(codes.InvalidArgument, "", "payload is %s; kernel %s takes %s",
+				m.Payload.ProtoReflect().Descriptor().FullName(), r.kernel.ID, r.kernel.Input.Descriptor().FullName())
+		}
+		if err := validatePayload(r.kernel, m.Kind, m.Payload); err != nil {
+			return err
+		}
+	case KindReset, KindSnapshot:
+		m.Payload = nil
+	default:
+		return errorf(codes.InvalidArgument, "", "unknown message kind %d", m.Kind)
+	}
+	if m.ClientID == "" && m.ClientSeq != 0 {
+		return errorf(codes.InvalidArgument, "", "client_seq needs a client_id")
+	}
+	if m.ClientID != "" && m.ClientSeq == 0 {
+		return errorf(codes.InvalidArgument, "", "client_seq must be at least 1 when client_id is set")
+	}
+	if len(m.ClientID) > 128 {
+		return errorf(codes.InvalidArgument, "", "client_id is longer than 128 bytes")
+	}
+	return nil
+}
+
+// loop is the ring goroutine.
+func (r *Ring) loop(mailbox chan *request, ctl chan func(), quit chan struct{}, exited chan struct{}) {
+	defer close(exited)
+	batch := make([]*request, 0, r.rt.opts.GroupCommitMax)
+	for {
+		select {
+		case q := <-mailbox:
+			batch = append(batch[:0], q)
+			batch = r.takeMore(mailbox, batch)
+			r.process(batch)
+		case f := <-ctl:
+			f()
+		case <-quit:
+			for {
+				batch = r.takeMore(mailbox, batch[:0])
+				if len(batch) == 0 {
+					return
+				}
+				r.process(batch)
+			}
+		}
+	}
+}
+
+func (r *Ring) takeMore(mailbox chan *request, batch []*request) []*request {
+	for len(batch) < r.rt.opts.GroupCommitMax {
+		select {
+		case q := <-mailbox:
+			batch = append(batch, q)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+type item struct {
+	q     *request
+	e     entry
+	read  bool // Snapshot: no seq, no journal
+	later bool // a duplicate of an earlier message of this batch
+}
+
+// process is one group commit: assign seqs, journal, fsync, apply, reply.
+func (r *Ring) process(batch []*request) {
+	now := time.Now().UnixNano()
+	items := make([]item, 0, len(batch))
+	for _, q := range batch {
+		m := &q.msg
+		if r.failed != nil {
+			q.done(Reply{ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: r.failed})
+			continue
+		}
+		if m.Kind == KindSnapshot {
+			items = append(items, item{q: q, read: true})
+			continue
+		}
+		if m.ClientID != "" {
+			switch r.dd.check(m.ClientID, m.ClientSeq) {
+			case seen:
+				r.replyDuplicate(q)
+				continue
+			case tooOld:
+				q.done(Reply{ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: errorf(codes.FailedPrecondition, ReasonTooOld,
+					"client_seq %d is older than the anti-replay window of %d for client %q", m.ClientSeq, windowSize, m.ClientID)})
+				continue
+			}
+			k := dedupKey{m.ClientID, m.ClientSeq}
+			if _, ok := r.pending[k]; ok {
+				items = append(items, item{q: q, later: true})
+				continue
+			}
+			r.pending[k] = struct{}{}
+		}
+		r.seq++
+		it := item{q: q, e: entry{Kind: m.Kind, Seq: r.seq, TS: m.TS, Time: now,
+			ClientID: m.ClientID, ClientSeq: m.ClientSeq, Payload: q.payload}}
+		if r.j != nil {
+			r.j.add(&it.e)
+		}
+		items = append(items, it)
+	}
+	clear(r.pending)
+	if r.j != nil {
+		t0 := time.Now()
+		err := r.j.commit()
+		r.rt.metrics.fsync(r.kernel.ID, time.Since(t0))
+		if err != nil {
+			r.rt.log.Error("ring journal write failed", "ring", r.Name, "error", err)
+			r.fail("journal write failed: " + err.Error())
+			for _, it := range items {
+				it.q.done(Reply{ClientID: it.q.msg.ClientID, ClientSeq: it.q.msg.ClientSeq, Err: errorf(codes.Unavailable, ReasonJournal,
+					"the ring's journal could not be written; the message was not applied")})
+			}
+			return
+		}
+	}
+	applied := 0
+	for i, it := range items {
+		m := &it.q.msg
+		switch {
+		case r.failed != nil && !it.read && !it.later:
+			// Journaled but not applied: quarantine it so recovery agrees.
+			r.quarantine(it.e.Seq)
+			it.q.done(Reply{Seq: it.e.Seq, ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: r.failed})
+		case it.read:
+			it.q.done(r.read())
+		case it.later:
+			r.replyDuplicate(it.q)
+		default:
+			rep := r.applyLive(&items[i].e, m.Payload)
+			applied++
+			it.q.done(rep)
+		}
+	}
+	if r.j != nil && len(r.j.buf) > 0 { // quarantine records
+		_ = r.j.commit()
+	}
+	r.sinceSnap += applied
+	if r.sinceSnap >= r.cfg.SnapshotEvery && r.failed == nil {
+		if err := r.checkpoint(); err != nil {
+			r.rt.log.Error("ring snapshot failed", "ring", r.Name, "error", err)
+		}
+	}
+}
+
+func (r *Ring) replyDuplicate(q *request) {
+	m := &q.msg
+	rep := Reply{ClientID: m.ClientID, ClientSeq: m.ClientSeq, Duplicate: true}
+	r.rt.metrics.duplicate(r.kernel.ID)
+	if c, ok := r.dd.reply(m.ClientID, m.ClientSeq); ok {
+		rep.Seq = c.Seq
+		if c.code() != codes.OK {
+			rep.Err = &Error{Code: c.code(), Reason: c.Reason, Msg: c.Msg}
+		}
+	} else {
+		rep.Err = errorf(codes.AlreadyExists, ReasonDuplicate,
+			"client_seq %d of client %q was already applied; its reply is no longer cached", m.ClientSeq, m.ClientID)
+	}
+	q.done(rep)
+}
+
+// read answers a Snapshot control message with the derived result.
+func (r *Ring) read() (rep Reply) {
+	rep = Reply{Seq: r.applied}
+	defer func() {
+		if p := recover(); p != nil {
+			r.rt.log.Error("ring snapshot panicked", "ring", r.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			rep.Err = errorf(codes.Internal, ReasonPanic, "the kernel's snapshot failed (a bug, logged); state is unchanged")
+		}
+	}()
+	out, err := r.h.Snapshot(r.rt.ctx)
+	if err != nil {
+		rep.Err = handlerError(err)
+		return rep
+	}
+	rep.Output = out
+	return rep
+}
+
+// applyLive applies one journaled entry, turning a panic into INTERNAL for
+// this message, quarantining it and rebuilding the state.
+func (r *Ring) applyLive(e *entry, msg proto.Message) Reply {
+	r.tail = append(r.tail, tailItem{e: *e, msg: msg})
+	t0 := time.Now()
+	rep, panicked := r.applyOne(e, msg, true)
+	r.rt.metrics.applied(r.kernel.ID, rep.Err, time.Since(t0))
+	if !panicked {
+		return rep
+	}
+	r.quarantine(e.Seq)
+	if r.j != nil {
+		_ = r.j.commit()
+	}
+	now := time.Now()
+	r.restarts = slices.DeleteFunc(r.restarts, func(t time.Time) bool { return now.Sub(t) > r.rt.opts.RestartWindow })
+	// The state may be half-changed: rebuild it without the message, even
+	// when the ring is about to fail, so Snapshot still reads a consistent one.
+	if err := r.rebuild(); err != nil {
+		r.fail("rebuild after a panic failed: " + err.Error())
+	} else if len(r.restarts) >= r.rt.opts.MaxRestarts {
+		r.fail(fmt.Sprintf("%d handler panics within %s", len(r.restarts)+1, r.rt.opts.RestartWindow))
+	} else {
+		r.restarts = append(r.restarts, now)
+		r.restartsN.Add(1)
+		r.rt.metrics.restart(r.kernel.ID)
+	}
+	rep.Err = errorf(codes.Internal, ReasonPanic, "the kernel panicked on this message (a bug, logged); "+
+		"the message is quarantined and the ring's state was rebuilt without it")
+	return rep
+}
+
+func (r *Ring) quarantine(seq uint64) {
+	if r.quarantined[seq] {
+		return
+	}
+	r.quarantined[seq] = true
+	r.quarN.Add(1)
+	r.rt.metrics.quarantine(r.kernel.ID)
+	if r.j != nil {
+		r.j.add(&entry{Kind: kindQuarantine, Seq: seq})
+	}
+}
+
+// applyOne is the deterministic step shared by live apply and replay.
+func (r *Ring) applyOne(e *entry, msg proto.Message, live bool) (rep Reply, panicked bool) {
+	rep = Reply{Seq: e.Seq, ClientID: e.ClientID, ClientSeq: e.ClientSeq}
+	r.applied = e.Seq
+	r.appliedSeq.Store(e.Seq)
+	var ac *applyCtx
+	if r.quarantined[e.Seq] {
+		rep.Err = errorf(codes.Internal, ReasonPanic, "the kernel panicked on this message (a bug, logged); "+
+			"the message is quarantined and the ring's state was rebuilt without it")
+	} else {
+		ac = &applyCtx{Context: r.rt.ctx, e: e, seed: r.cfg.Seed}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked = true
+					r.rt.log.Error("ring handler panicked", "ring", r.Name, "kernel_id", r.kernel.ID, "seq", e.Seq,
+						"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				}
+			}()
+			rep.Err = r.step(ac, e, msg)
+		}()
+		if panicked {
+			return rep, true
+		}
+	}
+	if e.ClientID != "" {
+		c := cachedReply{Seq: e.Seq}
+		if rep.Err != nil {
+			c.Code, c.Reason, c.Msg = uint32(rep.Err.Code), rep.Err.Reason, rep.Err.Msg
+		}
+		r.dd.mark(e.ClientID, e.ClientSeq, e.Seq, c)
+	}
+	if live {
+		code := uint32(codes.OK)
+		if rep.Err != nil {
+			code = uint32(rep.Err.Code)
+		}
+		if ac != nil {
+			rep.Events = ac.events
+		}
+		r.ev.publish(rep.Events, Event{Seq: e.Seq, TS: e.TS, Kind: "applied", ClientID: e.ClientID, ClientSeq: e.ClientSeq, Code: code})
+	}
+	return rep, false
+}
+
+func (r *Ring) step(ac *applyCtx, e *entry, msg proto.Message) *Error {
+	switch e.Kind {
+	case KindData:
+		if r.overLimit {
+			return errorf(codes.ResourceExhausted, ReasonStateLimit,
+				"the ring's state exceeds the server's limit of %d bytes; send Reset or delete the ring", r.rt.opts.MaxStateBytes)
+		}
+		if r.hasTS && e.TS < r.lastTS {
+			return errorf(codes.OutOfRange, ReasonOutOfOrder, "ts %d is before the ring's latest ts %d; data messages "+
+				"must carry non-decreasing ts (state unchanged)", e.TS, r.lastTS)
+		}
+		if err := r.h.Apply(ac, msg); err != nil {
+			return handlerError(err)
+		}
+		r.lastTS, r.hasTS, r.dataSeen = e.TS, true, true
+	case KindConfigure:
+		if r.dataSeen {
+			return errorf(codes.FailedPrecondition, ReasonConfigured, "Configure is accepted only before the first data "+
+				"message or after Reset")
+		}
+		if err := r.h.Configure(ac, msg); err != nil {
+			return handlerError(err)
+		}
+	case KindReset:
+		r.h.Reset()
+		r.lastTS, r.hasTS, r.dataSeen, r.overLimit = 0, false, false, false
+	}
+	return nil
+}
+
+func handlerError(err error) *Error {
+	var re *Error
+	if errors.As(err, &re) {
+		return re
+	}
+	if fe, ok := kerr.AsField(err); ok {
+		return &Error{Code: codes.InvalidArgument, Msg: fe.Error()}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: codes.Unavailable, Msg: "the ring runtime is stopping"}
+	}
+	return &Error{Code: codes.FailedPrecondition, Msg: err.Error()}
+}
+
+// encode returns the ring's snapshot in its on-disk format.
+func (r *Ring) encode() ([]byte, error) {
+	st, err := r.h.MarshalState()
+	if err != nil {
+		return nil, err
+	}
+	q := make([]uint64, 0, len(r.quarantined))
+	for s := range r.quarantined {
+		q = append(q, s)
+	}
+	slices.Sort(q)
+	return json.Marshal(snapshotFile{Version: snapshotVersion, KernelID: r.kernel.ID, Seq: r.applied,
+		LastTS: r.lastTS, HasTS: r.hasTS, DataSeen: r.dataSeen, State: st, Clients: r.dd.list(), Quarantined: q})
+}
+
+// restore loads an encoded snapshot into a fresh handler.
+func (r *Ring) restore(data []byte) error {
+	h, _ := r.kernel.RingHandler()
+	r.h, r.dd = h, newDedup()
+	r.applied, r.lastTS, r.hasTS, r.dataSeen, r.overLimit = 0, 0, false, false, false
+	if data == nil {
+		return nil
+	}
+	var s snapshotFile
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if s.Version != snapshotVersion {
+		return fmt.Errorf("snapshot version %d, want %d", s.Version, snapshotVersion)
+	}
+	if s.KernelID != r.kernel.ID {
+		return fmt.Errorf("snapshot is of kernel %s, this ring runs %s", s.KernelID, r.kernel.ID)
+	}
+	if err := r.h.UnmarshalState(s.State); err != nil {
+		return fmt.Errorf("snapshot state: %w", err)
+	}
+	r.applied, r.lastTS, r.hasTS, r.dataSeen = s.Seq, s.LastTS, s.HasTS, s.DataSeen
+	r.appliedSeq.Store(s.Seq)
+	r.dd.load(s.Clients)
+	for _, q := range s.Quarantined {
+		if !r.quarantined[q] {
+			r.quarantined[q] = true
+			r.quarN.Add(1)
+		}
+	}
+	if n := int64(len(s.State)); r.rt.opts.MaxStateBytes > 0 && n > r.rt.opts.MaxStateBytes {
+		r.overLimit = true
+	}
+	return nil
+}
+
+// rebuild replaces the state by the last snapshot plus the messages since.
+func (r *Ring) rebuild() error {
+	if err := r.restore(r.base); err != nil {
+		return err
+	}
+	for i := range r.tail {
+		t := &r.tail[i]
+		if _, panicked := r.applyOne(&t.e, t.msg, false); panicked {
+			r.quarantine(t.e.Seq)
+		}
+	}
+	return nil
+}
+
+// checkpoint takes a snapshot: in memory always (the base of rebuilds), on
+// disk for durable rings, and starts a new journal segment after it.
+func (r *Ring) checkpoint() error {
+	t0 := time.Now()
+	data, err := r.encode()
+	if err != nil {
+		return err
+	}
+	r.base, r.tail, r.sinceSnap = data, r.tail[:0], 0
+	if max := r.rt.opts.MaxStateBytes; max > 0 {
+		var s struct {
+			State []byte `json:"state"`
+		}
+		if json.Unmarshal(data, &s) == nil {
+			r.overLimit = int64(len(s.State)) > max
+		}
+	}
+	if r.dir == "" || r.cfg.Durability == None {
+		return nil
+	}
+	older, err := writeSnapshot(r.dir, data, r.applied)
+	if err != nil {
+		return err
+	}
+	r.rt.metrics.snapshot(r.kernel.ID, time.Since(t0), len(data))
+	if r.j != nil {
+		if r.j, err = r.j.rotate(r.applied + 1); err != nil {
+			return err
+		}
+		return pruneSegments(r.dir, older)
+	}
+	return nil
+}
+
+// fail marks the ring FAILED; it keeps its data for Restore or Delete.
+func (r *Ring) fail(reason string) {
+	r.failed = errorf(codes.FailedPrecondition, ReasonFailed, "ring %s has FAILED (%s); restore or delete it", r.Name, reason)
+	r.mu.Lock()
+	if r.state != stopping {
+		r.state = Failed
+	}
+	r.failReason = reason
+	r.mu.Unlock()
+	r.rt.log.Error("ring failed", "ring", r.Name, "kernel_id", r.kernel.ID, "reason", reason)
+	r.ev.end(EndFailed)
+}
+
+// do runs f on the ring goroutine and waits (control operations).
+func (r *Ring) do(ctx context.Context, f func() error) error {
+	for {
+		r.mu.RLock()
+		st, ctl, exited := r.state, r.ctl, r.exited
+		r.mu.RUnlock()
+		switch st {
+		case Passivated:
+			if err := r.activate(); err != nil {
+				return err
+			}
+			continue
+		case stopping:
+			r.waitStopped()
+			continue
+		case Deleted:
+			return errorf(codes.NotFound, ReasonNotFound, "ring %s was deleted", r.Name)
+		}
+		errc := make(chan error, 1)
+		select {
+		case ctl <- func() { errc <- f() }:
+		case <-exited:
+			continue
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// SnapshotNow takes a snapshot (persisted for durable rings) and returns
+// it with its seq.
+func (r *Ring) SnapshotNow(ctx context.Context) (data []byte, seq uint64, err error) {
+	err = r.do(ctx, func() error {
+		// A FAILED ring's state was rebuilt without the message that broke
+		// it, so its snapshot is consistent too.
+		if err := r.checkpoint(); err != nil {
+			return err
+		}
+		data, seq = r.base, r.applied
+		return nil
+	})
+	return data, seq, err
+}
+
+// Restore replaces the ring's state with a snapshot from SnapshotNow (of
+// this or another ring of the same kernel). A FAILED ring becomes ACTIVE.
+func (r *Ring) Restore(ctx context.Context, data []byte) error {
+	return r.do(ctx, func() error {
+		prev := r.base
+		applied := r.applied
+		if err := r.restore(data); err != nil {
+			_ = r.restore(prev)
+			return errorf(codes.InvalidArgument, "", "%v", err)
+		}
+		// Keep seqs increasing across a restore: the journal and events go on.
+		if r.applied < applied {
+			r.applied = applied
+			r.appliedSeq.Store(applied)
+		}
+		if r.seq < r.applied {
+			r.seq = r.applied
+		}
+		r.tail = r.tail[:0]
+		r.failed, r.restarts = nil, nil
+		if err := r.checkpoint(); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		if r.state == Failed {
+			r.state, r.failReason = Active, ""
+		}
+		r.mu.Unlock()
+		return nil
+	})
+}
+
+// Pause stops accepting messages (FAILED_PRECONDITION) until Resume.
+func (r *Ring) Pause() error { return r.setPaused(true) }
+
+// Resume accepts messages again.
+func (r *Ring) Resume() error { return r.setPaused(false) }
+
+func (r *Ring) setPaused(p bool) error {
+	if err := r.do(context.Background(), func() error { return nil }); err != nil { // activates a passivated ring
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.state == Failed:
+		return errorf(codes.FailedPrecondition, ReasonFailed, "ring %s has FAILED (%s)", r.Name, r.failReason)
+	case p && r.state == Active:
+		r.state = Paused
+	case !p && r.state == Paused:
+		r.state = Active
+	}
+	return nil
+}
+
+// Watch streams the ring's events with seq > afterSeq (retained ones first).
+func (r *Ring) Watch(afterSeq uint64) (*Watcher, error) {
+	r.mu.RLock()
+	st := r.state
+	r.mu.RUnlock()
+	if st == Passivated {
+		if err := r.activate(); err != nil {
+			return nil, err
+		}
+	}
+	if st == Deleted {
+		return nil, errorf(codes.NotFound, ReasonNotFound, "ring %s was deleted", r.Name)
+	}
+	return r.ev.subscribe(afterSeq, r.appliedSeq.Load())
+}
+
+// start launches the ring goroutine (state ACTIVE).
+func (r *Ring) start() {
+	r.mailbox = make(chan *request, r.cfg.MailboxCapacity)
+	r.ctl = make(chan func())
+	r.quit = make(chan struct{})
+	r.exited = make(chan struct{})
+	r.state = Active
+	r.lastActive.Store(time.Now().UnixNano())
+	go r.loop(r.mailbox, r.ctl, r.quit, r.exited)
+}
+
+// stop ends the ring goroutine after it has applied its mailbox, takes a
+// final snapshot of durable rings and leaves the ring in state next. Submits
+// arriving meanwhile wait for it and then see the new state.
+func (r *Ring) stop(next State) {
+	r.mu.Lock()
+	if r.state == stopping {
+		done := r.stopDone
+		r.mu.Unlock()
+		<-done
+		r.mu.Lock()
+	}
+	if r.quit == nil { // not running
+		if next == Deleted || r.state != Failed {
+			r.state = next
+		}
+		r.mu.Unlock()
+		return
+	}
+	quit, exited := r.quit, r.exited
+	r.state, r.stopDone = stopping, make(chan struct{})
+	r.mu.Unlock()
+
+	close(quit)
+	<-exited
+	if r.failed == nil && r.cfg.Durability != None && next != Deleted {
+		if err := r.checkpoint(); err != nil {
+			r.rt.log.Error("ring final snapshot failed", "ring", r.Name, "error", err)
+		}
+	}
+	_ = r.j.close()
+	r.j, r.h, r.base, r.tail = nil, nil, nil, nil
+
+	r.mu.Lock()
+	r.quit, r.mailbox, r.ctl = nil, nil, nil
+	switch {
+	case next == Deleted:
+		r.state = Deleted
+	case r.failed != nil:
+		r.state = Failed
+	default:
+		r.state = next
+	}
+	close(r.stopDone)
+	r.mu.Unlock()
+	if next == Passivated || next == Deleted {
+		r.rt.releaseActive()
+	}
+}
+
+// waitStopped waits for a stop in progress (call without mu).
+func (r *Ring) waitStopped() {
+	r.mu.RLock()
+	done := r.stopDone
+	r.mu.RUnlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// activate loads a passivated ring from disk and starts it.
+func (r *Ring) activate() error {
+	if err := r.rt.reserveActive(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != Passivated {
+		r.rt.releaseActive()
+		return nil
+	}
+	if r.dir == "" { // a NONE ring is never passivated; nothing to load
+		r.rt.releaseActive()
+		return errorf(codes.NotFound, ReasonEvicted, "ring %s was evicted", r.Name)
+	}
+	t0 := time.Now()
+	if err := r.recover(); err != nil {
+		r.rt.releaseActive()
+		r.state, r.failReason = Failed, "recovery failed: "+err.Error()
+		return errorf(codes.FailedPrecondition, ReasonFailed, "ring %s could not be recovered: %v", r.Name, err)
+	}
+	r.rt.metrics.activation(r.kernel.ID, time.Since(t0))
+	r.start()
+	return nil
+}
+
+// recover rebuilds the state from the ring's directory: the newest
+// snapshot, then the journal after it (quarantined seqs skipped).
+func (r *Ring) recover() error {
+	r.quarantined, r.pending, r.failed, r.restarts = map[uint64]bool{}, map[dedupKey]struct{}{}, nil, nil
+	if err := r.restore(nil); err != nil {
+		return err
+	}
+	if r.dir == "" {
+		r.seq, r.base, r.tail = r.applied, nil, nil
+		return nil
+	}
+	snap, ok, err := loadSnapshot(r.dir)
+	if err != nil {
+		return err
+	}
+	if ok {
+		data, _ := json.Marshal(snap)
+		if err := r.restore(data); err != nil {
+			return err
+		}
+		r.base = data
+	}
+	r.seq = r.applied
+	r.tail = nil
+	if r.cfg.Durability != Journal {
+		return nil
+	}
+	var entries []entry
+	good, err := replay(r.dir, r.applied, func(e entry) error {
+		if e.Kind == kindQuarantine {
+			if !r.quarantined[e.Seq] {
+				r.quarantined[e.Seq] = true
+				r.quarN.Add(1)
+			}
+			return nil
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range entries {
+		e := &entries[i]
+		var msg proto.Message
+		if len(e.Payload) > 0 || e.Kind == KindData || e.Kind == KindConfigure {
+			msg = r.kernel.NewInput()
+			if err := proto.Unmarshal(e.Payload, msg); err != nil {
+				return fmt.Errorf("journal seq %d: %w", e.Seq, err)
+			}
+		}
+		if _, panicked := r.applyOne(e, msg, false); panicked {
+			return fmt.Errorf("journal seq %d panics on replay: the handler is not deterministic", e.Seq)
+		}
+		r.tail = append(r.tail, tailItem{e: *e, msg: msg})
+		r.seq = e.Seq
+	}
+	r.rt.metrics.replayed(r.kernel.ID, len(entries))
+	segs, err := segments(r.dir)
+	if err != nil {
+		return err
+	}
+	if len(segs) == 0 {
+		r.j, err = openJournal(r.dir, r.applied+1, 0, false)
+		return err
+	}
+	last := segs[len(segs)-1]
+	r.j, err = openJournal(r.dir, last, good[last], true)
+	return err
+}
+
+// writeMeta records the ring's identity and config next to its data.
+func (r *Ring) writeMeta() error {
+	if r.dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return err
+	}
+	m := ringMeta{Tenant: r.Tenant, ID: r.ID, KernelID: r.kernel.ID, Config: r.cfg, Created: r.created}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(r.dir, ".ring.json.tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(r.dir, "ring.json")); err != nil {
+		return err
+	}
+	return syncDir(r.dir)
+}
+
+type ringMeta struct {
+	Tenant   string    `json:"tenant"`
+	ID       string    `json:"id"`
+	KernelID string    `json:"kernel_id"`
+	Config   Config    `json:"config"`
+	Created  time.Time `json:"created"`
+}
