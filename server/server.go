@@ -109,6 +109,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	reg.Freeze()
 	s := &Server{cfg: cfg, log: log, registry: reg, state: lifecycle.New(), auth: opts.Auth}
 	s.admission = admission.New(cfg.EffectiveConcurrency(), cfg.MaxQueue)
+	s.admission.SetMemoryBudget(cfg.EffectiveMemoryBudget())
 	s.metrics = observe.New(observe.Options{
 		Version:  version.Version,
 		CUDA:     opts.CUDA,
@@ -189,7 +190,8 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	}
 	gokernelsv1.RegisterKernelServiceServer(s.grpc, &service.Kernels{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, Limits: cfg.Limits, Backends: backends, Log: log,
-		Tracer: s.tracer.Tracer("github.com/gokernels/gokernels/server/service"),
+		Tracer:           s.tracer.Tracer("github.com/gokernels/gokernels/server/service"),
+		MaxResponseBytes: cfg.MaxResponseBytes,
 	})
 	gokernelsv1.RegisterHealthServiceServer(s.grpc, &service.Health{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, State: s.state, GPU: opts.GPU,

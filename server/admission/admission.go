@@ -15,12 +15,23 @@ import (
 // ErrQueueFull is returned when MaxQueue requests are already waiting.
 var ErrQueueFull = errors.New("admission queue is full")
 
+// ErrMemoryBusy is returned by Reserve when the request fits the memory
+// budget but not next to the requests running now: retry later.
+var ErrMemoryBusy = errors.New("memory budget in use by running requests")
+
+// ErrMemoryTooLarge is returned by Reserve when the request alone needs more
+// than the whole memory budget: retrying cannot help.
+var ErrMemoryTooLarge = errors.New("request needs more memory than the budget")
+
 // Controller is a counting semaphore with a bounded wait queue.
 type Controller struct {
 	slots    chan struct{}
 	maxQueue int64
 	waiting  atomic.Int64
 	running  atomic.Int64
+
+	budget   int64 // bytes; 0 = memory is not accounted
+	reserved atomic.Int64
 }
 
 // New returns a Controller admitting concurrency kernels at once with at most
@@ -63,6 +74,43 @@ func (c *Controller) Acquire(ctx context.Context) (time.Duration, func(), error)
 func (c *Controller) release() {
 	c.running.Add(-1)
 	<-c.slots
+}
+
+// SetMemoryBudget sets the bytes that the estimated working sets of running
+// requests may add up to (0: no memory accounting). Call before serving.
+func (c *Controller) SetMemoryBudget(bytes int64) { c.budget = bytes }
+
+// MemoryBudget is the budget set by SetMemoryBudget.
+func (c *Controller) MemoryBudget() int64 { return c.budget }
+
+// Reserved is the memory reserved by running requests now.
+func (c *Controller) Reserved() int64 { return c.reserved.Load() }
+
+// Reserve accounts bytes of estimated working set against the budget, at
+// once or not at all: a request never waits for memory (waiting while holding
+// a worker slot could deadlock the pool), it is refused with ErrMemoryBusy or
+// ErrMemoryTooLarge. The release function must be called exactly once.
+func (c *Controller) Reserve(bytes int64) (func(), error) {
+	if c.budget <= 0 || bytes <= 0 {
+		return func() {}, nil
+	}
+	if bytes > c.budget {
+		return nil, ErrMemoryTooLarge
+	}
+	for {
+		cur := c.reserved.Load()
+		if cur+bytes > c.budget {
+			return nil, ErrMemoryBusy
+		}
+		if c.reserved.CompareAndSwap(cur, cur+bytes) {
+			var once atomic.Bool
+			return func() {
+				if once.CompareAndSwap(false, true) {
+					c.reserved.Add(-bytes)
+				}
+			}, nil
+		}
+	}
 }
 
 // Running is the number of kernels executing now.

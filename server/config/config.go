@@ -32,6 +32,12 @@ type Config struct {
 	DefaultTimeout  time.Duration
 	MaxTimeout      time.Duration
 	MaxRequestBytes int
+	// MaxResponseBytes caps a kernel output's protobuf size.
+	MaxResponseBytes int64
+	// MemoryBudget is what the estimated working sets of running requests
+	// may add up to; 0 = a quarter of the memory limit (see
+	// EffectiveMemoryBudget).
+	MemoryBudget int64
 
 	MaxConcurrency int
 	MaxQueue       int

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -180,6 +181,12 @@ var settings = func() []setting {
 	add("max_timeout", "5m", "", "cap on every request deadline", false, f, g)
 	f, g = integer(func(c *Config) *int { return &c.MaxRequestBytes }, 1024)
 	add("max_request_bytes", "10485760", "", "largest request body / gRPC message accepted (413 / RESOURCE_EXHAUSTED)", false, f, g)
+	f, g = bytesize(func(c *Config) *int64 { return &c.MaxResponseBytes })
+	add("max_response_bytes", "64MiB", "", "largest kernel output (its protobuf size; JSON is at most 3×), checked before it is encoded: "+
+		"over it 413 / RESOURCE_EXHAUSTED", false, f, g)
+	f, g = bytesize(func(c *Config) *int64 { return &c.MemoryBudget })
+	add("memory_budget", "0", "", "memory the estimated working sets of running requests may add up to, else 429 + Retry-After; "+
+		"0 = a quarter of the cgroup (or host) memory limit", false, f, g)
 	f, g = integer(func(c *Config) *int { return &c.MaxConcurrency }, 0)
 	add("max_concurrency", "0", "", "kernels executing at once; 0 = number of CPUs", false, f, g)
 	f, g = integer(func(c *Config) *int { return &c.MaxQueue }, 0)
@@ -293,4 +300,45 @@ func show(v string) string {
 		return "(empty)"
 	}
 	return v
+}
+
+// EffectiveMemoryBudget resolves MemoryBudget 0 to a quarter of the memory
+// the process may use: the cgroup limit when there is one, else the host's
+// memory. A quarter leaves room for the garbage collector's headroom (the
+// heap may grow to twice the live data) and for what the estimates miss.
+func (c *Config) EffectiveMemoryBudget() int64 {
+	if c.MemoryBudget > 0 {
+		return c.MemoryBudget
+	}
+	if m := memoryLimit(); m > 0 {
+		return m / 4
+	}
+	return 0
+}
+
+// memoryLimit reads the cgroup v2 or v1 memory limit, else MemTotal.
+func memoryLimit() int64 {
+	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if b, err := os.ReadFile(p); err == nil {
+			if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && n < 1<<60 {
+				return n
+			}
+		}
+	}
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if len(f) != 2 || f[1] != "kB" {
+				return 0
+			}
+			if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+				return n << 10
+			}
+		}
+	}
+	return 0
 }

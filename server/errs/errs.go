@@ -27,6 +27,13 @@ const (
 	ReasonRateLimit = "RATE_LIMITED"    // token bucket empty
 	ReasonDraining  = "DRAINING"        // server is shutting down
 	ReasonNoGPU     = "GPU_UNAVAILABLE" // backend=CUDA demanded but impossible
+	// The output is over GOKERNELS_MAX_RESPONSE_BYTES: 413 over REST.
+	ReasonResponseTooLarge = "RESPONSE_TOO_LARGE"
+	// The request's estimated working set does not fit next to the running
+	// ones: 429 with Retry-After.
+	ReasonMemoryBusy = "MEMORY_BUDGET_BUSY"
+	// The request alone needs more than GOKERNELS_MEMORY_BUDGET: 413.
+	ReasonMemoryTooLarge = "MEMORY_BUDGET_EXCEEDED"
 )
 
 // InvalidFields builds INVALID_ARGUMENT with one BadRequest violation per field.

@@ -1,18 +1,21 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/jsoninput"
+	"github.com/gokernels/gokernels/server/service"
 )
 
 // executeMarshaler is the JSON marshaler with one addition: an /execute body's
@@ -28,6 +31,44 @@ import (
 type executeMarshaler struct {
 	*runtime.JSONPb
 	registry *registry.Registry
+}
+
+// Marshal writes an /execute answer whose output the server rendered as JSON
+// text (see spliceRenderedOutput) around that text, without re-parsing it.
+func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
+	r, ok := v.(renderedExecute)
+	if !ok {
+		return m.JSONPb.Marshal(v)
+	}
+	md, err := m.JSONPb.Marshal(r.GetMetadata())
+	if err != nil {
+		return nil, err
+	}
+	out := r.GetTypedOutput().GetValue()
+	b := make([]byte, 0, len(out)+len(md)+len(r.GetRequestId())+len(r.GetKernelId())+64)
+	b = append(b, `{"request_id":`...)
+	id, _ := json.Marshal(r.GetRequestId())
+	b = append(b, id...)
+	b = append(b, `,"kernel_id":`...)
+	kid, _ := json.Marshal(r.GetKernelId())
+	b = append(b, kid...)
+	b = append(b, `,"output":`...)
+	b = append(b, out...)
+	b = append(b, `,"metadata":`...)
+	b = append(b, md...)
+	return append(b, '}'), nil
+}
+
+// renderedExecute is an ExecuteResponse whose typed_output holds the output
+// already rendered as JSON by the server.
+type renderedExecute struct{ *gokernelsv1.ExecuteResponse }
+
+// spliceRenderedOutput marks such responses for Marshal.
+func spliceRenderedOutput(_ context.Context, resp proto.Message) (any, error) {
+	if r, ok := resp.(*gokernelsv1.ExecuteResponse); ok && r.GetTypedOutput().GetTypeUrl() == service.RenderedJSONType {
+		return renderedExecute{r}, nil
+	}
+	return resp, nil
 }
 
 func (m *executeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {

@@ -38,6 +38,7 @@ import (
 var forwarded = map[string]bool{
 	"x-request-id": true, "x-api-key": true, "x-tenant-id": true, "authorization": true,
 	"traceparent": true, "tracestate": true, "baggage": true,
+	service.RenderMetadata: true,
 }
 
 // New builds the REST handler over conn (a connection to the gRPC server).
@@ -67,6 +68,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, max
 			return "", false
 		}),
 		runtime.WithForwardResponseOption(setHTTPCode),
+		runtime.WithForwardResponseRewriter(spliceRenderedOutput),
 		runtime.WithErrorHandler(errorHandler(maxBody, onTooLarge)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)
@@ -92,6 +94,10 @@ func limitBody(next http.Handler, max int64, onTooLarge func()) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, max)
+		// JSON outputs are rendered by the server, inside the worker slot
+		// and the deadline (see service.RenderMetadata); the header is
+		// the gateway's, never the client's.
+		r.Header.Set(service.RenderMetadata, "json")
 		next.ServeHTTP(w, r)
 	})
 }
@@ -138,7 +144,8 @@ func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler
 	switch reason := errs.Reason(st); {
 	case st.Code() == codes.Unimplemented && reason == errs.ReasonRing:
 		httpCode = http.StatusUnprocessableEntity
-	case st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max"):
+	case st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max"),
+		reason == errs.ReasonResponseTooLarge, reason == errs.ReasonMemoryTooLarge:
 		httpCode = http.StatusRequestEntityTooLarge
 	case st.Code() == codes.Unauthenticated:
 		// The default handler sets WWW-Authenticate to the status message;

@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/limits"
@@ -65,6 +64,8 @@ type Kernels struct {
 	Backends  Backends
 	Log       *slog.Logger
 	Tracer    trace.Tracer
+	// MaxResponseBytes caps the output's protobuf size (0: DefaultMaxResponseBytes).
+	MaxResponseBytes int64
 }
 
 // ListKernels implements KernelService.
@@ -145,8 +146,11 @@ func Info(k *registry.Kernel) *gokernelsv1.KernelInfo {
 	}
 }
 
-// Execute implements KernelService: lookup, mode check, decode, validate,
-// admission, run, encode.
+// Execute implements KernelService: lookup, mode check, then — inside the
+// request's deadline (timeout_ms included) and inside the worker slot —
+// decode, validate, memory admission, run, the response-size check and the
+// one encoding of the output. Nothing proportional to the problem is built
+// outside the slot, so the worker and memory limits bound the process.
 func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) (*gokernelsv1.ExecuteResponse, error) {
 	info := reqinfo.From(ctx)
 	k, ok := s.Registry.Get(req.GetKernelId())
@@ -172,21 +176,8 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 				"with unary Execute; use the streaming ring protocol for it", k.ID), 0))
 	}
 
-	in, typedIn, err := s.decode(k, req)
-	if err != nil {
-		return fail(err)
-	}
-	if err := k.Validate(in); err != nil {
-		e, _ := errs.FromKernel(err, "input")
-		return fail(e)
-	}
-	run, backend, err := s.Backends.Choose(k, in, req.GetMetadata().GetBackend())
-	if err != nil {
-		return fail(err)
-	}
-	info.Backend = backend
-
-	if ms := req.GetMetadata().GetTimeoutMs(); ms > 0 {
+	md := req.GetMetadata()
+	if ms := md.GetTimeoutMs(); ms > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
 		defer cancel()
@@ -203,7 +194,34 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		e, _ := errs.FromKernel(err, "")
 		return fail(e)
 	}
+	defer release()
 	s.Metrics.Inflight(1)
+	defer s.Metrics.Inflight(-1)
+
+	in, typedIn, err := s.decode(k, req)
+	if err != nil {
+		return fail(err)
+	}
+	if err := k.Validate(in); err != nil {
+		e, _ := errs.FromKernel(err, "input")
+		return fail(e)
+	}
+	run, backend, err := s.Backends.Choose(k, in, md.GetBackend())
+	if err != nil {
+		return fail(err)
+	}
+	info.Backend = backend
+
+	working, minOut := estimate(k, in, s.Limits)
+	if limit := s.maxResponse(); minOut > limit {
+		return fail(responseTooLarge(k.ID, minOut, limit, true))
+	}
+	free, err := s.Admission.Reserve(working)
+	if err != nil {
+		return fail(memoryError(err, working, s.Admission.MemoryBudget()))
+	}
+	defer free()
+
 	spanCtx, span := s.Tracer.Start(ctx, "kernel "+k.ID, trace.WithAttributes(
 		attribute.String("gokernels.kernel_id", k.ID),
 		attribute.String("gokernels.backend", backend),
@@ -222,8 +240,6 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		span.SetStatus(otelcodes.Error, status.Code(err).String())
 	}
 	span.End()
-	s.Metrics.Inflight(-1)
-	release()
 	if err != nil {
 		e, internal := errs.FromKernel(err, "input")
 		if internal {
@@ -244,21 +260,18 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 			Backend:    backend,
 		},
 	}
-	md := req.GetMetadata()
-	if md.GetTypedOutput() || (typedIn && !md.GetJsonOutput()) {
-		a, err := anypb.New(out)
-		if err != nil {
+	typed := md.GetTypedOutput() || (typedIn && !md.GetJsonOutput())
+	if err := s.encodeOutput(ctx, resp, k.ID, out, typed); err != nil {
+		if status.Code(err) == codes.Internal {
 			fault = true
-			return fail(status.Error(codes.Internal, "internal error"))
 		}
-		resp.TypedOutput = a
-	} else {
-		st, err := jsoninput.ToStruct(out)
-		if err != nil {
-			fault = true
-			return fail(status.Error(codes.Internal, "internal error"))
-		}
-		resp.Output = st
+		return fail(err)
+	}
+	// The encoding is part of the request: an answer finished past the
+	// deadline is a deadline error, as for the kernel itself.
+	if ctx.Err() != nil {
+		e, _ := errs.FromKernel(ctx.Err(), "")
+		return fail(e)
 	}
 	return resp, nil
 }

@@ -1,0 +1,251 @@
+package jsoninput
+
+import (
+	"encoding/base64"
+	"errors"
+	"math"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// ErrTooLarge is returned by AppendJSON when the rendering would pass its
+// byte limit.
+var ErrTooLarge = errors.New("JSON rendering exceeds the limit")
+
+// AppendJSON renders msg as JSON onto buf, with the same shape as
+// protojson.Marshal(ToStruct(msg)) but in one pass and without building a
+// Struct: a Struct costs ~80 bytes per number, the JSON text ~10–25. It stops
+// with ErrTooLarge as soon as the text would pass max bytes (max <= 0: no
+// limit), so a rendering never holds more than max bytes. 64-bit integers are
+// written exactly (a Struct would round them to float64).
+func AppendJSON(buf []byte, msg proto.Message, max int) ([]byte, error) {
+	e := jsonEncoder{buf: buf, max: max, start: len(buf)}
+	e.object(msg.ProtoReflect())
+	return e.buf, e.err
+}
+
+type jsonEncoder struct {
+	buf        []byte
+	max, start int
+	err        error
+}
+
+// full reports (once the limit is passed, for good) whether to stop.
+func (e *jsonEncoder) full() bool {
+	if e.err == nil && e.max > 0 && len(e.buf)-e.start > e.max {
+		e.err = ErrTooLarge
+	}
+	return e.err != nil
+}
+
+func (e *jsonEncoder) object(m protoreflect.Message) {
+	fds := m.Descriptor().Fields()
+	e.buf = append(e.buf, '{')
+	first := true
+	for i := 0; i < fds.Len() && !e.full(); i++ {
+		fd := fds.Get(i)
+		if (fd.HasPresence() || fd.Kind() == protoreflect.MessageKind) && !fd.IsList() && !fd.IsMap() && !m.Has(fd) {
+			continue
+		}
+		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() && !m.Has(fd) {
+			continue
+		}
+		if !first {
+			e.buf = append(e.buf, ',')
+		}
+		first = false
+		e.buf = appendString(e.buf, string(fd.Name()))
+		e.buf = append(e.buf, ':')
+		e.field(m.Get(fd), fd)
+	}
+	e.buf = append(e.buf, '}')
+}
+
+func (e *jsonEncoder) field(v protoreflect.Value, fd protoreflect.FieldDescriptor) {
+	switch {
+	case fd.IsList():
+		l := v.List()
+		e.buf = append(e.buf, '[')
+		for i := 0; i < l.Len(); i++ {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.single(l.Get(i), fd)
+			if i&1023 == 1023 && e.full() {
+				return
+			}
+		}
+		e.buf = append(e.buf, ']')
+	case fd.IsMap():
+		// Sorted keys, as protojson renders a Struct.
+		mp := v.Map()
+		keys := make([]protoreflect.MapKey, 0, mp.Len())
+		mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+			keys = append(keys, k)
+			return true
+		})
+		sortMapKeys(keys)
+		e.buf = append(e.buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendString(e.buf, k.String())
+			e.buf = append(e.buf, ':')
+			e.single(mp.Get(k), fd.MapValue())
+			if e.full() {
+				return
+			}
+		}
+		e.buf = append(e.buf, '}')
+	default:
+		e.single(v, fd)
+	}
+}
+
+func (e *jsonEncoder) single(v protoreflect.Value, fd protoreflect.FieldDescriptor) {
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		e.buf = strconv.AppendBool(e.buf, v.Bool())
+	case protoreflect.StringKind:
+		e.buf = appendString(e.buf, v.String())
+	case protoreflect.BytesKind:
+		e.buf = append(e.buf, '"')
+		e.buf = base64.StdEncoding.AppendEncode(e.buf, v.Bytes())
+		e.buf = append(e.buf, '"')
+	case protoreflect.EnumKind:
+		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+			e.buf = appendString(e.buf, string(ev.Name()))
+		} else {
+			e.buf = strconv.AppendInt(e.buf, int64(v.Enum()), 10)
+		}
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		e.buf = appendFloat(e.buf, v.Float(), fd.Kind() == protoreflect.FloatKind)
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
+		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		e.buf = strconv.AppendInt(e.buf, v.Int(), 10)
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		e.buf = strconv.AppendUint(e.buf, v.Uint(), 10)
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		e.message(v.Message())
+	default:
+		e.buf = append(e.buf, "null"...)
+	}
+}
+
+func (e *jsonEncoder) message(m protoreflect.Message) {
+	md := m.Descriptor()
+	if md.FullName().Parent() == "google.protobuf" {
+		b, err := protojson.Marshal(m.Interface())
+		if err != nil {
+			b = []byte("null")
+		}
+		e.buf = append(e.buf, b...)
+		return
+	}
+	if !isTuple(md) {
+		e.object(m)
+		return
+	}
+	fds := md.Fields()
+	if fds.Len() == 1 && fds.Get(0).IsList() {
+		e.field(m.Get(fds.Get(0)), fds.Get(0))
+		return
+	}
+	e.buf = append(e.buf, '[')
+	for i := 0; i < fds.Len(); i++ {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.field(m.Get(fds.Get(i)), fds.Get(i))
+	}
+	e.buf = append(e.buf, ']')
+}
+
+// appendFloat writes f as encoding/json does (shortest representation that
+// round-trips; exponent form outside [1e-6, 1e21)), and the non-finite
+// values as the strings protojson uses.
+func appendFloat(b []byte, f float64, single bool) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(b, `"Infinity"`...)
+	case math.IsInf(f, -1):
+		return append(b, `"-Infinity"`...)
+	}
+	bits := 64
+	if single {
+		bits = 32
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21)) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' {
+		// clean up e-09 to e-9, as encoding/json does
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string; invalid UTF-8 becomes U+FFFD, as
+// in encoding/json.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// sortMapKeys orders keys by their JSON text, as protojson orders a Struct.
+func sortMapKeys(keys []protoreflect.MapKey) {
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+}

@@ -1,0 +1,113 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/server/admission"
+	"github.com/gokernels/gokernels/server/errs"
+	"github.com/gokernels/gokernels/server/jsoninput"
+)
+
+// DefaultMaxResponseBytes is GOKERNELS_MAX_RESPONSE_BYTES's default.
+const DefaultMaxResponseBytes = 64 << 20
+
+// RenderMetadata is the gRPC metadata key with which the in-process REST
+// gateway asks for a JSON output rendered here, inside the worker slot and the
+// deadline, as JSON text (RenderedJSONType) instead of a Struct: the gateway
+// then writes that text as the body's "output" without another copy.
+const RenderMetadata = "x-gokernels-render"
+
+// RenderedJSONType is the typed_output type URL of an output rendered as JSON
+// text for the gateway; the Any's value is the JSON.
+const RenderedJSONType = "gokernels.dev/internal.RenderedJSON"
+
+// jsonExpansion bounds a JSON rendering relative to the protobuf size that
+// passed the limit (a double is 8 bytes in protobuf and up to 24 in JSON).
+const jsonExpansion = 3
+
+func (s *Kernels) maxResponse() int64 {
+	if s.MaxResponseBytes > 0 {
+		return s.MaxResponseBytes
+	}
+	return DefaultMaxResponseBytes
+}
+
+// encodeOutput checks the output's size against the response limit before
+// building anything from it, then encodes it once, in the form the caller
+// asked for: typed (Any), JSON text for the gateway, or a Struct for a
+// native gRPC client that asked for JSON.
+func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteResponse, id string, out proto.Message, typed bool) error {
+	if err := ctx.Err(); err != nil {
+		e, _ := errs.FromKernel(err, "")
+		return e
+	}
+	size := int64(proto.Size(out))
+	limit := s.maxResponse()
+	if size > limit {
+		return responseTooLarge(id, size, limit, false)
+	}
+	if typed {
+		a, err := anypb.New(out)
+		if err != nil {
+			return status.Error(codes.Internal, "internal error")
+		}
+		resp.TypedOutput = a
+		return nil
+	}
+	if md, _ := metadata.FromIncomingContext(ctx); len(md.Get(RenderMetadata)) > 0 && md.Get(RenderMetadata)[0] == "json" {
+		b, err := jsoninput.AppendJSON(make([]byte, 0, min(2*size+64, limit)), out, int(jsonExpansion*limit))
+		if errors.Is(err, jsoninput.ErrTooLarge) {
+			return errs.WithReason(codes.ResourceExhausted, errs.ReasonResponseTooLarge, fmt.Sprintf(
+				"the JSON rendering of the output of %s passes %d bytes (%d× the server's response limit of %d bytes, "+
+					"GOKERNELS_MAX_RESPONSE_BYTES); set metadata.typed_output for the compact binary form, "+
+					"or ask for a smaller problem", id, jsonExpansion*limit, jsonExpansion, limit), 0)
+		}
+		if err != nil {
+			return status.Error(codes.Internal, "internal error")
+		}
+		resp.TypedOutput = &anypb.Any{TypeUrl: RenderedJSONType, Value: b}
+		return nil
+	}
+	st, err := jsoninput.ToStruct(out)
+	if err != nil {
+		return status.Error(codes.Internal, "internal error")
+	}
+	resp.Output = st
+	return nil
+}
+
+// responseTooLarge is RESOURCE_EXHAUSTED (413 over REST) naming the limit and
+// what to do instead.
+func responseTooLarge(id string, size, limit int64, estimated bool) error {
+	what := "is"
+	if estimated {
+		what = "would be at least"
+	}
+	return errs.WithReason(codes.ResourceExhausted, errs.ReasonResponseTooLarge, fmt.Sprintf(
+		"the output of %s %s %d bytes in its compact binary form (typed_output), over the server's response limit "+
+			"of %d bytes (GOKERNELS_MAX_RESPONSE_BYTES); ask for a smaller problem or page through the results "+
+			"(fewer nodes, documents or features, a sparse output, a max_* option)",
+		id, what, size, limit), 0)
+}
+
+// memoryError is the answer to a request refused by the memory budget.
+func memoryError(err error, need, budget int64) error {
+	if errors.Is(err, admission.ErrMemoryTooLarge) {
+		return errs.WithReason(codes.ResourceExhausted, errs.ReasonMemoryTooLarge, fmt.Sprintf(
+			"this request needs about %d bytes of working memory, more than the server's memory budget of %d bytes "+
+				"(GOKERNELS_MEMORY_BUDGET); ask for a smaller problem", need, budget), 0)
+	}
+	return errs.WithReason(codes.ResourceExhausted, errs.ReasonMemoryBusy, fmt.Sprintf(
+		"server memory is in use by running requests: this request needs about %d bytes of the %d-byte budget; retry later",
+		need, budget), time.Second)
+}
