@@ -18,7 +18,7 @@ func TestEstimateSizesTheBlowUps(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		id, input        string
+		id, input       string
 		minOut, maxWork int64 // minOut: the floor must be at least this; maxWork: the working set at most
 	}{
 		{"graph/degree-ratio", `{"num_nodes": 5000000, "edges": [[0, 1]]}`, 5_000_000 * 26, 2 << 30},
