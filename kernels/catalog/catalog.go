@@ -7,6 +7,7 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/ml"
+	"github.com/gokernels/gokernels/kernels/procint"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/kernels/risk"
 	"github.com/gokernels/gokernels/kernels/temporal"
@@ -18,6 +19,7 @@ var domains = []func(*registry.Registry) error{
 	ml.Register,
 	temporal.Register,
 	risk.Register,
+	procint.Register,
 }
 
 // New returns a registry holding the full catalog.

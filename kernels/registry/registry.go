@@ -44,11 +44,13 @@ func (m Mode) String() string {
 
 // Domain names follow the reference catalog.
 const (
-	DomainGraph    = "GraphAnalytics"
-	DomainML       = "StatisticalML"
-	DomainTemporal = "TemporalAnalysis"
-	DomainRisk     = "RiskAnalytics"
-	DomainCore     = "Core"
+	DomainGraph      = "GraphAnalytics"
+	DomainML         = "StatisticalML"
+	DomainTemporal   = "TemporalAnalysis"
+	DomainRisk       = "RiskAnalytics"
+	DomainBehavioral = "BehavioralAnalytics"
+	DomainProcInt    = "ProcessIntelligence"
+	DomainCore       = "Core"
 )
 
 // Backends a kernel can run on.

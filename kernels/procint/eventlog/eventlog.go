@@ -1,0 +1,236 @@
+// Package eventlog turns the wire form of an event log into traces: the
+// one trace builder every procint kernel shares. A trace is the events of
+// one case stable-sorted by ts (ties keep input order); traces are listed
+// in case id order (bytewise); activities are interned to dense codes in
+// sorted name order, so every kernel's output order follows from the codes.
+package eventlog
+
+import (
+	"context"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	procintv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/procint/v1"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+)
+
+// Start and End are the artificial start and end activities (▶, ■). They
+// are reserved: no event may carry them as its activity.
+const (
+	Start = "▶"
+	End   = "■"
+)
+
+// Log is a validated event log in trace form.
+type Log struct {
+	// Acts are the distinct activity names, sorted; codes index it.
+	Acts []string
+	// Cases are the case ids, sorted; Traces[i] belongs to Cases[i].
+	Cases []string
+	// Traces hold activity codes per case, ts-sorted.
+	Traces [][]int32
+	// TS holds the timestamps parallel to Traces.
+	TS [][]int64
+	// Index holds the input index of each trace event, parallel to Traces.
+	Index [][]int32
+	// Events is the number of events.
+	Events int
+}
+
+// Check validates the events of an input whose list field is named field:
+// the size limit, unique ids, reserved activity names and attribute values.
+func Check(ctx context.Context, field string, events []*procintv1.Event) error {
+	if err := limits.Check(field, len(events), limits.From(ctx).MaxSamples); err != nil {
+		return err
+	}
+	seen := make(map[string]struct{}, len(events))
+	for i, e := range events {
+		if i&1023 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		at := func(sub string) string { return field + "[" + strconv.Itoa(i) + "]." + sub }
+		if _, dup := seen[e.GetId()]; dup {
+			return kerr.Invalid(at("id"), "duplicate event id %q", e.GetId())
+		}
+		seen[e.GetId()] = struct{}{}
+		if a := e.GetActivity(); a == Start || a == End {
+			return kerr.Invalid(at("activity"), "%q is reserved for the artificial start or end", a)
+		}
+		if err := CheckAttributes(at("attributes"), e.GetAttributes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckAttributes accepts strings, finite numbers, booleans and lists of
+// those; nulls, objects and non-finite numbers are rejected.
+func CheckAttributes(field string, attrs map[string]*structpb.Value) error {
+	for _, k := range sortedKeys(attrs) {
+		if err := checkValue(field+"."+k, attrs[k], true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]*structpb.Value) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func checkValue(field string, v *structpb.Value, listOK bool) error {
+	switch x := v.GetKind().(type) {
+	case *structpb.Value_StringValue, *structpb.Value_BoolValue:
+		return nil
+	case *structpb.Value_NumberValue:
+		if math.IsNaN(x.NumberValue) || math.IsInf(x.NumberValue, 0) {
+			return kerr.Invalid(field, "must be finite")
+		}
+		return nil
+	case *structpb.Value_ListValue:
+		if !listOK {
+			return kerr.Invalid(field, "lists cannot nest")
+		}
+		for i, item := range x.ListValue.GetValues() {
+			if err := checkValue(field+"["+strconv.Itoa(i)+"]", item, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return kerr.Invalid(field, "must be a string, a number, a boolean or a list of those")
+}
+
+// Build groups checked events into traces. It honours ctx.
+func Build(ctx context.Context, events []*procintv1.Event) (*Log, error) {
+	caseOf := make(map[string]int32)
+	actOf := make(map[string]int32)
+	var caseNames, actNames []string
+	caseIdx := make([]int32, len(events))
+	actIdx := make([]int32, len(events))
+	counts := []int32{}
+	for i, e := range events {
+		if i&4095 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		c, ok := caseOf[e.GetCaseId()]
+		if !ok {
+			c = int32(len(caseNames))
+			caseOf[e.GetCaseId()] = c
+			caseNames = append(caseNames, e.GetCaseId())
+			counts = append(counts, 0)
+		}
+		a, ok := actOf[e.GetActivity()]
+		if !ok {
+			a = int32(len(actNames))
+			actOf[e.GetActivity()] = a
+			actNames = append(actNames, e.GetActivity())
+		}
+		caseIdx[i], actIdx[i] = c, a
+		counts[c]++
+	}
+	actRank := rank(actNames)
+	caseRank := rank(caseNames)
+	l := &Log{
+		Acts:   sortedCopy(actNames),
+		Cases:  sortedCopy(caseNames),
+		Traces: make([][]int32, len(caseNames)),
+		TS:     make([][]int64, len(caseNames)),
+		Index:  make([][]int32, len(caseNames)),
+		Events: len(events),
+	}
+	// One backing array per field, cut into traces by case size.
+	acts := make([]int32, len(events))
+	ts := make([]int64, len(events))
+	idx := make([]int32, len(events))
+	off := 0
+	for c := range caseNames {
+		r := caseRank[c]
+		n := int(counts[c])
+		l.Traces[r] = acts[off : off : off+n]
+		l.TS[r] = ts[off : off : off+n]
+		l.Index[r] = idx[off : off : off+n]
+		off += n
+	}
+	for i, e := range events {
+		r := caseRank[caseIdx[i]]
+		l.Traces[r] = append(l.Traces[r], actRank[actIdx[i]])
+		l.TS[r] = append(l.TS[r], e.GetTs())
+		l.Index[r] = append(l.Index[r], int32(i))
+	}
+	for r := range l.Traces {
+		if r&1023 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		sortTrace(l.Traces[r], l.TS[r], l.Index[r])
+	}
+	return l, nil
+}
+
+// sortTrace stable-sorts one trace by ts (insertion sort when nearly
+// sorted, which logs usually are; a stable sort of a permutation otherwise).
+func sortTrace(acts []int32, ts []int64, idx []int32) {
+	if slices.IsSorted(ts) {
+		return
+	}
+	perm := make([]int, len(ts))
+	for i := range perm {
+		perm[i] = i
+	}
+	sort.SliceStable(perm, func(a, b int) bool { return ts[perm[a]] < ts[perm[b]] })
+	a2 := slices.Clone(acts)
+	t2 := slices.Clone(ts)
+	i2 := slices.Clone(idx)
+	for k, p := range perm {
+		acts[k], ts[k], idx[k] = a2[p], t2[p], i2[p]
+	}
+}
+
+// rank maps each name's first-appearance code to its position in sorted
+// order.
+func rank(names []string) []int32 {
+	order := make([]int32, len(names))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+	r := make([]int32, len(names))
+	for pos, code := range order {
+		r[code] = int32(pos)
+	}
+	return r
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	sort.Strings(c)
+	return c
+}
+
+// ByTS returns the input indices of events stable-sorted by ts: the order
+// in which a ring fold receives them.
+func ByTS(n int, ts func(int) int64) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ts(order[a]) < ts(order[b]) })
+	return order
+}

@@ -1,0 +1,21 @@
+// Package procint registers the process-intelligence kernels (procint/*);
+// each kernel is declared once in its own package below this directory.
+package procint
+
+import (
+	"errors"
+
+	"github.com/gokernels/gokernels/kernels/procint/conformance"
+	"github.com/gokernels/gokernels/kernels/procint/dfgconstruction"
+	"github.com/gokernels/gokernels/kernels/procint/partialorder"
+	"github.com/gokernels/gokernels/kernels/registry"
+)
+
+// Register adds the procint kernels.
+func Register(r *registry.Registry) error {
+	return errors.Join(
+		registry.Register(r, dfgconstruction.Kernel),
+		registry.Register(r, partialorder.Kernel),
+		registry.Register(r, conformance.Kernel),
+	)
+}
