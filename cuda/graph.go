@@ -2,16 +2,16 @@ package cuda
 
 import (
 	"context"
-	"runtime"
-	"sync"
 
 	"google.golang.org/protobuf/proto"
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	"github.com/gokernels/gokernels/kernels/graph"
+	"github.com/gokernels/gokernels/kernels/graph/centrality"
 	"github.com/gokernels/gokernels/kernels/graph/components"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
 	"github.com/gokernels/gokernels/kernels/graph/graphinput"
+	"github.com/gokernels/gokernels/kernels/graph/metrics"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
@@ -80,28 +80,11 @@ func pageRankSpec() *Spec {
 	}
 }
 
-// pageRankJob computes the out-strength inverses and dangling nodes as
-// centrality.PageRank does.
+// pageRankJob is the device form of a PageRank job: the in-arc CSR and
+// the row normalisation centrality.PageRank uses.
 func pageRankJob(g *csr.Graph, damping float64, maxIter int, tol float64) *PageRankJob {
-	n := g.N
-	inv := make([]float64, n)
-	var dangling []int32
-	for u := 0; u < n; u++ {
-		s := 0.0
-		if w := g.Weights(u); w != nil {
-			for _, x := range w {
-				s += x
-			}
-		} else {
-			s = float64(g.OutDegree(u))
-		}
-		if s != 0 {
-			inv[u] = 1 / s
-		} else {
-			dangling = append(dangling, int32(u))
-		}
-	}
-	return &PageRankJob{N: n, InPtr: g.InPtr, InIdx: g.InIdx, InW: g.InW, Inv: inv, Dangling: dangling,
+	inv, dangling := centrality.OutStrengthInverse(g)
+	return &PageRankJob{N: g.N, InPtr: g.InPtr, InIdx: g.InIdx, InW: g.InW, Inv: inv, Dangling: dangling,
 		Damping: damping, MaxIter: maxIter, Tol: tol}
 }
 
@@ -280,8 +263,8 @@ func trianglesSpec() *Spec {
 			return add(sat(n+1, 4), sat(m, 4), sat(n, 8), 1<<20)
 		},
 		Run: registry.DeviceFunc(graph.TriangleCounting, func(ctx context.Context, dev Device, g *csr.Graph) (*graphv1.TriangleCountingOutput, error) {
-			optr, oidx := Orient(g)
-			if err := ctx.Err(); err != nil {
+			optr, oidx, err := metrics.Orient(ctx, g)
+			if err != nil {
 				return nil, err
 			}
 			per, err := dev.Triangles(ctx, optr, oidx)
@@ -295,68 +278,4 @@ func trianglesSpec() *Spec {
 			return &graphv1.TriangleCountingOutput{Triangles: per, Total: sum / 3}, nil
 		}),
 	}
-}
-
-// Orient returns, for every node u of the undirected graph g, its
-// neighbours ranked above u, ascending, in CSR form; rank is (degree
-// without self-loops, id), as metrics.Triangles orients. Each triangle is
-// then found once, at its lowest-ranked corner.
-func Orient(g *csr.Graph) ([]int32, []int32) {
-	n := g.N
-	deg := make([]int32, n)
-	for u := 0; u < n; u++ {
-		d := int32(g.OutDegree(u))
-		if g.HasSelfLoop(u) {
-			d--
-		}
-		deg[u] = d
-	}
-	above := func(u, v int32) bool { return deg[v] > deg[u] || (deg[v] == deg[u] && v > u) }
-	optr := make([]int32, n+1)
-	parallelRange(n, func(lo, hi int) {
-		for u := lo; u < hi; u++ {
-			c := int32(0)
-			for _, v := range g.Neighbors(u) {
-				if above(int32(u), v) {
-					c++
-				}
-			}
-			optr[u+1] = c
-		}
-	})
-	for u := 0; u < n; u++ {
-		optr[u+1] += optr[u]
-	}
-	oidx := make([]int32, optr[n])
-	parallelRange(n, func(lo, hi int) {
-		for u := lo; u < hi; u++ {
-			p := optr[u]
-			for _, v := range g.Neighbors(u) {
-				if above(int32(u), v) {
-					oidx[p] = v
-					p++
-				}
-			}
-		}
-	})
-	return optr, oidx
-}
-
-// parallelRange runs f over [0, n) split into GOMAXPROCS contiguous parts.
-func parallelRange(n int, f func(lo, hi int)) {
-	w := min(runtime.GOMAXPROCS(0), max(1, n/4096))
-	if w <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + w - 1) / w
-	for lo := 0; lo < n; lo += step {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(n, lo+step))
-	}
-	wg.Wait()
 }

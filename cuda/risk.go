@@ -118,28 +118,8 @@ func SimulateOn(ctx context.Context, dev Device, pf montecarlo.Portfolio, cfg mo
 	for j := range zbar {
 		zbar[j] /= float64(k)
 	}
-	res.ComponentES = componentES(pf, cfg.HoldingDays, zbar)
+	res.ComponentES = montecarlo.ComponentES(pf, cfg.HoldingDays, zbar)
 	return res, nil
-}
-
-// componentES mirrors the montecarlo package: −x_i times asset i's mean
-// tail return μ_i·h + √h·σ_i·(L·z̄)_i.
-func componentES(pf montecarlo.Portfolio, h float64, zbar []float64) []float64 {
-	n := len(pf.Positions)
-	sh := math.Sqrt(h)
-	out := make([]float64, n)
-	for i, x := range pf.Positions {
-		var lz float64
-		for j, l := range pf.Chol[i*n : i*n+i+1] {
-			lz += l * zbar[j]
-		}
-		r := sh * pf.Volatilities[i] * lz
-		if pf.ExpectedReturns != nil {
-			r += pf.ExpectedReturns[i] * h
-		}
-		out[i] = -x * r
-	}
-	return out
 }
 
 // ----------------------------------------------------------- correlation

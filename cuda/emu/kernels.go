@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/gokernels/gokernels/cuda"
+	"github.com/gokernels/gokernels/kernels/ml/kmeans"
 	"github.com/gokernels/gokernels/kernels/risk/montecarlo"
 )
 
@@ -294,29 +295,6 @@ func (d *Device) MonteCarlo(ctx context.Context, j *cuda.MonteCarloJob) (*cuda.M
 	return res, nil
 }
 
-// sqDist is the kmeans package's distance with its four accumulators,
-// which km_sqdist in kmeans.cu repeats operation for operation.
-func sqDist(a, b []float64) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+3 < len(a); i += 4 {
-		d0 := a[i] - b[i]
-		d1 := a[i+1] - b[i+1]
-		d2 := a[i+2] - b[i+2]
-		d3 := a[i+3] - b[i+3]
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
-	}
-	for ; i < len(a); i++ {
-		dd := a[i] - b[i]
-		s0 += dd * dd
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
 // KMeans mirrors the device k-means (kmeans.cu driven by cuda/gpu): greedy
 // k-means++ with the host's PCG draws, then Lloyd with deterministic
 // per-block centre sums, so that equal partitions give bit-equal inertia
@@ -361,7 +339,7 @@ func plusPlus(ctx context.Context, j *cuda.KMeansJob, r int) ([]float64, error) 
 	copy(centres[:dd], row(first))
 	closest := make([]float64, n)
 	for i := range closest {
-		closest[i] = sqDist(row(i), centres[:dd])
+		closest[i] = kmeans.SqDist(row(i), centres[:dd])
 	}
 	pot := blockSum(closest)
 	cum := make([]float64, n)
@@ -386,7 +364,7 @@ func plusPlus(ctx context.Context, j *cuda.KMeansJob, r int) ([]float64, error) 
 		bestT, bestPot := 0, math.Inf(1)
 		for t, ci := range cand {
 			for i := range closest {
-				candDist[t][i] = min(closest[i], sqDist(row(i), row(ci)))
+				candDist[t][i] = min(closest[i], kmeans.SqDist(row(i), row(ci)))
 			}
 			if s := blockSum(candDist[t]); s < bestPot {
 				bestT, bestPot = t, s
@@ -417,7 +395,7 @@ func blockSum(x []float64) float64 {
 func nearest(x, centres []float64, k, dd int) int32 {
 	best, bd := int32(0), math.Inf(1)
 	for c := 0; c < k; c++ {
-		if v := sqDist(x, centres[c*dd:(c+1)*dd]); v < bd {
+		if v := kmeans.SqDist(x, centres[c*dd:(c+1)*dd]); v < bd {
 			best, bd = int32(c), v
 		}
 	}
@@ -476,7 +454,7 @@ func lloyd(ctx context.Context, j *cuda.KMeansJob, centres []float64) (*cuda.KMe
 			dist := make([]float64, n)
 			for i := range dist {
 				l := int(labels[i])
-				dist[i] = sqDist(row(i), centres[l*dd:(l+1)*dd])
+				dist[i] = kmeans.SqDist(row(i), centres[l*dd:(l+1)*dd])
 			}
 			cuda.RelocateEmpty(j.Data, dd, dist, next, weight, labels)
 		}
@@ -488,7 +466,7 @@ func lloyd(ctx context.Context, j *cuda.KMeansJob, centres []float64) (*cuda.KMe
 					next[c*dd+f] *= a
 				}
 			}
-			total += sqDist(next[c*dd:(c+1)*dd], centres[c*dd:(c+1)*dd])
+			total += kmeans.SqDist(next[c*dd:(c+1)*dd], centres[c*dd:(c+1)*dd])
 		}
 		centres, next = next, centres
 		if changed == 0 {
@@ -511,7 +489,7 @@ func lloyd(ctx context.Context, j *cuda.KMeansJob, centres []float64) (*cuda.KMe
 	parts := make([]float64, n)
 	for i := range parts {
 		l := int(labels[i])
-		parts[i] = sqDist(row(i), centres[l*dd:(l+1)*dd])
+		parts[i] = kmeans.SqDist(row(i), centres[l*dd:(l+1)*dd])
 	}
 	res.Labels = labels
 	res.Centroids = centres

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/gokernels/gokernels/cuda"
+	"github.com/gokernels/gokernels/kernels/ml/kmeans"
 )
 
 // KMeans implements cuda.Kernels: the flow of cuda/emu's KMeans, with the
@@ -282,7 +283,7 @@ func (s *kmState) lloyd(ctx context.Context, centres []float64) (*cuda.KMeansRes
 					next[c*dd+int64(f)] *= a
 				}
 			}
-			total += sqDist(next[c*dd:(c+1)*dd], centres[c*dd:(c+1)*dd])
+			total += kmeans.SqDist(next[c*dd:(c+1)*dd], centres[c*dd:(c+1)*dd])
 		}
 		centres, next = next, centres
 		if changed[0] == 0 {
@@ -320,26 +321,4 @@ func (s *kmState) lloyd(ctx context.Context, centres []float64) (*cuda.KMeansRes
 	res.Iterations = min(iter+1, j.MaxIter)
 	res.Inertia = inertia
 	return res, nil
-}
-
-// sqDist is the kmeans package's distance (four accumulators).
-func sqDist(a, b []float64) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+3 < len(a); i += 4 {
-		d0 := a[i] - b[i]
-		d1 := a[i+1] - b[i+1]
-		d2 := a[i+2] - b[i+2]
-		d3 := a[i+3] - b[i+3]
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
-	}
-	for ; i < len(a); i++ {
-		dd := a[i] - b[i]
-		s0 += dd * dd
-	}
-	return (s0 + s1) + (s2 + s3)
 }

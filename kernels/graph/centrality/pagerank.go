@@ -23,23 +23,7 @@ import (
 func PageRank(ctx context.Context, g *csr.Graph, damping float64, maxIter int, tol float64) (Iterative, error) {
 	n := g.N
 	nf := float64(n)
-	inv := make([]float64, n) // 1 / out-strength, 0 for dangling nodes
-	dangling := make([]int32, 0)
-	for u := 0; u < n; u++ {
-		s := 0.0
-		if w := g.Weights(u); w != nil {
-			for _, x := range w {
-				s += x
-			}
-		} else {
-			s = float64(g.OutDegree(u))
-		}
-		if s != 0 {
-			inv[u] = 1 / s
-		} else {
-			dangling = append(dangling, int32(u))
-		}
-	}
+	inv, dangling := OutStrengthInverse(g)
 	x := make([]float64, n)
 	for i := range x {
 		x[i] = 1 / nf
@@ -90,4 +74,28 @@ func PageRank(ctx context.Context, g *csr.Graph, damping float64, maxIter int, t
 		}
 	}
 	return Iterative{Scores: x, Iterations: maxIter}, nil
+}
+
+// OutStrengthInverse returns 1/out-strength per node (0 for dangling
+// nodes) and the dangling nodes, ascending: PageRank's row normalisation,
+// shared with the GPU path (cuda/).
+func OutStrengthInverse(g *csr.Graph) (inv []float64, dangling []int32) {
+	inv = make([]float64, g.N)
+	dangling = make([]int32, 0)
+	for u := 0; u < g.N; u++ {
+		s := 0.0
+		if w := g.Weights(u); w != nil {
+			for _, x := range w {
+				s += x
+			}
+		} else {
+			s = float64(g.OutDegree(u))
+		}
+		if s != 0 {
+			inv[u] = 1 / s
+		} else {
+			dangling = append(dangling, int32(u))
+		}
+	}
+	return inv, dangling
 }

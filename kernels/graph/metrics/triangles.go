@@ -28,7 +28,7 @@ func Triangles(ctx context.Context, g *csr.Graph) ([]int64, int64, error) {
 		g = u
 	}
 	n := g.N
-	optr, oidx, err := orient(ctx, g)
+	optr, oidx, err := Orient(ctx, g)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -72,9 +72,11 @@ func Triangles(ctx context.Context, g *csr.Graph) ([]int64, int64, error) {
 	return counts, sum / 3, nil
 }
 
-// orient returns, for every node u, the neighbours ranked above u (sorted by
-// id), in CSR form. Rank is (degree without self-loops, id).
-func orient(ctx context.Context, g *csr.Graph) ([]int32, []int32, error) {
+// Orient returns, for every node u, the neighbours ranked above u (sorted by
+// id), in CSR form. Rank is (degree without self-loops, id). Each triangle
+// is then found once, at its lowest-ranked corner; the GPU path (cuda/)
+// counts on the same orientation.
+func Orient(ctx context.Context, g *csr.Graph) ([]int32, []int32, error) {
 	n := g.N
 	deg := make([]int32, n)
 	for u := 0; u < n; u++ {

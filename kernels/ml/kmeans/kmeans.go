@@ -116,7 +116,10 @@ func RelativeTol(m matrix.Dense, tol float64) float64 {
 	return s / float64(d) * tol
 }
 
-func sqDist(a, b []float64) float64 {
+// SqDist is the squared Euclidean distance with four accumulators: the
+// summation order the device kernel (cuda/kernels/kmeans.cu, km_sqdist)
+// repeats operation for operation, so both paths see the same bits.
+func SqDist(a, b []float64) float64 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float64
 	i := 0
@@ -142,7 +145,7 @@ func sqDist(a, b []float64) float64 {
 func nearest(x, centres []float64, k, d int) (int32, float64) {
 	best, bd := int32(0), math.Inf(1)
 	for c := 0; c < k; c++ {
-		if dd := sqDist(x, centres[c*d:(c+1)*d]); dd < bd {
+		if dd := SqDist(x, centres[c*d:(c+1)*d]); dd < bd {
 			best, bd = int32(c), dd
 		}
 	}
@@ -231,7 +234,7 @@ func lloyd(ctx context.Context, m matrix.Dense, p Params, centres []float64, tol
 		}
 		var total float64
 		for c := 0; c < k; c++ {
-			sq := sqDist(next[c*d:(c+1)*d], centres[c*d:(c+1)*d])
+			sq := SqDist(next[c*d:(c+1)*d], centres[c*d:(c+1)*d])
 			total += sq
 			shift[c] = math.Sqrt(sq)
 		}
@@ -282,7 +285,7 @@ func keep(x, centres []float64, d int, a int32, half float64, u *float64, l floa
 	if *u*(1+margin) < z {
 		return true
 	}
-	*u = math.Sqrt(sqDist(x, centres[int(a)*d:int(a)*d+d]))
+	*u = math.Sqrt(SqDist(x, centres[int(a)*d:int(a)*d+d]))
 	return *u*(1+margin) < z
 }
 
@@ -291,7 +294,7 @@ func keep(x, centres []float64, d int, a int32, half float64, u *float64, l floa
 func nearestTwo(x, centres []float64, k, d int) (int32, float64, float64) {
 	best, b1, b2 := int32(0), math.Inf(1), math.Inf(1)
 	for c := 0; c < k; c++ {
-		dd := sqDist(x, centres[c*d:(c+1)*d])
+		dd := SqDist(x, centres[c*d:(c+1)*d])
 		if dd < b1 {
 			best, b1, b2 = int32(c), dd, b1
 		} else if dd < b2 {
@@ -309,7 +312,7 @@ func halfDistances(centres, half []float64, k, d int) {
 	}
 	for a := 0; a < k; a++ {
 		for b := a + 1; b < k; b++ {
-			h := math.Sqrt(sqDist(centres[a*d:(a+1)*d], centres[b*d:(b+1)*d])) / 2
+			h := math.Sqrt(SqDist(centres[a*d:(a+1)*d], centres[b*d:(b+1)*d])) / 2
 			half[a] = min(half[a], h)
 			half[b] = min(half[b], h)
 		}
@@ -360,7 +363,7 @@ func relocateEmpty(m matrix.Dense, centres, sums, weight []float64, labels []int
 	for i := range far {
 		far[i] = i
 		l := int(labels[i])
-		dist[i] = sqDist(m.Row(i), centres[l*d:(l+1)*d])
+		dist[i] = SqDist(m.Row(i), centres[l*d:(l+1)*d])
 	}
 	sort.SliceStable(far, func(a, b int) bool { return dist[far[a]] > dist[far[b]] })
 	for e, c := range empty {
@@ -387,7 +390,7 @@ func Inertia(ctx context.Context, m matrix.Dense, centres []float64, labels []in
 		var s float64
 		for i := lo; i < hi; i++ {
 			l := int(labels[i])
-			s += sqDist(m.Row(i), centres[l*d:(l+1)*d])
+			s += SqDist(m.Row(i), centres[l*d:(l+1)*d])
 		}
 		parts[c] = s
 		return nil
@@ -409,7 +412,7 @@ func plusPlus(ctx context.Context, m matrix.Dense, k int, rng *rand.Rand) ([]flo
 	closest := make([]float64, n)
 	err := parallel.For(ctx, n, chunk, func(_, lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			closest[i] = sqDist(m.Row(i), centres[:d])
+			closest[i] = SqDist(m.Row(i), centres[:d])
 		}
 		return nil
 	})
@@ -443,7 +446,7 @@ func plusPlus(ctx context.Context, m matrix.Dense, k int, rng *rand.Rand) ([]flo
 				x := m.Row(i)
 				ci := closest[i]
 				for t, c := range cand {
-					v := min(ci, sqDist(x, m.Row(c)))
+					v := min(ci, SqDist(x, m.Row(c)))
 					candDist[t][i] = v
 					part[t] += v
 				}

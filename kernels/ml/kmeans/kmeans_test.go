@@ -159,7 +159,7 @@ func naiveLloyd(m matrix.Dense, centres []float64, k, maxIter int, tol float64) 
 			for j := 0; j < d; j++ {
 				sum[c*d+j] /= cnt[c]
 			}
-			shift += sqDist(sum[c*d:(c+1)*d], centres[c*d:(c+1)*d])
+			shift += SqDist(sum[c*d:(c+1)*d], centres[c*d:(c+1)*d])
 		}
 		centres = sum
 		same := true

@@ -109,7 +109,7 @@ func Simulate(ctx context.Context, pf Portfolio, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.ComponentES = componentES(pf, cfg.HoldingDays, zbar)
+	res.ComponentES = ComponentES(pf, cfg.HoldingDays, zbar)
 	return res, nil
 }
 
@@ -274,9 +274,9 @@ func meanDraws(ctx context.Context, seed uint64, tail []int, n, workers int) ([]
 	return zbar, nil
 }
 
-// componentES is −x_i times asset i's mean tail return μ_i·h + √h·σ_i·(L·z̄)_i;
+// ComponentES is −x_i times asset i's mean tail return μ_i·h + √h·σ_i·(L·z̄)_i;
 // the returns are linear in z, so the mean tail draw z̄ gives it exactly.
-func componentES(pf Portfolio, h float64, zbar []float64) []float64 {
+func ComponentES(pf Portfolio, h float64, zbar []float64) []float64 {
 	n := len(pf.Positions)
 	sh := math.Sqrt(h)
 	out := make([]float64, n)

@@ -87,6 +87,11 @@ const (
 
 var zig = newZiggurat()
 
+// ZigguratTables returns the sampler's tables: per layer the acceptance
+// threshold k on the 52-bit abscissa, the abscissa scale w and exp(−x²/2)
+// f. The GPU path (cuda/) uploads these exact bits.
+func ZigguratTables() (k [256]uint64, w, f [256]float64) { return zig.k, zig.w, zig.f }
+
 type ziggurat struct {
 	k [256]uint64  // acceptance threshold on the 52-bit abscissa: x_{i−1}/x_i · 2⁵²
 	w [256]float64 // x_i / 2⁵²: abscissa scale of layer i
