@@ -48,8 +48,27 @@ check-generated: ## Fail if regenerating would change gen/, openapi/ or third_pa
 		|| { echo "generated files are stale: run 'make generate' and commit the result"; rm -rf .gen.check; exit 1; }
 	rm -rf .gen.check
 
+# The API must not break silently: buf breaking (FILE rules, buf.yaml)
+# compares proto/ with the protos of BREAKING_REF, exported with git archive
+# (works offline and in worktrees). Override for a range, e.g.
+# BREAKING_REF=v1.0.0 or BREAKING_REF=main.
+BREAKING_REF ?= HEAD~1
+.PHONY: check-breaking
+check-breaking: ## buf breaking against the protos of BREAKING_REF (default: the previous commit)
+	@rm -rf .breaking && mkdir -p .breaking
+	@if git cat-file -e $(BREAKING_REF):proto 2>/dev/null; then \
+		git archive $(BREAKING_REF) proto third_party/proto buf.yaml | tar -x -C .breaking && \
+		$(TOOL) buf breaking --against .breaking; rc=$$?; rm -rf .breaking; exit $$rc; \
+	else echo "check-breaking: $(BREAKING_REF) has no proto/; nothing to compare"; rm -rf .breaking; fi
+
+.PHONY: check-tidy
+check-tidy: ## Fail if go mod tidy would change go.mod/go.sum (root, tools and deploy modules)
+	$(GO) mod tidy -diff
+	cd tools && $(GO) mod tidy -diff
+	cd deploy && $(GO) mod tidy -diff
+
 .PHONY: test
-test: check-generated ## Run every test (generation freshness, buf lint, go vet, go test, deployment manifests)
+test: check-generated check-tidy check-breaking ## Run every test (generation freshness, tidy, buf breaking, go vet, go test, deployment manifests)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
