@@ -24,9 +24,14 @@ var Unreached = math.Inf(1)
 type Searcher struct {
 	// Dist[v] is the distance from the last source, Unreached if none.
 	Dist []float64
-	// Pred[v] is the smallest-id predecessor of v on a shortest path from
-	// the last source (-1 for the source and unreached nodes). Only filled
-	// when the Searcher was made with trackPred.
+	// Pred[v] is v's parent in a shortest-path tree from the last source
+	// (-1 for the source and unreached nodes); following it always leads
+	// back to the source. It is the smallest-id u with
+	// dist[u] + w(u, v) == dist[v] and dist[u] < dist[v]; when every such
+	// u is at v's own distance (zero-length edges), the smallest-id one
+	// among those fewest zero-length hops from a node that has a strictly
+	// closer predecessor (see treePred). Only filled when the Searcher was
+	// made with trackPred.
 	Pred []int32
 	// Reached lists the nodes reached by the last search in the order they
 	// were settled (the source first, distances non-decreasing).
@@ -139,18 +144,10 @@ func (s *Searcher) dijkstra(src int32) {
 			case dist[v] == Unreached:
 				touched = append(touched, v)
 				dist[v] = nd
-				if s.trackPred {
-					s.Pred[v] = u
-				}
 				h.push(nd, v)
 			case nd < dist[v] && !s.settled[v]:
 				dist[v] = nd
-				if s.trackPred {
-					s.Pred[v] = u
-				}
 				h.push(nd, v)
-			case nd == dist[v] && s.trackPred && v != src && u < s.Pred[v]:
-				s.Pred[v] = u
 			}
 		}
 	}
@@ -158,6 +155,76 @@ func (s *Searcher) dijkstra(src int32) {
 	// non-negative), so order is a permutation of touched.
 	s.Reached = append(touched[:0], order...)
 	s.order = order
+	if s.trackPred {
+		s.treePred(src)
+	}
+}
+
+// treePred fills Pred from the final distances as a tree. The smallest-id
+// tight predecessor (dist[u] + w == dist[v], networkx's
+// dijkstra_predecessor_and_distance lists) is not one when edges have zero
+// length: u and v at the same distance can each be the other's, and
+// following them loops (issue 13). So a node with a strictly closer tight
+// predecessor takes the smallest-id one of those (with positive lengths
+// that is every node, and the rule is min(networkx's list)); the rest of a
+// zero-length plateau is reached from those nodes by a breadth-first sweep
+// over tight zero-length edges, each node taking the smallest-id
+// predecessor on the previous level. Levels strictly decrease towards the
+// source, so there is no cycle.
+func (s *Searcher) treePred(src int32) {
+	dist, ptr, idx, w, pred := s.Dist, s.ptr, s.idx, s.w, s.Pred
+	for _, u := range s.Reached {
+		du := dist[u]
+		for e := ptr[u]; e < ptr[u+1]; e++ {
+			v := idx[e]
+			if v != src && du < dist[v] && du+w[e] == dist[v] && (pred[v] < 0 || u < pred[v]) {
+				pred[v] = u
+			}
+		}
+	}
+	// Level 0: the source and every node that has its predecessor.
+	level := s.order[:0]
+	for _, v := range s.Reached {
+		if v == src || pred[v] >= 0 {
+			level = append(level, v)
+		}
+	}
+	if len(level) == len(s.Reached) {
+		return
+	}
+	// placed marks nodes on an earlier level; it borrows settled (all true
+	// after the search) instead of another buffer.
+	placed := s.settled
+	for _, v := range s.Reached {
+		placed[v] = pred[v] >= 0 || v == src
+	}
+	next := make([]int32, 0, len(s.Reached)-len(level))
+	for len(level) > 0 {
+		next = next[:0]
+		for _, u := range level {
+			du := dist[u]
+			for e := ptr[u]; e < ptr[u+1]; e++ {
+				v := idx[e]
+				if du+w[e] != dist[v] || du != dist[v] || v == src {
+					continue
+				}
+				switch {
+				case !placed[v] && pred[v] < 0:
+					pred[v] = u
+					next = append(next, v)
+				case !placed[v] && u < pred[v]:
+					pred[v] = u
+				}
+			}
+		}
+		for _, v := range next {
+			placed[v] = true
+		}
+		level = append(level[:0], next...)
+	}
+	for _, v := range s.Reached {
+		placed[v] = true // From resets settled for the next search
+	}
 }
 
 // minHeap is a binary heap of (distance, node) with lazy deletion: a node

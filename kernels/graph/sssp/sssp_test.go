@@ -1,6 +1,7 @@
 package sssp
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
@@ -58,5 +59,57 @@ func TestBFSPredecessorTies(t *testing.T) {
 	s.From(0)
 	if s.Dist[3] != 2 || s.Pred[3] != 1 {
 		t.Fatalf("node 3: dist %v pred %d, want 2, 1", s.Dist[3], s.Pred[3])
+	}
+}
+
+// TestZeroLengthPredecessorsFormATree: with zero-length edges the tight
+// predecessors of equal-distance nodes point at each other; Pred must still
+// be a tree (issue 13: following it looped 0 → 23 → … → 0). From every
+// reached node, the predecessors lead back to the source along tight edges,
+// for many sources of random graphs with mostly zero lengths, so that stale
+// state of a previous search would show too.
+func TestZeroLengthPredecessorsFormATree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 6))
+	for trial := range 40 {
+		n := 2 + rng.IntN(40)
+		m := rng.IntN(4 * n)
+		var src, dst []int32
+		var w []float64
+		for range m {
+			src = append(src, int32(rng.IntN(n)))
+			dst = append(dst, int32(rng.IntN(n)))
+			w = append(w, []float64{0, 0, 0, 1, 0.5}[rng.IntN(5)])
+		}
+		directed := trial%2 == 0
+		g, err := csr.Build(n, src, dst, w, directed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		weight := map[[2]int32]float64{} // duplicate edges: the last weight wins (csr)
+		for i := range src {
+			weight[[2]int32{src[i], dst[i]}] = w[i]
+			if !directed {
+				weight[[2]int32{dst[i], src[i]}] = w[i]
+			}
+		}
+		s := New(g, false, true)
+		for from := range int32(n) {
+			s.From(from)
+			for _, v := range s.Reached {
+				steps := 0
+				for x := v; x != from; x = s.Pred[x] {
+					p := s.Pred[x]
+					if p < 0 {
+						t.Fatalf("trial %d from %d: node %d (reached) has no predecessor", trial, from, x)
+					}
+					if s.Dist[p]+weight[[2]int32{p, x}] != s.Dist[x] {
+						t.Fatalf("trial %d from %d: predecessor %d of %d is not on a shortest path", trial, from, p, x)
+					}
+					if steps++; steps > n {
+						t.Fatalf("trial %d from %d: predecessors of %d loop", trial, from, v)
+					}
+				}
+			}
+		}
 	}
 }

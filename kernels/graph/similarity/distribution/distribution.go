@@ -50,11 +50,13 @@ func Check(p, q, support []float64) error {
 
 // JensenShannon returns scipy's jensenshannon(p, q, base): the square root
 // of half the sum of the relative entropies of p and q to their mean, after
-// normalising both to sum 1, with logarithms in the given base (> 0, != 1).
+// normalising both to sum 1, with logarithms in the given base (> 1).
 // p and q must pass Check.
 func JensenShannon(p, q []float64, base float64) (float64, error) {
-	if !(base > 0) || base == 1 || math.IsInf(base, 0) {
-		return 0, kerr.Invalid("base", "must be positive, finite and not 1")
+	if !(base > 1) || math.IsInf(base, 0) {
+		// Below 1 every logarithm changes sign: scipy's divergence is then
+		// negative and its distance NaN, which is no distance at all.
+		return 0, kerr.Invalid("base", "must be finite and greater than 1 (below 1 the divergence is negative and its square root undefined), got %g", base)
 	}
 	var sp, sq float64
 	for i := range p {

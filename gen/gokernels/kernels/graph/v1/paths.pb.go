@@ -153,8 +153,17 @@ type ShortestPathOutput struct {
 	// when unreachable), num_nodes^2 values in row-major order.
 	Distances []float64 `protobuf:"fixed64,1,rep,packed,name=distances,proto3" json:"distances,omitempty"`
 	// Single source only: predecessors[v] is the node before v on a shortest
-	// path from the source (the smallest id among ties), -1 for the source
-	// itself and for unreachable nodes. Empty for all pairs.
+	// path from the source, -1 for the source itself and for unreachable
+	// nodes; following it always leads back to the source (a shortest-path
+	// tree). Empty for all pairs.
+	// Relation to networkx: nx.predecessor / nx.dijkstra_predecessor_and_distance
+	// list every u with d(u) + w(u, v) = d(v). predecessors[v] is the smallest
+	// id among those u with d(u) < d(v); with positive lengths (and always
+	// without weights) that is min of networkx's list. With zero-length edges
+	// networkx's lists can point both ways between nodes at equal distance
+	// and min() could loop, so a node whose listed predecessors are all at its
+	// own distance takes, among them, the smallest id of those with the
+	// fewest zero-length hops from a node with a strictly closer predecessor.
 	Predecessors  []int32 `protobuf:"varint,2,rep,packed,name=predecessors,proto3" json:"predecessors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -749,8 +749,9 @@ type ValueSimilarityInput struct {
 	// indexes). Used only by the Wasserstein distance.
 	Support []float64 `protobuf:"fixed64,3,rep,packed,name=support,proto3" json:"support,omitempty"`
 	// Logarithm base of the Jensen–Shannon divergence, default 2. Must be
-	// positive and not 1 (scipy's own default, when base is None, is e: pass
-	// 2.718281828459045 to get it).
+	// greater than 1: below 1 scipy's divergence is negative and its distance
+	// NaN, so such a base is rejected. (scipy's own default, when base is
+	// None, is e: pass 2.718281828459045 to get it.)
 	Base          *float64 `protobuf:"fixed64,4,opt,name=base,proto3,oneof" json:"base,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -938,7 +939,7 @@ const file_gokernels_kernels_graph_v1_similarity_proto_rawDesc = "" +
 	"\x01p\x18\x01 \x03(\x01B\b\xbaH\x05\x92\x01\x02\b\x01R\x01p\x12\x16\n" +
 	"\x01q\x18\x02 \x03(\x01B\b\xbaH\x05\x92\x01\x02\b\x01R\x01q\x12\x18\n" +
 	"\asupport\x18\x03 \x03(\x01R\asupport\x12)\n" +
-	"\x04base\x18\x04 \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\x04base\x88\x01\x01B\a\n" +
+	"\x04base\x18\x04 \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\xf0?H\x00R\x04base\x88\x01\x01B\a\n" +
 	"\x05_base\"\xbe\x01\n" +
 	"\x15ValueSimilarityOutput\x126\n" +
 	"\x17jensen_shannon_distance\x18\x01 \x01(\x01R\x15jensenShannonDistance\x12:\n" +
