@@ -5,6 +5,7 @@ package catalog
 import (
 	"errors"
 
+	"github.com/gokernels/gokernels/kernels/compliance"
 	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/ml"
 	"github.com/gokernels/gokernels/kernels/procint"
@@ -20,6 +21,7 @@ var domains = []func(*registry.Registry) error{
 	temporal.Register,
 	risk.Register,
 	procint.Register,
+	compliance.Register,
 }
 
 // New returns a registry holding the full catalog.

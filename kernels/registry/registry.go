@@ -50,6 +50,9 @@ const (
 	DomainRisk       = "RiskAnalytics"
 	DomainBehavioral = "BehavioralAnalytics"
 	DomainProcInt    = "ProcessIntelligence"
+	DomainCompliance = "Compliance"
+	DomainBanking    = "Banking"
+	DomainPayments   = "PaymentProcessing"
 	DomainCore       = "Core"
 )
 

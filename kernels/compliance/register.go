@@ -1,0 +1,35 @@
+// Package compliance registers the Compliance kernels (domains.md §2). Each
+// kernel is declared once as a registry.Def in its own package; the
+// transaction-graph ones are folds (state.Apply per transaction in ts
+// order, Snapshot = the Batch output) so their ring twins replay exactly.
+package compliance
+
+import (
+	"errors"
+
+	"github.com/gokernels/gokernels/kernels/compliance/circular"
+	"github.com/gokernels/gokernels/kernels/compliance/kyc"
+	"github.com/gokernels/gokernels/kernels/compliance/pep"
+	"github.com/gokernels/gokernels/kernels/compliance/rapid"
+	"github.com/gokernels/gokernels/kernels/compliance/reciprocity"
+	"github.com/gokernels/gokernels/kernels/compliance/resolution"
+	"github.com/gokernels/gokernels/kernels/compliance/reversal"
+	"github.com/gokernels/gokernels/kernels/compliance/sanctions"
+	"github.com/gokernels/gokernels/kernels/compliance/split"
+	"github.com/gokernels/gokernels/kernels/registry"
+)
+
+// Register adds the compliance kernels to r.
+func Register(r *registry.Registry) error {
+	return errors.Join(
+		registry.Register(r, circular.Def),
+		registry.Register(r, reciprocity.Def),
+		registry.Register(r, rapid.Def),
+		registry.Register(r, sanctions.Def),
+		registry.Register(r, pep.Def),
+		registry.Register(r, kyc.Def),
+		registry.Register(r, resolution.Def),
+		registry.Register(r, reversal.Def),
+		registry.Register(r, split.Def),
+	)
+}

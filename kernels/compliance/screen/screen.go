@@ -1,0 +1,105 @@
+// Package screen is the list screening shared by sanctions-screening and
+// pep-screening: each entry's [name]+aliases prepared once, and a scan that
+// scores a query against every entry with the names comparator, skipping
+// names whose length bound cannot reach the minimum score (lossless: the
+// result equals a brute-force scan).
+package screen
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/gokernels/gokernels/kernels/finance/names"
+)
+
+// List is a prepared screening list.
+type List struct {
+	names []names.Name
+	entry []int32 // entry of each name
+	first []int32 // first name of each entry; len = entries+1
+}
+
+// NewList prepares the entries' names; names[i] is entry i's [name]+aliases.
+func NewList(ctx context.Context, entries [][]string) (*List, error) {
+	l := &List{first: make([]int32, 0, len(entries)+1)}
+	for i, ns := range entries {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		l.first = append(l.first, int32(len(l.names)))
+		for _, n := range ns {
+			l.names = append(l.names, names.Prepare(n))
+			l.entry = append(l.entry, int32(i))
+		}
+	}
+	l.first = append(l.first, int32(len(l.names)))
+	return l, nil
+}
+
+// Match is one entry scoring at least the minimum.
+type Match struct {
+	Entry int     // entry index
+	Name  int     // index within the entry's [name]+aliases of the first name attaining Score
+	Score float64 // the comparator maxed over the entry's names
+}
+
+// Name returns the prepared name i of entry e.
+func (l *List) Name(e, i int) names.Name { return l.names[int(l.first[e])+i] }
+
+// Scan returns the entries scoring >= minScore for q, in entry order.
+// noPrefilter disables the length bound (tests use it to show the
+// prefilter is lossless).
+func (l *List) Scan(q names.Name, minScore float64, noPrefilter bool) []Match {
+	var out []Match
+	ql := len(q.Runes)
+	for e := 0; e+1 < len(l.first); e++ {
+		best, at := -1.0, -1
+		for i := l.first[e]; i < l.first[e+1]; i++ {
+			n := l.names[i]
+			if !noPrefilter && names.Skip(ql, len(n.Runes), minScore) {
+				continue
+			}
+			if s := names.Compare(q, n); s > best {
+				best, at = s, int(i-l.first[e])
+			}
+		}
+		if at >= 0 && best >= minScore {
+			out = append(out, Match{Entry: e, Name: at, Score: best})
+		}
+	}
+	return out
+}
+
+// ScanAll runs Scan for every query on GOMAXPROCS goroutines; results are
+// in query order.
+func (l *List) ScanAll(ctx context.Context, queries []names.Name, minScore float64, noPrefilter bool) ([][]Match, error) {
+	out := make([][]Match, len(queries))
+	var next int64
+	var mu sync.Mutex
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(queries)))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if int(i) >= len(queries) {
+					return
+				}
+				out[i] = l.Scan(queries[i], minScore, noPrefilter)
+			}
+		}()
+	}
+	wg.Wait()
+	return out, ctx.Err()
+}
