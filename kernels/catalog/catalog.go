@@ -8,6 +8,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/compliance"
 	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/ml"
+	"github.com/gokernels/gokernels/kernels/orderbook"
 	"github.com/gokernels/gokernels/kernels/procint"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/kernels/risk"
@@ -22,6 +23,7 @@ var domains = []func(*registry.Registry) error{
 	risk.Register,
 	procint.Register,
 	compliance.Register,
+	orderbook.Register,
 }
 
 // New returns a registry holding the full catalog.

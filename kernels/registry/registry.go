@@ -311,3 +311,12 @@ var validator = sync.OnceValue(func() protovalidate.Validator {
 	}
 	return v
 })
+
+// Domain names of the markets, post-trade and treasury kernels (reference
+// catalog).
+const (
+	DomainOrderMatching = "OrderMatching"
+	DomainClearing      = "Clearing"
+	DomainTreasury      = "TreasuryManagement"
+	DomainPayments      = "PaymentProcessing"
+)

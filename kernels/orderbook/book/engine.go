@@ -1,0 +1,638 @@
+// Package book is a continuous double auction with price-time priority:
+// per symbol, two sides of price levels, each level a FIFO queue of resting
+// orders. It follows NASDAQ TotalView-ITCH 5.0 event semantics and FIX 5.0
+// order handling (domains.md §5): SUBMIT / CANCEL / MODIFY / SNAPSHOT /
+// END_OF_DAY messages in, ACCEPTED / EXECUTED / CANCELED / REPLACED /
+// REJECTED / SNAPSHOT events out.
+//
+// The engine is a state machine: Apply folds one message into the state and
+// appends its events, Orders and Book read the state. The Batch kernel and
+// the Ring session both drive it, so replaying a Batch input message by
+// message gives the Batch result by construction.
+//
+// Prices and quantities are int64 integers bounded by MaxPrice and MaxQty,
+// so every notional (≤ MaxPrice·MaxQty per order) fits in int64.
+package book
+
+import (
+	"slices"
+	"sort"
+)
+
+// Bounds on prices and quantities.
+const (
+	MaxPrice = 1_000_000_000
+	MaxQty   = 1_000_000_000
+)
+
+// STP is a self-trade prevention mode (FIX tag 2964, Binance STP).
+type STP uint8
+
+// The STP modes.
+const (
+	STPCancelAggressor STP = iota // default
+	STPNone
+	STPCancelResting
+	STPCancelBoth
+	STPDecrement
+)
+
+// ParseSTP maps the proto's string to a mode; "" is the default.
+func ParseSTP(s string) (STP, bool) {
+	switch s {
+	case "", "CANCEL_AGGRESSOR":
+		return STPCancelAggressor, true
+	case "NONE":
+		return STPNone, true
+	case "CANCEL_RESTING":
+		return STPCancelResting, true
+	case "CANCEL_BOTH":
+		return STPCancelBoth, true
+	case "DECREMENT":
+		return STPDecrement, true
+	}
+	return 0, false
+}
+
+// Config is the book configuration.
+type Config struct {
+	Symbols  []string // empty = any non-empty symbol
+	TickSize int64
+	LotSize  int64
+	MinQty   int64
+	MaxQty   int64
+	STP      STP
+}
+
+// MsgKind names a message.
+type MsgKind uint8
+
+// The messages.
+const (
+	MsgSubmit MsgKind = iota
+	MsgCancel
+	MsgModify
+	MsgSnapshot
+	MsgEndOfDay
+)
+
+// Msg is one data message. Side, Type and TIF are the wire strings: an
+// unknown value is a REJECTED event, not an error.
+type Msg struct {
+	Kind     MsgKind
+	ID       uint64
+	Symbol   string
+	Trader   string
+	Side     string
+	Type     string
+	TIF      string
+	Price    int64
+	HasPrice bool // MODIFY: a new price is given
+	Qty      int64
+	Depth    int // SNAPSHOT: levels per side, 0 = all
+	Ts       int64
+}
+
+// EventKind names an event.
+type EventKind uint8
+
+// The events.
+const (
+	EvAccepted EventKind = iota
+	EvExecuted
+	EvCanceled
+	EvReplaced
+	EvRejected
+	EvSnapshot
+)
+
+// Event is one event of the log. Fields not used by a kind are zero.
+type Event struct {
+	Kind         EventKind
+	OrderID      uint64 // accepted, canceled, replaced, rejected; executed: taker
+	MakerID      uint64 // executed
+	MatchID      uint64 // executed
+	Symbol       string // accepted, executed
+	Side         string // accepted; executed: the aggressor side
+	Type         string // accepted
+	TIF          string // accepted
+	Price        int64
+	Qty          int64
+	Reason       string // canceled, rejected
+	Request      string // rejected: SUBMIT, CANCEL or MODIFY
+	PriorityKept bool   // replaced
+	Books        []SymbolBook
+}
+
+// Level is one L2 level.
+type Level struct {
+	Price      int64
+	Qty        int64
+	OrderCount int
+}
+
+// SymbolBook is one symbol's L2 book, best levels first.
+type SymbolBook struct {
+	Symbol string
+	Bids   []Level
+	Asks   []Level
+}
+
+// OrderRow is an accepted order's state.
+type OrderRow struct {
+	ID        uint64
+	Symbol    string
+	Side      string
+	Price     int64
+	Status    string
+	Qty       int64
+	Filled    int64
+	Remaining int64
+	Canceled  int64
+	Notional  int64
+	AvgPrice  float64
+}
+
+const (
+	buy  = 0
+	sell = 1
+)
+
+var sideName = [2]string{"BUY", "SELL"}
+
+type order struct {
+	id                                            uint64
+	bk                                            *symBook
+	trader                                        string
+	side                                          uint8
+	market                                        bool
+	tif                                           string
+	price, qty, filled, remaining, canceled, ntnl int64
+	lvl                                           *level
+	prev, next                                    *order
+}
+
+type level struct {
+	price      int64
+	qty        int64
+	count      int
+	head, tail *order
+}
+
+// symBook keeps each side sorted so that the best level is last: bids
+// ascending, asks descending. Aggressive flow touches the end of the slice.
+type symBook struct {
+	symbol string
+	sides  [2][]*level
+}
+
+// Engine is the order book state machine.
+type Engine struct {
+	cfg      Config
+	books    map[string]*symBook
+	orders   index
+	matchSeq uint64
+	events   []Event
+	slab     []order
+	freeLvls []*level
+}
+
+// New returns an empty engine. cfg must hold validated values.
+func New(cfg Config) *Engine {
+	if cfg.MaxQty <= 0 || cfg.MaxQty > MaxQty {
+		cfg.MaxQty = MaxQty
+	}
+	e := &Engine{cfg: cfg, books: map[string]*symBook{}}
+	for _, s := range cfg.Symbols {
+		e.books[s] = &symBook{symbol: s}
+	}
+	return e
+}
+
+// Events returns the events emitted so far (owned by the engine).
+func (e *Engine) Events() []Event { return e.events }
+
+// ResetEvents drops the emitted events (a streaming caller that has sent
+// them keeps memory bounded).
+func (e *Engine) ResetEvents() { e.events = e.events[:0] }
+
+// Matches is the number of executions so far.
+func (e *Engine) Matches() uint64 { return e.matchSeq }
+
+func (e *Engine) emit(ev Event) { e.events = append(e.events, ev) }
+
+func (e *Engine) reject(id uint64, request, reason string) {
+	e.emit(Event{Kind: EvRejected, OrderID: id, Request: request, Reason: reason})
+}
+
+func (e *Engine) newOrder() *order {
+	if len(e.slab) == 0 {
+		e.slab = make([]order, 1024)
+	}
+	o := &e.slab[0]
+	e.slab = e.slab[1:]
+	return o
+}
+
+// Apply folds one message into the book.
+func (e *Engine) Apply(m *Msg) {
+	switch m.Kind {
+	case MsgSubmit:
+		e.submit(m)
+	case MsgCancel:
+		o := e.orders.get(m.ID)
+		if o == nil || o.lvl == nil {
+			e.reject(m.ID, "CANCEL", "UNKNOWN_ORDER")
+			return
+		}
+		e.cancelResting(o, o.remaining, "USER")
+	case MsgModify:
+		e.modify(m)
+	case MsgSnapshot:
+		e.emit(Event{Kind: EvSnapshot, Books: e.Book(m.Depth)})
+	case MsgEndOfDay:
+		e.endOfDay()
+	}
+}
+
+func (e *Engine) validPrice(p int64) bool {
+	return p > 0 && p <= MaxPrice && p%e.cfg.TickSize == 0
+}
+
+func (e *Engine) validQty(q int64, modify bool) bool {
+	return q > 0 && q%e.cfg.LotSize == 0 && q <= e.cfg.MaxQty && (modify || q >= e.cfg.MinQty)
+}
+
+func (e *Engine) submit(m *Msg) {
+	rej := func(reason string) { e.reject(m.ID, "SUBMIT", reason) }
+	if e.orders.get(m.ID) != nil {
+		rej("DUPLICATE_ID")
+		return
+	}
+	bk := e.books[m.Symbol]
+	if bk == nil && (len(e.cfg.Symbols) > 0 || m.Symbol == "") {
+		rej("UNKNOWN_SYMBOL")
+		return
+	}
+	var side uint8
+	switch m.Side {
+	case "BUY":
+		side = buy
+	case "SELL":
+		side = sell
+	default:
+		rej("INVALID_SIDE")
+		return
+	}
+	var market bool
+	switch m.Type {
+	case "LIMIT":
+	case "MARKET":
+		market = true
+	default:
+		rej("INVALID_TYPE")
+		return
+	}
+	tif := m.TIF
+	switch tif {
+	case "":
+		tif = "GTC"
+	case "GTC", "IOC", "FOK", "DAY":
+	default:
+		rej("INVALID_TIF")
+		return
+	}
+	if market && m.Price != 0 || !market && !e.validPrice(m.Price) {
+		rej("INVALID_PRICE")
+		return
+	}
+	if !e.validQty(m.Qty, false) {
+		rej("INVALID_QTY")
+		return
+	}
+	if bk == nil {
+		bk = &symBook{symbol: m.Symbol}
+		e.books[m.Symbol] = bk
+	}
+	o := e.newOrder()
+	*o = order{id: m.ID, bk: bk, trader: m.Trader, side: side, market: market, tif: tif,
+		price: m.Price, qty: m.Qty, remaining: m.Qty}
+	e.orders.put(m.ID, o)
+	e.emit(Event{Kind: EvAccepted, OrderID: m.ID, Symbol: m.Symbol, Side: m.Side, Type: m.Type,
+		TIF: tif, Price: m.Price, Qty: m.Qty})
+	if tif == "FOK" && !e.fillable(o) {
+		e.cancelOwn(o, o.remaining, "FOK_UNFILLABLE")
+		return
+	}
+	e.aggress(o)
+	if o.remaining == 0 {
+		return
+	}
+	switch {
+	case market:
+		e.cancelOwn(o, o.remaining, "MARKET_REMAINDER")
+	case tif == "IOC":
+		e.cancelOwn(o, o.remaining, "IOC_REMAINDER")
+	default:
+		e.rest(o)
+	}
+}
+
+// crosses reports whether an incoming order can trade at a resting price.
+func crosses(o *order, price int64) bool {
+	switch {
+	case o.market:
+		return true
+	case o.side == buy:
+		return price <= o.price
+	default:
+		return price >= o.price
+	}
+}
+
+func (e *Engine) selfTrade(a, r *order) bool {
+	return e.cfg.STP != STPNone && a.trader != "" && a.trader == r.trader
+}
+
+// fillable is the FOK pre-check: a dry run of aggress, STP included, that
+// reports whether the order would fill completely.
+func (e *Engine) fillable(o *order) bool {
+	need := o.remaining
+	opp := o.bk.sides[1-o.side]
+	for i := len(opp) - 1; i >= 0; i-- {
+		lv := opp[i]
+		if !crosses(o, lv.price) {
+			return false
+		}
+		for r := lv.head; r != nil; r = r.next {
+			if e.selfTrade(o, r) {
+				if e.cfg.STP == STPCancelResting {
+					continue
+				}
+				// CANCEL_AGGRESSOR and CANCEL_BOTH stop; DECREMENT removes
+				// quantity without filling it.
+				return false
+			}
+			need -= min(need, r.remaining)
+			if need == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// aggress matches an incoming order against the opposite side.
+func (e *Engine) aggress(o *order) {
+	bk := o.bk
+	opp := 1 - o.side
+	for o.remaining > 0 {
+		lvls := bk.sides[opp]
+		if len(lvls) == 0 {
+			return
+		}
+		lv := lvls[len(lvls)-1]
+		if !crosses(o, lv.price) {
+			return
+		}
+		r := lv.head
+		if e.selfTrade(o, r) {
+			switch e.cfg.STP {
+			case STPCancelAggressor:
+				e.cancelOwn(o, o.remaining, "STP")
+				return
+			case STPCancelResting:
+				e.cancelResting(r, r.remaining, "STP")
+				continue
+			case STPCancelBoth:
+				e.cancelResting(r, r.remaining, "STP")
+				e.cancelOwn(o, o.remaining, "STP")
+				return
+			case STPDecrement:
+				d := min(o.remaining, r.remaining)
+				e.cancelResting(r, d, "STP_DECREMENT")
+				e.cancelOwn(o, d, "STP_DECREMENT")
+				continue
+			}
+		}
+		q := min(o.remaining, r.remaining)
+		e.matchSeq++
+		px := lv.price
+		r.remaining -= q
+		r.filled += q
+		r.ntnl += q * px
+		lv.qty -= q
+		o.remaining -= q
+		o.filled += q
+		o.ntnl += q * px
+		e.emit(Event{Kind: EvExecuted, MatchID: e.matchSeq, Symbol: bk.symbol, MakerID: r.id,
+			OrderID: o.id, Price: px, Qty: q, Side: sideName[o.side]})
+		if r.remaining == 0 {
+			e.unlink(r)
+		}
+	}
+}
+
+// cancelOwn cancels qty of an order that is not resting (the aggressor).
+func (e *Engine) cancelOwn(o *order, qty int64, reason string) {
+	o.remaining -= qty
+	o.canceled += qty
+	e.emit(Event{Kind: EvCanceled, OrderID: o.id, Qty: qty, Reason: reason})
+}
+
+// cancelResting cancels qty of a resting order, removing it when nothing
+// remains.
+func (e *Engine) cancelResting(o *order, qty int64, reason string) {
+	o.remaining -= qty
+	o.canceled += qty
+	o.lvl.qty -= qty
+	e.emit(Event{Kind: EvCanceled, OrderID: o.id, Qty: qty, Reason: reason})
+	if o.remaining == 0 {
+		e.unlink(o)
+	}
+}
+
+// rest appends an order to the back of its price level.
+func (e *Engine) rest(o *order) {
+	lvls := o.bk.sides[o.side]
+	// Bids ascend and asks descend, so "better than" flips with the side.
+	better := func(a, b int64) bool {
+		if o.side == buy {
+			return a > b
+		}
+		return a < b
+	}
+	// Levels after i are better than o.price.
+	i := sort.Search(len(lvls), func(k int) bool { return !better(o.price, lvls[k].price) })
+	var lv *level
+	if i < len(lvls) && lvls[i].price == o.price {
+		lv = lvls[i]
+	} else {
+		if n := len(e.freeLvls); n > 0 {
+			lv = e.freeLvls[n-1]
+			e.freeLvls = e.freeLvls[:n-1]
+			*lv = level{price: o.price}
+		} else {
+			lv = &level{price: o.price}
+		}
+		o.bk.sides[o.side] = slices.Insert(lvls, i, lv)
+	}
+	o.lvl = lv
+	o.prev, o.next = lv.tail, nil
+	if lv.tail != nil {
+		lv.tail.next = o
+	} else {
+		lv.head = o
+	}
+	lv.tail = o
+	lv.qty += o.remaining
+	lv.count++
+}
+
+// unlink removes a resting order from its level (its remaining quantity
+// must already be taken off the level), dropping the level when empty.
+func (e *Engine) unlink(o *order) {
+	lv := o.lvl
+	if o.prev != nil {
+		o.prev.next = o.next
+	} else {
+		lv.head = o.next
+	}
+	if o.next != nil {
+		o.next.prev = o.prev
+	} else {
+		lv.tail = o.prev
+	}
+	o.prev, o.next, o.lvl = nil, nil, nil
+	lv.count--
+	if lv.count > 0 {
+		return
+	}
+	lvls := o.bk.sides[o.side]
+	if n := len(lvls); lvls[n-1] == lv {
+		lvls[n-1] = nil
+		o.bk.sides[o.side] = lvls[:n-1]
+	} else {
+		i := slices.Index(lvls, lv)
+		o.bk.sides[o.side] = slices.Delete(lvls, i, i+1)
+	}
+	e.freeLvls = append(e.freeLvls, lv)
+}
+
+func (e *Engine) modify(m *Msg) {
+	o := e.orders.get(m.ID)
+	if o == nil || o.lvl == nil {
+		e.reject(m.ID, "MODIFY", "UNKNOWN_ORDER")
+		return
+	}
+	if m.HasPrice && !e.validPrice(m.Price) {
+		e.reject(m.ID, "MODIFY", "INVALID_PRICE")
+		return
+	}
+	if !e.validQty(m.Qty, true) {
+		e.reject(m.ID, "MODIFY", "INVALID_QTY")
+		return
+	}
+	price := o.price
+	if m.HasPrice {
+		price = m.Price
+	}
+	done := o.filled + o.canceled
+	if m.Qty <= done {
+		e.cancelResting(o, o.remaining, "MODIFY_BELOW_FILLED")
+		return
+	}
+	newRem := m.Qty - done
+	if price == o.price && m.Qty <= o.qty {
+		o.lvl.qty += newRem - o.remaining
+		o.remaining = newRem
+		o.qty = m.Qty
+		e.emit(Event{Kind: EvReplaced, OrderID: o.id, Price: price, Qty: m.Qty, PriorityKept: true})
+		return
+	}
+	o.lvl.qty -= o.remaining
+	e.unlink(o)
+	o.price, o.qty, o.remaining = price, m.Qty, newRem
+	e.emit(Event{Kind: EvReplaced, OrderID: o.id, Price: price, Qty: m.Qty})
+	e.aggress(o)
+	if o.remaining > 0 {
+		e.rest(o)
+	}
+}
+
+func (e *Engine) endOfDay() {
+	var day []*order
+	e.orders.each(func(o *order) {
+		if o.lvl != nil && o.tif == "DAY" {
+			day = append(day, o)
+		}
+	})
+	slices.SortFunc(day, func(a, b *order) int { return cmpU64(a.id, b.id) })
+	for _, o := range day {
+		e.cancelResting(o, o.remaining, "EXPIRED")
+	}
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Book returns the L2 book of every symbol, sorted by symbol, with at most
+// depth levels per side (0 = all).
+func (e *Engine) Book(depth int) []SymbolBook {
+	syms := make([]string, 0, len(e.books))
+	for s := range e.books {
+		syms = append(syms, s)
+	}
+	slices.Sort(syms)
+	out := make([]SymbolBook, len(syms))
+	for i, s := range syms {
+		bk := e.books[s]
+		out[i] = SymbolBook{Symbol: s, Bids: levels(bk.sides[buy], depth), Asks: levels(bk.sides[sell], depth)}
+	}
+	return out
+}
+
+func levels(lvls []*level, depth int) []Level {
+	n := len(lvls)
+	if depth > 0 && depth < n {
+		n = depth
+	}
+	out := make([]Level, n)
+	for i := range n {
+		lv := lvls[len(lvls)-1-i]
+		out[i] = Level{Price: lv.price, Qty: lv.qty, OrderCount: lv.count}
+	}
+	return out
+}
+
+// Orders returns every accepted order's state, sorted by id.
+func (e *Engine) Orders() []OrderRow {
+	rows := make([]OrderRow, 0, e.orders.n)
+	e.orders.each(func(o *order) {
+		r := OrderRow{ID: o.id, Symbol: o.bk.symbol, Side: sideName[o.side], Price: o.price, Qty: o.qty,
+			Filled: o.filled, Remaining: o.remaining, Canceled: o.canceled, Notional: o.ntnl}
+		switch {
+		case o.filled == o.qty:
+			r.Status = "FILLED"
+		case o.lvl != nil && o.filled > 0:
+			r.Status = "PARTIALLY_FILLED"
+		case o.lvl != nil:
+			r.Status = "NEW"
+		default:
+			r.Status = "CANCELED"
+		}
+		if o.filled > 0 {
+			r.AvgPrice = float64(o.ntnl) / float64(o.filled)
+		}
+		rows = append(rows, r)
+	})
+	slices.SortFunc(rows, func(a, b OrderRow) int { return cmpU64(a.ID, b.ID) })
+	return rows
+}
