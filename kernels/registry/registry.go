@@ -318,5 +318,4 @@ const (
 	DomainOrderMatching = "OrderMatching"
 	DomainClearing      = "Clearing"
 	DomainTreasury      = "TreasuryManagement"
-	DomainPayments      = "PaymentProcessing"
 )
