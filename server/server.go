@@ -252,6 +252,13 @@ func (s *Server) mirrorHealth() {
 // httpHandler routes gRPC (HTTP/2, application/grpc) to the gRPC server and
 // everything else to the REST gateway, under the configured prefix and CORS.
 func (s *Server) httpHandler(gw http.Handler) http.Handler {
+	edge := gateway.EdgeOptions{DefaultTimeout: s.cfg.DefaultTimeout, MaxTimeout: s.cfg.MaxTimeout}
+	if a, ok := s.auth.(interface {
+		Authenticate(context.Context) (auth.Identity, error)
+	}); ok {
+		edge.Authenticate = func(ctx context.Context) error { _, err := a.Authenticate(ctx); return err }
+	}
+	gw = gateway.Edge(gw, edge)
 	// otelhttp continues an incoming W3C traceparent; the gateway's gRPC
 	// client then carries it into the server, so one REST call is one trace.
 	rest := otelhttp.NewHandler(gw, "gokernels.rest",
@@ -273,11 +280,22 @@ func (s *Server) httpHandler(gw http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			if isStream(r.URL.Path) {
+				// ReadTimeout bounds unary calls; a Watch or reflection
+				// stream legitimately stays open.
+				_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+			}
 			s.grpc.ServeHTTP(w, r)
 			return
 		}
 		rest.ServeHTTP(w, r)
 	})
+}
+
+// isStream reports whether a gRPC method path is one of the streaming RPCs
+// (health Watch, server reflection).
+func isStream(path string) bool {
+	return path == "/grpc.health.v1.Health/Watch" || strings.Contains(path, ".ServerReflection/")
 }
 
 func (s *Server) tlsConfig() (*tls.Config, error) {
@@ -350,9 +368,14 @@ func (s *Server) Start() error {
 	protocols.SetHTTP2(true)
 	protocols.SetUnencryptedHTTP2(true)
 	s.httpSrv = &http.Server{
-		Handler:           s.handler,
-		Protocols:         &protocols,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:   s.handler,
+		Protocols: &protocols,
+		// Slow clients cannot hold connections: headers within 10 s (or
+		// the max deadline, if shorter), a whole request within the max
+		// deadline (REST bodies within the request's own deadline, see
+		// gateway.Edge), idle keep-alive connections closed after 2 min.
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.MaxTimeout),
+		ReadTimeout:       s.cfg.MaxTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

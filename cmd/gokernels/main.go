@@ -81,6 +81,7 @@ func serve(args []string) int {
 		return 2
 	}
 	log := server.NewLogger(cfg, os.Stderr)
+	server.RouteLibraryLogs(log)
 	reg, err := catalog.New()
 	if err != nil {
 		log.Error("kernel registration failed", "error", err)

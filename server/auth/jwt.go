@@ -120,6 +120,7 @@ func newJWTVerifier(cfg *config.Config) (*jwtVerifier, error) {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(methods),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(), // an iat in the future (beyond the skew) is refused
 		jwt.WithLeeway(clockSkew),
 	}
 	if cfg.JWTIssuer != "" {
@@ -203,8 +204,18 @@ func (v *jwtVerifier) keyfunc(t *jwt.Token) (any, error) {
 // phrases: they never contain the token or a claim from it.
 func (v *jwtVerifier) verify(token string) (Identity, error) {
 	var c claims
-	if _, err := v.parser.ParseWithClaims(token, &c, v.keyfunc); err != nil {
+	t, err := v.parser.ParseWithClaims(token, &c, v.keyfunc)
+	if err != nil {
 		return Identity{}, errors.New("invalid token: " + describeJWTError(err))
+	}
+	// RFC 7515 §4.1.11: a recipient that does not understand every
+	// extension a "crit" header lists must reject the token; gokernels
+	// understands none.
+	if _, ok := t.Header["crit"]; ok {
+		return Identity{}, errors.New("invalid token: critical header extensions (crit) are not supported")
+	}
+	if err := numericDates(token); err != nil {
+		return Identity{}, errors.New("invalid token: " + err.Error())
 	}
 	if c.Subject == "" {
 		return Identity{}, errors.New("invalid token: no sub claim")
@@ -223,6 +234,37 @@ func (v *jwtVerifier) verify(token string) (Identity, error) {
 		role = RoleNone
 	}
 	return Identity{Principal: c.Subject, Role: role, Tenant: c.Tenant}, nil
+}
+
+// numericDates checks that exp, nbf and iat, when present, are JSON
+// numbers (RFC 7519 NumericDate). The JWT library also reads a string
+// such as "9999999999", which no issuer writes and a forger might.
+func numericDates(token string) error {
+	parts := strings.Split(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return errors.New("token is malformed")
+	}
+	var c map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return errors.New("token is malformed")
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		v, ok := c[name]
+		if !ok {
+			continue
+		}
+		d := json.NewDecoder(strings.NewReader(string(v)))
+		d.UseNumber()
+		var x any
+		if d.Decode(&x) != nil {
+			return errors.New("token is malformed")
+		}
+		if _, ok := x.(json.Number); !ok {
+			return fmt.Errorf("the %s claim must be a number (seconds since the epoch)", name)
+		}
+	}
+	return nil
 }
 
 func describeJWTError(err error) string {

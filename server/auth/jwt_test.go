@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"strings"
 	"sync"
@@ -78,6 +79,20 @@ func sign(t *testing.T, method jwt.SigningMethod, key any, kid string, c jwt.Map
 		tok.Header["kid"] = kid
 	}
 	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// critToken is a validly signed HS256 token whose header lists a critical
+// extension (RFC 7515 §4.1.11).
+func critToken(t *testing.T, c jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	tok.Header["crit"] = []string{"exp-ext"}
+	tok.Header["exp-ext"] = true
+	s, err := tok.SignedString([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,6 +237,10 @@ func TestJWTRejections(t *testing.T) {
 		{"no sub", hs(with(good, "sub", nil)), "no sub claim"},
 		{"garbage", "a.b.c", "malformed"},
 		{"bad roles type", hs(with(good, "role", nil, "roles", 7)), "malformed"},
+		{"iat in the future", hs(with(good, "iat", time.Now().Add(time.Hour).Unix())), "not valid yet"},
+		{"string exp", hs(with(good, "exp", fmt.Sprint(time.Now().Add(time.Hour).Unix()))), "exp claim must be a number"},
+		{"string iat", hs(with(good, "iat", fmt.Sprint(time.Now().Unix()))), "iat claim must be a number"},
+		{"crit header", critToken(t, good), "crit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -237,9 +256,13 @@ func TestJWTRejections(t *testing.T) {
 			}
 		})
 	}
-	// A good token still passes, and a slightly expired one is within the skew.
+	// A good token still passes, and a slightly expired one is within the skew;
+	// so is an iat a few seconds ahead of this clock.
 	if _, err := v.verify(valid); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := v.verify(hs(with(good, "iat", time.Now().Add(5*time.Second).Unix()))); err != nil {
+		t.Fatalf("iat 5 s ahead is within the clock skew: %v", err)
 	}
 	if _, err := v.verify(hs(with(good, "exp", time.Now().Add(-5*time.Second).Unix()))); err != nil {
 		t.Fatalf("5 s past exp is within the clock skew: %v", err)

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/structpb"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
@@ -24,10 +23,10 @@ import (
 // still gets JSON back); the message itself is built once, in the server.
 // Going through google.protobuf.Struct instead would cost several times the
 // memory and make a body under the REST limit exceed the gRPC message limit
-// on the way in. When the kernel is unknown, not a batch kernel, or the input
-// does not decode, the input is forwarded as a Struct so that the server
-// answers with its usual error (404, 422, 400 naming the field) through the
-// whole interceptor chain.
+// on the way in. When the kernel is unknown or not a batch kernel, no input
+// is forwarded: the server answers 404 or 422 through the whole interceptor
+// chain without it. An input that does not decode is answered 400 naming
+// the field, here (see handleError).
 type executeMarshaler struct {
 	*runtime.JSONPb
 	registry *registry.Registry
@@ -78,14 +77,23 @@ func (m *executeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 			return m.JSONPb.NewDecoder(r).Decode(v)
 		}
 		body, err := io.ReadAll(r)
-		if err != nil {
-			return err
+		if err == nil {
+			err = decodeExecute(body, req, m.registry)
 		}
-		return decodeExecute(body, req, m.registry)
+		// The generated handler flattens a decoding error into a message;
+		// keep the error itself (a field path, a read timeout) for
+		// handleError.
+		if b, ok := r.(*requestBody); ok && err != nil && err != io.EOF {
+			b.err = err
+		}
+		return err
 	})
 }
 
 func decodeExecute(body []byte, req *gokernelsv1.ExecuteRequest, reg *registry.Registry) error {
+	if len(body) == 0 {
+		return io.EOF // no body: the server answers for the empty request
+	}
 	// Split slices the body without copying: a large input is parsed once,
 	// straight into the typed message.
 	top, err := jsoninput.Split(body)
@@ -122,25 +130,27 @@ func decodeExecute(body []byte, req *gokernelsv1.ExecuteRequest, reg *registry.R
 	if req.Payload != nil {
 		return fmt.Errorf("give either input or typed_input, not both")
 	}
-	if k, ok := reg.Get(req.KernelId); ok && k.SupportsBatch() {
-		if b, err := jsoninput.Transcode(input, k.Input.Descriptor()); err == nil {
-			if req.Metadata == nil {
-				req.Metadata = &gokernelsv1.ExecuteOptions{}
-			}
-			if !req.Metadata.TypedOutput {
-				req.Metadata.JsonOutput = true
-			}
-			req.Payload = &gokernelsv1.ExecuteRequest_TypedInput{TypedInput: &anypb.Any{
-				TypeUrl: "type.googleapis.com/" + string(k.Input.Descriptor().FullName()),
-				Value:   b,
-			}}
-			return nil
-		}
+	k, ok := reg.Get(req.KernelId)
+	if !ok || !k.SupportsBatch() {
+		// The server answers 404 or 422 before it looks at the input:
+		// forward none, rather than build a Struct of a large body.
+		return nil
 	}
-	var st structpb.Struct
-	if err := protojson.Unmarshal(input, &st); err != nil {
-		return fmt.Errorf("input must be a JSON object: %v", err)
+	b, err := jsoninput.Transcode(input, k.Input.Descriptor())
+	if err != nil {
+		// A field error (path, what is wrong), answered 400 by handleError
+		// whatever the body's size.
+		return err
 	}
-	req.Payload = &gokernelsv1.ExecuteRequest_Input{Input: &st}
+	if req.Metadata == nil {
+		req.Metadata = &gokernelsv1.ExecuteOptions{}
+	}
+	if !req.Metadata.TypedOutput {
+		req.Metadata.JsonOutput = true
+	}
+	req.Payload = &gokernelsv1.ExecuteRequest_TypedInput{TypedInput: &anypb.Any{
+		TypeUrl: "type.googleapis.com/" + string(k.Input.Descriptor().FullName()),
+		Value:   b,
+	}}
 	return nil
 }

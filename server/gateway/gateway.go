@@ -16,8 +16,10 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/textproto"
+	"os"
 	"strconv"
 	"strings"
 
@@ -29,6 +31,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/service"
@@ -93,13 +96,42 @@ func limitBody(next http.Handler, max int64, onTooLarge func()) http.Handler {
 			writeTooLarge(w, max)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, max)
+		r.Body = &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, max)}
 		// JSON outputs are rendered by the server, inside the worker slot
 		// and the deadline (see service.RenderMetadata); the header is
 		// the gateway's, never the client's.
 		r.Header.Set(service.RenderMetadata, "json")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requestBody is the request body, plus the error that decoding it met.
+type requestBody struct {
+	io.ReadCloser
+	err error
+}
+
+// decodeError returns the error that decoding r's body met, as a status
+// error: a field error keeps its path (400 with BadRequest details), a body
+// not received within the deadline is DEADLINE_EXCEEDED (408). It returns
+// nil when decoding did not fail.
+func decodeError(r *http.Request) (error, int) {
+	b, ok := r.Body.(*requestBody)
+	if !ok || b.err == nil {
+		return nil, 0
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(b.err, &mbe):
+		return b.err, 0
+	case errors.Is(b.err, os.ErrDeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "the request body did not arrive within the request deadline"), http.StatusRequestTimeout
+	}
+	if _, ok := kerr.AsField(b.err); ok {
+		e, _ := errs.FromKernel(b.err, "input")
+		return e, 0
+	}
+	return status.Error(codes.InvalidArgument, b.err.Error()), 0
 }
 
 func writeTooLarge(w http.ResponseWriter, max int64) {
@@ -133,6 +165,10 @@ func errorHandler(maxBody int64, onTooLarge func()) runtime.ErrorHandlerFunc {
 }
 
 func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error, maxBody int64, onTooLarge func()) {
+	httpCode := 0
+	if e, code := decodeError(r); e != nil {
+		err, httpCode = e, code
+	}
 	st, _ := status.FromError(err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) || strings.Contains(st.Message(), "http: request body too large") {
@@ -140,7 +176,6 @@ func handleError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler
 		writeTooLarge(w, maxBody)
 		return
 	}
-	httpCode := 0
 	switch reason := errs.Reason(st); {
 	case st.Code() == codes.Unimplemented && reason == errs.ReasonRing:
 		httpCode = http.StatusUnprocessableEntity

@@ -162,6 +162,7 @@ func (d *decoder) object(md protoreflect.MessageDescriptor) error {
 		d.pos++
 		return nil
 	}
+	var seen fieldSet
 	for {
 		if d.peek() != '"' {
 			return d.syntax("expected a field name")
@@ -180,6 +181,16 @@ func (d *decoder) object(md protoreflect.MessageDescriptor) error {
 		d.path = append(d.path, segment{name: name, idx: -1})
 		if fd == nil {
 			return d.fail("unknown field")
+		}
+		// A field given twice (also as name and jsonName) would otherwise
+		// be decided by position: refuse it, as protojson does.
+		if !seen.add(int(fd.Number())) {
+			return d.fail("field given more than once (as %s or %s)", fd.Name(), fd.JSONName())
+		}
+		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() {
+			if !seen.add(-1 - od.Index()) {
+				return d.fail("only one of the %s fields may be given", od.Name())
+			}
 		}
 		if err := d.field(fd); err != nil {
 			return err
@@ -294,6 +305,7 @@ func (d *decoder) mapValue(fd protoreflect.FieldDescriptor) error {
 		return nil
 	}
 	kd, vd := fd.MapKey(), fd.MapValue()
+	keys := map[any]struct{}{}
 	for {
 		if d.peek() != '"' {
 			return d.syntax("expected a key")
@@ -310,6 +322,10 @@ func (d *decoder) mapValue(fd protoreflect.FieldDescriptor) error {
 		if err != nil {
 			return err
 		}
+		if _, dup := keys[key.Interface()]; dup {
+			return d.fail("key given more than once")
+		}
+		keys[key.Interface()] = struct{}{}
 		d.out = protowire.AppendTag(d.out, fd.Number(), protowire.BytesType)
 		entry := d.beginLen()
 		d.out = protowire.AppendTag(d.out, kd.Number(), wireType(kd.Kind()))
@@ -528,6 +544,9 @@ func (d *decoder) scalarValue(fd protoreflect.FieldDescriptor) (protoreflect.Val
 		}
 		n, err := integral(d.pathString(), f, math.MinInt32, math.MaxInt32)
 		return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), err
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind,
+		protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return d.int64Value(fd)
 	}
 	f, err := d.numberValue()
 	if err != nil {
@@ -546,12 +565,8 @@ func (d *decoder) scalarValue(fd protoreflect.FieldDescriptor) (protoreflect.Val
 	switch fd.Kind() {
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
 		lo, hi = math.MinInt32, math.MaxInt32
-	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		lo, hi = 0, math.MaxUint32
-	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		lo, hi = -(1 << 53), 1<<53
 	default:
-		lo, hi = 0, 1<<53
+		lo, hi = 0, math.MaxUint32
 	}
 	if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) {
 		return protoreflect.Value{}, d.fail("must be an integer")
@@ -560,10 +575,198 @@ func (d *decoder) scalarValue(fd protoreflect.FieldDescriptor) (protoreflect.Val
 		return protoreflect.Value{}, d.fail("out of range [%.0f, %.0f]", lo, hi)
 	}
 	switch fd.Kind() {
-	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind, protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
 		return protoreflect.ValueOfInt64(int64(f)), nil
 	}
 	return protoreflect.ValueOfUint64(uint64(f)), nil
+}
+
+// int64Value reads a 64-bit integer exactly, as the proto3 JSON mapping
+// writes it: a JSON number or a decimal string ("9007199254740993",
+// "1e3"). Going through float64 would round anything above 2^53.
+func (d *decoder) int64Value(fd protoreflect.FieldDescriptor) (protoreflect.Value, error) {
+	var text []byte
+	if d.peek() == '"' {
+		s, err := d.str()
+		if err != nil {
+			return protoreflect.Value{}, err
+		}
+		if !validNumber([]byte(s)) {
+			return protoreflect.Value{}, d.fail("must be an integer")
+		}
+		text = []byte(s)
+	} else if c := d.peek(); c == '-' || isDigit(c) {
+		t, err := d.number()
+		if err != nil {
+			return protoreflect.Value{}, err
+		}
+		text = t
+	} else {
+		return protoreflect.Value{}, d.fail("must be an integer")
+	}
+	signed := fd.Kind() != protoreflect.Uint64Kind && fd.Kind() != protoreflect.Fixed64Kind
+	neg, mag, fits, integer := exactInteger(text)
+	switch {
+	case !integer:
+		return protoreflect.Value{}, d.fail("must be an integer")
+	case signed && (!fits || !neg && mag > math.MaxInt64 || neg && mag > 1<<63):
+		return protoreflect.Value{}, d.fail("out of range [%d, %d]", int64(math.MinInt64), int64(math.MaxInt64))
+	case !signed && (!fits || neg && mag != 0):
+		return protoreflect.Value{}, d.fail("out of range [0, %d]", uint64(math.MaxUint64))
+	case !signed:
+		return protoreflect.ValueOfUint64(mag), nil
+	case neg:
+		return protoreflect.ValueOfInt64(int64(-mag)), nil
+	}
+	return protoreflect.ValueOfInt64(int64(mag)), nil
+}
+
+// exactInteger reads a valid JSON number without rounding: it splits it
+// into its decimal digits and exponent and moves the decimal point, so
+// 9007199254740993, "1e3" and "2.50e1" are read exactly. integer is false
+// when the number has a fractional part; fits is false when its magnitude
+// exceeds MaxUint64.
+func exactInteger(text []byte) (neg bool, mag uint64, fits, integer bool) {
+	i := 0
+	if i < len(text) && text[i] == '-' {
+		neg, i = true, 1
+	}
+	// Fast path: up to 19 plain digits cannot overflow a uint64.
+	if rest := text[i:]; len(rest) > 0 && len(rest) <= 19 {
+		var n uint64
+		plain := true
+		for _, c := range rest {
+			if !isDigit(c) {
+				plain = false
+				break
+			}
+			n = n*10 + uint64(c-'0')
+		}
+		if plain {
+			return neg, n, true, true
+		}
+	}
+	var digits []byte
+	for ; i < len(text) && isDigit(text[i]); i++ {
+		digits = append(digits, text[i])
+	}
+	frac := 0
+	if i < len(text) && text[i] == '.' {
+		for i++; i < len(text) && isDigit(text[i]); i++ {
+			digits = append(digits, text[i])
+			frac++
+		}
+	}
+	exp := 0
+	if i < len(text) && (text[i] == 'e' || text[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(text) && (text[i] == '+' || text[i] == '-') {
+			eneg, i = text[i] == '-', i+1
+		}
+		for ; i < len(text) && isDigit(text[i]); i++ {
+			if exp < 1e6 { // beyond any digit count: saturate
+				exp = exp*10 + int(text[i]-'0')
+			}
+		}
+		if eneg {
+			exp = -exp
+		}
+	}
+	// Strip leading zeros; all zeros is zero whatever the exponent.
+	for len(digits) > 0 && digits[0] == '0' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 {
+		return neg, 0, true, true
+	}
+	shift := exp - frac // value = digits × 10^shift
+	for shift < 0 && digits[len(digits)-1] == '0' {
+		digits, shift = digits[:len(digits)-1], shift+1
+	}
+	if shift < 0 {
+		return neg, 0, true, false // a fractional part
+	}
+	if len(digits)+shift > 20 {
+		return neg, math.MaxUint64, false, true
+	}
+	for ; shift > 0; shift-- {
+		digits = append(digits, '0')
+	}
+	n, err := strconv.ParseUint(string(digits), 10, 64)
+	if err != nil {
+		return neg, math.MaxUint64, false, true
+	}
+	return neg, n, true, true
+}
+
+// validNumber reports whether b is a number by JSON's grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?  — no leading zeros
+// ("007"), no bare "." or "1.", no "+1", no hex or "inf".
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || !isDigit(b[i]) {
+			return false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	return i == len(b)
+}
+
+// fieldSet records the fields (and oneofs, as negative numbers) an object
+// has set. Field numbers below 64 — nearly all — live in a bit set, so
+// decoding a large array of small objects allocates nothing for it.
+type fieldSet struct {
+	bits uint64
+	more map[int]struct{}
+}
+
+// add records n and reports whether it was new.
+func (s *fieldSet) add(n int) bool {
+	if n >= 0 && n < 64 {
+		if s.bits&(1<<n) != 0 {
+			return false
+		}
+		s.bits |= 1 << n
+		return true
+	}
+	if s.more == nil {
+		s.more = map[int]struct{}{}
+	}
+	if _, ok := s.more[n]; ok {
+		return false
+	}
+	s.more[n] = struct{}{}
+	return true
 }
 
 // str reads a JSON string at the cursor.
@@ -623,6 +826,9 @@ func (d *decoder) number() ([]byte, error) {
 	if d.pos == start {
 		return nil, d.fail("must be a number")
 	}
+	if !validNumber(d.buf[start:d.pos]) {
+		return nil, d.fail("%q is not a valid JSON number", d.buf[start:d.pos])
+	}
 	return d.buf[start:d.pos], nil
 }
 
@@ -643,9 +849,12 @@ func (d *decoder) numberValue() (float64, error) {
 		case "-Infinity":
 			return math.Inf(-1), nil
 		}
+		if !validNumber([]byte(s)) {
+			return 0, d.fail("must be a number")
+		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return 0, d.fail("must be a number")
+			return 0, d.fail("out of range for a double")
 		}
 		return f, nil
 	case c == '-' || isDigit(c):
@@ -658,8 +867,10 @@ func (d *decoder) numberValue() (float64, error) {
 			return float64(n), nil
 		}
 		f, err := strconv.ParseFloat(unsafe.String(&text[0], len(text)), 64)
-		if err != nil && !math.IsInf(f, 0) {
-			return 0, d.fail("must be a number")
+		if err != nil {
+			// Only a magnitude beyond ±1.8e308 gets here (the text is a
+			// valid number): say so rather than turn it into ±Inf.
+			return 0, d.fail("out of range for a double")
 		}
 		return f, nil
 	}
@@ -714,11 +925,15 @@ func (d *decoder) skip() error {
 	case c == '"':
 		_, err := d.str()
 		return err
-	case c == '-' || isDigit(c):
-		_, err := d.number()
-		return err
-	case c == 't' || c == 'f' || c == 'n':
-		for d.pos < len(d.buf) && d.buf[d.pos] >= 'a' && d.buf[d.pos] <= 'z' {
+	case c == '-' || isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		// Numbers and words (true, null, or a mistaken NaN) are only
+		// delimited here: whoever reads the value checks it, and can then
+		// name the field it belongs to.
+		for d.pos < len(d.buf) {
+			c := d.buf[d.pos]
+			if !(c == '-' || c == '+' || c == '.' || isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				break
+			}
 			d.pos++
 		}
 		return nil
@@ -735,6 +950,7 @@ func Split(data []byte) (map[string][]byte, error) {
 		return nil, fmt.Errorf("request body is not a JSON object")
 	}
 	out := map[string][]byte{}
+	seen := map[string]string{} // a key, and its proto-name spelling, to the key as given
 	if d.peek() == '}' {
 		d.pos++
 		return out, nil
@@ -755,6 +971,13 @@ func Split(data []byte) (map[string][]byte, error) {
 		if err := d.skip(); err != nil {
 			return nil, err
 		}
+		// A key given twice, or in both spellings (kernel_id, kernelId),
+		// would otherwise be decided by map order.
+		canon := protoName(k)
+		if prev, dup := seen[canon]; dup {
+			return nil, fmt.Errorf("field %q given more than once (as %q and %q)", canon, prev, k)
+		}
+		seen[canon] = k
 		out[k] = data[start:d.pos]
 		switch d.peek() {
 		case ',':
@@ -769,4 +992,19 @@ func Split(data []byte) (map[string][]byte, error) {
 			return nil, fmt.Errorf("malformed JSON at byte %d: expected , or }", d.pos)
 		}
 	}
+}
+
+// protoName turns a lowerCamelCase JSON name into its snake_case proto name
+// (kernelId → kernel_id), the form both spellings of one field share.
+func protoName(k string) string {
+	var b strings.Builder
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= 'A' && c <= 'Z' {
+			b.WriteByte('_')
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }

@@ -15,6 +15,7 @@ package jsoninput
 
 import (
 	"math"
+	"sort"
 	"strconv"
 	"sync"
 
@@ -33,9 +34,45 @@ func FromStruct(s *structpb.Struct, msg proto.Message) error {
 	b, err := protojson.Marshal(s)
 	if err != nil {
 		// Only a non-finite number can get here: JSON has no NaN.
-		return kerr.Invalid("input", "%v", err)
+		return kerr.Invalid(nonFinite("", structpb.NewStructValue(s)),
+			`must be a finite number (send NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity")`)
 	}
 	return Decode(b, msg)
+}
+
+// nonFinite finds the path of the first NaN or ±Inf number in v.
+func nonFinite(path string, v *structpb.Value) string {
+	switch k := v.GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		if math.IsNaN(k.NumberValue) || math.IsInf(k.NumberValue, 0) {
+			return path
+		}
+	case *structpb.Value_StructValue:
+		keys := make([]string, 0, len(k.StructValue.GetFields()))
+		for key := range k.StructValue.GetFields() {
+			keys = append(keys, key)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			if f := nonFinite(p, k.StructValue.GetFields()[key]); f != "" {
+				return f
+			}
+		}
+	case *structpb.Value_ListValue:
+		for i, e := range k.ListValue.GetValues() {
+			if f := nonFinite(path+"["+strconv.Itoa(i)+"]", e); f != "" {
+				return f
+			}
+		}
+	}
+	if path == "" {
+		return "input"
+	}
+	return ""
 }
 
 // tupleCache memoizes isTuple: reading a message option allocates, and the

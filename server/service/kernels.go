@@ -68,6 +68,9 @@ type Kernels struct {
 	MaxResponseBytes int64
 }
 
+// maxPageSize is the largest page ListKernels returns.
+const maxPageSize = 500
+
 // ListKernels implements KernelService.
 func (s *Kernels) ListKernels(_ context.Context, req *gokernelsv1.ListKernelsRequest) (*gokernelsv1.ListKernelsResponse, error) {
 	var mode registry.Mode
@@ -82,6 +85,7 @@ func (s *Kernels) ListKernels(_ context.Context, req *gokernelsv1.ListKernelsReq
 	if size == 0 {
 		size = 50
 	}
+	size = min(size, maxPageSize) // AIP-158: coerce, do not refuse
 	offset := 0
 	if t := req.GetPageToken(); t != "" {
 		n, err := decodePageToken(t)

@@ -33,7 +33,8 @@ type ListKernelsRequest struct {
 	Domain string `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
 	// Mode filter: "BATCH" or "RING" (case-insensitive). Empty lists both.
 	Mode string `protobuf:"bytes,2,opt,name=mode,proto3" json:"mode,omitempty"`
-	// Page size, 1..500; 0 means the default of 50.
+	// Page size; 0 means the default of 50, and sizes above the maximum of
+	// 500 are read as 500 (AIP-158). Negative sizes are refused.
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Token from a previous response's next_page_token.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -708,12 +709,11 @@ var File_gokernels_v1_kernel_proto protoreflect.FileDescriptor
 
 const file_gokernels_v1_kernel_proto_rawDesc = "" +
 	"\n" +
-	"\x19gokernels/v1/kernel.proto\x12\fgokernels.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/protobuf/any.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xb7\x01\n" +
+	"\x19gokernels/v1/kernel.proto\x12\fgokernels.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/protobuf/any.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xb4\x01\n" +
 	"\x12ListKernelsRequest\x12\x1f\n" +
 	"\x06domain\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06domain\x12.\n" +
-	"\x04mode\x18\x02 \x01(\tB\x1a\xbaH\x17r\x152\x13^(?i)(|batch|ring)$R\x04mode\x12'\n" +
-	"\tpage_size\x18\x03 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\x04mode\x18\x02 \x01(\tB\x1a\xbaH\x17r\x152\x13^(?i)(|batch|ring)$R\x04mode\x12$\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
 	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\tpageToken\"\x92\x01\n" +
 	"\x13ListKernelsResponse\x122\n" +
