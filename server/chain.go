@@ -69,6 +69,7 @@ func (s *Server) chain() []stage {
 // Watch): recovery, metrics and auth (health exempt), like the unary chain.
 func (s *Server) streamInterceptors() []grpc.StreamServerInterceptor {
 	out := []grpc.StreamServerInterceptor{
+		s.endStreams,
 		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.onPanic)),
 		s.metrics.GRPCMetrics.StreamServerInterceptor(),
 	}
@@ -163,7 +164,6 @@ func (s *Server) loggingStage(ctx context.Context, req any, info *grpc.UnaryServ
 }
 
 // drainingStage refuses new work once the drain grace has passed.
-// It also counts the calls in progress, which the drain waits for.
 func (s *Server) drainingStage(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	if isHealth(info.FullMethod) {
 		return handler(ctx, req)
@@ -172,8 +172,6 @@ func (s *Server) drainingStage(ctx context.Context, req any, info *grpc.UnarySer
 		s.metrics.Reject(observe.RejectDraining)
 		return nil, errs.WithReason(codes.Unavailable, errs.ReasonDraining, "server is shutting down; retry on another replica", 0)
 	}
-	s.active.Add(1)
-	defer s.active.Add(-1)
 	return handler(ctx, req)
 }
 

@@ -17,7 +17,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -95,8 +94,11 @@ type Server struct {
 	tracer        trace.TracerProvider
 	traceShutdown func(context.Context) error
 
-	active atomic.Int64 // unary calls in progress (health excluded), for the drain
-	pprof  *http.Server // GOKERNELS_PPROF_ADDR, when set
+	inflight   inflight // what a drain waits for (see drain.go)
+	streamsCtx context.Context
+	// endStreamsNow ends every server stream's context (drain.go).
+	endStreamsNow context.CancelFunc
+	pprof         *http.Server // GOKERNELS_PPROF_ADDR, when set
 }
 
 // New builds the server: services, chain, gateway. It does not listen.
@@ -108,6 +110,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	// Registration is over: the registry is read-only from here on.
 	reg.Freeze()
 	s := &Server{cfg: cfg, log: log, registry: reg, state: lifecycle.New(), auth: opts.Auth}
+	s.streamsCtx, s.endStreamsNow = context.WithCancel(context.Background())
 	s.admission = admission.New(cfg.EffectiveConcurrency(), cfg.MaxQueue)
 	s.admission.SetMemoryBudget(cfg.EffectiveMemoryBudget())
 	s.metrics = observe.New(observe.Options{
@@ -157,6 +160,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	}
 
 	serverOpts := []grpc.ServerOption{
+		grpc.StatsHandler(rpcInflight{&s.inflight}),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(tracing.Propagator))),
 		grpc.ChainUnaryInterceptor(unaryInterceptors(s.chain())...),
 		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
@@ -278,6 +282,7 @@ func (s *Server) httpHandler(gw http.Handler) http.Handler {
 			MaxAge:         600,
 		}).Handler(rest)
 	}
+	rest = s.restInflight(rest)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 			if isStream(r.URL.Path) {
@@ -413,45 +418,6 @@ func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
 
 // GRPCAddr is the bound gRPC address (after Start).
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
-
-// Shutdown drains: readiness fails at once; after DrainGrace new requests
-// are refused; in-flight requests get up to DrainTimeout; then everything
-// closes. It returns when the server has stopped.
-func (s *Server) Shutdown() error {
-	var err error
-	s.stopOnce.Do(func() {
-		s.log.Info("drain started", "grace", s.cfg.DrainGrace, "timeout", s.cfg.DrainTimeout)
-		s.state.Set(lifecycle.Draining)
-		time.Sleep(s.cfg.DrainGrace)
-		s.state.Set(lifecycle.Refusing)
-
-		// Listeners stay open while in-flight calls finish, so that new
-		// requests get a clear 503 / UNAVAILABLE rather than a refused
-		// connection. Streams that never end on their own (health Watch)
-		// are not waited for.
-		deadline := time.Now().Add(s.cfg.DrainTimeout)
-		for s.active.Load() > 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := s.active.Load(); n > 0 {
-			s.log.Warn("drain timeout: closing with requests still running", "requests", n)
-			err = fmt.Errorf("drain timed out after %s with %d requests running", s.cfg.DrainTimeout, n)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = s.httpSrv.Shutdown(ctx)
-		s.grpc.Stop()
-		_ = s.gwConn.Close()
-		s.cancel()
-		if s.pprof != nil {
-			_ = s.pprof.Close()
-		}
-		_ = s.traceShutdown(context.Background())
-		s.state.Set(lifecycle.Stopped)
-		s.log.Info("stopped")
-	})
-	return err
-}
 
 // Close stops at once, without draining (tests).
 func (s *Server) Close() {
