@@ -25,7 +25,7 @@ import (
 // kernels (every kernel that has a CUDA implementation).
 func Registry() (*registry.Registry, error) {
 	r := registry.New()
-	return r, errors.Join(graph.RegisterCore(r), ml.RegisterA(r), risk.Register(r))
+	return r, errors.Join(graph.Register(r), ml.Register(r), risk.Register(r))
 }
 
 // Scale selects input sizes.

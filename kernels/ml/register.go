@@ -1,7 +1,7 @@
-// Package ml registers the statistical-ML kernels (domain StatisticalML).
-// The algorithms live in one package per job below this one; register_a.go
-// (clustering, anomaly detection, ensembles) and register_b.go (regression,
-// explanation, text, federated, healthcare) map the typed inputs to them.
+// Package ml declares the statistical-ML kernels (domain StatisticalML):
+// one registry.Def per kernel, in files named after their proto files
+// (clustering.go ↔ clustering.proto, …). The algorithms live in one
+// package per job below this one.
 package ml
 
 import (
@@ -12,5 +12,23 @@ import (
 
 // Register adds every ml kernel to r.
 func Register(r *registry.Registry) error {
-	return errors.Join(RegisterA(r), RegisterB(r))
+	return errors.Join(
+		registry.Register(r, KMeansCluster),
+		registry.Register(r, DbscanCluster),
+		registry.Register(r, HierarchicalCluster),
+		registry.Register(r, IsolationForest),
+		registry.Register(r, LocalOutlierFactor),
+		registry.Register(r, StreamingIsolationForest),
+		registry.Register(r, AdaptiveThreshold),
+		registry.Register(r, EnsembleVoting),
+		registry.Register(r, LinearRegression),
+		registry.Register(r, RidgeRegression),
+		registry.Register(r, ShapValues),
+		registry.Register(r, FeatureImportance),
+		registry.Register(r, EmbeddingGeneration),
+		registry.Register(r, SemanticSimilarity),
+		registry.Register(r, SecureAggregation),
+		registry.Register(r, DrugInteractionPrediction),
+		registry.Register(r, ClinicalPathwayConformance),
+	)
 }

@@ -64,6 +64,27 @@ func (k *Kernel) CPURunner() Runner {
 	}
 }
 
+// Direct declares a kernel whose job is its validated input: fn does the
+// defaults, the checks and the work in one step. It suits kernels with a
+// single backend; a kernel that gains a GPU path splits fn into Prepare and
+// CPU so that both backends share the working form.
+func Direct[In, Out proto.Message](m Meta, fn func(ctx context.Context, in In) (Out, error)) Def[In, Out, In] {
+	return Def[In, Out, In]{
+		Meta:    m,
+		Prepare: func(_ context.Context, in In) (In, error) { return in, nil },
+		CPU:     fn,
+	}
+}
+
+// Or returns *v, or def when the optional proto3 field is unset: the
+// documented default of a field declared `optional` in the proto.
+func Or[T any](v *T, def T) T {
+	if v != nil {
+		return *v
+	}
+	return def
+}
+
 // Cost is a request's estimated size.
 type Cost struct {
 	// WorkingBytes is the peak memory the request needs while it runs

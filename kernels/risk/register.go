@@ -54,13 +54,6 @@ func Register(r *registry.Registry) error {
 // batchAndRing are the modes of kernels that also run as Ring actors.
 var batchAndRing = []registry.Mode{registry.Batch, registry.Ring}
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func creditScoring(ctx context.Context, in *riskv1.CreditScoringInput) (*riskv1.CreditScoringOutput, error) {
 	lim := limits.From(ctx)
 	n, k := int(in.GetNExposures()), int(in.GetNFeatures())
@@ -84,9 +77,9 @@ func creditScoring(ctx context.Context, in *riskv1.CreditScoringInput) (*riskv1.
 	res, err := credit.Score(ctx,
 		credit.Model{Intercept: in.GetIntercept(), Coefficients: in.GetCoefficients(), PDFloor: in.GetPdFloor()},
 		credit.Scale{
-			BaseScore: orDefault(in.BaseScore, defaultBaseScore),
-			BaseOdds:  orDefault(in.BaseOdds, defaultBaseOdds),
-			PDO:       orDefault(in.PointsToDoubleOdds, defaultPDO),
+			BaseScore: registry.Or(in.BaseScore, defaultBaseScore),
+			BaseOdds:  registry.Or(in.BaseOdds, defaultBaseOdds),
+			PDO:       registry.Or(in.PointsToDoubleOdds, defaultPDO),
 		},
 		credit.Portfolio{Features: in.GetFeatures(), LGD: in.GetLgd(), EAD: in.GetEad()})
 	if err != nil {
@@ -133,8 +126,8 @@ var MonteCarloVaR = registry.Def[*riskv1.MonteCarloVarInput, *riskv1.MonteCarloV
 		return MonteCarloJob{
 			Portfolio: montecarlo.Portfolio{Positions: in.GetPositions(), ExpectedReturns: mu, Volatilities: in.GetVolatilities(), Chol: chol},
 			Config: montecarlo.Config{
-				Confidence:  orDefault(in.ConfidenceLevel, defaultConfidence),
-				HoldingDays: orDefault(in.HoldingPeriodDays, defaultHoldingDays),
+				Confidence:  registry.Or(in.ConfidenceLevel, defaultConfidence),
+				HoldingDays: registry.Or(in.HoldingPeriodDays, defaultHoldingDays),
 				Paths:       paths,
 				Seed:        in.GetSeed(),
 			},
@@ -159,7 +152,7 @@ type MonteCarloJob struct {
 // MonteCarloPaths is the request's number of paths, default applied (it
 // may be out of range on an unvalidated input).
 func MonteCarloPaths(in *riskv1.MonteCarloVarInput) int64 {
-	return int64(orDefault(in.NSimulations, defaultPaths))
+	return int64(registry.Or(in.NSimulations, defaultPaths))
 }
 
 // MonteCarloOutput renders a simulation's result.
@@ -197,7 +190,7 @@ func portfolioAggregation(ctx context.Context, in *riskv1.PortfolioAggregationIn
 		}
 	}
 	res, err := parametric.VaR(ctx, in.GetPositions(), in.GetVolatilities(), c,
-		orDefault(in.ConfidenceLevel, defaultConfidence), orDefault(in.HoldingPeriodDays, defaultHoldingDays))
+		registry.Or(in.ConfidenceLevel, defaultConfidence), registry.Or(in.HoldingPeriodDays, defaultHoldingDays))
 	if err != nil {
 		return nil, err
 	}

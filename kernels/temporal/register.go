@@ -59,13 +59,6 @@ func Register(r *registry.Registry) error {
 	)
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 // ---------------------------------------------------------------- ARIMA
 
 func arimaForecast(ctx context.Context, in *temporalv1.ArimaForecastInput) (*temporalv1.ArimaForecastOutput, error) {
@@ -74,15 +67,15 @@ func arimaForecast(ctx context.Context, in *temporalv1.ArimaForecastInput) (*tem
 		return nil, err
 	}
 	o := arima.Order{P: int(in.GetP()), D: int(in.GetD()), Q: int(in.GetQ())}
-	o.Mean = orDefault(in.IncludeMean, o.D == 0)
+	o.Mean = registry.Or(in.IncludeMean, o.D == 0)
 	if o.Mean && o.D > 0 {
 		return nil, kerr.Invalid("include_mean", "a mean needs d = 0 (statsmodels rejects trend \"c\" with differencing)")
 	}
 	if len(y) < o.MinLength() {
 		return nil, kerr.Invalid("values", "has %d points; ARIMA(%d,%d,%d) needs at least %d", len(y), o.P, o.D, o.Q, o.MinLength())
 	}
-	horizon := int(orDefault(in.Horizon, 10))
-	alpha := orDefault(in.Alpha, 0.05)
+	horizon := int(registry.Or(in.Horizon, 10))
+	alpha := registry.Or(in.Alpha, 0.05)
 	m, err := arima.Fit(ctx, y, o)
 	switch {
 	case errors.Is(err, arima.ErrDegenerate):
@@ -118,9 +111,9 @@ func prophetDecomposition(ctx context.Context, in *temporalv1.ProphetDecompositi
 		return nil, kerr.Invalid("fourier_orders", "has %d entries for %d seasonal periods", len(orders), len(periods))
 	}
 	p := prophet.Params{
-		NChangepoints:    int(orDefault(in.NChangepoints, 10)),
-		ChangepointRange: orDefault(in.ChangepointRange, 0.8),
-		Horizon:          int(orDefault(in.Horizon, 0)),
+		NChangepoints:    int(registry.Or(in.NChangepoints, 10)),
+		ChangepointRange: registry.Or(in.ChangepointRange, 0.8),
+		Horizon:          int(registry.Or(in.Horizon, 0)),
 	}
 	for i, per := range periods {
 		order := 3
@@ -165,11 +158,11 @@ func changepointDetection(ctx context.Context, in *temporalv1.ChangepointDetecti
 	if method == "cusum" && kind == changepoint.Normal {
 		return nil, kerr.Invalid("cost", "the cusum method detects mean changes and takes only the l2 cost")
 	}
-	minSeg := int(orDefault(in.MinSegment, 2))
+	minSeg := int(registry.Or(in.MinSegment, 2))
 	if kind == changepoint.Normal && minSeg < 2 {
 		return nil, kerr.Invalid("min_segment", "must be at least 2 for the normal cost (a variance needs two points)")
 	}
-	penalty := orDefault(in.Penalty, changepoint.DefaultPenalty(y, kind))
+	penalty := registry.Or(in.Penalty, changepoint.DefaultPenalty(y, kind))
 	maxCP := int(in.GetMaxChangepoints())
 	var cps []int
 	var err error
@@ -201,7 +194,7 @@ func anomalyDetection(ctx context.Context, in *temporalv1.AnomalyDetectionInput)
 	var res anomaly.Result
 	switch in.GetMethod() {
 	case "iqr":
-		res = anomaly.IQR(y, orDefault(in.IqrMultiplier, 1.5))
+		res = anomaly.IQR(y, registry.Or(in.IqrMultiplier, 1.5))
 	case "esd":
 		n := len(y)
 		if n < 3 {
@@ -215,11 +208,11 @@ func anomalyDetection(ctx context.Context, in *temporalv1.AnomalyDetectionInput)
 			}
 		}
 		var err error
-		if res, err = anomaly.ESD(ctx, y, orDefault(in.Alpha, 0.05), r); err != nil {
+		if res, err = anomaly.ESD(ctx, y, registry.Or(in.Alpha, 0.05), r); err != nil {
 			return nil, err
 		}
 	default:
-		res = anomaly.ZScore(y, orDefault(in.Threshold, 3))
+		res = anomaly.ZScore(y, registry.Or(in.Threshold, 3))
 	}
 	return &temporalv1.AnomalyDetectionOutput{
 		AnomalyIndices: int32s(res.Indices), Scores: res.Scores,
@@ -258,8 +251,8 @@ func seasonalDecomposition(ctx context.Context, in *temporalv1.SeasonalDecomposi
 			}
 		}
 	}
-	ext := int(orDefault(in.ExtrapolateTrend, int32(period-1)))
-	res, err := classical.Decompose(ctx, y, period, mult, orDefault(in.TwoSided, true), ext)
+	ext := int(registry.Or(in.ExtrapolateTrend, int32(period-1)))
+	res, err := classical.Decompose(ctx, y, period, mult, registry.Or(in.TwoSided, true), ext)
 	if err != nil {
 		return nil, err
 	}
@@ -272,24 +265,24 @@ func stlDecomposition(ctx context.Context, in *temporalv1.SeasonalDecompositionI
 	if len(y) <= period {
 		return nil, kerr.Invalid("values", "has %d points; STL needs more than one period (%d)", len(y), period)
 	}
-	seasonal := int(orDefault(in.Seasonal, 7))
+	seasonal := int(registry.Or(in.Seasonal, 7))
 	p := stl.Params{
 		Period:      period,
 		Seasonal:    seasonal,
-		Trend:       int(orDefault(in.Trend, int32(stl.DefaultTrend(period, seasonal)))),
-		LowPass:     int(orDefault(in.LowPass, int32(stl.DefaultLowPass(period)))),
-		SeasonalDeg: int(orDefault(in.SeasonalDeg, 1)), TrendDeg: int(orDefault(in.TrendDeg, 1)),
-		LowPassDeg:   int(orDefault(in.LowPassDeg, 1)),
-		SeasonalJump: int(orDefault(in.SeasonalJump, 1)), TrendJump: int(orDefault(in.TrendJump, 1)),
-		LowPassJump: int(orDefault(in.LowPassJump, 1)),
+		Trend:       int(registry.Or(in.Trend, int32(stl.DefaultTrend(period, seasonal)))),
+		LowPass:     int(registry.Or(in.LowPass, int32(stl.DefaultLowPass(period)))),
+		SeasonalDeg: int(registry.Or(in.SeasonalDeg, 1)), TrendDeg: int(registry.Or(in.TrendDeg, 1)),
+		LowPassDeg:   int(registry.Or(in.LowPassDeg, 1)),
+		SeasonalJump: int(registry.Or(in.SeasonalJump, 1)), TrendJump: int(registry.Or(in.TrendJump, 1)),
+		LowPassJump: int(registry.Or(in.LowPassJump, 1)),
 		Robust:      in.GetRobust(),
 	}
 	inner, outer := 5, 0
 	if p.Robust {
 		inner, outer = 2, 15
 	}
-	p.InnerIter = int(orDefault(in.InnerIter, int32(inner)))
-	p.OuterIter = int(orDefault(in.OuterIter, int32(outer)))
+	p.InnerIter = int(registry.Or(in.InnerIter, int32(inner)))
+	p.OuterIter = int(registry.Or(in.OuterIter, int32(outer)))
 	// statsmodels' rules: odd windows >= 3, trend and low-pass longer than
 	// the period.
 	for _, w := range []struct {
@@ -320,11 +313,11 @@ func trendExtraction(ctx context.Context, in *temporalv1.TrendExtractionInput) (
 	if err := series.Check(ctx, y, in.GetTimestamps()); err != nil {
 		return nil, err
 	}
-	window := int(orDefault(in.Window, 10))
+	window := int(registry.Or(in.Window, 10))
 	if in.Window == nil {
 		window = min(window, len(y))
 	}
-	minPeriods := int(orDefault(in.MinPeriods, 1))
+	minPeriods := int(registry.Or(in.MinPeriods, 1))
 	if minPeriods > window {
 		return nil, kerr.Invalid("min_periods", "is %d; at most the window (%d)", minPeriods, window)
 	}
@@ -333,12 +326,12 @@ func trendExtraction(ctx context.Context, in *temporalv1.TrendExtractionInput) (
 	case "cma":
 		trend = smooth.Rolling(y, window, minPeriods, true)
 	case "ema":
-		alpha := orDefault(in.Alpha, 2/(float64(window)+1))
-		trend = smooth.EWM(y, alpha, orDefault(in.Adjust, true))
+		alpha := registry.Or(in.Alpha, 2/(float64(window)+1))
+		trend = smooth.EWM(y, alpha, registry.Or(in.Adjust, true))
 	case "lowess":
 		x := series.Axis(len(y), in.GetTimestamps())
 		var err error
-		trend, err = lowess.Smooth(ctx, x, y, orDefault(in.Frac, 2.0/3), int(orDefault(in.Iterations, 3)), in.GetDelta())
+		trend, err = lowess.Smooth(ctx, x, y, registry.Or(in.Frac, 2.0/3), int(registry.Or(in.Iterations, 3)), in.GetDelta())
 		if err != nil {
 			return nil, err
 		}
@@ -368,14 +361,14 @@ func volatilityAnalysis(ctx context.Context, in *temporalv1.VolatilityAnalysisIn
 		}
 		r = volatility.LogReturns(v)
 	}
-	horizon := int(orDefault(in.Horizon, 10))
+	horizon := int(registry.Or(in.Horizon, 10))
 	out := &temporalv1.VolatilityAnalysisOutput{Returns: r}
 	var fc []float64
 	if in.GetMethod() == "garch" {
 		if len(r) < 3 {
 			return nil, kerr.Invalid("values", "gives %d returns; GARCH(1,1) needs at least 3", len(r))
 		}
-		g, err := volatility.GARCH(ctx, r, orDefault(in.IncludeMean, true))
+		g, err := volatility.GARCH(ctx, r, registry.Or(in.IncludeMean, true))
 		switch {
 		case errors.Is(err, volatility.ErrNoVariation):
 			return nil, kerr.Invalid("values", "the returns have no variation")
@@ -388,7 +381,7 @@ func volatilityAnalysis(ctx context.Context, in *temporalv1.VolatilityAnalysisIn
 		out.LongRunVariance = g.Omega / (1 - g.Alpha - g.Beta)
 		fc = g.Forecast(r, horizon)
 	} else {
-		lambda := orDefault(in.Lambda, 0.94)
+		lambda := registry.Or(in.Lambda, 0.94)
 		e := volatility.EWMA(r, lambda)
 		out.Variance, out.LogLikelihood, out.Lambda = e.Variance, e.LogLik, lambda
 		fc = make([]float64, horizon)

@@ -14,8 +14,9 @@ import (
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
-// extendedKernels are the ids RegisterExtended must provide, each with its
-// fixture file under testdata/fixtures/graph.
+// extendedKernels are the community, similarity, structure and GNN kernels
+// Register must provide, each with its fixture file under
+// testdata/fixtures/graph.
 var extendedKernels = []string{
 	"graph/modularity-score", "graph/louvain-community", "graph/label-propagation",
 	"graph/jaccard-similarity", "graph/cosine-similarity", "graph/adamic-adar",
@@ -27,7 +28,7 @@ var extendedKernels = []string{
 func newExtendedRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
 	r := registry.New()
-	if err := RegisterExtended(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -39,8 +40,8 @@ func newExtendedRegistry(t *testing.T) *registry.Registry {
 func TestRegisterExtendedFixtures(t *testing.T) {
 	r := newExtendedRegistry(t)
 	files := fixture.DomainFiles(t, "graph")
-	if r.Len() != len(extendedKernels) {
-		t.Errorf("registered %d kernels, want %d", r.Len(), len(extendedKernels))
+	if r.Len() != len(coreKernels)+len(extendedKernels) {
+		t.Errorf("registered %d kernels, want %d", r.Len(), len(coreKernels)+len(extendedKernels))
 	}
 	for _, id := range extendedKernels {
 		k, ok := r.Get(id)

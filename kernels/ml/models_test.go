@@ -13,7 +13,7 @@ import (
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
-// registerBKernels are the ids RegisterB must provide, each with a fixture
+// registerBKernels are the regression, explanation, text, federated and healthcare kernels Register must provide, each with a fixture
 // file testdata/fixtures/ml/<name>.json.
 var registerBKernels = []string{
 	"ml/linear-regression", "ml/ridge-regression", "ml/shap-values", "ml/feature-importance",
@@ -21,16 +21,16 @@ var registerBKernels = []string{
 	"ml/drug-interaction-prediction", "ml/clinical-pathway-conformance",
 }
 
-// TestRegisterBFixtures runs every fixture case through the registry as the
+// TestModelsFixtures runs every fixture case through the registry as the
 // server does: jsoninput decoding (tuples included), protovalidate, the
 // kernel, and the output rendered as JSON with proto field names.
-func TestRegisterBFixtures(t *testing.T) {
+func TestModelsFixtures(t *testing.T) {
 	r := registry.New()
-	if err := RegisterB(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Len() != len(registerBKernels) {
-		t.Errorf("registered %d kernels, want %d", r.Len(), len(registerBKernels))
+	if r.Len() != len(registerAKernels)+len(registerBKernels) {
+		t.Errorf("registered %d kernels, want %d", r.Len(), len(registerAKernels)+len(registerBKernels))
 	}
 	files := fixture.DomainFiles(t, "ml")
 	for _, id := range registerBKernels {
@@ -47,7 +47,7 @@ func TestRegisterBFixtures(t *testing.T) {
 }
 
 // TestRegisterCoversMLFixtures: every ml fixture file belongs to a kernel of
-// RegisterA or RegisterB, so none goes unchecked.
+// registerAKernels or registerBKernels, so none goes unchecked.
 func TestRegisterCoversMLFixtures(t *testing.T) {
 	for _, f := range fixture.DomainFiles(t, "ml") {
 		if !slices.Contains(registerAKernels, f.KernelID) && !slices.Contains(registerBKernels, f.KernelID) {
@@ -57,9 +57,9 @@ func TestRegisterCoversMLFixtures(t *testing.T) {
 }
 
 // The server's problem-size caps reach the kernels through the context.
-func TestRegisterBLimits(t *testing.T) {
+func TestModelsLimits(t *testing.T) {
 	r := registry.New()
-	if err := RegisterB(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
 	ctx := limits.With(context.Background(), limits.Limits{MaxSamples: 3, MaxOutputItems: 4})
@@ -86,7 +86,7 @@ func TestRegisterBLimits(t *testing.T) {
 
 // Unset optional parameters take the documented defaults: ridge alpha 1,
 // secure-aggregation 40 fractional bits.
-func TestRegisterBDefaults(t *testing.T) {
+func TestModelsDefaults(t *testing.T) {
 	ctx := context.Background()
 	x := []float64{1, 2, 2, 1, 3, 5, 4, 3}
 	y := []float64{1, 2, 4, 3}

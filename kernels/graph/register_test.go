@@ -8,8 +8,8 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// coreKernels are the ids RegisterCore must provide, each with its fixture
-// file under testdata/fixtures/graph.
+// coreKernels are the centrality, path and metric kernels Register must
+// provide, each with its fixture file under testdata/fixtures/graph.
 var coreKernels = []string{
 	"graph/betweenness-centrality", "graph/pagerank", "graph/degree-centrality",
 	"graph/closeness-centrality", "graph/eigenvector-centrality", "graph/katz-centrality",
@@ -23,11 +23,11 @@ var coreKernels = []string{
 // jsoninput, protovalidate, the kernel, and the output rendered as JSON.
 func TestRegisterCoreFixtures(t *testing.T) {
 	r := registry.New()
-	if err := RegisterCore(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Len() != len(coreKernels) {
-		t.Errorf("registered %d kernels, want %d", r.Len(), len(coreKernels))
+	if r.Len() != len(coreKernels)+len(extendedKernels) {
+		t.Errorf("registered %d kernels, want %d", r.Len(), len(coreKernels)+len(extendedKernels))
 	}
 	files := fixture.DomainFiles(t, "graph")
 	for _, id := range coreKernels {
@@ -44,7 +44,7 @@ func TestRegisterCoreFixtures(t *testing.T) {
 }
 
 // TestRegisterCoversGraphFixtures: every graph fixture file belongs to a
-// kernel of RegisterCore or RegisterExtended, so none goes unchecked.
+// kernel of coreKernels or extendedKernels, so none goes unchecked.
 func TestRegisterCoversGraphFixtures(t *testing.T) {
 	for _, f := range fixture.DomainFiles(t, "graph") {
 		if !slices.Contains(coreKernels, f.KernelID) && !slices.Contains(extendedKernels, f.KernelID) {

@@ -16,7 +16,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// registerAKernels are the ids RegisterA must provide, each with a fixture
+// registerAKernels are the clustering, anomaly and ensemble kernels Register must provide, each with a fixture
 // file testdata/fixtures/ml/<name>.json.
 var registerAKernels = []string{
 	"ml/kmeans-cluster", "ml/dbscan-cluster", "ml/hierarchical-cluster", "ml/isolation-forest",
@@ -33,16 +33,16 @@ type registerAQuality struct {
 	InertiaMax *float64 `json:"inertia_at_most"`
 }
 
-// TestRegisterAFixtures runs every fixture case the way the server does:
+// TestClusteringAnomalyFixtures runs every fixture case the way the server does:
 // jsoninput decoding (tuples included), protovalidate, the kernel, and the
 // output rendered as JSON with proto field names.
-func TestRegisterAFixtures(t *testing.T) {
+func TestClusteringAnomalyFixtures(t *testing.T) {
 	r := registry.New()
-	if err := RegisterA(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Len() != len(registerAKernels) {
-		t.Errorf("RegisterA added %d kernels, want %d", r.Len(), len(registerAKernels))
+	if r.Len() != len(registerAKernels)+len(registerBKernels) {
+		t.Errorf("Register added %d kernels, want %d", r.Len(), len(registerAKernels)+len(registerBKernels))
 	}
 	files := fixture.DomainFiles(t, "ml")
 	for _, id := range registerAKernels {
@@ -50,14 +50,14 @@ func TestRegisterAFixtures(t *testing.T) {
 			t.Errorf("%s is not registered", id)
 			continue
 		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), checkRegisterAQuality)
+		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), checkQuality)
 	}
 }
 
-// checkRegisterAQuality checks a case's quality object: isolation-forest ROC
+// checkQuality checks a case's quality object: isolation-forest ROC
 // AUC against sklearn's, the number of flagged outliers, and the k-means++
 // inertia bound.
-func checkRegisterAQuality(t *testing.T, c fixture.Case, got map[string]any) {
+func checkQuality(t *testing.T, c fixture.Case, got map[string]any) {
 	var q registerAQuality
 	if raw, ok := c.Extra["quality"]; ok {
 		if err := json.Unmarshal(raw, &q); err != nil {
@@ -126,9 +126,9 @@ func registerAROCAUC(truth []int, scores []float64) float64 {
 }
 
 // Unset optional fields take the documented defaults.
-func TestRegisterADefaults(t *testing.T) {
+func TestClusteringAnomalyDefaults(t *testing.T) {
 	r := registry.New()
-	if err := RegisterA(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
 	data := make([]float64, 60)
@@ -167,9 +167,9 @@ func TestRegisterADefaults(t *testing.T) {
 }
 
 // Problem-size caps are reported against the field that carries the size.
-func TestRegisterALimits(t *testing.T) {
+func TestClusteringAnomalyLimits(t *testing.T) {
 	r := registry.New()
-	if err := RegisterA(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
 	ctx := limits.With(context.Background(), limits.Limits{MaxSamples: 50, MaxAllPairsN: 10, MaxCells: 400, MaxIterations: 1000})
@@ -199,9 +199,9 @@ func registerAPtr[T any](v T) *T { return &v }
 
 // Degenerate inputs (one sample, identical samples, zero vectors) give the
 // exact answers they must, never a panic or NaN.
-func TestRegisterADegenerateInputs(t *testing.T) {
+func TestClusteringAnomalyDegenerateInputs(t *testing.T) {
 	r := registry.New()
-	if err := RegisterA(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
 	run := func(id string, in proto.Message) proto.Message {
@@ -266,9 +266,9 @@ func TestRegisterADegenerateInputs(t *testing.T) {
 
 // Without protovalidate (RunCPU) out-of-range parameters are still field
 // errors, never a panic or an endless loop.
-func TestRegisterAUnvalidatedInputs(t *testing.T) {
+func TestClusteringAnomalyUnvalidatedInputs(t *testing.T) {
 	r := registry.New()
-	if err := RegisterA(r); err != nil {
+	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
 	data := []float64{0, 1, 2, 3, 4, 5}
