@@ -5,6 +5,7 @@ package catalog
 import (
 	"errors"
 
+	"github.com/gokernels/gokernels/kernels/behavioral"
 	"github.com/gokernels/gokernels/kernels/compliance"
 	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/ml"
@@ -22,6 +23,7 @@ var domains = []func(*registry.Registry) error{
 	temporal.Register,
 	risk.Register,
 	procint.Register,
+	behavioral.Register,
 	compliance.Register,
 	orderbook.Register,
 }

@@ -227,10 +227,24 @@ func sortedCopy(s []string) []string {
 // ByTS returns the input indices of events stable-sorted by ts: the order
 // in which a ring fold receives them.
 func ByTS(n int, ts func(int) int64) []int {
+	keys := make([]int64, n)
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
+		keys[i] = ts(i)
 	}
-	sort.SliceStable(order, func(a, b int) bool { return ts(order[a]) < ts(order[b]) })
+	if slices.IsSorted(keys) {
+		return order
+	}
+	// (ts, index) is a total order, so an unstable sort is stable here.
+	slices.SortFunc(order, func(a, b int) int {
+		if keys[a] != keys[b] {
+			if keys[a] < keys[b] {
+				return -1
+			}
+			return 1
+		}
+		return a - b
+	})
 	return order
 }

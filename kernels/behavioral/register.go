@@ -1,0 +1,22 @@
+// Package behavioral registers the behavioural-analytics kernels
+// (behavioral/*); each kernel is declared once in its own package below
+// this directory.
+package behavioral
+
+import (
+	"errors"
+
+	"github.com/gokernels/gokernels/kernels/behavioral/anomaly"
+	"github.com/gokernels/gokernels/kernels/behavioral/eventcorrelation"
+	"github.com/gokernels/gokernels/kernels/behavioral/profiling"
+	"github.com/gokernels/gokernels/kernels/registry"
+)
+
+// Register adds the behavioral kernels.
+func Register(r *registry.Registry) error {
+	return errors.Join(
+		registry.Register(r, profiling.Kernel),
+		registry.Register(r, anomaly.Kernel),
+		registry.Register(r, eventcorrelation.Kernel),
+	)
+}
