@@ -264,10 +264,18 @@ func solvePinv(r11 *mat.Dense, z []float64, n int) (beta, covDiag []float64, ran
 	for _, sv := range s {
 		smax = max(smax, sv)
 	}
+	// A singular value the rank test counts as zero is dropped from the
+	// pseudo-inverse too. statsmodels' cutoff alone (1e-15·σmax) is not
+	// enough here: R₁₁ comes from a two-level QR over thousands of rows,
+	// whose rounding leaves an exactly rank-deficient design's null
+	// singular values near 1e-14·σmax instead of numpy's ~1e-16, and
+	// inverting that noise gave coefficients of ±1e10 (issue 13) where
+	// statsmodels' pinv of X drops it and returns the minimum-norm solution.
 	rankTol := smax * float64(max(n, k)) * eps
+	cutoff := max(pinvRcond*smax, rankTol)
 	sinv := make([]float64, len(s))
 	for i, sv := range s {
-		if sv > pinvRcond*smax {
+		if sv > cutoff {
 			sinv[i] = 1 / sv
 		}
 		if sv > rankTol {

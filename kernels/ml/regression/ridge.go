@@ -23,6 +23,11 @@ type RidgeResult struct {
 // is the same on every machine.
 const gramGroups = 8
 
+// maxRidgeCond is the largest condition number of XᵀX + alpha·I solved:
+// beyond it the Cholesky solution has fewer than 4 correct digits
+// (cond·eps > 1e-4), which for alpha 0 means collinear features.
+const maxRidgeCond = 1e-4 / 0x1p-52
+
 // Ridge minimises ‖y − Xw − b‖² + alpha·‖w‖² (the intercept b is not
 // penalised), exactly as sklearn.linear_model.Ridge(alpha, fit_intercept)
 // with its default dense solver: the data are centred when fitting an
@@ -30,7 +35,8 @@ const gramGroups = 8
 //
 // sklearn falls back to an SVD least-squares solve when XᵀX + alpha·I is
 // singular (alpha = 0 with collinear features); this implementation rejects
-// that case instead, naming alpha.
+// that case instead, naming alpha, and also rejects a numerically singular
+// matrix (condition number above maxRidgeCond, ≈ 4.5e11).
 func Ridge(ctx context.Context, x []float64, n, p int, y []float64, alpha float64, fitIntercept bool) (*RidgeResult, error) {
 	if err := checkXY(x, n, p, y); err != nil {
 		return nil, err
@@ -124,6 +130,15 @@ func Ridge(ctx context.Context, x []float64, n, p int, y []float64, alpha float6
 	var chol mat.Cholesky
 	if !chol.Factorize(a) {
 		return nil, kerr.Invalid("alpha", "XᵀX + alpha·I is singular (collinear or constant features); use a positive alpha")
+	}
+	// With alpha 0 and collinear columns rounding often leaves XᵀX barely
+	// positive definite, so the factorisation succeeds and the solve
+	// returns an arbitrary split between the collinear columns (issue 13:
+	// 13% of such requests answered 200, unlike scikit-learn). Any matrix
+	// whose condition number leaves fewer than 4 correct digits is refused
+	// the same way as an exactly singular one.
+	if c := chol.Cond(); !(c <= maxRidgeCond) {
+		return nil, kerr.Invalid("alpha", "XᵀX + alpha·I is numerically singular (condition number %.3g; collinear or constant features); use a positive alpha", c)
 	}
 	var w mat.VecDense
 	if err := chol.SolveVecTo(&w, rhs); err != nil {

@@ -293,10 +293,14 @@ func (x *LinearRegressionOutput) GetRank() int32 {
 // RidgeRegressionInput minimises ‖target − data·w − b‖² + alpha·‖w‖² (the
 // intercept b is not penalised). Equals scikit-learn 1.2
 // Ridge(alpha=alpha, fit_intercept=fit_intercept).fit(data, target) with
-// its default dense Cholesky solver, to 1e-8. When XᵀX + alpha·I is singular
-// (alpha = 0 with collinear or constant columns) scikit-learn falls back to
-// an SVD solve; this kernel rejects the request with a field error on
-// "alpha" instead.
+// its default dense Cholesky solver, to 1e-8. When XᵀX + alpha·I (X centred
+// with an intercept) is singular or numerically singular — condition number
+// above 1e-4/eps ≈ 4.5e11, so that a Cholesky solve would keep fewer than 4
+// correct digits; with alpha = 0 that is any design with duplicated,
+// summed or constant columns — this kernel rejects the request with a field
+// error on "alpha". (scikit-learn then answers whatever its Cholesky solve
+// gives, or falls back to an SVD solve when LAPACK detects the singularity,
+// so its split between collinear columns depends on rounding.)
 type RidgeRegressionInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Row-major n_samples × n_features design matrix.
