@@ -8,9 +8,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -232,6 +234,9 @@ func (c *Client) ExecuteJSON(ctx context.Context, kernelID string, input []byte,
 	if err := protojson.Unmarshal(input, &st); err != nil {
 		return nil, fmt.Errorf("input is not a JSON object: %w", err)
 	}
+	if err := exactIntegers(input, &st); err != nil {
+		return nil, err
+	}
 	return c.Kernels.Execute(ctx, &gokernelsv1.ExecuteRequest{
 		KernelId: kernelID, Payload: &gokernelsv1.ExecuteRequest_Input{Input: &st}, Metadata: opts,
 	})
@@ -257,4 +262,49 @@ func ExecuteTyped[Out proto.Message](ctx context.Context, c *Client, kernelID st
 		return zero, fmt.Errorf("typed output: %w", err)
 	}
 	return out, nil
+}
+
+// exactIntegers keeps integers beyond ±2^53 (e.g. a 64-bit seed) exact on
+// their way through the Struct: a Struct number is a double, so such a
+// literal becomes a decimal string, which the proto3 JSON mapping, and the
+// server, read as the exact integer.
+// input is the JSON st was parsed from (protojson has refused duplicate
+// keys, so both trees have the same shape).
+func exactIntegers(input []byte, st *structpb.Struct) error {
+	d := json.NewDecoder(bytes.NewReader(input))
+	d.UseNumber()
+	var tree any
+	if err := d.Decode(&tree); err != nil {
+		return fmt.Errorf("input is not a JSON object: %w", err)
+	}
+	var fix func(v any, sv *structpb.Value)
+	fix = func(v any, sv *structpb.Value) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				fix(e, sv.GetStructValue().GetFields()[k])
+			}
+		case []any:
+			vals := sv.GetListValue().GetValues()
+			for i, e := range v {
+				if i < len(vals) {
+					fix(e, vals[i])
+				}
+			}
+		case json.Number:
+			if sv == nil {
+				return
+			}
+			// Beyond 2^53 a double need not hold the integer, and even
+			// when it does, its shortest decimal form (9.223372036854776e18)
+			// names another one.
+			n, errI := strconv.ParseInt(v.String(), 10, 64)
+			_, errU := strconv.ParseUint(v.String(), 10, 64)
+			if errI == nil && (n > 1<<53 || n < -(1<<53)) || errI != nil && errU == nil {
+				sv.Kind = &structpb.Value_StringValue{StringValue: v.String()}
+			}
+		}
+	}
+	fix(tree, structpb.NewStructValue(st))
+	return nil
 }

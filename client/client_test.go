@@ -10,6 +10,7 @@ import (
 
 	"github.com/gokernels/gokernels/client"
 	testingv1 "github.com/gokernels/gokernels/gen/gokernels/testing/v1"
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/kernels/testkernels"
 	"github.com/gokernels/gokernels/server"
@@ -45,6 +46,36 @@ func TestExecuteTypedAndJSON(t *testing.T) {
 	}
 	if resp.GetOutput().GetFields()["count"].GetNumberValue() != 9 {
 		t.Fatalf("json output %v", resp.GetOutput())
+	}
+}
+
+// TestExecuteJSONKeeps64BitIntegersExact: an integer beyond 2^53 in the
+// JSON input reaches the kernel exact, although a Struct number is a
+// double (before: 2^53+1 arrived as 2^53).
+func TestExecuteJSONKeeps64BitIntegersExact(t *testing.T) {
+	srv := start(t, nil)
+	c, err := client.Dial(context.Background(), client.Options{Addr: srv.GRPCAddr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for input, want := range map[string]int64{
+		`{"big": 9007199254740993}`:                       1<<53 + 1,
+		`{"big": -9223372036854775807}`:                   -9223372036854775807,
+		`{"count": 2, "big": 9007199254740992}`:           1 << 53,
+		`{"pairs": [[1, 2]], "big": 4611686018427387905}`: 1<<62 + 1,
+	} {
+		resp, err := c.ExecuteJSON(context.Background(), testkernels.Echo, []byte(input), &gokernelsv1.ExecuteOptions{TypedOutput: true})
+		if err != nil {
+			t.Fatalf("%s: %v", input, err)
+		}
+		var out testingv1.EchoOutput
+		if err := resp.GetTypedOutput().UnmarshalTo(&out); err != nil {
+			t.Fatal(err)
+		}
+		if out.GetBig() != want {
+			t.Errorf("%s: the kernel got big = %d, want %d", input, out.GetBig(), want)
+		}
 	}
 }
 

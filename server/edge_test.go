@@ -549,3 +549,38 @@ func TestReadTimeoutSparesStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowBodyOverH2C: over HTTP/2 (h2c) too, a REST body still arriving
+// at the request deadline is answered 408, and the stream is released.
+func TestSlowBodyOverH2C(t *testing.T) {
+	// The server-wide ReadTimeout (the 6 s maximum) is not what cuts it.
+	srv, _ := startDefault(t, map[string]string{"GOKERNELS_DEFAULT_TIMEOUT": "1s", "GOKERNELS_MAX_TIMEOUT": "6s"})
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	client := &http.Client{Transport: &http.Transport{Protocols: &protocols}, Timeout: 10 * time.Second}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go func() {
+		fmt.Fprintf(pw, `{"kernel_id": %q, "input": {"rows": [[`, testkernels.Echo)
+		for i := 0; i < 50; i++ { // 10 s of trickle, far past the deadline
+			time.Sleep(200 * time.Millisecond)
+			if _, err := pw.Write([]byte("1,")); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	req, _ := http.NewRequest("POST", "http://"+srv.HTTPAddr()+"/execute", pr)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("HTTP/%d, want h2c", resp.ProtoMajor)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout || time.Since(start) > 3*time.Second {
+		t.Errorf("HTTP %d after %v, want 408 at about the 1 s deadline", resp.StatusCode, time.Since(start))
+	}
+}
