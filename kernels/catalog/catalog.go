@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/gokernels/gokernels/kernels/behavioral"
+	"github.com/gokernels/gokernels/kernels/clearing"
 	"github.com/gokernels/gokernels/kernels/compliance"
 	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/ml"
@@ -26,6 +27,7 @@ var domains = []func(*registry.Registry) error{
 	behavioral.Register,
 	compliance.Register,
 	orderbook.Register,
+	clearing.Register,
 }
 
 // New returns a registry holding the full catalog.
