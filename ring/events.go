@@ -92,7 +92,7 @@ func (l *eventLog) add(e Event) {
 	}
 }
 
-func (l *eventLog) subscribe(after, applied uint64) (*Watcher, error) {
+func (l *eventLog) subscribe(after uint64, replay bool, applied uint64) (*Watcher, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := make(chan Event, watcherBuffer)
@@ -101,7 +101,7 @@ func (l *eventLog) subscribe(after, applied uint64) (*Watcher, error) {
 	if l.n > eventRetention {
 		first = l.n - eventRetention
 	}
-	if after > 0 && after < applied {
+	if replay && after < applied {
 		// Retention must reach back to the event after after_seq.
 		if l.n == 0 || l.buf[first%eventRetention].Seq > after+1 {
 			return nil, errorf(codes.OutOfRange, "", "events after seq %d are no longer retained (the ring keeps its last %d events)",
@@ -109,7 +109,7 @@ func (l *eventLog) subscribe(after, applied uint64) (*Watcher, error) {
 		}
 	}
 	for i := first; i < l.n; i++ {
-		if e := l.buf[i%eventRetention]; e.Seq > after && after > 0 {
+		if e := l.buf[i%eventRetention]; replay && e.Seq > after {
 			c <- e
 		}
 	}

@@ -828,8 +828,9 @@ func (r *Ring) setPaused(p bool) error {
 	return nil
 }
 
-// Watch streams the ring's events with seq > afterSeq (retained ones first).
-func (r *Ring) Watch(afterSeq uint64) (*Watcher, error) {
+// Watch streams the ring's new events; with replay, the retained events
+// with seq > afterSeq come first (OUT_OF_RANGE when no longer retained).
+func (r *Ring) Watch(afterSeq uint64, replay bool) (*Watcher, error) {
 	r.mu.RLock()
 	st := r.state
 	r.mu.RUnlock()
@@ -841,7 +842,7 @@ func (r *Ring) Watch(afterSeq uint64) (*Watcher, error) {
 	if st == Deleted {
 		return nil, errorf(codes.NotFound, ReasonNotFound, "ring %s was deleted", r.Name)
 	}
-	return r.ev.subscribe(afterSeq, r.appliedSeq.Load())
+	return r.ev.subscribe(afterSeq, replay, r.appliedSeq.Load())
 }
 
 // start launches the ring goroutine (state ACTIVE).

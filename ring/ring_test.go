@@ -18,79 +18,15 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	testingv1 "github.com/gokernels/gokernels/gen/gokernels/testing/v1"
-	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/ring/ringtest"
 )
 
-// sumState is the test kernel's state: a running sum of pair values times
-// the configured scale, a message count, and a value drawn from rc.Rand so
-// that replay has to reproduce the ring's seeded stream.
-type sumState struct {
-	Scale float64
-	Sum   float64
-	N     int
-	Draw  uint64
-	Last  int64 // rc.Time of the last message, Unix nanoseconds
-}
-
-var sumSpec = fold.Spec[*testingv1.EchoInput, *testingv1.EchoOutput, sumState]{
-	Configure: func(_ context.Context, in *testingv1.EchoInput) (*sumState, error) {
-		return &sumState{Scale: in.GetScale() + boolF(in.Scale == nil)}, nil
-	},
-	Apply: func(rc fold.Context, s *sumState, in *testingv1.EchoInput) error {
-		if in.GetPanic() {
-			panic("test panic")
-		}
-		if in.GetMode() == "exact" {
-			return errors.New("exact mode refused")
-		}
-		for _, p := range in.GetPairs() {
-			s.Sum += p.GetB() * s.Scale
-		}
-		s.N++
-		s.Draw ^= rc.Rand().Uint64()
-		s.Last = rc.Time().UnixNano()
-		if in.GetFlag() {
-			rc.Emit("flag", &testingv1.EchoOutput{Count: int32(s.N)})
-		}
-		return nil
-	},
-	Snapshot: func(_ context.Context, s *sumState) (*testingv1.EchoOutput, error) {
-		return &testingv1.EchoOutput{Count: int32(s.N), Scale: proto.Float64(s.Sum)}, nil
-	},
-	Split: func(in *testingv1.EchoInput) (*testingv1.EchoInput, []*testingv1.EchoInput) {
-		var out []*testingv1.EchoInput
-		for _, p := range in.GetPairs() {
-			out = append(out, &testingv1.EchoInput{Pairs: []*testingv1.Pair{p}})
-		}
-		return &testingv1.EchoInput{Scale: in.Scale}, out
-	},
-}
-
-func boolF(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-const sumID = "test/sum"
+const sumID = ringtest.ID
 
 func testRegistry(t testing.TB) *registry.Registry {
 	reg := registry.New()
-	err := registry.Add(reg, registry.Meta{ID: sumID, Domain: registry.DomainCore, Modes: []registry.Mode{registry.Batch, registry.Ring}},
-		func(ctx context.Context, in *testingv1.EchoInput) (*testingv1.EchoOutput, error) {
-			cfg, data := sumSpec.Split(in)
-			s, _ := sumSpec.Configure(ctx, cfg)
-			for range data {
-			}
-			_ = s
-			return nil, nil
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.AddRing(sumID, sumSpec.New); err != nil {
+	if err := ringtest.Register(reg); err != nil {
 		t.Fatal(err)
 	}
 	return reg
@@ -420,7 +356,7 @@ func TestMailboxFullFailsFast(t *testing.T) {
 func TestWatchEventsBeforeReply(t *testing.T) {
 	rt := newRuntime(t, "", nil)
 	r, _ := rt.Create(context.Background(), "default", "w", sumID, Config{}, nil)
-	w, err := r.Watch(0)
+	w, err := r.Watch(0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +370,7 @@ func TestWatchEventsBeforeReply(t *testing.T) {
 	}
 	// Resuming after a seq replays the retained events after it.
 	send(t, r, Message{Kind: KindData, TS: 2, Payload: data(1)})
-	w2, err := r.Watch(rep.Seq)
+	w2, err := r.Watch(rep.Seq, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,11 +110,9 @@ func New(reg *registry.Registry, opts Options) (*Runtime, error) {
 	rt := &Runtime{opts: opts, reg: reg, log: opts.Logger, ctx: ctx, cancel: cancel,
 		rings: map[string]*Ring{}, tombstones: map[string]time.Time{}, janitor: make(chan struct{})}
 	rt.metrics = newMetrics(rt, opts.Metrics)
-	if opts.Dir != "" {
-		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-			cancel()
-			return nil, fmt.Errorf("ring data directory: %w", err)
-		}
+	// The directory is created by the first durable ring, so a server that
+	// never hosts one leaves no trace on disk.
+	if _, err := os.Stat(opts.Dir); opts.Dir != "" && err == nil {
 		if err := rt.scan(); err != nil {
 			cancel()
 			return nil, err
@@ -462,3 +460,6 @@ func (rt *Runtime) Shutdown(ctx context.Context) error {
 		return errors.New("ring drain timed out")
 	}
 }
+
+// Registry is the kernel registry the runtime serves.
+func (rt *Runtime) Registry() *registry.Registry { return rt.reg }

@@ -71,6 +71,7 @@ func (s *Server) streamInterceptors() []grpc.StreamServerInterceptor {
 	out := []grpc.StreamServerInterceptor{
 		s.endStreams,
 		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(s.onPanic)),
+		streamInfoStage,
 		s.metrics.GRPCMetrics.StreamServerInterceptor(),
 	}
 	if s.auth != nil {
@@ -78,6 +79,23 @@ func (s *Server) streamInterceptors() []grpc.StreamServerInterceptor {
 	}
 	return out
 }
+
+// streamInfoStage gives a stream its reqinfo, so that auth can record the
+// caller's tenant for the handler (RingService scopes rings by tenant).
+func streamInfoStage(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	info := &reqinfo.Info{}
+	if v := metadata.ValueFromIncomingContext(ss.Context(), "x-request-id"); len(v) > 0 && reqinfo.Valid(v[0]) {
+		info.RequestID = v[0]
+	}
+	return handler(srv, &infoStream{ServerStream: ss, ctx: reqinfo.With(ss.Context(), info)})
+}
+
+type infoStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *infoStream) Context() context.Context { return s.ctx }
 
 // StageNames lists the chain in order (for docs and tests).
 func (s *Server) StageNames() []string {

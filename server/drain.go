@@ -167,10 +167,19 @@ func (s *Server) Shutdown() error {
 		time.Sleep(s.cfg.DrainGrace)
 		s.state.Set(lifecycle.Refusing)
 
+		// Rings first: refuse new messages, apply every mailbox (waiting
+		// Sends get their replies), snapshot every durable ring, and end
+		// sessions and watches (REST watches too) with DRAINING.
+		deadline := time.Now().Add(s.cfg.DrainTimeout)
+		rctx, rcancel := context.WithDeadline(context.Background(), deadline)
+		if rerr := s.rings.Shutdown(rctx); rerr != nil {
+			s.log.Warn("ring drain incomplete", "error", rerr)
+		}
+		rcancel()
+
 		// Listeners stay open while in-flight calls finish, so that new
 		// requests get a clear 503 / UNAVAILABLE rather than a refused
 		// connection.
-		deadline := time.Now().Add(s.cfg.DrainTimeout)
 		for s.inflight.n.Load() > 0 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}

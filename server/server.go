@@ -36,6 +36,7 @@ import (
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/ring"
 	"github.com/gokernels/gokernels/server/admission"
 	"github.com/gokernels/gokernels/server/auth"
 	"github.com/gokernels/gokernels/server/config"
@@ -94,6 +95,7 @@ type Server struct {
 	tracer        trace.TracerProvider
 	traceShutdown func(context.Context) error
 
+	rings      *ring.Runtime
 	inflight   inflight // what a drain waits for (see drain.go)
 	streamsCtx context.Context
 	// endStreamsNow ends every server stream's context (drain.go).
@@ -125,6 +127,19 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		}
 		s.auth = a
 	}
+	idle := cfg.RingIdleTimeout
+	if idle == 0 {
+		idle = -1 // never
+	}
+	rings, err := ring.New(reg, ring.Options{
+		Dir: cfg.DataDir, Development: !cfg.Production(), IdleTimeout: idle,
+		MaxRings: cfg.MaxRings, MaxRingsPerTenant: cfg.MaxRingsPerTenant,
+		Metrics: s.metrics.Registry, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rings (GOKERNELS_DATA_DIR %q): %w", cfg.DataDir, err)
+	}
+	s.rings = rings
 	counts := map[[2]string]int{}
 	for _, k := range reg.List("", 0) {
 		for _, m := range k.Modes {
@@ -201,6 +216,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, State: s.state, GPU: opts.GPU,
 	})
 	gokernelsv1.RegisterMetricsServiceServer(s.grpc, &service.Metrics{Recorder: s.metrics})
+	gokernelsv1.RegisterRingServiceServer(s.grpc, &service.Rings{Runtime: s.rings})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -230,6 +246,9 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 
 // Metrics exposes the recorder (tests, the CUDA backend's gauges).
 func (s *Server) Metrics() *observe.Recorder { return s.metrics }
+
+// Rings exposes the ring runtime.
+func (s *Server) Rings() *ring.Runtime { return s.rings }
 
 // State exposes the lifecycle.
 func (s *Server) State() *lifecycle.State { return s.state }
@@ -423,6 +442,9 @@ func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 func (s *Server) Close() {
 	s.stopOnce.Do(func() {
 		s.state.Set(lifecycle.Stopped)
+		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.rings.Shutdown(rctx)
+		rcancel()
 		s.grpc.Stop()
 		if s.httpSrv != nil {
 			_ = s.httpSrv.Close()

@@ -95,7 +95,9 @@ func Required(fullMethod string) (role Role, public bool) {
 		strings.HasPrefix(fullMethod, "/grpc.reflection.v1.ServerReflection/"),
 		strings.HasPrefix(fullMethod, "/grpc.reflection.v1alpha.ServerReflection/"):
 		return Viewer, false
-	case fullMethod == "/gokernels.v1.KernelService/Execute":
+	case fullMethod == "/gokernels.v1.KernelService/Execute",
+		strings.HasPrefix(fullMethod, "/gokernels.v1.RingService/"):
+		// Rings are scoped by the caller's tenant (service.Rings).
 		return Executor, false
 	}
 	return Admin, false

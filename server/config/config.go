@@ -69,6 +69,12 @@ type Config struct {
 	Limits       limits.Limits
 	ConfigFile   string
 	PprofAddr    string
+
+	// Rings (package ring).
+	DataDir           string
+	RingIdleTimeout   time.Duration
+	MaxRings          int
+	MaxRingsPerTenant int
 }
 
 // Production reports whether the production preset is in force.

@@ -240,6 +240,15 @@ var settings = func() []setting {
 	f, g = bytesize(func(c *Config) *int64 { return &c.GPUMemLimit })
 	add("gpu_memory_limit", "0", "", "device-memory budget for the CUDA backend; 0 = 90% of the device", false, f, g)
 
+	f, g = str(func(c *Config) *string { return &c.DataDir })
+	add("data_dir", "./data", "", "directory of durable rings (journals, snapshots); created on first use; empty = rings in memory only", false, f, g)
+	f, g = dur(func(c *Config) *time.Duration { return &c.RingIdleTimeout }, 0)
+	add("ring_idle_timeout", "15m", "", "a ring with no message for this long is snapshotted and unloaded (NONE rings are evicted); 0 = never", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.MaxRings }, 1)
+	add("max_rings", "10000", "", "active rings on this server", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.MaxRingsPerTenant }, 1)
+	add("max_rings_per_tenant", "1000", "", "rings one tenant may have, active or passivated", false, f, g)
+
 	lim := func(key, def, help string, field func(*Config) *int) {
 		f, g := integer(field, 1)
 		add(key, def, "", help, false, f, g)

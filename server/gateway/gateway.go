@@ -79,6 +79,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, max
 		gokernelsv1.RegisterKernelServiceHandler,
 		gokernelsv1.RegisterHealthServiceHandler,
 		gokernelsv1.RegisterMetricsServiceHandler,
+		gokernelsv1.RegisterRingServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return nil, err

@@ -47,6 +47,8 @@ func Config(t testing.TB, env map[string]string) *config.Config {
 			return "0s"
 		case "GOKERNELS_LOG_LEVEL":
 			return "warn"
+		case "GOKERNELS_DATA_DIR":
+			return t.TempDir()
 		}
 		return ""
 	}

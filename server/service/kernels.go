@@ -177,7 +177,8 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 	if !k.SupportsBatch() {
 		return fail(errs.WithReason(codes.Unimplemented, errs.ReasonRing, fmt.Sprintf(
 			"kernel %s is a Ring kernel: it runs as a persistent actor driven by messages and cannot be executed "+
-				"with unary Execute; use the streaming ring protocol for it", k.ID), 0))
+				"with unary Execute; create a ring for it with the RingService (POST /rings with its kernel_id, then POST "+
+				"/tenants/{tenant}/rings/{ring}:send, or a gRPC RingService.Session stream)", k.ID), 0))
 	}
 
 	md := req.GetMetadata()

@@ -1,0 +1,565 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/ring"
+	"github.com/gokernels/gokernels/server/errs"
+	"github.com/gokernels/gokernels/server/jsoninput"
+	"github.com/gokernels/gokernels/server/reqinfo"
+)
+
+// Rings implements RingService over a ring.Runtime. A caller sees only the
+// rings of its own tenant (the principal's; "default" without auth).
+type Rings struct {
+	gokernelsv1.UnimplementedRingServiceServer
+	Runtime *ring.Runtime
+}
+
+// DefaultTenant owns the rings of unauthenticated callers.
+const DefaultTenant = "default"
+
+func tenantOf(ctx context.Context) string {
+	if t := reqinfo.From(ctx).Tenant; t != "" {
+		return t
+	}
+	return DefaultTenant
+}
+
+// lookup resolves a ring name within the caller's tenant. Another tenant's
+// ring is reported as not found, so names do not leak across tenants.
+func (s *Rings) lookup(ctx context.Context, name string) (*ring.Ring, error) {
+	tenant, id, ok := ring.ParseName(name)
+	if !ok {
+		return nil, errs.InvalidFields("invalid ring name", errs.Field("name", "must be tenants/{tenant}/rings/{ring_id}"))
+	}
+	if tenant != tenantOf(ctx) {
+		return nil, status.Errorf(codes.NotFound, "ring %s not found", name)
+	}
+	return s.Runtime.Get(tenant, id)
+}
+
+// CreateRing implements RingService.
+func (s *Rings) CreateRing(ctx context.Context, req *gokernelsv1.CreateRingRequest) (*gokernelsv1.Ring, error) {
+	k, ok := s.Runtime.Registry().Get(req.GetKernelId())
+	if !ok {
+		return nil, notFound(req.GetKernelId())
+	}
+	var configure proto.Message
+	switch p := req.GetConfigurePayload().(type) {
+	case *gokernelsv1.CreateRingRequest_Configure:
+		m, err := decodeStruct(k, p.Configure, "configure")
+		if err != nil {
+			return nil, err
+		}
+		configure = m
+	case *gokernelsv1.CreateRingRequest_TypedConfigure:
+		m, err := decodeAny(k, p.TypedConfigure, "typed_configure")
+		if err != nil {
+			return nil, err
+		}
+		configure = m
+	}
+	id := req.GetRingId()
+	if id == "" {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		id = "r-" + hex.EncodeToString(b)
+	}
+	r, err := s.Runtime.Create(ctx, tenantOf(ctx), id, k.ID, ring.Config{
+		Durability:      ring.Durability(req.GetDurability()),
+		MailboxCapacity: int(req.GetMailboxCapacity()),
+		SnapshotEvery:   int(req.GetSnapshotEvery()),
+		Seed:            req.GetSeed(),
+	}, configure)
+	if err != nil {
+		return nil, err
+	}
+	return ringInfo(r), nil
+}
+
+// GetRing implements RingService.
+func (s *Rings) GetRing(ctx context.Context, req *gokernelsv1.GetRingRequest) (*gokernelsv1.Ring, error) {
+	r, err := s.lookup(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return ringInfo(r), nil
+}
+
+// ListRings implements RingService.
+func (s *Rings) ListRings(ctx context.Context, _ *gokernelsv1.ListRingsRequest) (*gokernelsv1.ListRingsResponse, error) {
+	resp := &gokernelsv1.ListRingsResponse{}
+	for _, in := range s.Runtime.List(tenantOf(ctx)) {
+		r, err := s.Runtime.Get(in.Tenant, in.ID)
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		resp.Rings = append(resp.Rings, ringInfo(r))
+	}
+	return resp, nil
+}
+
+// DeleteRing implements RingService.
+func (s *Rings) DeleteRing(ctx context.Context, req *gokernelsv1.DeleteRingRequest) (*gokernelsv1.DeleteRingResponse, error) {
+	r, err := s.lookup(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Runtime.Delete(r.Tenant, r.ID); err != nil {
+		return nil, err
+	}
+	return &gokernelsv1.DeleteRingResponse{}, nil
+}
+
+// SnapshotRing implements RingService.
+func (s *Rings) SnapshotRing(ctx context.Context, req *gokernelsv1.SnapshotRingRequest) (*gokernelsv1.SnapshotRingResponse, error) {
+	r, err := s.lookup(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	data, seq, err := r.SnapshotNow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &gokernelsv1.SnapshotRingResponse{Seq: seq, Data: data}, nil
+}
+
+// RestoreRing implements RingService.
+func (s *Rings) RestoreRing(ctx context.Context, req *gokernelsv1.RestoreRingRequest) (*gokernelsv1.Ring, error) {
+	r, err := s.lookup(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Restore(ctx, req.GetData()); err != nil {
+		return nil, err
+	}
+	return ringInfo(r), nil
+}
+
+// PauseRing implements RingService.
+func (s *Rings) PauseRing(ctx context.Context, req *gokernelsv1.PauseRingRequest) (*gokernelsv1.Ring, error) {
+	r, err := s.lookup(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Pause(); err != nil {
+		return nil, err
+	}
+	return ringInfo(r), nil
+}
+
+// ResumeRing implements RingService.
+func (s *Rings) ResumeRing(ctx context.Context, req *gokernelsv1.ResumeRingRequest) (*gokernelsv1.Ring, error) {
+	r, err := s.lookup(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Resume(); err != nil {
+		return nil, err
+	}
+	return ringInfo(r), nil
+}
+
+// Send implements RingService.
+func (s *Rings) Send(ctx context.Context, req *gokernelsv1.SendRequest) (*gokernelsv1.RingReply, error) {
+	r, err := s.lookup(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	info := reqinfo.From(ctx)
+	info.KernelID = r.KernelID()
+	m, err := message(r.Kernel(), req.GetRequest(), "")
+	if err != nil {
+		return nil, err
+	}
+	rep, err := r.Send(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Err != nil {
+		return nil, rep.Err
+	}
+	return reply(rep, req.GetRequest().GetTypedOutput())
+}
+
+// Watch implements RingService.
+func (s *Rings) Watch(req *gokernelsv1.WatchRequest, stream grpc.ServerStreamingServer[gokernelsv1.RingEvent]) error {
+	ctx := stream.Context()
+	r, err := s.lookup(ctx, req.GetName())
+	if err != nil {
+		return err
+	}
+	w, err := r.Watch(req.GetAfterSeq(), req.AfterSeq != nil)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.C:
+			if !ok {
+				return endStatus(w.Reason())
+			}
+			if err := stream.Send(event(e)); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// endStatus is the status a watch ends with.
+func endStatus(why ring.EndReason) error {
+	switch why {
+	case ring.EndDraining:
+		return errs.WithReason(codes.Unavailable, errs.ReasonDraining, "the server is draining; reconnect with after_seq", 0)
+	case ring.EndDeleted:
+		return status.Error(codes.NotFound, "the ring was deleted")
+	case ring.EndIdleEvicted:
+		return errs.WithReason(codes.Unavailable, ring.ReasonEvicted, "the ring was passivated after being idle; reconnect with after_seq", 0)
+	case ring.EndFailed:
+		return errs.WithReason(codes.FailedPrecondition, ring.ReasonFailed, "the ring FAILED", 0)
+	case ring.EndSlowConsumer:
+		return errs.WithReason(codes.ResourceExhausted, ring.ReasonSlowConsumer, "the watcher read too slowly and fell "+
+			"behind the ring; reconnect with after_seq", 0)
+	}
+	return nil
+}
+
+// sessionCredits bounds a session's requests in flight.
+const sessionCredits = 256
+
+// Session implements RingService: requests in, events and replies out in
+// apply order, credit-based flow control.
+func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionRequest, gokernelsv1.SessionResponse]) error {
+	ctx := stream.Context()
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	open := first.GetOpen()
+	if open == nil {
+		return errs.InvalidFields("the first session message must be open", errs.Field("open", "is required first"))
+	}
+	r, err := s.lookup(ctx, open.GetName())
+	if err != nil {
+		return err
+	}
+	w, err := r.Watch(0, false)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	credits := min(sessionCredits, r.Info().MailboxCap)
+	sess := &session{out: make(chan outBundle, credits+64), credits: credits, stop: make(chan struct{})}
+	if err := stream.Send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Opened{
+		Opened: &gokernelsv1.SessionOpened{Ring: ringInfo(r), Credits: uint32(credits)}}}); err != nil {
+		return err
+	}
+
+	// Reader: requests go to the ring; refusals are answered at once.
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			in, err := stream.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			rq := in.GetRequest()
+			if rq == nil {
+				sess.push(replyMsg(refusal(rq, errs.InvalidFields("only the first session message may be open", errs.Field("request", "is required")))), false)
+				continue
+			}
+			if rq.GetClientId() == "" {
+				rq.ClientId = open.GetClientId()
+			}
+			if !sess.take() {
+				sess.push(replyMsg(refusal(rq, errs.WithReason(codes.ResourceExhausted, ring.ReasonMailboxFull,
+					fmt.Sprintf("no credit: at most %d requests may be in flight on a session", credits), 0))), false)
+				continue
+			}
+			m, err := message(r.Kernel(), rq, "request.")
+			credited := true
+			if err == nil {
+				typed := rq.GetTypedOutput()
+				err = r.Submit(m, func(rep ring.Reply) {
+					var bundle []*gokernelsv1.SessionResponse
+					for _, e := range rep.Events {
+						bundle = append(bundle, &gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}})
+					}
+					rr, cerr := reply(rep, typed)
+					if cerr != nil {
+						rr = refusal(rq, cerr)
+					}
+					sess.push(append(bundle, replyMsg(rr)...), true)
+				})
+			}
+			if err != nil {
+				sess.push(replyMsg(refusal(rq, err)), credited)
+			}
+		}
+	}()
+
+	end := func(why gokernelsv1.SessionEnd_Reason, st error) error {
+		e := &gokernelsv1.SessionEnd{Reason: why}
+		if st != nil {
+			e.Status = status.Convert(st).Proto()
+		}
+		_ = stream.Send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_End{End: e}})
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-recvErr:
+			// The client closed its side: deliver what is in flight, then end.
+			sess.closeWhenIdle()
+			if err != nil && status.Code(err) == codes.Canceled {
+				return nil
+			}
+		case <-sess.stop:
+			return end(gokernelsv1.SessionEnd_REASON_SLOW_CONSUMER, status.Error(codes.ResourceExhausted,
+				"the session read its replies too slowly; reconnect and retry with the same client_seq to collect them"))
+		case b, ok := <-sess.out:
+			if !ok {
+				return end(gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED, nil)
+			}
+			for _, m := range b.msgs {
+				if err := stream.Send(m); err != nil {
+					return err
+				}
+			}
+			if b.credit {
+				sess.give()
+			}
+		case e, ok := <-w.C:
+			if !ok {
+				return end(sessionReason(w.Reason()), endStatus(w.Reason()))
+			}
+			if open.GetWatch() && e.ClientID != open.GetClientId() {
+				if err := stream.Send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// session is one Session stream's flow control: credits in flight and the
+// bounded outbound queue the ring goroutine pushes replies into without
+// ever blocking.
+type session struct {
+	mu       sync.Mutex
+	out      chan outBundle
+	credits  int
+	inflight int
+	closing  bool
+	stop     chan struct{}
+	stopped  bool
+}
+
+func (s *session) take() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight >= s.credits {
+		return false
+	}
+	s.inflight++
+	return true
+}
+
+func (s *session) give() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight--
+	if s.closing && s.inflight == 0 && !s.stopped {
+		s.stopped = true
+		close(s.out)
+	}
+}
+
+// outBundle is a reply with the events before it; credit says whether
+// sending it returns a credit (refusals for lack of credit took none).
+type outBundle struct {
+	msgs   []*gokernelsv1.SessionResponse
+	credit bool
+}
+
+func (s *session) push(msgs []*gokernelsv1.SessionResponse, credit bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	select {
+	case s.out <- outBundle{msgs, credit}:
+	default:
+		s.stopped = true
+		close(s.stop)
+	}
+}
+
+func (s *session) closeWhenIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing = true
+	if s.inflight == 0 && !s.stopped {
+		s.stopped = true
+		close(s.out)
+	}
+}
+
+func sessionReason(why ring.EndReason) gokernelsv1.SessionEnd_Reason {
+	switch why {
+	case ring.EndIdleEvicted:
+		return gokernelsv1.SessionEnd_REASON_IDLE_EVICTED
+	case ring.EndDraining:
+		return gokernelsv1.SessionEnd_REASON_DRAINING
+	case ring.EndDeleted:
+		return gokernelsv1.SessionEnd_REASON_DELETED
+	case ring.EndFailed:
+		return gokernelsv1.SessionEnd_REASON_RING_FAILED
+	case ring.EndSlowConsumer:
+		return gokernelsv1.SessionEnd_REASON_SLOW_CONSUMER
+	}
+	return gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED
+}
+
+// message converts an API request to a runtime message.
+func message(k *registry.Kernel, rq *gokernelsv1.RingRequest, prefix string) (ring.Message, error) {
+	m := ring.Message{ClientID: rq.GetClientId(), ClientSeq: rq.GetClientSeq(), TS: rq.GetTs()}
+	var err error
+	switch p := rq.GetMsg().(type) {
+	case *gokernelsv1.RingRequest_Data:
+		m.Kind = ring.KindData
+		m.Payload, err = decodeStruct(k, p.Data, prefix+"data")
+	case *gokernelsv1.RingRequest_TypedData:
+		m.Kind = ring.KindData
+		m.Payload, err = decodeAny(k, p.TypedData, prefix+"typed_data")
+	case *gokernelsv1.RingRequest_Configure:
+		m.Kind = ring.KindConfigure
+		m.Payload, err = decodeStruct(k, p.Configure, prefix+"configure")
+	case *gokernelsv1.RingRequest_TypedConfigure:
+		m.Kind = ring.KindConfigure
+		m.Payload, err = decodeAny(k, p.TypedConfigure, prefix+"typed_configure")
+	case *gokernelsv1.RingRequest_Snapshot:
+		m.Kind = ring.KindSnapshot
+	case *gokernelsv1.RingRequest_Reset_:
+		m.Kind = ring.KindReset
+	default:
+		return m, errs.InvalidFields("the request carries no message", errs.Field(prefix+"msg",
+			"one of data, typed_data, configure, typed_configure, snapshot, reset is required"))
+	}
+	return m, err
+}
+
+func decodeStruct(k *registry.Kernel, st *structpb.Struct, field string) (proto.Message, error) {
+	in := k.NewInput()
+	if err := jsoninput.FromStruct(st, in); err != nil {
+		e, _ := errs.FromKernel(err, field)
+		return nil, e
+	}
+	return in, nil
+}
+
+func decodeAny(k *registry.Kernel, a *anypb.Any, field string) (proto.Message, error) {
+	want := string(k.Input.Descriptor().FullName())
+	if got := string(a.MessageName()); got != want {
+		return nil, errs.InvalidFields(fmt.Sprintf("%s holds %s, kernel %s takes %s", field, got, k.ID, want),
+			errs.Field(field+".type_url", "must be type.googleapis.com/"+want))
+	}
+	in := k.NewInput()
+	if err := proto.Unmarshal(a.GetValue(), in); err != nil {
+		return nil, errs.InvalidFields(field+" is not a valid "+want, errs.Field(field+".value", err.Error()))
+	}
+	return in, nil
+}
+
+func reply(rep ring.Reply, typed bool) (*gokernelsv1.RingReply, error) {
+	out := &gokernelsv1.RingReply{Seq: rep.Seq, ClientId: rep.ClientID, ClientSeq: rep.ClientSeq, Duplicate: rep.Duplicate}
+	if rep.Err != nil {
+		out.Status = rep.Err.GRPCStatus().Proto()
+	} else {
+		out.Status = status.New(codes.OK, "").Proto()
+	}
+	if rep.Output != nil {
+		if typed {
+			a, err := anypb.New(rep.Output)
+			if err != nil {
+				return nil, status.Error(codes.Internal, "internal error")
+			}
+			out.TypedOutput = a
+		} else {
+			st, err := jsoninput.ToStruct(rep.Output)
+			if err != nil {
+				return nil, status.Error(codes.Internal, "internal error")
+			}
+			out.Output = st
+		}
+	}
+	return out, nil
+}
+
+func refusal(rq *gokernelsv1.RingRequest, err error) *gokernelsv1.RingReply {
+	return &gokernelsv1.RingReply{ClientId: rq.GetClientId(), ClientSeq: rq.GetClientSeq(), Status: status.Convert(err).Proto()}
+}
+
+func replyMsg(r *gokernelsv1.RingReply) []*gokernelsv1.SessionResponse {
+	return []*gokernelsv1.SessionResponse{{Kind: &gokernelsv1.SessionResponse_Reply{Reply: r}}}
+}
+
+func event(e ring.Event) *gokernelsv1.RingEvent {
+	out := &gokernelsv1.RingEvent{Seq: e.Seq, Ts: e.TS, Kind: e.Kind, ClientId: e.ClientID, ClientSeq: e.ClientSeq, Code: int32(e.Code)}
+	if e.Payload != nil {
+		if st, err := jsoninput.ToStruct(e.Payload); err == nil {
+			out.Payload = st
+		}
+	}
+	return out
+}
+
+func ringInfo(r *ring.Ring) *gokernelsv1.Ring {
+	in := r.Info()
+	k := r.Kernel()
+	return &gokernelsv1.Ring{
+		Name: in.Name, KernelId: in.KernelID, Durability: gokernelsv1.Durability(in.Durability),
+		State: ringState(in.State), FailReason: in.FailReason, Seq: in.Seq,
+		MailboxDepth: uint32(in.MailboxDepth), MailboxCapacity: uint32(in.MailboxCap),
+		Restarts: in.Restarts, Quarantined: in.Quarantined,
+		CreateTime: timestamppb.New(in.Created), LastActiveTime: timestamppb.New(in.LastActive),
+		SnapshotEvery: uint32(in.SnapshotEvery),
+		MessageType:   string(k.Input.Descriptor().FullName()), OutputType: string(k.Output.Descriptor().FullName()),
+	}
+}
+
+func ringState(s ring.State) gokernelsv1.RingState {
+	switch s {
+	case ring.Active:
+		return gokernelsv1.RingState_RING_STATE_ACTIVE
+	case ring.Paused:
+		return gokernelsv1.RingState_RING_STATE_PAUSED
+	case ring.Passivated:
+		return gokernelsv1.RingState_RING_STATE_PASSIVATED
+	case ring.Failed:
+		return gokernelsv1.RingState_RING_STATE_FAILED
+	}
+	return gokernelsv1.RingState_RING_STATE_UNSPECIFIED
+}
