@@ -107,7 +107,7 @@ func TestTransportTable(t *testing.T) {
 		{name: "unknown kernel", method: "POST", path: "/execute", body: execBody("graph/nope", `{}`), want: want{code: codes.NotFound, http: 404}},
 		{name: "ring only", method: "POST", path: "/execute", body: execBody(testkernels.Ring, `{}`),
 			want: want{code: codes.Unimplemented, http: 422, reason: "RING_KERNEL", check: func(t *testing.T, r servertest.Result) {
-				if !strings.Contains(r.Message, "ring protocol") {
+				if !strings.Contains(r.Message, "RingService") || !strings.Contains(r.Message, "POST /rings") {
 					t.Errorf("no guidance in %q", r.Message)
 				}
 			}}},
