@@ -11,6 +11,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/graph"
 	"github.com/gokernels/gokernels/kernels/ml"
 	"github.com/gokernels/gokernels/kernels/orderbook"
+	"github.com/gokernels/gokernels/kernels/payments"
 	"github.com/gokernels/gokernels/kernels/procint"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/kernels/risk"
@@ -28,6 +29,7 @@ var domains = []func(*registry.Registry) error{
 	compliance.Register,
 	orderbook.Register,
 	clearing.Register,
+	payments.Register,
 }
 
 // New returns a registry holding the full catalog.

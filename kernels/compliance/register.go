@@ -9,6 +9,7 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/compliance/circular"
 	"github.com/gokernels/gokernels/kernels/compliance/kyc"
+	"github.com/gokernels/gokernels/kernels/compliance/monitoring"
 	"github.com/gokernels/gokernels/kernels/compliance/pep"
 	"github.com/gokernels/gokernels/kernels/compliance/rapid"
 	"github.com/gokernels/gokernels/kernels/compliance/reciprocity"
@@ -31,5 +32,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, resolution.Def),
 		registry.Register(r, reversal.Def),
 		registry.Register(r, split.Def),
+		registry.Register(r, monitoring.Def),
 	)
 }

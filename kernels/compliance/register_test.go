@@ -18,6 +18,7 @@ var kernels = []struct {
 	{"compliance/rapid-movement", true},
 	{"compliance/flow-reversal", false},
 	{"compliance/flow-split", false},
+	{"compliance/transaction-monitoring", true},
 	{"compliance/sanctions-screening", true},
 	{"compliance/pep-screening", true},
 	{"compliance/kyc-scoring", false},
