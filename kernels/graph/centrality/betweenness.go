@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Betweenness is nx.betweenness_centrality(G, normalized=normalized,

@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/graph/sssp"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Closeness is nx.closeness_centrality(G, distance="weight" if weighted,

@@ -4,7 +4,7 @@ import (
 	"context"
 	"math"
 
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Iterative is the result of a power iteration.

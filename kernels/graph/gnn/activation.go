@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Activation returns the elementwise function called name: "" or "none"

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Clustering holds nx.clustering, nx.average_clustering and nx.transitivity

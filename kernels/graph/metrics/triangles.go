@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Triangles is nx.triangles on the undirected simple graph: for each node

@@ -11,8 +11,8 @@ import (
 	"context"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/graph/sssp"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Unreachable marks the distance to a node no path reaches.

@@ -20,7 +20,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/ml/distance"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
 	"github.com/gokernels/gokernels/kernels/ml/neighbors"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Noise is the label of samples in no cluster.
@@ -55,7 +55,7 @@ func Run(ctx context.Context, m matrix.Dense, eps float64, minSamples int, metri
 		return p
 	}
 	core := make([]bool, n)
-	err = parallel.For(ctx, n, chunk, func(_, lo, hi int) error {
+	err = par.For(ctx, n, chunk, func(_, lo, hi int) error {
 		for p := lo; p < hi; p++ {
 			i := at(p)
 			core[i] = ix.RadiusCount(i, eps) >= minSamples
@@ -67,7 +67,7 @@ func Run(ctx context.Context, m matrix.Dense, eps float64, minSamples int, metri
 	}
 
 	uf := newUnionFind(n)
-	err = parallel.For(ctx, n, chunk, func(_, lo, hi int) error {
+	err = par.For(ctx, n, chunk, func(_, lo, hi int) error {
 		for p := lo; p < hi; p++ {
 			i := at(p)
 			if !core[i] {
@@ -105,7 +105,7 @@ func Run(ctx context.Context, m matrix.Dense, eps float64, minSamples int, metri
 	}
 
 	// Border samples join the lowest-numbered cluster among core neighbours.
-	err = parallel.For(ctx, n, chunk, func(_, lo, hi int) error {
+	err = par.For(ctx, n, chunk, func(_, lo, hi int) error {
 		for p := lo; p < hi; p++ {
 			i := at(p)
 			if core[i] {

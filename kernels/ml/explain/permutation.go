@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Scoring is the score whose drop measures a feature's importance.
@@ -98,7 +98,7 @@ func PermutationImportance(ctx context.Context, m *Model, x []float64, n, p int,
 	}
 	randomSeed := newRandomState(seed).randint31()
 
-	err := parallel.For(ctx, p, 1, func(j, _, _ int) error {
+	err := par.For(ctx, p, 1, func(j, _, _ int) error {
 		rs := newRandomState(randomSeed)
 		idx := make([]int, n)
 		for i := range idx {

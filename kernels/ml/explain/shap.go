@@ -5,7 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // maxExactFeatures bounds the coalition enumeration of probability-space
@@ -109,7 +109,7 @@ func logisticProbabilityShap(ctx context.Context, m *Model, x []float64, n, p in
 		weight[s] = 1 / (float64(p) * binom)
 		binom = binom * float64(p-1-s) / float64(s+1)
 	}
-	return parallel.For(ctx, n, 1, func(i, _, _ int) error {
+	return par.For(ctx, n, 1, func(i, _, _ int) error {
 		xi := x[i*p : (i+1)*p]
 		v := make([]float64, size)
 		sums := make([]float64, size)
@@ -165,7 +165,7 @@ func treeShap(ctx context.Context, m *Model, x []float64, n, p int, background [
 	if m.MeanOfTrees {
 		scale /= float64(len(m.Trees))
 	}
-	return parallel.For(ctx, n, 1, func(i, _, _ int) error {
+	return par.For(ctx, n, 1, func(i, _, _ int) error {
 		w := &treeWalker{
 			x:     x[i*p : (i+1)*p],
 			phi:   out[i*p : (i+1)*p],

@@ -13,7 +13,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Params configure one aggregation round.
@@ -116,7 +116,7 @@ func Aggregate(ctx context.Context, updates []float64, nClients, dim int, weight
 
 	// Client side: each survivor masks its encoded share.
 	masked := make([]uint64, len(survivors)*dim)
-	err := parallel.For(ctx, len(survivors), 1, func(s, _, _ int) error {
+	err := par.For(ctx, len(survivors), 1, func(s, _, _ int) error {
 		i := survivors[s]
 		row := masked[s*dim : (s+1)*dim]
 		scale := math.Ldexp(w[i]/totalAll, prm.FractionalBits)
@@ -142,7 +142,7 @@ func Aggregate(ctx context.Context, updates []float64, nClients, dim int, weight
 	// dropped clients. The sum is kept in per-survivor partials so the
 	// unmasking also runs in parallel; integer sums need no fixed order.
 	unmask := make([]uint64, len(survivors)*dim)
-	err = parallel.For(ctx, len(survivors), 1, func(s, _, _ int) error {
+	err = par.For(ctx, len(survivors), 1, func(s, _, _ int) error {
 		row := unmask[s*dim : (s+1)*dim]
 		for _, j := range gone {
 			if err := ctx.Err(); err != nil {

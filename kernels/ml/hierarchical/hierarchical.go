@@ -19,7 +19,7 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/ml/distance"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Linkage is the inter-cluster distance.
@@ -77,7 +77,7 @@ func Pdist(ctx context.Context, m matrix.Dense, metric distance.Metric) ([]float
 			norms[i] = distance.Norm(m.Row(i))
 		}
 	}
-	err := parallel.For(ctx, n, 64, func(_, lo, hi int) error {
+	err := par.For(ctx, n, 64, func(_, lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			base := condensedIndex(n, i, i+1)
 			x := m.Row(i)

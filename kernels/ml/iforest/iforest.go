@@ -25,7 +25,7 @@ import (
 	"slices"
 
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Params configure a forest.
@@ -72,7 +72,7 @@ func Fit(ctx context.Context, m matrix.Dense, p Params) (*Forest, error) {
 	psi := SubsampleSize(p.MaxSamples, m.Rows)
 	maxDepth := int(math.Ceil(math.Log2(float64(max(psi, 2)))))
 	f := &Forest{trees: make([][]node, p.NEstimators), psi: psi, cols: m.Cols}
-	err := parallel.For(ctx, p.NEstimators, 1, func(t, _, _ int) error {
+	err := par.For(ctx, p.NEstimators, 1, func(t, _, _ int) error {
 		rng := rand.New(rand.NewPCG(p.Seed, uint64(t)))
 		g := grower{rng: rng, m: m, maxDepth: maxDepth, feats: make([]int, m.Cols)}
 		rows := sample(rng, m.Rows, psi)
@@ -197,7 +197,7 @@ func (f *Forest) PathLength(t int, x []float64) float64 {
 func (f *Forest) Score(ctx context.Context, m matrix.Dense) ([]float64, error) {
 	out := make([]float64, m.Rows)
 	denom := float64(len(f.trees)) * AveragePathLength(f.psi)
-	err := parallel.For(ctx, m.Rows, 512, func(_, lo, hi int) error {
+	err := par.For(ctx, m.Rows, 512, func(_, lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			x := m.Row(i)
 			var h float64

@@ -24,7 +24,7 @@ import (
 	"sort"
 
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Params configure a k-means run.
@@ -172,7 +172,7 @@ func lloyd(ctx context.Context, m matrix.Dense, p Params, centres []float64, tol
 	upper := make([]float64, n)
 	lower := make([]float64, n)
 	chunk := chunkRows(n, k, d)
-	nc := parallel.Chunks(n, chunk)
+	nc := par.Chunks(n, chunk)
 	sums := make([]float64, nc*k*d)
 	counts := make([]float64, nc*k)
 	next := make([]float64, k*d)
@@ -189,7 +189,7 @@ func lloyd(ctx context.Context, m matrix.Dense, p Params, centres []float64, tol
 		clear(counts)
 		halfDistances(centres, half, k, d)
 		first := iter == 0
-		err := parallel.For(ctx, n, chunk, func(c, lo, hi int) error {
+		err := par.For(ctx, n, chunk, func(c, lo, hi int) error {
 			s := sums[c*k*d : (c+1)*k*d]
 			w := counts[c*k : (c+1)*k]
 			for i := lo; i < hi; i++ {
@@ -254,7 +254,7 @@ func lloyd(ctx context.Context, m matrix.Dense, p Params, centres []float64, tol
 		res.Converged = true
 	} else {
 		// Labels must describe the returned centres.
-		err := parallel.For(ctx, n, chunk, func(_, lo, hi int) error {
+		err := par.For(ctx, n, chunk, func(_, lo, hi int) error {
 			for i := lo; i < hi; i++ {
 				labels[i], _ = nearest(m.Row(i), centres, k, d)
 			}
@@ -330,7 +330,7 @@ func moveBounds(ctx context.Context, labels []int32, upper, lower, shift []float
 			m2 = v
 		}
 	}
-	_ = parallel.For(ctx, len(labels), chunk*8, func(_, lo, hi int) error {
+	_ = par.For(ctx, len(labels), chunk*8, func(_, lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			a := int(labels[i])
 			upper[i] += shift[a]
@@ -385,8 +385,8 @@ func relocateEmpty(m matrix.Dense, centres, sums, weight []float64, labels []int
 // Inertia is Σ ‖x_i − centre(label_i)‖².
 func Inertia(ctx context.Context, m matrix.Dense, centres []float64, labels []int32) (float64, error) {
 	d := m.Cols
-	parts := make([]float64, parallel.Chunks(m.Rows, chunk))
-	err := parallel.For(ctx, m.Rows, chunk, func(c, lo, hi int) error {
+	parts := make([]float64, par.Chunks(m.Rows, chunk))
+	err := par.For(ctx, m.Rows, chunk, func(c, lo, hi int) error {
 		var s float64
 		for i := lo; i < hi; i++ {
 			l := int(labels[i])
@@ -410,7 +410,7 @@ func plusPlus(ctx context.Context, m matrix.Dense, k int, rng *rand.Rand) ([]flo
 	first := rng.IntN(n)
 	copy(centres[:d], m.Row(first))
 	closest := make([]float64, n)
-	err := parallel.For(ctx, n, chunk, func(_, lo, hi int) error {
+	err := par.For(ctx, n, chunk, func(_, lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			closest[i] = SqDist(m.Row(i), centres[:d])
 		}
@@ -426,7 +426,7 @@ func plusPlus(ctx context.Context, m matrix.Dense, k int, rng *rand.Rand) ([]flo
 	for t := range candDist {
 		candDist[t] = make([]float64, n)
 	}
-	nc := parallel.Chunks(n, chunk)
+	nc := par.Chunks(n, chunk)
 	partial := make([]float64, nc*trials)
 	for c := 1; c < k; c++ {
 		var acc float64
@@ -438,7 +438,7 @@ func plusPlus(ctx context.Context, m matrix.Dense, k int, rng *rand.Rand) ([]flo
 			r := rng.Float64() * pot
 			cand[t] = min(sort.SearchFloat64s(cum, r), n-1)
 		}
-		err := parallel.For(ctx, n, chunk, func(ch, lo, hi int) error {
+		err := par.For(ctx, n, chunk, func(ch, lo, hi int) error {
 			// Rows outer, candidates inner: each row is read from memory once.
 			part := partial[ch*trials : (ch+1)*trials]
 			clear(part)

@@ -20,7 +20,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/ml/distance"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
 	"github.com/gokernels/gokernels/kernels/ml/neighbors"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 const chunk = 256
@@ -48,7 +48,7 @@ func Run(ctx context.Context, m matrix.Dense, k int, metric distance.Metric) (Re
 	nbr := make([]int32, n*k)
 	dist := make([]float64, n*k)
 	order := ix.Order()
-	err = parallel.For(ctx, n, chunk, func(_, lo, hi int) error {
+	err = par.For(ctx, n, chunk, func(_, lo, hi int) error {
 		q := ix.NewKNN(k)
 		var buf []neighbors.Neighbor
 		for p := lo; p < hi; p++ {
@@ -73,7 +73,7 @@ func Run(ctx context.Context, m matrix.Dense, k int, metric distance.Metric) (Re
 		kdist[i] = dist[i*k+k-1]
 	}
 	lrd := make([]float64, n)
-	err = parallel.For(ctx, n, chunk*16, func(_, lo, hi int) error {
+	err = par.For(ctx, n, chunk*16, func(_, lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			var s float64
 			for t := 0; t < k; t++ {
@@ -87,7 +87,7 @@ func Run(ctx context.Context, m matrix.Dense, k int, metric distance.Metric) (Re
 		return Result{}, err
 	}
 	lof := make([]float64, n)
-	err = parallel.For(ctx, n, chunk*16, func(_, lo, hi int) error {
+	err = par.For(ctx, n, chunk*16, func(_, lo, hi int) error {
 		for i := lo; i < hi; i++ {
 			var s float64
 			for t := 0; t < k; t++ {

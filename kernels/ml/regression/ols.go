@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack"
@@ -70,7 +70,7 @@ func OLS(ctx context.Context, x []float64, n, p int, y []float64, fitIntercept b
 	// per block) to an eighth of the data, so the second QR stays cheap.
 	ranges := chunks(n, 8*cols)
 	blockR := make([]*mat.Dense, len(ranges))
-	err := parallel.For(ctx, len(ranges), 1, func(c, _, _ int) error {
+	err := par.For(ctx, len(ranges), 1, func(c, _, _ int) error {
 		lo, hi := ranges[c][0], ranges[c][1]
 		block := mat.NewDense(hi-lo, cols, nil)
 		for i := lo; i < hi; i++ {
@@ -119,7 +119,7 @@ func OLS(ctx context.Context, x []float64, n, p int, y []float64, fitIntercept b
 	resid := make([]float64, n)
 	type sums struct{ y, ssr float64 }
 	part := make([]sums, len(ranges))
-	err = parallel.For(ctx, len(ranges), 1, func(c, _, _ int) error {
+	err = par.For(ctx, len(ranges), 1, func(c, _, _ int) error {
 		lo, hi := ranges[c][0], ranges[c][1]
 		var ps sums
 		for i := lo; i < hi; i++ {

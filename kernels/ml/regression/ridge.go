@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -52,7 +52,7 @@ func Ridge(ctx context.Context, x []float64, n, p int, y []float64, alpha float6
 		// Column means, summed per group and then across groups in order.
 		partX := make([][]float64, len(groups))
 		partY := make([]float64, len(groups))
-		err := parallel.For(ctx, len(groups), 1, func(g, _, _ int) error {
+		err := par.For(ctx, len(groups), 1, func(g, _, _ int) error {
 			sx := make([]float64, p)
 			sy := 0.0
 			for i := groups[g][0]; i < groups[g][1]; i++ {
@@ -87,7 +87,7 @@ func Ridge(ctx context.Context, x []float64, n, p int, y []float64, alpha float6
 	// Gram matrix XcᵀXc (upper triangle) and Xcᵀyc of the centred data.
 	partA := make([][]float64, len(groups))
 	partB := make([][]float64, len(groups))
-	err := parallel.For(ctx, len(groups), 1, func(g, _, _ int) error {
+	err := par.For(ctx, len(groups), 1, func(g, _, _ int) error {
 		a := blas64.Symmetric{N: p, Stride: p, Data: make([]float64, p*p), Uplo: blas.Upper}
 		b := make([]float64, p)
 		block := make([]float64, chunkRows*p)

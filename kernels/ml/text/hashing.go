@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Norm is the per-document normalisation.
@@ -68,7 +68,7 @@ func Hash(ctx context.Context, docs []string, o HashingOptions) ([]SparseVector,
 		return nil, err
 	}
 	out := make([]SparseVector, len(docs))
-	err := parallel.For(ctx, len(docs), 1, func(i, _, _ int) error {
+	err := par.For(ctx, len(docs), 1, func(i, _, _ int) error {
 		out[i] = hashDocument(docs[i], o)
 		return nil
 	})

@@ -7,7 +7,7 @@ import (
 	"sort"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Similarity is the result of Cosine: the full matrix, or the top k
@@ -64,7 +64,7 @@ func Cosine(ctx context.Context, queries []float64, nq int, candidates []float64
 	} else {
 		res.Matrix = make([]float64, nq*nc)
 	}
-	err := parallel.For(ctx, nq, 1, func(i, _, _ int) error {
+	err := par.For(ctx, nq, 1, func(i, _, _ int) error {
 		q := qn[i*dim : (i+1)*dim]
 		row := make([]float64, nc)
 		if res.Matrix != nil {

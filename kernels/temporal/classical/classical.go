@@ -15,7 +15,7 @@ import (
 	"context"
 	"math"
 
-	"github.com/gokernels/gokernels/kernels/temporal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Result is the decomposition; Trend and Residual are NaN where the moving
@@ -107,7 +107,7 @@ func convolve(ctx context.Context, x, filt []float64, twoSided bool) ([]float64,
 		out[i] = math.NaN()
 	}
 	chunk := max(1, 1<<16/l)
-	err := par.For(ctx, max(n-l+1, 0), chunk, func(lo, hi int) {
+	err := par.Ranges(ctx, max(n-l+1, 0), chunk, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
 			v := 0.0
 			for j := 0; j < l; j++ {

@@ -13,7 +13,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gokernels/gokernels/kernels/temporal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Smooth returns statsmodels.nonparametric.lowess(y, x, frac=frac, it=it,
@@ -70,7 +70,7 @@ func Smooth(ctx context.Context, x, y []float64, frac float64, it int, delta flo
 	}
 	resid := make([]float64, n)
 	for iter := 0; iter <= it; iter++ {
-		err := par.For(ctx, len(pts), 256, func(lo, hi int) {
+		err := par.Ranges(ctx, len(pts), 256, func(lo, hi int) {
 			w := make([]float64, k)
 			for _, p := range pts[lo:hi] {
 				fit[p.i] = localFit(x, y, rw, w, p.i, p.left, p.right, p.radius)

@@ -23,7 +23,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/temporal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Seasonality is one Fourier block.
@@ -141,7 +141,7 @@ func Fit(ctx context.Context, t, y []float64, p Params) (*Result, error) {
 	for j := 2; j < nt; j++ {
 		res.Deltas = append(res.Deltas, beta[j]/d.scale)
 	}
-	err = par.For(ctx, n, 4096, func(lo, hi int) {
+	err = par.Ranges(ctx, n, 4096, func(lo, hi int) {
 		row := make([]float64, cols)
 		for i := lo; i < hi; i++ {
 			d.row(t[i], row)
@@ -202,7 +202,7 @@ func triangular(ctx context.Context, d *design, t, y []float64, cols int) (*mat.
 	w := cols + 1
 	nchunks := (n + chunkRows - 1) / chunkRows
 	factors := make([]*mat.Dense, nchunks)
-	err := par.For(ctx, nchunks, 1, func(lo, hi int) {
+	err := par.Ranges(ctx, nchunks, 1, func(lo, hi int) {
 		row := make([]float64, cols)
 		for c := lo; c < hi; c++ {
 			a, b := c*chunkRows, min((c+1)*chunkRows, n)

@@ -20,7 +20,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gokernels/gokernels/kernels/temporal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Params are STL's windows, degrees and jumps (statsmodels' names).
@@ -130,7 +130,7 @@ func (s *state) ss(ctx context.Context) error {
 	n, np, ns := s.n, s.p.Period, s.p.Seasonal
 	y, season := s.work[0], s.work[1]
 	k0 := (n-1)/np + 1 // longest subseries
-	return par.For(ctx, np, 1, func(lo, hi int) {
+	return par.Ranges(ctx, np, 1, func(lo, hi int) {
 		work1 := make([]float64, k0)
 		work2 := make([]float64, k0+2)
 		work3 := make([]float64, k0)

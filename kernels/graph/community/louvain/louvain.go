@@ -29,8 +29,8 @@ import (
 	"github.com/gokernels/gokernels/kernels/graph/community"
 	"github.com/gokernels/gokernels/kernels/graph/community/modularity"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Options are the Louvain parameters (networkx's defaults: resolution 1,

@@ -8,8 +8,8 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/graph/community"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Of returns the modularity of the partition labels (one label per node, any

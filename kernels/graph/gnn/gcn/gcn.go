@@ -16,8 +16,8 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
 	"github.com/gokernels/gokernels/kernels/graph/gnn"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Layer is one graph convolution: Weight is row-major F_in x OutDim, Bias is

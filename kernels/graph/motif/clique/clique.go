@@ -9,8 +9,8 @@ import (
 	"context"
 	"slices"
 
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/graph/structure/undirected"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // forward returns v's neighbours with larger ids. Orienting every edge from

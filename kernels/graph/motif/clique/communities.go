@@ -4,8 +4,8 @@ import (
 	"context"
 	"slices"
 
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/graph/structure/undirected"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Communities returns the k-clique communities of g (k >= 2), as networkx's

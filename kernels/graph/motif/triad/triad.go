@@ -13,9 +13,9 @@ import (
 	"math/big"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/graph/structure/undirected"
 	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Names are the 16 triad classes in networkx's order.

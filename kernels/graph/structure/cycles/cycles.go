@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/graph/structure/undirected"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Result holds per-node participation counts (PerNode[0] for length 2,

@@ -7,7 +7,7 @@ import (
 	"context"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Result has one entry per node in each slice.

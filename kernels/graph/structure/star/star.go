@@ -11,8 +11,8 @@ package star
 import (
 	"context"
 
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
 	"github.com/gokernels/gokernels/kernels/graph/structure/undirected"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Result holds the per-node scores and the hubs.

@@ -13,7 +13,7 @@ import (
 	"slices"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/par"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Graph is an immutable simple undirected graph in CSR form: the neighbours

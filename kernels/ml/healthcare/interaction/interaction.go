@@ -14,7 +14,7 @@ import (
 	"sort"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Metric is the drug–drug similarity.
@@ -127,7 +127,7 @@ func Score(ctx context.Context, features []float64, nDrugs, nFeatures int, known
 
 	res := &Result{Pairs: pairs, Scores: make([]float64, len(pairs)), Evidence: make([]int, len(pairs))}
 	const batch = 1024
-	err := parallel.For(ctx, len(pairs), batch, func(_, lo, hi int) error {
+	err := par.For(ctx, len(pairs), batch, func(_, lo, hi int) error {
 		for q := lo; q < hi; q++ {
 			a, b := pairs[q].A, pairs[q].B
 			best, ev := 0.0, -1

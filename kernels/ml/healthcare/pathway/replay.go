@@ -9,7 +9,7 @@ import (
 	"fmt"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/parallel"
+	"github.com/gokernels/gokernels/kernels/par"
 )
 
 // Net is a labelled Petri net: every transition has a distinct, non-empty
@@ -112,7 +112,7 @@ func Replay(ctx context.Context, net *Net, traces [][]string) (*Result, error) {
 	}
 	res := &Result{Traces: make([]TraceResult, len(traces))}
 	const batch = 256
-	err := parallel.For(ctx, len(traces), batch, func(_, lo, hi int) error {
+	err := par.For(ctx, len(traces), batch, func(_, lo, hi int) error {
 		marking := make([]int, net.NumPlaces)
 		for i := lo; i < hi; i++ {
 			res.Traces[i] = net.replay(traces[i], marking)

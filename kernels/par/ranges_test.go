@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-func TestForCoversEveryIndexOnce(t *testing.T) {
+func TestRangesCoversEveryIndexOnce(t *testing.T) {
 	for _, n := range []int{0, 1, 7, 1000} {
 		hits := make([]int, n)
-		if err := For(context.Background(), n, 3, func(lo, hi int) {
+		if err := Ranges(context.Background(), n, 3, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				hits[i]++
 			}
@@ -24,11 +24,11 @@ func TestForCoversEveryIndexOnce(t *testing.T) {
 	}
 }
 
-func TestForCancelled(t *testing.T) {
+func TestRangesCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls := 0
-	err := For(ctx, 100, 1, func(lo, hi int) { calls++ })
+	err := Ranges(ctx, 100, 1, func(lo, hi int) { calls++ })
 	if !errors.Is(err, context.Canceled) || calls != 0 {
 		t.Errorf("err %v after %d calls", err, calls)
 	}
