@@ -7,6 +7,7 @@ package compliance
 import (
 	"errors"
 
+	"github.com/gokernels/gokernels/kernels/compliance/amlpatterns"
 	"github.com/gokernels/gokernels/kernels/compliance/circular"
 	"github.com/gokernels/gokernels/kernels/compliance/kyc"
 	"github.com/gokernels/gokernels/kernels/compliance/monitoring"
@@ -33,5 +34,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, reversal.Def),
 		registry.Register(r, split.Def),
 		registry.Register(r, monitoring.Def),
+		registry.Register(r, amlpatterns.Def),
 	)
 }

@@ -19,6 +19,7 @@ var kernels = []struct {
 	{"compliance/flow-reversal", false},
 	{"compliance/flow-split", false},
 	{"compliance/transaction-monitoring", true},
+	{"compliance/aml-patterns", true},
 	{"compliance/sanctions-screening", true},
 	{"compliance/pep-screening", true},
 	{"compliance/kyc-scoring", false},
