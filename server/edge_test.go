@@ -138,6 +138,9 @@ func writeKeys(t *testing.T, content string) string {
 	return p
 }
 
+// lastRequestID is the X-Request-Id of restDo's last answer.
+var lastRequestID string
+
 // restDo sends one REST request and returns the status, the error message
 // and the BadRequest field paths.
 func restDo(t *testing.T, srv *server.Server, method, path string, body []byte, hdr map[string]string) (int, string, []string) {
@@ -158,6 +161,12 @@ func restDo(t *testing.T, srv *server.Server, method, path string, body []byte, 
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if ids := resp.Header.Values("X-Request-Id"); len(ids) != 1 {
+		t.Errorf("%s %s: X-Request-Id %q, want exactly one", method, path, ids)
+		lastRequestID = ""
+	} else {
+		lastRequestID = ids[0]
+	}
 	var out struct {
 		Message string `json:"message"`
 		Details []struct {
@@ -239,9 +248,14 @@ func TestBadJSONValuesNameTheField(t *testing.T) {
 		{"duplicate field", echo(`{"count": 1, "count": 2}`), "input.count"},
 		{"both spellings", echo(`{"sleep_ms": 1, "sleepMs": 2}`), "input.sleepMs"},
 		{"wrong type", echo(`{"rows": [[1, "x"]]}`), "input.rows[0][1]"},
+		{"not an object", echo(`[1, 2]`), "input"},
+		{"malformed", echo(`{"count": 1,}`), "input"},
 	}
 	for _, c := range rest {
 		code, msg, fields := restDo(t, srv, "POST", "/execute", c.body, nil)
+		if id := lastRequestID; id == "" {
+			t.Errorf("rest %s: no X-Request-Id", c.name)
+		}
 		if code != http.StatusBadRequest || len(fields) == 0 || fields[0] != c.field {
 			t.Errorf("rest %s: HTTP %d %q fields %v, want 400 on %s", c.name, code, msg, fields, c.field)
 		}

@@ -127,7 +127,9 @@ func join(prefix, field string) string {
 	switch {
 	case prefix == "":
 		return field
-	case field == "":
+	case field == "" || field == prefix:
+		// The decoder names the whole input "input" (malformed JSON, not
+		// an object): that is the prefix itself, not "input.input".
 		return prefix
 	case field[0] == '[':
 		return prefix + field

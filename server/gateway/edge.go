@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gokernels/gokernels/server/errs"
+	"github.com/gokernels/gokernels/server/reqinfo"
 )
 
 // EdgeOptions configure Edge.
@@ -39,6 +40,14 @@ type EdgeOptions struct {
 //     chain's auth stage answers 401 as usual.
 func Edge(next http.Handler, o EdgeOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every answer carries a request id, also those given here or by
+		// the gateway before the chain runs (which then reuses this one).
+		id := r.Header.Get("X-Request-Id")
+		if !reqinfo.Valid(id) {
+			id = reqinfo.NewID()
+			r.Header.Set("X-Request-Id", id)
+		}
+		w = &requestIDWriter{ResponseWriter: w, id: id}
 		if name, ok := invalidUTF8(r); !ok {
 			writeStatus(w, http.StatusBadRequest, errs.InvalidFields(
 				"invalid "+name+": not valid UTF-8", errs.Field(name, "not valid UTF-8")))
@@ -72,6 +81,35 @@ func Edge(next http.Handler, o EdgeOptions) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// requestIDWriter sets X-Request-Id when the response has none by the time
+// its header is written (the chain's answers already carry it).
+type requestIDWriter struct {
+	http.ResponseWriter
+	id    string
+	wrote bool
+}
+
+func (w *requestIDWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		if w.Header().Get("X-Request-Id") == "" {
+			w.Header().Set("X-Request-Id", w.id)
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *requestIDWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines, flushing).
+func (w *requestIDWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // invalidUTF8 reports the first path or query parameter that is not valid
 // UTF-8 once unescaped.
