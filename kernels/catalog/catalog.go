@@ -16,6 +16,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/kernels/risk"
 	"github.com/gokernels/gokernels/kernels/temporal"
+	"github.com/gokernels/gokernels/kernels/treasury"
 )
 
 // domains are the per-domain registration functions.
@@ -30,6 +31,7 @@ var domains = []func(*registry.Registry) error{
 	orderbook.Register,
 	clearing.Register,
 	payments.Register,
+	treasury.Register,
 }
 
 // New returns a registry holding the full catalog.

@@ -1,0 +1,128 @@
+package treasury
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"testing"
+
+	treasuryv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/treasury/v1"
+	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/kernels/treasury/fxhedge"
+	"github.com/gokernels/gokernels/server/jsoninput"
+)
+
+func newRegistry(t *testing.T) *registry.Registry {
+	t.Helper()
+	r := registry.New()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// fx-hedging agrees with scipy (GK, brentq, norm.ppf) case by case.
+func TestFxFixtures(t *testing.T) {
+	r := newRegistry(t)
+	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/fx-hedging")
+	fixture.RunKernelCases(t, r, f, nil)
+}
+
+// liquidity-opt agrees with numpy for the ratios and with CBC for the LP
+// objective (1e-6·max(1,|x|)); feasible plans meet both targets.
+func TestLiquidityFixtures(t *testing.T) {
+	r := newRegistry(t)
+	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/liquidity-opt")
+	fixture.RunKernelCases(t, r, f, func(t *testing.T, c fixture.Case, out map[string]any) {
+		in := &treasuryv1.LiquidityOptInput{}
+		if err := jsoninput.Decode(c.Input, in); err != nil {
+			t.Fatal(err)
+		}
+		job, err := LiquidityOpt.Prepare(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := LiquidityOpt.CPU(context.Background(), job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw, ok := c.Extra["lp_objective"]; ok {
+			var want float64
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(o.GetObjective()-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Errorf("objective %.12g, CBC %.12g", o.GetObjective(), want)
+			}
+		}
+		if o.GetFeasible() {
+			l, n := o.GetPostLcr(), o.GetPostNsfr()
+			tl, tn := in.GetTargetLcr(), in.GetTargetNsfr()
+			if in.TargetLcr == nil {
+				tl = 1
+			}
+			if in.TargetNsfr == nil {
+				tn = 1
+			}
+			if l.GetHqla() < tl*l.GetNco()-1e-7*math.Max(1, l.GetHqla()) || n.GetAsf() < tn*n.GetRsf()-1e-7*math.Max(1, n.GetAsf()) {
+				t.Errorf("post-action HQLA %g vs %g·NCO %g, ASF %g vs %g·RSF %g", l.GetHqla(), tl, l.GetNco(), n.GetAsf(), tn, n.GetRsf())
+			}
+			var cost float64
+			for _, a := range o.GetActions() {
+				cost += a.GetCost()
+			}
+			if math.Abs(cost-o.GetObjective()) > 1e-9*math.Max(1, cost) {
+				t.Errorf("Σ action costs %g ≠ objective %g", cost, o.GetObjective())
+			}
+		}
+	})
+}
+
+// Put–call parity C − P = S·e^{−r_f T} − K·e^{−r_d T} to 1e-10, and a
+// collar's premiums cancel.
+func TestGarmanKohlhagenParity(t *testing.T) {
+	for _, m := range []fxhedge.Market{{S: 1.08, Rd: 0.05, Rf: 0.03, Vol: 0.08, T: 0.25}, {S: 150, Rd: -0.001, Rf: 0.05, Vol: 0.2, T: 2}} {
+		for _, k := range []float64{0.5 * m.S, m.S, 1.3 * m.S} {
+			lhs := m.Call(k) - m.Put(k)
+			rhs := m.S*math.Exp(-m.Rf*m.T) - k*math.Exp(-m.Rd*m.T)
+			if math.Abs(lhs-rhs) > 1e-10*math.Max(1, m.S) {
+				t.Errorf("%+v K=%g: C−P = %.15g, parity %.15g", m, k, lhs, rhs)
+			}
+		}
+		kp := 0.95 * m.S
+		kc, err := m.StrikeFor(true, m.Put(kp))
+		if err != nil || math.Abs(m.Call(kc)-m.Put(kp)) > 1e-12*m.S {
+			t.Errorf("collar strike %g: call %g vs put %g (%v)", kc, m.Call(kc), m.Put(kp), err)
+		}
+	}
+}
+
+// With forward hedges and one ratio h, hedged VaR = (1 − h)·unhedged.
+func TestForwardHedgeScalesVaR(t *testing.T) {
+	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/fx-hedging")
+	for _, c := range f.Cases {
+		in := &treasuryv1.FxHedgingInput{}
+		if c.ErrorField != "" || jsoninput.Decode(c.Input, in) != nil || in.GetInstrument() != "FORWARD" ||
+			len(in.GetHedgeHistory()) > 0 || len(in.GetReturns()) == 0 {
+			continue
+		}
+		for _, h := range []float64{0, 0.5, 0.8, 1} {
+			in.TargetRatio = &h
+			job, err := FxHedging.Prepare(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := FxHedging.CPU(context.Background(), job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := out.GetVar()
+			if math.Abs(v.GetHedged()-(1-h)*v.GetUnhedged()) > 1e-9*v.GetUnhedged() || v.GetHedged() > v.GetUnhedged()*(1+1e-12) {
+				t.Errorf("%s h=%g: hedged %g, unhedged %g", c.Name, h, v.GetHedged(), v.GetUnhedged())
+			}
+		}
+		return
+	}
+	t.Fatal("no forward case with returns")
+}
