@@ -195,16 +195,25 @@ func (s *Server) drainingStage(ctx context.Context, req any, info *grpc.UnarySer
 
 // deadlineStage applies the default deadline and the cap.
 func (s *Server) deadlineStage(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	timeout := s.cfg.DefaultTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(time.Until(dl), s.cfg.MaxTimeout)
-		if timeout == time.Until(dl) {
-			return handler(ctx, req) // the client's deadline already applies
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := boundDeadline(ctx, s.cfg.DefaultTimeout, s.cfg.MaxTimeout)
 	defer cancel()
 	return handler(ctx, req)
+}
+
+// boundDeadline gives ctx the default timeout when it has no deadline and
+// caps a later one at limit. A client deadline within the cap is kept as it
+// is: ctx is returned unwrapped (the remaining time is read once; comparing
+// two readings of the clock never matched).
+func boundDeadline(ctx context.Context, def, limit time.Duration) (context.Context, context.CancelFunc) {
+	timeout := def
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		if left <= limit {
+			return ctx, func() {}
+		}
+		timeout = limit
+	}
+	return context.WithTimeout(ctx, timeout)
 }
 
 // validateStage checks the request message against its protovalidate rules.

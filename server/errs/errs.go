@@ -1,5 +1,6 @@
 // Package errs maps errors from kernels and validation onto gRPC statuses
-// with the details REST and gRPC clients need (DESIGN.md "Errors").
+// with the details REST and gRPC clients need (the code table is the
+// README's "Errors" paragraph; docs/clients.md shows how clients read them).
 package errs
 
 import (
