@@ -7,6 +7,7 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/procint/conformance"
 	"github.com/gokernels/gokernels/kernels/procint/dfgconstruction"
+	"github.com/gokernels/gokernels/kernels/procint/nextactivity"
 	"github.com/gokernels/gokernels/kernels/procint/partialorder"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
@@ -17,5 +18,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, dfgconstruction.Kernel),
 		registry.Register(r, partialorder.Kernel),
 		registry.Register(r, conformance.Kernel),
+		registry.Register(r, nextactivity.Kernel),
 	)
 }
