@@ -8,6 +8,7 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/behavioral/anomaly"
 	"github.com/gokernels/gokernels/kernels/behavioral/eventcorrelation"
+	"github.com/gokernels/gokernels/kernels/behavioral/fraudsignatures"
 	"github.com/gokernels/gokernels/kernels/behavioral/profiling"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
@@ -18,5 +19,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, profiling.Kernel),
 		registry.Register(r, anomaly.Kernel),
 		registry.Register(r, eventcorrelation.Kernel),
+		registry.Register(r, fraudsignatures.Kernel),
 	)
 }

@@ -1,7 +1,6 @@
 package behavioral
 
 import (
-	"context"
 	"testing"
 
 	"github.com/gokernels/gokernels/internal/fixture"
@@ -17,6 +16,7 @@ var kernels = []struct {
 	{"behavioral/profiling", true},
 	{"behavioral/anomaly", true},
 	{"behavioral/event-correlation", true},
+	{"behavioral/fraud-signatures", true},
 }
 
 func newRegistry(t *testing.T) *registry.Registry {
@@ -50,5 +50,4 @@ func TestRegisterFixtures(t *testing.T) {
 		}
 		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, kc.id), nil)
 	}
-	_ = context.Background
 }

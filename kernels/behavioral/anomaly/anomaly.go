@@ -66,7 +66,7 @@ func (s *State) Apply(e *behavioralv1.UserEvent) (*behavioralv1.EventAnomaly, er
 	}
 	// The window (t−3600, t]: drop what fell out, count this event in.
 	k := 0
-	for k < len(u.Recent) && u.Recent[k] <= t-3600 {
+	for k < len(u.Recent) && u.Recent[k] <= userevent.AddSat(t, -3600) {
 		k++
 	}
 	u.Recent = append(u.Recent[k:], t)

@@ -123,7 +123,7 @@ func (s *State) Apply(e *behavioralv1.UserEvent) error {
 	}
 	s.Any, s.LastTS = true, t
 	k := 0
-	for k < len(s.Window) && s.Window[k].TS < t-s.P.Window {
+	for k < len(s.Window) && s.Window[k].TS < userevent.AddSat(t, -s.P.Window) {
 		k++
 	}
 	s.Window = s.Window[k:]

@@ -80,3 +80,16 @@ func Weekday(ts int64, tz int32) int {
 
 // Day is the civil day number (days since 1970-01-01) of ts + tz.
 func Day(ts int64, tz int32) int64 { return floorDiv(ts+int64(tz), 86400) }
+
+// AddSat is a + b clamped to the int64 range, so window bounds near the
+// extremes of ts neither wrap nor panic.
+func AddSat(a, b int64) int64 {
+	s := a + b
+	if b > 0 && s < a {
+		return math.MaxInt64
+	}
+	if b < 0 && s > a {
+		return math.MinInt64
+	}
+	return s
+}
