@@ -8,6 +8,7 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/behavioral/anomaly"
 	"github.com/gokernels/gokernels/kernels/behavioral/eventcorrelation"
+	"github.com/gokernels/gokernels/kernels/behavioral/forensicquery"
 	"github.com/gokernels/gokernels/kernels/behavioral/fraudsignatures"
 	"github.com/gokernels/gokernels/kernels/behavioral/profiling"
 	"github.com/gokernels/gokernels/kernels/registry"
@@ -20,5 +21,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, anomaly.Kernel),
 		registry.Register(r, eventcorrelation.Kernel),
 		registry.Register(r, fraudsignatures.Kernel),
+		registry.Register(r, forensicquery.Kernel),
 	)
 }

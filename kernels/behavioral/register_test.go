@@ -17,6 +17,7 @@ var kernels = []struct {
 	{"behavioral/anomaly", true},
 	{"behavioral/event-correlation", true},
 	{"behavioral/fraud-signatures", true},
+	{"behavioral/forensic-query", false},
 }
 
 func newRegistry(t *testing.T) *registry.Registry {
