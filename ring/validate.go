@@ -11,9 +11,12 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// validatePayload runs the input message's protovalidate rules. A
-// Configure message carries parameters only, so the rules that demand data
-// (required fields, minimum counts) do not apply to it.
+// validatePayload runs the input message's protovalidate rules. Ring
+// messages are slices of a Batch input: a Configure carries parameters only
+// and a data message records only, so the rules that demand presence
+// (required fields, minimum counts, a count left at zero) do not apply to
+// them; the handler checks the whole at Snapshot, where the kernel's Batch
+// rules run on the accumulated input.
 func validatePayload(k *registry.Kernel, kind Kind, msg proto.Message) error {
 	err := k.Validate(msg)
 	if err == nil {
@@ -26,7 +29,7 @@ func validatePayload(k *registry.Kernel, kind Kind, msg proto.Message) error {
 	var kept []string
 	for _, v := range ve.Violations {
 		rule := v.Proto.GetRuleId()
-		if kind == KindConfigure && (rule == "required" || strings.HasSuffix(rule, ".min_items") ||
+		if (kind == KindConfigure || kind == KindData) && (rule == "required" || strings.HasSuffix(rule, ".min_items") ||
 			strings.HasSuffix(rule, ".gte") && isZero(v)) {
 			continue
 		}

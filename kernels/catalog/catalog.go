@@ -5,6 +5,7 @@ package catalog
 import (
 	"errors"
 
+	"github.com/gokernels/gokernels/kernels/accumulate"
 	"github.com/gokernels/gokernels/kernels/behavioral"
 	"github.com/gokernels/gokernels/kernels/clearing"
 	"github.com/gokernels/gokernels/kernels/compliance"
@@ -41,5 +42,7 @@ func New() (*registry.Registry, error) {
 	for _, register := range domains {
 		errList = append(errList, register(r))
 	}
+	// Ring handlers for Ring ids whose Batch input is a list of records.
+	errList = append(errList, accumulate.Register(r))
 	return r, errors.Join(errList...)
 }
