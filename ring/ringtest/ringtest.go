@@ -4,12 +4,13 @@
 // scale × b of its pairs to a running sum, draws from the ring's seeded
 // generator (so replay must reproduce it), emits a "flag" event when flag
 // is set, panics when panic is set and refuses mode "exact" (a handler
-// error); Snapshot returns count = messages applied and scale = the sum.
+// error), sleeps sleep_ms (a slow handler); Snapshot returns count = messages applied and scale = the sum.
 package ringtest
 
 import (
 	"context"
 	"errors"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -42,6 +43,10 @@ var Spec = fold.Spec[*testingv1.EchoInput, *testingv1.EchoOutput, State]{
 	Apply: func(rc fold.Context, s *State, in *testingv1.EchoInput) error {
 		if in.GetPanic() {
 			panic("test panic")
+		}
+		if ms := in.GetSleepMs(); ms > 0 {
+			// A slow handler, for backpressure tests (the sleep changes no state).
+			time.Sleep(time.Duration(ms) * time.Millisecond)
 		}
 		if in.GetMode() == "exact" {
 			return errors.New("exact mode refused")
