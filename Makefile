@@ -166,6 +166,10 @@ bench-temporal: bench-bin ## Benchmark ARIMA against statsmodels (docs/benchmark
 bench-risk: bench-bin ## Benchmark Monte Carlo VaR against NumPy (docs/benchmarks.md)
 	$(BENCH_PY) scripts/bench/risk.py --bin $(BENCH_BIN)
 
+.PHONY: bench-compliance
+bench-compliance: bench-bin ## Benchmark circular-flow vs igraph SCC and sanctions-screening vs jellyfish (docs/benchmarks.md)
+	$(BENCH_PY) scripts/bench/compliance.py --bin $(BENCH_BIN)
+
 .PHONY: bench
 bench: bench-graph bench-ml bench-temporal bench-risk ## Run every reference benchmark
 

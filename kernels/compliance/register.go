@@ -18,12 +18,18 @@ import (
 	"github.com/gokernels/gokernels/kernels/compliance/reversal"
 	"github.com/gokernels/gokernels/kernels/compliance/sanctions"
 	"github.com/gokernels/gokernels/kernels/compliance/split"
+	"github.com/gokernels/gokernels/kernels/finance/txfold"
+	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// Register adds the compliance kernels to r.
+// Register adds the compliance kernels to r, and ring handlers for the
+// transaction folds (txfold: Configure = the parameters, data = the
+// transactions, Snapshot = Batch). sanctions- and pep-screening are Ring
+// ids whose list protocol (LoadList/Screen) is not wired yet; they execute
+// as Batch.
 func Register(r *registry.Registry) error {
-	return errors.Join(
+	err := errors.Join(
 		registry.Register(r, circular.Def),
 		registry.Register(r, reciprocity.Def),
 		registry.Register(r, rapid.Def),
@@ -35,5 +41,15 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, split.Def),
 		registry.Register(r, monitoring.Def),
 		registry.Register(r, amlpatterns.Def),
+	)
+	if err != nil {
+		return err
+	}
+	return errors.Join(
+		r.AddRing(circular.Def.ID, func() fold.Handler { return txfold.Spec(circular.Def).New() }),
+		r.AddRing(reciprocity.Def.ID, func() fold.Handler { return txfold.Spec(reciprocity.Def).New() }),
+		r.AddRing(rapid.Def.ID, func() fold.Handler { return txfold.Spec(rapid.Def).New() }),
+		r.AddRing(monitoring.Def.ID, func() fold.Handler { return txfold.Spec(monitoring.Def).New() }),
+		r.AddRing(amlpatterns.Def.ID, func() fold.Handler { return txfold.Spec(amlpatterns.Def).New() }),
 	)
 }
