@@ -8,6 +8,7 @@ import (
 
 	clearingv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/clearing/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/clearing/dvp"
 	"github.com/gokernels/gokernels/kernels/clearing/settlement"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
@@ -175,5 +176,67 @@ func TestSettlementReplayLaw(t *testing.T) {
 		if evs := s.RunCycle(); len(evs) != 0 {
 			t.Fatalf("%s: a second cycle settled %d more", c.Name, len(evs))
 		}
+	}
+}
+
+// checkDvpLaws asserts the matching is one-to-one, every pair meets every
+// criterion, the match is maximal (no compatible unmatched DELI/RECE pair
+// remains), and a session submitting the instructions one by one ends in
+// the batch output (replay law).
+func checkDvpLaws(t *testing.T, c fixture.Case, _ map[string]any) {
+	in := &clearingv1.DvpMatchingInput{}
+	if err := jsoninput.Decode(c.Input, in); err != nil {
+		t.Fatal(err)
+	}
+	job, err := DvpMatching.Prepare(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := DvpMatching.CPU(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]dvp.Instruction{}
+	for _, x := range job.Instructions {
+		byID[x.ID] = x
+	}
+	tol := func(a, b int64) int64 {
+		if max(a, b) > job.Tolerance.Threshold {
+			return job.Tolerance.High
+		}
+		return job.Tolerance.Low
+	}
+	compatible := func(d, r dvp.Instruction) bool {
+		return d.Direction == "DELI" && r.Direction == "RECE" && d.Party == r.Counterparty && d.Counterparty == r.Party &&
+			d.ISIN == r.ISIN && d.Currency == r.Currency && d.TradeDate == r.TradeDate && d.ISD == r.ISD &&
+			d.PaymentType == r.PaymentType && d.Quantity == r.Quantity && max(d.Amount-r.Amount, r.Amount-d.Amount) <= tol(d.Amount, r.Amount)
+	}
+	used := map[string]bool{}
+	for _, p := range out.GetPairs() {
+		if used[p.GetDeliId()] || used[p.GetReceId()] {
+			t.Fatalf("instruction used twice in %v", p)
+		}
+		used[p.GetDeliId()], used[p.GetReceId()] = true, true
+		if !compatible(byID[p.GetDeliId()], byID[p.GetReceId()]) {
+			t.Fatalf("pair %v breaks a criterion", p)
+		}
+	}
+	un := out.GetUnmatched()
+	if len(un)+2*len(out.GetPairs()) != len(job.Instructions) {
+		t.Fatalf("%d unmatched + 2·%d pairs ≠ %d instructions", len(un), len(out.GetPairs()), len(job.Instructions))
+	}
+	for _, a := range un {
+		for _, b := range un {
+			if compatible(byID[a.GetId()], byID[b.GetId()]) {
+				t.Fatalf("%s and %s are compatible but both unmatched", a.GetId(), b.GetId())
+			}
+		}
+	}
+	m := dvp.New(job.Tolerance)
+	for _, x := range in.GetInstructions() {
+		m.Submit(InstructionOf(x))
+	}
+	if !proto.Equal(DvpSnapshot(m), out) {
+		t.Fatal("the session snapshot differs from the batch output")
 	}
 }

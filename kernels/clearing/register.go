@@ -21,6 +21,8 @@ func Register(r *registry.Registry) error {
 	return errors.Join(
 		registry.Register(r, Netting),
 		registry.Register(r, Settlement),
+		registry.Register(r, Validation),
+		registry.Register(r, DvpMatching),
 	)
 }
 

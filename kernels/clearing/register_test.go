@@ -21,7 +21,7 @@ func newRegistry(t *testing.T) *registry.Registry {
 func TestFixtures(t *testing.T) {
 	r := newRegistry(t)
 	files := fixture.DomainFiles(t, "clearing")
-	for _, id := range []string{"clearing/netting", "clearing/settlement"} {
+	for _, id := range []string{"clearing/netting", "clearing/settlement", "clearing/validation", "clearing/dvp-matching"} {
 		k, ok := r.Get(id)
 		if !ok || k.Domain != registry.DomainClearing {
 			t.Fatalf("%s not registered in Clearing", id)
@@ -32,6 +32,8 @@ func TestFixtures(t *testing.T) {
 			check = checkNettingLaws
 		case "clearing/settlement":
 			check = checkSettlementLaws
+		case "clearing/dvp-matching":
+			check = checkDvpLaws
 		}
 		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), check)
 	}
