@@ -170,6 +170,10 @@ bench-risk: bench-bin ## Benchmark Monte Carlo VaR against NumPy (docs/benchmark
 bench-compliance: bench-bin ## Benchmark circular-flow vs igraph SCC and sanctions-screening vs jellyfish (docs/benchmarks.md)
 	$(BENCH_PY) scripts/bench/compliance.py --bin $(BENCH_BIN)
 
+.PHONY: bench-markets
+bench-markets: ## Benchmark the order book (msgs/s, p99) against the Python reference engine
+	$(BENCH_PY) scripts/bench/markets.py
+
 .PHONY: bench
 bench: bench-graph bench-ml bench-temporal bench-risk ## Run every reference benchmark
 
