@@ -137,6 +137,15 @@ check-openapi: ## Validate openapi/ with swagger-cli and redocly (npm, installed
 e2e-node: ## Run the Node.js gRPC and TypeScript REST examples against a real server
 	bash scripts/e2e-node.sh
 
+# ---------------------------------------------------------------- rings
+.PHONY: bench-ring
+bench-ring: ## Ring throughput and latency in one run: in-process NONE and JOURNAL, gRPC Session JOURNAL (msgs/s, p50, p99)
+	$(GO) test -run '^$$' -bench 'BenchmarkRing' -benchtime 3s ./server/
+
+.PHONY: crash-ring
+crash-ring: ## kill -9 the real binary mid-stream on a JOURNAL ring, restart, check acknowledged messages and retries
+	$(GO) test -count=1 -v -run TestKillMidStream ./ring/crashtest/
+
 # ---------------------------------------------------------------- benchmarks
 # Kernel timings against the reference libraries (igraph, scikit-learn,
 # statsmodels, NumPy), interleaved in one run; each target prints its table
