@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
@@ -105,7 +106,14 @@ func TestOneRESTCallIsOneTrace(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
+	// The REST and gRPC-client spans end after the last byte of the answer
+	// has been written, so on a loaded machine they can be exported a moment
+	// after the client has the answer: wait (bounded) for the chain to close.
 	spans := exp.GetSpans()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !connected(spans, "00f067aa0ba902b7"); {
+		time.Sleep(10 * time.Millisecond)
+		spans = exp.GetSpans()
+	}
 	byID := map[string]tracetest.SpanStub{}
 	var kernel *tracetest.SpanStub
 	for i, s := range spans {
@@ -197,4 +205,31 @@ func TestStats(t *testing.T) {
 			t.Errorf("%s: p50 %v ms for a 5 ms kernel", tr.Name(), p50)
 		}
 	}
+}
+
+// connected reports whether the kernel span among spans reaches the span
+// root through recorded parents.
+func connected(spans tracetest.SpanStubs, root string) bool {
+	byID := map[string]tracetest.SpanStub{}
+	var kernel *tracetest.SpanStub
+	for i, s := range spans {
+		byID[s.SpanContext.SpanID().String()] = s
+		if strings.HasPrefix(s.Name, "kernel ") {
+			kernel = &spans[i]
+		}
+	}
+	if kernel == nil {
+		return false
+	}
+	for cur, hops := *kernel, 0; hops <= 5; hops++ {
+		if cur.Parent.SpanID().String() == root {
+			return true
+		}
+		parent, ok := byID[cur.Parent.SpanID().String()]
+		if !ok {
+			return false
+		}
+		cur = parent
+	}
+	return false
 }
