@@ -4,7 +4,7 @@ GO ?= go
 TOOL := $(GO) tool -modfile=tools/go.mod
 BIN := bin/gokernels
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/gokernels/gokernels/server/version.Version=$(VERSION)
+LDFLAGS := -s -w -X github.com/gokernels/gokernels/server/observe.Version=$(VERSION)
 
 .PHONY: help
 help: ## List the targets

@@ -45,8 +45,6 @@ import (
 	"github.com/gokernels/gokernels/server/observe"
 	"github.com/gokernels/gokernels/server/ratelimit"
 	"github.com/gokernels/gokernels/server/service"
-	"github.com/gokernels/gokernels/server/tracing"
-	"github.com/gokernels/gokernels/server/version"
 )
 
 // Authenticator is the auth stage of the chain.
@@ -116,7 +114,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	s.admission = admission.New(cfg.EffectiveConcurrency(), cfg.MaxQueue)
 	s.admission.SetMemoryBudget(cfg.EffectiveMemoryBudget())
 	s.metrics = observe.New(observe.Options{
-		Version:  version.Version,
+		Version:  observe.Version,
 		CUDA:     opts.CUDA,
 		QueueLen: func() float64 { return float64(s.admission.Waiting()) },
 	})
@@ -155,7 +153,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	s.validator = v
 	s.tracer, s.traceShutdown = opts.TracerProvider, func(context.Context) error { return nil }
 	if s.tracer == nil {
-		if s.tracer, s.traceShutdown, err = tracing.Provider(context.Background(), cfg.OTLPEndpoint, cfg.OTLPProtocol); err != nil {
+		if s.tracer, s.traceShutdown, err = observe.TracerProvider(context.Background(), cfg.OTLPEndpoint, cfg.OTLPProtocol); err != nil {
 			return nil, err
 		}
 	}
@@ -176,7 +174,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 
 	serverOpts := []grpc.ServerOption{
 		grpc.StatsHandler(rpcInflight{&s.inflight}),
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(tracing.Propagator))),
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(observe.Propagator))),
 		grpc.ChainUnaryInterceptor(unaryInterceptors(s.chain())...),
 		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
@@ -230,7 +228,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.bufLis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(tracing.Propagator))),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(observe.Propagator))),
 	)
 	if err != nil {
 		return nil, err
@@ -285,7 +283,7 @@ func (s *Server) httpHandler(gw http.Handler) http.Handler {
 	// otelhttp continues an incoming W3C traceparent; the gateway's gRPC
 	// client then carries it into the server, so one REST call is one trace.
 	rest := otelhttp.NewHandler(gw, "gokernels.rest",
-		otelhttp.WithTracerProvider(s.tracer), otelhttp.WithPropagators(tracing.Propagator),
+		otelhttp.WithTracerProvider(s.tracer), otelhttp.WithPropagators(observe.Propagator),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 	if p := s.cfg.HTTPPrefix; p != "" {
 		mux := http.NewServeMux()
@@ -426,7 +424,7 @@ func (s *Server) Start() error {
 		s.serveErr <- err
 	}()
 	s.state.Set(lifecycle.Ready)
-	s.log.Info("gokernels serving", "version", version.Version, "env", s.cfg.Env,
+	s.log.Info("gokernels serving", "version", observe.Version, "env", s.cfg.Env,
 		"http", s.httpLis.Addr().String(), "grpc", s.grpcLis.Addr().String(),
 		"kernels", s.registry.Len(), "workers", s.admission.Capacity())
 	return nil

@@ -15,10 +15,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/gokernels/gokernels/server/observe"
+
 	"github.com/gokernels/gokernels/kernels/catalog"
 	"github.com/gokernels/gokernels/server"
 	"github.com/gokernels/gokernels/server/config"
-	"github.com/gokernels/gokernels/server/version"
 )
 
 func main() {
@@ -61,7 +62,7 @@ func run(args []string) int {
 		fmt.Print(config.MarkdownTable())
 		return 0
 	case "version", "--version":
-		fmt.Println(version.Version)
+		fmt.Println(observe.Version)
 		return 0
 	case "help", "-h", "--help":
 		usage()

@@ -15,7 +15,6 @@ import (
 	"github.com/gokernels/gokernels/server/admission"
 	"github.com/gokernels/gokernels/server/lifecycle"
 	"github.com/gokernels/gokernels/server/observe"
-	"github.com/gokernels/gokernels/server/version"
 )
 
 // Health statuses, ordered from best to worst.
@@ -63,7 +62,7 @@ type Health struct {
 // unhealthy answer is a 503 (see the x-http-code header set here).
 func (h *Health) Check(ctx context.Context, _ *gokernelsv1.CheckRequest) (*gokernelsv1.CheckResponse, error) {
 	resp := &gokernelsv1.CheckResponse{
-		Version:       version.Version,
+		Version:       observe.Version,
 		UptimeSeconds: h.State.Uptime().Seconds(),
 		Components:    map[string]*gokernelsv1.ComponentHealth{},
 	}

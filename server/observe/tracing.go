@@ -1,9 +1,9 @@
-// Package tracing sets up OpenTelemetry for the server: W3C trace context
-// propagation always, span export over OTLP only when an endpoint is
-// configured. Without an endpoint spans still exist (trace ids reach the logs
-// and traceparent is continued through the gateway) but nothing leaves the
-// process.
-package tracing
+package observe
+
+// Tracing: W3C trace context propagation always, span export over OTLP only
+// when an endpoint is configured. Without an endpoint spans still exist
+// (trace ids reach the logs and traceparent is continued through the
+// gateway) but nothing leaves the process.
 
 import (
 	"context"
@@ -17,19 +17,21 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/gokernels/gokernels/server/version"
 )
+
+// Version is the build's version, set by the Makefile's
+// -X github.com/gokernels/gokernels/server/observe.Version=… flag.
+var Version = "dev"
 
 // Propagator is W3C trace context plus baggage.
 var Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
-// Provider builds the tracer provider. endpoint "" means no export.
+// TracerProvider builds the tracer provider. endpoint "" means no export.
 // protocol is "grpc" or "http". The returned shutdown flushes exporters.
-func Provider(ctx context.Context, endpoint, protocol string) (trace.TracerProvider, func(context.Context) error, error) {
+func TracerProvider(ctx context.Context, endpoint, protocol string) (trace.TracerProvider, func(context.Context) error, error) {
 	res := resource.NewSchemaless(
 		semconv.ServiceName("gokernels"),
-		semconv.ServiceVersion(version.Version),
+		semconv.ServiceVersion(Version),
 	)
 	// Without an exporter nothing would read recorded spans, so only traces a
 	// caller marked sampled are recorded; every span still gets real trace
