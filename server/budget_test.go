@@ -62,28 +62,37 @@ func TestResponseLimitOverEveryTransport(t *testing.T) {
 		if r.Code != codes.OK || len(rows) != 1 || len(rows[0].([]any)) != 100 || rows[0].([]any)[99] != 99.5 {
 			t.Errorf("%s: under the limit: %v %q %v", tr.Name(), r.Code, r.Message, r.Output)
 		}
+		if tr.Name() == "rest" {
+			// typed_output over REST: rendered in the server as the gateway's protojson would.
+			r := tr.Call(ctx, "POST", "/execute", typed(echoRow(100, 0)), nil)
+			to, _ := r.Body["typed_output"].(map[string]any)
+			rows, _ := to["rows"].([]any)
+			if r.Code != codes.OK || to["@type"] != "type.googleapis.com/gokernels.testing.v1.EchoOutput" || len(rows) != 1 ||
+				len(rows[0].(map[string]any)["values"].([]any)) != 100 || r.Body["output"] != nil {
+				t.Errorf("rest typed_output under the limit: %v %q %v", r.Code, r.Message, r.Body)
+			}
+		}
 	}
 }
 
 // TestMemoryBudgetOverEveryTransport: a request whose estimated working set
 // does not fit next to a running one is refused at once with 429 and
-// Retry-After; one that can never fit the budget is 413; after the running
-// one ends the same request is served.
+// Retry-After; one that can never fit the budget is 413; the encoded output
+// counts too (a Struct for gRPC JSON output costs ~10× the output); after the
+// running one ends the budget is free again.
 func TestMemoryBudgetOverEveryTransport(t *testing.T) {
 	// Echo's generic estimate is 4× its decoded input: ~640 kB for 20,000
-	// numbers, so two of them do not fit 1 MB and one does.
+	// numbers, ~2.6 MB for 80,000, ~3.2 MB for 100,000.
 	srv := servertest.Start(t, servertest.Config(t, map[string]string{
-		"GOKERNELS_MEMORY_BUDGET": "1MB", "GOKERNELS_MAX_CONCURRENCY": "4",
+		"GOKERNELS_MEMORY_BUDGET": "3MB", "GOKERNELS_MAX_CONCURRENCY": "4",
 	}), testRegistry(t), serverOptions())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	transports := servertest.Transports(t, srv)
-	big := echoRow(20_000, 0)
-	for _, tr := range transports {
+	for _, tr := range servertest.Transports(t, srv) {
 		holding := make(chan servertest.Result, 1)
 		go func() { holding <- tr.Call(ctx, "POST", "/execute", echoRow(20_000, 1500), nil) }()
 		time.Sleep(400 * time.Millisecond) // it is running, its memory reserved
-		r := tr.Call(ctx, "POST", "/execute", big, nil)
+		r := tr.Call(ctx, "POST", "/execute", echoRow(80_000, 0), nil)
 		if r.Code != codes.ResourceExhausted || r.Reason != errs.ReasonMemoryBusy || (tr.Name() == "rest" && r.RetryAfter != "1") ||
 			!strings.Contains(r.Message, "retry later") || (tr.Name() == "rest" && r.HTTPStatus != 429) {
 			t.Errorf("%s: next to a running request: %v %s HTTP %d retry-after %q %q", tr.Name(), r.Code, r.Reason, r.HTTPStatus, r.RetryAfter, r.Message)
@@ -91,10 +100,15 @@ func TestMemoryBudgetOverEveryTransport(t *testing.T) {
 		if h := <-holding; h.Code != codes.OK {
 			t.Fatalf("%s: holding request: %v %s", tr.Name(), h.Code, h.Message)
 		}
-		if r := tr.Call(ctx, "POST", "/execute", big, nil); r.Code != codes.OK {
+		r = tr.Call(ctx, "POST", "/execute", echoRow(80_000, 0), nil)
+		if tr.Name() == "rest" && r.Code != codes.OK {
 			t.Errorf("%s: alone: %v %s", tr.Name(), r.Code, r.Message)
 		}
-		r = tr.Call(ctx, "POST", "/execute", echoRow(80_000, 0), nil)
+		if tr.Name() != "rest" && (r.Code != codes.ResourceExhausted || r.Reason != errs.ReasonMemoryTooLarge ||
+			!strings.Contains(r.Message, "typed_output")) {
+			t.Errorf("%s: a 5 MB Struct output was not refused by the 3 MB budget: %v %s %q", tr.Name(), r.Code, r.Reason, r.Message)
+		}
+		r = tr.Call(ctx, "POST", "/execute", echoRow(100_000, 0), nil)
 		if r.Code != codes.ResourceExhausted || r.Reason != errs.ReasonMemoryTooLarge || r.RetryAfter != "" ||
 			!strings.Contains(r.Message, "GOKERNELS_MEMORY_BUDGET") || (tr.Name() == "rest" && r.HTTPStatus != 413) {
 			t.Errorf("%s: over the whole budget: %v %s HTTP %d %q", tr.Name(), r.Code, r.Reason, r.HTTPStatus, r.Message)

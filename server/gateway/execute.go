@@ -51,7 +51,11 @@ func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
 	b = append(b, `,"kernel_id":`...)
 	kid, _ := json.Marshal(r.GetKernelId())
 	b = append(b, kid...)
-	b = append(b, `,"output":`...)
+	if r.GetTypedOutput().GetTypeUrl() == service.RenderedTypedJSONType {
+		b = append(b, `,"typed_output":`...)
+	} else {
+		b = append(b, `,"output":`...)
+	}
 	b = append(b, out...)
 	b = append(b, `,"metadata":`...)
 	b = append(b, md...)
@@ -64,7 +68,8 @@ type renderedExecute struct{ *gokernelsv1.ExecuteResponse }
 
 // spliceRenderedOutput marks such responses for Marshal.
 func spliceRenderedOutput(_ context.Context, resp proto.Message) (any, error) {
-	if r, ok := resp.(*gokernelsv1.ExecuteResponse); ok && r.GetTypedOutput().GetTypeUrl() == service.RenderedJSONType {
+	if r, ok := resp.(*gokernelsv1.ExecuteResponse); ok && (r.GetTypedOutput().GetTypeUrl() == service.RenderedJSONType ||
+		r.GetTypedOutput().GetTypeUrl() == service.RenderedTypedJSONType) {
 		return renderedExecute{r}, nil
 	}
 	return resp, nil

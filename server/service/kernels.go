@@ -266,7 +266,7 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		},
 	}
 	typed := md.GetTypedOutput() || (typedIn && !md.GetJsonOutput())
-	if err := s.encodeOutput(ctx, resp, k.ID, out, typed); err != nil {
+	if err := s.encodeOutput(ctx, resp, k.ID, out, typed, working); err != nil {
 		if status.Code(err) == codes.Internal {
 			fault = true
 		}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -31,6 +33,10 @@ const RenderMetadata = "x-gokernels-render"
 // text for the gateway; the Any's value is the JSON.
 const RenderedJSONType = "gokernels.dev/internal.RenderedJSON"
 
+// RenderedTypedJSONType is the same for a typed_output asked for over REST:
+// the value is the protojson rendering of the Any the client would get.
+const RenderedTypedJSONType = "gokernels.dev/internal.RenderedTypedJSON"
+
 // jsonExpansion bounds a JSON rendering relative to the protobuf size that
 // passed the limit (a double is 8 bytes in protobuf and up to 24 in JSON).
 const jsonExpansion = 3
@@ -46,7 +52,7 @@ func (s *Kernels) maxResponse() int64 {
 // building anything from it, then encodes it once, in the form the caller
 // asked for: typed (Any), JSON text for the gateway, or a Struct for a
 // native gRPC client that asked for JSON.
-func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteResponse, id string, out proto.Message, typed bool) error {
+func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteResponse, id string, out proto.Message, typed bool, working int64) error {
 	if err := ctx.Err(); err != nil {
 		e, _ := errs.FromKernel(err, "")
 		return e
@@ -56,15 +62,49 @@ func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteRes
 	if size > limit {
 		return responseTooLarge(id, size, limit, false)
 	}
-	if typed {
+	md, _ := metadata.FromIncomingContext(ctx)
+	render := len(md.Get(RenderMetadata)) > 0 && md.Get(RenderMetadata)[0] == "json"
+	// The encoded form is memory on top of the output, held until the answer
+	// is sent: a copy for typed output, up to 3× for JSON text (plus the
+	// binary Any for typed JSON), ~10× for a Struct (an object per number).
+	// The kernel's reservation (working) still holds, and its scratch is
+	// garbage now: reserve what output plus encoding need beyond it.
+	factor := int64(1)
+	switch {
+	case render && typed:
+		factor = 1 + jsonExpansion
+	case render:
+		factor = jsonExpansion
+	case !typed:
+		factor = 10
+	}
+	free, err := s.Admission.Reserve((1+factor)*size - working)
+	if err != nil {
+		e := memoryError(err, working+(1+factor)*size, s.Admission.MemoryBudget())
+		if !typed {
+			st := status.Convert(e)
+			e = status.ErrorProto(withMessage(st, st.Message()+"; metadata.typed_output needs much less"))
+		}
+		return e
+	}
+	defer free()
+	switch {
+	case typed:
 		a, err := anypb.New(out)
 		if err != nil {
 			return status.Error(codes.Internal, "internal error")
 		}
+		if render {
+			// The gateway would render it as protojson outside the worker
+			// slot; render it here, once, as the gateway would.
+			b, err := protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true}.Marshal(a)
+			if err != nil {
+				return status.Error(codes.Internal, "internal error")
+			}
+			a = &anypb.Any{TypeUrl: RenderedTypedJSONType, Value: b}
+		}
 		resp.TypedOutput = a
-		return nil
-	}
-	if md, _ := metadata.FromIncomingContext(ctx); len(md.Get(RenderMetadata)) > 0 && md.Get(RenderMetadata)[0] == "json" {
+	case render:
 		b, err := jsoninput.AppendJSON(make([]byte, 0, min(2*size+64, limit)), out, int(jsonExpansion*limit))
 		if errors.Is(err, jsoninput.ErrTooLarge) {
 			return errs.WithReason(codes.ResourceExhausted, errs.ReasonResponseTooLarge, fmt.Sprintf(
@@ -76,14 +116,21 @@ func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteRes
 			return status.Error(codes.Internal, "internal error")
 		}
 		resp.TypedOutput = &anypb.Any{TypeUrl: RenderedJSONType, Value: b}
-		return nil
+	default:
+		st, err := jsoninput.ToStruct(out)
+		if err != nil {
+			return status.Error(codes.Internal, "internal error")
+		}
+		resp.Output = st
 	}
-	st, err := jsoninput.ToStruct(out)
-	if err != nil {
-		return status.Error(codes.Internal, "internal error")
-	}
-	resp.Output = st
 	return nil
+}
+
+// withMessage is st with another message, details kept.
+func withMessage(st *status.Status, msg string) *spb.Status {
+	p := st.Proto()
+	p.Message = msg
+	return p
 }
 
 // responseTooLarge is RESOURCE_EXHAUSTED (413 over REST) naming the limit and
