@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -90,8 +92,9 @@ func TestMemoryBudgetOverEveryTransport(t *testing.T) {
 	defer cancel()
 	for _, tr := range servertest.Transports(t, srv) {
 		holding := make(chan servertest.Result, 1)
-		go func() { holding <- tr.Call(ctx, "POST", "/execute", echoRow(20_000, 1500), nil) }()
-		time.Sleep(400 * time.Millisecond) // it is running, its memory reserved
+		go func() { holding <- tr.Call(ctx, "POST", "/execute", echoRow(20_000, 3000), nil) }()
+		waitInflight(t, srv.HTTPAddr())
+		time.Sleep(300 * time.Millisecond) // past its decode and memory reservation
 		r := tr.Call(ctx, "POST", "/execute", echoRow(80_000, 0), nil)
 		if r.Code != codes.ResourceExhausted || r.Reason != errs.ReasonMemoryBusy || (tr.Name() == "rest" && r.RetryAfter != "1") ||
 			!strings.Contains(r.Message, "retry later") || (tr.Name() == "rest" && r.HTTPStatus != 429) {
@@ -114,4 +117,21 @@ func TestMemoryBudgetOverEveryTransport(t *testing.T) {
 			t.Errorf("%s: over the whole budget: %v %s HTTP %d %q", tr.Name(), r.Code, r.Reason, r.HTTPStatus, r.Message)
 		}
 	}
+}
+
+// waitInflight waits until the server reports one execution in progress.
+func waitInflight(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(b), "gokernels_inflight_requests 1") {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the holding request never started")
 }
