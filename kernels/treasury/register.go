@@ -1,5 +1,5 @@
 // Package treasury registers the TreasuryManagement kernels built so far
-// (treasury/fx-hedging, treasury/liquidity-opt): the glue between
+// (treasury/fx-hedging, treasury/liquidity-opt, treasury/collateral-opt): the glue between
 // proto/gokernels/kernels/treasury/v1 and the sub-packages.
 package treasury
 
@@ -22,6 +22,7 @@ func Register(r *registry.Registry) error {
 	return errors.Join(
 		registry.Register(r, FxHedging),
 		registry.Register(r, LiquidityOpt),
+		registry.Register(r, CollateralOpt),
 	)
 }
 

@@ -9,6 +9,7 @@ import (
 	treasuryv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/treasury/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/kernels/treasury/collateral"
 	"github.com/gokernels/gokernels/kernels/treasury/fxhedge"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
@@ -125,4 +126,72 @@ func TestForwardHedgeScalesVaR(t *testing.T) {
 		return
 	}
 	t.Fatal("no forward case with returns")
+}
+
+// collateral-opt: each phase equals CBC's optimum to 1e-6·max(1,|x|), and
+// the returned allocation is feasible to 1e-7 relative (availability,
+// eligibility, concentration; coverage + shortfall = requirement).
+func TestCollateralFixtures(t *testing.T) {
+	r := newRegistry(t)
+	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/collateral-opt")
+	fixture.RunKernelCases(t, r, f, func(t *testing.T, c fixture.Case, _ map[string]any) {
+		in := &treasuryv1.CollateralOptInput{}
+		if err := jsoninput.Decode(c.Input, in); err != nil {
+			t.Fatal(err)
+		}
+		job, err := CollateralOpt.Prepare(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := CollateralOpt.CPU(context.Background(), job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, got := range map[string]float64{"cbc_weighted_shortfall": out.GetWeightedShortfall(), "cbc_cost": out.GetCost()} {
+			raw, ok := c.Extra[name]
+			if !ok {
+				continue
+			}
+			var want float64
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Errorf("%s: %.10g, CBC %.10g", name, got, want)
+			}
+		}
+		assets, reqs := map[string]int{}, map[string]int{}
+		for i, a := range job.Assets {
+			assets[a.ID] = i
+		}
+		for i, q := range job.Reqs {
+			reqs[q.ID] = i
+		}
+		used := map[string]float64{}
+		class := map[[2]string]float64{}
+		for _, a := range out.GetAllocations() {
+			as, rq := job.Assets[assets[a.GetAsset()]], job.Reqs[reqs[a.GetRequirement()]]
+			h, ok := collateral.Haircut(as, rq, job.Opts)
+			if !ok || math.Abs(a.GetCollateralValue()-(1-h)*a.GetMarketValue()) > 1e-9*a.GetMarketValue() {
+				t.Errorf("allocation %v is ineligible or mis-haircut", a)
+			}
+			used[as.ID] += a.GetMarketValue()
+			class[[2]string{rq.ID, as.Class}] += a.GetCollateralValue()
+		}
+		for _, a := range job.Assets {
+			if used[a.ID] > a.MV*(1+1e-7) {
+				t.Errorf("asset %s posts %g > %g", a.ID, used[a.ID], a.MV)
+			}
+		}
+		for i, q := range out.GetRequirements() {
+			if math.Abs(q.GetCovered()+q.GetShortfall()-q.GetExcess()-q.GetRequired()) > 1e-7*math.Max(1, q.GetRequired()) {
+				t.Errorf("requirement %v: covered + shortfall − excess ≠ required", q)
+			}
+			for cl, share := range job.Reqs[i].Limits {
+				if v := class[[2]string{q.GetId(), cl}]; v > share*q.GetRequired()*(1+1e-7)+1e-9 {
+					t.Errorf("requirement %s class %s: %g > %g", q.GetId(), cl, v, share*q.GetRequired())
+				}
+			}
+		}
+	})
 }

@@ -18,6 +18,11 @@ var ErrInfeasible = errors.New("infeasible")
 // Solve minimises cᵀx subject to Gx ≤ h (x free; give bounds as rows).
 func Solve(c []float64, g [][]float64, h []float64) (float64, []float64, error) {
 	n := len(c)
+	if n == 0 || len(g) == 0 {
+		// Nothing to choose (or nothing constrains a free x: callers always
+		// give bounds, so only the empty problem reaches here).
+		return 0, make([]float64, n), nil
+	}
 	gm := mat.NewDense(len(g), n, nil)
 	hs := make([]float64, len(h))
 	for i, row := range g {

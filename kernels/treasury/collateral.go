@@ -1,0 +1,124 @@
+package treasury
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	treasuryv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/treasury/v1"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/kernels/treasury/collateral"
+)
+
+// CollateralJob is a validated collateral request.
+type CollateralJob struct {
+	Assets []collateral.Asset
+	Reqs   []collateral.Requirement
+	Opts   collateral.Options
+}
+
+// maxCollateralVars bounds asset × requirement pairs. gonum's dense
+// simplex (Bland's rule) costs O(rows × columns) per pivot and cannot be
+// interrupted, so the cap keeps one solve within about a second; larger
+// problems need a sparse solver (not built yet).
+const maxCollateralVars = 200
+
+// CollateralOpt is treasury/collateral-opt.
+var CollateralOpt = registry.Def[*treasuryv1.CollateralOptInput, *treasuryv1.CollateralOptOutput, *CollateralJob]{
+	Meta: registry.Meta{
+		ID: "treasury/collateral-opt", Domain: registry.DomainTreasury,
+		Description: "Collateral allocation by a two-phase LP (weighted shortfall, then cost) with haircuts, FX add-ons, " +
+			"eligibility and concentration limits (each phase equals pulp + CBC).",
+	},
+	Prepare: prepareCollateral,
+	CPU:     runCollateral,
+}
+
+func prepareCollateral(_ context.Context, in *treasuryv1.CollateralOptInput) (*CollateralJob, error) {
+	if n := len(in.GetAssets()) * len(in.GetRequirements()); n > maxCollateralVars {
+		return nil, kerr.Invalid("assets", "assets × requirements = %d exceeds the limit of %d", n, maxCollateralVars)
+	}
+	job := &CollateralJob{Opts: collateral.Options{FXHaircut: -1, Rehyp: in.GetAllowRehypothecation()}}
+	if in.FxHaircut != nil {
+		job.Opts.FXHaircut = in.GetFxHaircut()
+	}
+	seen := map[string]bool{}
+	for i, a := range in.GetAssets() {
+		if seen[a.GetId()] {
+			return nil, kerr.Invalid(fmt.Sprintf("assets[%d].id", i), "duplicate asset id %q", a.GetId())
+		}
+		seen[a.GetId()] = true
+		price := 1.0
+		if a.Price != nil {
+			price = a.GetPrice()
+		}
+		job.Assets = append(job.Assets, collateral.Asset{ID: a.GetId(), Type: a.GetType(), Class: a.GetClass(),
+			Currency: a.GetCurrency(), MV: a.GetMarketValue(), Price: price, Haircut: a.GetHaircut(), CostBP: a.GetCostBp(),
+			Pledged: a.GetPledged()})
+	}
+	seen = map[string]bool{}
+	for i, r := range in.GetRequirements() {
+		if seen[r.GetId()] {
+			return nil, kerr.Invalid(fmt.Sprintf("requirements[%d].id", i), "duplicate requirement id %q", r.GetId())
+		}
+		seen[r.GetId()] = true
+		req := collateral.Requirement{ID: r.GetId(), Currency: r.GetCurrency(), Amount: r.GetAmount(),
+			Priority: int(r.GetPriority()), EligibleTypes: r.GetEligibleTypes(), Limits: map[string]float64{}}
+		for j, l := range r.GetConcentration() {
+			if _, dup := req.Limits[l.GetClass()]; dup {
+				return nil, kerr.Invalid(fmt.Sprintf("requirements[%d].concentration[%d].class", i, j), "duplicate class %q", l.GetClass())
+			}
+			req.Limits[l.GetClass()] = l.GetMaxShare()
+		}
+		job.Reqs = append(job.Reqs, req)
+	}
+	return job, nil
+}
+
+func runCollateral(ctx context.Context, job *CollateralJob) (*treasuryv1.CollateralOptOutput, error) {
+	res, err := collateral.Solve(ctx, job.Assets, job.Reqs, job.Opts)
+	if err != nil {
+		return nil, err
+	}
+	out := &treasuryv1.CollateralOptOutput{Cost: res.Cost, WeightedShortfall: res.WeightedShortfall, Status: "OPTIMAL"}
+	maxC, total := 0.0, 0.0
+	for _, a := range job.Assets {
+		maxC = math.Max(maxC, a.CostBP/10_000)
+	}
+	for _, r := range job.Reqs {
+		total += r.Amount
+	}
+	out.Objective = res.Cost + 1e6*math.Max(1, maxC)*res.WeightedShortfall
+	if res.WeightedShortfall > 1e-9*math.Max(1, total) {
+		out.Status = "SHORTFALL"
+	}
+	allocs := slices.Clone(res.Allocs)
+	slices.SortFunc(allocs, func(x, y collateral.Alloc) int {
+		ax, ay := job.Assets[x.Asset].ID, job.Assets[y.Asset].ID
+		switch {
+		case ax != ay:
+			if ax < ay {
+				return -1
+			}
+			return 1
+		case job.Reqs[x.Req].ID < job.Reqs[y.Req].ID:
+			return -1
+		case job.Reqs[x.Req].ID > job.Reqs[y.Req].ID:
+			return 1
+		}
+		return 0
+	})
+	for _, a := range allocs {
+		as := job.Assets[a.Asset]
+		out.Allocations = append(out.Allocations, &treasuryv1.Allocation{Asset: as.ID, Requirement: job.Reqs[a.Req].ID,
+			MarketValue: a.MV, CollateralValue: a.CV, Quantity: a.MV / as.Price})
+	}
+	for r, req := range job.Reqs {
+		cov := res.Covered[r]
+		out.Requirements = append(out.Requirements, &treasuryv1.RequirementCoverage{Id: req.ID, Required: req.Amount,
+			Covered: cov, Shortfall: math.Max(req.Amount-cov, 0), Excess: math.Max(cov-req.Amount, 0)})
+	}
+	return out, nil
+}
