@@ -80,18 +80,28 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (m *metrics) applied(kernel string, err *Error, d time.Duration) {
-	code := codes.OK
-	if err != nil {
-		code = err.Code
-	}
-	m.messages.WithLabelValues(kernel, code.String()).Inc()
-	m.apply.WithLabelValues(kernel).Observe(d.Seconds())
+// kernelMetrics are one kernel's hot-path series, looked up once per ring.
+type kernelMetrics struct {
+	ok    prometheus.Counter
+	apply prometheus.Observer
+	fsync prometheus.Observer
 }
 
-func (m *metrics) fsync(kernel string, d time.Duration) {
-	m.fsyncs.WithLabelValues(kernel).Observe(d.Seconds())
+func (m *metrics) forKernel(kernel string) kernelMetrics {
+	return kernelMetrics{ok: m.messages.WithLabelValues(kernel, codes.OK.String()),
+		apply: m.apply.WithLabelValues(kernel), fsync: m.fsyncs.WithLabelValues(kernel)}
 }
+
+func (m *metrics) applied(km kernelMetrics, kernel string, err *Error, d time.Duration) {
+	if err == nil {
+		km.ok.Inc()
+	} else {
+		m.messages.WithLabelValues(kernel, err.Code.String()).Inc()
+	}
+	km.apply.Observe(d.Seconds())
+}
+
+
 func (m *metrics) rejected(kernel, reason string) { m.rejects.WithLabelValues(kernel, reason).Inc() }
 func (m *metrics) duplicate(kernel string)        { m.dups.WithLabelValues(kernel).Inc() }
 func (m *metrics) restart(kernel string)          { m.restarts.WithLabelValues(kernel).Inc() }

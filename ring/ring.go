@@ -173,6 +173,7 @@ type Ring struct {
 	overLimit   bool
 	failed      *Error
 	pending     map[dedupKey]struct{}
+	km          kernelMetrics
 }
 
 type dedupKey struct {
@@ -404,7 +405,7 @@ func (r *Ring) process(batch []*request) {
 	if r.j != nil {
 		t0 := time.Now()
 		err := r.j.commit()
-		r.rt.metrics.fsync(r.kernel.ID, time.Since(t0))
+		r.km.fsync.Observe(time.Since(t0).Seconds())
 		if err != nil {
 			r.rt.log.Error("ring journal write failed", "ring", r.Name, "error", err)
 			r.fail("journal write failed: " + err.Error())
@@ -484,7 +485,7 @@ func (r *Ring) applyLive(e *entry, msg proto.Message) Reply {
 	r.tail = append(r.tail, tailItem{e: *e, msg: msg})
 	t0 := time.Now()
 	rep, panicked := r.applyOne(e, msg, true)
-	r.rt.metrics.applied(r.kernel.ID, rep.Err, time.Since(t0))
+	r.rt.metrics.applied(r.km, r.kernel.ID, rep.Err, time.Since(t0))
 	if !panicked {
 		return rep
 	}
@@ -913,6 +914,18 @@ func (r *Ring) waitStopped() {
 	if done != nil {
 		<-done
 	}
+}
+
+// Load activates a passivated ring (snapshot + journal replay), so that
+// its Info reports the recovered seq; it does nothing to an active ring.
+func (r *Ring) Load() error {
+	r.mu.RLock()
+	st := r.state
+	r.mu.RUnlock()
+	if st != Passivated {
+		return nil
+	}
+	return r.activate()
 }
 
 // activate loads a passivated ring from disk and starts it.

@@ -168,7 +168,8 @@ func ParseName(name string) (tenant, id string, ok bool) {
 }
 
 func (rt *Runtime) newRing(tenant, id string, k *registry.Kernel, cfg Config) *Ring {
-	r := &Ring{rt: rt, Tenant: tenant, ID: id, Name: Name(tenant, id), kernel: k, cfg: cfg, created: time.Now().UTC()}
+	r := &Ring{rt: rt, Tenant: tenant, ID: id, Name: Name(tenant, id), kernel: k, cfg: cfg, created: time.Now().UTC(),
+		km: rt.metrics.forKernel(k.ID)}
 	if rt.opts.Dir != "" && cfg.Durability != None {
 		r.dir = filepath.Join(rt.opts.Dir, "tenants", tenant, "rings", id)
 	}

@@ -92,10 +92,14 @@ func (s *Rings) CreateRing(ctx context.Context, req *gokernelsv1.CreateRingReque
 	return ringInfo(r), nil
 }
 
-// GetRing implements RingService.
+// GetRing implements RingService. A passivated ring is loaded, so the
+// answer shows its recovered seq.
 func (s *Rings) GetRing(ctx context.Context, req *gokernelsv1.GetRingRequest) (*gokernelsv1.Ring, error) {
 	r, err := s.lookup(ctx, req.GetName())
 	if err != nil {
+		return nil, err
+	}
+	if err := r.Load(); err != nil {
 		return nil, err
 	}
 	return ringInfo(r), nil
