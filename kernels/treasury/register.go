@@ -1,5 +1,5 @@
 // Package treasury registers the TreasuryManagement kernels built so far
-// (treasury/fx-hedging, treasury/liquidity-opt, treasury/collateral-opt): the glue between
+// (fx-hedging, liquidity-opt, collateral-opt, cashflow-forecast): the glue between
 // proto/gokernels/kernels/treasury/v1 and the sub-packages.
 package treasury
 
@@ -23,6 +23,7 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, FxHedging),
 		registry.Register(r, LiquidityOpt),
 		registry.Register(r, CollateralOpt),
+		registry.Register(r, CashflowForecast),
 	)
 }
 

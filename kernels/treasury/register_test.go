@@ -195,3 +195,37 @@ func TestCollateralFixtures(t *testing.T) {
 		}
 	})
 }
+
+// cashflow-forecast agrees with pandas/scipy; closing = opening + Σ net,
+// Σ inflows − Σ outflows = Σ net, and std never decreases.
+func TestCashflowFixtures(t *testing.T) {
+	r := newRegistry(t)
+	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/cashflow-forecast")
+	fixture.RunKernelCases(t, r, f, func(t *testing.T, c fixture.Case, _ map[string]any) {
+		in := &treasuryv1.CashflowForecastInput{}
+		if err := jsoninput.Decode(c.Input, in); err != nil {
+			t.Fatal(err)
+		}
+		job, err := CashflowForecast.Prepare(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := CashflowForecast.CPU(context.Background(), job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot := out.GetTotals()
+		scale := math.Max(1, math.Abs(tot.GetInflows())+math.Abs(tot.GetOutflows())+math.Abs(in.GetOpeningBalance()))
+		if math.Abs(tot.GetClosing()-(in.GetOpeningBalance()+tot.GetNet())) > 1e-9*scale ||
+			math.Abs(tot.GetInflows()-tot.GetOutflows()-tot.GetNet()) > 1e-9*scale {
+			t.Errorf("totals %v do not add up (opening %g)", tot, in.GetOpeningBalance())
+		}
+		prev := 0.0
+		for _, d := range out.GetDays() {
+			if d.GetStd() < prev {
+				t.Errorf("std decreases on %s", d.GetDate())
+			}
+			prev = d.GetStd()
+		}
+	})
+}

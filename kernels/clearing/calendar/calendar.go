@@ -62,3 +62,14 @@ func (c Calendar) Count(begin, end Day) int64 {
 	hi, _ := slices.BinarySearch(c.holidays, end)
 	return count - int64(hi-lo)
 }
+
+// String formats the day as YYYY-MM-DD.
+func (d Day) String() string { return time.Unix(int64(d)*86400, 0).UTC().Format(time.DateOnly) }
+
+// Following rolls d forward to the next business day (itself if it is one).
+func (c Calendar) Following(d Day) Day {
+	for !c.IsBusinessDay(d) {
+		d++
+	}
+	return d
+}
