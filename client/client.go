@@ -63,6 +63,7 @@ type Client struct {
 	Kernels gokernelsv1.KernelServiceClient
 	Health  gokernelsv1.HealthServiceClient
 	Metrics gokernelsv1.MetricsServiceClient
+	Rings   gokernelsv1.RingServiceClient
 }
 
 // Dial connects (lazily, as grpc.NewClient does).
@@ -101,6 +102,7 @@ func Dial(_ context.Context, o Options) (*Client, error) {
 		Kernels: gokernelsv1.NewKernelServiceClient(conn),
 		Health:  gokernelsv1.NewHealthServiceClient(conn),
 		Metrics: gokernelsv1.NewMetricsServiceClient(conn),
+		Rings:   gokernelsv1.NewRingServiceClient(conn),
 	}, nil
 }
 

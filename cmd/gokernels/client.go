@@ -39,6 +39,7 @@ const clientUsage = `client commands (talk to a running server over gRPC):
   gokernels kernels info ID
   gokernels exec ID [-f input.json | -f - ]   (stdin when -f is omitted)
   gokernels health                             (exit 0 when ready)
+  gokernels ring create|send|watch|get|list|delete ...   (see gokernels ring)
 
 common flags: --addr (GOKERNELS_ADDR, default 127.0.0.1:50051) --api-key (GOKERNELS_API_KEY)
   --token (GOKERNELS_TOKEN) --tls --ca FILE --cert FILE --key FILE --insecure-skip-verify
@@ -122,6 +123,8 @@ func runClient(args []string) (int, bool) {
 		return cmdExec(args[1:]), true
 	case "health":
 		return cmdHealth(args[1:]), true
+	case "ring":
+		return cmdRing(args[1:]), true
 	}
 	return 0, false
 }
