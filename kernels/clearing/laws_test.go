@@ -240,3 +240,37 @@ func checkDvpLaws(t *testing.T, c fixture.Case, _ map[string]any) {
 		t.Fatal("the session snapshot differs from the batch output")
 	}
 }
+
+// checkZeroLaws: zbf ∈ [0, 1] and on time + late + failed = due, in total
+// and per party, with the parties adding up to the total.
+func checkZeroLaws(t *testing.T, c fixture.Case, _ map[string]any) {
+	in := &clearingv1.ZeroBalanceInput{}
+	if err := jsoninput.Decode(c.Input, in); err != nil {
+		t.Fatal(err)
+	}
+	job, err := ZeroBalance.Prepare(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ZeroBalance.CPU(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.GetZbf() {
+		if r.GetZbf() < 0 || r.GetZbf() > 1 || r.GetZeroDays() > r.GetDays() {
+			t.Errorf("row %v out of range", r)
+		}
+	}
+	due := int32(0)
+	for _, e := range append(out.GetParties(), out.GetEfficiency()) {
+		if e.GetOnTime()+e.GetLate()+e.GetFailed() != e.GetDue() {
+			t.Errorf("%v: on time + late + failed ≠ due", e)
+		}
+	}
+	for _, e := range out.GetParties() {
+		due += e.GetDue()
+	}
+	if due != out.GetEfficiency().GetDue() {
+		t.Errorf("parties' due %d ≠ total %d", due, out.GetEfficiency().GetDue())
+	}
+}

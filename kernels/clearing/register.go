@@ -23,6 +23,7 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, Settlement),
 		registry.Register(r, Validation),
 		registry.Register(r, DvpMatching),
+		registry.Register(r, ZeroBalance),
 	)
 }
 

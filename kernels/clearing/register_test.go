@@ -21,7 +21,7 @@ func newRegistry(t *testing.T) *registry.Registry {
 func TestFixtures(t *testing.T) {
 	r := newRegistry(t)
 	files := fixture.DomainFiles(t, "clearing")
-	for _, id := range []string{"clearing/netting", "clearing/settlement", "clearing/validation", "clearing/dvp-matching"} {
+	for _, id := range []string{"clearing/netting", "clearing/settlement", "clearing/validation", "clearing/dvp-matching", "clearing/zero-balance"} {
 		k, ok := r.Get(id)
 		if !ok || k.Domain != registry.DomainClearing {
 			t.Fatalf("%s not registered in Clearing", id)
@@ -34,6 +34,8 @@ func TestFixtures(t *testing.T) {
 			check = checkSettlementLaws
 		case "clearing/dvp-matching":
 			check = checkDvpLaws
+		case "clearing/zero-balance":
+			check = checkZeroLaws
 		}
 		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), check)
 	}
