@@ -67,8 +67,12 @@ check-tidy: ## Fail if go mod tidy would change go.mod/go.sum (root, tools and d
 	cd tools && $(GO) mod tidy -diff
 	cd deploy && $(GO) mod tidy -diff
 
+.PHONY: lint
+lint: ## golangci-lint with the committed .golangci.yml (built from the tools module; offline once downloaded)
+	$(TOOL) golangci-lint run ./...
+
 .PHONY: test
-test: check-generated check-tidy check-breaking ## Run every test (generation freshness, tidy, buf breaking, go vet, go test, deployment manifests)
+test: check-generated check-tidy check-breaking lint ## Run every test (generation freshness, tidy, buf breaking, golangci-lint, go vet, go test, deployment manifests)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...

@@ -45,12 +45,11 @@ func TestMain(m *testing.M) {
 }
 
 type proc struct {
-	cmd       *exec.Cmd
-	http      string
-	grpc      string
-	logs      *bytes.Buffer
-	exited    chan error
-	logsReady chan struct{}
+	cmd    *exec.Cmd
+	http   string
+	grpc   string
+	logs   *bytes.Buffer
+	exited chan error
 }
 
 // startBinary runs `gokernels serve` on random ports and waits for its

@@ -117,7 +117,7 @@ func JaroWinkler(s1, s2 []rune) float64 {
 		searchRange = 0
 	}
 	var buf1, buf2 [64]bool
-	f1, f2 := buf1[:0], buf2[:0]
+	var f1, f2 []bool
 	if l1 <= 64 && l2 <= 64 {
 		f1, f2 = buf1[:l1], buf2[:l2]
 	} else {

@@ -38,7 +38,7 @@ func Smooth(ctx context.Context, x, y []float64, frac float64, it int, delta flo
 	}
 	var pts []point
 	left, right := 0, k
-	i, lastFit := 0, -1
+	i, lastFit := 0, 0 // lastFit is set on the first pass
 	for {
 		xv := x[i]
 		for right < n && xv > (x[left]+x[right])/2 {
