@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	testingv1 "github.com/gokernels/gokernels/gen/gokernels/testing/v1"
 )
@@ -87,5 +89,32 @@ func TestAppendJSONInvalidUTF8(t *testing.T) {
 	var v struct{ Mode string }
 	if err != nil || json.Unmarshal(got, &v) != nil || v.Mode != "a\ufffdb" {
 		t.Fatalf("%s: %v %q", got, err, v.Mode)
+	}
+}
+
+// TestAppendJSONSliceFastPath: numeric lists of generated messages are
+// written from their Go slices, byte for byte as the generic protoreflect
+// path writes them (a dynamic message takes the generic path).
+func TestAppendJSONSliceFastPath(t *testing.T) {
+	out := &testingv1.EchoOutput{Rows: []*testingv1.Row{{Values: []float64{0, -1.5, 1e-7, 1e21, 123456789.125, math.Inf(1), math.NaN(), 5e-324}}}}
+	row := out.Rows[0].ProtoReflect()
+	fd := row.Descriptor().Fields().ByName("values")
+	e := jsonEncoder{}
+	if !e.numbers(row, fd) {
+		t.Fatal("a generated message's []float64 did not take the slice path")
+	}
+	b, _ := proto.Marshal(out)
+	dyn := dynamicpb.NewMessage(out.ProtoReflect().Descriptor())
+	if err := proto.Unmarshal(b, dyn); err != nil {
+		t.Fatal(err)
+	}
+	drow := dyn.Get(dyn.Descriptor().Fields().ByName("rows")).List().Get(0).Message()
+	if (&jsonEncoder{}).numbers(drow, fd) {
+		t.Fatal("a dynamic message took the slice path; the comparison would be vacuous")
+	}
+	fast, _ := AppendJSON(nil, out, 0)
+	generic, _ := AppendJSON(nil, dyn, 0)
+	if string(fast) != string(generic) {
+		t.Fatalf("slice path %s\ngeneric    %s", fast, generic)
 	}
 }
