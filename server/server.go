@@ -114,9 +114,10 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	s.admission = admission.New(cfg.EffectiveConcurrency(), cfg.MaxQueue)
 	s.admission.SetMemoryBudget(cfg.EffectiveMemoryBudget())
 	s.metrics = observe.New(observe.Options{
-		Version:  observe.Version,
-		CUDA:     opts.CUDA,
-		QueueLen: func() float64 { return float64(s.admission.Waiting()) },
+		Version:        observe.Version,
+		CUDA:           opts.CUDA,
+		QueueLen:       func() float64 { return float64(s.admission.Waiting()) },
+		MemoryReserved: func() float64 { return float64(s.admission.Reserved()) },
 	})
 	if s.auth == nil && cfg.AuthEnabled {
 		a, err := auth.New(cfg, s.metrics.Reject)

@@ -53,10 +53,13 @@ type Recorder struct {
 
 // Options configure the recorder.
 type Options struct {
-	Version   string
-	CUDA      bool
-	QueueLen  func() float64 // current queue depth
-	Knownness func(kernelID string) (domain string, ok bool)
+	Version  string
+	CUDA     bool
+	QueueLen func() float64 // current queue depth
+	// MemoryReserved is the memory admission has reserved for running
+	// requests (GOKERNELS_MEMORY_BUDGET); nil = not exported.
+	MemoryReserved func() float64
+	Knownness      func(kernelID string) (domain string, ok bool)
 }
 
 // New creates the registry and all families.
@@ -112,6 +115,12 @@ func New(opts Options) *Recorder {
 	queueLen := opts.QueueLen
 	if queueLen == nil {
 		queueLen = func() float64 { return 0 }
+	}
+	if opts.MemoryReserved != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gokernels_memory_reserved_bytes",
+			Help: "Estimated working memory reserved by running requests, against GOKERNELS_MEMORY_BUDGET.",
+		}, opts.MemoryReserved))
 	}
 	reg.MustRegister(
 		r.GRPCMetrics, r.requests, r.duration, r.queue, r.inflight, r.rejected, r.registered, r.gpuFallbacks,
