@@ -346,13 +346,15 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 			if !ok {
 				return end(gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED, nil)
 			}
+			// The credit returns before the reply is written: a client may
+			// send its next request the moment it reads this one.
+			if b.credit {
+				sess.give()
+			}
 			for _, m := range b.msgs {
 				if err := stream.Send(m); err != nil {
 					return err
 				}
-			}
-			if b.credit {
-				sess.give()
 			}
 		case e, ok := <-w.C:
 			if !ok {
