@@ -113,7 +113,7 @@ func betweennessSpec() *Spec {
 			if err != nil {
 				return nil, err
 			}
-			if scale, ok := betweennessScale(g.N, j.Normalized, g.Directed); ok {
+			if scale, ok := centrality.BetweennessScale(g.N, j.Normalized, g.Directed); ok {
 				for v := range bc {
 					bc[v] *= scale
 				}
@@ -141,20 +141,6 @@ func BetweennessBlocks(n int, dev DeviceInfo) int64 {
 		b = min(b, max(1, (1<<30)/per))
 	}
 	return max(1, min(b, int64(n)))
-}
-
-// betweennessScale mirrors centrality's networkx rescaling.
-func betweennessScale(n int, normalized, directed bool) (float64, bool) {
-	if normalized {
-		if n <= 2 {
-			return 0, false
-		}
-		return 1 / (float64(n-1) * float64(n-2)), true
-	}
-	if !directed {
-		return 0.5, true
-	}
-	return 0, false
 }
 
 // --------------------------------------------------------------- degree

@@ -38,7 +38,7 @@ func Betweenness(ctx context.Context, g *csr.Graph, normalized bool) ([]float64,
 			bc[v] += x
 		}
 	}
-	if scale, ok := betweennessScale(n, normalized, g.Directed); ok {
+	if scale, ok := BetweennessScale(n, normalized, g.Directed); ok {
 		for v := range bc {
 			bc[v] *= scale
 		}
@@ -46,10 +46,11 @@ func Betweenness(ctx context.Context, g *csr.Graph, normalized bool) ([]float64,
 	return bc, nil
 }
 
-// betweennessScale is networkx's _rescale (endpoints=False, k=None): with
+// BetweennessScale is networkx's _rescale (endpoints=False, k=None): with
 // normalization 1/((n-1)(n-2)) for n > 2; without it, 1/2 for undirected
-// graphs because every pair was counted from both ends.
-func betweennessScale(n int, normalized, directed bool) (float64, bool) {
+// graphs because every pair was counted from both ends. The GPU path
+// (cuda/) rescales its sums with it too.
+func BetweennessScale(n int, normalized, directed bool) (float64, bool) {
 	if normalized {
 		if n <= 2 {
 			return 0, false
