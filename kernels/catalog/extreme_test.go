@@ -263,21 +263,36 @@ func nonFiniteAllowed(k *registry.Kernel, out proto.Message) string {
 	return nonFinite(m, "")
 }
 
-// runGuarded runs k with a deadline and turns a panic into an error that is
-// not a field error, so the caller reports it.
-func runGuarded(k *registry.Kernel, in proto.Message) (out proto.Message, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
+// runGuarded runs k with a 10 s deadline and turns a panic into an error
+// that is not a field error, so the caller reports it. A kernel that
+// ignores its deadline is reported after a further 20 s instead of hanging
+// the suite (its goroutine is abandoned; the test process ends anyway).
+func runGuarded(k *registry.Kernel, in proto.Message) (proto.Message, error) {
+	type result struct {
+		out proto.Message
+		err error
+	}
+	done := make(chan result, 1)
 	ctx, cancel := context.WithTimeout(limits.With(context.Background(), fuzzLimits), 10*time.Second)
 	defer cancel()
-	out, err = k.RunCPU(ctx, in)
-	if errors.Is(err, context.DeadlineExceeded) {
-		return nil, fmt.Errorf("ran past a 10 s deadline")
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{err: fmt.Errorf("panic: %v", p)}
+			}
+		}()
+		out, err := k.RunCPU(ctx, in)
+		done <- result{out, err}
+	}()
+	select {
+	case r := <-done:
+		if errors.Is(r.err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("ran past a 10 s deadline")
+		}
+		return r.out, r.err
+	case <-time.After(30 * time.Second):
+		return nil, fmt.Errorf("ignored its 10 s deadline: still running after 30 s")
 	}
-	return out, err
 }
 
 // short cuts a JSON input for a readable failure message.

@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -87,7 +91,27 @@ func firstNonFinite(m protoreflect.Message, prefix string, skip []string) (path 
 			return true
 		}
 		switch {
+		case fd.IsList() && fd.Kind() == protoreflect.DoubleKind:
+			if xs, ok := doubles(m, fd); ok { // the generated []float64, without boxing
+				for j, x := range xs {
+					if bad(x) {
+						path, value = fmt.Sprintf("%s[%d]", name, j), x
+						return false
+					}
+				}
+				return true
+			}
+			l := v.List()
+			for j := range l.Len() {
+				if x := l.Get(j).Float(); bad(x) {
+					path, value = fmt.Sprintf("%s[%d]", name, j), x
+					return false
+				}
+			}
 		case fd.IsList():
+			if !isFloat(fd) && !isMessage(fd) {
+				return true
+			}
 			l := v.List()
 			for j := range l.Len() {
 				switch {
@@ -177,4 +201,43 @@ func (e *extremes) walk(m protoreflect.Message, prefix string) {
 		}
 		return true
 	})
+}
+
+// doubleFields caches, per generated message type, the Go struct field that
+// holds each repeated double field, found from the protobuf struct tags.
+var doubleFields sync.Map // reflect.Type → map[protoreflect.FieldNumber]int
+
+// doubles returns the generated []float64 behind a repeated double field,
+// so that a node- or cell-sized output is scanned at memory speed instead
+// of one boxed protoreflect.Value per element; ok is false for messages
+// that are not generated structs (dynamic messages).
+func doubles(m protoreflect.Message, fd protoreflect.FieldDescriptor) (xs []float64, ok bool) {
+	rv := reflect.ValueOf(m.Interface())
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return nil, false
+	}
+	st := rv.Elem().Type()
+	cached, found := doubleFields.Load(st)
+	if !found {
+		byNumber := map[protoreflect.FieldNumber]int{}
+		for i := range st.NumField() {
+			f := st.Field(i)
+			if f.Type != reflect.TypeFor[[]float64]() {
+				continue
+			}
+			parts := strings.Split(f.Tag.Get("protobuf"), ",")
+			if len(parts) < 2 {
+				continue
+			}
+			if num, err := strconv.Atoi(parts[1]); err == nil {
+				byNumber[protoreflect.FieldNumber(num)] = i
+			}
+		}
+		cached, _ = doubleFields.LoadOrStore(st, byNumber)
+	}
+	i, ok := cached.(map[protoreflect.FieldNumber]int)[fd.Number()]
+	if !ok {
+		return nil, false
+	}
+	return rv.Elem().Field(i).Interface().([]float64), true
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/treasury/lp"
 )
 
@@ -236,6 +237,9 @@ func Optimise(base LCR, nsfr NSFR, actions []Action, tLCR, tNSFR float64) (Plan,
 	plan := Plan{Amounts: make([]float64, n), LCR: base, NSFR: nsfr}
 	if err == lp.ErrInfeasible {
 		return plan, nil
+	}
+	if err == lp.ErrNotFinite {
+		return plan, kerr.Invalid("", "the amounts are too large: the optimisation's coefficients overflow float64; rescale them")
 	}
 	if err != nil {
 		return plan, err

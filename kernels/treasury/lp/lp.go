@@ -15,6 +15,9 @@ import (
 // ErrInfeasible reports an LP without a feasible point.
 var ErrInfeasible = errors.New("infeasible")
 
+// ErrNotFinite reports an LP whose coefficients overflowed float64.
+var ErrNotFinite = errors.New("the program's coefficients are not finite")
+
 // Solve minimises cᵀx subject to Gx ≤ h (x free; give bounds as rows).
 func Solve(c []float64, g [][]float64, h []float64) (float64, []float64, error) {
 	n := len(c)
@@ -48,6 +51,14 @@ func Solve(c []float64, g [][]float64, h []float64) (float64, []float64, error) 
 	cn := make([]float64, n)
 	for j, v := range c {
 		cn[j] = v / cs
+	}
+	// A non-finite coefficient (an overflowed sum of extreme inputs) makes
+	// every simplex comparison false and the pivoting loop never ends:
+	// refuse it before gonum sees it (issue 13).
+	for _, v := range append(append(append([]float64(nil), cn...), hs...), gm.RawMatrix().Data...) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return 0, nil, ErrNotFinite
+		}
 	}
 	cStd, aStd, bStd := lp.Convert(cn, gm, hs, nil, nil)
 	_, xStd, err := lp.Simplex(cStd, aStd, bStd, 1e-10, nil)
