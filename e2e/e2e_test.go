@@ -125,7 +125,8 @@ func (s *syncBuffer) String() string {
 func startServer(t *testing.T) *server {
 	t.Helper()
 	cmd := exec.Command(gokernels, "serve", "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--log-format", "json")
-	cmd.Env = append(os.Environ(), "GOKERNELS_DRAIN_GRACE=0s")
+	// Durable rings write under the data dir: one per server, removed after.
+	cmd.Env = append(os.Environ(), "GOKERNELS_DRAIN_GRACE=0s", "GOKERNELS_DATA_DIR="+t.TempDir())
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -699,8 +700,41 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 
 	s := startServer(t)
 	base := "http://" + s.http
+	// Ring routes act on the ring that POST /rings creates from its example,
+	// so operations run in a ring's lifecycle order (create first, restore
+	// after snapshot, delete last); the rest keep the spec's order.
+	type specOp struct{ method, path string }
+	var order []specOp
 	for path, ops := range spec.Paths {
-		for method, rawOp := range ops {
+		for method := range ops {
+			order = append(order, specOp{method, path})
+		}
+	}
+	rank := func(o specOp) int {
+		for i, suffix := range []string{"/rings", "}", "}:send", "}:watch", "}:snapshot", "}:restore", "}:pause", "}:resume"} {
+			if strings.HasSuffix(o.path, suffix) && (strings.HasPrefix(o.path, "/{name}") || o.path == "/rings") && o.method != "delete" {
+				if o.path == "/rings" && o.method == "get" {
+					return 1
+				}
+				return i
+			}
+		}
+		if o.method == "delete" {
+			return 100
+		}
+		return -1
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		if ri, rj := rank(order[i]), rank(order[j]); ri != rj {
+			return ri < rj
+		}
+		return order[i].path+order[i].method < order[j].path+order[j].method
+	})
+	var ringName string
+	var snapshot json.RawMessage
+	for _, o := range order {
+		method, path, rawOp := o.method, o.path, spec.Paths[o.path][o.method]
+		{
 			var op swaggerOp
 			if err := json.Unmarshal(rawOp, &op); err != nil {
 				t.Fatal(err)
@@ -710,6 +744,16 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 				t.Errorf("%s: no summary", name)
 			}
 			url := base + strings.ReplaceAll(path, "{kernel_id}", "graph/pagerank")
+			if strings.Contains(path, "{name}") {
+				if ringName == "" {
+					t.Errorf("%s: no ring was created by POST /rings", name)
+					continue
+				}
+				url = base + strings.ReplaceAll(path, "{name}", ringName)
+				if strings.HasSuffix(path, ":watch") {
+					url += "?after_seq=0" // replay the retained events first
+				}
+			}
 			var body io.Reader
 			var example json.RawMessage
 			for _, p := range op.Parameters {
@@ -721,10 +765,16 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 						continue
 					}
 					body = bytes.NewReader(example)
+					if strings.HasSuffix(path, ":restore") {
+						// The example names the field; the value comes from the snapshot.
+						body = bytes.NewReader(snapshot)
+					}
 				}
 			}
-			req, err := http.NewRequest(strings.ToUpper(method), url, body)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), url, body)
 			if err != nil {
+				cancel()
 				t.Fatal(err)
 			}
 			if body != nil {
@@ -732,13 +782,39 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
+				cancel()
 				t.Fatalf("%s: %v", name, err)
 			}
-			got, _ := io.ReadAll(resp.Body)
+			var got []byte
+			if strings.HasSuffix(path, ":watch") {
+				// A stream: its first line is the first event (the message sent above).
+				line, _ := bufio.NewReader(resp.Body).ReadBytes('\n')
+				got = line
+				if resp.StatusCode == 200 && !bytes.Contains(line, []byte(`"seq"`)) {
+					t.Errorf("%s: first NDJSON line %q carries no event", name, line)
+				}
+			} else {
+				got, _ = io.ReadAll(resp.Body)
+			}
 			resp.Body.Close()
+			cancel()
 			if resp.StatusCode != 200 {
 				t.Errorf("%s: HTTP %d\n%s", name, resp.StatusCode, got)
 				continue
+			}
+			switch {
+			case method == "post" && path == "/rings":
+				var r struct{ Name string }
+				if err := json.Unmarshal(got, &r); err != nil || !strings.HasPrefix(r.Name, "tenants/") {
+					t.Fatalf("%s: answer %s names no ring", name, got)
+				}
+				ringName = r.Name
+			case strings.HasSuffix(path, ":snapshot"):
+				var sr struct{ Data string }
+				if err := json.Unmarshal(got, &sr); err != nil || sr.Data == "" {
+					t.Fatalf("%s: answer %s carries no snapshot", name, got)
+				}
+				snapshot, _ = json.Marshal(map[string]string{"data": sr.Data})
 			}
 			ct := resp.Header.Get("Content-Type")
 			if len(op.Produces) > 0 && !strings.HasPrefix(ct, op.Produces[0]) {
