@@ -101,7 +101,6 @@ func (m *metrics) applied(km kernelMetrics, kernel string, err *Error, d time.Du
 	km.apply.Observe(d.Seconds())
 }
 
-
 func (m *metrics) rejected(kernel, reason string) { m.rejects.WithLabelValues(kernel, reason).Inc() }
 func (m *metrics) duplicate(kernel string)        { m.dups.WithLabelValues(kernel).Inc() }
 func (m *metrics) restart(kernel string)          { m.restarts.WithLabelValues(kernel).Inc() }
