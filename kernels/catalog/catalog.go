@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/gokernels/gokernels/kernels/accumulate"
+	"github.com/gokernels/gokernels/kernels/banking"
 	"github.com/gokernels/gokernels/kernels/behavioral"
 	"github.com/gokernels/gokernels/kernels/clearing"
 	"github.com/gokernels/gokernels/kernels/compliance"
@@ -29,6 +30,7 @@ var domains = []func(*registry.Registry) error{
 	procint.Register,
 	behavioral.Register,
 	compliance.Register,
+	banking.Register,
 	orderbook.Register,
 	clearing.Register,
 	payments.Register,
