@@ -72,8 +72,8 @@ func prepareCashflow(ctx context.Context, in *treasuryv1.CashflowForecastInput) 
 		return nil, err
 	}
 	for i, r := range in.GetFxRates() {
-		if r.GetValue() <= 0 {
-			return nil, kerr.Invalid(fmt.Sprintf("fx_rates[%d].value", i), "must be > 0, got %g", r.GetValue())
+		if r.GetValue() <= 0 || r.GetValue() > maxPrice {
+			return nil, kerr.Invalid(fmt.Sprintf("fx_rates[%d].value", i), "must lie in (0, %g], got %g", maxPrice, r.GetValue())
 		}
 	}
 	fx[in.GetBaseCurrency()] = 1

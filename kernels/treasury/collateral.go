@@ -54,6 +54,9 @@ func prepareCollateral(_ context.Context, in *treasuryv1.CollateralOptInput) (*C
 		if a.Price != nil {
 			price = a.GetPrice()
 		}
+		if price < 1e-9 {
+			return nil, kerr.Invalid(fmt.Sprintf("assets[%d].price", i), "must be ≥ 1e-9, got %g", price)
+		}
 		job.Assets = append(job.Assets, collateral.Asset{ID: a.GetId(), Type: a.GetType(), Class: a.GetClass(),
 			Currency: a.GetCurrency(), MV: a.GetMarketValue(), Price: price, Haircut: a.GetHaircut(), CostBP: a.GetCostBp(),
 			Pledged: a.GetPledged()})
@@ -80,7 +83,10 @@ func prepareCollateral(_ context.Context, in *treasuryv1.CollateralOptInput) (*C
 func runCollateral(ctx context.Context, job *CollateralJob) (*treasuryv1.CollateralOptOutput, error) {
 	res, err := collateral.Solve(ctx, job.Assets, job.Reqs, job.Opts)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, kerr.Invalid("assets", "the allocation LP could not be solved: %v", err)
 	}
 	out := &treasuryv1.CollateralOptOutput{Cost: res.Cost, WeightedShortfall: res.WeightedShortfall, Status: "OPTIMAL"}
 	maxC, total := 0.0, 0.0

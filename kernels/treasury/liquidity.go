@@ -31,7 +31,9 @@ var LiquidityOpt = registry.Def[*treasuryv1.LiquidityOptInput, *treasuryv1.Liqui
 	CPU: func(ctx context.Context, job *LiquidityJob) (*treasuryv1.LiquidityOptOutput, error) {
 		plan, err := liquidity.Optimise(job.LCR, job.NSFR, job.Actions, job.TLCR, job.TNSFR)
 		if err != nil {
-			return nil, err
+			// The simplex failed numerically (degenerate or badly scaled
+			// effects): the request's actions are the cause.
+			return nil, kerr.Invalid("actions", "the action LP could not be solved: %v", err)
 		}
 		out := &treasuryv1.LiquidityOptOutput{Lcr: lcrProto(job.LCR), Nsfr: nsfrProto(job.NSFR),
 			Objective: plan.Objective, PostLcr: lcrProto(plan.LCR), PostNsfr: nsfrProto(plan.NSFR), Feasible: plan.Feasible}
@@ -64,6 +66,29 @@ func prepareLiquidity(ctx context.Context, in *treasuryv1.LiquidityOptInput) (*L
 	// The dense simplex is O(rows × columns) per pivot: keep it small.
 	if err := limits.Check("actions", len(in.GetActions()), 500); err != nil {
 		return nil, err
+	}
+	for i, a := range in.GetHqla() {
+		if err := bounded(fmt.Sprintf("hqla[%d].market_value", i), a.GetMarketValue(), maxMoney); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range []struct {
+		field string
+		vs    []*treasuryv1.CategoryAmount
+	}{{"outflows", in.GetOutflows()}, {"inflows", in.GetInflows()}, {"funding", in.GetFunding()}, {"assets", in.GetAssets()}} {
+		for i, v := range l.vs {
+			if err := bounded(fmt.Sprintf("%s[%d].amount", l.field, i), v.GetAmount(), maxMoney); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, a := range in.GetActions() {
+		e := a.GetEffects()
+		for _, v := range []float64{a.GetCap(), a.GetCost(), e.GetL1(), e.GetL2A(), e.GetL2B(), e.GetOutflows(), e.GetInflows(), e.GetAsf(), e.GetRsf()} {
+			if err := bounded(fmt.Sprintf("actions[%d]", i), v, maxMoney); err != nil {
+				return nil, err
+			}
+		}
 	}
 	assets := make([]liquidity.Asset, len(in.GetHqla()))
 	for i, a := range in.GetHqla() {

@@ -86,6 +86,36 @@ func prepareFx(ctx context.Context, in *treasuryv1.FxHedgingInput) (*FxJob, erro
 	if err != nil {
 		return nil, err
 	}
+	for _, b := range []struct {
+		field string
+		vs    []*treasuryv1.CurrencyValue
+		lim   float64
+	}{{"spot", in.GetSpot(), maxPrice}, {"rates", in.GetRates(), maxRate}, {"vols", in.GetVols(), maxRate}} {
+		for i, v := range b.vs {
+			if err := bounded(fmt.Sprintf("%s[%d].value", b.field, i), v.GetValue(), b.lim); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, e := range in.GetExposures() {
+		if err := bounded(fmt.Sprintf("exposures[%d].amount", i), e.GetAmount(), maxMoney); err != nil {
+			return nil, err
+		}
+	}
+	for i, hh := range in.GetHedgeHistory() {
+		for _, v := range append(slices.Clone(hh.GetDs()), hh.GetDf()...) {
+			if err := bounded(fmt.Sprintf("hedge_history[%d]", i), v, maxPrice); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, r := range in.GetReturns() {
+		for j, v := range r.GetValues() {
+			if err := bounded(fmt.Sprintf("returns[%d].values[%d]", i, j), v, maxRate); err != nil {
+				return nil, err
+			}
+		}
+	}
 	base := in.GetBaseCurrency()
 	spot[base] = 1
 	for i, v := range in.GetSpot() {
@@ -218,3 +248,20 @@ func runFx(ctx context.Context, job *FxJob) (*treasuryv1.FxHedgingOutput, error)
 	}
 	return out, nil
 }
+
+// bounded rejects |v| > lim: money and rates far beyond any balance sheet
+// (±1e308 passes protovalidate's finiteness) would overflow the products
+// and the simplex, so they are a 400 naming the field.
+func bounded(field string, v, lim float64) error {
+	if math.IsNaN(v) || math.Abs(v) > lim {
+		return kerr.Invalid(field, "must lie within ±%g, got %g", lim, v)
+	}
+	return nil
+}
+
+// Bounds of the treasury inputs.
+const (
+	maxMoney = 1e15 // amounts, market values, caps, effects
+	maxRate  = 10   // interest rates, volatilities, log returns (1000 %)
+	maxPrice = 1e9  // spot and FX rates
+)
