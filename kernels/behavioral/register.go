@@ -7,6 +7,7 @@ import (
 	"errors"
 
 	"github.com/gokernels/gokernels/kernels/behavioral/anomaly"
+	"github.com/gokernels/gokernels/kernels/behavioral/causalgraph"
 	"github.com/gokernels/gokernels/kernels/behavioral/eventcorrelation"
 	"github.com/gokernels/gokernels/kernels/behavioral/forensicquery"
 	"github.com/gokernels/gokernels/kernels/behavioral/fraudsignatures"
@@ -22,5 +23,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, eventcorrelation.Kernel),
 		registry.Register(r, fraudsignatures.Kernel),
 		registry.Register(r, forensicquery.Kernel),
+		registry.Register(r, causalgraph.Kernel),
 	)
 }

@@ -18,6 +18,7 @@ var kernels = []struct {
 	{"behavioral/event-correlation", true},
 	{"behavioral/fraud-signatures", true},
 	{"behavioral/forensic-query", false},
+	{"behavioral/causal-graph", false},
 }
 
 func newRegistry(t *testing.T) *registry.Registry {
@@ -49,6 +50,29 @@ func TestRegisterFixtures(t *testing.T) {
 		if k.Domain != registry.DomainBehavioral || !k.SupportsBatch() || k.HasMode(registry.Ring) != kc.ring {
 			t.Errorf("%s: domain %q, batch %v, modes %v", kc.id, k.Domain, k.SupportsBatch(), k.Modes)
 		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, kc.id), nil)
+		var extra func(*testing.T, fixture.Case, map[string]any)
+		if kc.id == "behavioral/causal-graph" {
+			extra = sameGrangerPresence
+		}
+		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, kc.id), extra)
+	}
+}
+
+// sameGrangerPresence checks that granger_f and granger_p are present
+// exactly where the reference computes them (absent keys are not compared).
+func sameGrangerPresence(t *testing.T, c fixture.Case, out map[string]any) {
+	want, _ := c.Expect["edges"].([]any)
+	got, _ := out["edges"].([]any)
+	if len(want) != len(got) {
+		t.Fatalf("%s: %d edges, want %d", c.Name, len(got), len(want))
+	}
+	for i := range want {
+		for _, k := range []string{"granger_f", "granger_p"} {
+			_, w := want[i].(map[string]any)[k]
+			_, g := got[i].(map[string]any)[k]
+			if w != g {
+				t.Errorf("%s: edge %d: %s present %v, reference %v", c.Name, i, k, g, w)
+			}
+		}
 	}
 }
