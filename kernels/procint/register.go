@@ -7,7 +7,9 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/procint/conformance"
 	"github.com/gokernels/gokernels/kernels/procint/dfgconstruction"
+	"github.com/gokernels/gokernels/kernels/procint/logimputation"
 	"github.com/gokernels/gokernels/kernels/procint/nextactivity"
+	"github.com/gokernels/gokernels/kernels/procint/ocpm"
 	"github.com/gokernels/gokernels/kernels/procint/partialorder"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
@@ -19,5 +21,7 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, partialorder.Kernel),
 		registry.Register(r, conformance.Kernel),
 		registry.Register(r, nextactivity.Kernel),
+		registry.Register(r, logimputation.Kernel),
+		registry.Register(r, ocpm.Kernel),
 	)
 }

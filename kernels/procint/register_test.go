@@ -17,6 +17,8 @@ var kernels = []struct {
 	{"procint/partial-order", false},
 	{"procint/conformance", true},
 	{"procint/next-activity", false},
+	{"procint/log-imputation", false},
+	{"procint/ocpm-patterns", false},
 }
 
 func newRegistry(t *testing.T) *registry.Registry {
