@@ -5,6 +5,7 @@ package catalog
 import (
 	"errors"
 
+	"github.com/gokernels/gokernels/kernels/accounting"
 	"github.com/gokernels/gokernels/kernels/accumulate"
 	"github.com/gokernels/gokernels/kernels/banking"
 	"github.com/gokernels/gokernels/kernels/behavioral"
@@ -35,6 +36,7 @@ var domains = []func(*registry.Registry) error{
 	clearing.Register,
 	payments.Register,
 	treasury.Register,
+	accounting.Register,
 }
 
 // New returns a registry holding the full catalog.

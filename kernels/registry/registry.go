@@ -319,3 +319,9 @@ const (
 	DomainClearing      = "Clearing"
 	DomainTreasury      = "TreasuryManagement"
 )
+
+// Domain names of the ledger-analytics kernels (reference catalog).
+const (
+	DomainAccounting = "Accounting"
+	DomainAudit      = "FinancialAudit"
+)

@@ -1,0 +1,20 @@
+// Package accounting registers the Accounting kernels: the glue between
+// proto/gokernels/kernels/accounting/v1 and the engines in the
+// sub-packages (ledger: shared validation, account master and Hamilton
+// splits; flownet: the flow-network generator; journal: validation,
+// mapping and trial balance). Money is int64 minor units throughout.
+package accounting
+
+import (
+	"errors"
+
+	"github.com/gokernels/gokernels/kernels/registry"
+)
+
+// Register adds the accounting kernels to r.
+func Register(r *registry.Registry) error {
+	return errors.Join(
+		registry.Register(r, JournalTransform),
+		registry.Register(r, NetworkGeneration),
+	)
+}
