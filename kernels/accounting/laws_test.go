@@ -189,3 +189,36 @@ func checkTransformLaws(t *testing.T, c fixture.Case, out map[string]any) {
 		t.Fatalf("trial balance has %d (currency, period) groups, posted lines %d", len(tb), len(posted))
 	}
 }
+
+// checkCoaLaws asserts: the shares of every mapped account sum to 1 (±1e-9),
+// mappings are sorted by account, and the counts add up to the accounts.
+func checkCoaLaws(t *testing.T, c fixture.Case, out map[string]any) {
+	t.Helper()
+	var in struct {
+		Accounts []json.RawMessage `json:"accounts"`
+	}
+	if err := json.Unmarshal(c.Input, &in); err != nil {
+		t.Fatal(err)
+	}
+	prev := ""
+	for i, m := range out["mappings"].([]any) {
+		m := m.(map[string]any)
+		acc := m["account"].(string)
+		if i > 0 && acc <= prev {
+			t.Fatalf("mappings not sorted: %q after %q", acc, prev)
+		}
+		prev = acc
+		sum := 0.0
+		for _, s := range m["targets"].([]any) {
+			sum += s.(map[string]any)["ratio"].(float64)
+		}
+		if sum < 1-1e-9 || sum > 1+1e-9 {
+			t.Fatalf("account %s: shares sum to %v", acc, sum)
+		}
+	}
+	st := out["stats"].(map[string]any)
+	total := num(st["mapped"]) + num(st["default"]) + num(st["unmapped"]) + num(st["skipped_inactive"])
+	if total != int64(len(in.Accounts)) || num(st["mapped"])+num(st["default"]) != int64(len(out["mappings"].([]any))) {
+		t.Fatalf("stats %v do not add up to %d accounts / %d mappings", st, len(in.Accounts), len(out["mappings"].([]any)))
+	}
+}

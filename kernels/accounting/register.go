@@ -14,6 +14,7 @@ import (
 // Register adds the accounting kernels to r.
 func Register(r *registry.Registry) error {
 	return errors.Join(
+		registry.Register(r, CoaMapping),
 		registry.Register(r, JournalTransform),
 		registry.Register(r, NetworkGeneration),
 	)

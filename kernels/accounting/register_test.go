@@ -21,13 +21,15 @@ func newRegistry(t *testing.T) *registry.Registry {
 func TestFixtures(t *testing.T) {
 	r := newRegistry(t)
 	files := fixture.DomainFiles(t, "accounting")
-	for _, id := range []string{"accounting/journal-transform", "accounting/network-generation"} {
+	for _, id := range []string{"accounting/coa-mapping", "accounting/journal-transform", "accounting/network-generation"} {
 		k, ok := r.Get(id)
 		if !ok || k.Domain != registry.DomainAccounting {
 			t.Fatalf("%s not registered in Accounting", id)
 		}
 		var check func(t *testing.T, c fixture.Case, out map[string]any)
 		switch id {
+		case "accounting/coa-mapping":
+			check = checkCoaLaws
 		case "accounting/journal-transform":
 			check = checkTransformLaws
 		case "accounting/network-generation":

@@ -68,13 +68,18 @@ type Master struct {
 // NewMaster indexes the accounts, rejecting duplicate codes and unknown
 // types with a 400 naming accounts[i].
 func NewMaster(accounts []*accountingv1.Account) (Master, error) {
+	return NewMasterAt("accounts", accounts)
+}
+
+// NewMasterAt is NewMaster for a list held in the input field named field.
+func NewMasterAt(field string, accounts []*accountingv1.Account) (Master, error) {
 	m := Master{byCode: make(map[string]*accountingv1.Account, len(accounts))}
 	for i, a := range accounts {
 		if _, dup := m.byCode[a.GetCode()]; dup {
-			return Master{}, kerr.Invalid(fmt.Sprintf("accounts[%d].code", i), "duplicate account code %q", a.GetCode())
+			return Master{}, kerr.Invalid(fmt.Sprintf("%s[%d].code", field, i), "duplicate account code %q", a.GetCode())
 		}
 		if !AccountTypes[a.GetType()] {
-			return Master{}, kerr.Invalid(fmt.Sprintf("accounts[%d].type", i), "must be ASSET, LIABILITY, EQUITY, REVENUE or EXPENSE, got %q", a.GetType())
+			return Master{}, kerr.Invalid(fmt.Sprintf("%s[%d].type", field, i), "must be ASSET, LIABILITY, EQUITY, REVENUE or EXPENSE, got %q", a.GetType())
 		}
 		m.byCode[a.GetCode()] = a
 	}
