@@ -10,10 +10,6 @@ import (
 // suspense lines balance each currency.
 func conserves(t testing.TB, e Entry, flows []Flow, res Result) {
 	t.Helper()
-	type key struct {
-		no  int32
-		cur string
-	}
 	want := map[int32]int64{}
 	bal := map[string]int64{}
 	for _, l := range append(append([]Line{}, e.Lines...), res.Suspense...) {

@@ -34,7 +34,8 @@ type Options struct {
 // calendar fiscal year, else "FY<year the fiscal year starts>-P<nn>".
 func Period(date string, fyStart int) string {
 	var y, m, d int
-	fmt.Sscanf(date, "%d-%d-%d", &y, &m, &d)
+	// Dates were checked as YYYY-MM-DD when the entries were read.
+	_, _ = fmt.Sscanf(date, "%d-%d-%d", &y, &m, &d)
 	if fyStart == 1 {
 		return fmt.Sprintf("%04d-%02d", y, m)
 	}
