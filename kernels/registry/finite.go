@@ -109,7 +109,7 @@ func firstNonFinite(m protoreflect.Message, prefix string, skip []string) (path 
 				}
 			}
 		case fd.IsList():
-			if !isFloat(fd) && !isMessage(fd) {
+			if !isFloat(fd) && !isMessage(fd) || isMessage(fd) && floatFree(fd.Message()) {
 				return true
 			}
 			l := v.List()
@@ -120,7 +120,12 @@ func firstNonFinite(m protoreflect.Message, prefix string, skip []string) (path 
 						path, value = fmt.Sprintf("%s[%d]", name, j), x
 					}
 				case isMessage(fd):
-					path, value = firstNonFinite(l.Get(j).Message(), fmt.Sprintf("%s[%d].", name, j), nil)
+					// The element's path is formatted only when it holds the
+					// culprit: a million-element list must not cost a million
+					// Sprintf calls on the request's critical path.
+					if path, value = firstNonFinite(l.Get(j).Message(), "", nil); path != "" {
+						path = fmt.Sprintf("%s[%d].%s", name, j, path)
+					}
 				}
 				if path != "" {
 					return false
@@ -240,4 +245,43 @@ func doubles(m protoreflect.Message, fd protoreflect.FieldDescriptor) (xs []floa
 		return nil, false
 	}
 	return rv.Elem().Field(i).Interface().([]float64), true
+}
+
+// floatFreeCache remembers, per message type, whether floatFree holds.
+var floatFreeCache sync.Map // protoreflect.FullName → bool
+
+// floatFree reports whether messages of type md can hold no float or double
+// anywhere (fields, lists, maps, nested messages), so CheckFinite can skip
+// lists of them without visiting each element.
+func floatFree(md protoreflect.MessageDescriptor) bool {
+	if v, ok := floatFreeCache.Load(md.FullName()); ok {
+		return v.(bool)
+	}
+	free := floatFreeWalk(md, map[protoreflect.FullName]bool{})
+	floatFreeCache.Store(md.FullName(), free)
+	return free
+}
+
+func floatFreeWalk(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bool) bool {
+	if seen[md.FullName()] {
+		return true // a recursive type is judged by its other fields
+	}
+	seen[md.FullName()] = true
+	fds := md.Fields()
+	for i := range fds.Len() {
+		fd := fds.Get(i)
+		if fd.IsMap() {
+			fd = fd.MapValue()
+		}
+		if isFloat(fd) {
+			return false
+		}
+		if isMessage(fd) {
+			// Well-known wrappers such as Struct/Value hold doubles.
+			if !floatFreeWalk(fd.Message(), seen) {
+				return false
+			}
+		}
+	}
+	return true
 }

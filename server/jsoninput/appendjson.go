@@ -1,6 +1,7 @@
 package jsoninput
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"math"
@@ -27,7 +28,14 @@ var ErrTooLarge = errors.New("JSON rendering exceeds the limit")
 // limit), so a rendering never holds more than max bytes. 64-bit integers are
 // written exactly (a Struct would round them to float64).
 func AppendJSON(buf []byte, msg proto.Message, max int) ([]byte, error) {
-	e := jsonEncoder{buf: buf, max: max, start: len(buf)}
+	return AppendJSONContext(context.Background(), buf, msg, max)
+}
+
+// AppendJSONContext is AppendJSON that stops with ctx's error once ctx is
+// done: rendering a million-element output takes long enough that it must
+// stay inside the request's deadline like the kernel that produced it.
+func AppendJSONContext(ctx context.Context, buf []byte, msg proto.Message, max int) ([]byte, error) {
+	e := jsonEncoder{buf: buf, max: max, start: len(buf), ctx: ctx}
 	e.object(msg.ProtoReflect())
 	return e.buf, e.err
 }
@@ -36,12 +44,19 @@ type jsonEncoder struct {
 	buf        []byte
 	max, start int
 	err        error
+	ctx        context.Context
+	polls      int
 }
 
-// full reports (once the limit is passed, for good) whether to stop.
+// full reports (once the limit is passed or the context is done, for good)
+// whether to stop. The context is polled every 16 calls: callers call full
+// per field and every 1024 list elements, so a poll costs nothing measurable.
 func (e *jsonEncoder) full() bool {
 	if e.err == nil && e.max > 0 && len(e.buf)-e.start > e.max {
 		e.err = ErrTooLarge
+	}
+	if e.polls++; e.err == nil && e.polls&15 == 1 { // the first call polls too
+		e.err = e.ctx.Err()
 	}
 	return e.err != nil
 }

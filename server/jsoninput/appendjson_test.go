@@ -2,6 +2,7 @@ package jsoninput
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -77,6 +78,26 @@ func TestAppendJSONStopsAtLimit(t *testing.T) {
 	}
 	if _, err := AppendJSON(nil, out, 50_000_000); err != nil {
 		t.Fatalf("under the limit: %v", err)
+	}
+}
+
+// TestAppendJSONStopsWhenTheContextEnds: rendering a large output stops
+// with the context's error once the request's deadline has passed, instead
+// of finishing an answer nobody will read.
+func TestAppendJSONStopsWhenTheContextEnds(t *testing.T) {
+	rows := make([]*testingv1.Row, 100_000)
+	for i := range rows {
+		rows[i] = &testingv1.Row{Values: []float64{float64(i), 0.5}}
+	}
+	out := &testingv1.EchoOutput{Rows: rows}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	b, err := AppendJSONContext(ctx, nil, out, 0)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if full, _ := AppendJSON(nil, out, 0); len(b) >= len(full)/10 {
+		t.Fatalf("rendered %d of %d bytes after the context ended", len(b), len(full))
 	}
 }
 

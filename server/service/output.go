@@ -105,7 +105,11 @@ func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteRes
 		}
 		resp.TypedOutput = a
 	case render:
-		b, err := jsoninput.AppendJSON(make([]byte, 0, min(2*size+64, limit)), out, int(jsonExpansion*limit))
+		b, err := jsoninput.AppendJSONContext(ctx, make([]byte, 0, min(2*size+64, limit)), out, int(jsonExpansion*limit))
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+			e, _ := errs.FromKernel(cerr, "")
+			return e
+		}
 		if errors.Is(err, jsoninput.ErrTooLarge) {
 			return errs.WithReason(codes.ResourceExhausted, errs.ReasonResponseTooLarge, fmt.Sprintf(
 				"the JSON rendering of the output of %s passes %d bytes (%d× the server's response limit of %d bytes, "+
