@@ -85,9 +85,9 @@ func prepareCashflow(ctx context.Context, in *treasuryv1.CashflowForecastInput) 
 	}
 	inF, outF := 1.0, 1.0
 	if st != nil {
-		inF, outF = orDefault(st.InflowFactor, 0.8), orDefault(st.OutflowFactor, 1.2)
+		inF, outF = registry.Or(st.InflowFactor, 0.8), registry.Or(st.OutflowFactor, 1.2)
 	}
-	conf := orDefault(in.Confidence, 0.95)
+	conf := registry.Or(in.Confidence, 0.95)
 	job := &CashflowJob{Start: start, Horizon: int(in.GetHorizonDays()), Opening: in.GetOpeningBalance(),
 		Min: in.GetMinBalance(), Z: normdist.Quantile(1 - (1-conf)/2)}
 	for i, f := range in.GetFlows() {

@@ -108,7 +108,7 @@ func prepareLiquidity(ctx context.Context, in *treasuryv1.LiquidityOptInput) (*L
 		LCR: liquidity.ComputeLCR(l1, l2a, l2b, liquidity.Weighted(flows(in.GetOutflows()), liquidity.OutflowRate, 1),
 			liquidity.Weighted(inflows, nil, 1)),
 		NSFR: liquidity.ComputeNSFR(flows(in.GetFunding()), flows(in.GetAssets())),
-		TLCR: orDefault(in.TargetLcr, 1), TNSFR: orDefault(in.TargetNsfr, 1),
+		TLCR: registry.Or(in.TargetLcr, 1), TNSFR: registry.Or(in.TargetNsfr, 1),
 	}
 	seen := map[string]bool{}
 	for i, a := range in.GetActions() {

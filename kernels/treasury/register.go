@@ -27,13 +27,6 @@ func Register(r *registry.Registry) error {
 	)
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 // FxJob is a validated FX hedging request.
 type FxJob struct {
 	Exposures  []fxhedge.Exposure
@@ -136,9 +129,9 @@ func prepareFx(ctx context.Context, in *treasuryv1.FxHedgingInput) (*FxJob, erro
 	if instrument == "" {
 		instrument = "FORWARD"
 	}
-	job := &FxJob{Instrument: instrument, OTM: orDefault(in.Otm, 0.05), Spot: spot,
-		Confidence: orDefault(in.VarConfidence, 0.99), Horizon: orDefault(in.HorizonDays, 1)}
-	ratio := orDefault(in.TargetRatio, 0.8)
+	job := &FxJob{Instrument: instrument, OTM: registry.Or(in.Otm, 0.05), Spot: spot,
+		Confidence: registry.Or(in.VarConfidence, 0.99), Horizon: registry.Or(in.HorizonDays, 1)}
+	ratio := registry.Or(in.TargetRatio, 0.8)
 	hist := map[string]float64{}
 	for i, hh := range in.GetHedgeHistory() {
 		f := fmt.Sprintf("hedge_history[%d]", i)
@@ -154,7 +147,7 @@ func prepareFx(ctx context.Context, in *treasuryv1.FxHedgingInput) (*FxJob, erro
 		}
 		hist[hh.GetCurrency()] = h
 	}
-	T := float64(orDefault(in.TenorDays, 90)) / 365
+	T := float64(registry.Or(in.TenorDays, 90)) / 365
 	agg := map[string]*fxhedge.Exposure{}
 	var order []string
 	for i, e := range in.GetExposures() {

@@ -63,13 +63,6 @@ type job struct {
 
 var folder = cases.Fold()
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func prepare(ctx context.Context, in *bankingv1.FraudPatternMatchInput) (*job, error) {
 	order, err := txn.Check(ctx, "transactions", in.GetTransactions())
 	if err != nil {
@@ -90,10 +83,10 @@ func prepare(ctx context.Context, in *bankingv1.FraudPatternMatchInput) (*job, e
 		}
 		seen[p.GetId()] = true
 		pt := pattern{id: p.GetId(), typ: p.GetType(), weight: p.GetWeight(),
-			w: orDefault(p.TimeWindow, 86_400), t: orDefault(p.AmountThreshold, 10_000),
-			minCount: int(orDefault(p.MinCount, 3)), minChain: int(orDefault(p.MinChainLength, 3)),
-			maxC: int(orDefault(p.MaxChainLength, 10)), travel: orDefault(p.TravelWindow, 3600),
-			speed: orDefault(p.MaxSpeedKmh, 900), minLayers: int(orDefault(p.MinLayers, 3))}
+			w: registry.Or(p.TimeWindow, 86_400), t: registry.Or(p.AmountThreshold, 10_000),
+			minCount: int(registry.Or(p.MinCount, 3)), minChain: int(registry.Or(p.MinChainLength, 3)),
+			maxC: int(registry.Or(p.MaxChainLength, 10)), travel: registry.Or(p.TravelWindow, 3600),
+			speed: registry.Or(p.MaxSpeedKmh, 900), minLayers: int(registry.Or(p.MinLayers, 3))}
 		if pt.maxC < pt.minChain {
 			return nil, kerr.Invalid(fmt.Sprintf("patterns[%d].max_chain_length", i), "must be >= min_chain_length (%d)", pt.minChain)
 		}

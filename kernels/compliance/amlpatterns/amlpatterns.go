@@ -59,23 +59,16 @@ type job struct {
 	txs    []*financev1.Transaction
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func prepare(ctx context.Context, in *compliancev1.AmlPatternsInput) (*job, error) {
 	order, err := txn.Check(ctx, "transactions", in.GetTransactions())
 	if err != nil {
 		return nil, err
 	}
 	p := Params{
-		Enabled: map[string]bool{}, T: orDefault(in.Threshold, 10_000), Near: orDefault(in.NearFraction, 0.7),
-		W: orDefault(in.WindowSeconds, 86_400), MinCount: int(orDefault(in.MinStructuringCount, 3)),
-		Fan: int(orDefault(in.FanDegree, 5)), MaxHops: int(orDefault(in.MaxHops, 4)),
-		Tol: orDefault(in.AmountTolerance, 0.10), MaxSearchSteps: limits.From(ctx).MaxIterations * 16,
+		Enabled: map[string]bool{}, T: registry.Or(in.Threshold, 10_000), Near: registry.Or(in.NearFraction, 0.7),
+		W: registry.Or(in.WindowSeconds, 86_400), MinCount: int(registry.Or(in.MinStructuringCount, 3)),
+		Fan: int(registry.Or(in.FanDegree, 5)), MaxHops: int(registry.Or(in.MaxHops, 4)),
+		Tol: registry.Or(in.AmountTolerance, 0.10), MaxSearchSteps: limits.From(ctx).MaxIterations * 16,
 	}
 	for _, name := range in.GetPatterns() {
 		p.Enabled[name] = true

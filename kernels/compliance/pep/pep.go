@@ -52,13 +52,6 @@ type job struct {
 	asOf    []civil.Date
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func prepare(ctx context.Context, in *compliancev1.PepScreeningInput) (*job, error) {
 	lim := limits.From(ctx)
 	if err := limits.Check("entries", len(in.GetEntries()), lim.MaxSamples); err != nil {
@@ -94,10 +87,10 @@ func prepare(ctx context.Context, in *compliancev1.PepScreeningInput) (*job, err
 		}
 	}
 	st, err := New(ctx, Params{
-		MinScore:     orDefault(in.MinScore, 0.7),
-		HitThreshold: orDefault(in.HitThreshold, 0.85),
-		MaxMatches:   int(orDefault(in.MaxMatches, 10)),
-		Lookback:     int(orDefault(in.LookbackMonths, 12)),
+		MinScore:     registry.Or(in.MinScore, 0.7),
+		HitThreshold: registry.Or(in.HitThreshold, 0.85),
+		MaxMatches:   int(registry.Or(in.MaxMatches, 10)),
+		Lookback:     int(registry.Or(in.LookbackMonths, 12)),
 	}, in.GetEntries())
 	if err != nil {
 		return nil, err

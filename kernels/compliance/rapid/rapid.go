@@ -51,13 +51,6 @@ type job struct {
 	txs    []*financev1.Transaction
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func prepare(ctx context.Context, in *compliancev1.RapidMovementInput) (*job, error) {
 	order, err := txn.Check(ctx, "transactions", in.GetTransactions())
 	if err != nil {
@@ -65,10 +58,10 @@ func prepare(ctx context.Context, in *compliancev1.RapidMovementInput) (*job, er
 	}
 	return &job{
 		params: Params{
-			Window:      orDefault(in.WindowSeconds, DefaultWindow),
-			Velocity:    orDefault(in.VelocityThreshold, DefaultVelocity),
-			Amount:      orDefault(in.AmountThreshold, DefaultAmount),
-			PassThrough: orDefault(in.PassThroughRatio, DefaultPassThrough),
+			Window:      registry.Or(in.WindowSeconds, DefaultWindow),
+			Velocity:    registry.Or(in.VelocityThreshold, DefaultVelocity),
+			Amount:      registry.Or(in.AmountThreshold, DefaultAmount),
+			PassThrough: registry.Or(in.PassThroughRatio, DefaultPassThrough),
 		},
 		txs: txn.Sorted(in.GetTransactions(), order),
 	}, nil

@@ -45,13 +45,6 @@ type job struct {
 	maxMatches int
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func prep(e *compliancev1.ResolvableEntity, field string) (prepared, error) {
 	p := prepared{e: e}
 	for _, n := range append([]string{e.GetName()}, e.GetAliases()...) {
@@ -75,7 +68,7 @@ func prepare(ctx context.Context, in *compliancev1.EntityResolutionInput) (*job,
 	if q == nil {
 		q = &compliancev1.ResolvableEntity{}
 	}
-	j := &job{minScore: orDefault(in.MinScore, 0.7), maxMatches: int(orDefault(in.MaxMatches, 10))}
+	j := &job{minScore: registry.Or(in.MinScore, 0.7), maxMatches: int(registry.Or(in.MaxMatches, 10))}
 	var err error
 	if j.query, err = prep(q, "query"); err != nil {
 		return nil, err

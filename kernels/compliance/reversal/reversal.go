@@ -31,13 +31,6 @@ type job struct {
 	txs                     []*financev1.Transaction // (ts, id) order
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func prepare(ctx context.Context, in *compliancev1.FlowReversalInput) (*job, error) {
 	order, err := txn.Check(ctx, "transactions", in.GetTransactions())
 	if err != nil {
@@ -51,10 +44,10 @@ func prepare(ctx context.Context, in *compliancev1.FlowReversalInput) (*job, err
 		return cmp.Compare(a.GetId(), b.GetId())
 	})
 	return &job{
-		w:          orDefault(in.MaxWindowSeconds, 86_400),
-		ratio:      orDefault(in.MinAmountMatchRatio, 0.9),
-		critical:   orDefault(in.CriticalWindow, 300),
-		suspicious: orDefault(in.SuspiciousWindow, 3600),
+		w:          registry.Or(in.MaxWindowSeconds, 86_400),
+		ratio:      registry.Or(in.MinAmountMatchRatio, 0.9),
+		critical:   registry.Or(in.CriticalWindow, 300),
+		suspicious: registry.Or(in.SuspiciousWindow, 3600),
 		txs:        txs,
 	}, nil
 }

@@ -54,13 +54,6 @@ type Params struct {
 	NoPrefilter            bool // tests only
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func prepare(ctx context.Context, in *compliancev1.SanctionsScreeningInput) (*job, error) {
 	lim := limits.From(ctx)
 	if err := limits.Check("entries", len(in.GetEntries()), lim.MaxSamples); err != nil {
@@ -75,9 +68,9 @@ func prepare(ctx context.Context, in *compliancev1.SanctionsScreeningInput) (*jo
 		return nil, kerr.Invalid("queries", "queries x entries = %d exceeds the server limit of %d", pairs, lim.MaxSimulations)
 	}
 	st, err := New(ctx, Params{
-		MinScore:     orDefault(in.MinScore, 0.7),
-		HitThreshold: orDefault(in.HitThreshold, 0.85),
-		MaxMatches:   int(orDefault(in.MaxMatches, 10)),
+		MinScore:     registry.Or(in.MinScore, 0.7),
+		HitThreshold: registry.Or(in.HitThreshold, 0.85),
+		MaxMatches:   int(registry.Or(in.MaxMatches, 10)),
 	}, in.GetEntries())
 	if err != nil {
 		return nil, err

@@ -34,26 +34,19 @@ type job struct {
 	txs                  []*financev1.Transaction // ts order
 }
 
-func orDefault[T any](v *T, def T) T {
-	if v != nil {
-		return *v
-	}
-	return def
-}
-
 func prepare(ctx context.Context, in *compliancev1.FlowSplitInput) (*job, error) {
 	order, err := txn.Check(ctx, "transactions", in.GetTransactions())
 	if err != nil {
 		return nil, err
 	}
 	return &job{
-		t:           orDefault(in.Threshold, 10_000),
-		w:           orDefault(in.WindowSeconds, 86_400),
+		t:           registry.Or(in.Threshold, 10_000),
+		w:           registry.Or(in.WindowSeconds, 86_400),
 		businessDay: in.GetAggregation() == "BUSINESS_DAY",
 		byDest:      in.GetGroupByDest(),
-		minCount:    int(orDefault(in.MinSplitCount, 3)),
-		sumFraction: orDefault(in.MinSumFraction, 1.0),
-		near:        orDefault(in.NearFraction, 0.7),
+		minCount:    int(registry.Or(in.MinSplitCount, 3)),
+		sumFraction: registry.Or(in.MinSumFraction, 1.0),
+		near:        registry.Or(in.NearFraction, 0.7),
 		tz:          in.GetTzOffsetSeconds(),
 		txs:         txn.Sorted(in.GetTransactions(), order),
 	}, nil
