@@ -31,6 +31,9 @@ COPY . .
 ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     make build VERSION=${VERSION}
+# The runtime images' ring data directory, created here because distroless has
+# no shell; copied with the non-root owner so a fresh volume is writable.
+RUN mkdir -p /out/data
 
 # ---- CUDA build: cgo + -tags cuda against the toolkit's cuda.h and libcuda stub --
 FROM nvidia/cuda:${CUDA_VERSION}-devel-ubuntu22.04 AS build-cuda
@@ -57,10 +60,13 @@ RUN groupadd --system --gid 65532 nonroot \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin nonroot
 COPY --from=build-cuda /src/bin/gokernels-cuda /usr/local/bin/gokernels
+COPY --from=build --chown=65532:65532 /out/data /var/lib/gokernels
 ENV GOKERNELS_ENV=production \
+    GOKERNELS_DATA_DIR=/var/lib/gokernels \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 USER 65532:65532
+VOLUME /var/lib/gokernels
 EXPOSE 8080 50051
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["/usr/local/bin/gokernels", "health", "--addr", "127.0.0.1:50051"]
@@ -70,8 +76,12 @@ CMD ["serve"]
 # ---- CPU runtime image (default target) ------------------------------------
 FROM gcr.io/distroless/static-debian12:nonroot AS cpu
 COPY --from=build /src/bin/gokernels /usr/local/bin/gokernels
-ENV GOKERNELS_ENV=production
+COPY --from=build --chown=65532:65532 /out/data /var/lib/gokernels
+ENV GOKERNELS_ENV=production GOKERNELS_DATA_DIR=/var/lib/gokernels
 USER 65532:65532
+# Durable rings' journals and snapshots: mount a volume here (the root
+# filesystem may be read-only).
+VOLUME /var/lib/gokernels
 EXPOSE 8080 50051
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
     CMD ["/usr/local/bin/gokernels", "health", "--addr", "127.0.0.1:50051"]

@@ -11,6 +11,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
 // loadCompose loads docker-compose.yml with the Compose specification's own
@@ -126,6 +127,25 @@ func TestComposeServices(t *testing.T) {
 			duration(t, "GOKERNELS_DRAIN_TIMEOUT", effective(defaults, env, "GOKERNELS_DRAIN_TIMEOUT"))
 		if s.StopGracePeriod == nil || time.Duration(*s.StopGracePeriod) <= drain {
 			t.Errorf("%s: stop_grace_period %v must exceed drain grace + timeout %s", name, s.StopGracePeriod, drain)
+		}
+
+		// Durable rings: the image's data directory is a named volume, so
+		// journals and snapshots survive the container (read_only root).
+		if s.Build != nil {
+			dataDir := env["GOKERNELS_DATA_DIR"]
+			for _, e := range commandsOf[*instructions.EnvCommand](df.stage(t, s.Build.Target)) {
+				for _, kv := range e.Env {
+					if kv.Key == "GOKERNELS_DATA_DIR" && dataDir == "" {
+						dataDir = kv.Value
+					}
+				}
+			}
+			if !slices.ContainsFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool {
+				_, named := p.Volumes[v.Source]
+				return v.Type == types.VolumeTypeVolume && v.Target == dataDir && named && !v.ReadOnly
+			}) {
+				t.Errorf("%s: GOKERNELS_DATA_DIR %q is not on a writable named volume: %+v", name, dataDir, s.Volumes)
+			}
 		}
 
 		// GPU: only the gpu-profile service reserves an NVIDIA device.

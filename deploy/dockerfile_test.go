@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -219,6 +220,31 @@ func TestDockerfileRuntimeImages(t *testing.T) {
 			}
 			if env["GOKERNELS_ENV"] != "production" {
 				t.Errorf("ENV GOKERNELS_ENV = %q, want production", env["GOKERNELS_ENV"])
+			}
+
+			// Durable rings: the data directory is a declared volume that
+			// exists in the image owned by the non-root user (a fresh named
+			// volume copies that ownership; the root filesystem may be
+			// read-only).
+			dataDir := env["GOKERNELS_DATA_DIR"]
+			if !path.IsAbs(dataDir) {
+				t.Fatalf("ENV GOKERNELS_DATA_DIR = %q, want an absolute path", dataDir)
+			}
+			var volumes []string
+			for _, v := range commandsOf[*instructions.VolumeCommand](s) {
+				volumes = append(volumes, v.Volumes...)
+			}
+			if !slices.Contains(volumes, dataDir) {
+				t.Errorf("VOLUME %v does not declare GOKERNELS_DATA_DIR %s", volumes, dataDir)
+			}
+			var owned bool
+			for _, c := range commandsOf[*instructions.CopyCommand](s) {
+				if c.DestPath == dataDir && c.Chown == user {
+					owned = true
+				}
+			}
+			if !owned {
+				t.Errorf("no COPY --chown=%s into %s: the non-root server could not write a fresh volume", user, dataDir)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -29,12 +30,13 @@ const gpuResource corev1.ResourceName = "nvidia.com/gpu"
 
 // objects is one rendering of a kustomization, decoded into API types.
 type objects struct {
-	deployments []*appsv1.Deployment
-	services    []*corev1.Service
-	hpas        []*autoscalingv2.HorizontalPodAutoscaler
-	pdbs        []*policyv1.PodDisruptionBudget
-	configMaps  []*corev1.ConfigMap
-	secrets     []*corev1.Secret
+	deployments  []*appsv1.Deployment
+	statefulSets []*appsv1.StatefulSet
+	services     []*corev1.Service
+	hpas         []*autoscalingv2.HorizontalPodAutoscaler
+	pdbs         []*policyv1.PodDisruptionBudget
+	configMaps   []*corev1.ConfigMap
+	secrets      []*corev1.Secret
 }
 
 type typeMeta struct {
@@ -56,6 +58,9 @@ func decodeStrict(t *testing.T, where string, doc []byte, into *objects) {
 	case "apps/v1 Deployment":
 		o := &appsv1.Deployment{}
 		obj, into.deployments = o, append(into.deployments, o)
+	case "apps/v1 StatefulSet":
+		o := &appsv1.StatefulSet{}
+		obj, into.statefulSets = o, append(into.statefulSets, o)
 	case "v1 Service":
 		o := &corev1.Service{}
 		obj, into.services = o, append(into.services, o)
@@ -152,16 +157,33 @@ func render(t *testing.T, dir string) objects {
 		}
 		decodeStrict(t, dir+": "+r.CurId().String(), b, &out)
 	}
-	if len(out.deployments) != 1 {
-		t.Fatalf("%s: %d Deployments, want 1", dir, len(out.deployments))
+	if len(out.deployments)+len(out.statefulSets) != 1 {
+		t.Fatalf("%s: %d Deployments and %d StatefulSets, want one workload", dir, len(out.deployments), len(out.statefulSets))
 	}
 	return out
+}
+
+// workload is the one Deployment or StatefulSet of a rendering.
+type workload struct {
+	kind, name string
+	replicas   *int32
+	selector   *metav1.LabelSelector
+	template   corev1.PodTemplateSpec
+}
+
+func (o objects) workload() workload {
+	if len(o.deployments) == 1 {
+		d := o.deployments[0]
+		return workload{"Deployment", d.Name, d.Spec.Replicas, d.Spec.Selector, d.Spec.Template}
+	}
+	s := o.statefulSets[0]
+	return workload{"StatefulSet", s.Name, s.Spec.Replicas, s.Spec.Selector, s.Spec.Template}
 }
 
 func TestKustomizeBase(t *testing.T) {
 	o := render(t, "k8s/base")
 	checkRendering(t, o)
-	c := o.deployments[0].Spec.Template.Spec.Containers[0]
+	c := o.workload().template.Spec.Containers[0]
 	if _, ok := c.Resources.Limits[gpuResource]; ok {
 		t.Errorf("base requests a GPU: only overlays/gpu should")
 	}
@@ -170,7 +192,7 @@ func TestKustomizeBase(t *testing.T) {
 func TestKustomizeGPUOverlay(t *testing.T) {
 	o := render(t, "k8s/overlays/gpu")
 	checkRendering(t, o)
-	pod := o.deployments[0].Spec.Template.Spec
+	pod := o.workload().template.Spec
 	c := pod.Containers[0]
 	for what, rl := range map[string]corev1.ResourceList{"limits": c.Resources.Limits, "requests": c.Resources.Requests} {
 		if q, ok := rl[gpuResource]; !ok || q.Cmp(resource.MustParse("1")) != 0 {
@@ -185,15 +207,86 @@ func TestKustomizeGPUOverlay(t *testing.T) {
 	}
 }
 
+// TestKustomizeRingsOverlay checks the single-node ring variant: the base
+// pod in a StatefulSet whose per-pod volume holds GOKERNELS_DATA_DIR.
+func TestKustomizeRingsOverlay(t *testing.T) {
+	o := render(t, "k8s/overlays/rings")
+	if len(o.statefulSets) != 1 {
+		t.Fatalf("rings overlay: %d StatefulSets, want 1 (and no Deployment)", len(o.statefulSets))
+	}
+	checkRendering(t, o)
+	base := render(t, "k8s/base").workload().template.Spec.Containers[0]
+	s := o.statefulSets[0]
+	pod := s.Spec.Template.Spec
+	c := pod.Containers[0]
+
+	// The pod is the base's (copied, not re-typed): same image, probes, resources.
+	if c.Image != base.Image || c.ReadinessProbe.String() != base.ReadinessProbe.String() || c.Resources.String() != base.Resources.String() {
+		t.Errorf("rings pod differs from the base pod beyond the data volume")
+	}
+
+	var dataDir string
+	for _, e := range c.Env {
+		if e.Name == "GOKERNELS_DATA_DIR" {
+			dataDir = e.Value
+		}
+	}
+	if !path.IsAbs(dataDir) {
+		t.Fatalf("GOKERNELS_DATA_DIR = %q, want an absolute path on the volume", dataDir)
+	}
+	var mount *corev1.VolumeMount
+	for i, m := range c.VolumeMounts {
+		if m.MountPath == dataDir {
+			mount = &c.VolumeMounts[i]
+		}
+	}
+	if mount == nil || mount.ReadOnly {
+		t.Fatalf("GOKERNELS_DATA_DIR %s is not a writable volume mount: %+v", dataDir, c.VolumeMounts)
+	}
+	var claim *corev1.PersistentVolumeClaim
+	for i, p := range s.Spec.VolumeClaimTemplates {
+		if p.Name == mount.Name {
+			claim = &s.Spec.VolumeClaimTemplates[i]
+		}
+	}
+	if claim == nil {
+		t.Fatalf("volume %q is not one of the StatefulSet's volumeClaimTemplates (an emptyDir would lose the journal)", mount.Name)
+	}
+	if !slices.Contains(claim.Spec.AccessModes, corev1.ReadWriteOnce) {
+		t.Errorf("claim %s access modes %v, want ReadWriteOnce", claim.Name, claim.Spec.AccessModes)
+	}
+	if q, ok := claim.Spec.Resources.Requests[corev1.ResourceStorage]; !ok || q.Cmp(resource.MustParse("1Gi")) < 0 {
+		t.Errorf("claim %s requests %v storage, want at least 1Gi", claim.Name, q.String())
+	}
+	if slices.ContainsFunc(pod.Volumes, func(v corev1.Volume) bool { return v.Name == mount.Name }) {
+		t.Errorf("pod volume %q shadows the claim template", mount.Name)
+	}
+	// The non-root user must be able to write the fresh volume.
+	if pod.SecurityContext == nil || pod.SecurityContext.FSGroup == nil {
+		t.Errorf("pod securityContext.fsGroup unset: the volume would not be writable by the non-root user")
+	}
+	// serviceName names the headless Service (stable pod DNS).
+	svc := find(t, o.services, s.Spec.ServiceName, func(s *corev1.Service) string { return s.Name })
+	if svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		t.Errorf("StatefulSet serviceName %s is not a headless Service", svc.Name)
+	}
+	if p := s.Spec.PersistentVolumeClaimRetentionPolicy; p == nil || p.WhenDeleted != appsv1.RetainPersistentVolumeClaimRetentionPolicyType {
+		t.Errorf("PVC retention %+v: deleting the StatefulSet must keep the ring data", p)
+	}
+}
+
 // checkRendering holds what every variant must satisfy.
 func checkRendering(t *testing.T, o objects) {
 	defaults := settingDefaults(t)
-	d := o.deployments[0]
-	pod := d.Spec.Template.Spec
-	podLabels := d.Spec.Template.Labels
+	d := o.workload()
+	pod := d.template.Spec
+	podLabels := d.template.Labels
 
-	if d.Spec.Replicas == nil || *d.Spec.Replicas != 3 {
-		t.Errorf("replicas = %v, want 3", d.Spec.Replicas)
+	// Stateless replicas scale out; a single-node ring workload has one pod
+	// (its rings live there).
+	wantReplicas := map[string]int32{"Deployment": 3, "StatefulSet": 1}[d.kind]
+	if d.replicas == nil || *d.replicas != wantReplicas {
+		t.Errorf("%s replicas = %v, want %d", d.kind, d.replicas, wantReplicas)
 	}
 	if len(pod.Containers) != 1 {
 		t.Fatalf("%d containers, want 1", len(pod.Containers))
@@ -405,22 +498,9 @@ func checkRendering(t *testing.T, o objects) {
 		t.Errorf("want a ClusterIP Service and a headless Service (client-side gRPC balancing); headless=%v clusterIP=%v", headless, clusterIP)
 	}
 
-	// Autoscaling on CPU, never below the Deployment's replicas.
-	if len(o.hpas) != 1 {
-		t.Fatalf("%d HorizontalPodAutoscalers, want 1", len(o.hpas))
-	}
-	h := o.hpas[0]
-	if h.Spec.ScaleTargetRef.Kind != "Deployment" || h.Spec.ScaleTargetRef.Name != d.Name {
-		t.Errorf("HPA targets %+v, want Deployment %s", h.Spec.ScaleTargetRef, d.Name)
-	}
-	if h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < *d.Spec.Replicas || h.Spec.MaxReplicas < *h.Spec.MinReplicas {
-		t.Errorf("HPA min %v max %d: want min >= %d <= max", h.Spec.MinReplicas, h.Spec.MaxReplicas, *d.Spec.Replicas)
-	}
-	if !slices.ContainsFunc(h.Spec.Metrics, func(m autoscalingv2.MetricSpec) bool {
-		return m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == corev1.ResourceCPU
-	}) {
-		t.Errorf("HPA does not scale on CPU")
-	}
+	// Autoscaling on CPU, never below the Deployment's replicas; none for a
+	// ring StatefulSet (rings are not fungible between pods).
+	checkAutoscaling(t, o, d)
 
 	// Disruption budget that still lets a node drain proceed.
 	if len(o.pdbs) != 1 {
@@ -434,11 +514,36 @@ func checkRendering(t *testing.T, o objects) {
 		if mu.Type == intstr.Int && mu.IntVal < 1 {
 			t.Errorf("PDB maxUnavailable %s blocks every drain", mu.String())
 		}
-	} else if ma := pdb.Spec.MinAvailable; ma == nil || (ma.Type == intstr.Int && ma.IntVal >= *d.Spec.Replicas) {
+	} else if ma := pdb.Spec.MinAvailable; ma == nil || (ma.Type == intstr.Int && ma.IntVal >= *d.replicas) {
 		t.Errorf("PDB needs maxUnavailable >= 1 or minAvailable < replicas")
 	}
-	if !selects(d.Spec.Selector.MatchLabels, podLabels) {
-		t.Errorf("Deployment selector %v does not match its pod labels %v", d.Spec.Selector.MatchLabels, podLabels)
+	if d.selector == nil || !selects(d.selector.MatchLabels, podLabels) {
+		t.Errorf("%s selector %v does not match its pod labels %v", d.kind, d.selector, podLabels)
+	}
+}
+
+func checkAutoscaling(t *testing.T, o objects, d workload) {
+	t.Helper()
+	if d.kind == "StatefulSet" {
+		if len(o.hpas) != 0 {
+			t.Errorf("%d HorizontalPodAutoscalers on a ring StatefulSet, want none", len(o.hpas))
+		}
+		return
+	}
+	if len(o.hpas) != 1 {
+		t.Fatalf("%d HorizontalPodAutoscalers, want 1", len(o.hpas))
+	}
+	h := o.hpas[0]
+	if h.Spec.ScaleTargetRef.Kind != "Deployment" || h.Spec.ScaleTargetRef.Name != d.name {
+		t.Errorf("HPA targets %+v, want Deployment %s", h.Spec.ScaleTargetRef, d.name)
+	}
+	if h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < *d.replicas || h.Spec.MaxReplicas < *h.Spec.MinReplicas {
+		t.Errorf("HPA min %v max %d: want min >= %d <= max", h.Spec.MinReplicas, h.Spec.MaxReplicas, *d.replicas)
+	}
+	if !slices.ContainsFunc(h.Spec.Metrics, func(m autoscalingv2.MetricSpec) bool {
+		return m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil && m.Resource.Name == corev1.ResourceCPU
+	}) {
+		t.Errorf("HPA does not scale on CPU")
 	}
 }
 
