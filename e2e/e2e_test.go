@@ -298,6 +298,13 @@ type codeBlock struct {
 // "## Quick start" section, in order.
 func quickStartBlocks(t *testing.T) []codeBlock {
 	t.Helper()
+	return sectionBlocks(t, "Quick start")
+}
+
+// sectionBlocks returns the fenced code blocks of README.md's "## <title>"
+// section, in order.
+func sectionBlocks(t *testing.T, title string) []codeBlock {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +318,7 @@ func quickStartBlocks(t *testing.T) []codeBlock {
 			if in {
 				break
 			}
-			in = strings.TrimSpace(strings.TrimPrefix(line, "## ")) == "Quick start"
+			in = strings.TrimSpace(strings.TrimPrefix(line, "## ")) == title
 			continue
 		}
 		if !in {
@@ -333,7 +340,7 @@ func quickStartBlocks(t *testing.T) []codeBlock {
 		}
 	}
 	if len(blocks) == 0 {
-		t.Fatal(`README.md has no code blocks under "## Quick start"`)
+		t.Fatalf(`README.md has no code blocks under "## %s"`, title)
 	}
 	return blocks
 }
@@ -830,5 +837,100 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 				checkSixths(t, string(got))
 			}
 		}
+	}
+}
+
+// TestReadmeRingSession runs the README's grpcurl Session example as the
+// shell script it is (grpcurl on PATH, addresses pointed at a test server)
+// and checks the replay law end to end: the session's snapshot equals the
+// Batch output of Execute over the same edges.
+func TestReadmeRingSession(t *testing.T) {
+	var script string
+	for _, b := range sectionBlocks(t, "Rings: stateful, streaming kernels") {
+		if strings.Contains(b.text, "RingService/Session") {
+			script = b.text
+		}
+	}
+	if script == "" {
+		t.Fatal("README's Rings section has no grpcurl RingService/Session example")
+	}
+	s := startServer(t)
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", substitute(s, script))
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(grpcurl)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("README Session example: %v\n%s\nserver log:\n%s", err, out, s.logs.String())
+	}
+
+	// grpcurl prints one JSON object per response.
+	type reply struct {
+		Seq       string          `json:"seq"`
+		ClientID  string          `json:"clientId"`
+		ClientSeq string          `json:"clientSeq"`
+		Status    json.RawMessage `json:"status"`
+		Output    json.RawMessage `json:"output"`
+	}
+	var replies []reply
+	var opened, ended bool
+	var edges [][]int
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var msg struct {
+			Opened json.RawMessage `json:"opened"`
+			Reply  *reply          `json:"reply"`
+			End    json.RawMessage `json:"end"`
+			Name   string          `json:"name"` // CreateRing's answer
+		}
+		if err := dec.Decode(&msg); err != nil {
+			t.Fatalf("grpcurl output is not a JSON stream: %v\n%s", err, out)
+		}
+		opened = opened || msg.Opened != nil
+		ended = ended || msg.End != nil
+		if msg.Reply != nil {
+			replies = append(replies, *msg.Reply)
+		}
+	}
+	if !opened || !ended || len(replies) < 2 {
+		t.Fatalf("want opened, replies and end; got opened=%v end=%v %d replies\n%s", opened, ended, len(replies), out)
+	}
+	for i, r := range replies {
+		if r.ClientID == "" || r.ClientSeq != fmt.Sprint(i+1) {
+			t.Errorf("reply %d: correlation %q/%s, want client_seq %d", i, r.ClientID, r.ClientSeq, i+1)
+		}
+	}
+	last := replies[len(replies)-1]
+	if last.Output == nil {
+		t.Fatalf("the last reply carries no snapshot output\n%s", out)
+	}
+
+	// The same edges as one Batch request over Execute.
+	for _, line := range strings.Split(script, "\n") {
+		var req struct {
+			Request struct {
+				Data struct {
+					Edges [][]int `json:"edges"`
+				} `json:"data"`
+			} `json:"request"`
+		}
+		if json.Unmarshal([]byte(line), &req) == nil {
+			edges = append(edges, req.Request.Data.Edges...)
+		}
+	}
+	in, _ := json.Marshal(map[string]any{"kernel_id": "graph/degree-centrality", "input": map[string]any{"num_nodes": 4, "edges": edges}})
+	batch, code := runTool(t, grpcurl, "-plaintext", "-d", string(in), s.grpc, "gokernels.v1.KernelService/Execute")
+	if code != 0 {
+		t.Fatalf("Execute: exit %d\n%s", code, batch)
+	}
+	var exec struct {
+		Output json.RawMessage `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(batch), &exec); err != nil {
+		t.Fatal(err)
+	}
+	var ringOut, batchOut any
+	_ = json.Unmarshal(last.Output, &ringOut)
+	_ = json.Unmarshal(exec.Output, &batchOut)
+	if !reflect.DeepEqual(ringOut, batchOut) || ringOut == nil {
+		t.Errorf("replay law: ring snapshot %s, Batch %s", last.Output, exec.Output)
 	}
 }

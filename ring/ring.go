@@ -425,7 +425,11 @@ func (r *Ring) process(batch []*request) {
 			r.quarantine(it.e.Seq)
 			it.q.done(Reply{Seq: it.e.Seq, ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: r.failed})
 		case it.read:
-			it.q.done(r.read())
+			// A Snapshot is not sequenced or deduplicated, but its reply
+			// still carries the request's correlation.
+			rep := r.read()
+			rep.ClientID, rep.ClientSeq = m.ClientID, m.ClientSeq
+			it.q.done(rep)
 		case it.later:
 			r.replyDuplicate(it.q)
 		default:

@@ -92,6 +92,11 @@ func TestOrderSeqAndIdempotency(t *testing.T) {
 	if out := snapshotOut(t, r); out.GetCount() != 10 || out.GetScale() != 2*55 {
 		t.Fatalf("snapshot %v, want count 10 sum 110", out)
 	}
+	// Every reply carries its request's correlation, a Snapshot's too (a
+	// Session client matches replies by it), and a Snapshot uses no seq.
+	if rep := send(t, r, Message{Kind: KindSnapshot, ClientID: "c", ClientSeq: 11}); rep.Err != nil || rep.ClientID != "c" || rep.ClientSeq != 11 || rep.Seq != 11 {
+		t.Fatalf("snapshot reply %+v, want client c/11 at seq 11", rep)
+	}
 	// Older than the window: refused, not applied.
 	for i := 11; i <= 11+windowSize; i++ {
 		send(t, r, Message{Kind: KindData, ClientID: "c", ClientSeq: uint64(i), TS: 20, Payload: data(0)})
