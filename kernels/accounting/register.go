@@ -17,5 +17,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, CoaMapping),
 		registry.Register(r, JournalTransform),
 		registry.Register(r, NetworkGeneration),
+		registry.Register(r, SuspenseDetection),
 	)
 }

@@ -21,7 +21,7 @@ func newRegistry(t *testing.T) *registry.Registry {
 func TestFixtures(t *testing.T) {
 	r := newRegistry(t)
 	files := fixture.DomainFiles(t, "accounting")
-	for _, id := range []string{"accounting/coa-mapping", "accounting/journal-transform", "accounting/network-generation"} {
+	for _, id := range []string{"accounting/coa-mapping", "accounting/journal-transform", "accounting/network-generation", "accounting/suspense-detection"} {
 		k, ok := r.Get(id)
 		if !ok || k.Domain != registry.DomainAccounting {
 			t.Fatalf("%s not registered in Accounting", id)
@@ -34,6 +34,8 @@ func TestFixtures(t *testing.T) {
 			check = checkTransformLaws
 		case "accounting/network-generation":
 			check = checkNetworkLaws
+		case "accounting/suspense-detection":
+			check = checkSuspenseLaws
 		}
 		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), check)
 	}
