@@ -25,9 +25,9 @@ import (
 
 // Register adds the compliance kernels to r, and ring handlers for the
 // transaction folds (txfold: Configure = the parameters, data = the
-// transactions, Snapshot = Batch). sanctions- and pep-screening are Ring
-// ids whose list protocol (LoadList/Screen) is not wired yet; they execute
-// as Batch.
+// transactions, Snapshot = Batch), and the list-screening handlers of
+// sanctions- and pep-screening (data messages load/upsert entries and
+// screen queries; each query's result is emitted before the reply).
 func Register(r *registry.Registry) error {
 	err := errors.Join(
 		registry.Register(r, circular.Def),
@@ -51,5 +51,7 @@ func Register(r *registry.Registry) error {
 		r.AddRing(rapid.Def.ID, func() fold.Handler { return txfold.Spec(rapid.Def).New() }),
 		r.AddRing(monitoring.Def.ID, func() fold.Handler { return txfold.Spec(monitoring.Def).New() }),
 		r.AddRing(amlpatterns.Def.ID, func() fold.Handler { return txfold.Spec(amlpatterns.Def).New() }),
+		r.AddRing(sanctions.Def.ID, sanctions.RingSpec.New),
+		r.AddRing(pep.Def.ID, pep.RingSpec.New),
 	)
 }

@@ -134,14 +134,14 @@ func TestRingReplayLaw(t *testing.T) {
 			if !proto.Equal(got, want) {
 				t.Fatalf("%s/%s: ring snapshot differs from Batch", kc.id, c.Name)
 			}
-			if len(data) > 0 {
+			if len(data) > 0 && k.Input.Descriptor().Fields().ByName("transactions") != nil {
 				if err := h.Apply(&fakeContext{ctx, 1 << 30, 0}, data[len(data)-1]); err == nil {
 					t.Fatalf("%s/%s: a repeated transaction was accepted", kc.id, c.Name)
 				}
 			}
 		}
 	}
-	if wired != 5 {
-		t.Errorf("%d ring handlers wired, want 5", wired)
+	if wired != 7 {
+		t.Errorf("%d ring handlers wired, want 7", wired)
 	}
 }

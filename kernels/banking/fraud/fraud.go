@@ -162,210 +162,269 @@ func hasCoords(tx *financev1.Transaction) bool { return tx.Lat != nil && tx.Lon 
 
 func run(ctx context.Context, j *job) (*bankingv1.FraudPatternMatchOutput, error) {
 	out := &bankingv1.FraudPatternMatchOutput{}
-	steps := 0
-	for k, tx := range j.txs {
+	sc := newScorer(j)
+	for _, tx := range j.txs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		a := tx.GetSourceId()
-		prof := j.profiles[a]
-		res := &bankingv1.FraudResult{TxId: tx.GetId()}
-		var kwBest float64
-		res.KeywordHits, kwBest = j.hits(tx.GetText())
-		keep := 1.0
-		ids := func(pos []int) []string {
-			s := make([]string, len(pos))
-			for i, p := range pos {
-				s[i] = j.txs[p].GetId()
-			}
-			return s
-		}
-		for _, p := range j.patterns {
-			// Window (ts - W, ts], positions in (ts, input) order, ending at k.
-			lo := k
-			for lo > 0 && j.txs[lo-1].GetTs() > tx.GetTs()-p.w {
-				lo--
-			}
-			var score float64
-			evidence := []int{k}
-			switch p.typ {
-			case "RAPID_SPLIT":
-				var q []int
-				var sum float64
-				for i := lo; i <= k; i++ {
-					t := j.txs[i]
-					if t.GetSourceId() == a && t.GetAmount() >= 0.8*p.t && t.GetAmount() < p.t {
-						q = append(q, i)
-						sum += t.GetAmount()
-					}
-				}
-				if len(q) >= p.minCount {
-					score, evidence = 60, q
-					if sum > p.t {
-						score = 80
-					}
-				}
-			case "CIRCULAR_FLOW":
-				if tx.GetDestId() == a {
-					break
-				}
-				cyc, err := j.cycle(k, lo, p, &steps)
-				if err != nil {
-					return nil, err
-				}
-				if cyc != nil {
-					slices.Sort(cyc)
-					score, evidence = 90, cyc
-				}
-			case "VELOCITY":
-				if prof == nil {
-					break
-				}
-				n := 0
-				for i := lo; i <= k; i++ {
-					if j.txs[i].GetSourceId() == a {
-						n++
-					}
-				}
-				lambda := prof.GetAvgDailyCount() * float64(p.w) / 86_400
-				if z := (float64(n) - lambda) / max(math.Sqrt(lambda), 1); z > 3 {
-					tail := 0.0 // P(N >= n)
-					if lambda > 0 {
-						tail = 1 - distuv.Poisson{Lambda: lambda}.CDF(float64(n-1))
-					}
-					score = 100 * (1 - tail)
-				}
-			case "AMOUNT":
-				if prof == nil {
-					break
-				}
-				if z := math.Abs(tx.GetAmount()-prof.GetAvgAmount()) / max(prof.GetStdAmount(), 1); z > 3 {
-					score = min(100, 20*z)
-				}
-			case "GEO":
-				if prof == nil || tx.GetLocation() == "" || slices.Contains(prof.GetTypicalLocations(), tx.GetLocation()) {
-					break
-				}
-				score = 40
-				for i := k - 1; i >= 0 && j.txs[i].GetTs() > tx.GetTs()-p.travel; i-- {
-					o := j.txs[i]
-					if o.GetSourceId() != a {
-						continue
-					}
-					impossible := false
-					if hasCoords(o) && hasCoords(tx) {
-						d := haversine(o.GetLat(), o.GetLon(), tx.GetLat(), tx.GetLon())
-						dt := tx.GetTs() - o.GetTs()
-						impossible = d > 0 && (dt == 0 || d/(float64(dt)/3600) > p.speed)
-					} else {
-						impossible = o.GetLocation() != tx.GetLocation()
-					}
-					if impossible {
-						score, evidence = 85, []int{i, k}
-						break
-					}
-				}
-			case "TIME":
-				if prof == nil {
-					break
-				}
-				h := int32(((tx.GetTs()+j.tz)%86_400+86_400)%86_400) / 3600
-				if !slices.Contains(prof.GetTypicalHours(), h) {
-					score = 30
-				}
-			case "ACCOUNT_TAKEOVER":
-				if prof == nil {
-					break
-				}
-				if prof.GetAccountAgeDays() < 30 && tx.GetAmount() > 5*prof.GetAvgAmount() {
-					score += 40
-				}
-				var last []float64
-				for i := k - 1; i >= 0 && len(last) < 10; i-- {
-					if j.txs[i].GetSourceId() == a {
-						last = append(last, j.txs[i].GetAmount())
-					}
-				}
-				if len(last) > 0 {
-					var sum float64
-					for i := len(last) - 1; i >= 0; i-- { // oldest first
-						sum += last[i]
-					}
-					if tx.GetAmount() > sum {
-						score += 30
-					}
-				}
-			case "MULE":
-				var in, outAmt float64
-				var hist []int
-				for i := lo; i <= k; i++ {
-					t := j.txs[i]
-					if t.GetDestId() == a && t.GetSourceId() != a {
-						in += t.GetAmount()
-					}
-					if t.GetSourceId() == a {
-						outAmt += t.GetAmount()
-					}
-					if t.GetSourceId() == a || t.GetDestId() == a {
-						hist = append(hist, i)
-					}
-				}
-				if in > 1000 && outAmt > 0.8*in {
-					score, evidence = min(80, 50*outAmt/in), hist
-				}
-			case "LAYERING":
-				accounts := map[string]bool{}
-				var all []int
-				for i := lo; i <= k; i++ {
-					accounts[j.txs[i].GetSourceId()] = true
-					accounts[j.txs[i].GetDestId()] = true
-					all = append(all, i)
-				}
-				if len(accounts) >= 2*p.minLayers {
-					score, evidence = min(90, 10*float64(len(accounts))), all
-				}
-			case "KEYWORD":
-				if len(res.KeywordHits) > 0 {
-					score = kwBest
-				}
-			}
-			if score > 0 || (p.typ == "KEYWORD" && len(res.KeywordHits) > 0) {
-				res.Matches = append(res.Matches, &bankingv1.FraudMatch{PatternId: p.id, Score: score, EvidenceTxIds: ids(evidence)})
-				keep *= 1 - p.weight*score/10_000
-			}
-		}
-		res.Score = 100 * (1 - keep)
-		switch {
-		case res.Score < 25:
-			res.Level, res.Action = "LOW", "ALLOW"
-		case res.Score < 50:
-			res.Level, res.Action = "MEDIUM", "REVIEW"
-		case res.Score < 75:
-			res.Level, res.Action = "HIGH", "HOLD"
-		default:
-			res.Level, res.Action = "CRITICAL", "BLOCK_AND_ALERT"
+		res, err := sc.score(tx)
+		if err != nil {
+			return nil, err
 		}
 		out.Results = append(out.Results, res)
 	}
 	return out, nil
 }
 
+// scorer scores transactions, given in (ts, input) order, each against
+// what precedes it. It keeps only what a later transaction can still
+// reach: the transactions inside the longest window (a pattern's
+// time_window, or GEO's travel_window) and the last 10 outgoing amounts
+// of each account (ACCOUNT_TAKEOVER). Batch and the ring both score with
+// it, so the ring's replay equals Batch by construction and its state is
+// bounded by the window, not the history.
+type scorer struct {
+	j      *job
+	hist   []*financev1.Transaction // ts > latest ts - reach, in order; the last one is being scored
+	last10 map[string][]float64     // per source account, oldest first
+	reach  int64
+	steps  int // cycle-search steps, against j.maxSteps
+}
+
+func newScorer(j *job) *scorer {
+	sc := &scorer{j: j, last10: map[string][]float64{}}
+	for _, p := range j.patterns {
+		sc.reach = max(sc.reach, p.w)
+		if p.typ == "GEO" {
+			sc.reach = max(sc.reach, p.travel)
+		}
+	}
+	return sc
+}
+
+// score adds tx to the history and scores it. On error (the cycle search
+// ran out of steps) the scorer is as it was.
+func (sc *scorer) score(tx *financev1.Transaction) (*bankingv1.FraudResult, error) {
+	drop := 0
+	for drop < len(sc.hist) && sc.hist[drop].GetTs() <= tx.GetTs()-sc.reach {
+		drop++
+	}
+	sc.hist = append(sc.hist, tx)
+	res, err := sc.scoreLast(sc.hist[drop:])
+	if err != nil {
+		sc.hist = sc.hist[:len(sc.hist)-1]
+		return nil, err
+	}
+	if drop > 0 {
+		// Slide the window; copying keeps the backing array from holding
+		// every transaction ever scored.
+		sc.hist = append(sc.hist[:0], sc.hist[drop:]...)
+	}
+	a := tx.GetSourceId()
+	l := append(sc.last10[a], tx.GetAmount())
+	if len(l) > 10 {
+		l = append(l[:0], l[1:]...)
+	}
+	sc.last10[a] = l
+	return res, nil
+}
+
+// scoreLast scores the last of txs, the window that ends with it.
+func (sc *scorer) scoreLast(txs []*financev1.Transaction) (*bankingv1.FraudResult, error) {
+	j := sc.j
+	k := len(txs) - 1
+	tx := txs[k]
+	a := tx.GetSourceId()
+	prof := j.profiles[a]
+	res := &bankingv1.FraudResult{TxId: tx.GetId()}
+	var kwBest float64
+	res.KeywordHits, kwBest = j.hits(tx.GetText())
+	keep := 1.0
+	ids := func(pos []int) []string {
+		s := make([]string, len(pos))
+		for i, p := range pos {
+			s[i] = txs[p].GetId()
+		}
+		return s
+	}
+	for _, p := range j.patterns {
+		// Window (ts - W, ts], positions in (ts, input) order, ending at k.
+		lo := k
+		for lo > 0 && txs[lo-1].GetTs() > tx.GetTs()-p.w {
+			lo--
+		}
+		var score float64
+		evidence := []int{k}
+		switch p.typ {
+		case "RAPID_SPLIT":
+			var q []int
+			var sum float64
+			for i := lo; i <= k; i++ {
+				t := txs[i]
+				if t.GetSourceId() == a && t.GetAmount() >= 0.8*p.t && t.GetAmount() < p.t {
+					q = append(q, i)
+					sum += t.GetAmount()
+				}
+			}
+			if len(q) >= p.minCount {
+				score, evidence = 60, q
+				if sum > p.t {
+					score = 80
+				}
+			}
+		case "CIRCULAR_FLOW":
+			if tx.GetDestId() == a {
+				break
+			}
+			cyc, err := j.cycle(txs, k, lo, p, &sc.steps)
+			if err != nil {
+				return nil, err
+			}
+			if cyc != nil {
+				slices.Sort(cyc)
+				score, evidence = 90, cyc
+			}
+		case "VELOCITY":
+			if prof == nil {
+				break
+			}
+			n := 0
+			for i := lo; i <= k; i++ {
+				if txs[i].GetSourceId() == a {
+					n++
+				}
+			}
+			lambda := prof.GetAvgDailyCount() * float64(p.w) / 86_400
+			if z := (float64(n) - lambda) / max(math.Sqrt(lambda), 1); z > 3 {
+				tail := 0.0 // P(N >= n)
+				if lambda > 0 {
+					tail = 1 - distuv.Poisson{Lambda: lambda}.CDF(float64(n-1))
+				}
+				score = 100 * (1 - tail)
+			}
+		case "AMOUNT":
+			if prof == nil {
+				break
+			}
+			if z := math.Abs(tx.GetAmount()-prof.GetAvgAmount()) / max(prof.GetStdAmount(), 1); z > 3 {
+				score = min(100, 20*z)
+			}
+		case "GEO":
+			if prof == nil || tx.GetLocation() == "" || slices.Contains(prof.GetTypicalLocations(), tx.GetLocation()) {
+				break
+			}
+			score = 40
+			for i := k - 1; i >= 0 && txs[i].GetTs() > tx.GetTs()-p.travel; i-- {
+				o := txs[i]
+				if o.GetSourceId() != a {
+					continue
+				}
+				impossible := false
+				if hasCoords(o) && hasCoords(tx) {
+					d := haversine(o.GetLat(), o.GetLon(), tx.GetLat(), tx.GetLon())
+					dt := tx.GetTs() - o.GetTs()
+					impossible = d > 0 && (dt == 0 || d/(float64(dt)/3600) > p.speed)
+				} else {
+					impossible = o.GetLocation() != tx.GetLocation()
+				}
+				if impossible {
+					score, evidence = 85, []int{i, k}
+					break
+				}
+			}
+		case "TIME":
+			if prof == nil {
+				break
+			}
+			h := int32(((tx.GetTs()+j.tz)%86_400+86_400)%86_400) / 3600
+			if !slices.Contains(prof.GetTypicalHours(), h) {
+				score = 30
+			}
+		case "ACCOUNT_TAKEOVER":
+			if prof == nil {
+				break
+			}
+			if prof.GetAccountAgeDays() < 30 && tx.GetAmount() > 5*prof.GetAvgAmount() {
+				score += 40
+			}
+			if last := sc.last10[a]; len(last) > 0 {
+				var sum float64
+				for _, x := range last { // oldest first
+					sum += x
+				}
+				if tx.GetAmount() > sum {
+					score += 30
+				}
+			}
+		case "MULE":
+			var in, outAmt float64
+			var hist []int
+			for i := lo; i <= k; i++ {
+				t := txs[i]
+				if t.GetDestId() == a && t.GetSourceId() != a {
+					in += t.GetAmount()
+				}
+				if t.GetSourceId() == a {
+					outAmt += t.GetAmount()
+				}
+				if t.GetSourceId() == a || t.GetDestId() == a {
+					hist = append(hist, i)
+				}
+			}
+			if in > 1000 && outAmt > 0.8*in {
+				score, evidence = min(80, 50*outAmt/in), hist
+			}
+		case "LAYERING":
+			accounts := map[string]bool{}
+			var all []int
+			for i := lo; i <= k; i++ {
+				accounts[txs[i].GetSourceId()] = true
+				accounts[txs[i].GetDestId()] = true
+				all = append(all, i)
+			}
+			if len(accounts) >= 2*p.minLayers {
+				score, evidence = min(90, 10*float64(len(accounts))), all
+			}
+		case "KEYWORD":
+			if len(res.KeywordHits) > 0 {
+				score = kwBest
+			}
+		}
+		if score > 0 || (p.typ == "KEYWORD" && len(res.KeywordHits) > 0) {
+			res.Matches = append(res.Matches, &bankingv1.FraudMatch{PatternId: p.id, Score: score, EvidenceTxIds: ids(evidence)})
+			keep *= 1 - p.weight*score/10_000
+		}
+	}
+	res.Score = 100 * (1 - keep)
+	switch {
+	case res.Score < 25:
+		res.Level, res.Action = "LOW", "ALLOW"
+	case res.Score < 50:
+		res.Level, res.Action = "MEDIUM", "REVIEW"
+	case res.Score < 75:
+		res.Level, res.Action = "HIGH", "HOLD"
+	default:
+		res.Level, res.Action = "CRITICAL", "BLOCK_AND_ALERT"
+	}
+	return res, nil
+}
+
 // cycle returns the positions, in hop order, of the shortest simple cycle
 // that starts with transaction k (A -> B) and returns to A over the window
 // [lo, k] with min_chain <= hops <= max_chain; among the shortest, the one
 // whose hop positions are lexicographically smallest. nil if none.
-func (j *job) cycle(k, lo int, p pattern, steps *int) ([]int, error) {
-	a := j.txs[k].GetSourceId()
+func (j *job) cycle(txs []*financev1.Transaction, k, lo int, p pattern, steps *int) ([]int, error) {
+	a := txs[k].GetSourceId()
 	out := map[string][]int{}
 	for i := lo; i <= k; i++ {
-		t := j.txs[i]
+		t := txs[i]
 		if i != k && t.GetSourceId() != t.GetDestId() {
 			out[t.GetSourceId()] = append(out[t.GetSourceId()], i)
 		}
 	}
 	for hops := p.minChain; hops <= p.maxC; hops++ {
 		path := []int{k}
-		visited := map[string]bool{a: true, j.txs[k].GetDestId(): true}
+		visited := map[string]bool{a: true, txs[k].GetDestId(): true}
 		var found []int
 		var dfs func(v string) error
 		dfs = func(v string) error {
@@ -376,7 +435,7 @@ func (j *job) cycle(k, lo int, p pattern, steps *int) ([]int, error) {
 				if *steps++; *steps > j.maxSteps {
 					return kerr.Invalid("transactions", "the cycle search exceeds %d steps; lower max_chain_length or time_window", j.maxSteps)
 				}
-				d := j.txs[i].GetDestId()
+				d := txs[i].GetDestId()
 				if len(path) == hops-1 {
 					if d == a {
 						found = append(slices.Clone(path), i)
@@ -400,7 +459,7 @@ func (j *job) cycle(k, lo int, p pattern, steps *int) ([]int, error) {
 			}
 			return nil
 		}
-		if err := dfs(j.txs[k].GetDestId()); err != nil {
+		if err := dfs(txs[k].GetDestId()); err != nil {
 			return nil, err
 		}
 		if found != nil {

@@ -111,6 +111,7 @@ type State struct {
 	entries []*compliancev1.PepEntry
 	left    []*civil.Date
 	list    *screen.List
+	asOf    string // the ring's Configure as_of, for queries without their own
 }
 
 // New loads a list.

@@ -39,6 +39,21 @@ func NewList(ctx context.Context, entries [][]string) (*List, error) {
 	return l, nil
 }
 
+// Append adds entries to the end of the list (the ring's LoadList and
+// Upsert of new ids), preparing only their names.
+func (l *List) Append(entries [][]string) {
+	if len(l.first) == 0 {
+		l.first = append(l.first, 0)
+	}
+	for _, ns := range entries {
+		for _, n := range ns {
+			l.names = append(l.names, names.Prepare(n))
+			l.entry = append(l.entry, int32(len(l.first)-1))
+		}
+		l.first = append(l.first, int32(len(l.names)))
+	}
+}
+
 // Match is one entry scoring at least the minimum.
 type Match struct {
 	Entry int     // entry index
