@@ -142,11 +142,14 @@ type Ring struct {
 	mu         sync.RWMutex // guards state and the channels' lifetime
 	state      State
 	failReason string
-	mailbox    chan *request
-	ctl        chan func()
-	quit       chan struct{}
-	exited     chan struct{}
-	stopDone   chan struct{} // closed when a stop has finished
+	// paused survives passivation and restarts (ring.json): a paused ring
+	// comes back paused, not active.
+	paused   bool
+	mailbox  chan *request
+	ctl      chan func()
+	quit     chan struct{}
+	exited   chan struct{}
+	stopDone chan struct{} // closed when a stop has finished
 
 	lastActive atomic.Int64 // Unix nanoseconds
 	appliedSeq atomic.Uint64
@@ -830,6 +833,20 @@ func (r *Ring) setPaused(p bool) error {
 	case !p && r.state == Paused:
 		r.state = Active
 	}
+	if r.paused == p {
+		return nil
+	}
+	r.paused = p
+	// Persist it, so a restart or reactivation does not silently resume.
+	if err := r.writeMeta(); err != nil {
+		r.paused = !p
+		if p {
+			r.state = Active
+		} else {
+			r.state = Paused
+		}
+		return fmt.Errorf("recording the pause: %w", err)
+	}
 	return nil
 }
 
@@ -857,6 +874,9 @@ func (r *Ring) start() {
 	r.quit = make(chan struct{})
 	r.exited = make(chan struct{})
 	r.state = Active
+	if r.paused {
+		r.state = Paused
+	}
 	r.lastActive.Store(time.Now().UnixNano())
 	go r.loop(r.mailbox, r.ctl, r.quit, r.exited)
 }
@@ -1037,7 +1057,7 @@ func (r *Ring) writeMeta() error {
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return err
 	}
-	m := ringMeta{Tenant: r.Tenant, ID: r.ID, KernelID: r.kernel.ID, Config: r.cfg, Created: r.created}
+	m := ringMeta{Tenant: r.Tenant, ID: r.ID, KernelID: r.kernel.ID, Config: r.cfg, Created: r.created, Paused: r.paused}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
@@ -1058,4 +1078,5 @@ type ringMeta struct {
 	KernelID string    `json:"kernel_id"`
 	Config   Config    `json:"config"`
 	Created  time.Time `json:"created"`
+	Paused   bool      `json:"paused,omitempty"`
 }

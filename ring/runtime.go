@@ -146,7 +146,7 @@ func (rt *Runtime) scan() error {
 			continue
 		}
 		r := rt.newRing(m.Tenant, m.ID, k, m.Config)
-		r.created = m.Created
+		r.created, r.paused = m.Created, m.Paused
 		r.state = Passivated
 		rt.rings[r.Name] = r
 	}
@@ -390,7 +390,11 @@ func (rt *Runtime) sweep() {
 				r.mu.RLock()
 				st := r.state
 				r.mu.RUnlock()
-				if st == Active && now.Sub(time.Unix(0, r.lastActive.Load())) > rt.opts.IdleTimeout {
+				// A paused durable ring is unloaded like an idle one (it comes
+				// back paused); a paused NONE ring is kept, since evicting it
+				// would drop state its owner chose to hold.
+				idleState := st == Active || (st == Paused && r.dir != "")
+				if idleState && now.Sub(time.Unix(0, r.lastActive.Load())) > rt.opts.IdleTimeout {
 					idle = append(idle, r)
 				}
 			}
