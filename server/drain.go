@@ -200,7 +200,6 @@ func (s *Server) Shutdown() error {
 		if s.httpSrv.Shutdown(ctx) != nil {
 			_ = s.httpSrv.Close()
 		}
-		_ = s.gwConn.Close()
 		stopped := make(chan struct{})
 		go func() { s.grpc.GracefulStop(); close(stopped) }()
 		select {

@@ -1,7 +1,8 @@
 // Package server assembles gokernels: one *grpc.Server with one interceptor
 // chain (chain.go), served natively on the gRPC port and, on the HTTP port,
-// both as gRPC over h2c and as REST through the gateway, which dials the same
-// server in-process. It owns the lifecycle: start, ready, drain, stop.
+// both as gRPC over h2c and as REST through the gateway, which calls the same
+// services through the same chain in-process (inproc.go). It owns the
+// lifecycle: start, ready, drain, stop.
 package server
 
 import (
@@ -26,16 +27,17 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/fullstorydev/grpchan/inprocgrpc"
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/gokernels/gokernels/ring"
 	"github.com/gokernels/gokernels/server/admission"
 	"github.com/gokernels/gokernels/server/auth"
@@ -78,9 +80,8 @@ type Server struct {
 	validator protovalidate.Validator
 
 	grpc    *grpc.Server
+	inproc  *inprocgrpc.Channel // the REST gateway's way in (inproc.go)
 	health  *health.Server
-	bufLis  *bufconn.Listener
-	gwConn  *grpc.ClientConn
 	handler http.Handler
 
 	httpSrv  *http.Server
@@ -158,7 +159,6 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 			return nil, err
 		}
 	}
-	s.bufLis = bufconn.Listen(1 << 20)
 	proxies, err := ratelimit.ParseProxies(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("GOKERNELS_TRUSTED_PROXIES: %w", err)
@@ -166,7 +166,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	s.limiter = ratelimit.New(ratelimit.Options{
 		GlobalRPS: cfg.RateLimitRPS, GlobalBurst: cfg.RateLimitBurst,
 		ClientRPS: cfg.ClientRateLimitRPS, ClientBurst: cfg.ClientRateLimitBurst,
-		Gateway:        func(p *peer.Peer) bool { return p.Addr != nil && p.Addr.Network() == "bufconn" },
+		Gateway:        func(p *peer.Peer) bool { return p.Addr != nil && p.Addr.Network() == inprocNetwork },
 		TrustedProxies: proxies,
 	})
 	if s.limiter != nil {
@@ -191,9 +191,11 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		if err != nil {
 			return nil, err
 		}
-		serverOpts = append(serverOpts, grpc.Creds(exceptBufconn{credentials.NewTLS(tc)}))
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(tc)))
 	}
 	s.grpc = grpc.NewServer(serverOpts...)
+	s.inproc = s.newInproc()
+	services := registrars{s.grpc, s.inproc}
 
 	backends := opts.Backends
 	if backends == nil {
@@ -206,35 +208,23 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 			return nil, err
 		}
 	}
-	gokernelsv1.RegisterKernelServiceServer(s.grpc, &service.Kernels{
+	gokernelsv1.RegisterKernelServiceServer(services, &service.Kernels{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, Limits: cfg.Limits, Backends: backends, Log: log,
 		Tracer:           s.tracer.Tracer("github.com/gokernels/gokernels/server/service"),
 		MaxResponseBytes: cfg.MaxResponseBytes,
 	})
-	gokernelsv1.RegisterHealthServiceServer(s.grpc, &service.Health{
+	gokernelsv1.RegisterHealthServiceServer(services, &service.Health{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, State: s.state, GPU: opts.GPU,
 	})
-	gokernelsv1.RegisterMetricsServiceServer(s.grpc, &service.Metrics{Recorder: s.metrics})
-	gokernelsv1.RegisterRingServiceServer(s.grpc, &service.Rings{Runtime: s.rings})
+	gokernelsv1.RegisterMetricsServiceServer(services, &service.Metrics{Recorder: s.metrics})
+	gokernelsv1.RegisterRingServiceServer(services, &service.Rings{Runtime: s.rings})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.metrics.GRPCMetrics.InitializeMetrics(s.grpc)
 	s.mirrorHealth()
 
-	// The gateway dials the same server in-process. The gateway side of the
-	// connection accepts large messages: output size is bounded by the
-	// kernels' limits, not by gRPC's 4 MiB default.
-	s.gwConn, err = grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.bufLis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(observe.Propagator))),
-	)
-	if err != nil {
-		return nil, err
-	}
-	gw, err := gateway.New(context.Background(), s.gwConn, reg, int64(cfg.MaxRequestBytes),
+	gw, err := gateway.New(context.Background(), s.inproc, gateway.Services, int64(cfg.MaxRequestBytes),
 		func() { s.metrics.Reject(observe.RejectTooLarge) })
 	if err != nil {
 		return nil, err
@@ -281,9 +271,10 @@ func (s *Server) httpHandler(gw http.Handler) http.Handler {
 		edge.Authenticate = func(ctx context.Context) error { _, err := a.Authenticate(ctx); return err }
 	}
 	gw = gateway.Edge(gw, edge)
-	// otelhttp continues an incoming W3C traceparent; the gateway's gRPC
-	// client then carries it into the server, so one REST call is one trace.
-	rest := otelhttp.NewHandler(gw, "gokernels.rest",
+	// otelhttp continues an incoming W3C traceparent; its span's context
+	// then travels as the traceparent the gateway forwards into the chain,
+	// so one REST call is one trace.
+	rest := otelhttp.NewHandler(withTraceparent(gw), "gokernels.rest",
 		otelhttp.WithTracerProvider(s.tracer), otelhttp.WithPropagators(observe.Propagator),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 	if p := s.cfg.HTTPPrefix; p != "" {
@@ -315,6 +306,15 @@ func (s *Server) httpHandler(gw http.Handler) http.Handler {
 	})
 }
 
+// withTraceparent sets the request's trace headers to the current span (the
+// REST span otelhttp started), for the gateway to forward.
+func withTraceparent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		observe.Propagator.Inject(r.Context(), propagation.HeaderCarrier(r.Header))
+		next.ServeHTTP(w, r)
+	})
+}
+
 // isStream reports whether a gRPC method path is one of the streaming RPCs
 // (health Watch, server reflection).
 func isStream(path string) bool {
@@ -340,25 +340,6 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return tc, nil
-}
-
-// exceptBufconn is the TLS server credentials of both ports, but not of the
-// in-process bufconn listener the REST gateway dials: that connection never
-// leaves the process, and the gateway has neither the CA nor (for mTLS) a
-// client certificate, so TLS there would break every REST call.
-type exceptBufconn struct {
-	credentials.TransportCredentials
-}
-
-func (c exceptBufconn) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
-	if conn.LocalAddr().Network() == "bufconn" {
-		return insecure.NewCredentials().ServerHandshake(conn)
-	}
-	return c.TransportCredentials.ServerHandshake(conn)
-}
-
-func (c exceptBufconn) Clone() credentials.TransportCredentials {
-	return exceptBufconn{c.TransportCredentials.Clone()}
 }
 
 // Start binds both listeners and serves in the background; the server is
@@ -408,8 +389,7 @@ func (s *Server) Start() error {
 	if s.limiter != nil {
 		go s.limiter.Run(ctx)
 	}
-	s.serveErr = make(chan error, 3)
-	go func() { s.serveErr <- s.grpc.Serve(s.bufLis) }()
+	s.serveErr = make(chan error, 2)
 	go func() { s.serveErr <- s.grpc.Serve(s.grpcLis) }()
 	go func() {
 		var err error
@@ -448,7 +428,6 @@ func (s *Server) Close() {
 		if s.httpSrv != nil {
 			_ = s.httpSrv.Close()
 		}
-		_ = s.gwConn.Close()
 		if s.cancel != nil {
 			s.cancel()
 		}

@@ -12,28 +12,22 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
-	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/jsoninput"
 	"github.com/gokernels/gokernels/server/service"
 )
 
-// executeMarshaler is the JSON marshaler with one addition: an /execute body's
-// input is transcoded straight from JSON to the kernel's protobuf wire
-// format and forwarded as typed_input (with json_output set, so the client
-// still gets JSON back); the message itself is built once, in the server.
-// Going through google.protobuf.Struct instead would cost several times the
-// memory and make a body under the REST limit exceed the gRPC message limit
-// on the way in. When the kernel is unknown or not a batch kernel, no input
-// is forwarded: the server answers 404 or 422 through the whole interceptor
-// chain without it. An input that does not decode is answered 400 naming
-// the field, here (see handleError).
+// executeMarshaler is the JSON marshaler with one addition for /execute: the
+// body's "input" is not parsed here but handed to the service as JSON text
+// (service.RESTCall), which decodes it once, straight into the kernel's
+// typed input, inside the worker slot; and the service's JSON rendering of
+// the output is written as the answer's "output" without another parse or
+// copy. Nothing goes through google.protobuf.Struct or a second protobuf
+// encoding.
 type executeMarshaler struct {
 	*runtime.JSONPb
-	registry *registry.Registry
 }
 
-// Marshal writes an /execute answer whose output the server rendered as JSON
-// text (see spliceRenderedOutput) around that text, without re-parsing it.
+// Marshal writes an /execute answer around the output the service rendered.
 func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
 	r, ok := v.(renderedExecute)
 	if !ok {
@@ -43,7 +37,7 @@ func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := r.GetTypedOutput().GetValue()
+	out := r.call.Output
 	b := make([]byte, 0, len(out)+len(md)+len(r.GetRequestId())+len(r.GetKernelId())+64)
 	b = append(b, `{"request_id":`...)
 	id, _ := json.Marshal(r.GetRequestId())
@@ -51,7 +45,7 @@ func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
 	b = append(b, `,"kernel_id":`...)
 	kid, _ := json.Marshal(r.GetKernelId())
 	b = append(b, kid...)
-	if r.GetTypedOutput().GetTypeUrl() == service.RenderedTypedJSONType {
+	if r.call.OutputTyped {
 		b = append(b, `,"typed_output":`...)
 	} else {
 		b = append(b, `,"output":`...)
@@ -62,15 +56,19 @@ func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// renderedExecute is an ExecuteResponse whose typed_output holds the output
-// already rendered as JSON by the server.
-type renderedExecute struct{ *gokernelsv1.ExecuteResponse }
+// renderedExecute is an ExecuteResponse whose output the service rendered
+// as JSON text into the call's RESTCall.
+type renderedExecute struct {
+	*gokernelsv1.ExecuteResponse
+	call *service.RESTCall
+}
 
 // spliceRenderedOutput marks such responses for Marshal.
-func spliceRenderedOutput(_ context.Context, resp proto.Message) (any, error) {
-	if r, ok := resp.(*gokernelsv1.ExecuteResponse); ok && (r.GetTypedOutput().GetTypeUrl() == service.RenderedJSONType ||
-		r.GetTypedOutput().GetTypeUrl() == service.RenderedTypedJSONType) {
-		return renderedExecute{r}, nil
+func spliceRenderedOutput(ctx context.Context, resp proto.Message) (any, error) {
+	if r, ok := resp.(*gokernelsv1.ExecuteResponse); ok {
+		if c := service.RESTCallFrom(ctx); c != nil && c.Output != nil {
+			return renderedExecute{r, c}, nil
+		}
 	}
 	return resp, nil
 }
@@ -82,25 +80,33 @@ func (m *executeMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 			return m.JSONPb.NewDecoder(r).Decode(v)
 		}
 		body, err := io.ReadAll(r)
+		b, _ := r.(*requestBody)
 		if err == nil {
-			err = decodeExecute(body, req, m.registry)
+			var call *service.RESTCall
+			if b != nil {
+				call = b.call
+			}
+			err = decodeExecute(body, req, call)
 		}
 		// The generated handler flattens a decoding error into a message;
 		// keep the error itself (a field path, a read timeout) for
 		// handleError.
-		if b, ok := r.(*requestBody); ok && err != nil && err != io.EOF {
+		if b != nil && err != nil && err != io.EOF {
 			b.err = err
 		}
 		return err
 	})
 }
 
-func decodeExecute(body []byte, req *gokernelsv1.ExecuteRequest, reg *registry.Registry) error {
+// decodeExecute reads the top level of an /execute body into req; the
+// "input" JSON goes, unparsed, to call (nil only in tests of this package
+// without a server).
+func decodeExecute(body []byte, req *gokernelsv1.ExecuteRequest, call *service.RESTCall) error {
 	if len(body) == 0 {
 		return io.EOF // no body: the server answers for the empty request
 	}
 	// Split slices the body without copying: a large input is parsed once,
-	// straight into the typed message.
+	// by the service, straight into the typed message.
 	top, err := jsoninput.Split(body)
 	if err != nil {
 		return err
@@ -135,27 +141,8 @@ func decodeExecute(body []byte, req *gokernelsv1.ExecuteRequest, reg *registry.R
 	if req.Payload != nil {
 		return fmt.Errorf("give either input or typed_input, not both")
 	}
-	k, ok := reg.Get(req.KernelId)
-	if !ok || !k.SupportsBatch() {
-		// The server answers 404 or 422 before it looks at the input:
-		// forward none, rather than build a Struct of a large body.
-		return nil
+	if call != nil {
+		call.Input = input
 	}
-	b, err := jsoninput.Transcode(input, k.Input.Descriptor())
-	if err != nil {
-		// A field error (path, what is wrong), answered 400 by handleError
-		// whatever the body's size.
-		return err
-	}
-	if req.Metadata == nil {
-		req.Metadata = &gokernelsv1.ExecuteOptions{}
-	}
-	if !req.Metadata.TypedOutput {
-		req.Metadata.JsonOutput = true
-	}
-	req.Payload = &gokernelsv1.ExecuteRequest_TypedInput{TypedInput: &anypb.Any{
-		TypeUrl: "type.googleapis.com/" + string(k.Input.Descriptor().FullName()),
-		Value:   b,
-	}}
 	return nil
 }

@@ -1,13 +1,14 @@
-// Package gateway is the REST face of the service: a grpc-gateway mux that
-// forwards every call to the same *grpc.Server over an in-process
-// connection, so REST requests pass the same interceptor chain (auth, rate
-// limits, deadlines, validation, metrics) as native gRPC calls.
+// Package gateway is the REST face of the service: a grpc-gateway mux whose
+// calls go to the same service implementations through an in-process
+// grpc.ClientConnInterface (the server's, see server.New), which runs the
+// same interceptor chain (auth, rate limits, deadlines, validation, metrics)
+// as native gRPC calls without a second transport.
 //
 // What it adds on top of the generated handlers:
 //   - JSON with proto field names, unknown fields rejected (400, not dropped);
-//   - /execute bodies decoded straight into the kernel's typed input message
-//     (see executeDecoder), which is faster than a Struct and keeps large
-//     inputs within the gRPC message limit;
+//   - /execute bodies decoded once, by the service, straight into the
+//     kernel's typed input, and the output written as the JSON text the
+//     service rendered (see executeMarshaler and service.RESTCall);
 //   - HTTP codes the gRPC mapping lacks: 422 for ring kernels, 413 for bodies
 //     over the limit, 401 with WWW-Authenticate, Retry-After on 429;
 //   - X-Request-ID, tracing and tenant headers forwarded as metadata.
@@ -32,7 +33,6 @@ import (
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/service"
 )
@@ -41,13 +41,31 @@ import (
 var forwarded = map[string]bool{
 	"x-request-id": true, "x-api-key": true, "x-tenant-id": true, "authorization": true,
 	"traceparent": true, "tracestate": true, "baggage": true,
-	service.RenderMetadata: true,
 }
 
-// New builds the REST handler over conn (a connection to the gRPC server).
-// onTooLarge is called for every body refused with 413 (for the
+// Register adds one service's REST routes to the mux, calling through cc.
+type Register func(ctx context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error
+
+// Services are the REST routes of gokernels.v1.
+var Services = []Register{
+	func(ctx context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error {
+		return gokernelsv1.RegisterKernelServiceHandlerClient(ctx, mux, gokernelsv1.NewKernelServiceClient(cc))
+	},
+	func(ctx context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error {
+		return gokernelsv1.RegisterHealthServiceHandlerClient(ctx, mux, gokernelsv1.NewHealthServiceClient(cc))
+	},
+	func(ctx context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error {
+		return gokernelsv1.RegisterMetricsServiceHandlerClient(ctx, mux, gokernelsv1.NewMetricsServiceClient(cc))
+	},
+	func(ctx context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error {
+		return gokernelsv1.RegisterRingServiceHandlerClient(ctx, mux, gokernelsv1.NewRingServiceClient(cc))
+	},
+}
+
+// New builds the REST handler of services over cc (the server's in-process
+// channel). onTooLarge is called for every body refused with 413 (for the
 // gokernels_rejected_total{reason="too_large"} counter); it may be nil.
-func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, maxBody int64, onTooLarge func()) (http.Handler, error) {
+func New(ctx context.Context, cc grpc.ClientConnInterface, services []Register, maxBody int64, onTooLarge func()) (http.Handler, error) {
 	if onTooLarge == nil {
 		onTooLarge = func() {}
 	}
@@ -57,7 +75,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, max
 	}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
-			Marshaler: &executeMarshaler{JSONPb: jsonpb, registry: reg},
+			Marshaler: &executeMarshaler{JSONPb: jsonpb},
 		}),
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			k := strings.ToLower(key)
@@ -75,13 +93,8 @@ func New(ctx context.Context, conn *grpc.ClientConn, reg *registry.Registry, max
 		runtime.WithErrorHandler(errorHandler(maxBody, onTooLarge)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 	)
-	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		gokernelsv1.RegisterKernelServiceHandler,
-		gokernelsv1.RegisterHealthServiceHandler,
-		gokernelsv1.RegisterMetricsServiceHandler,
-		gokernelsv1.RegisterRingServiceHandler,
-	} {
-		if err := register(ctx, mux, conn); err != nil {
+	for _, register := range services {
+		if err := register(ctx, mux, cc); err != nil {
 			return nil, err
 		}
 	}
@@ -97,19 +110,24 @@ func limitBody(next http.Handler, max int64, onTooLarge func()) http.Handler {
 			writeTooLarge(w, max)
 			return
 		}
-		r.Body = &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, max)}
-		// JSON outputs are rendered by the server, inside the worker slot
-		// and the deadline (see service.RenderMetadata); the header is
-		// the gateway's, never the client's.
-		r.Header.Set(service.RenderMetadata, "json")
+		body := &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, max)}
+		r.Body = body
+		if r.Method == http.MethodPost && r.URL.Path == "/execute" {
+			// The input JSON and the rendered output travel between the
+			// decoder, the service and the marshaler in this value.
+			body.call = &service.RESTCall{}
+			r = r.WithContext(service.WithRESTCall(r.Context(), body.call))
+		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// requestBody is the request body, plus the error that decoding it met.
+// requestBody is the request body, plus the error that decoding it met and,
+// for /execute, the call the decoder hands the input to.
 type requestBody struct {
 	io.ReadCloser
-	err error
+	err  error
+	call *service.RESTCall
 }
 
 // decodeError returns the error that decoding r's body met, as a status
@@ -141,18 +159,11 @@ func writeTooLarge(w http.ResponseWriter, max int64) {
 	_, _ = w.Write([]byte(`{"code":8,"message":"request body exceeds the limit of ` + strconv.FormatInt(max, 10) + ` bytes","details":[]}`))
 }
 
-// setHTTPCode applies the x-http-code header a handler set (an unhealthy
-// /health answers 503 with its body).
-func setHTTPCode(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
-	md, ok := runtime.ServerMetadataFromContext(ctx)
-	if !ok {
-		return nil
-	}
-	if vals := md.HeaderMD.Get(service.HTTPCodeHeader); len(vals) > 0 {
-		if code, err := strconv.Atoi(vals[0]); err == nil {
-			delete(w.Header(), "Grpc-Metadata-X-Http-Code")
-			w.WriteHeader(code)
-		}
+// setHTTPCode answers an unhealthy /health with 503 and its body: the
+// status is in the answer itself.
+func setHTTPCode(_ context.Context, w http.ResponseWriter, m proto.Message) error {
+	if c, ok := m.(*gokernelsv1.CheckResponse); ok && c.GetStatus() == service.Unhealthy {
+		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -59,8 +58,8 @@ type Health struct {
 }
 
 // Check implements HealthService: overall = worst component. Over REST an
-// unhealthy answer is a 503 (see the x-http-code header set here).
-func (h *Health) Check(ctx context.Context, _ *gokernelsv1.CheckRequest) (*gokernelsv1.CheckResponse, error) {
+// unhealthy answer is a 503 (the gateway reads the status from the answer).
+func (h *Health) Check(_ context.Context, _ *gokernelsv1.CheckRequest) (*gokernelsv1.CheckResponse, error) {
 	resp := &gokernelsv1.CheckResponse{
 		Version:       observe.Version,
 		UptimeSeconds: h.State.Uptime().Seconds(),
@@ -107,9 +106,6 @@ func (h *Health) Check(ctx context.Context, _ *gokernelsv1.CheckRequest) (*goker
 		}
 	}
 	resp.Status = worst
-	if worst == Unhealthy {
-		_ = grpc.SetHeader(ctx, httpCode(503))
-	}
 	return resp, nil
 }
 

@@ -203,7 +203,8 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 	s.Metrics.Inflight(1)
 	defer s.Metrics.Inflight(-1)
 
-	in, typedIn, err := s.decode(k, req)
+	rest := RESTCallFrom(ctx)
+	in, typedIn, err := s.decode(k, req, rest)
 	if err != nil {
 		return fail(err)
 	}
@@ -266,7 +267,7 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		},
 	}
 	typed := md.GetTypedOutput() || (typedIn && !md.GetJsonOutput())
-	if err := s.encodeOutput(ctx, resp, k.ID, out, typed, working); err != nil {
+	if err := s.encodeOutput(ctx, resp, rest, k.ID, out, typed, working); err != nil {
 		if status.Code(err) == codes.Internal {
 			fault = true
 		}
@@ -281,9 +282,21 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 	return resp, nil
 }
 
-// decode turns the request payload into the kernel's typed input.
-func (s *Kernels) decode(k *registry.Kernel, req *gokernelsv1.ExecuteRequest) (proto.Message, bool, error) {
+// decode turns the request payload (or a REST call's input JSON) into the
+// kernel's typed input.
+func (s *Kernels) decode(k *registry.Kernel, req *gokernelsv1.ExecuteRequest, rest *RESTCall) (proto.Message, bool, error) {
 	in := k.NewInput()
+	if rest != nil && rest.Input != nil {
+		if req.GetPayload() != nil {
+			return nil, false, errs.InvalidFields("give either input or typed_input, not both",
+				errs.Field("typed_input", "must not be set together with input"))
+		}
+		if err := jsoninput.Decode(rest.Input, in); err != nil {
+			e, _ := errs.FromKernel(err, "input")
+			return nil, false, e
+		}
+		return in, false, nil
+	}
 	switch p := req.GetPayload().(type) {
 	case *gokernelsv1.ExecuteRequest_Input:
 		if err := jsoninput.FromStruct(p.Input, in); err != nil {

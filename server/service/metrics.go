@@ -3,25 +3,15 @@ package service
 import (
 	"bytes"
 	"context"
-	"strconv"
 
 	"github.com/prometheus/common/expfmt"
 	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/server/observe"
 )
-
-// HTTPCodeHeader is gRPC response metadata the gateway turns into the REST
-// status code (for answers that carry a body, such as an unhealthy /health).
-const HTTPCodeHeader = "x-http-code"
-
-func httpCode(code int) metadata.MD {
-	return metadata.Pairs(HTTPCodeHeader, strconv.Itoa(code))
-}
 
 // Metrics implements MetricsService.
 type Metrics struct {

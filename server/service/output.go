@@ -8,7 +8,6 @@ import (
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -23,20 +22,6 @@ import (
 // DefaultMaxResponseBytes is GOKERNELS_MAX_RESPONSE_BYTES's default.
 const DefaultMaxResponseBytes = 64 << 20
 
-// RenderMetadata is the gRPC metadata key with which the in-process REST
-// gateway asks for a JSON output rendered here, inside the worker slot and the
-// deadline, as JSON text (RenderedJSONType) instead of a Struct: the gateway
-// then writes that text as the body's "output" without another copy.
-const RenderMetadata = "x-gokernels-render"
-
-// RenderedJSONType is the typed_output type URL of an output rendered as JSON
-// text for the gateway; the Any's value is the JSON.
-const RenderedJSONType = "gokernels.dev/internal.RenderedJSON"
-
-// RenderedTypedJSONType is the same for a typed_output asked for over REST:
-// the value is the protojson rendering of the Any the client would get.
-const RenderedTypedJSONType = "gokernels.dev/internal.RenderedTypedJSON"
-
 // jsonExpansion bounds a JSON rendering relative to the protobuf size that
 // passed the limit (a double is 8 bytes in protobuf and up to 24 in JSON).
 const jsonExpansion = 3
@@ -50,9 +35,9 @@ func (s *Kernels) maxResponse() int64 {
 
 // encodeOutput checks the output's size against the response limit before
 // building anything from it, then encodes it once, in the form the caller
-// asked for: typed (Any), JSON text for the gateway, or a Struct for a
-// native gRPC client that asked for JSON.
-func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteResponse, id string, out proto.Message, typed bool, working int64) error {
+// asked for: typed (Any), JSON text for a REST call (into rest.Output), or a
+// Struct for a native gRPC client that asked for JSON.
+func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteResponse, rest *RESTCall, id string, out proto.Message, typed bool, working int64) error {
 	if err := ctx.Err(); err != nil {
 		e, _ := errs.FromKernel(err, "")
 		return e
@@ -62,8 +47,7 @@ func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteRes
 	if size > limit {
 		return responseTooLarge(id, size, limit, false)
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	render := len(md.Get(RenderMetadata)) > 0 && md.Get(RenderMetadata)[0] == "json"
+	render := rest != nil
 	// The encoded form is memory on top of the output, held until the answer
 	// is sent: a copy for typed output, up to 3× for JSON text (plus the
 	// binary Any for typed JSON), ~10× for a Struct (an object per number).
@@ -101,7 +85,8 @@ func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteRes
 			if err != nil {
 				return status.Error(codes.Internal, "internal error")
 			}
-			a = &anypb.Any{TypeUrl: RenderedTypedJSONType, Value: b}
+			rest.Output, rest.OutputTyped = b, true
+			return nil
 		}
 		resp.TypedOutput = a
 	case render:
@@ -119,7 +104,7 @@ func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteRes
 		if err != nil {
 			return status.Error(codes.Internal, "internal error")
 		}
-		resp.TypedOutput = &anypb.Any{TypeUrl: RenderedJSONType, Value: b}
+		rest.Output = b
 	default:
 		st, err := jsoninput.ToStruct(out)
 		if err != nil {
