@@ -1,5 +1,5 @@
 // Package treasury registers the TreasuryManagement kernels built so far
-// (fx-hedging, liquidity-opt, collateral-opt, cashflow-forecast): the glue between
+// (fx-hedging, liquidity-opt, collateral-opt, cashflow-forecast, ir-risk): the glue between
 // proto/gokernels/kernels/treasury/v1 and the sub-packages.
 package treasury
 
@@ -24,6 +24,7 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, LiquidityOpt),
 		registry.Register(r, CollateralOpt),
 		registry.Register(r, CashflowForecast),
+		registry.Register(r, IrRisk),
 	)
 }
 
