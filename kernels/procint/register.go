@@ -7,6 +7,7 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/procint/conformance"
 	"github.com/gokernels/gokernels/kernels/procint/dfgconstruction"
+	"github.com/gokernels/gokernels/kernels/procint/digitaltwin"
 	"github.com/gokernels/gokernels/kernels/procint/logimputation"
 	"github.com/gokernels/gokernels/kernels/procint/nextactivity"
 	"github.com/gokernels/gokernels/kernels/procint/ocpm"
@@ -23,5 +24,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, nextactivity.Kernel),
 		registry.Register(r, logimputation.Kernel),
 		registry.Register(r, ocpm.Kernel),
+		registry.Register(r, digitaltwin.Kernel),
 	)
 }

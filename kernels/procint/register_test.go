@@ -19,6 +19,7 @@ var kernels = []struct {
 	{"procint/next-activity", false},
 	{"procint/log-imputation", false},
 	{"procint/ocpm-patterns", false},
+	{"procint/digital-twin", false},
 }
 
 func newRegistry(t *testing.T) *registry.Registry {
