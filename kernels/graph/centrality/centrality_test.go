@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/fixture"
 )
 
 func param[T any](t *testing.T, c fixture.Case, name string, def T) T {
@@ -16,7 +16,7 @@ func param[T any](t *testing.T, c fixture.Case, name string, def T) T {
 }
 
 func TestBetweennessFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "betweenness-centrality") {
+	for _, c := range fixture.Valid(t, "graph", "betweenness-centrality") {
 		got, err := Betweenness(context.Background(), c.Build(t), param(t, c, "normalized", true))
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
@@ -26,7 +26,7 @@ func TestBetweennessFixtures(t *testing.T) {
 }
 
 func TestClosenessFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "closeness-centrality") {
+	for _, c := range fixture.Valid(t, "graph", "closeness-centrality") {
 		g := c.Build(t)
 		var got []float64
 		var err error
@@ -44,7 +44,7 @@ func TestClosenessFixtures(t *testing.T) {
 
 func TestDegreeFixtures(t *testing.T) {
 	modes := map[string]DegreeMode{"": TotalDegree, "total": TotalDegree, "in": InDegree, "out": OutDegree}
-	for _, c := range fixture.Valid(t, "degree-centrality") {
+	for _, c := range fixture.Valid(t, "graph", "degree-centrality") {
 		mode, ok := modes[param(t, c, "mode", "")]
 		if !ok {
 			t.Fatalf("%s: unknown mode", c.Name)
@@ -61,7 +61,7 @@ func checkIterative(t *testing.T, c fixture.Case, r Iterative) {
 }
 
 func TestPageRankFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "pagerank") {
+	for _, c := range fixture.Valid(t, "graph", "pagerank") {
 		r, err := PageRank(context.Background(), c.Build(t), param(t, c, "damping", 0.85),
 			param(t, c, "max_iterations", 100), param(t, c, "tolerance", 1e-6))
 		if err != nil {
@@ -72,7 +72,7 @@ func TestPageRankFixtures(t *testing.T) {
 }
 
 func TestEigenvectorFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "eigenvector-centrality") {
+	for _, c := range fixture.Valid(t, "graph", "eigenvector-centrality") {
 		r, err := Eigenvector(context.Background(), c.Build(t),
 			param(t, c, "max_iterations", 100), param(t, c, "tolerance", 1e-6))
 		if err != nil {
@@ -83,7 +83,7 @@ func TestEigenvectorFixtures(t *testing.T) {
 }
 
 func TestKatzFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "katz-centrality") {
+	for _, c := range fixture.Valid(t, "graph", "katz-centrality") {
 		r, err := Katz(context.Background(), c.Build(t), param(t, c, "alpha", 0.1), param(t, c, "beta", 1.0),
 			param(t, c, "normalized", true), param(t, c, "max_iterations", 1000), param(t, c, "tolerance", 1e-6))
 		if err != nil {

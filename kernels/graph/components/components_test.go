@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/fixture"
 )
 
 func check(t *testing.T, c fixture.Case, prefix string, r Result) {
@@ -17,7 +17,7 @@ func check(t *testing.T, c fixture.Case, prefix string, r Result) {
 }
 
 func TestFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "connected-components") {
+	for _, c := range fixture.Valid(t, "graph", "connected-components") {
 		g := c.Build(t)
 		weak, err := Weak(context.Background(), g)
 		if err != nil {
@@ -26,12 +26,12 @@ func TestFixtures(t *testing.T) {
 		check(t, c, "", weak)
 
 		// The edge-list path must agree with the CSR one.
-		src := make([]int32, len(c.Graph.Edges))
-		dst := make([]int32, len(c.Graph.Edges))
-		for i, e := range c.Graph.Edges {
+		src := make([]int32, len(c.Graph(t).Edges))
+		dst := make([]int32, len(c.Graph(t).Edges))
+		for i, e := range c.Graph(t).Edges {
 			src[i], dst[i] = e[0], e[1]
 		}
-		fromEdges, err := WeakEdges(context.Background(), c.Graph.NumNodes, src, dst)
+		fromEdges, err := WeakEdges(context.Background(), c.Graph(t).NumNodes, src, dst)
 		if err != nil {
 			t.Fatal(err)
 		}

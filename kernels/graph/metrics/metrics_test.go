@@ -5,18 +5,18 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/fixture"
 )
 
 func TestDensityFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "density") {
+	for _, c := range fixture.Valid(t, "graph", "density") {
 		c.CheckFloat(t, "density", Density(c.Build(t)))
 	}
 }
 
 func TestTriangleFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "triangle-counting") {
+	for _, c := range fixture.Valid(t, "graph", "triangle-counting") {
 		per, total, err := Triangles(context.Background(), c.Build(t))
 		if err != nil {
 			t.Fatal(err)
@@ -27,7 +27,7 @@ func TestTriangleFixtures(t *testing.T) {
 }
 
 func TestClusteringFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "clustering-coefficient") {
+	for _, c := range fixture.Valid(t, "graph", "clustering-coefficient") {
 		cl, err := ClusteringOf(context.Background(), c.Build(t))
 		if err != nil {
 			t.Fatal(err)
@@ -39,7 +39,7 @@ func TestClusteringFixtures(t *testing.T) {
 }
 
 func TestSummaryFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "full-metrics") {
+	for _, c := range fixture.Valid(t, "graph", "full-metrics") {
 		withPaths := true
 		c.Param(t, "path_metrics", &withPaths)
 		s, err := Summarize(context.Background(), c.Build(t), withPaths)

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/graph/components"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/fixture"
 )
 
 func TestShortestPathFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "shortest-path") {
+	for _, c := range fixture.Valid(t, "graph", "shortest-path") {
 		g := c.Build(t)
 		var allPairs bool
 		c.Param(t, "all_pairs", &allPairs)
@@ -37,7 +37,7 @@ func TestShortestPathFixtures(t *testing.T) {
 }
 
 func TestAveragePathLengthFixtures(t *testing.T) {
-	for _, c := range fixture.Valid(t, "average-path-length") {
+	for _, c := range fixture.Valid(t, "graph", "average-path-length") {
 		g := c.Build(t)
 		s, err := Sums(context.Background(), g)
 		if err != nil {

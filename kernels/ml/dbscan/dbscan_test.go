@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/distance"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
 )
 
@@ -26,7 +26,7 @@ type expect struct {
 }
 
 func TestFixtures(t *testing.T) {
-	f := fixture.Load(t, "dbscan-cluster")
+	f := fixture.Kernel(t, "ml", "dbscan-cluster")
 	for _, c := range f.Cases {
 		if c.ErrorField != "" {
 			continue
@@ -35,7 +35,7 @@ func TestFixtures(t *testing.T) {
 			var in input
 			var want expect
 			fixture.Decode(t, c.Input, &in)
-			fixture.Decode(t, c.Expect, &want)
+			fixture.Decode(t, c.ExpectRaw, &want)
 			metric, err := distance.Parse(in.Metric)
 			if err != nil {
 				t.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 )
 
 // expected compares the fixture fields a case lists (nil = not listed);
@@ -17,7 +17,7 @@ type expected map[string][]float64
 
 func checkExpected(t *testing.T, c fixture.Case, got, want expected) {
 	t.Helper()
-	rtol, atol := c.Tol()
+	rtol, atol := c.Tolerances()
 	for name, w := range want {
 		if w != nil {
 			fixture.Floats(t, c.Name+"."+name, got[name], w, rtol, atol)
@@ -86,7 +86,7 @@ type explainInput struct {
 }
 
 func TestShapFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "shap-values").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "shap-values").Cases {
 		var in explainInput
 		fixture.Decode(t, c.Input, &in)
 		res, err := Shap(context.Background(), in.Model.model(), in.Data, in.NSamples, in.NFeatures, in.Background, in.NBackground, in.Output == "probability")
@@ -102,7 +102,7 @@ func TestShapFixtures(t *testing.T) {
 			ExpectedValue *float64  `json:"expected_value"`
 			Predictions   []float64 `json:"predictions"`
 		}
-		fixture.Decode(t, c.Expect, &want)
+		fixture.Decode(t, c.ExpectRaw, &want)
 		checkExpected(t, c,
 			expected{"shap_values": res.Values, "expected_value": {res.ExpectedValue}, "predictions": res.Predictions},
 			expected{"shap_values": want.ShapValues, "expected_value": one(want.ExpectedValue), "predictions": want.Predictions})
@@ -130,7 +130,7 @@ var scorings = map[string]Scoring{
 }
 
 func TestPermutationImportanceFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "feature-importance").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "feature-importance").Cases {
 		var in explainInput
 		fixture.Decode(t, c.Input, &in)
 		repeats := 5
@@ -151,7 +151,7 @@ func TestPermutationImportanceFixtures(t *testing.T) {
 			ImportancesStd  []float64 `json:"importances_std"`
 			Importances     []float64 `json:"importances"`
 		}
-		fixture.Decode(t, c.Expect, &want)
+		fixture.Decode(t, c.ExpectRaw, &want)
 		checkExpected(t, c, expected{
 			"baseline_score": {res.BaselineScore}, "importances_mean": res.ImportancesMean,
 			"importances_std": res.ImportancesStd, "importances": res.Importances,

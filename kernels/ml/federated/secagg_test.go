@@ -6,8 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 )
 
 func wantFieldError(t *testing.T, c fixture.Case, err error) {
@@ -36,7 +36,7 @@ func (in aggInput) params() Params {
 }
 
 func TestAggregateFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "secure-aggregation").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "secure-aggregation").Cases {
 		var in aggInput
 		fixture.Decode(t, c.Input, &in)
 		res, err := Aggregate(context.Background(), in.Updates, in.NClients, in.Dimension, in.Weights, in.Dropped, in.params())
@@ -52,8 +52,8 @@ func TestAggregateFixtures(t *testing.T) {
 			SurvivingClients []int     `json:"surviving_clients"`
 			TotalWeight      float64   `json:"total_weight"`
 		}
-		fixture.Decode(t, c.Expect, &want)
-		rtol, atol := c.Tol()
+		fixture.Decode(t, c.ExpectRaw, &want)
+		rtol, atol := c.Tolerances()
 		fixture.Floats(t, c.Name+".aggregate", res.Aggregate, want.Aggregate, rtol, atol)
 		fixture.Ints(t, c.Name+".surviving_clients", res.Survivors, want.SurvivingClients)
 		fixture.Floats(t, c.Name+".total_weight", []float64{res.TotalWeight}, []float64{want.TotalWeight}, rtol, atol)

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/distance"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
 )
 
@@ -25,7 +25,7 @@ type expect struct {
 }
 
 func TestFixtures(t *testing.T) {
-	f := fixture.Load(t, "hierarchical-cluster")
+	f := fixture.Kernel(t, "ml", "hierarchical-cluster")
 	for _, c := range f.Cases {
 		if c.ErrorField != "" {
 			continue
@@ -34,7 +34,7 @@ func TestFixtures(t *testing.T) {
 			var in input
 			var want expect
 			fixture.Decode(t, c.Input, &in)
-			fixture.Decode(t, c.Expect, &want)
+			fixture.Decode(t, c.ExpectRaw, &want)
 			method, err := ParseLinkage(in.Linkage)
 			if err != nil {
 				t.Fatal(err)
@@ -51,7 +51,7 @@ func TestFixtures(t *testing.T) {
 			if len(z) != len(want.Merges) {
 				t.Fatalf("%d merges, want %d", len(z), len(want.Merges))
 			}
-			rtol, atol := c.Tol()
+			rtol, atol := c.Tolerances()
 			for i, w := range want.Merges {
 				g := z[i]
 				if float64(g.Left) != w[0] || float64(g.Right) != w[1] || float64(g.Size) != w[3] ||

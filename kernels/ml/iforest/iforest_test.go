@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
 )
 
@@ -41,7 +41,7 @@ func fit(t *testing.T, in input) []float64 {
 }
 
 func TestFixtures(t *testing.T) {
-	f := fixture.Load(t, "isolation-forest")
+	f := fixture.Kernel(t, "ml", "isolation-forest")
 	for _, c := range f.Cases {
 		if c.ErrorField != "" {
 			continue
@@ -57,8 +57,8 @@ func TestFixtures(t *testing.T) {
 				Tol        float64 `json:"auc_tolerance"`
 			}
 			fixture.Decode(t, c.Input, &in)
-			fixture.Decode(t, c.Expect, &want)
-			fixture.Decode(t, c.Quality, &q)
+			fixture.Decode(t, c.ExpectRaw, &want)
+			fixture.Decode(t, c.Extra["quality"], &q)
 			s := fit(t, in)
 			for i, v := range s {
 				if !(v > 0 && v < 1) {
@@ -66,7 +66,7 @@ func TestFixtures(t *testing.T) {
 				}
 			}
 			if want.Scores != nil {
-				rtol, atol := c.Tol()
+				rtol, atol := c.Tolerances()
 				fixture.Floats(t, "scores", s, want.Scores, rtol, atol)
 			}
 			if q.Truth != nil {

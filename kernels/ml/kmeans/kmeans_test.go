@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
 )
 
@@ -39,7 +39,7 @@ func params(in input) Params {
 }
 
 func TestFixtures(t *testing.T) {
-	f := fixture.Load(t, "kmeans-cluster")
+	f := fixture.Kernel(t, "ml", "kmeans-cluster")
 	for _, c := range f.Cases {
 		if c.ErrorField != "" {
 			continue
@@ -48,13 +48,13 @@ func TestFixtures(t *testing.T) {
 			var in input
 			var want expect
 			fixture.Decode(t, c.Input, &in)
-			fixture.Decode(t, c.Expect, &want)
+			fixture.Decode(t, c.ExpectRaw, &want)
 			m := matrix.Dense{Rows: in.NSamples, Cols: in.NFeatures, Data: in.Data}
 			res, err := Run(context.Background(), m, params(in))
 			if err != nil {
 				t.Fatal(err)
 			}
-			rtol, atol := c.Tol()
+			rtol, atol := c.Tolerances()
 			if c.Compare["labels"] == "partition" {
 				if !fixture.SamePartition(res.Labels, want.Labels) {
 					t.Errorf("labels are not the reference partition")
@@ -74,7 +74,7 @@ func TestFixtures(t *testing.T) {
 			var q struct {
 				InertiaAtMost *float64 `json:"inertia_at_most"`
 			}
-			fixture.Decode(t, c.Quality, &q)
+			fixture.Decode(t, c.Extra["quality"], &q)
 			if q.InertiaAtMost != nil && res.Inertia > *q.InertiaAtMost {
 				t.Errorf("k-means++ inertia %g above 1.01 × sklearn's best of 10 (%g)", res.Inertia, *q.InertiaAtMost)
 			}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/distance"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
 )
 
@@ -19,7 +19,7 @@ type input struct {
 }
 
 func TestFixtures(t *testing.T) {
-	f := fixture.Load(t, "local-outlier-factor")
+	f := fixture.Kernel(t, "ml", "local-outlier-factor")
 	for _, c := range f.Cases {
 		if c.ErrorField != "" {
 			continue
@@ -30,7 +30,7 @@ func TestFixtures(t *testing.T) {
 				LOF []float64 `json:"lof"`
 			}
 			fixture.Decode(t, c.Input, &in)
-			fixture.Decode(t, c.Expect, &want)
+			fixture.Decode(t, c.ExpectRaw, &want)
 			metric, err := distance.Parse(in.Metric)
 			if err != nil {
 				t.Fatal(err)
@@ -44,7 +44,7 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rtol, atol := c.Tol()
+			rtol, atol := c.Tolerances()
 			fixture.Floats(t, "lof", res.LOF, want.LOF, rtol, atol)
 		})
 	}

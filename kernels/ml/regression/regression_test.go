@@ -6,8 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -26,7 +26,7 @@ type expected map[string][]float64
 
 func checkExpected(t *testing.T, c fixture.Case, got, want expected) {
 	t.Helper()
-	rtol, atol := c.Tol()
+	rtol, atol := c.Tolerances()
 	for name, w := range want {
 		if w != nil {
 			fixture.Floats(t, c.Name+"."+name, got[name], w, rtol, atol)
@@ -49,7 +49,7 @@ func wantFieldError(t *testing.T, c fixture.Case, err error) {
 }
 
 func TestOLSFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "linear-regression").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "linear-regression").Cases {
 		var in regressionInput
 		fixture.Decode(t, c.Input, &in)
 		fit := in.FitIntercept == nil || *in.FitIntercept
@@ -77,7 +77,7 @@ func TestOLSFixtures(t *testing.T) {
 			DFResid                *float64  `json:"df_resid"`
 			Rank                   *float64  `json:"rank"`
 		}
-		fixture.Decode(t, c.Expect, &want)
+		fixture.Decode(t, c.ExpectRaw, &want)
 		checkExpected(t, c, expected{
 			"coefficients": res.Coefficients, "standard_errors": res.StandardErrors, "t_values": res.TValues,
 			"p_values": res.PValues, "residuals": res.Residuals, "intercept": {res.Intercept},
@@ -95,7 +95,7 @@ func TestOLSFixtures(t *testing.T) {
 }
 
 func TestRidgeFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "ridge-regression").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "ridge-regression").Cases {
 		var in regressionInput
 		fixture.Decode(t, c.Input, &in)
 		fit := in.FitIntercept == nil || *in.FitIntercept
@@ -116,7 +116,7 @@ func TestRidgeFixtures(t *testing.T) {
 			Intercept    *float64  `json:"intercept"`
 			RSquared     *float64  `json:"r_squared"`
 		}
-		fixture.Decode(t, c.Expect, &want)
+		fixture.Decode(t, c.ExpectRaw, &want)
 		checkExpected(t, c,
 			expected{"coefficients": res.Coefficients, "intercept": {res.Intercept}, "r_squared": {res.RSquared}},
 			expected{"coefficients": want.Coefficients, "intercept": one(want.Intercept), "r_squared": one(want.RSquared)})

@@ -6,8 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/iforest"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/ml/matrix"
 )
 
@@ -37,7 +37,7 @@ func params(in input) Params {
 }
 
 func TestFixtures(t *testing.T) {
-	f := fixture.Load(t, "streaming-isolation-forest")
+	f := fixture.Kernel(t, "ml", "streaming-isolation-forest")
 	for _, c := range f.Cases {
 		if c.ErrorField != "" {
 			continue
@@ -54,8 +54,8 @@ func TestFixtures(t *testing.T) {
 				Settled []int `json:"settled_rows"`
 			}
 			fixture.Decode(t, c.Input, &in)
-			fixture.Decode(t, c.Expect, &want)
-			fixture.Decode(t, c.Quality, &q)
+			fixture.Decode(t, c.ExpectRaw, &want)
+			fixture.Decode(t, c.Extra["quality"], &q)
 			m := matrix.Dense{Rows: in.NSamples, Cols: in.NFeatures, Data: in.Data}
 			res, err := Run(context.Background(), m, params(in))
 			if err != nil {
@@ -63,7 +63,7 @@ func TestFixtures(t *testing.T) {
 			}
 			fixture.Ints(t, "model_starts", res.ModelStarts, want.ModelStarts)
 			if want.Scores != nil {
-				rtol, atol := c.Tol()
+				rtol, atol := c.Tolerances()
 				fixture.Floats(t, "scores", res.Scores, want.Scores, rtol, atol)
 			}
 			if q.Spikes == nil {

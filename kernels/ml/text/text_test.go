@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 )
 
 func wantFieldError(t *testing.T, c fixture.Case, err error) {
@@ -77,7 +77,7 @@ type sparseJSON struct {
 // Embeddings must be bit-identical to scikit-learn's, so values compare
 // exactly (the fixtures' tolerances are 0).
 func TestHashFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "embedding-generation").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "embedding-generation").Cases {
 		var in textInput
 		fixture.Decode(t, c.Input, &in)
 		o := in.Vectorizer.options()
@@ -95,8 +95,8 @@ func TestHashFixtures(t *testing.T) {
 			Rows       []sparseJSON `json:"rows"`
 			Dimension  int          `json:"dimension"`
 		}
-		fixture.Decode(t, c.Expect, &want)
-		rtol, atol := c.Tol()
+		fixture.Decode(t, c.ExpectRaw, &want)
+		rtol, atol := c.Tolerances()
 		if want.Dimension != o.NFeatures {
 			t.Errorf("%s: dimension %d, want %d", c.Name, o.NFeatures, want.Dimension)
 		}
@@ -116,7 +116,7 @@ func TestHashFixtures(t *testing.T) {
 }
 
 func TestCosineFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "semantic-similarity").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "semantic-similarity").Cases {
 		var in textInput
 		fixture.Decode(t, c.Input, &in)
 		if c.ErrorField == "query_texts" {
@@ -149,8 +149,8 @@ func TestCosineFixtures(t *testing.T) {
 			TopScores    []float64 `json:"top_scores"`
 			K            *int      `json:"k"`
 		}
-		fixture.Decode(t, c.Expect, &want)
-		rtol, atol := c.Tol()
+		fixture.Decode(t, c.ExpectRaw, &want)
+		rtol, atol := c.Tolerances()
 		if want.Similarities != nil {
 			fixture.Floats(t, c.Name+".similarities", res.Matrix, want.Similarities, rtol, atol)
 		}

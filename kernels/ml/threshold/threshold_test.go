@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
+	"github.com/gokernels/gokernels/internal/fixture"
 )
 
 type input struct {
@@ -62,7 +62,7 @@ func bools(t *testing.T, field string, got, want []bool) {
 }
 
 func TestFixtures(t *testing.T) {
-	f := fixture.Load(t, "adaptive-threshold")
+	f := fixture.Kernel(t, "ml", "adaptive-threshold")
 	for _, c := range f.Cases {
 		if c.ErrorField != "" {
 			continue
@@ -71,12 +71,12 @@ func TestFixtures(t *testing.T) {
 			var in input
 			var want expect
 			fixture.Decode(t, c.Input, &in)
-			fixture.Decode(t, c.Expect, &want)
+			fixture.Decode(t, c.ExpectRaw, &want)
 			res, err := Run(context.Background(), in.Values, params(in))
 			if err != nil {
 				t.Fatal(err)
 			}
-			rtol, atol := c.Tol()
+			rtol, atol := c.Tolerances()
 			bools(t, "is_anomaly", res.Anomaly, want.Anomaly)
 			bools(t, "warmup", res.Warmup, want.Warmup)
 			fixture.Floats(t, "upper", res.Upper, want.Upper, rtol, atol)

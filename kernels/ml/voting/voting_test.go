@@ -3,7 +3,7 @@ package voting
 import (
 	"testing"
 
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
+	"github.com/gokernels/gokernels/internal/fixture"
 )
 
 type input struct {
@@ -17,7 +17,7 @@ type input struct {
 }
 
 func TestFixtures(t *testing.T) {
-	f := fixture.Load(t, "ensemble-voting")
+	f := fixture.Kernel(t, "ml", "ensemble-voting")
 	for _, c := range f.Cases {
 		if c.ErrorField != "" {
 			continue
@@ -29,14 +29,14 @@ func TestFixtures(t *testing.T) {
 				Scores []float64 `json:"scores"`
 			}
 			fixture.Decode(t, c.Input, &in)
-			fixture.Decode(t, c.Expect, &want)
+			fixture.Decode(t, c.ExpectRaw, &want)
 			var res Result
 			if in.Voting == "soft" {
 				res = Soft(in.Probs, in.Weights, in.NModels, in.NSamples, in.NClasses)
 			} else {
 				res = Hard(in.Labels, in.Weights, in.NModels, in.NSamples, in.NClasses)
 			}
-			rtol, atol := c.Tol()
+			rtol, atol := c.Tolerances()
 			fixture.Ints(t, "labels", res.Labels, want.Labels)
 			fixture.Floats(t, "scores", res.Scores, want.Scores, rtol, atol)
 		})

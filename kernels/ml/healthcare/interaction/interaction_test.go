@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 )
 
 func wantFieldError(t *testing.T, c fixture.Case, err error) {
@@ -38,7 +38,7 @@ func toPairs(in [][2]int) []Pair {
 }
 
 func TestScoreFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "drug-interaction-prediction").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "drug-interaction-prediction").Cases {
 		var in ddiInput
 		fixture.Decode(t, c.Input, &in)
 		metric := Tanimoto
@@ -58,7 +58,7 @@ func TestScoreFixtures(t *testing.T) {
 			Scores   []float64 `json:"scores"`
 			Evidence []int     `json:"evidence_interactions"`
 		}
-		fixture.Decode(t, c.Expect, &want)
+		fixture.Decode(t, c.ExpectRaw, &want)
 		var gotFlat, wantFlat []int
 		for _, p := range res.Pairs {
 			gotFlat = append(gotFlat, p.A, p.B)
@@ -66,7 +66,7 @@ func TestScoreFixtures(t *testing.T) {
 		for _, p := range want.Pairs {
 			wantFlat = append(wantFlat, p[0], p[1])
 		}
-		rtol, atol := c.Tol()
+		rtol, atol := c.Tolerances()
 		fixture.Ints(t, c.Name+".pairs", gotFlat, wantFlat)
 		fixture.Floats(t, c.Name+".scores", res.Scores, want.Scores, rtol, atol)
 		fixture.Ints(t, c.Name+".evidence_interactions", res.Evidence, want.Evidence)

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/ml/internal/fixture"
 )
 
 func wantFieldError(t *testing.T, c fixture.Case, err error) {
@@ -31,7 +31,7 @@ func (in replayInput) net() *Net {
 }
 
 func TestReplayFixtures(t *testing.T) {
-	for _, c := range fixture.Load(t, "clinical-pathway-conformance").Cases {
+	for _, c := range fixture.Kernel(t, "ml", "clinical-pathway-conformance").Cases {
 		var in replayInput
 		fixture.Decode(t, c.Input, &in)
 		res, err := Replay(context.Background(), in.net(), in.Traces)
@@ -54,7 +54,7 @@ func TestReplayFixtures(t *testing.T) {
 			AverageTraceFitness *float64  `json:"average_trace_fitness"`
 			FittingTraces       *float64  `json:"fitting_traces"`
 		}
-		fixture.Decode(t, c.Expect, &want)
+		fixture.Decode(t, c.ExpectRaw, &want)
 		var fitness []float64
 		var missing, consumed, remaining, produced, unknown, fits []int
 		for _, tr := range res.Traces {
@@ -66,7 +66,7 @@ func TestReplayFixtures(t *testing.T) {
 			unknown = append(unknown, tr.UnknownEvents)
 			fits = append(fits, boolInt(tr.Fits))
 		}
-		rtol, atol := c.Tol()
+		rtol, atol := c.Tolerances()
 		fixture.Floats(t, c.Name+".trace_fitness", fitness, want.TraceFitness, rtol, atol)
 		for _, col := range []struct {
 			name      string

@@ -9,8 +9,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
-	"github.com/gokernels/gokernels/kernels/graph/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/kerr"
 )
 
@@ -31,7 +31,7 @@ type Forward[L any] func(ctx context.Context, g *csr.Graph, in Input[L]) ([]floa
 // kerr field error on that field; any other must give expect.dim and
 // expect.embeddings to 1e-9 relative, 1e-12 absolute.
 func Run[L any](t *testing.T, kernel string, forward Forward[L]) {
-	for _, c := range fixture.Load(t, kernel) {
+	for _, c := range fixture.Kernel(t, "graph", kernel).Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			var in Input[L]
 			if err := json.Unmarshal(c.Input, &in); err != nil {
