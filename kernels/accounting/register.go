@@ -18,5 +18,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, JournalTransform),
 		registry.Register(r, NetworkGeneration),
 		registry.Register(r, SuspenseDetection),
+		registry.Register(r, GaapViolation),
 	)
 }
