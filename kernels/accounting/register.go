@@ -19,5 +19,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, NetworkGeneration),
 		registry.Register(r, SuspenseDetection),
 		registry.Register(r, GaapViolation),
+		registry.Register(r, GlReconciliation),
 	)
 }
