@@ -77,6 +77,12 @@ test: check-generated check-tidy check-breaking lint ## Run every test (generati
 	$(GO) test -count=1 -timeout 15m ./...
 	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 
+.PHONY: test-cluster
+test-cluster: ## Cluster mode proofs alone, verbose (embedded 3-node JetStream; CLUSTER_MSGS=100000 for the full stream)
+	GOKERNELS_CLUSTER_MSGS=$(CLUSTER_MSGS) $(GO) test -count=1 -timeout 20m -v ./cluster/...
+
+CLUSTER_MSGS ?= 6000
+
 .PHONY: docs
 docs: ## Regenerate the README configuration table from the settings table
 	$(GO) run ./cmd/gokernels docs-config > .config-table.md

@@ -104,6 +104,11 @@ type Message struct {
 	ClientSeq uint64
 	TS        int64         // data messages: Unix seconds, non-decreasing
 	Payload   proto.Message // the kernel's input message (data, configure)
+	// Time is the acceptance time (Unix nanoseconds) recorded for the
+	// message when an outer replicated log already fixed one (cluster
+	// mode: the JetStream timestamp), so every replica that replays the
+	// log gives handlers the same rc.Time; 0 = now.
+	Time int64
 }
 
 // Reply is the one answer to a Message.
@@ -397,7 +402,11 @@ func (r *Ring) process(batch []*request) {
 			r.pending[k] = struct{}{}
 		}
 		r.seq++
-		it := item{q: q, e: entry{Kind: m.Kind, Seq: r.seq, TS: m.TS, Time: now,
+		at := now
+		if m.Time != 0 {
+			at = m.Time
+		}
+		it := item{q: q, e: entry{Kind: m.Kind, Seq: r.seq, TS: m.TS, Time: at,
 			ClientID: m.ClientID, ClientSeq: m.ClientSeq, Payload: q.payload}}
 		if r.j != nil {
 			r.j.add(&it.e)
