@@ -39,7 +39,9 @@ func stream(t *testing.T, node func() *Node, tenant, id string, msgs []*orderboo
 						retries.Add(1)
 						time.Sleep(50 * time.Millisecond)
 					}
-					ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+					// Shorter than a failover: a message in flight when the
+					// owner dies is retried, not just answered late.
+					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 					rep, err := node().Send(ctx, tenant, id, m)
 					cancel()
 					if err != nil {
