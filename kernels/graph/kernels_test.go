@@ -14,17 +14,6 @@ import (
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
-// extendedKernels are the community, similarity, structure and GNN kernels
-// Register must provide, each with its fixture file under
-// testdata/fixtures/graph.
-var extendedKernels = []string{
-	"graph/modularity-score", "graph/louvain-community", "graph/label-propagation",
-	"graph/jaccard-similarity", "graph/cosine-similarity", "graph/adamic-adar",
-	"graph/common-neighbors", "graph/value-similarity", "graph/motif-detection",
-	"graph/k-clique", "graph/degree-ratio", "graph/star-topology",
-	"graph/cycle-participation", "graph/gnn-inference", "graph/graph-attention",
-}
-
 func newExtendedRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
 	r := registry.New()
@@ -32,35 +21,6 @@ func newExtendedRegistry(t *testing.T) *registry.Registry {
 		t.Fatal(err)
 	}
 	return r
-}
-
-// TestRegisterExtendedFixtures runs every fixture case of every kernel
-// through the registry as the server does: JSON input decoded by jsoninput,
-// protovalidate, the kernel, and the output rendered as JSON.
-func TestRegisterExtendedFixtures(t *testing.T) {
-	r := newExtendedRegistry(t)
-	files := fixture.DomainFiles(t, "graph")
-	if r.Len() != len(coreKernels)+len(extendedKernels) {
-		t.Errorf("registered %d kernels, want %d", r.Len(), len(coreKernels)+len(extendedKernels))
-	}
-	for _, id := range extendedKernels {
-		k, ok := r.Get(id)
-		if !ok {
-			t.Errorf("%s is not registered", id)
-			continue
-		}
-		if k.Domain != registry.DomainGraph || !k.SupportsBatch() {
-			t.Errorf("%s: domain %q, batch %v", id, k.Domain, k.SupportsBatch())
-		}
-		var extra func(*testing.T, fixture.Case, map[string]any)
-		if id == "graph/louvain-community" {
-			extra = func(t *testing.T, c fixture.Case, out map[string]any) { checkLouvain(t, r, c, out) }
-		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), extra)
-	}
-	if k, _ := r.Get("graph/degree-ratio"); k == nil || !k.HasMode(registry.Ring) {
-		t.Error("graph/degree-ratio should be a ring kernel as in the catalog")
-	}
 }
 
 // checkLouvain holds the louvain-specific promises: the reported modularity

@@ -16,13 +16,6 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// registerAKernels are the clustering, anomaly and ensemble kernels Register must provide, each with a fixture
-// file testdata/fixtures/ml/<name>.json.
-var registerAKernels = []string{
-	"ml/kmeans-cluster", "ml/dbscan-cluster", "ml/hierarchical-cluster", "ml/isolation-forest",
-	"ml/local-outlier-factor", "ml/streaming-isolation-forest", "ml/adaptive-threshold", "ml/ensemble-voting",
-}
-
 // registerAQuality is a case's "quality" object: model-quality promises
 // checked beside the exact expectations.
 type registerAQuality struct {
@@ -33,25 +26,18 @@ type registerAQuality struct {
 	InertiaMax *float64 `json:"inertia_at_most"`
 }
 
-// TestClusteringAnomalyFixtures runs every fixture case the way the server does:
+// TestRegisterFixtures runs every ml fixture case the way the server does:
 // jsoninput decoding (tuples included), protovalidate, the kernel, and the
-// output rendered as JSON with proto field names.
-func TestClusteringAnomalyFixtures(t *testing.T) {
-	r := registry.New()
-	if err := Register(r); err != nil {
-		t.Fatal(err)
-	}
-	if r.Len() != len(registerAKernels)+len(registerBKernels) {
-		t.Errorf("Register added %d kernels, want %d", r.Len(), len(registerAKernels)+len(registerBKernels))
-	}
-	files := fixture.DomainFiles(t, "ml")
-	for _, id := range registerAKernels {
-		if _, ok := r.Get(id); !ok {
-			t.Errorf("%s is not registered", id)
-			continue
-		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), checkQuality)
-	}
+// output rendered as JSON with proto field names; the clustering and anomaly
+// kernels also get their model-quality checks (checkQuality). Registered
+// kernels and fixture files match one to one.
+func TestRegisterFixtures(t *testing.T) {
+	quality := fixture.WithCheck(checkQuality)
+	fixture.RunDomain(t, Register, "ml", map[string]fixture.Adjust{
+		"ml/kmeans-cluster": quality, "ml/dbscan-cluster": quality, "ml/hierarchical-cluster": quality,
+		"ml/isolation-forest": quality, "ml/local-outlier-factor": quality, "ml/streaming-isolation-forest": quality,
+		"ml/adaptive-threshold": quality, "ml/ensemble-voting": quality,
+	})
 }
 
 // checkQuality checks a case's quality object: isolation-forest ROC

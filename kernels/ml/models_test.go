@@ -3,7 +3,6 @@ package ml
 import (
 	"context"
 	"math"
-	"slices"
 	"testing"
 
 	mlv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1"
@@ -12,49 +11,6 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
-
-// registerBKernels are the regression, explanation, text, federated and healthcare kernels Register must provide, each with a fixture
-// file testdata/fixtures/ml/<name>.json.
-var registerBKernels = []string{
-	"ml/linear-regression", "ml/ridge-regression", "ml/shap-values", "ml/feature-importance",
-	"ml/embedding-generation", "ml/semantic-similarity", "ml/secure-aggregation",
-	"ml/drug-interaction-prediction", "ml/clinical-pathway-conformance",
-}
-
-// TestModelsFixtures runs every fixture case through the registry as the
-// server does: jsoninput decoding (tuples included), protovalidate, the
-// kernel, and the output rendered as JSON with proto field names.
-func TestModelsFixtures(t *testing.T) {
-	r := registry.New()
-	if err := Register(r); err != nil {
-		t.Fatal(err)
-	}
-	if r.Len() != len(registerAKernels)+len(registerBKernels) {
-		t.Errorf("registered %d kernels, want %d", r.Len(), len(registerAKernels)+len(registerBKernels))
-	}
-	files := fixture.DomainFiles(t, "ml")
-	for _, id := range registerBKernels {
-		k, ok := r.Get(id)
-		if !ok {
-			t.Errorf("%s is not registered", id)
-			continue
-		}
-		if k.Domain != registry.DomainML || !k.SupportsBatch() {
-			t.Errorf("%s: domain %q, batch %v", id, k.Domain, k.SupportsBatch())
-		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), nil)
-	}
-}
-
-// TestRegisterCoversMLFixtures: every ml fixture file belongs to a kernel of
-// registerAKernels or registerBKernels, so none goes unchecked.
-func TestRegisterCoversMLFixtures(t *testing.T) {
-	for _, f := range fixture.DomainFiles(t, "ml") {
-		if !slices.Contains(registerAKernels, f.KernelID) && !slices.Contains(registerBKernels, f.KernelID) {
-			t.Errorf("%s: %s is in neither registerAKernels nor registerBKernels", f.Path, f.KernelID)
-		}
-	}
-}
 
 // The server's problem-size caps reach the kernels through the context.
 func TestModelsLimits(t *testing.T) {

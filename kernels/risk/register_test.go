@@ -14,50 +14,20 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// kernels are the ids Register must provide and whether upstream lists them
-// as Ring kernels; each has a fixture file under testdata/fixtures/risk.
-var kernels = []struct {
-	id   string
-	ring bool
-}{
-	{"risk/credit-scoring", true},
-	{"risk/monte-carlo-var", true},
-	{"risk/portfolio-aggregation", true},
-	{"risk/realtime-correlation", true},
-	{"risk/stress-testing", false},
-}
-
 func newRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
 	r := registry.New()
 	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Len() != len(kernels) {
-		t.Fatalf("registered %d kernels, want %d", r.Len(), len(kernels))
-	}
 	return r
 }
 
 // TestRegisterFixtures runs every fixture case through the registry as the
-// server does: jsoninput decoding, protovalidate, the kernel, JSON output.
+// server does: jsoninput decoding, protovalidate, the kernel, JSON output;
+// registered kernels and fixture files match one to one.
 func TestRegisterFixtures(t *testing.T) {
-	r := newRegistry(t)
-	files := fixture.DomainFiles(t, "risk")
-	if len(files) != len(kernels) {
-		t.Errorf("%d risk fixture files for %d kernels", len(files), len(kernels))
-	}
-	for _, kc := range kernels {
-		k, ok := r.Get(kc.id)
-		if !ok {
-			t.Errorf("%s is not registered", kc.id)
-			continue
-		}
-		if k.Domain != registry.DomainRisk || !k.SupportsBatch() || k.HasMode(registry.Ring) != kc.ring {
-			t.Errorf("%s: domain %q, batch %v, modes %v", kc.id, k.Domain, k.SupportsBatch(), k.Modes)
-		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, kc.id), nil)
-	}
+	fixture.RunDomain(t, Register, "risk", nil)
 }
 
 // The server's limits are checked before any allocation proportional to them.

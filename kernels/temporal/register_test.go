@@ -13,46 +13,15 @@ import (
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
-// kernels are the ids Register must provide, each with its fixture file
-// under testdata/fixtures/temporal.
-var kernels = []string{
-	"temporal/arima-forecast", "temporal/prophet-decomposition", "temporal/changepoint-detection",
-	"temporal/anomaly-detection", "temporal/seasonal-decomposition", "temporal/trend-extraction",
-	"temporal/volatility-analysis",
-}
-
 // TestRegisterFixtures runs every fixture case of every temporal kernel the
 // way the server does: JSON input decoded by jsoninput, protovalidate, the
 // kernel, and the output rendered as JSON.
 func TestRegisterFixtures(t *testing.T) {
-	r := registry.New()
-	if err := Register(r); err != nil {
-		t.Fatal(err)
-	}
-	if r.Len() != len(kernels) {
-		t.Errorf("registered %d kernels, want %d", r.Len(), len(kernels))
-	}
-	files := fixture.DomainFiles(t, "temporal")
-	if len(files) != len(kernels) {
-		t.Errorf("%d temporal fixture files for %d kernels", len(files), len(kernels))
-	}
-	for _, id := range kernels {
-		k, ok := r.Get(id)
-		if !ok {
-			t.Errorf("%s is not registered", id)
-			continue
-		}
-		ring := id == "temporal/anomaly-detection" || id == "temporal/volatility-analysis"
-		if k.Domain != registry.DomainTemporal || !k.SupportsBatch() || k.HasMode(registry.Ring) != ring {
-			t.Errorf("%s: domain %q, batch %v, modes %v", id, k.Domain, k.SupportsBatch(), k.Modes)
-		}
-		f := fixture.KernelFile(t, files, id)
-		var extra func(*testing.T, fixture.Case, map[string]any)
-		if id == "temporal/volatility-analysis" {
-			f, extra = logLikelihoodFloors(t, f)
-		}
-		fixture.RunKernelCases(t, r, f, extra)
-	}
+	fixture.RunDomain(t, Register, "temporal", map[string]fixture.Adjust{
+		"temporal/volatility-analysis": func(t *testing.T, _ *registry.Registry, f fixture.File) (fixture.File, fixture.Check) {
+			return logLikelihoodFloors(t, f)
+		},
+	})
 }
 
 // logLikelihoodFloors turns volatility-analysis's expected log_likelihood
