@@ -30,7 +30,7 @@ type graphFields interface {
 
 func edgesOf(in proto.Message) int64 {
 	if g, ok := in.(graphFields); ok {
-		return int64(len(g.GetEdges()))
+		return int64(len(g.GetEdges()) + len(g.GetPackedEdges())/2)
 	}
 	return 0
 }

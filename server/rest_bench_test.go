@@ -43,7 +43,7 @@ func benchRESTBody() []byte {
 }
 
 // BenchmarkREST1MEdgePageRank: a 1,000,000-edge PageRank request over REST,
-// end to end (transcode, gRPC hop, kernel, JSON output). Compare with
+// end to end (JSON decoding into the typed input, kernel, JSON output). Compare with
 // BenchmarkStdlibDecode1MEdges (encoding/json into a plain struct) and
 // BenchmarkGRPCTyped1MEdgePageRank (binary typed form) from the same run:
 //
@@ -67,8 +67,26 @@ func BenchmarkREST1MEdgePageRank(b *testing.B) {
 }
 
 // BenchmarkGRPCTyped1MEdgePageRank: the same request from a gRPC client with
-// the binary typed input and output.
+// the binary typed input (edges as packed_edges) and output.
 func BenchmarkGRPCTyped1MEdgePageRank(b *testing.B) {
+	in := &graphv1.PageRankInput{NumNodes: benchNodes, Directed: true}
+	for _, e := range benchEdgeList() {
+		in.PackedEdges = append(in.PackedEdges, e[0], e[1])
+	}
+	benchGRPCTyped(b, in)
+}
+
+// BenchmarkGRPCTypedEdgeMessages1MEdgePageRank: the same with the edges as
+// one Edge message each (the form before packed_edges).
+func BenchmarkGRPCTypedEdgeMessages1MEdgePageRank(b *testing.B) {
+	in := &graphv1.PageRankInput{NumNodes: benchNodes, Directed: true}
+	for _, e := range benchEdgeList() {
+		in.Edges = append(in.Edges, &graphv1.Edge{Source: e[0], Target: e[1]})
+	}
+	benchGRPCTyped(b, in)
+}
+
+func benchGRPCTyped(b *testing.B, in *graphv1.PageRankInput) {
 	srv := servertest.Start(b, servertest.Config(b, map[string]string{"GOKERNELS_MAX_REQUEST_BYTES": "67108864"}), testRegistry(b), serverOptions())
 	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30), grpc.MaxCallSendMsgSize(1<<30)))
@@ -76,10 +94,6 @@ func BenchmarkGRPCTyped1MEdgePageRank(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer conn.Close()
-	in := &graphv1.PageRankInput{NumNodes: benchNodes, Directed: true}
-	for _, e := range benchEdgeList() {
-		in.Edges = append(in.Edges, &graphv1.Edge{Source: e[0], Target: e[1]})
-	}
 	client := gokernelsv1.NewKernelServiceClient(conn)
 	for b.Loop() {
 		a, _ := anypb.New(in)

@@ -22,7 +22,7 @@ var ConnectedComponents = registry.Def[*graphv1.ConnectedComponentsInput, *graph
 	Prepare: func(ctx context.Context, in *graphv1.ConnectedComponentsInput) (ComponentsJob, error) {
 		if !in.GetDirected() {
 			// Union-find straight on the edge list: no CSR needed.
-			src, dst, err := graphinput.Edges(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights())
+			src, dst, err := graphinput.EdgesOf(ctx, in)
 			return ComponentsJob{N: int(in.GetNumNodes()), Src: src, Dst: dst}, err
 		}
 		g, err := graphinput.FromInput(ctx, in)

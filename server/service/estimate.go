@@ -30,7 +30,7 @@ func estimate(k *registry.Kernel, in proto.Message, caps limits.Limits) (working
 	}
 	m := in.ProtoReflect()
 	nodes := capped(intField(m, "num_nodes"), caps.MaxNodes)
-	edges := listLen(m, "edges")
+	edges := listLen(m, "edges") + listLen(m, "packed_edges")/2
 	// Decoded input plus its working form (CSR in both directions, per-node
 	// arrays, a per-node output or two).
 	working = 4*inBytes + 64*nodes + 48*edges

@@ -1,5 +1,5 @@
 // Package graphinput turns the common fields of every graph kernel's input
-// (num_nodes, edges, weights, directed) into a csr.Graph, enforcing the
+// (num_nodes, edges or packed_edges, weights, directed) into a csr.Graph, enforcing the
 // server's size limits and reporting bad input as kerr field errors named
 // the way the JSON request names them ("num_nodes", "edges[3]",
 // "weights", "weights[7]").
@@ -18,17 +18,64 @@ import (
 )
 
 // Fields is what every generated graph input message has (num_nodes,
-// edges, weights, directed as fields 1-4).
+// edges, weights, directed, packed_edges as fields 1-5).
 type Fields interface {
 	GetNumNodes() int32
 	GetEdges() []*graphv1.Edge
 	GetWeights() []float64
 	GetDirected() bool
+	GetPackedEdges() []int32
 }
 
-// FromInput is Build on an input message's common fields.
+// FromInput is Build on an input message's common fields (its edges given
+// as edges or as packed_edges).
 func FromInput(ctx context.Context, in Fields) (*csr.Graph, error) {
-	return Build(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights(), in.GetDirected())
+	src, dst, err := EdgesOf(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	var w []float64
+	if len(in.GetWeights()) > 0 {
+		w = in.GetWeights()
+	}
+	return csrBuildNamed(int(in.GetNumNodes()), src, dst, w, in.GetDirected(), edgeName(in))
+}
+
+// EdgesOf validates an input's common fields like Edges, reading the edges
+// from edges or packed_edges (not both), as parallel source/target slices.
+func EdgesOf(ctx context.Context, in Fields) (src, dst []int32, err error) {
+	p := in.GetPackedEdges()
+	if len(p) == 0 {
+		return Edges(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights())
+	}
+	if len(in.GetEdges()) > 0 {
+		return nil, nil, kerr.Invalid("packed_edges", "give edges or packed_edges, not both (%d edges and %d packed ids)", len(in.GetEdges()), len(p))
+	}
+	if len(p)%2 != 0 {
+		return nil, nil, kerr.Invalid("packed_edges", "must hold [source, target] pairs: %d ids is an odd count", len(p))
+	}
+	numNodes, m, weights := in.GetNumNodes(), len(p)/2, in.GetWeights()
+	if err := checkCommon(ctx, numNodes, "packed_edges", m, weights); err != nil {
+		return nil, nil, err
+	}
+	src = make([]int32, m)
+	dst = make([]int32, m)
+	for i := range m {
+		s, t := p[2*i], p[2*i+1]
+		if s < 0 || s >= numNodes || t < 0 || t >= numNodes {
+			return nil, nil, kerr.Invalid(field("packed_edges", 2*i), "node id out of range [0, %d): [%d, %d]", numNodes, s, t)
+		}
+		src[i], dst[i] = s, t
+	}
+	return src, dst, finiteWeights(weights)
+}
+
+// edgeName names the i-th edge the way the request spelled it.
+func edgeName(in Fields) func(int) string {
+	if len(in.GetPackedEdges()) > 0 {
+		return func(i int) string { return field("packed_edges", 2*i) }
+	}
+	return func(i int) string { return field("edges", i) }
 }
 
 // UndirectedView validates an input's common fields like Build but returns
@@ -36,11 +83,11 @@ func FromInput(ctx context.Context, in Fields) (*csr.Graph, error) {
 // edge data), for kernels that ignore direction and weights, such as
 // triangle counting.
 func UndirectedView(ctx context.Context, in Fields) (*csr.Graph, error) {
-	src, dst, err := Edges(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights())
+	src, dst, err := EdgesOf(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	return csrBuild(int(in.GetNumNodes()), src, dst, nil, false)
+	return csrBuildNamed(int(in.GetNumNodes()), src, dst, nil, false, edgeName(in))
 }
 
 // Build validates the common graph fields and builds the CSR graph.
@@ -65,11 +112,15 @@ func Build(ctx context.Context, numNodes int32, edges []*graphv1.Edge, weights [
 
 // csrBuild builds the CSR, turning its errors into field errors.
 func csrBuild(n int, src, dst []int32, w []float64, directed bool) (*csr.Graph, error) {
+	return csrBuildNamed(n, src, dst, w, directed, func(i int) string { return field("edges", i) })
+}
+
+func csrBuildNamed(n int, src, dst []int32, w []float64, directed bool, name func(int) string) (*csr.Graph, error) {
 	g, err := csr.Build(n, src, dst, w, directed)
 	if err != nil {
 		var ee *csr.EdgeError
 		if errors.As(err, &ee) {
-			return nil, kerr.Invalid(field("edges", ee.Index), "%s", ee.Msg)
+			return nil, kerr.Invalid(name(ee.Index), "%s", ee.Msg)
 		}
 		return nil, kerr.Invalid("edges", "%v", err)
 	}
@@ -80,18 +131,8 @@ func csrBuild(n int, src, dst []int32, w []float64, directed bool) (*csr.Graph, 
 // parallel source/target slices instead of building a CSR, for kernels
 // that work on the raw edge list (union-find components).
 func Edges(ctx context.Context, numNodes int32, edges []*graphv1.Edge, weights []float64) (src, dst []int32, err error) {
-	lim := limits.From(ctx)
-	if numNodes < 1 {
-		return nil, nil, kerr.Invalid("num_nodes", "must be at least 1, got %d", numNodes)
-	}
-	if err := limits.Check("num_nodes", int(numNodes), lim.MaxNodes); err != nil {
+	if err := checkCommon(ctx, numNodes, "edges", len(edges), weights); err != nil {
 		return nil, nil, err
-	}
-	if err := limits.Check("edges", len(edges), lim.MaxEdges); err != nil {
-		return nil, nil, err
-	}
-	if len(weights) != 0 && len(weights) != len(edges) {
-		return nil, nil, kerr.Invalid("weights", "must have one value per edge: %d weights for %d edges", len(weights), len(edges))
 	}
 	src = make([]int32, len(edges))
 	dst = make([]int32, len(edges))
@@ -105,12 +146,36 @@ func Edges(ctx context.Context, numNodes int32, edges []*graphv1.Edge, weights [
 		}
 		src[i], dst[i] = s, t
 	}
+	return src, dst, finiteWeights(weights)
+}
+
+// checkCommon checks num_nodes, the edge count m (of the field named
+// edges) against the limits and the weights' count, before anything
+// proportional to them is allocated.
+func checkCommon(ctx context.Context, numNodes int32, edges string, m int, weights []float64) error {
+	lim := limits.From(ctx)
+	if numNodes < 1 {
+		return kerr.Invalid("num_nodes", "must be at least 1, got %d", numNodes)
+	}
+	if err := limits.Check("num_nodes", int(numNodes), lim.MaxNodes); err != nil {
+		return err
+	}
+	if err := limits.Check(edges, m, lim.MaxEdges); err != nil {
+		return err
+	}
+	if len(weights) != 0 && len(weights) != m {
+		return kerr.Invalid("weights", "must have one value per edge: %d weights for %d edges", len(weights), m)
+	}
+	return nil
+}
+
+func finiteWeights(weights []float64) error {
 	for i, w := range weights {
 		if math.IsNaN(w) || math.IsInf(w, 0) {
-			return nil, nil, kerr.Invalid(field("weights", i), "must be finite")
+			return kerr.Invalid(field("weights", i), "must be finite")
 		}
 	}
-	return src, dst, nil
+	return nil
 }
 
 // NonNegative rejects negative weights (shortest paths, PageRank, ...),

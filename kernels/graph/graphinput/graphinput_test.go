@@ -3,6 +3,8 @@ package graphinput
 import (
 	"context"
 	"math"
+	"reflect"
+	"slices"
 	"testing"
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
@@ -77,5 +79,62 @@ func TestWeightSigns(t *testing.T) {
 	}
 	if fe, ok := kerr.AsField(Node("source", 5, 5)); !ok || fe.Field != "source" {
 		t.Fatalf("Node: %v", fe)
+	}
+}
+
+type packedInput = graphv1.PageRankInput
+
+func TestPackedEdgesBuildTheSameGraph(t *testing.T) {
+	pairs := [][2]int32{{0, 1}, {1, 0}, {2, 2}, {3, 1}, {0, 1}, {2, 3}}
+	w := []float64{1, 5, 2, 0.5, 7, 3}
+	var flat []int32
+	for _, p := range pairs {
+		flat = append(flat, p[0], p[1])
+	}
+	for _, directed := range []bool{false, true} {
+		a, err := FromInput(context.Background(), &packedInput{NumNodes: 4, Edges: edges(pairs...), Weights: w, Directed: directed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := FromInput(context.Background(), &packedInput{NumNodes: 4, PackedEdges: flat, Weights: w, Directed: directed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("directed=%v: packed_edges built %+v, edges built %+v", directed, b, a)
+		}
+		ua, _ := UndirectedView(context.Background(), &packedInput{NumNodes: 4, Edges: edges(pairs...)})
+		ub, _ := UndirectedView(context.Background(), &packedInput{NumNodes: 4, PackedEdges: flat})
+		if !reflect.DeepEqual(ua, ub) {
+			t.Errorf("undirected views differ: %+v vs %+v", ub, ua)
+		}
+	}
+	src, dst, err := EdgesOf(context.Background(), &packedInput{NumNodes: 4, PackedEdges: flat})
+	if err != nil || !slices.Equal(src, []int32{0, 1, 2, 3, 0, 2}) || !slices.Equal(dst, []int32{1, 0, 2, 1, 1, 3}) {
+		t.Errorf("EdgesOf = %v %v %v", src, dst, err)
+	}
+}
+
+func TestPackedEdgesErrors(t *testing.T) {
+	small := limits.With(context.Background(), limits.Limits{MaxNodes: 10, MaxEdges: 2})
+	for _, tc := range []struct {
+		name  string
+		in    *packedInput
+		field string
+	}{
+		{"both forms", &packedInput{NumNodes: 3, Edges: edges([2]int32{0, 1}), PackedEdges: []int32{1, 2}}, "packed_edges"},
+		{"odd count", &packedInput{NumNodes: 3, PackedEdges: []int32{0, 1, 2}}, "packed_edges"},
+		{"target out of range", &packedInput{NumNodes: 3, PackedEdges: []int32{0, 1, 2, 3}}, "packed_edges[2]"},
+		{"negative source", &packedInput{NumNodes: 3, PackedEdges: []int32{0, 1, -1, 2}}, "packed_edges[2]"},
+		{"weights per pair", &packedInput{NumNodes: 3, PackedEdges: []int32{0, 1, 1, 2}, Weights: []float64{1}}, "weights"},
+		{"non-finite weight", &packedInput{NumNodes: 3, PackedEdges: []int32{0, 1, 1, 2}, Weights: []float64{1, math.Inf(1)}}, "weights[1]"},
+		{"over the edge cap", &packedInput{NumNodes: 3, PackedEdges: []int32{0, 1, 1, 2, 2, 0}}, "packed_edges"},
+		{"no nodes", &packedInput{NumNodes: 0, PackedEdges: []int32{0, 0}}, "num_nodes"},
+	} {
+		_, err := FromInput(small, tc.in)
+		fe, ok := kerr.AsField(err)
+		if !ok || fe.Field != tc.field {
+			t.Errorf("%s: error %v, want a field error on %s", tc.name, err, tc.field)
+		}
 	}
 }

@@ -67,6 +67,12 @@ type BetweennessCentralityInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Normalize, default true: scores are multiplied by 1/((n-1)(n-2)) when
 	// n > 2 (left as they are for n <= 2); unnormalized scores of undirected
 	// graphs are halved because every pair is seen from both ends (networkx's
@@ -132,6 +138,13 @@ func (x *BetweennessCentralityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *BetweennessCentralityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *BetweennessCentralityInput) GetNormalized() bool {
@@ -212,6 +225,12 @@ type PageRankInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Damping factor (networkx's alpha), default 0.85, in [0, 1].
 	Damping *float64 `protobuf:"fixed64,10,opt,name=damping,proto3,oneof" json:"damping,omitempty"`
 	// Maximum number of iterations, default 100 (at most the server's
@@ -279,6 +298,13 @@ func (x *PageRankInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *PageRankInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *PageRankInput) GetDamping() float64 {
@@ -389,6 +415,12 @@ type DegreeCentralityInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Which degree: "total" (default; in + out for directed graphs), "in" or
 	// "out". "in" and "out" need directed = true (networkx defines them only
 	// for directed graphs) and are rejected on "mode" otherwise.
@@ -453,6 +485,13 @@ func (x *DegreeCentralityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *DegreeCentralityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *DegreeCentralityInput) GetMode() string {
@@ -536,6 +575,12 @@ type ClosenessCentralityInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Harmonic centrality instead of closeness, default false.
 	Harmonic bool `protobuf:"varint,10,opt,name=harmonic,proto3" json:"harmonic,omitempty"`
 	// Wasserman-Faust scaling of closeness, default true (networkx's
@@ -604,6 +649,13 @@ func (x *ClosenessCentralityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *ClosenessCentralityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *ClosenessCentralityInput) GetHarmonic() bool {
@@ -698,6 +750,12 @@ type EigenvectorCentralityInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Maximum number of iterations, default 100 (at most the server's
 	// iteration limit).
 	MaxIterations *int32 `protobuf:"varint,10,opt,name=max_iterations,json=maxIterations,proto3,oneof" json:"max_iterations,omitempty"`
@@ -763,6 +821,13 @@ func (x *EigenvectorCentralityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *EigenvectorCentralityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *EigenvectorCentralityInput) GetMaxIterations() int32 {
@@ -869,6 +934,12 @@ type KatzCentralityInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Attenuation factor, default 0.1 (> 0).
 	Alpha *float64 `protobuf:"fixed64,10,opt,name=alpha,proto3,oneof" json:"alpha,omitempty"`
 	// Weight attributed to every node's immediate neighbourhood, default 1.
@@ -940,6 +1011,13 @@ func (x *KatzCentralityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *KatzCentralityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *KatzCentralityInput) GetAlpha() float64 {
@@ -1046,24 +1124,26 @@ var File_gokernels_kernels_graph_v1_centrality_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/graph/v1/centrality.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xec\x01\n" +
+	"+gokernels/kernels/graph/v1/centrality.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\x97\x02\n" +
 	"\x1aBetweennessCentralityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12#\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12#\n" +
 	"\n" +
 	"normalized\x18\n" +
 	" \x01(\bH\x00R\n" +
 	"normalized\x88\x01\x01B\r\n" +
 	"\v_normalized\"5\n" +
 	"\x1bBetweennessCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xfc\x02\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xa7\x03\n" +
 	"\rPageRankInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x128\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x128\n" +
 	"\adamping\x18\n" +
 	" \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\adamping\x88\x01\x01\x123\n" +
 	"\x0emax_iterations\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x01R\rmaxIterations\x88\x01\x01\x123\n" +
@@ -1078,21 +1158,23 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
 	"iterations\x18\x02 \x01(\x05R\n" +
 	"iterations\x12\x1c\n" +
-	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xe0\x01\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\"\x8b\x02\n" +
 	"\x15DegreeCentralityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12+\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12+\n" +
 	"\x04mode\x18\n" +
 	" \x01(\tB\x17\xbaH\x14r\x12R\x00R\x05totalR\x02inR\x03outR\x04mode\"0\n" +
 	"\x16DegreeCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xbc\x02\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xe7\x02\n" +
 	"\x18ClosenessCentralityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x1a\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x1a\n" +
 	"\bharmonic\x18\n" +
 	" \x01(\bR\bharmonic\x12$\n" +
 	"\vwf_improved\x18\v \x01(\bH\x00R\n" +
@@ -1103,12 +1185,13 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\f_wf_improvedB\r\n" +
 	"\v_normalized\"3\n" +
 	"\x19ClosenessCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xc3\x02\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xee\x02\n" +
 	"\x1aEigenvectorCentralityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x123\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x123\n" +
 	"\x0emax_iterations\x18\n" +
 	" \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\rmaxIterations\x88\x01\x01\x123\n" +
 	"\ttolerance\x18\v \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\ttolerance\x88\x01\x01B\x11\n" +
@@ -1120,12 +1203,13 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
 	"iterations\x18\x02 \x01(\x05R\n" +
 	"iterations\x12\x1c\n" +
-	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xd2\x03\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xfd\x03\n" +
 	"\x13KatzCentralityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12+\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12+\n" +
 	"\x05alpha\x18\n" +
 	" \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\x05alpha\x88\x01\x01\x12 \n" +
 	"\x04beta\x18\v \x01(\x01B\a\xbaH\x04\x12\x02@\x01H\x01R\x04beta\x88\x01\x01\x12#\n" +

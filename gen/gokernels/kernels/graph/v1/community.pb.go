@@ -60,6 +60,12 @@ type ModularityScoreInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Community label of every node (one per node, any int32 values: nodes with
 	// the same label form one community). Must have num_nodes entries.
 	Communities []int32 `protobuf:"varint,10,rep,packed,name=communities,proto3" json:"communities,omitempty"`
@@ -126,6 +132,13 @@ func (x *ModularityScoreInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *ModularityScoreInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *ModularityScoreInput) GetCommunities() []int32 {
@@ -246,6 +259,12 @@ type LouvainCommunityInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (directed modularity, as networkx).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Resolution parameter gamma, default 1.
 	Resolution *float64 `protobuf:"fixed64,10,opt,name=resolution,proto3,oneof" json:"resolution,omitempty"`
 	// Seed of the node-order shuffles, default 0. The result is a pure
@@ -314,6 +333,13 @@ func (x *LouvainCommunityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *LouvainCommunityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *LouvainCommunityInput) GetResolution() float64 {
@@ -441,6 +467,12 @@ type LabelPropagationInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (labels then flow from successors).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Seed of the visiting order and of tie-breaking, default 0.
 	Seed *int64 `protobuf:"varint,10,opt,name=seed,proto3,oneof" json:"seed,omitempty"`
 	// Maximum number of rounds, default 1000. If the labels still change
@@ -508,6 +540,13 @@ func (x *LabelPropagationInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *LabelPropagationInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *LabelPropagationInput) GetSeed() int64 {
@@ -601,12 +640,13 @@ var File_gokernels_kernels_graph_v1_community_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_community_proto_rawDesc = "" +
 	"\n" +
-	"*gokernels/kernels/graph/v1/community.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\x9a\x02\n" +
+	"*gokernels/kernels/graph/v1/community.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xc5\x02\n" +
 	"\x14ModularityScoreInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12 \n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12 \n" +
 	"\vcommunities\x18\n" +
 	" \x03(\x05R\vcommunities\x125\n" +
 	"\n" +
@@ -617,12 +657,13 @@ const file_gokernels_kernels_graph_v1_community_proto_rawDesc = "" +
 	"\n" +
 	"modularity\x18\x01 \x01(\x01R\n" +
 	"modularity\x12'\n" +
-	"\x0fnum_communities\x18\x02 \x01(\x05R\x0enumCommunities\"\xde\x02\n" +
+	"\x0fnum_communities\x18\x02 \x01(\x05R\x0enumCommunities\"\x89\x03\n" +
 	"\x15LouvainCommunityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x125\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x125\n" +
 	"\n" +
 	"resolution\x18\n" +
 	" \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\n" +
@@ -639,12 +680,13 @@ const file_gokernels_kernels_graph_v1_community_proto_rawDesc = "" +
 	"\n" +
 	"modularity\x18\x03 \x01(\x01R\n" +
 	"modularity\x12\x16\n" +
-	"\x06levels\x18\x04 \x01(\x05R\x06levels\"\x9d\x02\n" +
+	"\x06levels\x18\x04 \x01(\x05R\x06levels\"\xc8\x02\n" +
 	"\x15LabelPropagationInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x17\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x17\n" +
 	"\x04seed\x18\n" +
 	" \x01(\x03H\x00R\x04seed\x88\x01\x01\x123\n" +
 	"\x0emax_iterations\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x01R\rmaxIterations\x88\x01\x01B\a\n" +

@@ -141,6 +141,12 @@ type GnnInferenceInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (A is then not symmetric).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Node features, row-major num_nodes x num_features, finite. (Checked in
 	// Go, naming features[i]: this list can hold millions of values.)
 	Features []float64 `protobuf:"fixed64,10,rep,packed,name=features,proto3" json:"features,omitempty"`
@@ -208,6 +214,13 @@ func (x *GnnInferenceInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *GnnInferenceInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *GnnInferenceInput) GetFeatures() []float64 {
@@ -438,6 +451,12 @@ type GraphAttentionInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (see the file comment).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Node features, row-major num_nodes x num_features, finite. (Checked in
 	// Go, naming features[i]: this list can hold millions of values.)
 	Features []float64 `protobuf:"fixed64,10,rep,packed,name=features,proto3" json:"features,omitempty"`
@@ -505,6 +524,13 @@ func (x *GraphAttentionInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *GraphAttentionInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *GraphAttentionInput) GetFeatures() []float64 {
@@ -604,12 +630,13 @@ const file_gokernels_kernels_graph_v1_gnn_proto_rawDesc = "" +
 	"\x04bias\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\x04bias\x12G\n" +
 	"\n" +
 	"activation\x18\x04 \x01(\tB'\xbaH$r\"R\x00R\x04noneR\x04reluR\x04tanhR\asigmoidR\x03eluR\n" +
-	"activation\"\xbf\x02\n" +
+	"activation\"\xea\x02\n" +
 	"\x11GnnInferenceInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x1a\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x1a\n" +
 	"\bfeatures\x18\n" +
 	" \x03(\x01R\bfeatures\x12*\n" +
 	"\fnum_features\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\vnumFeatures\x12F\n" +
@@ -633,12 +660,13 @@ const file_gokernels_kernels_graph_v1_gnn_proto_rawDesc = "" +
 	"head_merge\x18\a \x01(\tB\x15\xbaH\x12r\x10R\x00R\x06concatR\x04meanR\theadMerge\x12<\n" +
 	"\x0enegative_slope\x18\b \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\rnegativeSlope\x88\x01\x01B\b\n" +
 	"\x06_headsB\x11\n" +
-	"\x0f_negative_slope\"\xc1\x02\n" +
+	"\x0f_negative_slope\"\xec\x02\n" +
 	"\x13GraphAttentionInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x1a\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x1a\n" +
 	"\bfeatures\x18\n" +
 	" \x03(\x01R\bfeatures\x12*\n" +
 	"\fnum_features\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\vnumFeatures\x12F\n" +

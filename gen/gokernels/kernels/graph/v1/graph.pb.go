@@ -6,14 +6,18 @@
 
 // Shared graph messages for every graph/* kernel.
 //
-// Every graph kernel's input starts with the same four fields:
+// Every graph kernel's input starts with the same five fields:
 //
 //   int32 num_nodes = 1;      // nodes are the ids 0 .. num_nodes-1 (>= 1)
 //   repeated Edge edges = 2;  // [[source, target], ...]
 //   repeated double weights = 3; // optional, one finite value per edge
 //   bool directed = 4;        // default false
+//   repeated int32 packed_edges = 5; // edges as [s0, t0, s1, t1, ...]
 //
-// followed by the kernel's own parameters from field 10 on. In JSON:
+// followed by the kernel's own parameters from field 10 on. packed_edges is
+// the same edge list in the compact form gRPC clients should send (packed
+// varints; no message per edge); give edges or packed_edges, not both. In
+// JSON:
 //
 //   {"num_nodes": 4, "edges": [[0, 1], [1, 2]], "weights": [1.5, 2], "directed": false}
 //

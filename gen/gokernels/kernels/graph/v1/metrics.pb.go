@@ -52,7 +52,13 @@ type ConnectedComponentsInput struct {
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
-	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -113,6 +119,13 @@ func (x *ConnectedComponentsInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *ConnectedComponentsInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 // ConnectedComponentsOutput labels every node with its component.
@@ -226,7 +239,13 @@ type DensityInput struct {
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
-	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -287,6 +306,13 @@ func (x *DensityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *DensityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 // DensityOutput is the density of the graph.
@@ -365,7 +391,13 @@ type ClusteringCoefficientInput struct {
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
-	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -426,6 +458,13 @@ func (x *ClusteringCoefficientInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *ClusteringCoefficientInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 // ClusteringCoefficientOutput holds local and global clustering.
@@ -512,7 +551,13 @@ type TriangleCountingInput struct {
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Count on the undirected view of a directed graph when true.
-	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -573,6 +618,13 @@ func (x *TriangleCountingInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *TriangleCountingInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 // TriangleCountingOutput holds the triangle counts.
@@ -649,6 +701,12 @@ type FullMetricsInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Compute the path metrics (average_path_length, diameter), which need a
 	// search from every node. Unset: computed when num_nodes is within the
 	// server's all-pairs limit (5000 by default) and skipped above it. true:
@@ -715,6 +773,13 @@ func (x *FullMetricsInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *FullMetricsInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *FullMetricsInput) GetPathMetrics() bool {
@@ -925,48 +990,53 @@ var File_gokernels_kernels_graph_v1_metrics_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_metrics_proto_rawDesc = "" +
 	"\n" +
-	"(gokernels/kernels/graph/v1/metrics.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xb6\x01\n" +
+	"(gokernels/kernels/graph/v1/metrics.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xe1\x01\n" +
 	"\x18ConnectedComponentsInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\"\xec\x01\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"\xec\x01\n" +
 	"\x19ConnectedComponentsOutput\x12\x16\n" +
 	"\x06labels\x18\x01 \x03(\x05R\x06labels\x12%\n" +
 	"\x0enum_components\x18\x02 \x01(\x05R\rnumComponents\x12\x14\n" +
 	"\x05sizes\x18\x03 \x03(\x05R\x05sizes\x12#\n" +
 	"\rstrong_labels\x18\x04 \x03(\x05R\fstrongLabels\x122\n" +
 	"\x15num_strong_components\x18\x05 \x01(\x05R\x13numStrongComponents\x12!\n" +
-	"\fstrong_sizes\x18\x06 \x03(\x05R\vstrongSizes\"\xaa\x01\n" +
+	"\fstrong_sizes\x18\x06 \x03(\x05R\vstrongSizes\"\xd5\x01\n" +
 	"\fDensityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\")\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\")\n" +
 	"\rDensityOutput\x12\x18\n" +
-	"\adensity\x18\x01 \x01(\x01R\adensity\"\xb8\x01\n" +
+	"\adensity\x18\x01 \x01(\x01R\adensity\"\xe3\x01\n" +
 	"\x1aClusteringCoefficientInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\"\x94\x01\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"\x94\x01\n" +
 	"\x1bClusteringCoefficientOutput\x12\"\n" +
 	"\fcoefficients\x18\x01 \x03(\x01R\fcoefficients\x12-\n" +
 	"\x12average_clustering\x18\x02 \x01(\x01R\x11averageClustering\x12\"\n" +
-	"\ftransitivity\x18\x03 \x01(\x01R\ftransitivity\"\xb3\x01\n" +
+	"\ftransitivity\x18\x03 \x01(\x01R\ftransitivity\"\xde\x01\n" +
 	"\x15TriangleCountingInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\"L\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"L\n" +
 	"\x16TriangleCountingOutput\x12\x1c\n" +
 	"\ttriangles\x18\x01 \x03(\x03R\ttriangles\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x03R\x05total\"\xe7\x01\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\"\x92\x02\n" +
 	"\x10FullMetricsInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12&\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12&\n" +
 	"\fpath_metrics\x18\n" +
 	" \x01(\bH\x00R\vpathMetrics\x88\x01\x01B\x0f\n" +
 	"\r_path_metrics\"\xa5\x05\n" +

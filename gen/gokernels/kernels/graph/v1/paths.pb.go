@@ -62,6 +62,12 @@ type ShortestPathInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Source node for single-source paths, in [0, num_nodes). Required unless
 	// all_pairs is true (ignored then).
 	Source *int32 `protobuf:"varint,10,opt,name=source,proto3,oneof" json:"source,omitempty"`
@@ -127,6 +133,13 @@ func (x *ShortestPathInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *ShortestPathInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *ShortestPathInput) GetSource() int32 {
@@ -242,6 +255,12 @@ type AveragePathLengthInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// What to do with a disconnected graph: "error" (default, networkx) or
 	// "reachable" (average over reachable pairs, igraph's unconn=True).
 	Disconnected  string `protobuf:"bytes,10,opt,name=disconnected,proto3" json:"disconnected,omitempty"`
@@ -305,6 +324,13 @@ func (x *AveragePathLengthInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *AveragePathLengthInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *AveragePathLengthInput) GetDisconnected() string {
@@ -383,24 +409,26 @@ var File_gokernels_kernels_graph_v1_paths_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_paths_proto_rawDesc = "" +
 	"\n" +
-	"&gokernels/kernels/graph/v1/paths.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xfd\x01\n" +
+	"&gokernels/kernels/graph/v1/paths.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xa8\x02\n" +
 	"\x11ShortestPathInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12$\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12$\n" +
 	"\x06source\x18\n" +
 	" \x01(\x05B\a\xbaH\x04\x1a\x02(\x00H\x00R\x06source\x88\x01\x01\x12\x1b\n" +
 	"\tall_pairs\x18\v \x01(\bR\ballPairsB\t\n" +
 	"\a_source\"V\n" +
 	"\x12ShortestPathOutput\x12\x1c\n" +
 	"\tdistances\x18\x01 \x03(\x01R\tdistances\x12\"\n" +
-	"\fpredecessors\x18\x02 \x03(\x05R\fpredecessors\"\xf3\x01\n" +
+	"\fpredecessors\x18\x02 \x03(\x05R\fpredecessors\"\x9e\x02\n" +
 	"\x16AveragePathLengthInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12=\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12=\n" +
 	"\fdisconnected\x18\n" +
 	" \x01(\tB\x19\xbaH\x16r\x14R\x00R\x05errorR\treachableR\fdisconnected\"\x90\x01\n" +
 	"\x17AveragePathLengthOutput\x12.\n" +

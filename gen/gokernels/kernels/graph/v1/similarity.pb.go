@@ -121,6 +121,12 @@ type JaccardSimilarityInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Pairs to score; empty = return the top_k best non-adjacent pairs.
 	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
 	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
@@ -186,6 +192,13 @@ func (x *JaccardSimilarityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *JaccardSimilarityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *JaccardSimilarityInput) GetPairs() []*NodePair {
@@ -277,6 +290,12 @@ type CosineSimilarityInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Pairs to score; empty = return the top_k best non-adjacent pairs.
 	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
 	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
@@ -342,6 +361,13 @@ func (x *CosineSimilarityInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *CosineSimilarityInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *CosineSimilarityInput) GetPairs() []*NodePair {
@@ -432,6 +458,12 @@ type AdamicAdarInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Pairs to score; empty = return the top_k best non-adjacent pairs.
 	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
 	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
@@ -497,6 +529,13 @@ func (x *AdamicAdarInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *AdamicAdarInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *AdamicAdarInput) GetPairs() []*NodePair {
@@ -584,6 +623,12 @@ type CommonNeighborsInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Pairs to score; empty = return the top_k best non-adjacent pairs.
 	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
 	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
@@ -649,6 +694,13 @@ func (x *CommonNeighborsInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *CommonNeighborsInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *CommonNeighborsInput) GetPairs() []*NodePair {
@@ -886,48 +938,52 @@ const file_gokernels_kernels_graph_v1_similarity_proto_rawDesc = "" +
 	"+gokernels/kernels/graph/v1/similarity.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\">\n" +
 	"\bNodePair\x12\x15\n" +
 	"\x01u\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01u\x12\x15\n" +
-	"\x01v\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01v:\x04\xa8\xbb\x18\x01\"\xa5\x02\n" +
+	"\x01v\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01v:\x04\xa8\xbb\x18\x01\"\xd0\x02\n" +
 	"\x16JaccardSimilarityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12B\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12B\n" +
 	"\x05pairs\x18\n" +
 	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"m\n" +
 	"\x17JaccardSimilarityOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xa4\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xcf\x02\n" +
 	"\x15CosineSimilarityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12B\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12B\n" +
 	"\x05pairs\x18\n" +
 	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"l\n" +
 	"\x16CosineSimilarityOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\x9e\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xc9\x02\n" +
 	"\x0fAdamicAdarInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12B\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12B\n" +
 	"\x05pairs\x18\n" +
 	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"f\n" +
 	"\x10AdamicAdarOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xa3\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xce\x02\n" +
 	"\x14CommonNeighborsInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12B\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12B\n" +
 	"\x05pairs\x18\n" +
 	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +

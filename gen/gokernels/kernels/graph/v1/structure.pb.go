@@ -55,7 +55,13 @@ type MotifDetectionInput struct {
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Directed (16 triad classes) or undirected (4 classes).
-	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -116,6 +122,13 @@ func (x *MotifDetectionInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *MotifDetectionInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 // MotifDetectionOutput is the triad census.
@@ -246,6 +259,12 @@ type KCliqueInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Clique size k, 2..64, default 3.
 	K *int32 `protobuf:"varint,10,opt,name=k,proto3,oneof" json:"k,omitempty"`
 	// Most cliques to list, default 1000 (0 lists none; the count is always
@@ -311,6 +330,13 @@ func (x *KCliqueInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *KCliqueInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *KCliqueInput) GetK() int32 {
@@ -426,7 +452,13 @@ type DegreeRatioInput struct {
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (the usual case for this kernel).
-	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -487,6 +519,13 @@ func (x *DegreeRatioInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *DegreeRatioInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 // DegreeRatioOutput has one entry per node in each list.
@@ -603,6 +642,12 @@ type StarTopologyInput struct {
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Accepted; the undirected view is used either way.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Leaf neighbours a node needs to be listed in hubs, default 3.
 	MinSpokes     *int32 `protobuf:"varint,10,opt,name=min_spokes,json=minSpokes,proto3,oneof" json:"min_spokes,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -665,6 +710,13 @@ func (x *StarTopologyInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *StarTopologyInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 func (x *StarTopologyInput) GetMinSpokes() int32 {
@@ -779,7 +831,13 @@ type CycleParticipationInput struct {
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Directed (cycles follow edge directions) or undirected.
-	Directed      bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
+	// The edges as one packed list of node ids [source0, target0, source1,
+	// target1, ...]: the compact binary form of edges for gRPC clients (two
+	// varints per edge on the wire instead of one message per edge). Give
+	// edges or packed_edges, not both; weights[i] then belongs to the i-th
+	// pair. JSON clients can keep using edges.
+	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -840,6 +898,13 @@ func (x *CycleParticipationInput) GetDirected() bool {
 		return x.Directed
 	}
 	return false
+}
+
+func (x *CycleParticipationInput) GetPackedEdges() []int32 {
+	if x != nil {
+		return x.PackedEdges
+	}
+	return nil
 }
 
 // CycleParticipationOutput has per-node counts and totals.
@@ -937,23 +1002,25 @@ var File_gokernels_kernels_graph_v1_structure_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\n" +
-	"*gokernels/kernels/graph/v1/structure.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\"\xb1\x01\n" +
+	"*gokernels/kernels/graph/v1/structure.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\"\xdc\x01\n" +
 	"\x13MotifDetectionInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\"O\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"O\n" +
 	"\x14MotifDetectionOutput\x12\x1f\n" +
 	"\vtriad_types\x18\x01 \x03(\tR\n" +
 	"triadTypes\x12\x16\n" +
 	"\x06counts\x18\x02 \x03(\x03R\x06counts\"%\n" +
 	"\aNodeSet\x12\x14\n" +
-	"\x05nodes\x18\x01 \x03(\x05R\x05nodes:\x04\xa8\xbb\x18\x01\"\x8d\x02\n" +
+	"\x05nodes\x18\x01 \x03(\x05R\x05nodes:\x04\xa8\xbb\x18\x01\"\xb8\x02\n" +
 	"\fKCliqueInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12\x1c\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x1c\n" +
 	"\x01k\x18\n" +
 	" \x01(\x05B\t\xbaH\x06\x1a\x04\x18@(\x02H\x00R\x01k\x88\x01\x01\x12-\n" +
 	"\vmax_cliques\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x00H\x01R\n" +
@@ -965,12 +1032,13 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"numCliques\x12=\n" +
 	"\acliques\x18\x02 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\acliques\x12\x1c\n" +
 	"\ttruncated\x18\x03 \x01(\bR\ttruncated\x12E\n" +
-	"\vcommunities\x18\x04 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\vcommunities\"\xae\x01\n" +
+	"\vcommunities\x18\x04 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\vcommunities\"\xd9\x01\n" +
 	"\x10DegreeRatioInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\"\xa9\x01\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"\xa9\x01\n" +
 	"\x11DegreeRatioOutput\x12\x1b\n" +
 	"\tin_degree\x18\x01 \x03(\x05R\binDegree\x12\x1d\n" +
 	"\n" +
@@ -978,12 +1046,13 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\x05ratio\x18\x03 \x03(\x01R\x05ratio\x12\x1f\n" +
 	"\vin_strength\x18\x04 \x03(\x01R\n" +
 	"inStrength\x12!\n" +
-	"\fout_strength\x18\x05 \x03(\x01R\voutStrength\"\xeb\x01\n" +
+	"\fout_strength\x18\x05 \x03(\x01R\voutStrength\"\x96\x02\n" +
 	"\x11StarTopologyInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\x12+\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12+\n" +
 	"\n" +
 	"min_spokes\x18\n" +
 	" \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\tminSpokes\x88\x01\x01B\r\n" +
@@ -993,12 +1062,13 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\x06degree\x18\x02 \x03(\x05R\x06degree\x12%\n" +
 	"\x0eleaf_neighbors\x18\x03 \x03(\x05R\rleafNeighbors\x12\x12\n" +
 	"\x04hubs\x18\x04 \x03(\x05R\x04hubs\x123\n" +
-	"\x15degree_centralization\x18\x05 \x01(\x01R\x14degreeCentralization\"\xb5\x01\n" +
+	"\x15degree_centralization\x18\x05 \x01(\x01R\x14degreeCentralization\"\xe0\x01\n" +
 	"\x17CycleParticipationInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
-	"\bdirected\x18\x04 \x01(\bR\bdirected\"\xda\x01\n" +
+	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"\xda\x01\n" +
 	"\x18CycleParticipationOutput\x12\x1f\n" +
 	"\vcycles_len2\x18\x01 \x03(\x03R\n" +
 	"cyclesLen2\x12\x1f\n" +
