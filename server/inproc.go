@@ -3,42 +3,149 @@ package server
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/gokernels/gokernels/server/observe"
-	"github.com/gokernels/gokernels/server/service"
 )
 
-// The REST gateway reaches the services through an in-process channel
-// (grpchan's inprocgrpc) rather than by dialing the gRPC server over an
-// in-memory HTTP/2 connection: the handler is called directly, through the
-// same interceptor chain (s.chain(), one definition for both transports),
-// and no request or response is framed, marshalled or unmarshalled on the
-// way. Measured with `make bench-serve` (docs/benchmarks.md).
+// The REST gateway reaches the services through an in-process connection
+// (conn) rather than by dialing the gRPC server over an in-memory HTTP/2
+// connection: the registered handler is called directly, through the same
+// interceptor chain (s.chain(), one definition for both transports), and no
+// request or response is framed, marshalled or unmarshalled on the way.
+//
+// Unary calls run on the caller's goroutine (the HTTP connection's, whose
+// stack has already grown). grpchan's inprocgrpc, which this started with
+// and which still carries the streaming calls, starts a fresh goroutine per
+// call: in a `make bench-serve -profile` run, growing that goroutine's stack
+// through the chain (runtime.newstack/copystack) was ~15% of the server CPU
+// of a small REST call. Everything else (metadata, peer, header/trailer,
+// the server stats handler) is what inprocgrpc does too.
 //
 // What the hop used to carry as metadata still arrives as metadata (the
 // forwarded headers, x-forwarded-for, the trace context); the facts only the
-// gateway knows (service.RESTCall) are handed over as the Go value itself.
-func (s *Server) newInproc() *inprocgrpc.Channel {
-	unary := chainUnary(append([]grpc.UnaryServerInterceptor{fromGateway}, unaryInterceptors(s.chain())...))
-	return new(inprocgrpc.Channel).
-		WithServerUnaryInterceptor(unary).
-		WithServerStreamInterceptor(chainStream(s.streamInterceptors())).
-		WithServerStatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(observe.Propagator))).
-		WithCloner(handover{})
+// gateway knows (service.RESTCall) travel as Go values in the context.
+func (s *Server) newInproc() *conn {
+	sh := otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(observe.Propagator))
+	return &conn{
+		methods: map[string]unaryMethod{},
+		unary:   chainUnary(unaryInterceptors(s.chain())),
+		stats:   sh,
+		streams: new(inprocgrpc.Channel).
+			WithServerStreamInterceptor(chainStream(s.streamInterceptors())).
+			WithServerStatsHandler(sh).
+			WithCloner(handover{}),
+	}
 }
 
 // inprocNetwork is the peer address network of calls over the in-process
-// channel (the rate limiter's "this came through the gateway").
+// connection (the rate limiter's "this came through the gateway").
 const inprocNetwork = "inproc"
 
+type inprocAddr struct{}
+
+func (inprocAddr) Network() string { return inprocNetwork }
+func (inprocAddr) String() string  { return "gateway" }
+
+var inprocPeer = &peer.Peer{Addr: inprocAddr{}}
+
+// conn is the gateway's grpc.ClientConnInterface and a grpc.ServiceRegistrar.
+type conn struct {
+	methods map[string]unaryMethod // by full method name, set before serving
+	unary   grpc.UnaryServerInterceptor
+	stats   stats.Handler
+	streams *inprocgrpc.Channel
+}
+
+type unaryMethod struct {
+	impl    any
+	handler grpc.MethodHandler
+}
+
+var (
+	_ grpc.ClientConnInterface = (*conn)(nil)
+	_ grpc.ServiceRegistrar    = (*conn)(nil)
+)
+
+// RegisterService implements grpc.ServiceRegistrar.
+func (c *conn) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	for _, m := range desc.Methods {
+		c.methods["/"+desc.ServiceName+"/"+m.MethodName] = unaryMethod{impl: impl, handler: m.Handler}
+	}
+	c.streams.RegisterService(desc, impl)
+}
+
+// NewStream implements grpc.ClientConnInterface (RingService.Watch over REST).
+func (c *conn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return c.streams.NewStream(ctx, desc, method, opts...)
+}
+
+// Invoke implements grpc.ClientConnInterface: the unary handler runs here,
+// through the chain, with the client's outgoing metadata as its incoming
+// metadata.
+func (c *conn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) (err error) {
+	m, ok := c.methods[method]
+	if !ok {
+		return status.Errorf(codes.Unimplemented, "method %s not implemented", method)
+	}
+	md, _ := metadata.FromOutgoingContext(ctx)
+	sctx := metadata.NewIncomingContext(ctx, md)
+	sctx = peer.NewContext(sctx, inprocPeer)
+	st := &transportStream{method: method}
+	sctx = grpc.NewContextWithServerTransportStream(sctx, st)
+	if c.stats != nil {
+		begin := time.Now()
+		sctx = c.stats.TagRPC(sctx, &stats.RPCTagInfo{FullMethodName: method})
+		c.stats.HandleRPC(sctx, &stats.Begin{BeginTime: begin})
+		defer func() { c.stats.HandleRPC(sctx, &stats.End{BeginTime: begin, EndTime: time.Now(), Error: err}) }()
+	}
+	out, err := m.handler(m.impl, sctx, func(v any) error { return handover{}.Copy(v, req) }, c.unary)
+	for _, o := range opts {
+		switch o := o.(type) {
+		case grpc.HeaderCallOption:
+			*o.HeaderAddr = st.header
+		case grpc.TrailerCallOption:
+			*o.TrailerAddr = st.trailer
+		case grpc.PeerCallOption:
+			*o.PeerAddr = *inprocPeer
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return handover{}.Copy(resp, out)
+}
+
+// transportStream collects the headers and trailers a handler sets.
+type transportStream struct {
+	method          string
+	header, trailer metadata.MD
+}
+
+func (t *transportStream) Method() string { return t.method }
+func (t *transportStream) SetHeader(md metadata.MD) error {
+	t.header = metadata.Join(t.header, md)
+	return nil
+}
+func (t *transportStream) SendHeader(md metadata.MD) error { return t.SetHeader(md) }
+func (t *transportStream) SetTrailer(md metadata.MD) error {
+	t.trailer = metadata.Join(t.trailer, md)
+	return nil
+}
+
 // registrars registers every service on the gRPC server and on the
-// in-process channel alike.
+// in-process connection alike.
 type registrars []grpc.ServiceRegistrar
 
 func (rs registrars) RegisterService(desc *grpc.ServiceDesc, impl any) {
@@ -47,23 +154,12 @@ func (rs registrars) RegisterService(desc *grpc.ServiceDesc, impl any) {
 	}
 }
 
-// fromGateway moves the gateway's RESTCall from the client side of the
-// in-process call (whose context values inprocgrpc does not pass on) to the
-// server side.
-func fromGateway(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if cc := inprocgrpc.ClientContext(ctx); cc != nil {
-		if c := service.RESTCallFrom(cc); c != nil {
-			ctx = service.WithRESTCall(ctx, c)
-		}
-	}
-	return handler(ctx, req)
-}
-
-// handover is the channel's Cloner. The gateway builds each request for
-// one call and never touches it again, and a response is read only after
-// the handler has returned it, so a unary message is handed over by moving
-// its fields (no deep copy, no encoding). Stream messages, which a handler
-// may keep using after Send, are deep-copied.
+// handover moves unary messages across the in-process call (and is the
+// stream channel's Cloner). The gateway builds each request for one call and
+// never touches it again, and a response is read only after the handler has
+// returned it, so a unary message is handed over by moving its fields (no
+// deep copy, no encoding). Stream messages, which a handler may keep using
+// after Send, are deep-copied.
 type handover struct{}
 
 func (handover) Copy(out, in any) error {

@@ -33,7 +33,6 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 
-	"github.com/fullstorydev/grpchan/inprocgrpc"
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"go.opentelemetry.io/otel/propagation"
@@ -80,7 +79,7 @@ type Server struct {
 	validator protovalidate.Validator
 
 	grpc    *grpc.Server
-	inproc  *inprocgrpc.Channel // the REST gateway's way in (inproc.go)
+	inproc  *conn // the REST gateway's way in (inproc.go)
 	health  *health.Server
 	handler http.Handler
 
