@@ -9,6 +9,8 @@ import (
 	"github.com/gokernels/gokernels/kernels/clearing/calendar"
 	"github.com/gokernels/gokernels/kernels/clearing/dvp"
 	"github.com/gokernels/gokernels/kernels/clearing/validation"
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/enginefold"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
@@ -144,7 +146,13 @@ var DvpMatching = registry.Def[*clearingv1.DvpMatchingInput, *clearingv1.DvpMatc
 		Description: "T2S settlement-instruction matching (sese.023): cross-equal parties, equal terms, amount " +
 			"tolerance bands; earliest compatible counter-instruction in arrival order; unmatched reasons.",
 	},
-	Prepare: prepareDvp,
+	Prepare: func(ctx context.Context, in *clearingv1.DvpMatchingInput) (*DvpJob, error) {
+		if len(in.GetCancel()) > 0 {
+			return nil, kerr.Invalid("cancel", "is a Ring data message (Cancel); a Batch input lists instructions only")
+		}
+		return prepareDvp(ctx, in)
+	},
+	Ring: func() fold.Handler { return enginefold.Spec(dvpRing).New() },
 	CPU: func(ctx context.Context, job *DvpJob) (*clearingv1.DvpMatchingOutput, error) {
 		m := dvp.New(job.Tolerance)
 		for i, x := range job.Instructions {

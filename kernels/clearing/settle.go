@@ -6,6 +6,8 @@ import (
 
 	clearingv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/clearing/v1"
 	"github.com/gokernels/gokernels/kernels/clearing/settlement"
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/enginefold"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
@@ -20,7 +22,13 @@ var Settlement = registry.Def[*clearingv1.SettlementInput, *clearingv1.Settlemen
 		Description: "Atomic DVP settlement (BIS Model 1) with recycling passes and T2S partial settlement (MSU, SUM); " +
 			"balances move, money and securities are conserved.",
 	},
-	Prepare: prepareSettlement,
+	Prepare: func(ctx context.Context, in *clearingv1.SettlementInput) (*clearingv1.SettlementInput, error) {
+		if len(in.GetRelease()) > 0 {
+			return nil, kerr.Invalid("release", "is a Ring data message (Release); a Batch input sets on_hold only")
+		}
+		return prepareSettlement(ctx, in)
+	},
+	Ring: func() fold.Handler { return enginefold.Spec(settlementRing).New() },
 	CPU: func(ctx context.Context, in *clearingv1.SettlementInput) (*clearingv1.SettlementOutput, error) {
 		e := Fold(in)
 		if err := ctx.Err(); err != nil {

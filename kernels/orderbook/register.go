@@ -9,6 +9,8 @@ import (
 	"slices"
 
 	orderbookv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1"
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/enginefold"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/orderbook/book"
@@ -38,6 +40,7 @@ var Matching = registry.Def[*orderbookv1.MatchingInput, *orderbookv1.MatchingOut
 	},
 	Prepare: prepare,
 	CPU:     run,
+	Ring:    func() fold.Handler { return enginefold.Spec(ringKernel).New() },
 	Estimate: func(in *orderbookv1.MatchingInput) registry.Cost {
 		n := int64(len(in.GetMessages()))
 		return registry.Cost{WorkingBytes: 400 * n, OutputBytes: 300 * n, Work: float64(n)}
@@ -153,12 +156,17 @@ func Output(e *book.Engine) *orderbookv1.MatchingOutput {
 		out.Events[i] = EventProto(&evs[i])
 	}
 	for _, r := range e.Orders() {
-		out.Orders = append(out.Orders, &orderbookv1.OrderState{
-			OrderId: r.ID, Symbol: r.Symbol, Side: r.Side, Price: r.Price, Status: r.Status, Qty: r.Qty,
-			Filled: r.Filled, Remaining: r.Remaining, Canceled: r.Canceled, Notional: r.Notional, AvgPrice: r.AvgPrice,
-		})
+		out.Orders = append(out.Orders, OrderStateProto(r))
 	}
 	return out
+}
+
+// OrderStateProto converts one order row.
+func OrderStateProto(r book.OrderRow) *orderbookv1.OrderState {
+	return &orderbookv1.OrderState{
+		OrderId: r.ID, Symbol: r.Symbol, Side: r.Side, Price: r.Price, Status: r.Status, Qty: r.Qty,
+		Filled: r.Filled, Remaining: r.Remaining, Canceled: r.Canceled, Notional: r.Notional, AvgPrice: r.AvgPrice,
+	}
 }
 
 // EventProto converts one event.

@@ -10,6 +10,8 @@ import (
 	"slices"
 
 	paymentsv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/payments/v1"
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/enginefold"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/payments/ledger"
@@ -32,6 +34,7 @@ var Processing = registry.Def[*paymentsv1.ProcessingInput, *paymentsv1.Processin
 			"priority queues with FIFO retry, settlement window and end-of-day policies.",
 	},
 	Prepare: prepare,
+	Ring:    func() fold.Handler { return enginefold.Spec(ringLedger).New() },
 	CPU: func(ctx context.Context, job *Job) (*paymentsv1.ProcessingOutput, error) {
 		l := ledger.New(job.Config, job.Accounts)
 		for i, m := range job.Msgs {

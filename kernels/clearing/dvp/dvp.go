@@ -134,6 +134,13 @@ func (m *Matcher) Cancel(id string) bool {
 	return true
 }
 
+// Pending reports whether id is a live unmatched instruction (one Cancel
+// would withdraw).
+func (m *Matcher) Pending(id string) bool {
+	e := m.byID[id]
+	return e != nil && !e.matched
+}
+
 // Pairs returns the matches in match order.
 func (m *Matcher) Pairs() []Pair { return m.pairs }
 

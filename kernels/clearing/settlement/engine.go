@@ -81,6 +81,9 @@ func (e *Engine) SetCash(party, ccy string, amount int64) { e.cash[Key{party, cc
 // Credit sets a credit limit (≥ 0).
 func (e *Engine) Credit(party, ccy string, limit int64) { e.credit[Key{party, ccy}] = limit }
 
+// CreditLimit is the credit limit of (party, ccy), 0 when none was set.
+func (e *Engine) CreditLimit(party, ccy string) int64 { return e.credit[Key{party, ccy}] }
+
 // Hold puts a party on hold; Release lifts it.
 func (e *Engine) Hold(party string) { e.hold[party] = true }
 

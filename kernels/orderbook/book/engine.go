@@ -615,24 +615,35 @@ func levels(lvls []*level, depth int) []Level {
 // Orders returns every accepted order's state, sorted by id.
 func (e *Engine) Orders() []OrderRow {
 	rows := make([]OrderRow, 0, e.orders.n)
-	e.orders.each(func(o *order) {
-		r := OrderRow{ID: o.id, Symbol: o.bk.symbol, Side: sideName[o.side], Price: o.price, Qty: o.qty,
-			Filled: o.filled, Remaining: o.remaining, Canceled: o.canceled, Notional: o.ntnl}
-		switch {
-		case o.filled == o.qty:
-			r.Status = "FILLED"
-		case o.lvl != nil && o.filled > 0:
-			r.Status = "PARTIALLY_FILLED"
-		case o.lvl != nil:
-			r.Status = "NEW"
-		default:
-			r.Status = "CANCELED"
-		}
-		if o.filled > 0 {
-			r.AvgPrice = float64(o.ntnl) / float64(o.filled)
-		}
-		rows = append(rows, r)
-	})
+	e.orders.each(func(o *order) { rows = append(rows, rowOf(o)) })
 	slices.SortFunc(rows, func(a, b OrderRow) int { return cmpU64(a.ID, b.ID) })
 	return rows
+}
+
+// Order returns one accepted order's state.
+func (e *Engine) Order(id uint64) (OrderRow, bool) {
+	o := e.orders.get(id)
+	if o == nil {
+		return OrderRow{}, false
+	}
+	return rowOf(o), true
+}
+
+func rowOf(o *order) OrderRow {
+	r := OrderRow{ID: o.id, Symbol: o.bk.symbol, Side: sideName[o.side], Price: o.price, Qty: o.qty,
+		Filled: o.filled, Remaining: o.remaining, Canceled: o.canceled, Notional: o.ntnl}
+	switch {
+	case o.filled == o.qty:
+		r.Status = "FILLED"
+	case o.lvl != nil && o.filled > 0:
+		r.Status = "PARTIALLY_FILLED"
+	case o.lvl != nil:
+		r.Status = "NEW"
+	default:
+		r.Status = "CANCELED"
+	}
+	if o.filled > 0 {
+		r.AvgPrice = float64(o.ntnl) / float64(o.filled)
+	}
+	return r
 }

@@ -83,6 +83,9 @@ func New(cfg Config, accounts []Account) *Ledger {
 	return l
 }
 
+// Open adds an account (its id must be new and validated).
+func (l *Ledger) Open(a Account) { l.accounts[a.ID] = &a }
+
 // HasAccount reports whether an account exists.
 func (l *Ledger) HasAccount(id string) bool { return l.accounts[id] != nil }
 

@@ -1026,6 +1026,10 @@ func (x *CashBalance) GetAmountMinor() int64 {
 // nothing. Equals a brute-force Python engine
 // (scripts/fixtures/markets_clearing.py). It is the Batch twin of the Ring
 // kernel: SetBalance, Credit, Hold, AdvanceDate, AddTransaction, RunCycle.
+// As a ring, Configure carries eligible_parties; each data message applies,
+// in this order, securities and cash (SetBalance), credit_limits (Credit),
+// on_hold (Hold), release (Release), business_date (AdvanceDate),
+// transactions (AddTransaction), then run_cycle (RunCycle).
 type SettlementInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions (ids unique).
@@ -1042,7 +1046,18 @@ type SettlementInput struct {
 	// Parties on hold.
 	OnHold []string `protobuf:"bytes,6,rep,name=on_hold,json=onHold,proto3" json:"on_hold,omitempty"`
 	// Business date, YYYY-MM-DD; transactions with a later ISD are NOT_DUE.
-	BusinessDate  string `protobuf:"bytes,7,opt,name=business_date,json=businessDate,proto3" json:"business_date,omitempty"`
+	// Required in a Batch input; in a Ring data message it is AdvanceDate
+	// (empty = unchanged).
+	BusinessDate string `protobuf:"bytes,7,opt,name=business_date,json=businessDate,proto3" json:"business_date,omitempty"`
+	// Ring data messages only (Release): parties whose hold is lifted. A
+	// Batch input with releases is a 400.
+	Release []string `protobuf:"bytes,8,rep,name=release,proto3" json:"release,omitempty"`
+	// Ring data messages only (RunCycle): after applying this message's
+	// balances, holds, date and transactions, run one settlement cycle
+	// (passes until one changes nothing), emitting a SettlementEvent per
+	// settlement. A Batch input always ends with exactly one cycle and
+	// ignores this flag.
+	RunCycle      bool `protobuf:"varint,9,opt,name=run_cycle,json=runCycle,proto3" json:"run_cycle,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1124,6 +1139,20 @@ func (x *SettlementInput) GetBusinessDate() string {
 		return x.BusinessDate
 	}
 	return ""
+}
+
+func (x *SettlementInput) GetRelease() []string {
+	if x != nil {
+		return x.Release
+	}
+	return nil
+}
+
+func (x *SettlementInput) GetRunCycle() bool {
+	if x != nil {
+		return x.RunCycle
+	}
+	return false
 }
 
 // TxResult is one transaction's outcome.
@@ -1534,7 +1563,7 @@ const file_gokernels_kernels_clearing_v1_clearing_proto_rawDesc = "" +
 	"\vCashBalance\x12\x1d\n" +
 	"\x05party\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x05party\x12#\n" +
 	"\bcurrency\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\bcurrency\x12<\n" +
-	"\famount_minor\x18\x03 \x01(\x03B\x19\xbaH\x16\"\x14\x18\x80\x80\x9a\xa6\xea\xaf\xe3\x01(\x80\x80\xe6ٕМ\xfe\xff\x01R\vamountMinor\"\xd1\x03\n" +
+	"\famount_minor\x18\x03 \x01(\x03B\x19\xbaH\x16\"\x14\x18\x80\x80\x9a\xa6\xea\xaf\xe3\x01(\x80\x80\xe6ٕМ\xfe\xff\x01R\vamountMinor\"\x8b\x04\n" +
 	"\x0fSettlementInput\x12O\n" +
 	"\ftransactions\x18\x01 \x03(\v2+.gokernels.kernels.clearing.v1.SettlementTxR\ftransactions\x12N\n" +
 	"\n" +
@@ -1543,8 +1572,10 @@ const file_gokernels_kernels_clearing_v1_clearing_proto_rawDesc = "" +
 	"\x04cash\x18\x03 \x03(\v2*.gokernels.kernels.clearing.v1.CashBalanceR\x04cash\x12O\n" +
 	"\rcredit_limits\x18\x04 \x03(\v2*.gokernels.kernels.clearing.v1.CashBalanceR\fcreditLimits\x12)\n" +
 	"\x10eligible_parties\x18\x05 \x03(\tR\x0feligibleParties\x12\x17\n" +
-	"\aon_hold\x18\x06 \x03(\tR\x06onHold\x12H\n" +
-	"\rbusiness_date\x18\a \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\fbusinessDate\"\x92\x01\n" +
+	"\aon_hold\x18\x06 \x03(\tR\x06onHold\x12K\n" +
+	"\rbusiness_date\x18\a \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\fbusinessDate\x12\x18\n" +
+	"\arelease\x18\b \x03(\tR\arelease\x12\x1b\n" +
+	"\trun_cycle\x18\t \x01(\bR\brunCycle\"\x92\x01\n" +
 	"\bTxResult\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +

@@ -691,7 +691,9 @@ func (x *SettlementInstruction) GetPaymentType() string {
 // tolerance_low). In arrival (input) order, each instruction matches the
 // earliest-arrived unmatched compatible counter-instruction. Equals a
 // brute-force Python matcher (scripts/fixtures/markets_dvp.py). It is the
-// Batch twin of the Ring kernel: each instruction is a Submit.
+// Batch twin of the Ring kernel: each instruction is a Submit. As a ring,
+// Configure carries the tolerances and each data message cancel and/or
+// instructions; a match is emitted as a MatchedPair event before the reply.
 type DvpMatchingInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Instructions, in arrival order (ids unique).
@@ -702,6 +704,10 @@ type DvpMatchingInput struct {
 	ToleranceLow *int64 `protobuf:"varint,3,opt,name=tolerance_low,json=toleranceLow,proto3,oneof" json:"tolerance_low,omitempty"`
 	// Band threshold, default 10 000 000 (EUR 100 000).
 	BandThreshold *int64 `protobuf:"varint,4,opt,name=band_threshold,json=bandThreshold,proto3,oneof" json:"band_threshold,omitempty"`
+	// Ring data messages only (Cancel): ids of unmatched instructions to
+	// withdraw, applied before this message's instructions; a matched or
+	// unknown id is a 400. A Batch input with cancels is a 400.
+	Cancel        []string `protobuf:"bytes,5,rep,name=cancel,proto3" json:"cancel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -762,6 +768,13 @@ func (x *DvpMatchingInput) GetBandThreshold() int64 {
 		return *x.BandThreshold
 	}
 	return 0
+}
+
+func (x *DvpMatchingInput) GetCancel() []string {
+	if x != nil {
+		return x.Cancel
+	}
+	return nil
 }
 
 // MatchedPair is one match.
@@ -1021,12 +1034,13 @@ const file_gokernels_kernels_clearing_v1_matching_proto_rawDesc = "" +
 	"trade_date\x18\t \x01(\tR\ttradeDate\x128\n" +
 	"\x18intended_settlement_date\x18\n" +
 	" \x01(\tR\x16intendedSettlementDate\x124\n" +
-	"\fpayment_type\x18\v \x01(\tB\x11\xbaH\x0er\fR\x00R\x03DVPR\x03FOPR\vpaymentType\"\xc1\x02\n" +
+	"\fpayment_type\x18\v \x01(\tB\x11\xbaH\x0er\fR\x00R\x03DVPR\x03FOPR\vpaymentType\"\xd9\x02\n" +
 	"\x10DvpMatchingInput\x12X\n" +
 	"\finstructions\x18\x01 \x03(\v24.gokernels.kernels.clearing.v1.SettlementInstructionR\finstructions\x123\n" +
 	"\x0etolerance_high\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\rtoleranceHigh\x88\x01\x01\x121\n" +
 	"\rtolerance_low\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x01R\ftoleranceLow\x88\x01\x01\x123\n" +
-	"\x0eband_threshold\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x02R\rbandThreshold\x88\x01\x01B\x11\n" +
+	"\x0eband_threshold\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x02R\rbandThreshold\x88\x01\x01\x12\x16\n" +
+	"\x06cancel\x18\x05 \x03(\tR\x06cancelB\x11\n" +
 	"\x0f_tolerance_highB\x10\n" +
 	"\x0e_tolerance_lowB\x11\n" +
 	"\x0f_band_threshold\"\x87\x01\n" +

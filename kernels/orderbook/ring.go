@@ -1,0 +1,109 @@
+package orderbook
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	orderbookv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1"
+	"github.com/gokernels/gokernels/kernels/fold/enginefold"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/orderbook/book"
+)
+
+// Event kinds a ring session sees, in execution order, before each reply:
+// the book's ITCH-style events, then the order's state after the message.
+const (
+	EventAccepted   = "Accepted"
+	EventExecuted   = "Executed"
+	EventCanceled   = "Canceled"
+	EventReplaced   = "Replaced"
+	EventRejected   = "Rejected"
+	EventSnapshot   = "Snapshot"
+	EventOrderState = "OrderState"
+)
+
+// ringKernel runs orderbook/matching as a ring: Configure carries config,
+// each data message carries one or more OrderMessages (non-decreasing ts)
+// that go straight into a live engine.
+var ringKernel = enginefold.Kernel[*orderbookv1.MatchingInput, *orderbookv1.MatchingOutput]{
+	New: func(_ context.Context, in *orderbookv1.MatchingInput) (enginefold.Engine[*orderbookv1.MatchingInput, *orderbookv1.MatchingOutput], error) {
+		if len(in.GetMessages()) > 0 {
+			return nil, kerr.Invalid("messages", "Configure takes config only; send orders as data messages")
+		}
+		cfg, err := Config(in.GetConfig())
+		if err != nil {
+			return nil, err
+		}
+		return &ringBook{e: book.New(cfg)}, nil
+	},
+	Split: func(in *orderbookv1.MatchingInput) (*orderbookv1.MatchingInput, []*orderbookv1.MatchingInput) {
+		msgs := slices.Clone(in.GetMessages())
+		slices.SortStableFunc(msgs, func(a, b *orderbookv1.OrderMessage) int { return cmpTS(Msg(a).Ts, Msg(b).Ts) })
+		data := make([]*orderbookv1.MatchingInput, len(msgs))
+		for i, m := range msgs {
+			data[i] = &orderbookv1.MatchingInput{Messages: []*orderbookv1.OrderMessage{m}}
+		}
+		return &orderbookv1.MatchingInput{Config: in.GetConfig()}, data
+	},
+}
+
+func cmpTS(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ringBook is one ring's live book.
+type ringBook struct {
+	e      *book.Engine
+	lastTS int64
+	seen   bool
+}
+
+func (b *ringBook) Apply(_ context.Context, emit enginefold.Emit, in *orderbookv1.MatchingInput) error {
+	if in.GetConfig() != nil {
+		return kerr.Invalid("config", "is set by Configure only (before the first order, or after Reset)")
+	}
+	msgs := make([]book.Msg, len(in.GetMessages()))
+	last, seen := b.lastTS, b.seen
+	for i, m := range in.GetMessages() { // check all first: a refused message changes nothing
+		if m.GetMsg() == nil {
+			return kerr.Invalid(fmt.Sprintf("messages[%d]", i), "no message set")
+		}
+		msgs[i] = Msg(m)
+		if seen && msgs[i].Ts < last {
+			return kerr.Invalid(fmt.Sprintf("messages[%d].ts", i), "ts %d is before the book's latest ts %d", msgs[i].Ts, last)
+		}
+		last, seen = msgs[i].Ts, true
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		n := len(b.e.Events())
+		b.e.Apply(m)
+		for j := range b.e.Events()[n:] {
+			ev := &b.e.Events()[n+j]
+			emit(eventKind[ev.Kind], EventProto(ev))
+		}
+		if m.Kind == book.MsgSubmit || m.Kind == book.MsgCancel || m.Kind == book.MsgModify {
+			if r, ok := b.e.Order(m.ID); ok {
+				emit(EventOrderState, OrderStateProto(r))
+			}
+		}
+	}
+	b.lastTS, b.seen = last, seen
+	return nil
+}
+
+var eventKind = map[book.EventKind]string{
+	book.EvAccepted: EventAccepted, book.EvExecuted: EventExecuted, book.EvCanceled: EventCanceled,
+	book.EvReplaced: EventReplaced, book.EvRejected: EventRejected, book.EvSnapshot: EventSnapshot,
+}
+
+func (b *ringBook) Snapshot(context.Context) (*orderbookv1.MatchingOutput, error) {
+	return Output(b.e), nil
+}
