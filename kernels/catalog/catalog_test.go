@@ -55,10 +55,6 @@ var ringPending = []string{
 	"behavioral/event-correlation",
 	"behavioral/fraud-signatures",
 	"behavioral/profiling",
-	"clearing/dvp-matching",
-	"clearing/settlement",
-	"orderbook/matching",
-	"payments/processing",
 	"procint/conformance",
 }
 
