@@ -7,6 +7,7 @@ import (
 
 	"github.com/gokernels/gokernels/kernels/accounting"
 	"github.com/gokernels/gokernels/kernels/accumulate"
+	"github.com/gokernels/gokernels/kernels/audit"
 	"github.com/gokernels/gokernels/kernels/banking"
 	"github.com/gokernels/gokernels/kernels/behavioral"
 	"github.com/gokernels/gokernels/kernels/clearing"
@@ -37,6 +38,7 @@ var domains = []func(*registry.Registry) error{
 	payments.Register,
 	treasury.Register,
 	accounting.Register,
+	audit.Register,
 }
 
 // New returns a registry holding the full catalog.

@@ -44,7 +44,6 @@ var notYetServed = []string{
 	"accounting/network-analysis",
 	"accounting/network-generation-ring",
 	"accounting/temporal-correlation",
-	"audit/feature-extraction",
 	"audit/hypergraph",
 }
 
