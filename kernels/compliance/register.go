@@ -49,7 +49,7 @@ func Register(r *registry.Registry) error {
 		r.AddRing(circular.Def.ID, func() fold.Handler { return txfold.Spec(circular.Def).New() }),
 		r.AddRing(reciprocity.Def.ID, func() fold.Handler { return txfold.Spec(reciprocity.Def).New() }),
 		r.AddRing(rapid.Def.ID, func() fold.Handler { return txfold.Spec(rapid.Def).New() }),
-		r.AddRing(monitoring.Def.ID, func() fold.Handler { return txfold.Spec(monitoring.Def).New() }),
+		r.AddRing(monitoring.Def.ID, monitoring.RingSpec.New),
 		r.AddRing(amlpatterns.Def.ID, func() fold.Handler { return txfold.Spec(amlpatterns.Def).New() }),
 		r.AddRing(sanctions.Def.ID, sanctions.RingSpec.New),
 		r.AddRing(pep.Def.ID, pep.RingSpec.New),

@@ -52,14 +52,15 @@ type Rule struct {
 	Window    int64
 	Severity  string
 	Direction string
+	Cooldown  int64 // ring only: seconds between two alerts of one (rule, entity)
 }
 
 // DefaultRules are upstream's four rules.
 var DefaultRules = []Rule{
-	{1, "SINGLE_AMOUNT", 10_000, 86_400, "HIGH", "BOTH"},
-	{2, "AGGREGATE_AMOUNT", 10_000, 86_400, "HIGH", "BOTH"},
-	{3, "TRANSACTION_COUNT", 50, 86_400, "MEDIUM", "BOTH"},
-	{4, "VELOCITY", 5_000, 3_600, "HIGH", "BOTH"},
+	{1, "SINGLE_AMOUNT", 10_000, 86_400, "HIGH", "BOTH", 86_400},
+	{2, "AGGREGATE_AMOUNT", 10_000, 86_400, "HIGH", "BOTH", 86_400},
+	{3, "TRANSACTION_COUNT", 50, 86_400, "MEDIUM", "BOTH", 86_400},
+	{4, "VELOCITY", 5_000, 3_600, "HIGH", "BOTH", 3_600},
 }
 
 // Params are the kernel's options.
@@ -120,6 +121,7 @@ func ParamsOf(ctx context.Context, in *compliancev1.TransactionMonitoringInput) 
 		if r.GetDirection() != "" {
 			rule.Direction = r.GetDirection()
 		}
+		rule.Cooldown = registry.Or(r.CooldownSeconds, rule.Window)
 		p.Rules = append(p.Rules, rule)
 	}
 	for _, c := range in.GetHighRiskCountries() {
@@ -177,8 +179,18 @@ func entitiesOf(tx *financev1.Transaction, dir string) []string {
 
 // Snapshot evaluates every rule at current_time (or the last applied ts).
 func (s *State) Snapshot(ctx context.Context) (*compliancev1.TransactionMonitoringOutput, error) {
+	last, any := s.guard.Last()
+	return evaluate(ctx, s.p, s.txs, last, any)
+}
+
+// evaluate is the Batch evaluation over txs (in (ts, input) order) at
+// current_time, or at last when it is unset (any: a transaction was
+// applied). txs need only hold what the evaluation reads: the transactions
+// of the longest window before now and every SINGLE_AMOUNT hit.
+func evaluate(ctx context.Context, p Params, txs []*financev1.Transaction, last int64, any bool) (*compliancev1.TransactionMonitoringOutput, error) {
+	s := &State{p: p, txs: txs}
 	out := &compliancev1.TransactionMonitoringOutput{}
-	now, any := s.guard.Last()
+	now := last
 	if s.p.Now != nil {
 		now, any = *s.p.Now, true
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
 )
 
-type fold struct{ *State }
+type stateFold struct{ *State }
 
-func (f fold) Snapshot() (*compliancev1.TransactionMonitoringOutput, error) {
+func (f stateFold) Snapshot() (*compliancev1.TransactionMonitoringOutput, error) {
 	return f.State.Snapshot(context.Background())
 }
 
@@ -30,7 +30,7 @@ func TestReplayLaw(t *testing.T) {
 			batch := func(txs []*financev1.Transaction) (*compliancev1.TransactionMonitoringOutput, error) {
 				return Def.CPU(ctx, &job{params: j.params, txs: txs})
 			}
-			replay.Check(t, fold{New(j.params)}, j.txs, batch, func(k int) bool { return k%11 == 0 })
+			replay.Check(t, stateFold{New(j.params)}, j.txs, batch, func(k int) bool { return k%11 == 0 })
 		})
 	}
 }

@@ -46,8 +46,20 @@ const (
 // at now = ts with a window that excluded that very transaction, so its
 // aggregates never fired.) Reference: pandas time filters.
 //
-// Ring twin: transactions applied in ts order; Snapshot evaluates at
-// current_time, or at the last applied ts when it is unset.
+// Ring twin: Configure takes the rules, high_risk_countries and
+// current_time; data messages carry transactions in ts order. Each
+// transaction is evaluated at now = its ts for its own entities, and every
+// rule it meets emits a MonitoringAlert event (kind "MonitoringAlert",
+// alert_id = the ring's running alert count) before the message's reply,
+// subject to the rule's cooldown_seconds. With cooldown 0 the alerts of
+// transaction k equal the Batch alerts over transactions[0..k] at
+// current_time = ts_k, restricted to k's entities (SINGLE_AMOUNT: to k).
+// Snapshot evaluates at current_time, or at the last applied ts when it is
+// unset, and equals Batch. The state is bounded by the longest window (or
+// cooldown): per-entity running sums and counts over it, plus the
+// transactions that meet a SINGLE_AMOUNT rule, which Batch lists whatever
+// their age. A duplicate id is refused while the earlier transaction is
+// still held.
 type TransactionMonitoringInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions; duplicate ids are a 400.
@@ -140,9 +152,14 @@ type MonitoringRule struct {
 	// INFO, LOW, MEDIUM (default), HIGH or CRITICAL.
 	Severity string `protobuf:"bytes,5,opt,name=severity,proto3" json:"severity,omitempty"`
 	// OUT (source), IN (dest) or BOTH (default).
-	Direction     string `protobuf:"bytes,6,opt,name=direction,proto3" json:"direction,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Direction string `protobuf:"bytes,6,opt,name=direction,proto3" json:"direction,omitempty"`
+	// Ring only (Batch ignores it): a (rule, entity) pair emits at most one
+	// alert per cooldown, i.e. it fires again only when now - (its last
+	// alert's ts) >= cooldown_seconds. Default the rule's window_seconds; 0
+	// emits on every transaction that meets the rule.
+	CooldownSeconds *int64 `protobuf:"varint,7,opt,name=cooldown_seconds,json=cooldownSeconds,proto3,oneof" json:"cooldown_seconds,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *MonitoringRule) Reset() {
@@ -215,6 +232,13 @@ func (x *MonitoringRule) GetDirection() string {
 		return x.Direction
 	}
 	return ""
+}
+
+func (x *MonitoringRule) GetCooldownSeconds() int64 {
+	if x != nil && x.CooldownSeconds != nil {
+		return *x.CooldownSeconds
+	}
+	return 0
 }
 
 // TransactionMonitoringOutput: the alerts.
@@ -692,17 +716,19 @@ const file_gokernels_kernels_compliance_v1_monitoring_proto_rawDesc = "" +
 	"\x05rules\x18\x02 \x03(\v2/.gokernels.kernels.compliance.v1.MonitoringRuleR\x05rules\x12.\n" +
 	"\x13high_risk_countries\x18\x03 \x03(\tR\x11highRiskCountries\x12&\n" +
 	"\fcurrent_time\x18\x04 \x01(\x03H\x00R\vcurrentTime\x88\x01\x01B\x0f\n" +
-	"\r_current_time\"\x93\x03\n" +
+	"\r_current_time\"\xe1\x03\n" +
 	"\x0eMonitoringRule\x12\x17\n" +
 	"\arule_id\x18\x01 \x01(\rR\x06ruleId\x12h\n" +
 	"\x04type\x18\x02 \x01(\tBT\xbaHQrOR\rSINGLE_AMOUNTR\x10AGGREGATE_AMOUNTR\x11TRANSACTION_COUNTR\bVELOCITYR\x0fGEOGRAPHIC_RISKR\x04type\x12*\n" +
 	"\tthreshold\x18\x03 \x01(\x01B\a\xbaH\x04\x12\x02@\x01H\x00R\tthreshold\x88\x01\x01\x123\n" +
 	"\x0ewindow_seconds\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00H\x01R\rwindowSeconds\x88\x01\x01\x12F\n" +
 	"\bseverity\x18\x05 \x01(\tB*\xbaH'r%R\x00R\x04INFOR\x03LOWR\x06MEDIUMR\x04HIGHR\bCRITICALR\bseverity\x124\n" +
-	"\tdirection\x18\x06 \x01(\tB\x16\xbaH\x13r\x11R\x00R\x03OUTR\x02INR\x04BOTHR\tdirectionB\f\n" +
+	"\tdirection\x18\x06 \x01(\tB\x16\xbaH\x13r\x11R\x00R\x03OUTR\x02INR\x04BOTHR\tdirection\x127\n" +
+	"\x10cooldown_seconds\x18\a \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x02R\x0fcooldownSeconds\x88\x01\x01B\f\n" +
 	"\n" +
 	"_thresholdB\x11\n" +
-	"\x0f_window_seconds\"\x8a\x01\n" +
+	"\x0f_window_secondsB\x13\n" +
+	"\x11_cooldown_seconds\"\x8a\x01\n" +
 	"\x1bTransactionMonitoringOutput\x12H\n" +
 	"\x06alerts\x18\x01 \x03(\v20.gokernels.kernels.compliance.v1.MonitoringAlertR\x06alerts\x12!\n" +
 	"\fcurrent_time\x18\x02 \x01(\x03R\vcurrentTime\"\xc8\x01\n" +

@@ -1,0 +1,530 @@
+package monitoring
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
+	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/finance/txn"
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+)
+
+// EventAlert is the kind of the MonitoringAlert events the ring emits.
+const EventAlert = "MonitoringAlert"
+
+// entry is one transaction in an entity's window; ts and amount are
+// copied so the window scans stay inside the entity's own memory.
+type entry struct {
+	ts      int64
+	amount  float64
+	tx      *financev1.Transaction
+	out, in bool // the entity is the source / the dest
+	risky   bool
+}
+
+// crule is a rule in the form the per-transaction loops read.
+type crule struct {
+	*Rule
+	single  bool // SINGLE_AMOUNT: no window
+	out, in bool // the direction admits the entity as source / as dest
+}
+
+func (c *crule) matches(e *entry) bool { return (c.out && e.out) || (c.in && e.in) }
+
+// agg is one rule's state for one entity: a window rule's running value
+// over the entries from head on (those with ts > the entity's latest ts
+// - W), and when the rule last alerted for the entity.
+type agg struct {
+	head     int64 // absolute entry index
+	sum      float64
+	n, risky int32
+	fired    bool
+	last     int64
+}
+
+// entity is one entity's window: its transactions over the ring's
+// retention (the longest window or cooldown) and its rules' states.
+type entity struct {
+	q    []entry
+	off  int64 // absolute index of q[0]
+	aggs []agg
+}
+
+// RingState is transaction-monitoring's ring state. It holds
+//   - per entity, the transactions of the last `retain` seconds with each
+//     window rule's running sum and counts over its own window (an alert
+//     check is O(1) per rule; the exact value, summed in order as Batch
+//     does, is computed only when a rule may fire);
+//   - for Snapshot, the same transactions (the window before current_time
+//     when one is configured) and every SINGLE_AMOUNT hit, which Batch
+//     lists whatever its age.
+//
+// An entity leaves the state once its last transaction is older than
+// retain, so the state is bounded by the traffic of one retention period
+// plus the SINGLE_AMOUNT hits.
+type RingState struct {
+	cfg       []byte
+	p         Params
+	rules     []crule // s.p.Rules, compiled
+	retain    int64   // max over rules of the window (window rules) and the cooldown
+	minSingle float64
+	ents      map[string]*entity
+	sweep     []*financev1.Transaction // applied, ts > latest - retain: the entities' windows
+	owners    [][2]*entity             // parallel to sweep: the entities holding each (dst nil for a self-loop)
+	win       []*financev1.Transaction // Snapshot's window; aliases sweep when current_time is unset
+	hits      []*financev1.Transaction // SINGLE_AMOUNT hits older than win
+	held      map[string]int8          // ids held in sweep, win or hits (duplicate check)
+	lastTS    int64
+	any       bool
+	alerts    uint32 // alerts emitted; the next alert's id is alerts+1
+}
+
+func configure(ctx context.Context, in *compliancev1.TransactionMonitoringInput) (*RingState, error) {
+	if len(in.GetTransactions()) > 0 {
+		return nil, kerr.Invalid("transactions", "Configure takes the parameters only; send transactions as data messages")
+	}
+	p, err := ParamsOf(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := deterministic.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	s := &RingState{cfg: cfg, p: p, minSingle: math.Inf(1), ents: map[string]*entity{}, held: map[string]int8{}}
+	slices.SortStableFunc(s.p.Rules, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
+	for i := range s.p.Rules {
+		r := &s.p.Rules[i]
+		s.rules = append(s.rules, crule{Rule: r, single: r.Type == "SINGLE_AMOUNT", out: r.Direction != "IN", in: r.Direction != "OUT"})
+	}
+	for _, r := range s.p.Rules {
+		s.retain = max(s.retain, r.Cooldown)
+		if r.Type == "SINGLE_AMOUNT" {
+			s.minSingle = min(s.minSingle, r.Threshold)
+		} else {
+			s.retain = max(s.retain, r.Window)
+		}
+	}
+	return s, nil
+}
+
+var deterministic = proto.MarshalOptions{Deterministic: true}
+
+func (s *RingState) hold(tx *financev1.Transaction) { s.held[tx.GetId()]++ }
+
+func (s *RingState) release(tx *financev1.Transaction) {
+	if s.held[tx.GetId()]--; s.held[tx.GetId()] <= 0 {
+		delete(s.held, tx.GetId())
+	}
+}
+
+func (s *RingState) single(tx *financev1.Transaction) bool {
+	return tx.GetAmount() >= s.minSingle && (s.p.Now == nil || tx.GetTs() <= *s.p.Now)
+}
+
+// evict drops what a transaction at ts can no longer reach.
+func (s *RingState) evict(ts int64) {
+	horizon := ts - s.retain
+	if ts < math.MinInt64+s.retain {
+		horizon = math.MinInt64
+	}
+	i := 0
+	for ; i < len(s.sweep) && s.sweep[i].GetTs() <= horizon; i++ {
+		tx := s.sweep[i]
+		s.popEntity(tx.GetSourceId(), s.owners[i][0])
+		if o := s.owners[i][1]; o != nil {
+			s.popEntity(tx.GetDestId(), o)
+		}
+		s.owners[i] = [2]*entity{}
+		if s.p.Now == nil && s.single(tx) {
+			s.hits = append(s.hits, tx) // still held
+		} else {
+			s.release(tx)
+		}
+	}
+	s.sweep, s.owners = s.sweep[i:], s.owners[i:]
+	if s.p.Now == nil {
+		s.win = s.sweep
+		return
+	}
+	h := min(ts, *s.p.Now) - s.retain
+	if min(ts, *s.p.Now) < math.MinInt64+s.retain {
+		h = math.MinInt64
+	}
+	i = 0
+	for ; i < len(s.win) && s.win[i].GetTs() <= h; i++ {
+		if s.single(s.win[i]) {
+			s.hits = append(s.hits, s.win[i])
+		} else {
+			s.release(s.win[i])
+		}
+	}
+	s.win = s.win[i:]
+}
+
+// popEntity drops the entity's oldest entry (the one sweep drops).
+func (s *RingState) popEntity(name string, e *entity) {
+	x := e.q[0]
+	for i := range s.rules {
+		r := &s.rules[i]
+		a := &e.aggs[i]
+		if a.head == e.off {
+			if !r.single && r.matches(&x) {
+				a.sum -= x.amount
+				a.n--
+				if x.risky {
+					a.risky--
+				}
+			}
+			a.head++
+		}
+	}
+	e.q[0] = entry{}
+	e.q, e.off = e.q[1:], e.off+1
+	if len(e.q) == 0 {
+		delete(s.ents, name)
+	}
+}
+
+// push adds tx to one of its entities and moves the rules' windows to ts.
+func (s *RingState) push(name string, x entry) *entity {
+	e := s.ents[name]
+	if e == nil {
+		e = &entity{aggs: make([]agg, len(s.p.Rules))}
+		s.ents[name] = e
+	}
+	if len(e.q) == 0 {
+		for i := range e.aggs {
+			e.aggs[i] = agg{head: e.off} // an empty window sums to exactly 0; a new entity never alerted
+		}
+	}
+	e.q = append(e.q, x)
+	ts := x.ts
+	q := e.q
+	for i := range s.rules {
+		r := &s.rules[i]
+		if r.single {
+			continue
+		}
+		a := &e.aggs[i]
+		if r.matches(&x) {
+			a.sum += x.amount
+			a.n++
+			if x.risky {
+				a.risky++
+			}
+		}
+		for a.head < e.off+int64(len(q)) && q[a.head-e.off].ts <= ts-r.Window {
+			y := &q[a.head-e.off]
+			if r.matches(y) {
+				a.sum -= y.amount
+				a.n--
+				if y.risky {
+					a.risky--
+				}
+			}
+			a.head++
+		}
+		if a.n == 0 {
+			a.sum = 0
+		}
+	}
+	return e
+}
+
+// add applies one checked transaction; rc (nil while restoring) receives
+// the alerts it triggers.
+func (s *RingState) add(rc fold.Context, tx *financev1.Transaction) {
+	ts := tx.GetTs()
+	s.evict(ts)
+	s.sweep = append(s.sweep, tx)
+	s.hold(tx)
+	if s.p.Now == nil {
+		s.win = s.sweep
+	} else if ts <= *s.p.Now {
+		s.win = append(s.win, tx)
+		s.hold(tx)
+	}
+	s.lastTS, s.any = ts, true
+	// Self-loops are one entry (BOTH counts them once).
+	src, dst := tx.GetSourceId(), tx.GetDestId()
+	risky := len(s.p.HighRisk) > 0 && (&State{p: s.p}).risky(tx)
+	x := entry{ts: ts, amount: tx.GetAmount(), tx: tx, out: true, in: src == dst, risky: risky}
+	es := s.push(src, x)
+	var ed *entity
+	if dst != src {
+		x.out, x.in = false, true
+		ed = s.push(dst, x)
+	}
+	s.owners = append(s.owners, [2]*entity{es, ed})
+	if rc == nil {
+		return
+	}
+	// The entities of tx under each rule's direction, as entitiesOf says.
+	for i := range s.rules {
+		r := &s.rules[i]
+		if r.out {
+			s.check(rc, i, r, src, es, tx)
+		}
+		if !r.out || (r.in && ed != nil) {
+			e := ed
+			if e == nil {
+				e = es // IN on a self-loop
+			}
+			s.check(rc, i, r, dst, e, tx)
+		}
+	}
+}
+
+// check emits rule r's alert for entity name at tx when it fires.
+func (s *RingState) check(rc fold.Context, i int, r *crule, name string, e *entity, tx *financev1.Transaction) {
+	ts := tx.GetTs()
+	a := &e.aggs[i]
+	if a.fired && ts-a.last < r.Cooldown {
+		return
+	}
+	tol := 1e-6 * max(1, math.Abs(r.Threshold)) // running sums drift; the exact value decides
+	var value float64
+	var ids []string
+	switch r.Type {
+	case "SINGLE_AMOUNT":
+		if tx.GetAmount() < r.Threshold {
+			return
+		}
+		value, ids = tx.GetAmount(), []string{tx.GetId()}
+	case "TRANSACTION_COUNT":
+		if float64(a.n) < r.Threshold {
+			return
+		}
+	case "GEOGRAPHIC_RISK":
+		if a.risky == 0 || float64(a.risky) < r.Threshold {
+			return
+		}
+	case "AGGREGATE_AMOUNT":
+		if a.sum < r.Threshold-tol {
+			return
+		}
+	case "VELOCITY":
+		if a.sum/(float64(r.Window)/3600) < r.Threshold-tol {
+			return
+		}
+	}
+	if r.Type != "SINGLE_AMOUNT" {
+		// The window's transactions in order, summed as Batch sums them.
+		var sum float64
+		for k := range e.q[a.head-e.off:] {
+			x := &e.q[a.head-e.off+int64(k)]
+			if !r.matches(x) || (r.Type == "GEOGRAPHIC_RISK" && !x.risky) {
+				continue
+			}
+			ids = append(ids, x.tx.GetId())
+			sum += x.amount
+		}
+		switch r.Type {
+		case "TRANSACTION_COUNT", "GEOGRAPHIC_RISK":
+			value = float64(len(ids))
+		case "AGGREGATE_AMOUNT":
+			value, a.sum = sum, sum
+		case "VELOCITY":
+			value, a.sum = sum/(float64(r.Window)/3600), sum
+		}
+		if len(ids) == 0 || value < r.Threshold {
+			return
+		}
+	}
+	a.fired, a.last = true, ts
+	s.alerts++
+	rc.Emit(EventAlert, &compliancev1.MonitoringAlert{AlertId: s.alerts, RuleId: r.ID, RuleType: r.Type,
+		EntityId: name, Severity: r.Severity, Value: value, TxIds: ids})
+}
+
+func applyRing(rc fold.Context, s *RingState, in *compliancev1.TransactionMonitoringInput) error {
+	switch {
+	case len(in.GetRules()) > 0:
+		return kerr.Invalid("rules", "is a parameter: set it with Configure")
+	case len(in.GetHighRiskCountries()) > 0:
+		return kerr.Invalid("high_risk_countries", "is a parameter: set it with Configure")
+	case in.CurrentTime != nil:
+		return kerr.Invalid("current_time", "is a parameter: set it with Configure")
+	}
+	txs := in.GetTransactions()
+	if err := limits.Check("transactions", len(s.held)+len(txs), limits.From(rc).MaxEdges); err != nil {
+		return err
+	}
+	// Check everything first: a refused message changes nothing.
+	last, any := s.lastTS, s.any
+	var seen map[string]bool
+	if len(txs) > 1 {
+		seen = map[string]bool{}
+	}
+	for i, tx := range txs {
+		if any && tx.GetTs() < last {
+			return kerr.Invalid(fmt.Sprintf("transactions[%d].ts", i), "ts %d is before the last applied ts %d", tx.GetTs(), last)
+		}
+		if s.held[tx.GetId()] > 0 || seen[tx.GetId()] {
+			return kerr.Invalid(fmt.Sprintf("transactions[%d].id", i), "duplicate transaction id %q", tx.GetId())
+		}
+		if seen != nil {
+			seen[tx.GetId()] = true
+		}
+		last, any = tx.GetTs(), true
+	}
+	for _, tx := range txs {
+		s.add(rc, tx)
+	}
+	return nil
+}
+
+// wire is RingState's encoding. The running sums are not in it: they are
+// rebuilt from the transactions (they only gate the exact check), so equal
+// histories give equal bytes.
+type wire struct {
+	Config []byte                     `json:"config"`
+	Sweep  [][]byte                   `json:"sweep"`
+	Win    [][]byte                   `json:"win,omitempty"` // only with current_time
+	Hits   [][]byte                   `json:"hits"`
+	Fired  map[string]map[int32]int64 `json:"fired"` // entity -> rule index -> ts of its last alert
+	LastTS int64                      `json:"last_ts"`
+	Any    bool                       `json:"any"`
+	Alerts uint32                     `json:"alerts"`
+}
+
+func encodeAll(txs []*financev1.Transaction) ([][]byte, error) {
+	out := make([][]byte, len(txs))
+	for i, tx := range txs {
+		b, err := deterministic.Marshal(tx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func decodeAll(bs [][]byte) ([]*financev1.Transaction, error) {
+	out := make([]*financev1.Transaction, len(bs))
+	for i, b := range bs {
+		out[i] = &financev1.Transaction{}
+		if err := proto.Unmarshal(b, out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// MarshalJSON encodes the state deterministically.
+func (s *RingState) MarshalJSON() ([]byte, error) {
+	w := wire{Config: s.cfg, Fired: map[string]map[int32]int64{}, LastTS: s.lastTS, Any: s.any, Alerts: s.alerts}
+	var err error
+	if w.Sweep, err = encodeAll(s.sweep); err != nil {
+		return nil, err
+	}
+	if s.p.Now != nil {
+		if w.Win, err = encodeAll(s.win); err != nil {
+			return nil, err
+		}
+	}
+	if w.Hits, err = encodeAll(s.hits); err != nil {
+		return nil, err
+	}
+	for name, e := range s.ents {
+		for i, a := range e.aggs {
+			if a.fired {
+				if w.Fired[name] == nil {
+					w.Fired[name] = map[int32]int64{}
+				}
+				w.Fired[name][int32(i)] = a.last
+			}
+		}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON restores a state MarshalJSON encoded.
+func (s *RingState) UnmarshalJSON(data []byte) error {
+	var w wire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	in := &compliancev1.TransactionMonitoringInput{}
+	if err := proto.Unmarshal(w.Config, in); err != nil {
+		return err
+	}
+	fresh, err := configure(context.Background(), in)
+	if err != nil {
+		return err
+	}
+	hits, err := decodeAll(w.Hits)
+	if err != nil {
+		return err
+	}
+	sweep, err := decodeAll(w.Sweep)
+	if err != nil {
+		return err
+	}
+	win, err := decodeAll(w.Win)
+	if err != nil {
+		return err
+	}
+	for _, tx := range hits {
+		fresh.hold(tx)
+	}
+	fresh.hits = hits
+	for _, tx := range sweep {
+		fresh.add(nil, tx)
+	}
+	if fresh.p.Now != nil {
+		// add put sweep's in-range transactions in win; win is its own list.
+		for _, tx := range fresh.win {
+			fresh.release(tx)
+		}
+		for _, tx := range win {
+			fresh.hold(tx)
+		}
+		fresh.win = win
+	}
+	for name, rules := range w.Fired {
+		e := fresh.ents[name]
+		if e == nil {
+			return fmt.Errorf("monitoring ring state: alert times for %q, which holds no transaction", name)
+		}
+		for i, ts := range rules {
+			if int(i) >= len(e.aggs) || i < 0 {
+				return fmt.Errorf("monitoring ring state: rule index %d out of range", i)
+			}
+			e.aggs[i].fired, e.aggs[i].last = true, ts
+		}
+	}
+	fresh.lastTS, fresh.any, fresh.alerts = w.LastTS, w.Any, w.Alerts
+	*s = *fresh
+	return nil
+}
+
+// RingSpec is the ring handler of compliance/transaction-monitoring.
+var RingSpec = fold.Spec[*compliancev1.TransactionMonitoringInput, *compliancev1.TransactionMonitoringOutput, RingState]{
+	Configure: configure,
+	Apply:     applyRing,
+	Snapshot: func(ctx context.Context, s *RingState) (*compliancev1.TransactionMonitoringOutput, error) {
+		txs := make([]*financev1.Transaction, 0, len(s.hits)+len(s.win))
+		txs = append(append(txs, s.hits...), s.win...)
+		return evaluate(ctx, s.p, txs, s.lastTS, s.any)
+	},
+	Split: func(in *compliancev1.TransactionMonitoringInput) (*compliancev1.TransactionMonitoringInput, []*compliancev1.TransactionMonitoringInput) {
+		cfg := proto.Clone(in).(*compliancev1.TransactionMonitoringInput)
+		cfg.Transactions = nil
+		var data []*compliancev1.TransactionMonitoringInput
+		for _, i := range txn.TSOrder(in.GetTransactions()) {
+			data = append(data, &compliancev1.TransactionMonitoringInput{Transactions: []*financev1.Transaction{in.GetTransactions()[i]}})
+		}
+		return cfg, data
+	},
+}

@@ -1,0 +1,284 @@
+package monitoring
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
+	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
+	"github.com/gokernels/gokernels/kernels/fold"
+)
+
+type captureContext struct {
+	context.Context
+	alerts []*compliancev1.MonitoringAlert
+}
+
+func (c *captureContext) Seq() uint64      { return 1 }
+func (c *captureContext) TS() int64        { return 0 }
+func (c *captureContext) Time() time.Time  { return time.Unix(0, 0) }
+func (c *captureContext) Rand() *rand.Rand { return rand.New(rand.NewPCG(1, 0)) }
+func (c *captureContext) Emit(kind string, ev proto.Message) {
+	if kind == EventAlert {
+		c.alerts = append(c.alerts, ev.(*compliancev1.MonitoringAlert))
+	}
+}
+
+// alertKey is an alert without its id (ring ids count emitted alerts).
+func alertKey(a *compliancev1.MonitoringAlert) string {
+	return fmt.Sprintf("%d/%s/%s/%v/%v", a.RuleId, a.EntityId, a.RuleType, a.Value, a.TxIds)
+}
+
+// explicitRules returns in's rules (or the defaults) with every cooldown
+// set to c.
+func explicitRules(in *compliancev1.TransactionMonitoringInput, c int64) *compliancev1.TransactionMonitoringInput {
+	in = proto.Clone(in).(*compliancev1.TransactionMonitoringInput)
+	if len(in.Rules) == 0 {
+		for _, r := range DefaultRules {
+			in.Rules = append(in.Rules, &compliancev1.MonitoringRule{RuleId: r.ID, Type: r.Type, Threshold: proto.Float64(r.Threshold),
+				WindowSeconds: proto.Int64(r.Window), Severity: r.Severity, Direction: r.Direction})
+		}
+	}
+	for _, r := range in.Rules {
+		r.CooldownSeconds = proto.Int64(c)
+	}
+	return in
+}
+
+// TestRingAlertsEqualBatchPrefix: with cooldown 0, the alerts transaction
+// k emits equal the Batch alerts over transactions[0..k] at current_time =
+// ts_k, restricted to k's entities (SINGLE_AMOUNT: to k itself), for every
+// fixture input; Snapshot equals Batch on the prefix every few steps,
+// across a state round trip.
+func TestRingAlertsEqualBatchPrefix(t *testing.T) {
+	ctx := context.Background()
+	total := 0
+	for name, in := range replay.Inputs(t, Def.ID, func() *compliancev1.TransactionMonitoringInput {
+		return &compliancev1.TransactionMonitoringInput{}
+	}) {
+		in = explicitRules(in, 0)
+		j, err := prepare(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := RingSpec.New()
+		cfg, data := h.Split(in)
+		if err := h.Configure(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		noNow := j.params
+		noNow.Now = nil
+		for k, msg := range data {
+			rc := &captureContext{Context: ctx}
+			if err := h.Apply(rc, msg); err != nil {
+				t.Fatalf("%s: apply %d: %v", name, k, err)
+			}
+			tx := j.txs[k]
+			want, err := evaluate(ctx, noNow, j.txs[:k+1], tx.GetTs(), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantKeys, gotKeys []string
+			for _, a := range want.Alerts {
+				if a.RuleType == "SINGLE_AMOUNT" {
+					if a.TxIds[0] != tx.GetId() {
+						continue
+					}
+				} else if a.EntityId != tx.GetSourceId() && a.EntityId != tx.GetDestId() {
+					continue
+				}
+				rule := j.params.Rules[slices.IndexFunc(j.params.Rules, func(r Rule) bool { return r.ID == a.RuleId })]
+				if !slices.Contains(entitiesOf(tx, rule.Direction), a.EntityId) {
+					continue
+				}
+				wantKeys = append(wantKeys, alertKey(a))
+			}
+			for _, a := range rc.alerts {
+				gotKeys = append(gotKeys, alertKey(a))
+			}
+			slices.Sort(wantKeys)
+			slices.Sort(gotKeys)
+			if !slices.Equal(wantKeys, gotKeys) {
+				t.Fatalf("%s: tx %d (%s): ring alerts\n%s\nBatch prefix alerts\n%s", name, k, tx.GetId(),
+					strings.Join(gotKeys, "\n"), strings.Join(wantKeys, "\n"))
+			}
+			total += len(gotKeys)
+			if k%13 == 0 || k == len(data)-1 {
+				st, err := h.MarshalState()
+				if err != nil {
+					t.Fatal(err)
+				}
+				h2 := RingSpec.New()
+				if err := h2.UnmarshalState(st); err != nil {
+					t.Fatal(err)
+				}
+				if st2, _ := h2.MarshalState(); !bytes.Equal(st, st2) {
+					t.Fatalf("%s: state bytes change across a round trip", name)
+				}
+				h = h2
+				got, err := h.Snapshot(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				batch, err := Def.CPU(ctx, &job{params: j.params, txs: j.txs[:k+1]})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !proto.Equal(got, batch) {
+					t.Fatalf("%s: after %d transactions the snapshot differs from Batch", name, k+1)
+				}
+			}
+		}
+	}
+	if total == 0 {
+		t.Fatal("no fixture transaction raised an alert")
+	}
+}
+
+// stream makes n transactions among accounts, one every step seconds,
+// amounts in [1, 3000), every 97th of 20000 (a SINGLE_AMOUNT hit), some
+// from a high-risk country.
+func stream(n, accounts int, step int64) []*financev1.Transaction {
+	rng := rand.New(rand.NewPCG(3, 4))
+	out := make([]*financev1.Transaction, n)
+	for i := range out {
+		amt := 1 + rng.Float64()*2999
+		if i%97 == 0 {
+			amt = 20_000
+		}
+		tx := &financev1.Transaction{Id: fmt.Sprintf("t%d", i), SourceId: fmt.Sprintf("a%d", rng.IntN(accounts)),
+			DestId: fmt.Sprintf("a%d", rng.IntN(accounts)), Amount: amt, Ts: int64(i) * step}
+		if i%31 == 0 {
+			tx.CountryTo = proto.String("KP")
+		}
+		out[i] = tx
+	}
+	return out
+}
+
+func tenRules() *compliancev1.TransactionMonitoringInput {
+	in := &compliancev1.TransactionMonitoringInput{HighRiskCountries: []string{"KP", "IR"}}
+	add := func(id uint32, typ string, thr float64, w int64, dir string) {
+		in.Rules = append(in.Rules, &compliancev1.MonitoringRule{RuleId: id, Type: typ, Threshold: proto.Float64(thr),
+			WindowSeconds: proto.Int64(w), Severity: "HIGH", Direction: dir})
+	}
+	add(1, "SINGLE_AMOUNT", 10_000, 86_400, "BOTH")
+	add(2, "SINGLE_AMOUNT", 15_000, 86_400, "OUT")
+	add(3, "AGGREGATE_AMOUNT", 10_000, 86_400, "BOTH")
+	add(4, "AGGREGATE_AMOUNT", 5_000, 3_600, "OUT")
+	add(5, "TRANSACTION_COUNT", 10, 86_400, "BOTH")
+	add(6, "TRANSACTION_COUNT", 4, 3_600, "IN")
+	add(7, "VELOCITY", 2_000, 3_600, "BOTH")
+	add(8, "VELOCITY", 500, 86_400, "OUT")
+	add(9, "GEOGRAPHIC_RISK", 1, 86_400, "BOTH")
+	add(10, "GEOGRAPHIC_RISK", 2, 3_600, "IN")
+	return in
+}
+
+// TestRingStateIsBounded: over 20 days of traffic the state holds at most
+// one retention period (a day) of transactions plus the SINGLE_AMOUNT
+// hits, entities leave with their last transaction, default cooldowns
+// space a pair's alerts by at least the rule's window, and Snapshot still
+// equals Batch.
+func TestRingStateIsBounded(t *testing.T) {
+	ctx := context.Background()
+	in := tenRules()
+	in.Transactions = stream(20*288, 500, 300) // every 5 minutes for 20 days
+	h := RingSpec.New()
+	cfg, data := h.Split(in)
+	if err := h.Configure(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]int64{}
+	windows := map[uint32]int64{}
+	for _, r := range in.Rules {
+		windows[r.RuleId] = r.GetWindowSeconds()
+	}
+	alerts := 0
+	for k, m := range data {
+		rc := &captureContext{Context: ctx}
+		if err := h.Apply(rc, m); err != nil {
+			t.Fatal(err)
+		}
+		ts := in.Transactions[k].GetTs()
+		for _, a := range rc.alerts {
+			key := fmt.Sprintf("%d/%s", a.RuleId, a.EntityId)
+			if prev, ok := last[key]; ok && ts-prev < windows[a.RuleId] {
+				t.Fatalf("%s alerted at %d and again at %d, inside its cooldown", key, prev, ts)
+			}
+			last[key] = ts
+			alerts++
+		}
+		s, _ := fold.State[RingState](h)
+		if len(s.sweep) > 288 || len(s.hits) > k/97+1 || len(s.ents) > 2*288 {
+			t.Fatalf("after %d transactions the state holds %d window transactions, %d hits, %d entities", k+1, len(s.sweep), len(s.hits), len(s.ents))
+		}
+	}
+	if alerts == 0 {
+		t.Fatal("no alert in 20 days")
+	}
+	j, err := prepare(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Def.CPU(ctx, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(got, want) {
+		t.Fatal("bounded ring snapshot differs from Batch")
+	}
+}
+
+// TestRingCurrentTime: with current_time configured in the past of the
+// stream, Snapshot still equals Batch (the window before current_time is
+// kept apart), and later transactions neither show in it nor grow it.
+func TestRingCurrentTime(t *testing.T) {
+	ctx := context.Background()
+	in := tenRules()
+	in.Transactions = stream(6*288, 50, 300)
+	in.CurrentTime = proto.Int64(2*86_400 + 7_000)
+	j, err := prepare(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Def.CPU(ctx, j)
+	h := RingSpec.New()
+	cfg, data := h.Split(in)
+	if err := h.Configure(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for k, m := range data {
+		if err := h.Apply(&captureContext{Context: ctx}, m); err != nil {
+			t.Fatal(err)
+		}
+		if k == len(data)/2 {
+			st, _ := h.MarshalState()
+			h = RingSpec.New()
+			if err := h.UnmarshalState(st); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s, _ := fold.State[RingState](h)
+	if len(s.win) > 288 || len(s.sweep) > 288 {
+		t.Fatalf("win %d, sweep %d transactions", len(s.win), len(s.sweep))
+	}
+	got, _ := h.Snapshot(ctx)
+	if !proto.Equal(got, want) || len(want.Alerts) == 0 {
+		t.Fatalf("snapshot differs from Batch (%d alerts)", len(want.Alerts))
+	}
+}
