@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gokernels/gokernels/server/auth"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/lifecycle"
 	"github.com/gokernels/gokernels/server/observe"
@@ -118,9 +118,8 @@ func notHealth(_ context.Context, c interceptors.CallMeta) bool {
 	return !isHealth(c.FullMethod())
 }
 
-func isHealth(method string) bool {
-	return strings.HasPrefix(method, "/grpc.health.v1.Health/") || strings.HasPrefix(method, "/gokernels.v1.HealthService/")
-}
+// isHealth is auth.Public: the health checks, the one list of them.
+func isHealth(method string) bool { return auth.Public(method) }
 
 func (s *Server) onPanic(ctx context.Context, p any) error {
 	s.log.ErrorContext(ctx, "panic in request", "request_id", reqinfo.From(ctx).RequestID, "panic", p)

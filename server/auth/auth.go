@@ -29,8 +29,12 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/server/config"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/observe"
@@ -80,27 +84,48 @@ const (
 	ReasonPermissionDenied = "PERMISSION_DENIED"
 )
 
+// Public reports the methods that need no credentials: the health checks
+// (grpc.health.v1.Health and gokernels.v1.HealthService, every method). This
+// is the one list of health methods; the chain also exempts them from rate
+// limits and refusal while draining, and logs them at debug level.
+func Public(fullMethod string) bool {
+	return inService(fullMethod, healthpb.Health_ServiceDesc.ServiceName) ||
+		inService(fullMethod, gokernelsv1.HealthService_ServiceDesc.ServiceName)
+}
+
 // Required returns the least role that may call a gRPC method (its full
 // name, "/package.Service/Method"); public reports methods that need no
 // credentials at all (health checks). Methods not listed need admin, so a
-// new RPC is closed until someone decides otherwise.
+// new RPC is closed until someone decides otherwise. Names come from the
+// generated code (*_FullMethodName, *_ServiceDesc), so a renamed RPC stops
+// compiling here instead of silently becoming admin-only.
 func Required(fullMethod string) (role Role, public bool) {
-	switch {
-	case strings.HasPrefix(fullMethod, "/grpc.health.v1.Health/"),
-		strings.HasPrefix(fullMethod, "/gokernels.v1.HealthService/"):
+	if Public(fullMethod) {
 		return RoleNone, true
-	case fullMethod == "/gokernels.v1.KernelService/ListKernels",
-		fullMethod == "/gokernels.v1.KernelService/GetKernel",
-		fullMethod == "/gokernels.v1.MetricsService/Metrics",
-		strings.HasPrefix(fullMethod, "/grpc.reflection.v1.ServerReflection/"),
-		strings.HasPrefix(fullMethod, "/grpc.reflection.v1alpha.ServerReflection/"):
+	}
+	switch fullMethod {
+	case gokernelsv1.KernelService_ListKernels_FullMethodName,
+		gokernelsv1.KernelService_GetKernel_FullMethodName,
+		gokernelsv1.MetricsService_Metrics_FullMethodName:
 		return Viewer, false
-	case fullMethod == "/gokernels.v1.KernelService/Execute",
-		strings.HasPrefix(fullMethod, "/gokernels.v1.RingService/"):
+	case gokernelsv1.KernelService_Execute_FullMethodName:
+		return Executor, false
+	}
+	switch {
+	case inService(fullMethod, reflectionv1.ServerReflection_ServiceDesc.ServiceName),
+		inService(fullMethod, reflectionv1alpha.ServerReflection_ServiceDesc.ServiceName):
+		return Viewer, false
+	case inService(fullMethod, gokernelsv1.RingService_ServiceDesc.ServiceName):
 		// Rings are scoped by the caller's tenant (service.Rings).
 		return Executor, false
 	}
 	return Admin, false
+}
+
+// inService reports whether fullMethod is a method of the named service.
+func inService(fullMethod, service string) bool {
+	rest, ok := strings.CutPrefix(fullMethod, "/"+service)
+	return ok && strings.HasPrefix(rest, "/")
 }
 
 // Identity is an authenticated caller.

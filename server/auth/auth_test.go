@@ -36,6 +36,9 @@ func TestRequired(t *testing.T) {
 		{"/gokernels.v1.MetricsService/GetStats", Admin, false},
 		{"/gokernels.v1.KernelService/SomethingNew", Admin, false},
 		{"/gokernels.v1.HealthServiceX/Check", Admin, false},
+		{"/gokernels.v1.RingService/CreateRing", Executor, false},
+		{"/gokernels.v1.RingServiceX/CreateRing", Admin, false},
+		{"/grpc.health.v1.Health", Admin, false},
 	}
 	for _, c := range cases {
 		if role, public := Required(c.method); role != c.role || public != c.public {

@@ -519,11 +519,17 @@ func (d *decoder) scalarValue(fd protoreflect.FieldDescriptor) (protoreflect.Val
 		if err != nil {
 			return protoreflect.Value{}, err
 		}
-		b, err := base64.StdEncoding.DecodeString(s)
+		// protojson's rule: standard or URL alphabet, padded or not.
+		enc := base64.StdEncoding
+		if strings.ContainsAny(s, "-_") {
+			enc = base64.URLEncoding
+		}
+		if len(s)%4 != 0 {
+			enc = enc.WithPadding(base64.NoPadding)
+		}
+		b, err := enc.DecodeString(s)
 		if err != nil {
-			if b, err = base64.URLEncoding.DecodeString(s); err != nil {
-				return protoreflect.Value{}, d.fail("must be a base64 string")
-			}
+			return protoreflect.Value{}, d.fail("must be a base64 string")
 		}
 		return protoreflect.ValueOfBytes(b), nil
 	case protoreflect.EnumKind:

@@ -3,18 +3,23 @@ package ratelimit
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 
+	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/reqinfo"
 )
 
 type bufAddr struct{}
 
-func (bufAddr) Network() string { return "bufconn" }
-func (bufAddr) String() string  { return "bufconn" }
+func (bufAddr) Network() string { return "inproc" }
+func (bufAddr) String() string  { return "gateway" }
 
 func tcp(ip string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: 4242} }
 
@@ -31,7 +36,7 @@ func TestClientKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := func(p *peer.Peer) bool { return p.Addr.Network() == "bufconn" }
+	gw := func(p *peer.Peer) bool { return p.Addr.Network() == "inproc" }
 	plain := New(Options{ClientRPS: 1, Gateway: gw})
 	behind := New(Options{ClientRPS: 1, Gateway: gw, TrustedProxies: proxies})
 	cases := []struct {
@@ -94,5 +99,103 @@ func TestParseProxies(t *testing.T) {
 	}
 	if _, err := ParseProxies([]string{"proxy.local"}); err == nil {
 		t.Error("a host name accepted")
+	}
+}
+
+func limitKey(l *Limiter, ip string) error { return l.Limit(callCtx(tcp(ip))) }
+
+// TestIdleBucketsAreEvicted: buckets untouched for longer than IdleTTL go,
+// the ones still in use stay.
+func TestIdleBucketsAreEvicted(t *testing.T) {
+	l := New(Options{ClientRPS: 1000, IdleTTL: 50 * time.Millisecond})
+	for _, ip := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
+		if err := limitKey(l, ip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.Keys() != 3 {
+		t.Fatalf("%d buckets, want 3", l.Keys())
+	}
+	l.Evict()
+	if l.Keys() != 3 {
+		t.Fatalf("fresh buckets evicted: %d left", l.Keys())
+	}
+	time.Sleep(80 * time.Millisecond)
+	if err := limitKey(l, "203.0.113.2"); err != nil { // in use again
+		t.Fatal(err)
+	}
+	l.Evict()
+	if l.Keys() != 1 {
+		t.Fatalf("%d buckets after eviction, want 1 (the one in use)", l.Keys())
+	}
+}
+
+// TestFullMapSharesTheOverflowBucket: at MaxKeys, a new client shares one
+// overflow bucket instead of growing the map; once old buckets are idle, a
+// new client evicts them and gets its own.
+func TestFullMapSharesTheOverflowBucket(t *testing.T) {
+	l := New(Options{ClientRPS: 0.001, ClientBurst: 1, MaxKeys: 2, IdleTTL: 50 * time.Millisecond})
+	for _, ip := range []string{"203.0.113.1", "203.0.113.2"} {
+		if err := limitKey(l, ip); err != nil {
+			t.Fatalf("%s: %v", ip, err)
+		}
+	}
+	// Two newcomers share the overflow bucket (burst 1): one gets through.
+	first, second := limitKey(l, "198.51.100.1"), limitKey(l, "198.51.100.2")
+	if first != nil || second == nil {
+		t.Fatalf("newcomers at a full map: %v, %v; want the first through and the second refused", first, second)
+	}
+	if status.Code(second) != codes.ResourceExhausted || errs.RetryAfter(status.Convert(second)) <= 0 {
+		t.Fatalf("refusal %v: want RESOURCE_EXHAUSTED with a retry delay", second)
+	}
+	if l.Keys() != 2 {
+		t.Fatalf("map grew to %d at MaxKeys 2", l.Keys())
+	}
+	time.Sleep(80 * time.Millisecond)
+	if err := limitKey(l, "198.51.100.3"); err != nil {
+		t.Fatalf("newcomer after the idle buckets expired: %v", err)
+	}
+	if l.Keys() != 1 {
+		t.Fatalf("%d buckets, want 1: the idle ones evicted, the newcomer's own added", l.Keys())
+	}
+}
+
+// TestGlobalLimitAfterTheClientBucket: the global bucket refuses once it is
+// spent, whoever asks, and a client refused by its own bucket does not
+// spend a global token.
+func TestGlobalLimitAfterTheClientBucket(t *testing.T) {
+	rejected := 0
+	l := New(Options{GlobalRPS: 0.001, GlobalBurst: 2, ClientRPS: 0.001, ClientBurst: 1})
+	l.OnReject = func(string) { rejected++ }
+	if err := limitKey(l, "203.0.113.1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := limitKey(l, "203.0.113.1"); err == nil || !strings.Contains(err.Error(), "client") {
+		t.Fatalf("second call of one client: %v, want the client limit", err)
+	}
+	if err := limitKey(l, "203.0.113.2"); err != nil {
+		t.Fatalf("another client with a global token left: %v", err)
+	}
+	if err := limitKey(l, "203.0.113.3"); err == nil || !strings.Contains(err.Error(), "global") {
+		t.Fatalf("third client: %v, want the global limit", err)
+	}
+	if rejected != 2 {
+		t.Fatalf("OnReject called %d times, want 2", rejected)
+	}
+}
+
+func TestRunStopsWithItsContext(t *testing.T) {
+	l := New(Options{ClientRPS: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	if New(Options{}) != nil {
+		t.Fatal("a limiter with no limits is not nil")
 	}
 }
