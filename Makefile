@@ -154,7 +154,7 @@ bench-ring: ## Ring throughput and latency in one run: in-process NONE and JOURN
 
 .PHONY: crash-ring
 crash-ring: ## kill -9 the real binary mid-stream on a JOURNAL ring, restart, check acknowledged messages and retries
-	$(GO) test -count=1 -v -run TestKillMidStream ./ring/crashtest/
+	$(GO) test -count=1 -v -run 'TestKillMidStream|TestKillMidOrderStream' ./ring/crashtest/
 
 # ---------------------------------------------------------------- benchmarks
 # Kernel timings against the reference libraries (igraph, scikit-learn,

@@ -7,6 +7,7 @@ package crashtest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -135,6 +136,19 @@ func snapshot(t *testing.T, p *proc, name string) *temporalv1.AnomalyDetectionOu
 // by client_seq; kill (optional) is called once `killAfter` replies came.
 func stream(t *testing.T, p *proc, name string, vals []float64, from int, killAfter int, kill func()) map[uint64]*gokernelsv1.RingReply {
 	t.Helper()
+	data := make([]*anypb.Any, len(vals))
+	for i, v := range vals {
+		data[i], _ = anypb.New(&temporalv1.AnomalyDetectionInput{Values: []float64{v}})
+	}
+	return streamAny(t, p, name, data, from, killAfter, kill)
+}
+
+// streamAny sends data[from-1:] as typed data messages with client_seq
+// from.. (ts = client_seq) over one Session, within its credits, and
+// returns the replies by client_seq; kill (optional) is called once
+// killAfter replies came.
+func streamAny(t *testing.T, p *proc, name string, data []*anypb.Any, from int, killAfter int, kill func()) map[uint64]*gokernelsv1.RingReply {
+	t.Helper()
 	ss, err := gokernelsv1.NewRingServiceClient(p.conn).Session(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +166,13 @@ func stream(t *testing.T, p *proc, name string, vals []float64, from int, killAf
 		for {
 			m, err := ss.Recv()
 			if err != nil {
+				if err != io.EOF {
+					t.Logf("session broke after %d replies: %v", len(replies), err)
+				}
 				return
+			}
+			if e := m.GetEnd(); e != nil && e.GetReason() != gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED {
+				t.Logf("session ended after %d replies: %v", len(replies), e)
 			}
 			if r := m.GetReply(); r != nil {
 				replies[r.GetClientSeq()] = r
@@ -164,15 +184,14 @@ func stream(t *testing.T, p *proc, name string, vals []float64, from int, killAf
 			}
 		}
 	}()
-	for i := from; i <= len(vals); i++ {
+	for i := from; i <= len(data); i++ {
 		select {
 		case credits <- struct{}{}:
 		case <-done:
 			return replies
 		}
-		d, _ := anypb.New(&temporalv1.AnomalyDetectionInput{Values: []float64{vals[i-1]}})
 		if err := ss.Send(&gokernelsv1.SessionRequest{Kind: &gokernelsv1.SessionRequest_Request{Request: &gokernelsv1.RingRequest{
-			ClientSeq: uint64(i), Ts: int64(i), Msg: &gokernelsv1.RingRequest_TypedData{TypedData: d}}}}); err != nil {
+			ClientSeq: uint64(i), Ts: int64(i), Msg: &gokernelsv1.RingRequest_TypedData{TypedData: data[i-1]}}}}); err != nil {
 			break
 		}
 	}
