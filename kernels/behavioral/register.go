@@ -24,5 +24,10 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, fraudsignatures.Kernel),
 		registry.Register(r, forensicquery.Kernel),
 		registry.Register(r, causalgraph.Kernel),
+		// The Ring ids' handlers (package eventfold over each kernel's fold).
+		r.AddRing(profiling.Kernel.ID, profiling.RingSpec.New),
+		r.AddRing(anomaly.Kernel.ID, anomaly.RingSpec.New),
+		r.AddRing(eventcorrelation.Kernel.ID, eventcorrelation.RingSpec.New),
+		r.AddRing(fraudsignatures.Kernel.ID, fraudsignatures.RingSpec.New),
 	)
 }

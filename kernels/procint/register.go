@@ -25,5 +25,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, logimputation.Kernel),
 		registry.Register(r, ocpm.Kernel),
 		registry.Register(r, digitaltwin.Kernel),
+		r.AddRing(conformance.Kernel.ID, conformance.RingSpec.New),
 	)
 }

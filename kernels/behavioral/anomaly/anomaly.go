@@ -172,16 +172,25 @@ var Kernel = registry.Def[*behavioralv1.AnomalyInput, *behavioralv1.AnomalyOutpu
 		if err := userevent.Check(ctx, "events", in.GetEvents()); err != nil {
 			return nil, err
 		}
-		p := Params{Threshold: 50, MinEvents: 10, TZ: in.GetTzOffsetSeconds()}
-		if in.Threshold != nil {
-			p.Threshold = in.GetThreshold()
-		}
-		if in.MinEvents != nil {
-			p.MinEvents = int64(in.GetMinEvents())
+		p, err := params(in)
+		if err != nil {
+			return nil, err
 		}
 		return &Job{Events: userevent.Sorted(in.GetEvents()), P: p}, nil
 	},
 	CPU: Run,
+}
+
+// params applies the defaults: threshold 50, min_events 10.
+func params(in *behavioralv1.AnomalyInput) (Params, error) {
+	p := Params{Threshold: 50, MinEvents: 10, TZ: in.GetTzOffsetSeconds()}
+	if in.Threshold != nil {
+		p.Threshold = in.GetThreshold()
+	}
+	if in.MinEvents != nil {
+		p.MinEvents = int64(in.GetMinEvents())
+	}
+	return p, nil
 }
 
 // Run folds the events; the output is the per-event results in order.

@@ -71,6 +71,9 @@ type State struct {
 	Lists  map[string][]Corr // top lists, sorted (−score, other)
 	Parent map[string]string
 	Aggs   map[string]*Agg // by root
+	// Mins holds the smallest event id (the cluster id) of every root
+	// whose component has more than one event.
+	Mins   map[string]string
 	IDs    []string
 	Any    bool
 	LastTS int64
@@ -78,7 +81,8 @@ type State struct {
 
 // NewState returns an empty state.
 func NewState(p Params) *State {
-	return &State{P: p, Lists: map[string][]Corr{}, Parent: map[string]string{}, Aggs: map[string]*Agg{}}
+	return &State{P: p, Lists: map[string][]Corr{}, Parent: map[string]string{}, Aggs: map[string]*Agg{},
+		Mins: map[string]string{}}
 }
 
 // Score returns the pair score and type of a and b, and whether they are
@@ -115,11 +119,22 @@ func (p Params) Score(a, b *Ev) (float64, int, bool) {
 	return score, typ, true
 }
 
+// Merge is one union of two clusters, named by their cluster ids.
+type Merge struct{ From, Into string }
+
 // Apply joins one event with the retained ones.
 func (s *State) Apply(e *behavioralv1.UserEvent) error {
+	_, err := s.Step(e)
+	return err
+}
+
+// Step joins one event with the retained ones and returns the cluster
+// merges it caused (joining a lone event to a cluster is not a merge of
+// two clusters, so only unions of two multi-event components count).
+func (s *State) Step(e *behavioralv1.UserEvent) ([]Merge, error) {
 	t := e.GetTs()
 	if s.Any && t < s.LastTS {
-		return ErrOutOfOrder
+		return nil, ErrOutOfOrder
 	}
 	s.Any, s.LastTS = true, t
 	k := 0
@@ -131,6 +146,7 @@ func (s *State) Apply(e *behavioralv1.UserEvent) error {
 		Location: e.GetLocation(), TS: t}
 	s.Parent[ev.ID] = ev.ID
 	s.IDs = append(s.IDs, ev.ID)
+	var merges []Merge
 	for i := range s.Window {
 		o := &s.Window[i]
 		score, typ, ok := s.P.Score(&ev, o)
@@ -142,11 +158,13 @@ func (s *State) Apply(e *behavioralv1.UserEvent) error {
 			s.add(o.ID, Corr{Other: ev.ID, Score: score, Type: typ, Delta: ev.TS - o.TS})
 		}
 		if score >= s.P.ClusterThreshold {
-			s.union(ev.ID, o.ID, score, typ)
+			if m, ok := s.union(ev.ID, o.ID, score, typ); ok {
+				merges = append(merges, m)
+			}
 		}
 	}
 	s.Window = append(s.Window, ev)
-	return nil
+	return merges, nil
 }
 
 func less(a, b Corr) bool {
@@ -178,8 +196,35 @@ func (s *State) find(x string) string {
 	return x
 }
 
-func (s *State) union(a, b string, score float64, typ int) {
+// root follows parents without compressing paths: Snapshot must not
+// change the state (its encoding is compared after journal replay).
+func (s *State) root(x string) string {
+	for s.Parent[x] != x {
+		x = s.Parent[x]
+	}
+	return x
+}
+
+// minID is the cluster id of root r.
+func (s *State) minID(r string) string {
+	if m, ok := s.Mins[r]; ok {
+		return m
+	}
+	return r
+}
+
+func (s *State) union(a, b string, score float64, typ int) (m Merge, merged bool) {
 	ra, rb := s.find(a), s.find(b)
+	if ra != rb {
+		ma, mb := s.minID(ra), s.minID(rb)
+		_, bigA := s.Mins[ra]
+		_, bigB := s.Mins[rb]
+		if bigA && bigB {
+			m, merged = Merge{From: max(ma, mb), Into: min(ma, mb)}, true
+		}
+		delete(s.Mins, rb)
+		s.Mins[ra] = min(ma, mb)
+	}
 	agg := s.Aggs[ra]
 	if agg == nil {
 		agg = &Agg{}
@@ -199,6 +244,7 @@ func (s *State) union(a, b string, score float64, typ int) {
 	agg.Sum += score
 	agg.Edges++
 	agg.Types[typ]++
+	return m, merged
 }
 
 // Snapshot returns the correlations and clusters so far.
@@ -219,7 +265,7 @@ func (s *State) Snapshot(ctx context.Context) (*behavioralv1.EventCorrelationOut
 				OtherId: c.Other, Score: c.Score, Type: types[c.Type], DeltaS: c.Delta})
 		}
 		out.Events = append(out.Events, ec)
-		r := s.find(id)
+		r := s.root(id)
 		members[r] = append(members[r], id)
 	}
 	for r, m := range members {
@@ -266,22 +312,29 @@ var Kernel = registry.Def[*behavioralv1.EventCorrelationInput, *behavioralv1.Eve
 		if err := userevent.Check(ctx, "events", in.GetEvents()); err != nil {
 			return nil, err
 		}
-		p := Params{Window: 3600, MinScore: 0.3, MaxCorrelations: 50, ClusterThreshold: 0.5}
-		if in.WindowSeconds != nil {
-			p.Window = in.GetWindowSeconds()
-		}
-		if in.MinScore != nil {
-			p.MinScore = in.GetMinScore()
-		}
-		if in.MaxCorrelations != nil {
-			p.MaxCorrelations = int(in.GetMaxCorrelations())
-		}
-		if in.ClusterThreshold != nil {
-			p.ClusterThreshold = in.GetClusterThreshold()
-		}
+		p := params(in)
 		return &Job{Events: userevent.Sorted(in.GetEvents()), P: p}, nil
 	},
 	CPU: Run,
+}
+
+// params applies the defaults: window 3600 s, min_score 0.3,
+// max_correlations 50, cluster_threshold 0.5.
+func params(in *behavioralv1.EventCorrelationInput) Params {
+	p := Params{Window: 3600, MinScore: 0.3, MaxCorrelations: 50, ClusterThreshold: 0.5}
+	if in.WindowSeconds != nil {
+		p.Window = in.GetWindowSeconds()
+	}
+	if in.MinScore != nil {
+		p.MinScore = in.GetMinScore()
+	}
+	if in.MaxCorrelations != nil {
+		p.MaxCorrelations = int(in.GetMaxCorrelations())
+	}
+	if in.ClusterThreshold != nil {
+		p.ClusterThreshold = in.GetClusterThreshold()
+	}
+	return p
 }
 
 // Run folds the events and snapshots.

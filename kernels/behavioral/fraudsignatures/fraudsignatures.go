@@ -37,8 +37,11 @@ type Sig struct {
 
 // State is the fold state: the signatures and each user's events.
 type State struct {
-	Sigs   []Sig
-	Users  map[string][]*behavioralv1.UserEvent
+	Sigs  []Sig
+	Users map[string][]*behavioralv1.UserEvent
+	// Det is the ring's online detection state per user, per signature
+	// (empty on the Batch path, which recomputes best matches only).
+	Det    map[string][]*Det
 	Any    bool
 	LastTS int64
 }
@@ -91,7 +94,7 @@ func Compile(sigs []*behavioralv1.Signature) ([]Sig, error) {
 
 // NewState returns an empty state over compiled signatures.
 func NewState(sigs []Sig) *State {
-	return &State{Sigs: sigs, Users: map[string][]*behavioralv1.UserEvent{}}
+	return &State{Sigs: sigs, Users: map[string][]*behavioralv1.UserEvent{}, Det: map[string][]*Det{}}
 }
 
 // Apply adds one event to its user's stream.

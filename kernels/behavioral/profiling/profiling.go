@@ -11,6 +11,7 @@ import (
 	behavioralv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/behavioral/v1"
 	"github.com/gokernels/gokernels/kernels/behavioral/userevent"
 	"github.com/gokernels/gokernels/kernels/behavioral/userstats"
+	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
@@ -18,10 +19,16 @@ import (
 // the state is unchanged.
 var ErrOutOfOrder = errors.New("profiling: event ts is before the previous event's")
 
-// State is the fold state: per-user statistics, and the user's events for
-// the stability split (which needs the two halves of the whole history).
+// DefaultStabilityWindow is stability_window's default W.
+const DefaultStabilityWindow = 1000
+
+// State is the fold state: per-user statistics and each user's last 2·W
+// events for the stability split. Its size per user is bounded by the
+// distinct types, sessions, devices and locations plus 2·W records, never
+// by the number of events.
 type State struct {
 	TZ     int32
+	W      int
 	Users  map[string]*User
 	Any    bool
 	LastTS int64
@@ -30,11 +37,23 @@ type State struct {
 // User is one user's state.
 type User struct {
 	Stats *userstats.Stats
-	Recs  []userstats.Rec
+	// Recs is a ring buffer of the user's last 2·W events; Head is the
+	// oldest once it is full.
+	Recs []userstats.Rec
+	Head int
 }
 
-// NewState returns an empty state for a time zone offset.
-func NewState(tz int32) *State { return &State{TZ: tz, Users: map[string]*User{}} }
+// NewState returns an empty state for a time zone offset and stability
+// window W.
+func NewState(tz int32, w int) *State { return &State{TZ: tz, W: w, Users: map[string]*User{}} }
+
+// recent returns the buffered events, oldest first.
+func (u *User) recent() []userstats.Rec {
+	if u.Head == 0 {
+		return u.Recs
+	}
+	return append(append(make([]userstats.Rec, 0, len(u.Recs)), u.Recs[u.Head:]...), u.Recs[:u.Head]...)
+}
 
 // Apply folds one event.
 func (s *State) Apply(e *behavioralv1.UserEvent) error {
@@ -50,7 +69,12 @@ func (s *State) Apply(e *behavioralv1.UserEvent) error {
 	r := userstats.Rec{TS: e.GetTs(), Type: e.GetEventType(), Session: e.GetSessionId(),
 		Device: e.GetDeviceId(), Location: e.GetLocation()}
 	u.Stats.Add(r, s.TZ)
-	u.Recs = append(u.Recs, r)
+	if len(u.Recs) < 2*s.W {
+		u.Recs = append(u.Recs, r)
+	} else {
+		u.Recs[u.Head] = r
+		u.Head = (u.Head + 1) % len(u.Recs)
+	}
 	return nil
 }
 
@@ -61,7 +85,7 @@ func (s *State) Profile(id string) *behavioralv1.UserProfile {
 		return nil
 	}
 	p := &behavioralv1.UserProfile{UserId: id, EventCount: u.Stats.N,
-		Stability: userstats.Stability(u.Recs, s.TZ), Confidence: u.Stats.Confidence()}
+		Stability: userstats.Stability(u.recent(), s.TZ), Confidence: u.Stats.Confidence()}
 	for i, v := range u.Stats.Features() {
 		p.Features = append(p.Features, &behavioralv1.Feature{Name: userstats.Names[i], Value: v})
 	}
@@ -87,10 +111,21 @@ func (s *State) Snapshot(ctx context.Context) (*behavioralv1.ProfilingOutput, er
 	return out, nil
 }
 
-// Job is the events in ts order with the time zone.
+// Job is the events in ts order with the parameters.
 type Job struct {
 	Events []*behavioralv1.UserEvent
 	TZ     int32
+	W      int
+}
+
+// Window returns stability_window or its default, rejecting values
+// outside [5, 10000].
+func Window(in *behavioralv1.ProfilingInput) (int, error) {
+	w := registry.Or(in.StabilityWindow, DefaultStabilityWindow)
+	if w < 5 || w > 10000 {
+		return 0, kerr.Invalid("stability_window", "must be in [5, 10000], got %d", w)
+	}
+	return int(w), nil
 }
 
 // Kernel is behavioral/profiling.
@@ -106,14 +141,18 @@ var Kernel = registry.Def[*behavioralv1.ProfilingInput, *behavioralv1.ProfilingO
 		if err := userevent.Check(ctx, "events", in.GetEvents()); err != nil {
 			return nil, err
 		}
-		return &Job{Events: userevent.Sorted(in.GetEvents()), TZ: in.GetTzOffsetSeconds()}, nil
+		w, err := Window(in)
+		if err != nil {
+			return nil, err
+		}
+		return &Job{Events: userevent.Sorted(in.GetEvents()), TZ: in.GetTzOffsetSeconds(), W: w}, nil
 	},
 	CPU: Run,
 }
 
 // Run folds the events and snapshots.
 func Run(ctx context.Context, j *Job) (*behavioralv1.ProfilingOutput, error) {
-	s := NewState(j.TZ)
+	s := NewState(j.TZ, j.W)
 	for i, e := range j.Events {
 		if i&4095 == 4095 {
 			if err := ctx.Err(); err != nil {

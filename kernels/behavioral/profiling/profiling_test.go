@@ -31,7 +31,7 @@ func TestReplayLaw(t *testing.T) {
 	evs := simuser.Events(5, 7, 600, 30)
 	want := batch(t, &behavioralv1.ProfilingInput{Events: evs, TzOffsetSeconds: 3600})
 	j, _ := Kernel.Prepare(context.Background(), &behavioralv1.ProfilingInput{Events: evs, TzOffsetSeconds: 3600})
-	s := NewState(3600)
+	s := NewState(3600, DefaultStabilityWindow)
 	for i, e := range j.Events {
 		if err := s.Apply(e); err != nil {
 			t.Fatal(err)

@@ -62,8 +62,14 @@ func newState(pn *petri, dm *dfgModel) *State {
 
 // Apply replays one event of caseID.
 func (s *State) Apply(caseID, activity string, ts int64) error {
+	_, err := s.Step(caseID, activity, ts)
+	return err
+}
+
+// Step replays one event of caseID and returns the deviations it caused.
+func (s *State) Step(caseID, activity string, ts int64) ([]*procintv1.Deviation, error) {
 	if s.any && ts < s.ts {
-		return ErrOutOfOrder
+		return nil, ErrOutOfOrder
 	}
 	s.any, s.ts = true, ts
 	cs := s.open[caseID]
@@ -79,9 +85,10 @@ func (s *State) Apply(caseID, activity string, ts int64) error {
 	}
 	idx := cs.n
 	cs.n++
+	before := len(cs.devs)
 	if s.pn != nil {
 		s.firePetri(cs, idx, activity)
-		return nil
+		return cs.devs[before:len(cs.devs):len(cs.devs)], nil
 	}
 	code, ok := s.dm.acts[activity]
 	if !ok {
@@ -96,7 +103,7 @@ func (s *State) Apply(caseID, activity string, ts int64) error {
 		cs.devs = append(cs.devs, dev(idx, activity, DisallowedDF))
 	}
 	cs.last, cs.lastAct = code, activity
-	return nil
+	return cs.devs[before:len(cs.devs):len(cs.devs)], nil
 }
 
 // dfgStep records a visit of state a followed by b for precision and

@@ -381,6 +381,63 @@ func (x *EventCorrelationOutput) GetClusters() []*CorrelationCluster {
 	return nil
 }
 
+// ClusterMerged is the ring event emitted when an event joins two
+// clusters (kind "cluster_merged"): cluster ids are their smallest event
+// id, and clusters only ever merge.
+type ClusterMerged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the cluster that is absorbed (the larger smallest id).
+	From string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// The id of the merged cluster (the smaller smallest id).
+	Into          string `protobuf:"bytes,2,opt,name=into,proto3" json:"into,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterMerged) Reset() {
+	*x = ClusterMerged{}
+	mi := &file_gokernels_kernels_behavioral_v1_event_correlation_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterMerged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterMerged) ProtoMessage() {}
+
+func (x *ClusterMerged) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_behavioral_v1_event_correlation_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterMerged.ProtoReflect.Descriptor instead.
+func (*ClusterMerged) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_behavioral_v1_event_correlation_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ClusterMerged) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *ClusterMerged) GetInto() string {
+	if x != nil {
+		return x.Into
+	}
+	return ""
+}
+
 var File_gokernels_kernels_behavioral_v1_event_correlation_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_behavioral_v1_event_correlation_proto_rawDesc = "" +
@@ -414,7 +471,10 @@ const file_gokernels_kernels_behavioral_v1_event_correlation_proto_rawDesc = "" 
 	"\rdominant_type\x18\x05 \x01(\tR\fdominantType\"\xb5\x01\n" +
 	"\x16EventCorrelationOutput\x12J\n" +
 	"\x06events\x18\x01 \x03(\v22.gokernels.kernels.behavioral.v1.EventCorrelationsR\x06events\x12O\n" +
-	"\bclusters\x18\x02 \x03(\v23.gokernels.kernels.behavioral.v1.CorrelationClusterR\bclustersBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/behavioral/v1;behavioralv1b\x06proto3"
+	"\bclusters\x18\x02 \x03(\v23.gokernels.kernels.behavioral.v1.CorrelationClusterR\bclusters\"7\n" +
+	"\rClusterMerged\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x12\n" +
+	"\x04into\x18\x02 \x01(\tR\x04intoBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/behavioral/v1;behavioralv1b\x06proto3"
 
 var (
 	file_gokernels_kernels_behavioral_v1_event_correlation_proto_rawDescOnce sync.Once
@@ -428,17 +488,18 @@ func file_gokernels_kernels_behavioral_v1_event_correlation_proto_rawDescGZIP() 
 	return file_gokernels_kernels_behavioral_v1_event_correlation_proto_rawDescData
 }
 
-var file_gokernels_kernels_behavioral_v1_event_correlation_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_gokernels_kernels_behavioral_v1_event_correlation_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_gokernels_kernels_behavioral_v1_event_correlation_proto_goTypes = []any{
 	(*EventCorrelationInput)(nil),  // 0: gokernels.kernels.behavioral.v1.EventCorrelationInput
 	(*Correlation)(nil),            // 1: gokernels.kernels.behavioral.v1.Correlation
 	(*EventCorrelations)(nil),      // 2: gokernels.kernels.behavioral.v1.EventCorrelations
 	(*CorrelationCluster)(nil),     // 3: gokernels.kernels.behavioral.v1.CorrelationCluster
 	(*EventCorrelationOutput)(nil), // 4: gokernels.kernels.behavioral.v1.EventCorrelationOutput
-	(*UserEvent)(nil),              // 5: gokernels.kernels.behavioral.v1.UserEvent
+	(*ClusterMerged)(nil),          // 5: gokernels.kernels.behavioral.v1.ClusterMerged
+	(*UserEvent)(nil),              // 6: gokernels.kernels.behavioral.v1.UserEvent
 }
 var file_gokernels_kernels_behavioral_v1_event_correlation_proto_depIdxs = []int32{
-	5, // 0: gokernels.kernels.behavioral.v1.EventCorrelationInput.events:type_name -> gokernels.kernels.behavioral.v1.UserEvent
+	6, // 0: gokernels.kernels.behavioral.v1.EventCorrelationInput.events:type_name -> gokernels.kernels.behavioral.v1.UserEvent
 	1, // 1: gokernels.kernels.behavioral.v1.EventCorrelations.correlations:type_name -> gokernels.kernels.behavioral.v1.Correlation
 	2, // 2: gokernels.kernels.behavioral.v1.EventCorrelationOutput.events:type_name -> gokernels.kernels.behavioral.v1.EventCorrelations
 	3, // 3: gokernels.kernels.behavioral.v1.EventCorrelationOutput.clusters:type_name -> gokernels.kernels.behavioral.v1.CorrelationCluster
@@ -462,7 +523,7 @@ func file_gokernels_kernels_behavioral_v1_event_correlation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_kernels_behavioral_v1_event_correlation_proto_rawDesc), len(file_gokernels_kernels_behavioral_v1_event_correlation_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -24,8 +24,9 @@ const (
 
 // ProfilingInput builds one behavioural profile per user from exact
 // sufficient statistics (hour and weekday counts, type counts, Welford
-// gap moments, session extents, device and location sets), so the ring
-// fold of the events in ts order gives the same profile.
+// gap moments, session extents, device and location sets) plus a buffer
+// of the user's last 2·stability_window events, so the ring fold of the
+// events in ts order gives the same profile with bounded state per user.
 //
 // Hours and ISO weekdays (Mon = 1 … Sun = 7) come from ts +
 // tz_offset_seconds; 1970-01-01 was a Thursday.
@@ -36,6 +37,11 @@ type ProfilingInput struct {
 	// Offset added to ts before taking hours and weekdays, seconds, within
 	// ±18 h. Default 0 (UTC).
 	TzOffsetSeconds int32 `protobuf:"varint,2,opt,name=tz_offset_seconds,json=tzOffsetSeconds,proto3" json:"tz_offset_seconds,omitempty"`
+	// Stability compares the two halves of each user's last 2·W events
+	// (all of them when the user has fewer), so a ring keeps a bounded
+	// buffer per user and still equals Batch. W in [5, 10000], default
+	// 1000.
+	StabilityWindow *int32 `protobuf:"varint,3,opt,name=stability_window,json=stabilityWindow,proto3,oneof" json:"stability_window,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -80,6 +86,13 @@ func (x *ProfilingInput) GetEvents() []*UserEvent {
 func (x *ProfilingInput) GetTzOffsetSeconds() int32 {
 	if x != nil {
 		return x.TzOffsetSeconds
+	}
+	return 0
+}
+
+func (x *ProfilingInput) GetStabilityWindow() int32 {
+	if x != nil && x.StabilityWindow != nil {
+		return *x.StabilityWindow
 	}
 	return 0
 }
@@ -158,9 +171,10 @@ type UserProfile struct {
 	// device_switch_rate and location_switch_rate (changes between
 	// consecutive present values / n). Gap features are 0 for n = 1.
 	Features []*Feature `protobuf:"bytes,3,rep,name=features,proto3" json:"features,omitempty"`
-	// Mean per-feature similarity 1 − |a−b|/(|a|+|b|+1e-3) of the features
-	// of the first ⌊n/2⌋ events and the rest, over features with max(|a|,
-	// |b|) > 1e-3; 0.5 if none qualifies; 0 for n < 10.
+	// Over the user's last m = min(n, 2·stability_window) events: mean
+	// per-feature similarity 1 − |a−b|/(|a|+|b|+1e-3) of the features of
+	// their first ⌊m/2⌋ events and the rest, over features with max(|a|,
+	// |b|) > 1e-3; 0.5 if none qualifies; 0 for m < 10.
 	Stability float64 `protobuf:"fixed64,4,opt,name=stability,proto3" json:"stability,omitempty"`
 	// 0.4·min(n/100, 1) + 0.3·min(span days/30, 1) + 0.3·min(avg events per
 	// day/10, 1).
@@ -284,10 +298,12 @@ var File_gokernels_kernels_behavioral_v1_profiling_proto protoreflect.FileDescri
 
 const file_gokernels_kernels_behavioral_v1_profiling_proto_rawDesc = "" +
 	"\n" +
-	"/gokernels/kernels/behavioral/v1/profiling.proto\x12\x1fgokernels.kernels.behavioral.v1\x1a\x1bbuf/validate/validate.proto\x1a0gokernels/kernels/behavioral/v1/user_event.proto\"\x96\x01\n" +
+	"/gokernels/kernels/behavioral/v1/profiling.proto\x12\x1fgokernels.kernels.behavioral.v1\x1a\x1bbuf/validate/validate.proto\x1a0gokernels/kernels/behavioral/v1/user_event.proto\"\xdb\x01\n" +
 	"\x0eProfilingInput\x12B\n" +
 	"\x06events\x18\x01 \x03(\v2*.gokernels.kernels.behavioral.v1.UserEventR\x06events\x12@\n" +
-	"\x11tz_offset_seconds\x18\x02 \x01(\x05B\x14\xbaH\x11\x1a\x0f\x18\xa0\xfa\x03(\xe0\x85\xfc\xff\xff\xff\xff\xff\xff\x01R\x0ftzOffsetSeconds\"3\n" +
+	"\x11tz_offset_seconds\x18\x02 \x01(\x05B\x14\xbaH\x11\x1a\x0f\x18\xa0\xfa\x03(\xe0\x85\xfc\xff\xff\xff\xff\xff\xff\x01R\x0ftzOffsetSeconds\x12.\n" +
+	"\x10stability_window\x18\x03 \x01(\x05H\x00R\x0fstabilityWindow\x88\x01\x01B\x13\n" +
+	"\x11_stability_window\"3\n" +
 	"\aFeature\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\"\xcb\x01\n" +
@@ -340,6 +356,7 @@ func file_gokernels_kernels_behavioral_v1_profiling_proto_init() {
 		return
 	}
 	file_gokernels_kernels_behavioral_v1_user_event_proto_init()
+	file_gokernels_kernels_behavioral_v1_profiling_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -504,6 +504,66 @@ func (x *ConformanceOutput) GetLog() *LogConformance {
 	return nil
 }
 
+// CaseDeviation is the ring event emitted for each deviation an event
+// causes while it is replayed (kind "deviation"): MISSING_TOKENS or
+// UNKNOWN_ACTIVITY on a Petri net; BAD_START, DISALLOWED_DF or
+// UNKNOWN_ACTIVITY on a DFG. End-of-trace deviations (REMAINING_TOKENS,
+// final-marking MISSING_TOKENS, BAD_END) appear in Snapshot, which closes
+// the open cases.
+type CaseDeviation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case.
+	CaseId string `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// The deviation, at the event's index in its trace.
+	Deviation     *Deviation `protobuf:"bytes,2,opt,name=deviation,proto3" json:"deviation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseDeviation) Reset() {
+	*x = CaseDeviation{}
+	mi := &file_gokernels_kernels_procint_v1_conformance_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseDeviation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseDeviation) ProtoMessage() {}
+
+func (x *CaseDeviation) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_procint_v1_conformance_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseDeviation.ProtoReflect.Descriptor instead.
+func (*CaseDeviation) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_procint_v1_conformance_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CaseDeviation) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CaseDeviation) GetDeviation() *Deviation {
+	if x != nil {
+		return x.Deviation
+	}
+	return nil
+}
+
 var File_gokernels_kernels_procint_v1_conformance_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_procint_v1_conformance_proto_rawDesc = "" +
@@ -541,7 +601,10 @@ const file_gokernels_kernels_procint_v1_conformance_proto_rawDesc = "" +
 	"traceCount\"\x9b\x01\n" +
 	"\x11ConformanceOutput\x12F\n" +
 	"\x06traces\x18\x01 \x03(\v2..gokernels.kernels.procint.v1.TraceConformanceR\x06traces\x12>\n" +
-	"\x03log\x18\x02 \x01(\v2,.gokernels.kernels.procint.v1.LogConformanceR\x03logBKZIgithub.com/gokernels/gokernels/gen/gokernels/kernels/procint/v1;procintv1b\x06proto3"
+	"\x03log\x18\x02 \x01(\v2,.gokernels.kernels.procint.v1.LogConformanceR\x03log\"o\n" +
+	"\rCaseDeviation\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12E\n" +
+	"\tdeviation\x18\x02 \x01(\v2'.gokernels.kernels.procint.v1.DeviationR\tdeviationBKZIgithub.com/gokernels/gokernels/gen/gokernels/kernels/procint/v1;procintv1b\x06proto3"
 
 var (
 	file_gokernels_kernels_procint_v1_conformance_proto_rawDescOnce sync.Once
@@ -555,7 +618,7 @@ func file_gokernels_kernels_procint_v1_conformance_proto_rawDescGZIP() []byte {
 	return file_gokernels_kernels_procint_v1_conformance_proto_rawDescData
 }
 
-var file_gokernels_kernels_procint_v1_conformance_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_gokernels_kernels_procint_v1_conformance_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_gokernels_kernels_procint_v1_conformance_proto_goTypes = []any{
 	(*ConformanceInput)(nil),  // 0: gokernels.kernels.procint.v1.ConformanceInput
 	(*Deviation)(nil),         // 1: gokernels.kernels.procint.v1.Deviation
@@ -563,23 +626,25 @@ var file_gokernels_kernels_procint_v1_conformance_proto_goTypes = []any{
 	(*KindCount)(nil),         // 3: gokernels.kernels.procint.v1.KindCount
 	(*LogConformance)(nil),    // 4: gokernels.kernels.procint.v1.LogConformance
 	(*ConformanceOutput)(nil), // 5: gokernels.kernels.procint.v1.ConformanceOutput
-	(*Event)(nil),             // 6: gokernels.kernels.procint.v1.Event
-	(*DFG)(nil),               // 7: gokernels.kernels.procint.v1.DFG
-	(*PetriNet)(nil),          // 8: gokernels.kernels.procint.v1.PetriNet
+	(*CaseDeviation)(nil),     // 6: gokernels.kernels.procint.v1.CaseDeviation
+	(*Event)(nil),             // 7: gokernels.kernels.procint.v1.Event
+	(*DFG)(nil),               // 8: gokernels.kernels.procint.v1.DFG
+	(*PetriNet)(nil),          // 9: gokernels.kernels.procint.v1.PetriNet
 }
 var file_gokernels_kernels_procint_v1_conformance_proto_depIdxs = []int32{
-	6, // 0: gokernels.kernels.procint.v1.ConformanceInput.events:type_name -> gokernels.kernels.procint.v1.Event
-	7, // 1: gokernels.kernels.procint.v1.ConformanceInput.dfg:type_name -> gokernels.kernels.procint.v1.DFG
-	8, // 2: gokernels.kernels.procint.v1.ConformanceInput.petri_net:type_name -> gokernels.kernels.procint.v1.PetriNet
+	7, // 0: gokernels.kernels.procint.v1.ConformanceInput.events:type_name -> gokernels.kernels.procint.v1.Event
+	8, // 1: gokernels.kernels.procint.v1.ConformanceInput.dfg:type_name -> gokernels.kernels.procint.v1.DFG
+	9, // 2: gokernels.kernels.procint.v1.ConformanceInput.petri_net:type_name -> gokernels.kernels.procint.v1.PetriNet
 	1, // 3: gokernels.kernels.procint.v1.TraceConformance.deviations:type_name -> gokernels.kernels.procint.v1.Deviation
 	3, // 4: gokernels.kernels.procint.v1.LogConformance.deviation_counts:type_name -> gokernels.kernels.procint.v1.KindCount
 	2, // 5: gokernels.kernels.procint.v1.ConformanceOutput.traces:type_name -> gokernels.kernels.procint.v1.TraceConformance
 	4, // 6: gokernels.kernels.procint.v1.ConformanceOutput.log:type_name -> gokernels.kernels.procint.v1.LogConformance
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	1, // 7: gokernels.kernels.procint.v1.CaseDeviation.deviation:type_name -> gokernels.kernels.procint.v1.Deviation
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_procint_v1_conformance_proto_init() }
@@ -598,7 +663,7 @@ func file_gokernels_kernels_procint_v1_conformance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_kernels_procint_v1_conformance_proto_rawDesc), len(file_gokernels_kernels_procint_v1_conformance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
