@@ -7,6 +7,7 @@ package flowgraph
 
 import (
 	"context"
+	"slices"
 
 	"github.com/gokernels/gokernels/kernels/finance/txn"
 	"github.com/gokernels/gokernels/kernels/graph/components"
@@ -18,6 +19,13 @@ type Builder struct {
 	Entities txn.Interner
 	Src, Dst []int32
 	Amount   []float64
+}
+
+// Grow reserves room for n more arcs.
+func (b *Builder) Grow(n int) {
+	b.Src = slices.Grow(b.Src, n)
+	b.Dst = slices.Grow(b.Dst, n)
+	b.Amount = slices.Grow(b.Amount, n)
 }
 
 // Add appends the arc source -> dest with amount a.

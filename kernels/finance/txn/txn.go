@@ -47,13 +47,39 @@ func Check(ctx context.Context, field string, txs []*financev1.Transaction) ([]i
 }
 
 // TSOrder returns the indexes of txs stable-sorted by ts (pandas
-// sort_values(kind="mergesort")).
+// sort_values(kind="mergesort")). Input already in ts order (the usual
+// case for a stream) costs one pass; otherwise (ts, index) pairs are
+// sorted in one contiguous array, so the comparisons neither chase
+// pointers to the messages nor need a stable sort (the index breaks ties).
 func TSOrder(txs []*financev1.Transaction) []int {
 	order := make([]int, len(txs))
+	sorted := true
 	for i := range order {
 		order[i] = i
+		if i > 0 && txs[i].GetTs() < txs[i-1].GetTs() {
+			sorted = false
+		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(txs[a].GetTs(), txs[b].GetTs()) })
+	if sorted {
+		return order
+	}
+	type key struct {
+		ts int64
+		i  int
+	}
+	keys := make([]key, len(txs))
+	for i, tx := range txs {
+		keys[i] = key{tx.GetTs(), i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.ts, b.ts); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	for i, k := range keys {
+		order[i] = k.i
+	}
 	return order
 }
 
