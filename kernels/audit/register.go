@@ -18,6 +18,7 @@ import (
 func Register(r *registry.Registry) error {
 	return errors.Join(
 		registry.Register(r, FeatureExtraction),
+		registry.Register(r, Hypergraph),
 	)
 }
 

@@ -27,7 +27,7 @@ func newRegistry(t *testing.T) *registry.Registry {
 func TestFixtures(t *testing.T) {
 	r := newRegistry(t)
 	files := fixture.DomainFiles(t, "audit")
-	for _, id := range []string{"audit/feature-extraction"} {
+	for _, id := range []string{"audit/feature-extraction", "audit/hypergraph"} {
 		k, ok := r.Get(id)
 		if !ok || k.Domain != registry.DomainAudit {
 			t.Fatalf("%s not registered in FinancialAudit", id)
@@ -36,6 +36,8 @@ func TestFixtures(t *testing.T) {
 		switch id {
 		case "audit/feature-extraction":
 			check = checkFeatureLaws
+		case "audit/hypergraph":
+			check = checkHypergraphLaws
 		}
 		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), check)
 	}

@@ -44,7 +44,6 @@ var notYetServed = []string{
 	"accounting/network-analysis",
 	"accounting/network-generation-ring",
 	"accounting/temporal-correlation",
-	"audit/hypergraph",
 }
 
 // ringPending are Ring ids served as Batch whose ring handler has not landed
