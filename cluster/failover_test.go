@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gokernels/gokernels/cluster/clustertest"
 	orderbookv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1"
 	"github.com/gokernels/gokernels/ring"
 )
@@ -75,7 +76,7 @@ func stream(t *testing.T, node func() *Node, tenant, id string, msgs []*orderboo
 // the ring must keep working.
 func TestOwnerKilledMidStream(t *testing.T) {
 	n := envInt("GOKERNELS_CLUSTER_MSGS", 6000)
-	nc := startNATS(t, 3)
+	nc := clustertest.StartNATS(t, 3)
 	reg := testRegistry(t)
 	nodes := startNodes(t, nc, reg, 3, Options{Partitions: 2, Replicas: 3, LeaseTTL: 3 * time.Second, SnapshotEvery: 1000})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -138,7 +139,7 @@ func TestOwnerKilledMidStream(t *testing.T) {
 	// One NATS server of three goes away: the ring keeps working through
 	// the other two (quorum 2 of 3).
 	lost := 0
-	nc.servers[lost].Shutdown()
+	nc.Servers[lost].Shutdown()
 	more := orders(n+500, 42)[n:]
 	all := append(slices.Clone(msgs), more...)
 	seqs = append(seqs, make([]uint64, len(more))...)

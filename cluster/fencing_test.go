@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gokernels/gokernels/cluster/clustertest"
 	orderbookv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1"
 	"github.com/gokernels/gokernels/ring"
 )
@@ -18,7 +19,7 @@ import (
 // stored snapshot is the new owner's, the old owner gives the partition up
 // and the ring's state has every message once.
 func TestPausedOwnerIsFenced(t *testing.T) {
-	nc := startNATS(t, 3)
+	nc := clustertest.StartNATS(t, 3)
 	reg := testRegistry(t)
 	nodes := startNodes(t, nc, reg, 2, Options{Partitions: 1, Replicas: 3, LeaseTTL: 2 * time.Second, SnapshotEvery: 5})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

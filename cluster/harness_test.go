@@ -6,16 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/gokernels/gokernels/cluster/clustertest"
 	orderbookv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1"
 	"github.com/gokernels/gokernels/kernels/accumulate"
 	"github.com/gokernels/gokernels/kernels/fold"
@@ -23,69 +21,8 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// The harness: an embedded JetStream cluster of n servers on 127.0.0.1 and
-// cluster nodes connected to it, each to a different first server.
-
-type natsCluster struct {
-	servers []*server.Server
-	urls    []string
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func startNATS(t *testing.T, n int) *natsCluster {
-	t.Helper()
-	cports := make([]int, n)
-	var routes []string
-	for i := range cports {
-		cports[i] = freePort(t)
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", cports[i]))
-	}
-	c := &natsCluster{}
-	for i := range n {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("s%d", i), Host: "127.0.0.1", Port: freePort(t),
-			JetStream: true, StoreDir: t.TempDir(), MaxPayload: 16 << 20, NoSigs: true, NoLog: true,
-			JetStreamMaxMemory: 64 << 20, JetStreamMaxStore: 2 << 30,
-			Cluster: server.ClusterOpts{Name: "gk", Host: "127.0.0.1", Port: cports[i]},
-			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		s, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go s.Start()
-		if !s.ReadyForConnections(20 * time.Second) {
-			t.Fatalf("nats server %d not ready", i)
-		}
-		c.servers = append(c.servers, s)
-		c.urls = append(c.urls, s.ClientURL())
-	}
-	t.Cleanup(func() {
-		for _, s := range c.servers {
-			s.Shutdown()
-			s.WaitForShutdown()
-		}
-	})
-	return c
-}
-
-// url lists every server, starting with the i-th.
-func (c *natsCluster) url(i int) string {
-	var out []string
-	for j := range c.urls {
-		out = append(out, c.urls[(i+j)%len(c.urls)])
-	}
-	return strings.Join(out, ",")
-}
+// The harness: an embedded JetStream cluster (clustertest) and cluster
+// nodes connected to it, each to a different first server.
 
 // testRegistry serves orderbook/matching with a ring handler that keeps
 // the messages and answers Snapshot with the Batch kernel over them (the
@@ -113,12 +50,12 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func startNodes(t *testing.T, nc *natsCluster, reg *registry.Registry, n int, opts Options) []*Node {
+func startNodes(t *testing.T, nc *clustertest.NATS, reg *registry.Registry, n int, opts Options) []*Node {
 	t.Helper()
 	nodes := make([]*Node, n)
 	for i := range nodes {
 		o := opts
-		o.URL, o.Member, o.Logger = nc.url(i), fmt.Sprintf("n%d", i), testLogger()
+		o.URL, o.Member, o.Logger = nc.URL(i), fmt.Sprintf("n%d", i), testLogger()
 		node, err := New(reg, o)
 		if err != nil {
 			t.Fatal(err)

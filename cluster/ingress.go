@@ -31,6 +31,7 @@ type Meta struct {
 	Mailbox    int             `json:"mailbox_capacity"`
 	Seed       uint64          `json:"seed"`
 	Created    time.Time       `json:"created"`
+	read       time.Time       // when this copy was read
 }
 
 // Info describes a ring in cluster mode.
@@ -51,16 +52,25 @@ func unavailable(err error) error {
 		"; retry with the same client_id and client_seq", RetryAfter: 500 * time.Millisecond}
 }
 
-// meta reads a ring's metadata (cached: it never changes while the ring
-// exists).
+// metaTTL bounds how long a replica trusts its cached copy of a ring's
+// metadata (a ring deleted and created again with another kernel).
+const metaTTL = 5 * time.Second
+
+// meta reads a ring's metadata, cached for metaTTL: it never changes while
+// the ring exists. Owners read it fresh (metaFresh) before hosting a ring.
 func (n *Node) meta(ctx context.Context, tenant, id string) (*Meta, error) {
 	key := metaKey(tenant, id)
 	n.mu.Lock()
 	m := n.metas[key]
 	n.mu.Unlock()
-	if m != nil {
+	if m != nil && time.Since(m.read) < metaTTL {
 		return m, nil
 	}
+	return n.metaFresh(ctx, tenant, id)
+}
+
+func (n *Node) metaFresh(ctx context.Context, tenant, id string) (*Meta, error) {
+	key := metaKey(tenant, id)
 	e, err := n.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return nil, rerr(codes.NotFound, ring.ReasonNotFound, "ring %s not found", ring.Name(tenant, id))
@@ -68,7 +78,7 @@ func (n *Node) meta(ctx context.Context, tenant, id string) (*Meta, error) {
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	m = &Meta{}
+	m := &Meta{read: time.Now()}
 	if err := json.Unmarshal(e.Value(), m); err != nil {
 		return nil, err
 	}
@@ -148,7 +158,7 @@ func (n *Node) Create(ctx context.Context, tenant, id, kernelID string, cfg ring
 
 // Get describes a ring, asking its owner for the live part.
 func (n *Node) Get(ctx context.Context, tenant, id string) (Info, error) {
-	m, err := n.meta(ctx, tenant, id)
+	m, err := n.metaFresh(ctx, tenant, id)
 	if err != nil {
 		return Info{}, err
 	}
@@ -382,6 +392,8 @@ func (n *Node) Watch(ctx context.Context, tenant, id string) (*Watcher, error) {
 	if err != nil {
 		return nil, unavailable(err)
 	}
+	// The local server has the interest before Watch returns.
+	_ = n.nc.FlushWithContext(ctx)
 	return &Watcher{C: c, sub: sub}, nil
 }
 

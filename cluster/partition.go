@@ -277,7 +277,7 @@ func (p *partition) load() error {
 		if len(v) < 8 {
 			continue
 		}
-		meta, err := n.meta(c, tenant, id)
+		meta, err := n.metaFresh(c, tenant, id)
 		if err != nil {
 			continue // deleted ring; its snapshot is garbage
 		}
@@ -345,7 +345,7 @@ func (p *partition) apply(m jetstream.Msg) error {
 		return p.maybePurge()
 	}
 	if h == nil {
-		meta, err := n.meta(p.ctx, tenant, id)
+		meta, err := n.metaFresh(p.ctx, tenant, id)
 		if err != nil {
 			p.reply(replyTo, errReply(err))
 			return nil

@@ -197,6 +197,9 @@ func (s *Server) Shutdown() error {
 		s.endStreamsNow()
 		ctx, cancel := context.WithTimeout(context.Background(), closing)
 		defer cancel()
+		// Cluster mode: hand the owned partitions over (snapshot, release
+		// the leases) once no request of ours needs the NATS connection.
+		s.closeCluster(ctx)
 		if s.httpSrv.Shutdown(ctx) != nil {
 			_ = s.httpSrv.Close()
 		}

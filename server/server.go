@@ -33,6 +33,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/gokernels/gokernels/cluster"
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"go.opentelemetry.io/otel/propagation"
@@ -94,7 +95,8 @@ type Server struct {
 	traceShutdown func(context.Context) error
 
 	rings      *ring.Runtime
-	inflight   inflight // what a drain waits for (see drain.go)
+	cluster    *cluster.Node // cluster mode (GOKERNELS_CLUSTER_NATS_URL); nil = single node
+	inflight   inflight      // what a drain waits for (see drain.go)
 	streamsCtx context.Context
 	// endStreamsNow ends every server stream's context (drain.go).
 	endStreamsNow context.CancelFunc
@@ -139,6 +141,19 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		return nil, fmt.Errorf("rings (GOKERNELS_DATA_DIR %q): %w", cfg.DataDir, err)
 	}
 	s.rings = rings
+	if cfg.ClusterNATSURL != "" {
+		member := cfg.ClusterMember
+		if member == "" {
+			member, _ = os.Hostname()
+		}
+		node, err := cluster.New(reg, cluster.Options{URL: cfg.ClusterNATSURL, Member: member,
+			Partitions: cfg.ClusterPartitions, Replicas: cfg.ClusterReplicas, Logger: log})
+		if err != nil {
+			_ = rings.Shutdown(context.Background())
+			return nil, err
+		}
+		s.cluster = node
+	}
 	counts := map[[2]string]int{}
 	for _, k := range reg.List("", 0) {
 		for _, m := range k.Modes {
@@ -213,10 +228,14 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 		MaxResponseBytes: cfg.MaxResponseBytes,
 	})
 	gokernelsv1.RegisterHealthServiceServer(services, &service.Health{
-		Registry: reg, Admission: s.admission, Metrics: s.metrics, State: s.state, GPU: opts.GPU,
+		Registry: reg, Admission: s.admission, Metrics: s.metrics, State: s.state, GPU: opts.GPU, Cluster: s.clusterHealth(),
 	})
 	gokernelsv1.RegisterMetricsServiceServer(services, &service.Metrics{Recorder: s.metrics})
-	gokernelsv1.RegisterRingServiceServer(services, &service.Rings{Runtime: s.rings})
+	if s.cluster != nil {
+		gokernelsv1.RegisterRingServiceServer(services, &service.ClusterRings{Node: s.cluster})
+	} else {
+		gokernelsv1.RegisterRingServiceServer(services, &service.Rings{Runtime: s.rings})
+	}
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -237,6 +256,26 @@ func (s *Server) Metrics() *observe.Recorder { return s.metrics }
 
 // Rings exposes the ring runtime.
 func (s *Server) Rings() *ring.Runtime { return s.rings }
+
+// Cluster is the cluster-mode node (nil on a single node).
+func (s *Server) Cluster() *cluster.Node { return s.cluster }
+
+func (s *Server) clusterHealth() service.ClusterHealth {
+	if s.cluster == nil {
+		return nil
+	}
+	return s.cluster
+}
+
+// closeCluster leaves the cluster: owned partitions are snapshotted and
+// their leases released, so other replicas take over at once.
+func (s *Server) closeCluster(ctx context.Context) {
+	if s.cluster != nil {
+		if err := s.cluster.Close(ctx); err != nil {
+			s.log.Warn("leaving the ring cluster", "error", err)
+		}
+	}
+}
 
 // State exposes the lifecycle.
 func (s *Server) State() *lifecycle.State { return s.state }
@@ -422,6 +461,7 @@ func (s *Server) Close() {
 		s.state.Set(lifecycle.Stopped)
 		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = s.rings.Shutdown(rctx)
+		s.closeCluster(rctx)
 		rcancel()
 		s.grpc.Stop()
 		if s.httpSrv != nil {

@@ -75,6 +75,12 @@ type Config struct {
 	RingIdleTimeout   time.Duration
 	MaxRings          int
 	MaxRingsPerTenant int
+
+	// Cluster mode (package cluster): rings on NATS JetStream; "" = single node.
+	ClusterNATSURL    string
+	ClusterPartitions int
+	ClusterReplicas   int
+	ClusterMember     string
 }
 
 // Production reports whether the production preset is in force.

@@ -249,6 +249,16 @@ var settings = func() []setting {
 	f, g = integer(func(c *Config) *int { return &c.MaxRingsPerTenant }, 1)
 	add("max_rings_per_tenant", "1000", "", "rings one tenant may have, active or passivated", false, f, g)
 
+	f, g = str(func(c *Config) *string { return &c.ClusterNATSURL })
+	add("cluster_nats_url", "", "", "cluster mode: NATS server list (nats://a:4222,nats://b:4222) whose JetStream holds the rings' "+
+		"replicated logs, leases and snapshots; any replica serves any ring; empty = single node (rings in data_dir)", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.ClusterPartitions }, 1)
+	add("cluster_partitions", "8", "", "cluster mode: fixed number of ring partitions (the same on every replica)", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.ClusterReplicas }, 1)
+	add("cluster_replicas", "3", "", "cluster mode: JetStream replicas of the ring logs and the ring bucket (1 for a single NATS server)", false, f, g)
+	f, g = str(func(c *Config) *string { return &c.ClusterMember })
+	add("cluster_member", "", "", "cluster mode: this replica's name; empty = the host name (the pod name)", false, f, g)
+
 	lim := func(key, def, help string, field func(*Config) *int) {
 		f, g := integer(field, 1)
 		add(key, def, "", help, false, f, g)

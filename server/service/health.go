@@ -55,6 +55,14 @@ type Health struct {
 	Metrics   *observe.Recorder
 	State     *lifecycle.State
 	GPU       GPUHealth
+	// Cluster is the cluster-mode node (nil on a single node): readiness
+	// fails while it cannot reach NATS.
+	Cluster ClusterHealth
+}
+
+// ClusterHealth reports whether the replica can reach the cluster's NATS.
+type ClusterHealth interface {
+	Ready() error
 }
 
 // Check implements HealthService: overall = worst component. Over REST an
@@ -98,6 +106,13 @@ func (h *Health) Check(_ context.Context, _ *gokernelsv1.CheckRequest) (*gokerne
 		gpu = NoGPUHealth{}
 	}
 	resp.Components["gpu"] = gpu.Health()
+	if h.Cluster != nil {
+		c := &gokernelsv1.ComponentHealth{Status: Healthy}
+		if err := h.Cluster.Ready(); err != nil {
+			c.Status, c.Message = Unhealthy, err.Error()
+		}
+		resp.Components["cluster"] = c
+	}
 
 	worst := Healthy
 	for _, c := range resp.Components {
@@ -118,6 +133,11 @@ func (h *Health) Live(context.Context, *gokernelsv1.LiveRequest) (*gokernelsv1.L
 func (h *Health) Ready(context.Context, *gokernelsv1.ReadyRequest) (*gokernelsv1.ReadyResponse, error) {
 	if p := h.State.Phase(); p != lifecycle.Ready {
 		return nil, status.Errorf(codes.Unavailable, "not ready: %s", p)
+	}
+	if h.Cluster != nil {
+		if err := h.Cluster.Ready(); err != nil {
+			return nil, status.Errorf(codes.Unavailable, "not ready: ring cluster: %v", err)
+		}
 	}
 	return &gokernelsv1.ReadyResponse{Status: "ready"}, nil
 }
