@@ -190,7 +190,7 @@ bench-compliance: bench-bin ## Benchmark circular-flow vs igraph SCC and sanctio
 	$(BENCH_PY) scripts/bench/compliance.py --bin $(BENCH_BIN)
 
 .PHONY: bench-markets
-bench-markets: ## Benchmark the order book (msgs/s, p99) against the Python reference engine
+bench-markets: ## Benchmark the order book (msgs/s, p99) against the Python reference engine and netting against pandas
 	$(BENCH_PY) scripts/bench/markets.py
 
 .PHONY: bench
