@@ -39,20 +39,10 @@ var NetworkGeneration = registry.Def[*accountingv1.NetworkGenerationInput, *acco
 			}
 			flows, res := g.Solve(e)
 			all = append(all, flows...)
-			er := &accountingv1.EntryResult{EntryId: res.EntryID, Methods: res.Methods}
-			for _, l := range res.Suspense {
-				er.SuspenseLines = append(er.SuspenseLines, &accountingv1.SuspenseLine{LineNo: l.No, Account: l.Account,
-					DebitMinor: l.Debit, CreditMinor: l.Credit, Currency: l.Currency, EntityId: l.Entity})
-			}
+			er := entryResult(res)
 			out.Entries = append(out.Entries, er)
 		}
-		out.Flows = make([]*accountingv1.Flow, len(all))
-		for i, f := range all {
-			out.Flows[i] = &accountingv1.Flow{FlowId: f.ID, EntryId: f.EntryID, FromAccount: f.From, ToAccount: f.To,
-				AmountMinor: f.Amount, Currency: f.Currency, PostingDate: f.PostingDate, Method: f.Method,
-				FromEntity: f.FromEntity, ToEntity: f.ToEntity, Intercompany: f.FromEntity != f.ToEntity,
-				SourceLines: []int32{f.CreditLine, f.DebitLine}}
-		}
+		out.Flows = flowMessages(all)
 		nodes, edges := flownet.Network(all)
 		out.Nodes = nodes
 		for _, e := range edges {
@@ -110,4 +100,24 @@ func prepareNetwork(ctx context.Context, in *accountingv1.NetworkGenerationInput
 		job.Entries[i] = fe
 	}
 	return job, nil
+}
+
+func entryResult(res flownet.Result) *accountingv1.EntryResult {
+	er := &accountingv1.EntryResult{EntryId: res.EntryID, Methods: res.Methods}
+	for _, l := range res.Suspense {
+		er.SuspenseLines = append(er.SuspenseLines, &accountingv1.SuspenseLine{LineNo: l.No, Account: l.Account,
+			DebitMinor: l.Debit, CreditMinor: l.Credit, Currency: l.Currency, EntityId: l.Entity})
+	}
+	return er
+}
+
+func flowMessages(flows []flownet.Flow) []*accountingv1.Flow {
+	out := make([]*accountingv1.Flow, len(flows))
+	for i, f := range flows {
+		out[i] = &accountingv1.Flow{FlowId: f.ID, EntryId: f.EntryID, FromAccount: f.From, ToAccount: f.To,
+			AmountMinor: f.Amount, Currency: f.Currency, PostingDate: f.PostingDate, Method: f.Method,
+			FromEntity: f.FromEntity, ToEntity: f.ToEntity, Intercompany: f.FromEntity != f.ToEntity,
+			SourceLines: []int32{f.CreditLine, f.DebitLine}}
+	}
+	return out
 }

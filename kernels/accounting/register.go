@@ -20,5 +20,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, SuspenseDetection),
 		registry.Register(r, GaapViolation),
 		registry.Register(r, GlReconciliation),
+		registry.Register(r, NetworkGenerationRing),
 	)
 }

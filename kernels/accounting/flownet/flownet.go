@@ -65,6 +65,13 @@ type Generator struct {
 // New returns a generator whose first flow id is 1.
 func New(opt Options) *Generator { return &Generator{opt: opt, next: 1} }
 
+// NewAt returns a generator whose first flow id is next: a ring resumes
+// its numbering from its saved state.
+func NewAt(opt Options, next uint64) *Generator { return &Generator{opt: opt, next: next} }
+
+// Next is the id the next flow will get.
+func (g *Generator) Next() uint64 { return g.next }
+
 // open is a line still to be allocated.
 type open struct {
 	line *Line
