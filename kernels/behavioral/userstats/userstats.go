@@ -30,8 +30,8 @@ type Extent struct{ Min, Max int64 }
 type Stats struct {
 	N                int64
 	Hours            [24]int64
-	Weekdays         [7]int64 // ISO weekday − 1
-	Types            map[string]int64
+	Weekdays         [7]int64          // ISO weekday − 1
+	Types            map[string]*int64 // a pointer: one lookup per event, no map write
 	First, Last      int64
 	GapMean, GapM2   float64
 	Sessions         map[string]*Extent
@@ -42,11 +42,16 @@ type Stats struct {
 	LastLocation     string
 	DeviceSwitches   int64
 	LocationSwitches int64
+
+	// The current session's extent, so consecutive events of one session
+	// skip the map lookup (a cache: not serialised, rebuilt on demand).
+	curName string
+	cur     *Extent
 }
 
 // New returns empty statistics.
 func New() *Stats {
-	return &Stats{Types: map[string]int64{}, Sessions: map[string]*Extent{},
+	return &Stats{Types: map[string]*int64{}, Sessions: map[string]*Extent{},
 		Devices: map[string]bool{}, Locations: map[string]bool{}}
 }
 
@@ -65,16 +70,31 @@ func (s *Stats) Add(r Rec, tz int32) {
 	s.N++
 	s.Hours[userevent.Hour(r.TS, tz)]++
 	s.Weekdays[userevent.Weekday(r.TS, tz)-1]++
-	s.Types[r.Type]++
-	if r.Session == "" {
-		s.NoSession = true
-	} else if e := s.Sessions[r.Session]; e != nil {
-		e.Min, e.Max = min(e.Min, r.TS), max(e.Max, r.TS)
+	if c := s.Types[r.Type]; c != nil {
+		*c++
 	} else {
-		s.Sessions[r.Session] = &Extent{r.TS, r.TS}
+		one := int64(1)
+		s.Types[r.Type] = &one
 	}
-	if r.Device != "" {
-		if s.LastDevice != "" && r.Device != s.LastDevice {
+	switch {
+	case r.Session == "":
+		s.NoSession = true
+	case s.cur != nil && r.Session == s.curName:
+		s.cur.Min, s.cur.Max = min(s.cur.Min, r.TS), max(s.cur.Max, r.TS)
+	default:
+		e := s.Sessions[r.Session]
+		if e != nil {
+			e.Min, e.Max = min(e.Min, r.TS), max(e.Max, r.TS)
+		} else {
+			e = &Extent{r.TS, r.TS}
+			s.Sessions[r.Session] = e
+		}
+		s.curName, s.cur = r.Session, e
+	}
+	// The last present value is already in its set: only a change needs
+	// the set (and counts a switch).
+	if r.Device != "" && r.Device != s.LastDevice {
+		if s.LastDevice != "" {
 			s.DeviceSwitches++
 		}
 		s.LastDevice = r.Device
@@ -82,8 +102,8 @@ func (s *Stats) Add(r Rec, tz int32) {
 			s.Devices[r.Device] = true
 		}
 	}
-	if r.Location != "" {
-		if s.LastLocation != "" && r.Location != s.LastLocation {
+	if r.Location != "" && r.Location != s.LastLocation {
+		if s.LastLocation != "" {
 			s.LocationSwitches++
 		}
 		s.LastLocation = r.Location
@@ -131,7 +151,7 @@ func (s *Stats) Features() []float64 {
 	}
 	var dominant int64
 	for _, c := range s.Types {
-		dominant = max(dominant, c)
+		dominant = max(dominant, *c)
 	}
 	f[0] = float64(peak)
 	f[1] = float64(business) / n
