@@ -11,6 +11,8 @@ import (
 	accountingv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/accounting/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/accounting/gaap"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
@@ -164,5 +166,44 @@ func TestGaapFindingsNotErrors(t *testing.T) {
 	cancel()
 	if _, err := GaapViolation.CPU(ctx, job); !errors.Is(err, context.Canceled) {
 		t.Fatalf("%v, want context.Canceled", err)
+	}
+}
+
+// Round-trip pairs are output items: more than the server's cap is a 400
+// naming entries, not an unbounded list.
+func TestGaapRoundTripCap(t *testing.T) {
+	line := func(no int32, acc string, d, c int64) *accountingv1.JournalLine {
+		return &accountingv1.JournalLine{LineNo: no, Account: acc, DebitMinor: d, CreditMinor: c, Currency: "EUR"}
+	}
+	var entries []*accountingv1.JournalEntry
+	for i := range 4 { // two a→b and two b→a flows: 4 pairs
+		a, b := "4000", "1100"
+		if i%2 == 1 {
+			a, b = b, a
+		}
+		entries = append(entries, &accountingv1.JournalEntry{Id: fmt.Sprint("e", i), PostingDate: "2025-01-01",
+			Lines: []*accountingv1.JournalLine{line(1, b, 200_000, 0), line(2, a, 0, 200_000)}})
+	}
+	in := &accountingv1.GaapViolationInput{Entries: entries, Accounts: []*accountingv1.Account{
+		{Code: "4000", Type: "REVENUE"}, {Code: "1100", Type: "ASSET"}}}
+	for _, tc := range []struct {
+		cap   int
+		pairs int
+	}{{4, 4}, {3, -1}} {
+		ctx := limits.With(context.Background(), limits.Limits{MaxOutputItems: tc.cap})
+		job, err := GaapViolation.Prepare(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := GaapViolation.CPU(ctx, job)
+		if tc.pairs < 0 {
+			if fe, ok := kerr.AsField(err); !ok || fe.Field != "entries" {
+				t.Fatalf("cap %d: %v, want a 400 naming entries", tc.cap, err)
+			}
+			continue
+		}
+		if err != nil || out.Counts[3].Rule != gaap.RevenueRoundTrip || int(out.Counts[3].Count) != tc.pairs {
+			t.Fatalf("cap %d: %v %v, want %d round trips", tc.cap, err, out.GetCounts(), tc.pairs)
+		}
 	}
 }

@@ -10,37 +10,15 @@ import (
 	auditv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/audit/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/audit/features"
-	"github.com/gokernels/gokernels/kernels/registry"
 )
-
-func newRegistry(t *testing.T) *registry.Registry {
-	t.Helper()
-	r := registry.New()
-	if err := Register(r); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 // Every fixture case agrees with its pandas / scipy / networkx reference,
 // and the invariants hold on every output.
 func TestFixtures(t *testing.T) {
-	r := newRegistry(t)
-	files := fixture.DomainFiles(t, "audit")
-	for _, id := range []string{"audit/feature-extraction", "audit/hypergraph"} {
-		k, ok := r.Get(id)
-		if !ok || k.Domain != registry.DomainAudit {
-			t.Fatalf("%s not registered in FinancialAudit", id)
-		}
-		var check func(t *testing.T, c fixture.Case, out map[string]any)
-		switch id {
-		case "audit/feature-extraction":
-			check = checkFeatureLaws
-		case "audit/hypergraph":
-			check = checkHypergraphLaws
-		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), check)
-	}
+	fixture.RunDomain(t, Register, "audit", map[string]fixture.Adjust{
+		"audit/feature-extraction": fixture.WithCheck(checkFeatureLaws),
+		"audit/hypergraph":         fixture.WithCheck(checkHypergraphLaws),
+	})
 }
 
 // checkFeatureLaws: ratios in [0, 1]; the type counts sum to the record

@@ -45,7 +45,8 @@ var Rules = []struct{ Name, Severity, Remediation string }{
 type Options struct {
 	Capitalization, SuspenseLarge, RoundTrip int64
 	WindowDays                               int64
-	// MaxPairs caps the round-trip flow pairs (a 400 beyond it).
+	// MaxPairs caps the round-trip flow pairs, which are output items (a
+	// 400 naming entries beyond it).
 	MaxPairs int
 }
 

@@ -60,7 +60,8 @@ const (
 //	  currency, with posting dates at most window_days apart and both
 //	  amounts ≥ round_trip_threshold_minor. One violation per flow pair;
 //	  amount = the smaller flow; flow_ids = the two flow ids (ascending);
-//	  date = the earlier posting date.
+//	  date = the earlier posting date. More pairs than the server's
+//	  output-item limit (1 000 000 by default) is a 400 naming entries.
 //	UNBALANCED_ENTRY [MAJOR] — an entry (currency) whose debits and
 //	  credits differ: a breach of double entry itself. amount =
 //	  |Σ debits − Σ credits|; accounts = every account of its lines in that
