@@ -28,7 +28,7 @@ import (
 // the messages and answers Snapshot with the Batch kernel over them (the
 // replay law by construction): a retry applied twice or a message lost
 // would change the book, the event log and the order table.
-func testRegistry(t *testing.T) *registry.Registry {
+func testRegistry(t testing.TB) *registry.Registry {
 	t.Helper()
 	r := registry.New()
 	if err := orderbook.Register(r); err != nil {
@@ -72,7 +72,7 @@ func startNodes(t *testing.T, nc *clustertest.NATS, reg *registry.Registry, n in
 
 // waitOwner waits until partition p has a live owner among nodes (its
 // index), other than skip.
-func waitOwner(t *testing.T, nodes []*Node, p int, skip int, within time.Duration) int {
+func waitOwner(t testing.TB, nodes []*Node, p int, skip int, within time.Duration) int {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,4 +170,64 @@ func mustAtoi(t *testing.T, s string) int {
 		t.Fatalf("%q is not a port number", s)
 	}
 	return n
+}
+
+// TestComposeClusterProfile checks the cluster-mode trial: a JetStream NATS
+// node and two gokernels replicas pointed at it by service name and port,
+// with distinct member names and host ports, built like the main service.
+func TestComposeClusterProfile(t *testing.T) {
+	p := loadCompose(t, "cluster")
+	if got := keys(p.Services); !slices.Equal(got, []string{"gokernels", "gokernels-a", "gokernels-b", "nats"}) {
+		t.Fatalf("with --profile cluster: services %v, want [gokernels gokernels-a gokernels-b nats]", got)
+	}
+	defaults := settingDefaults(t)
+	nats := p.Services["nats"]
+	conf := ""
+	for _, c := range nats.Configs {
+		if def, ok := p.Configs[c.Source]; ok && c.Target == "/etc/nats/nats.conf" {
+			conf = def.Content
+		}
+	}
+	if !strings.Contains(conf, "jetstream") || !strings.Contains(conf, "max_payload: 8MB") || !strings.Contains(conf, "port: 4222") {
+		t.Errorf("nats config %q: want JetStream, client port 4222 and max_payload 8MB", conf)
+	}
+	members := map[string]bool{}
+	hostPorts := map[string]bool{}
+	for _, name := range []string{"gokernels-a", "gokernels-b"} {
+		s := p.Services[name]
+		env := map[string]string{}
+		for k, v := range s.Environment {
+			if v != nil {
+				env[k] = *v
+			}
+			if _, ok := defaults[k]; !ok {
+				t.Errorf("%s: environment sets %s, which is not a setting", name, k)
+			}
+		}
+		if env["GOKERNELS_CLUSTER_NATS_URL"] != "nats://nats:4222" {
+			t.Errorf("%s: GOKERNELS_CLUSTER_NATS_URL = %q, want nats://nats:4222", name, env["GOKERNELS_CLUSTER_NATS_URL"])
+		}
+		if env["GOKERNELS_CLUSTER_REPLICAS"] != "1" {
+			t.Errorf("%s: one NATS node holds one copy: GOKERNELS_CLUSTER_REPLICAS = %q, want 1", name, env["GOKERNELS_CLUSTER_REPLICAS"])
+		}
+		if m := env["GOKERNELS_CLUSTER_MEMBER"]; m == "" || members[m] {
+			t.Errorf("%s: member name %q empty or shared", name, m)
+		}
+		members[env["GOKERNELS_CLUSTER_MEMBER"]] = true
+		if _, ok := s.DependsOn["nats"]; !ok {
+			t.Errorf("%s does not depend on nats", name)
+		}
+		if s.Image != p.Services["gokernels"].Image {
+			t.Errorf("%s: image %s, want the main service's %s", name, s.Image, p.Services["gokernels"].Image)
+		}
+		for _, port := range s.Ports {
+			if hostPorts[port.Published] {
+				t.Errorf("%s: host port %s used twice", name, port.Published)
+			}
+			hostPorts[port.Published] = true
+		}
+		if !s.ReadOnly || !slices.Contains(s.CapDrop, "ALL") {
+			t.Errorf("%s: want the hardening of the main service", name)
+		}
+	}
 }

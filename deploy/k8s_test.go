@@ -580,3 +580,100 @@ func keysToValues(m map[string]int32) []int32 {
 	}
 	return out
 }
+
+// TestKustomizeClusterOverlay checks cluster mode: the base's stateless
+// Deployment with GOKERNELS_CLUSTER_NATS_URL naming every node of the
+// deploy/k8s/nats StatefulSet on its client port, and the pod name as the
+// member name.
+func TestKustomizeClusterOverlay(t *testing.T) {
+	o := render(t, "k8s/overlays/cluster")
+	checkRendering(t, o)
+	nats := render(t, "k8s/nats")
+	ns := nats.statefulSets[0]
+	c := o.workload().template.Spec.Containers[0]
+	env := map[string]corev1.EnvVar{}
+	for _, e := range c.Env {
+		env[e.Name] = e
+	}
+	var clientPort int32
+	for _, p := range ns.Spec.Template.Spec.Containers[0].Ports {
+		if p.Name == "client" {
+			clientPort = p.ContainerPort
+		}
+	}
+	var want []string
+	for i := range *ns.Spec.Replicas {
+		want = append(want, fmt.Sprintf("nats://%s-%d.%s:%d", ns.Name, i, ns.Spec.ServiceName, clientPort))
+	}
+	if got := env["GOKERNELS_CLUSTER_NATS_URL"].Value; got != strings.Join(want, ",") {
+		t.Errorf("GOKERNELS_CLUSTER_NATS_URL = %q, want every NATS pod: %q", got, strings.Join(want, ","))
+	}
+	m := env["GOKERNELS_CLUSTER_MEMBER"].ValueFrom
+	if m == nil || m.FieldRef == nil || m.FieldRef.FieldPath != "metadata.name" {
+		t.Errorf("GOKERNELS_CLUSTER_MEMBER should be the pod name (fieldRef metadata.name), got %+v", m)
+	}
+	if r := env["GOKERNELS_CLUSTER_REPLICAS"].Value; r != fmt.Sprint(*ns.Spec.Replicas) {
+		t.Errorf("GOKERNELS_CLUSTER_REPLICAS = %q, want %d (every NATS node holds a copy)", r, *ns.Spec.Replicas)
+	}
+}
+
+// TestKustomizeNATS checks the three-node JetStream: routes to every pod
+// through the headless Service, JetStream on a per-pod volume, a payload
+// limit that lets 8 MiB snapshots through, probes on the monitor port and a
+// disruption budget that keeps the quorum.
+func TestKustomizeNATS(t *testing.T) {
+	o := render(t, "k8s/nats")
+	s := o.statefulSets[0]
+	if s.Spec.Replicas == nil || *s.Spec.Replicas != 3 {
+		t.Fatalf("NATS replicas %v, want 3", s.Spec.Replicas)
+	}
+	svc := find(t, o.services, s.Spec.ServiceName, func(s *corev1.Service) string { return s.Name })
+	if svc.Spec.ClusterIP != corev1.ClusterIPNone || !svc.Spec.PublishNotReadyAddresses {
+		t.Errorf("Service %s must be headless and publish unready pods (the nodes find each other before ready)", svc.Name)
+	}
+	if !selects(svc.Spec.Selector, s.Spec.Template.Labels) {
+		t.Errorf("Service %s does not select the NATS pods", svc.Name)
+	}
+	pod := s.Spec.Template.Spec
+	c := pod.Containers[0]
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	cm := find(t, o.configMaps, pod.Volumes[0].ConfigMap.Name, func(c *corev1.ConfigMap) string { return c.Name })
+	conf := cm.Data["nats.conf"]
+	for i := range *s.Spec.Replicas {
+		route := fmt.Sprintf("nats://%s-%d.%s:%d", s.Name, i, svc.Name, ports["cluster"])
+		if !strings.Contains(conf, route) {
+			t.Errorf("nats.conf lacks the route %s", route)
+		}
+	}
+	for _, want := range []string{"jetstream {", "store_dir: /data/", "max_payload: 8MB", fmt.Sprintf("port: %d", ports["client"]),
+		fmt.Sprintf("http_port: %d", ports["monitor"])} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("nats.conf lacks %q", want)
+		}
+	}
+	var dataMount bool
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == "/data" && !m.ReadOnly && slices.ContainsFunc(s.Spec.VolumeClaimTemplates,
+			func(p corev1.PersistentVolumeClaim) bool { return p.Name == m.Name }) {
+			dataMount = true
+		}
+	}
+	if !dataMount {
+		t.Errorf("the JetStream store /data is not on a volumeClaimTemplate")
+	}
+	for name, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
+		if p == nil || p.HTTPGet == nil || p.HTTPGet.Port.StrVal != "monitor" || !strings.HasPrefix(p.HTTPGet.Path, "/healthz") {
+			t.Errorf("%s probe %+v: want /healthz on the monitor port", name, p)
+		}
+	}
+	if sc := c.SecurityContext; sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+		sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Errorf("NATS container: want a read-only root and no privilege escalation")
+	}
+	if len(o.pdbs) != 1 || o.pdbs[0].Spec.MaxUnavailable == nil || o.pdbs[0].Spec.MaxUnavailable.IntVal != 1 {
+		t.Errorf("want one PodDisruptionBudget with maxUnavailable 1 (two of three keep the quorum)")
+	}
+}
