@@ -66,6 +66,16 @@ const (
 // 75 HIGH/HOLD, else CRITICAL/BLOCK_AND_ALERT. (Upstream divided by the
 // number of configured patterns, so scores fell as patterns were added.)
 // Reference: brute-force Python, python3-ahocorasick, scipy.stats.poisson.
+//
+// Ring twin: Configure takes profiles, patterns, keywords and
+// tz_offset_seconds (the automaton is built once); data messages carry
+// transactions in ts order, each scored against the history before it and
+// emitted as a "FraudResult" event, plus a "FraudAlert" event on HOLD or
+// BLOCK_AND_ALERT, before the reply. The history kept is what a later
+// transaction can reach: the transactions of the longest time_window (or
+// GEO travel_window) and the last 10 outgoing amounts per account. The
+// cycle search's step budget applies per message. Snapshot lists every
+// result so far (this Batch output for the transactions sent).
 type FraudPatternMatchInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions (with channel, mcc, text, lat/lon, location); duplicate

@@ -337,8 +337,15 @@ func (x *EntityMatch) GetMatchedNames() []string {
 // phonetic Soundex reported alongside. Reference: jellyfish
 // jaro_winkler_similarity brute force over the whole list.
 //
-// Ring twin: the list is loaded into the state, then each Screen message
-// returns the result for one query; replaying the queries gives results.
+// Ring twin: Configure takes min_score, max_matches and hit_threshold
+// (entries and queries are refused there). A data message's entries load
+// or upsert the list (an id already listed is replaced, new ids are
+// appended; duplicate ids within one message are a 400); its queries are
+// then screened against the list as it is, each result emitted as a
+// "SanctionsResult" event, followed by a "SanctionsHit" event when is_hit,
+// before the reply. Snapshot lists every screened query's result in order,
+// so the list followed by the queries one per message gives this Batch
+// output. (No delete message yet: replace an entry instead.)
 type SanctionsScreeningInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The list; ids non-empty and unique (a duplicate is a 400).
@@ -815,6 +822,11 @@ func (x *SanctionsMatch) GetCountryMatch() bool {
 // calendar months (day clamped to the month end; 12 is the minimum of EU
 // Directive 2015/849 Art. 22); an inactive entry without a date is out of
 // scope. Reference: jellyfish brute force.
+//
+// Ring twin: as sanctions-screening. Configure takes as_of (the default
+// for queries without their own), lookback_months and the thresholds;
+// data messages carry entries (load/upsert by id) and queries; each
+// result is emitted as "PepResult", followed by "PepHit" when is_pep.
 type PepScreeningInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The list; ids non-empty and unique (a duplicate is a 400).
