@@ -45,7 +45,7 @@ var GaapViolation = registry.Def[*accountingv1.GaapViolationInput, *accountingv1
 			SuspenseLarge:  registry.Or(in.SuspenseThresholdMinor, 1_000_000),
 			RoundTrip:      registry.Or(in.RoundTripThresholdMinor, 100_000),
 			WindowDays:     int64(registry.Or(in.WindowDays, 30)),
-			MaxPairs:       limits.From(ctx).MaxOutputItems,
+			MaxItems:       limits.From(ctx).MaxOutputItems,
 		}}, nil
 	},
 	CPU: func(ctx context.Context, job GaapJob) (*accountingv1.GaapViolationOutput, error) {

@@ -207,3 +207,42 @@ func TestGaapRoundTripCap(t *testing.T) {
 		}
 	}
 }
+
+// A suspense balance left open from year 1 to year 9999 yields one
+// violation per month end (119 988 of them), each citing the entries so
+// far: the cited ids are output items, capped.
+func TestGaapSuspenseMonthEndsCapped(t *testing.T) {
+	line := func(no int32, acc string, d, c int64) *accountingv1.JournalLine {
+		return &accountingv1.JournalLine{LineNo: no, Account: acc, DebitMinor: d, CreditMinor: c, Currency: "EUR"}
+	}
+	in := &accountingv1.GaapViolationInput{Entries: []*accountingv1.JournalEntry{
+		{Id: "a", PostingDate: "0001-01-01", Lines: []*accountingv1.JournalLine{line(1, "S", 1_000_000_000_000, 0), line(2, "C", 0, 1_000_000_000_000)}},
+		{Id: "b", PostingDate: "9999-12-31", Lines: []*accountingv1.JournalLine{line(1, "S", 1, 0), line(2, "C", 0, 1)}}},
+		Accounts: []*accountingv1.Account{{Code: "S", Attributes: map[string]string{"suspense": "true"}}, {Code: "C"}}}
+	for _, tc := range []struct{ cap, want int }{{1_000_000, 9999 * 12}, {100_000, -1}} {
+		ctx := limits.With(context.Background(), limits.Limits{MaxOutputItems: tc.cap})
+		job, err := GaapViolation.Prepare(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := GaapViolation.CPU(ctx, job)
+		if tc.want < 0 {
+			if fe, ok := kerr.AsField(err); !ok || fe.Field != "entries" {
+				t.Fatalf("cap %d: %v, want a 400 naming entries", tc.cap, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		for _, v := range out.Violations {
+			if v.Rule == gaap.SuspenseNotCleared {
+				n++
+			}
+		}
+		if n != tc.want || out.ComplianceScore != 0 {
+			t.Fatalf("%d uncleared month ends, want %d", n, tc.want)
+		}
+	}
+}

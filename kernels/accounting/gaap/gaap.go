@@ -45,9 +45,11 @@ var Rules = []struct{ Name, Severity, Remediation string }{
 type Options struct {
 	Capitalization, SuspenseLarge, RoundTrip int64
 	WindowDays                               int64
-	// MaxPairs caps the round-trip flow pairs, which are output items (a
-	// 400 naming entries beyond it).
-	MaxPairs int
+	// MaxItems caps the output items: the round-trip flow pairs, and the
+	// entry ids cited by SUSPENSE_NOT_CLEARED (one list per month end, which
+	// grows with the months a balance stays open). Beyond it: a 400 naming
+	// entries.
+	MaxItems int
 }
 
 // account flags read from the master.
@@ -193,6 +195,7 @@ func Check(ctx context.Context, entries []*accountingv1.JournalEntry, m ledger.M
 		}
 	}
 	// SUSPENSE_NOT_CLEARED: month ends from the first to the last posting month.
+	cited := 0
 	for k, ps := range sus {
 		slices.SortStableFunc(ps, func(a, b susPost) int { return cmp.Compare(a.day, b.day) })
 		first, last := civil(ps[0].day), civil(ps[len(ps)-1].day)
@@ -211,6 +214,9 @@ func Check(ctx context.Context, entries []*accountingv1.JournalEntry, m ledger.M
 				}
 			}
 			if bal != 0 {
+				if cited += len(ids); cited > opt.MaxItems {
+					return nil, kerr.Invalid("entries", "uncleared suspense balances cite more than %d entry ids", opt.MaxItems)
+				}
 				s := slices.Clone(ids)
 				slices.Sort(s)
 				vs = append(vs, violation{rule: SuspenseNotCleared, entries: s, accounts: []string{k.account},
@@ -268,8 +274,8 @@ func roundTrips(ctx context.Context, flows []flownet.Flow, get func(string) flag
 				if max(df-dg, dg-df) > opt.WindowDays {
 					continue
 				}
-				if len(vs) >= opt.MaxPairs {
-					return nil, kerr.Invalid("entries", "more than %d revenue round-trip flow pairs", opt.MaxPairs)
+				if len(vs) >= opt.MaxItems {
+					return nil, kerr.Invalid("entries", "more than %d revenue round-trip flow pairs", opt.MaxItems)
 				}
 				date := f.PostingDate
 				if dg < df {

@@ -53,6 +53,8 @@ const (
 //	  credit) of its lines dated on or before that month end is nonzero.
 //	  amount = |balance|; date = the month end; entry_ids = the entries
 //	  with a line on it in that currency dated on or before the month end.
+//	  More cited entry ids over all these violations than the server's
+//	  output-item limit (1 000 000 by default) is a 400 naming entries.
 //	REVENUE_ROUND_TRIP [CRITICAL] — a pair of accounting/network-generation
 //	  flows (computed on these entries, unbalanced currencies routed
 //	  through suspense_account) in opposite directions between the same
