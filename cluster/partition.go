@@ -345,9 +345,12 @@ func (p *partition) apply(m jetstream.Msg) error {
 		return p.maybePurge()
 	}
 	if h == nil {
-		meta, err := n.metaFresh(p.ctx, tenant, id)
+		meta, err := p.metaRetrying(tenant, id)
 		if err != nil {
-			p.reply(replyTo, errReply(err))
+			if p.ctx.Err() != nil {
+				return nil
+			}
+			p.reply(replyTo, errReply(err)) // the ring does not exist (deleted): nothing to apply
 			return nil
 		}
 		if h, err = p.host(meta); err != nil {
@@ -373,7 +376,7 @@ func (p *partition) apply(m jetstream.Msg) error {
 		}
 		p.reply(replyTo, errReply(err))
 	} else {
-		p.publishEvents(tenant, id, rep)
+		p.publishEvents(tenant, id, msg.TS, rep)
 		p.reply(replyTo, encodeReply(rep))
 	}
 	h.lastSeq = seq
@@ -382,11 +385,39 @@ func (p *partition) apply(m jetstream.Msg) error {
 	}
 	if h.since >= n.opts.SnapshotEvery {
 		if err := p.snapshot(p.ctx, h); err != nil {
-			return err // fenced: this replica no longer owns the partition
+			if errors.Is(err, ErrFenced) || p.ctx.Err() != nil {
+				return err // this replica no longer owns the partition
+			}
+			// Transient (NATS busy): the log still holds everything; the
+			// next message tries again.
+			n.log.Warn("ring snapshot failed", "ring", h.r.Name, "error", err)
+			return nil
 		}
 		return p.maybePurge()
 	}
 	return nil
+}
+
+// metaRetrying reads a ring's metadata for the apply loop. An accepted
+// message must not be skipped because the bucket was briefly unreachable,
+// so only "not found" (a deleted ring) ends the wait.
+func (p *partition) metaRetrying(tenant, id string) (*Meta, error) {
+	backoff := 50 * time.Millisecond
+	for {
+		c, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		m, err := p.n.metaFresh(c, tenant, id)
+		cancel()
+		if err == nil || ring.CodeOf(err) == codes.NotFound || p.ctx.Err() != nil {
+			return m, err
+		}
+		p.n.log.Warn("ring metadata unreachable; retrying", "tenant", tenant, "ring", id, "error", err)
+		select {
+		case <-p.ctx.Done():
+			return nil, p.ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
 }
 
 // maybePurge drops the log below the lowest sequence some ring still needs.
@@ -428,9 +459,9 @@ func (p *partition) reply(to string, r *wireReply) {
 	_ = p.n.nc.Publish(to, data)
 }
 
-func (p *partition) publishEvents(tenant, id string, rep ring.Reply) {
+func (p *partition) publishEvents(tenant, id string, ts int64, rep ring.Reply) {
 	subj := p.n.eventSubject(tenant, id)
-	for _, e := range encodeEvents(rep) {
+	for _, e := range encodeEvents(rep, ts) {
 		data, err := json.Marshal(e)
 		if err == nil {
 			_ = p.n.nc.Publish(subj, data)

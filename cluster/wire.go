@@ -103,7 +103,7 @@ func (w wireEvent) decode() ring.Event {
 
 // encodeEvents lists what watchers see for a reply: the handler's events,
 // then "applied" (as the single-node runtime publishes them).
-func encodeEvents(rep ring.Reply) []wireEvent {
+func encodeEvents(rep ring.Reply, ts int64) []wireEvent {
 	if rep.Duplicate || rep.Seq == 0 {
 		return nil
 	}
@@ -116,7 +116,7 @@ func encodeEvents(rep ring.Reply) []wireEvent {
 		code = uint32(rep.Err.Code)
 	}
 	if rep.Output == nil { // Snapshot reads publish nothing
-		out = append(out, wireEvent{Seq: rep.Seq, Kind: "applied", ClientID: rep.ClientID, ClientSeq: rep.ClientSeq, Code: code})
+		out = append(out, wireEvent{Seq: rep.Seq, TS: ts, Kind: "applied", ClientID: rep.ClientID, ClientSeq: rep.ClientSeq, Code: code})
 	}
 	return out
 }

@@ -92,7 +92,7 @@ func TestClusterModeAnyReplica(t *testing.T) {
 		t.Fatalf("decreasing ts: %v", err)
 	}
 	ev, err := w.Recv()
-	if err != nil || ev.GetKind() != "applied" || ev.GetSeq() != 2 || ev.GetClientId() != "a" {
+	if err != nil || ev.GetKind() != "applied" || ev.GetSeq() != 2 || ev.GetClientId() != "a" || ev.GetTs() != 100 {
 		t.Fatalf("watch on c: %v %v", ev, err)
 	}
 
