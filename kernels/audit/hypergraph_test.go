@@ -164,6 +164,10 @@ func TestHypergraphLimits(t *testing.T) {
 	if fe, ok := kerr.AsField(err); !ok || fe.Field != "node_kinds" {
 		t.Fatalf("%v, want a 400 naming node_kinds (50 entities on one category = 1225 pairs)", err)
 	}
+	job, err = Hypergraph.Prepare(context.Background(), &auditv1.HypergraphInput{Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Hypergraph.CPU(cctx, job); !errors.Is(err, context.Canceled) {

@@ -55,6 +55,12 @@ var DenseMax = 400
 func Analyse(ctx context.Context, g Graph, sValues []int, maxPairs int) (Result, error) {
 	n := len(g.Nodes)
 	r := Result{Degree: make([]int, n), Strength: make([]float64, n), Centrality: make([]float64, n)}
+	// Entity groups first: when the co-occurrence scan is over the cap the
+	// request fails before the eigenvector work.
+	var err error
+	if r.Groups, err = entityGroups(ctx, g, maxPairs); err != nil {
+		return Result{}, err
+	}
 	uf := newUF(n)
 	for _, e := range g.Edges {
 		for _, v := range e.Nodes {
@@ -97,9 +103,7 @@ func Analyse(ctx context.Context, g Graph, sValues []int, maxPairs int) (Result,
 			r.Small = append(r.Small, c)
 		}
 	}
-	var err error
-	r.Groups, err = entityGroups(ctx, g, maxPairs)
-	return r, err
+	return r, nil
 }
 
 // all is 0..n-1.
@@ -364,10 +368,8 @@ func power(ctx context.Context, n int, mul func(dst, src []float64)) ([]float64,
 		x[i] = 1 / math.Sqrt(float64(n))
 	}
 	for it := 0; it < 100000; it++ {
-		if it%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+		if err := ctx.Err(); err != nil { // one pass can be ~25·records multiply-adds
+			return nil, err
 		}
 		mul(y, x)
 		var norm float64
