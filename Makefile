@@ -189,6 +189,10 @@ bench-risk: bench-bin ## Benchmark Monte Carlo VaR against NumPy (docs/benchmark
 bench-compliance: bench-bin ## Benchmark circular-flow vs igraph SCC and sanctions-screening vs jellyfish (docs/benchmarks.md)
 	$(BENCH_PY) scripts/bench/compliance.py --bin $(BENCH_BIN)
 
+.PHONY: bench-eventlogs
+bench-eventlogs: bench-bin ## Benchmark dfg-construction vs pandas, conformance vs the Python token replay, the anomaly ring fold (docs/benchmarks.md)
+	$(BENCH_PY) scripts/bench/eventlogs.py --bin $(BENCH_BIN)
+
 .PHONY: bench-markets
 bench-markets: ## Benchmark the order book (msgs/s, p99) against the Python reference engine and netting against pandas
 	$(BENCH_PY) scripts/bench/markets.py

@@ -36,6 +36,7 @@ DOMAINS = [
     ("ml", "Machine learning"),
     ("temporal", "Time series"),
     ("risk", "Risk"),
+    ("eventlogs", "Event logs"),
 ]
 
 DOC_HEADER = """# Benchmarks
