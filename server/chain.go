@@ -17,9 +17,9 @@ import (
 
 	"github.com/gokernels/gokernels/server/auth"
 	"github.com/gokernels/gokernels/server/errs"
-	"github.com/gokernels/gokernels/server/lifecycle"
 	"github.com/gokernels/gokernels/server/observe"
 	"github.com/gokernels/gokernels/server/reqinfo"
+	"github.com/gokernels/gokernels/server/service"
 )
 
 // stage is one named interceptor of the request path.
@@ -185,7 +185,7 @@ func (s *Server) drainingStage(ctx context.Context, req any, info *grpc.UnarySer
 	if isHealth(info.FullMethod) {
 		return handler(ctx, req)
 	}
-	if s.state.Phase() >= lifecycle.Refusing {
+	if s.state.Phase() >= service.Refusing {
 		s.metrics.Reject(observe.RejectDraining)
 		return nil, errs.WithReason(codes.Unavailable, errs.ReasonDraining, "server is shutting down; retry on another replica", 0)
 	}

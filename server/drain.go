@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/stats"
 
-	"github.com/gokernels/gokernels/server/lifecycle"
+	"github.com/gokernels/gokernels/server/service"
 )
 
 // inflight counts what a drain waits for: a request is in flight until the
@@ -163,9 +163,9 @@ func (s *Server) Shutdown() error {
 	var err error
 	s.stopOnce.Do(func() {
 		s.log.Info("drain started", "grace", s.cfg.DrainGrace, "timeout", s.cfg.DrainTimeout)
-		s.state.Set(lifecycle.Draining)
+		s.state.Set(service.Draining)
 		time.Sleep(s.cfg.DrainGrace)
-		s.state.Set(lifecycle.Refusing)
+		s.state.Set(service.Refusing)
 
 		// Rings first: refuse new messages, apply every mailbox (waiting
 		// Sends get their replies), snapshot every durable ring, and end
@@ -215,7 +215,7 @@ func (s *Server) Shutdown() error {
 			_ = s.pprof.Close()
 		}
 		_ = s.traceShutdown(context.Background())
-		s.state.Set(lifecycle.Stopped)
+		s.state.Set(service.Stopped)
 		s.log.Info("stopped")
 	})
 	return err

@@ -39,11 +39,9 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/gokernels/gokernels/ring"
-	"github.com/gokernels/gokernels/server/admission"
 	"github.com/gokernels/gokernels/server/auth"
 	"github.com/gokernels/gokernels/server/config"
 	"github.com/gokernels/gokernels/server/gateway"
-	"github.com/gokernels/gokernels/server/lifecycle"
 	"github.com/gokernels/gokernels/server/observe"
 	"github.com/gokernels/gokernels/server/ratelimit"
 	"github.com/gokernels/gokernels/server/service"
@@ -72,9 +70,9 @@ type Server struct {
 	cfg       *config.Config
 	log       *slog.Logger
 	registry  *registry.Registry
-	state     *lifecycle.State
+	state     *service.State
 	metrics   *observe.Recorder
-	admission *admission.Controller
+	admission *service.Admission
 	limiter   *ratelimit.Limiter
 	auth      Authenticator
 	validator protovalidate.Validator
@@ -111,9 +109,9 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	}
 	// Registration is over: the registry is read-only from here on.
 	reg.Freeze()
-	s := &Server{cfg: cfg, log: log, registry: reg, state: lifecycle.New(), auth: opts.Auth}
+	s := &Server{cfg: cfg, log: log, registry: reg, state: service.NewState(), auth: opts.Auth}
 	s.streamsCtx, s.endStreamsNow = context.WithCancel(context.Background())
-	s.admission = admission.New(cfg.EffectiveConcurrency(), cfg.MaxQueue)
+	s.admission = service.NewAdmission(cfg.EffectiveConcurrency(), cfg.MaxQueue)
 	s.admission.SetMemoryBudget(cfg.EffectiveMemoryBudget())
 	s.metrics = observe.New(observe.Options{
 		Version:        observe.Version,
@@ -278,7 +276,7 @@ func (s *Server) closeCluster(ctx context.Context) {
 }
 
 // State exposes the lifecycle.
-func (s *Server) State() *lifecycle.State { return s.state }
+func (s *Server) State() *service.State { return s.state }
 
 // mirrorHealth keeps grpc.health.v1 in step with readiness: "" and every
 // service are SERVING only while ready.
@@ -290,8 +288,8 @@ func (s *Server) mirrorHealth() {
 		}
 	}
 	set(healthpb.HealthCheckResponse_NOT_SERVING)
-	s.state.OnChange(func(p lifecycle.Phase) {
-		if p == lifecycle.Ready {
+	s.state.OnChange(func(p service.Phase) {
+		if p == service.Ready {
 			set(healthpb.HealthCheckResponse_SERVING)
 		} else {
 			set(healthpb.HealthCheckResponse_NOT_SERVING)
@@ -442,7 +440,7 @@ func (s *Server) Start() error {
 		}
 		s.serveErr <- err
 	}()
-	s.state.Set(lifecycle.Ready)
+	s.state.Set(service.Ready)
 	s.log.Info("gokernels serving", "version", observe.Version, "env", s.cfg.Env,
 		"http", s.httpLis.Addr().String(), "grpc", s.grpcLis.Addr().String(),
 		"kernels", s.registry.Len(), "workers", s.admission.Capacity())
@@ -458,7 +456,7 @@ func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
 // Close stops at once, without draining (tests).
 func (s *Server) Close() {
 	s.stopOnce.Do(func() {
-		s.state.Set(lifecycle.Stopped)
+		s.state.Set(service.Stopped)
 		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = s.rings.Shutdown(rctx)
 		s.closeCluster(rctx)

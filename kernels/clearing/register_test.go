@@ -17,26 +17,19 @@ func newRegistry(t *testing.T) *registry.Registry {
 }
 
 // Every fixture case agrees with its pandas / brute-force reference, and the
-// conservation laws hold on every output.
+// conservation laws hold on every output. Registered kernels and fixture
+// files match one to one (fixture.RunDomain): a new kernel needs only its
+// fixture file here.
 func TestFixtures(t *testing.T) {
-	r := newRegistry(t)
-	files := fixture.DomainFiles(t, "clearing")
-	for _, id := range []string{"clearing/netting", "clearing/settlement", "clearing/validation", "clearing/dvp-matching", "clearing/zero-balance"} {
-		k, ok := r.Get(id)
-		if !ok || k.Domain != registry.DomainClearing {
-			t.Fatalf("%s not registered in Clearing", id)
+	r := fixture.RunDomain(t, Register, "clearing", map[string]fixture.Adjust{
+		"clearing/netting":      fixture.WithCheck(checkNettingLaws),
+		"clearing/settlement":   fixture.WithCheck(checkSettlementLaws),
+		"clearing/dvp-matching": fixture.WithCheck(checkDvpLaws),
+		"clearing/zero-balance": fixture.WithCheck(checkZeroLaws),
+	})
+	for _, k := range r.List("", 0) {
+		if k.Domain != registry.DomainClearing {
+			t.Errorf("%s registered in %q, want %s", k.ID, k.Domain, registry.DomainClearing)
 		}
-		var check func(t *testing.T, c fixture.Case, out map[string]any)
-		switch id {
-		case "clearing/netting":
-			check = checkNettingLaws
-		case "clearing/settlement":
-			check = checkSettlementLaws
-		case "clearing/dvp-matching":
-			check = checkDvpLaws
-		case "clearing/zero-balance":
-			check = checkZeroLaws
-		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, id), check)
 	}
 }

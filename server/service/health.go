@@ -11,8 +11,6 @@ import (
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
-	"github.com/gokernels/gokernels/server/admission"
-	"github.com/gokernels/gokernels/server/lifecycle"
 	"github.com/gokernels/gokernels/server/observe"
 )
 
@@ -51,9 +49,9 @@ func (NoGPUHealth) Health() *gokernelsv1.ComponentHealth {
 type Health struct {
 	gokernelsv1.UnimplementedHealthServiceServer
 	Registry  *registry.Registry
-	Admission *admission.Controller
+	Admission *Admission
 	Metrics   *observe.Recorder
-	State     *lifecycle.State
+	State     *State
 	GPU       GPUHealth
 	// Cluster is the cluster-mode node (nil on a single node): readiness
 	// fails while it cannot reach NATS.
@@ -131,7 +129,7 @@ func (h *Health) Live(context.Context, *gokernelsv1.LiveRequest) (*gokernelsv1.L
 
 // Ready implements HealthService.
 func (h *Health) Ready(context.Context, *gokernelsv1.ReadyRequest) (*gokernelsv1.ReadyResponse, error) {
-	if p := h.State.Phase(); p != lifecycle.Ready {
+	if p := h.State.Phase(); p != Ready {
 		return nil, status.Errorf(codes.Unavailable, "not ready: %s", p)
 	}
 	if h.Cluster != nil {

@@ -24,7 +24,6 @@ import (
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
-	"github.com/gokernels/gokernels/server/admission"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/jsoninput"
 	"github.com/gokernels/gokernels/server/observe"
@@ -58,7 +57,7 @@ func (NoGPU) Choose(k *registry.Kernel, _ proto.Message, requested string) (regi
 type Kernels struct {
 	gokernelsv1.UnimplementedKernelServiceServer
 	Registry  *registry.Registry
-	Admission *admission.Controller
+	Admission *Admission
 	Metrics   *observe.Recorder
 	Limits    limits.Limits
 	Backends  Backends
@@ -191,7 +190,7 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 	queued, release, err := s.Admission.Acquire(ctx)
 	s.Metrics.Queued(queued)
 	if err != nil {
-		if err == admission.ErrQueueFull {
+		if err == ErrQueueFull {
 			s.Metrics.Reject(observe.RejectQueueFull)
 			return fail(errs.WithReason(codes.ResourceExhausted, errs.ReasonQueueFull,
 				"server is at capacity: the execution queue is full; retry later", time.Second))

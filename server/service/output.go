@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
-	"github.com/gokernels/gokernels/server/admission"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
@@ -138,7 +137,7 @@ func responseTooLarge(id string, size, limit int64, estimated bool) error {
 
 // memoryError is the answer to a request refused by the memory budget.
 func memoryError(err error, need, budget int64) error {
-	if errors.Is(err, admission.ErrMemoryTooLarge) {
+	if errors.Is(err, ErrMemoryTooLarge) {
 		return errs.WithReason(codes.ResourceExhausted, errs.ReasonMemoryTooLarge, fmt.Sprintf(
 			"this request needs about %d bytes of working memory, more than the server's memory budget of %d bytes "+
 				"(GOKERNELS_MEMORY_BUDGET); ask for a smaller problem", need, budget), 0)

@@ -1,7 +1,9 @@
-// Package lifecycle tracks the server's phase — starting, ready, draining,
-// stopped — which readiness probes, the gRPC health service and the drain
-// logic all read.
-package lifecycle
+package service
+
+// The server's phase — starting, ready, draining, stopped — which readiness
+// probes, the health services and the drain logic all read. It lives here,
+// beside the health service that reports it (it was a package of its own,
+// too small to be one).
 
 import (
 	"sync"
@@ -33,7 +35,7 @@ type State struct {
 }
 
 // New returns a State in the Starting phase.
-func New() *State { return &State{Started: time.Now()} }
+func NewState() *State { return &State{Started: time.Now()} }
 
 // Phase returns the current phase.
 func (s *State) Phase() Phase { return Phase(s.phase.Load()) }

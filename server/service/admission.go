@@ -1,9 +1,10 @@
-// Package admission bounds how many kernels run at once and how many
-// requests may wait for a slot: the reference product's actor mailbox, with
+package service
+
+// Admission (package admission before, too small to be one) bounds how many
+// kernels run at once and how many requests may wait for a slot: the reference product's actor mailbox, with
 // the back-pressure it promises. A full queue is refused at once (never a
 // hang), and time spent waiting counts against the request's deadline
 // because waiting selects on the request context.
-package admission
 
 import (
 	"context"
@@ -23,8 +24,8 @@ var ErrMemoryBusy = errors.New("memory budget in use by running requests")
 // than the whole memory budget: retrying cannot help.
 var ErrMemoryTooLarge = errors.New("request needs more memory than the budget")
 
-// Controller is a counting semaphore with a bounded wait queue.
-type Controller struct {
+// Admission is a counting semaphore with a bounded wait queue.
+type Admission struct {
 	slots    chan struct{}
 	maxQueue int64
 	waiting  atomic.Int64
@@ -34,19 +35,19 @@ type Controller struct {
 	reserved atomic.Int64
 }
 
-// New returns a Controller admitting concurrency kernels at once with at most
+// New returns a Admission admitting concurrency kernels at once with at most
 // maxQueue waiting.
-func New(concurrency, maxQueue int) *Controller {
+func NewAdmission(concurrency, maxQueue int) *Admission {
 	if concurrency < 1 {
 		concurrency = 1
 	}
-	return &Controller{slots: make(chan struct{}, concurrency), maxQueue: int64(maxQueue)}
+	return &Admission{slots: make(chan struct{}, concurrency), maxQueue: int64(maxQueue)}
 }
 
 // Acquire waits for a slot. It returns how long it waited and a release
 // function to call exactly once when the kernel is done, or ErrQueueFull, or
 // the context's error if it ends first.
-func (c *Controller) Acquire(ctx context.Context) (time.Duration, func(), error) {
+func (c *Admission) Acquire(ctx context.Context) (time.Duration, func(), error) {
 	// Fast path: a free slot and nobody queued ahead.
 	if c.waiting.Load() == 0 {
 		select {
@@ -71,26 +72,26 @@ func (c *Controller) Acquire(ctx context.Context) (time.Duration, func(), error)
 	}
 }
 
-func (c *Controller) release() {
+func (c *Admission) release() {
 	c.running.Add(-1)
 	<-c.slots
 }
 
 // SetMemoryBudget sets the bytes that the estimated working sets of running
 // requests may add up to (0: no memory accounting). Call before serving.
-func (c *Controller) SetMemoryBudget(bytes int64) { c.budget = bytes }
+func (c *Admission) SetMemoryBudget(bytes int64) { c.budget = bytes }
 
 // MemoryBudget is the budget set by SetMemoryBudget.
-func (c *Controller) MemoryBudget() int64 { return c.budget }
+func (c *Admission) MemoryBudget() int64 { return c.budget }
 
 // Reserved is the memory reserved by running requests now.
-func (c *Controller) Reserved() int64 { return c.reserved.Load() }
+func (c *Admission) Reserved() int64 { return c.reserved.Load() }
 
 // Reserve accounts bytes of estimated working set against the budget, at
 // once or not at all: a request never waits for memory (waiting while holding
 // a worker slot could deadlock the pool), it is refused with ErrMemoryBusy or
 // ErrMemoryTooLarge. The release function must be called exactly once.
-func (c *Controller) Reserve(bytes int64) (func(), error) {
+func (c *Admission) Reserve(bytes int64) (func(), error) {
 	if c.budget <= 0 || bytes <= 0 {
 		return func() {}, nil
 	}
@@ -114,13 +115,13 @@ func (c *Controller) Reserve(bytes int64) (func(), error) {
 }
 
 // Running is the number of kernels executing now.
-func (c *Controller) Running() int { return int(c.running.Load()) }
+func (c *Admission) Running() int { return int(c.running.Load()) }
 
 // Waiting is the number of requests queued for a slot.
-func (c *Controller) Waiting() int { return int(c.waiting.Load()) }
+func (c *Admission) Waiting() int { return int(c.waiting.Load()) }
 
 // Capacity is the maximum number of concurrent kernels.
-func (c *Controller) Capacity() int { return cap(c.slots) }
+func (c *Admission) Capacity() int { return cap(c.slots) }
 
 // QueueCapacity is the maximum number of waiting requests.
-func (c *Controller) QueueCapacity() int { return int(c.maxQueue) }
+func (c *Admission) QueueCapacity() int { return int(c.maxQueue) }
