@@ -2,11 +2,9 @@ package correlation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -35,14 +33,8 @@ type corrFixture struct {
 
 func loadFixture(t *testing.T) corrFixture {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "fixtures", "risk", "realtime-correlation.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx corrFixture
-	if err := json.Unmarshal(data, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "risk", "realtime-correlation", &fx)
 	return fx
 }
 

@@ -2,11 +2,9 @@ package credit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -44,14 +42,8 @@ type creditFixture struct {
 }
 
 func TestScoreMatchesSklearn(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "fixtures", "risk", "credit-scoring.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx creditFixture
-	if err := json.Unmarshal(data, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "risk", "credit-scoring", &fx)
 	ran := 0
 	for _, c := range fx.Cases {
 		if c.Expect == nil {

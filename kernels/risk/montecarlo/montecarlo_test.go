@@ -2,11 +2,9 @@ package montecarlo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -44,14 +42,9 @@ type mcFixture struct {
 }
 
 func TestSimulateMatchesNumpy(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "fixtures", "risk", "monte-carlo-var.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx mcFixture
-	if err := json.Unmarshal(data, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "risk", "monte-carlo-var", &fx)
+	var err error
 	ran := 0
 	for _, c := range fx.Cases {
 		if c.Expect == nil {

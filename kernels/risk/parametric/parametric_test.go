@@ -2,11 +2,9 @@ package parametric
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -41,14 +39,8 @@ type aggFixture struct {
 }
 
 func TestVaRMatchesNumpy(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "fixtures", "risk", "portfolio-aggregation.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx aggFixture
-	if err := json.Unmarshal(data, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "risk", "portfolio-aggregation", &fx)
 	ran := 0
 	for _, c := range fx.Cases {
 		if c.Expect == nil {

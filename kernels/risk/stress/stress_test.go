@@ -2,11 +2,9 @@ package stress
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -53,14 +51,8 @@ type stressFixture struct {
 }
 
 func TestRunMatchesNumpy(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "fixtures", "risk", "stress-testing.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx stressFixture
-	if err := json.Unmarshal(data, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "risk", "stress-testing", &fx)
 	ran := 0
 	for _, c := range fx.Cases {
 		if c.Expect == nil {

@@ -2,10 +2,9 @@ package anomaly
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"slices"
 	"testing"
 )
@@ -55,14 +54,9 @@ func near(t *testing.T, name string, got, want []float64, rtol, atol float64) {
 }
 
 func TestFixtures(t *testing.T) {
-	b, err := os.ReadFile("../../../testdata/fixtures/temporal/anomaly-detection.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "temporal", "anomaly-detection", &f)
+	var err error
 	for _, c := range f.Cases {
 		if c.Expect == nil {
 			continue

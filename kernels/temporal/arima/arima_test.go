@@ -2,10 +2,9 @@ package arima
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"testing"
 	"time"
 )
@@ -42,14 +41,8 @@ type fixture struct {
 
 func load(t *testing.T) fixture {
 	t.Helper()
-	b, err := os.ReadFile("../../../testdata/fixtures/temporal/arima-forecast.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "temporal", "arima-forecast", &f)
 	return f
 }
 
@@ -176,14 +169,8 @@ func TestCancel(t *testing.T) {
 func BenchmarkFitFixtures(b *testing.B) {
 	b.StopTimer()
 	b.Helper()
-	raw, err := os.ReadFile("../../../testdata/fixtures/temporal/arima-forecast.json")
-	if err != nil {
-		b.Fatal(err)
-	}
 	var f fixture
-	if err := json.Unmarshal(raw, &f); err != nil {
-		b.Fatal(err)
-	}
+	fixtures.Read(b, "temporal", "arima-forecast", &f)
 	b.StartTimer()
 	for i := 0; i < b.N; i++ {
 		for _, c := range f.Cases {

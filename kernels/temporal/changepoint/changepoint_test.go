@@ -2,11 +2,10 @@ package changepoint
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 )
@@ -48,14 +47,8 @@ func near(t *testing.T, name string, got, want []float64, rtol, atol float64) {
 }
 
 func TestFixtures(t *testing.T) {
-	b, err := os.ReadFile("../../../testdata/fixtures/temporal/changepoint-detection.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "temporal", "changepoint-detection", &f)
 	ctx := context.Background()
 	for _, c := range f.Cases {
 		if c.Expect == nil {

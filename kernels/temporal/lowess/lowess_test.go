@@ -2,10 +2,9 @@ package lowess
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/gokernels/gokernels/kernels/temporal/series"
@@ -29,14 +28,8 @@ type fixture struct {
 }
 
 func TestFixtures(t *testing.T) {
-	b, err := os.ReadFile("../../../testdata/fixtures/temporal/trend-extraction.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "temporal", "trend-extraction", &f)
 	seen := 0
 	for _, c := range f.Cases {
 		if c.Expect == nil || c.Input.Method != "lowess" {

@@ -2,11 +2,10 @@ package prophet
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/gokernels/gokernels/kernels/temporal/series"
@@ -57,14 +56,8 @@ func near(t *testing.T, name string, got, want []float64, rtol, atol float64) {
 }
 
 func TestFixtures(t *testing.T) {
-	b, err := os.ReadFile("../../../testdata/fixtures/temporal/prophet-decomposition.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "temporal", "prophet-decomposition", &f)
 	for _, c := range f.Cases {
 		if c.Expect == nil {
 			continue

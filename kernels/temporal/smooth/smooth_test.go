@@ -1,9 +1,8 @@
 package smooth
 
 import (
-	"encoding/json"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"testing"
 )
 
@@ -25,14 +24,8 @@ type fixture struct {
 }
 
 func TestFixtures(t *testing.T) {
-	b, err := os.ReadFile("../../../testdata/fixtures/temporal/trend-extraction.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "temporal", "trend-extraction", &f)
 	seen := 0
 	for _, c := range f.Cases {
 		in := c.Input

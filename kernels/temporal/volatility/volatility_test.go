@@ -2,10 +2,9 @@ package volatility
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"testing"
 )
 
@@ -46,14 +45,8 @@ func near(t *testing.T, name string, got, want []float64, rtol, atol float64) {
 }
 
 func TestFixtures(t *testing.T) {
-	b, err := os.ReadFile("../../../testdata/fixtures/temporal/volatility-analysis.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixture
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "temporal", "volatility-analysis", &f)
 	for _, c := range f.Cases {
 		if c.Expect == nil {
 			continue

@@ -2,9 +2,8 @@ package labelprop
 
 import (
 	"context"
-	"encoding/json"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 
-	"os"
 	"slices"
 	"testing"
 
@@ -71,14 +70,8 @@ func checkStable(t *testing.T, g *csr.Graph, labels []int32) {
 }
 
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/label-propagation.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "label-propagation", &fx)
 	for _, c := range fx.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			in := c.Input

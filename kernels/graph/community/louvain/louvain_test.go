@@ -2,9 +2,8 @@ package louvain
 
 import (
 	"context"
-	"encoding/json"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
@@ -52,14 +51,8 @@ func build(t *testing.T, n int, edges [][2]int32, w []float64, directed bool) *c
 // best of five networkx Louvain runs, and where networkx's partition is
 // unambiguous the same partition is found.
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/louvain-community.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "louvain-community", &fx)
 	ctx := context.Background()
 	for _, c := range fx.Cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -141,14 +134,8 @@ func TestCancelled(t *testing.T) {
 // the fixture's: on the 500-node benchmark graphs each of seeds 0..4 must
 // reach 0.97 x the best of five networkx runs.
 func TestBenchmarkGraphsEverySeed(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/louvain-community.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "louvain-community", &fx)
 	for _, c := range fx.Cases {
 		in := c.Input
 		if in.NumNodes < 500 || in.Threshold != nil {

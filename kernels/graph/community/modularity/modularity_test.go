@@ -2,9 +2,8 @@ package modularity
 
 import (
 	"context"
-	"encoding/json"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/gokernels/gokernels/kernels/graph/csr"
@@ -31,14 +30,8 @@ type fixture struct {
 }
 
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/modularity-score.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "modularity-score", &fx)
 	ctx := context.Background()
 	for _, c := range fx.Cases {
 		t.Run(c.Name, func(t *testing.T) {

@@ -2,8 +2,7 @@ package clique
 
 import (
 	"context"
-	"encoding/json"
-	"os"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"slices"
 	"testing"
 	"time"
@@ -55,14 +54,8 @@ func equalSets(a, b [][]int32) bool {
 }
 
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/k-clique.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "k-clique", &fx)
 	ctx := context.Background()
 	for _, c := range fx.Cases {
 		if c.ErrorField != "" {

@@ -2,8 +2,7 @@ package triad
 
 import (
 	"context"
-	"encoding/json"
-	"os"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"slices"
 	"testing"
 
@@ -40,14 +39,8 @@ func build(t *testing.T, n int, edges [][2]int32, w []float64, directed bool) *c
 }
 
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/motif-detection.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "motif-detection", &fx)
 	for _, c := range fx.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			in := c.Input

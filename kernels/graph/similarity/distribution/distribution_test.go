@@ -1,9 +1,8 @@
 package distribution
 
 import (
-	"encoding/json"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -30,14 +29,8 @@ type fixture struct {
 func close(a, b float64) bool { return math.Abs(a-b) <= 1e-12+1e-9*math.Abs(b) }
 
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/value-similarity.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "value-similarity", &fx)
 	for _, c := range fx.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			in := c.Input

@@ -3,9 +3,8 @@ package neighborhood
 import (
 	"cmp"
 	"context"
-	"encoding/json"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
@@ -53,14 +52,9 @@ func TestFixtures(t *testing.T) {
 		"jaccard-similarity": Jaccard, "cosine-similarity": Cosine,
 		"adamic-adar": AdamicAdar, "common-neighbors": CommonNeighbors,
 	} {
-		raw, err := os.ReadFile("../../../../testdata/fixtures/graph/" + file + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var fx fixture
-		if err := json.Unmarshal(raw, &fx); err != nil {
-			t.Fatal(err)
-		}
+		fixtures.Read(t, "graph", file, &fx)
+		var err error
 		for _, c := range fx.Cases {
 			t.Run(file+"/"+c.Name, func(t *testing.T) {
 				in := c.Input

@@ -2,8 +2,7 @@ package cycles
 
 import (
 	"context"
-	"encoding/json"
-	"os"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"slices"
 	"testing"
 	"time"
@@ -46,14 +45,8 @@ func build(t *testing.T, n int, edges [][2]int32, w []float64, directed bool) *c
 
 // TestFixtures compares with the fixtures' brute-force enumeration.
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/cycle-participation.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "cycle-participation", &fx)
 	for _, c := range fx.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			in := c.Input

@@ -2,9 +2,8 @@ package degreeratio
 
 import (
 	"context"
-	"encoding/json"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
@@ -35,14 +34,8 @@ func closeAll(a, b []float64) bool {
 }
 
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/degree-ratio.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "degree-ratio", &fx)
 	for _, c := range fx.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			in := c.Input

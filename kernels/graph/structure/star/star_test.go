@@ -2,9 +2,8 @@ package star
 
 import (
 	"context"
-	"encoding/json"
+	fixtures "github.com/gokernels/gokernels/internal/fixture"
 	"math"
-	"os"
 	"slices"
 	"testing"
 
@@ -35,14 +34,8 @@ type fixture struct {
 func close(a, b float64) bool { return math.Abs(a-b) <= 1e-12+1e-9*math.Abs(b) }
 
 func TestFixtures(t *testing.T) {
-	raw, err := os.ReadFile("../../../../testdata/fixtures/graph/star-topology.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx fixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fixtures.Read(t, "graph", "star-topology", &fx)
 	ctx := context.Background()
 	for _, c := range fx.Cases {
 		t.Run(c.Name, func(t *testing.T) {
