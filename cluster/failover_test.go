@@ -89,7 +89,9 @@ func TestOwnerKilledMidStream(t *testing.T) {
 	if _, err := nodes[0].Create(ctx, tenant, id, "orderbook/matching", ring.Config{}, cfg); err != nil {
 		t.Fatal(err)
 	}
-	owner := waitOwner(t, nodes, p, -1, 30*time.Second)
+	// Let the start-up settle: the first replica up takes every partition
+	// and hands each to its rendezvous owner once all members are seen.
+	owner := waitSettled(t, nodes, p, 60*time.Second)
 	client := (owner + 1) % 3
 	t.Logf("ring partition %d owned by %s; client sends through %s; %d messages", p, nodes[owner].Member(),
 		nodes[client].Member(), n)
@@ -101,6 +103,9 @@ func TestOwnerKilledMidStream(t *testing.T) {
 	go func() {
 		for acked.Load() < int64(n/3) {
 			time.Sleep(time.Millisecond)
+		}
+		if now := waitOwner(t, nodes, p, -1, time.Second); now != owner {
+			t.Errorf("partition %d moved from %s to %s before the kill", p, nodes[owner].Member(), nodes[now].Member())
 		}
 		at := time.Now()
 		nodes[owner].Kill()
@@ -151,6 +156,32 @@ func TestOwnerKilledMidStream(t *testing.T) {
 		return
 	}
 	checkBook(t, ctx, survivors[0], tenant, id, cfg, all, seqs, len(all))
+}
+
+// waitSettled waits until partition p is owned by its rendezvous owner
+// over all live nodes, so that no hand-over follows.
+func waitSettled(t *testing.T, nodes []*Node, p int, within time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		owner := waitOwner(t, nodes, p, -1, within)
+		n := nodes[0]
+		n.mu.Lock()
+		live := 0
+		for _, seen := range n.members {
+			if time.Since(seen) <= n.opts.LeaseTTL {
+				live++
+			}
+		}
+		desired := n.desiredLocked(p, time.Now())
+		n.mu.Unlock()
+		if live == len(nodes) && desired == nodes[owner].Member() {
+			return owner
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("partition %d did not settle on its rendezvous owner within %s", p, within)
+	return -1
 }
 
 // checkBook compares the ring's Snapshot with the Batch kernel over the
