@@ -21,5 +21,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, GaapViolation),
 		registry.Register(r, GlReconciliation),
 		registry.Register(r, NetworkGenerationRing),
+		registry.Register(r, TemporalCorrelation),
 	)
 }

@@ -21,7 +21,7 @@ func newRegistry(t *testing.T) *registry.Registry {
 func TestFixtures(t *testing.T) {
 	r := newRegistry(t)
 	files := fixture.DomainFiles(t, "accounting")
-	for _, id := range []string{"accounting/coa-mapping", "accounting/journal-transform", "accounting/network-generation", "accounting/suspense-detection", "accounting/gaap-violation", "accounting/gl-reconciliation", "accounting/network-generation-ring"} {
+	for _, id := range []string{"accounting/coa-mapping", "accounting/journal-transform", "accounting/network-generation", "accounting/suspense-detection", "accounting/gaap-violation", "accounting/gl-reconciliation", "accounting/network-generation-ring", "accounting/temporal-correlation"} {
 		k, ok := r.Get(id)
 		if !ok || k.Domain != registry.DomainAccounting {
 			t.Fatalf("%s not registered in Accounting", id)
@@ -40,6 +40,8 @@ func TestFixtures(t *testing.T) {
 			check = checkGaapLaws
 		case "accounting/network-generation-ring":
 			check = checkRingLaws
+		case "accounting/temporal-correlation":
+			check = checkCorrelationLaws
 		case "accounting/gl-reconciliation":
 			check = checkReconcileLaws
 		}
