@@ -81,5 +81,5 @@ func Run(ctx context.Context, j *Job) (*procintv1.ConformanceOutput, error) {
 			return nil, err
 		}
 	}
-	return s.Snapshot(), nil
+	return s.closeAll(), nil
 }
