@@ -1,8 +1,9 @@
 // Package screen is the list screening shared by sanctions-screening and
 // pep-screening: each entry's [name]+aliases prepared once, and a scan that
 // scores a query against every entry with the names comparator, skipping
-// names whose length bound cannot reach the minimum score (lossless: the
-// result equals a brute-force scan).
+// names whose bound (lengths, shared code points, common prefix;
+// names.SkipPair) cannot reach the minimum score (lossless: the result
+// equals a brute-force scan).
 package screen
 
 import (
@@ -69,12 +70,11 @@ func (l *List) Name(e, i int) names.Name { return l.names[int(l.first[e])+i] }
 // prefilter is lossless).
 func (l *List) Scan(q names.Name, minScore float64, noPrefilter bool) []Match {
 	var out []Match
-	ql := len(q.Runes)
 	for e := 0; e+1 < len(l.first); e++ {
 		best, at := -1.0, -1
 		for i := l.first[e]; i < l.first[e+1]; i++ {
 			n := l.names[i]
-			if !noPrefilter && names.Skip(ql, len(n.Runes), minScore) {
+			if !noPrefilter && names.SkipPair(q, n, minScore) {
 				continue
 			}
 			if s := names.Compare(q, n); s > best {

@@ -60,6 +60,63 @@ type Name struct {
 	Runes  []rune // normalised
 	Sorted []rune // token-sorted
 	same   bool   // Sorted equals Runes
+	// hist counts the code points per bucket (rune mod 64), nil when a
+	// bucket would pass 255. Token sort keeps the multiset, so one
+	// histogram serves both forms.
+	hist *[64]uint8
+}
+
+func histogram(r []rune) *[64]uint8 {
+	var h [64]uint8
+	for _, c := range r {
+		b := &h[uint32(c)%64]
+		if *b == 255 {
+			return nil
+		}
+		*b++
+	}
+	return &h
+}
+
+func prefix(a, b []rune) int {
+	p := 0
+	for p < min(len(a), len(b), 4) && a[p] == b[p] {
+		p++
+	}
+	return p
+}
+
+// SkipPair reports whether Compare(a, b) cannot reach minScore, from a
+// bound that is lossless: Jaro's matches pair equal code points at
+// distinct positions, so m <= Σ_bucket min(count_a, count_b) (merging code
+// points into buckets only raises the sum); Jaro <= J* = (m/l1 + m/l2 +
+// 1)/3; and the Winkler bonus, p·0.1·(1 - J) with p the common prefix (at
+// most 4) of the pair compared, grows with J, so JW <= J* + p·0.1·(1 - J*)
+// with p the larger prefix of the plain and token-sorted pairs. The 1e-12
+// margin keeps scores equal to minScore under rounding. It checks the
+// length bound (Skip) first.
+func SkipPair(a, b Name, minScore float64) bool {
+	l1, l2 := len(a.Runes), len(b.Runes)
+	if Skip(l1, l2, minScore) {
+		return true
+	}
+	if a.hist == nil || b.hist == nil {
+		return false
+	}
+	m := 0
+	for i := range a.hist {
+		m += int(min(a.hist[i], b.hist[i]))
+	}
+	if m == 0 {
+		return 0 < minScore-1e-12
+	}
+	p := prefix(a.Runes, b.Runes)
+	if !(a.same && b.same) {
+		p = max(p, prefix(a.Sorted, b.Sorted))
+	}
+	mm := float64(min(m, l1, l2))
+	j := (mm/float64(l1) + mm/float64(l2) + 1) / 3
+	return j+float64(p)*0.1*(1-j) < minScore-1e-12
 }
 
 // Prepare normalises s for Compare.
@@ -68,9 +125,9 @@ func Prepare(s string) Name {
 	ts := TokenSort(n)
 	r := []rune(n)
 	if ts == n {
-		return Name{Text: n, Runes: r, Sorted: r, same: true}
+		return Name{Text: n, Runes: r, Sorted: r, same: true, hist: histogram(r)}
 	}
-	return Name{Text: n, Runes: r, Sorted: []rune(ts)}
+	return Name{Text: n, Runes: r, Sorted: []rune(ts), hist: histogram(r)}
 }
 
 // Compare is the name comparator: max(JW(a, b), JW(token_sort(a),
