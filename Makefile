@@ -23,7 +23,9 @@ protodeps: ## Print third-party .proto files from compiled descriptors (offline)
 	rm -rf third_party/proto && cd tools && $(GO) run ./protodeps ../third_party/proto
 
 .PHONY: generate
-generate: protodeps ## Regenerate Go stubs, gateway and OpenAPI from proto/
+generate: protodeps ## Regenerate the kernel services, Go stubs, gateway and OpenAPI from proto/ and the registry
+	@# The per-domain kernel services come from the registry (one RPC per kernel).
+	$(GO) run ./internal/cmd/kernelsvcgen -out proto
 	$(TOOL) buf format -w proto
 	$(TOOL) buf lint
 	@# Generate into a scratch folder, then swap it in: gen/ is missing only for an instant.
@@ -40,6 +42,7 @@ lint-proto: ## buf lint
 check-generated: ## Fail if regenerating would change gen/, openapi/ or third_party/proto, or protos are unformatted
 	$(TOOL) buf lint
 	$(TOOL) buf format --diff --exit-code proto
+	$(GO) run ./internal/cmd/kernelsvcgen -out proto -check
 	rm -rf .gen.check && mkdir -p .gen.check
 	cd tools && $(GO) run ./protodeps ../.gen.check/third_party/proto
 	sed -e 's#out: gen#out: .gen.check/gen#' -e 's#out: openapi#out: .gen.check/openapi#' buf.gen.yaml > .gen.check/buf.gen.yaml

@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gokernels/gokernels/internal/fixture"
 )
 
 var (
@@ -590,6 +592,15 @@ func checkDocumentedAnswer(t *testing.T, cmd []string, doc, got string) {
 	if err := json.Unmarshal([]byte(got), &g); err != nil {
 		t.Fatalf("README: %s: answer is not JSON: %v\n%s", strings.Join(cmd, " "), err, got)
 	}
+	_, hasID := d["kernel_id"]
+	_, hasOutput := d["output"]
+	if !hasID && !hasOutput {
+		// A typed route's answer is the kernel's output itself.
+		if !reflect.DeepEqual(d, g) {
+			t.Errorf("README: %s: documented %v, real %v", strings.Join(cmd, " "), d, g)
+		}
+		return
+	}
 	for _, k := range []string{"kernel_id", "output"} {
 		if _, ok := d[k]; !ok {
 			continue
@@ -669,6 +680,45 @@ func loadSpec(t *testing.T) swaggerSpec {
 	return spec
 }
 
+// typedKernelRoute reports whether an OpenAPI operation is a typed kernel
+// route (POST /kernels/graph/pagerank:execute) and returns its kernel id.
+func typedKernelRoute(method, path string) (string, bool) {
+	if method != "post" || !strings.HasPrefix(path, "/kernels/") || !strings.HasSuffix(path, ":execute") {
+		return "", false
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(path, "/kernels/"), ":execute"), true
+}
+
+// listKernelIDs pages through GET /kernels.
+func listKernelIDs(t *testing.T, base string) []string {
+	t.Helper()
+	var ids []string
+	token := ""
+	for {
+		resp, err := http.Get(base + "/kernels?page_size=500&page_token=" + token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Kernels []struct {
+				ID string `json:"id"`
+			} `json:"kernels"`
+			NextPageToken string `json:"next_page_token"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range page.Kernels {
+			ids = append(ids, k.ID)
+		}
+		if token = page.NextPageToken; token == "" {
+			return ids
+		}
+	}
+}
+
 // readmeRoutes are the "| GET | `/path` |" rows of README.md's API table.
 func readmeRoutes(t *testing.T) []string {
 	t.Helper()
@@ -690,11 +740,22 @@ func readmeRoutes(t *testing.T) []string {
 // the /execute request example runs and gives the documented response.
 func TestOpenAPIMatchesServer(t *testing.T) {
 	spec := loadSpec(t)
+	// The typed kernel routes, POST /kernels/graph/pagerank:execute, are one
+	// row of the README's table, POST /kernels/{kernel_id}:execute; the
+	// spec must hold one for every kernel the server lists (checked below).
 	var specRoutes []string
+	typedRoutes := map[string]bool{} // kernel id → in the spec
 	for path, ops := range spec.Paths {
 		for method := range ops {
+			if id, ok := typedKernelRoute(method, path); ok {
+				typedRoutes[id] = true
+				continue
+			}
 			specRoutes = append(specRoutes, strings.ToUpper(method)+" "+path)
 		}
+	}
+	if len(typedRoutes) > 0 {
+		specRoutes = append(specRoutes, "POST /kernels/{kernel_id}:execute")
 	}
 	sort.Strings(specRoutes)
 	want := readmeRoutes(t)
@@ -707,6 +768,29 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 
 	s := startServer(t)
 	base := "http://" + s.http
+	served := listKernelIDs(t, base)
+	for _, id := range served {
+		if !typedRoutes[id] {
+			t.Errorf("the spec has no typed route POST /kernels/%s:execute", id)
+		}
+		delete(typedRoutes, id)
+	}
+	for id := range typedRoutes {
+		t.Errorf("the spec has a typed route for %s, which the server does not list", id)
+	}
+	// Each typed route runs the first passing case of its kernel's fixture.
+	fixtureInput := map[string]json.RawMessage{}
+	files, err := fixture.LoadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		for _, c := range f.Cases {
+			if _, ok := fixtureInput[f.KernelID]; !ok && c.ErrorField == "" && !c.Slow {
+				fixtureInput[f.KernelID] = c.Input
+			}
+		}
+	}
 	// Ring routes act on the ring that POST /rings creates from its example,
 	// so operations run in a ring's lifecycle order (create first, restore
 	// after snapshot, delete last); the rest keep the spec's order.
@@ -763,7 +847,19 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 			}
 			var body io.Reader
 			var example json.RawMessage
+			id, typed := typedKernelRoute(method, path)
+			if typed {
+				in, ok := fixtureInput[id]
+				if !ok {
+					t.Errorf("%s: kernel %s has no fixture case to run", name, id)
+					continue
+				}
+				body = bytes.NewReader(in)
+			}
 			for _, p := range op.Parameters {
+				if typed {
+					break
+				}
 				if p.In == "body" {
 					def := strings.TrimPrefix(p.Schema.Ref, "#/definitions/")
 					example = spec.Defs[def].Example

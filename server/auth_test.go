@@ -65,6 +65,8 @@ func authToken(t *testing.T, role string, exp time.Time) string {
 func TestAuth(t *testing.T) {
 	_, transports := startAuth(t)
 	echo := execBody(testkernels.Echo, `{"count": 1}`)
+	// A typed kernel route needs the executor role, as Execute does.
+	typed, degree := "/kernels/graph/degree-centrality:execute", []byte(`{"num_nodes": 2, "edges": [[0, 1]]}`)
 	apiKey := func(k string) map[string]string { return map[string]string{"X-API-Key": k} }
 	bearer := func(c string) map[string]string { return map[string]string{"Authorization": "Bearer " + c} }
 	executorJWT := authToken(t, "executor", time.Now().Add(time.Hour))
@@ -111,6 +113,11 @@ func TestAuth(t *testing.T) {
 		{name: "JWT executor executes", method: "POST", path: "/execute", body: echo, md: bearer(executorJWT), want: ok},
 		{name: "JWT viewer cannot execute", method: "POST", path: "/execute", body: echo, md: bearer(viewerJWT), want: denied},
 		{name: "JWT viewer lists", method: "GET", path: "/kernels", md: bearer(viewerJWT), want: ok},
+		{name: "no credentials typed", method: "POST", path: typed, body: degree, want: unauth},
+		{name: "viewer cannot run typed", method: "POST", path: typed, body: degree, md: apiKey(authViewerKey), want: denied},
+		{name: "JWT viewer cannot run typed", method: "POST", path: typed, body: degree, md: bearer(viewerJWT), want: denied},
+		{name: "executor runs typed", method: "POST", path: typed, body: degree, md: apiKey(authExecutorKey), want: ok},
+		{name: "JWT executor runs typed", method: "POST", path: typed, body: degree, md: bearer(executorJWT), want: ok},
 
 		{name: "health without credentials", method: "GET", path: "/health", want: ok},
 		{name: "ready without credentials", method: "GET", path: "/health/ready", want: ok},

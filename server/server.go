@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,7 @@ import (
 	"github.com/gokernels/gokernels/server/auth"
 	"github.com/gokernels/gokernels/server/config"
 	"github.com/gokernels/gokernels/server/gateway"
+	"github.com/gokernels/gokernels/server/kernelrpc"
 	"github.com/gokernels/gokernels/server/observe"
 	"github.com/gokernels/gokernels/server/ratelimit"
 	"github.com/gokernels/gokernels/server/service"
@@ -220,11 +222,21 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 			return nil, err
 		}
 	}
-	gokernelsv1.RegisterKernelServiceServer(services, &service.Kernels{
+	kernels := &service.Kernels{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, Limits: cfg.Limits, Backends: backends, Log: log,
 		Tracer:           s.tracer.Tracer("github.com/gokernels/gokernels/server/service"),
 		MaxResponseBytes: cfg.MaxResponseBytes,
-	})
+	}
+	gokernelsv1.RegisterKernelServiceServer(services, kernels)
+	// The typed per-domain kernel services (GraphService/PageRank, …):
+	// the same execution path as Execute, through the same chain.
+	routes, err := kernelrpc.Routes(reg)
+	if err != nil {
+		return nil, err
+	}
+	for _, sd := range kernelrpc.Services(routes, kernels.ExecuteTyped) {
+		services.RegisterService(sd, struct{}{})
+	}
 	gokernelsv1.RegisterHealthServiceServer(services, &service.Health{
 		Registry: reg, Admission: s.admission, Metrics: s.metrics, State: s.state, GPU: opts.GPU, Cluster: s.clusterHealth(),
 	})
@@ -240,7 +252,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	s.metrics.GRPCMetrics.InitializeMetrics(s.grpc)
 	s.mirrorHealth()
 
-	gw, err := gateway.New(context.Background(), s.inproc, gateway.Services, int64(cfg.MaxRequestBytes),
+	gw, err := gateway.New(context.Background(), s.inproc, slices.Concat(gateway.Services, []gateway.Register{gateway.Typed(routes)}), int64(cfg.MaxRequestBytes),
 		func() { s.metrics.Reject(observe.RejectTooLarge) })
 	if err != nil {
 		return nil, err

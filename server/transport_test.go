@@ -198,24 +198,34 @@ func TestFixtures(t *testing.T) {
 				continue
 			}
 			for _, tr := range transports {
-				t.Run(f.KernelID+"/"+c.Name+"/"+tr.Name(), func(t *testing.T) {
-					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					defer cancel()
-					r := tr.Call(ctx, "POST", "/execute", execBody(f.KernelID, string(c.Input)), nil)
-					if c.ErrorField != "" {
-						want := "input." + c.ErrorField
-						if r.Code != codes.InvalidArgument || !slices.Contains(r.Fields, want) {
-							t.Fatalf("got %v %v (%q), want INVALID_ARGUMENT naming %s", r.Code, r.Fields, r.Message, want)
+				// Each case runs through Execute and through the kernel's
+				// typed RPC / REST route (POST /kernels/{id}:execute), whose
+				// body is the input itself and whose field paths have no
+				// "input." prefix.
+				for _, typed := range []bool{false, true} {
+					name, path, body, prefix := "execute", "/execute", execBody(f.KernelID, string(c.Input)), "input."
+					if typed {
+						name, path, body, prefix = "typed", "/kernels/"+f.KernelID+":execute", c.Input, ""
+					}
+					t.Run(f.KernelID+"/"+c.Name+"/"+tr.Name()+"/"+name, func(t *testing.T) {
+						ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+						defer cancel()
+						r := tr.Call(ctx, "POST", path, body, nil)
+						if c.ErrorField != "" {
+							want := prefix + c.ErrorField
+							if r.Code != codes.InvalidArgument || !slices.Contains(r.Fields, want) {
+								t.Fatalf("got %v %v (%q), want INVALID_ARGUMENT naming %s", r.Code, r.Fields, r.Message, want)
+							}
+							return
 						}
-						return
-					}
-					if r.Code != codes.OK {
-						t.Fatalf("code %v: %s", r.Code, r.Message)
-					}
-					if err := c.Check(r.Output); err != nil {
-						t.Fatal(err)
-					}
-				})
+						if r.Code != codes.OK {
+							t.Fatalf("code %v: %s", r.Code, r.Message)
+						}
+						if err := c.Check(r.Output); err != nil {
+							t.Fatal(err)
+						}
+					})
+				}
 			}
 		}
 	}

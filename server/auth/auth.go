@@ -115,7 +115,11 @@ func Required(fullMethod string) (role Role, public bool) {
 	case inService(fullMethod, reflectionv1.ServerReflection_ServiceDesc.ServiceName),
 		inService(fullMethod, reflectionv1alpha.ServerReflection_ServiceDesc.ServiceName):
 		return Viewer, false
-	case inService(fullMethod, gokernelsv1.RingService_ServiceDesc.ServiceName):
+	case inService(fullMethod, gokernelsv1.RingService_ServiceDesc.ServiceName),
+		// The typed kernel RPCs (gokernels.kernels.graph.v1.GraphService/
+		// PageRank, …) are Execute with a typed body; their services are
+		// generated from the registry (server/kernelrpc).
+		strings.HasPrefix(fullMethod, "/gokernels.kernels."):
 		// Rings are scoped by the caller's tenant (service.Rings).
 		return Executor, false
 	}

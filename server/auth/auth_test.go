@@ -33,6 +33,8 @@ func TestRequired(t *testing.T) {
 		{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", Viewer, false},
 		{"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", Viewer, false},
 		{"/gokernels.v1.KernelService/Execute", Executor, false},
+		{"/gokernels.kernels.graph.v1.GraphService/PageRank", Executor, false},
+		{"/gokernels.kernelsX.graph.v1.GraphService/PageRank", Admin, false},
 		{"/gokernels.v1.MetricsService/GetStats", Admin, false},
 		{"/gokernels.v1.KernelService/SomethingNew", Admin, false},
 		{"/gokernels.v1.HealthServiceX/Check", Admin, false},

@@ -29,6 +29,9 @@ type executeMarshaler struct {
 
 // Marshal writes an /execute answer around the output the service rendered.
 func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
+	if o, ok := v.(kernelOutput); ok {
+		return o.render()
+	}
 	r, ok := v.(renderedExecute)
 	if !ok {
 		return m.JSONPb.Marshal(v)

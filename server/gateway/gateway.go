@@ -112,7 +112,7 @@ func limitBody(next http.Handler, max int64, onTooLarge func()) http.Handler {
 		}
 		body := &requestBody{ReadCloser: http.MaxBytesReader(w, r.Body, max)}
 		r.Body = body
-		if r.Method == http.MethodPost && r.URL.Path == "/execute" {
+		if r.Method == http.MethodPost && r.URL.Path == "/execute" || isTypedRoute(r) {
 			// The input JSON and the rendered output travel between the
 			// decoder, the service and the marshaler in this value.
 			body.call = &service.RESTCall{}

@@ -155,11 +155,114 @@ func Info(k *registry.Kernel) *gokernelsv1.KernelInfo {
 // one encoding of the output. Nothing proportional to the problem is built
 // outside the slot, so the worker and memory limits bound the process.
 func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) (*gokernelsv1.ExecuteResponse, error) {
-	info := reqinfo.From(ctx)
 	k, ok := s.Registry.Get(req.GetKernelId())
 	if !ok {
 		return nil, notFound(req.GetKernelId())
 	}
+	md := req.GetMetadata()
+	rest := RESTCallFrom(ctx)
+	typedIn := false
+	var resp *gokernelsv1.ExecuteResponse
+	err := s.execute(ctx, job{
+		kernel: k, timeoutMs: md.GetTimeoutMs(), backend: md.GetBackend(), prefix: "input",
+		input: func() (proto.Message, error) {
+			in, typed, err := s.decode(k, req, rest)
+			typedIn = typed
+			if err != nil {
+				return nil, err
+			}
+			if err := k.Validate(in); err != nil {
+				e, _ := errs.FromKernel(err, "input")
+				return nil, e
+			}
+			return in, nil
+		},
+		output: func(ctx context.Context, r result) error {
+			resp = &gokernelsv1.ExecuteResponse{
+				RequestId: reqinfo.From(ctx).RequestID,
+				KernelId:  k.ID,
+				Metadata: &gokernelsv1.ExecuteMetadata{
+					DurationUs: uint32(min(r.compute.Microseconds(), 1<<32-1)),
+					QueueUs:    uint32(min(r.queued.Microseconds(), 1<<32-1)),
+					Backend:    r.backend,
+				},
+			}
+			typed := md.GetTypedOutput() || (typedIn && !md.GetJsonOutput())
+			return s.encodeOutput(ctx, resp, rest, k.ID, r.out, typed, r.working)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// ExecuteTyped runs kernel k on in, an input message of k's type, for the
+// typed per-domain RPCs (GraphService/PageRank, POST
+// /kernels/graph/pagerank:execute): the same path as Execute — mode check,
+// deadline, worker slot, memory admission, backend choice, tracing, metrics
+// and the response-size check — with the output message returned as it is.
+// in has passed protovalidate already: it is the RPC's request message, which
+// the chain's protovalidate stage checked; field errors name its fields
+// without Execute's "input." prefix. A call from the REST gateway (a
+// RESTCall in ctx) gets its output rendered as JSON text into the call,
+// inside the slot and the deadline, and an empty output message.
+func (s *Kernels) ExecuteTyped(ctx context.Context, k *registry.Kernel, in proto.Message) (proto.Message, error) {
+	rest := RESTCallFrom(ctx)
+	var out proto.Message
+	err := s.execute(ctx, job{
+		kernel: k,
+		input:  func() (proto.Message, error) { return in, nil },
+		output: func(ctx context.Context, r result) error {
+			if rest != nil {
+				// The /execute JSON rendering, with its limits and memory
+				// reservation, into rest.Output (resp is not used).
+				if err := s.encodeOutput(ctx, &gokernelsv1.ExecuteResponse{}, rest, k.ID, r.out, false, r.working); err != nil {
+					return err
+				}
+				out = k.Output.New().Interface()
+				return nil
+			}
+			size := int64(proto.Size(r.out))
+			if limit := s.maxResponse(); size > limit {
+				return responseTooLarge(k.ID, size, limit, false)
+			}
+			out = r.out
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// job is one kernel execution, as Execute and ExecuteTyped describe it.
+type job struct {
+	kernel    *registry.Kernel
+	timeoutMs uint32 // ExecuteOptions.timeout_ms; 0: none
+	backend   string // ExecuteOptions.backend; "": AUTO
+	prefix    string // field path prefix of input errors ("input" for Execute)
+	// input returns the validated typed input; it runs inside the worker
+	// slot and the deadline.
+	input func() (proto.Message, error)
+	// output turns a successful run into the response, inside the slot and
+	// the kernel's memory reservation.
+	output func(ctx context.Context, r result) error
+}
+
+// result is a successful run.
+type result struct {
+	out             proto.Message
+	backend         string
+	compute, queued time.Duration
+	working         int64 // the kernel's memory reservation, still held
+}
+
+// execute is the one execution path of every kernel call.
+func (s *Kernels) execute(ctx context.Context, j job) error {
+	info := reqinfo.From(ctx)
+	k := j.kernel
 	info.KernelID = k.ID
 	var compute, queued time.Duration
 	backend := ""
@@ -168,9 +271,9 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 	defer func() {
 		s.Metrics.Execution(k.ID, k.Domain, backend, code.String(), compute, queued, fault)
 	}()
-	fail := func(err error) (*gokernelsv1.ExecuteResponse, error) {
+	fail := func(err error) error {
 		code = status.Code(err)
-		return nil, err
+		return err
 	}
 
 	if !k.SupportsBatch() {
@@ -180,8 +283,7 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 				"/tenants/{tenant}/rings/{ring}:send, or a gRPC RingService.Session stream)", k.ID), 0))
 	}
 
-	md := req.GetMetadata()
-	if ms := md.GetTimeoutMs(); ms > 0 {
+	if ms := j.timeoutMs; ms > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(ms)*time.Millisecond)
 		defer cancel()
@@ -202,16 +304,11 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 	s.Metrics.Inflight(1)
 	defer s.Metrics.Inflight(-1)
 
-	rest := RESTCallFrom(ctx)
-	in, typedIn, err := s.decode(k, req, rest)
+	in, err := j.input()
 	if err != nil {
 		return fail(err)
 	}
-	if err := k.Validate(in); err != nil {
-		e, _ := errs.FromKernel(err, "input")
-		return fail(e)
-	}
-	run, backend, err := s.Backends.Choose(k, in, md.GetBackend())
+	run, backend, err := s.Backends.Choose(k, in, j.backend)
 	if err != nil {
 		return fail(err)
 	}
@@ -246,7 +343,7 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 	}
 	span.End()
 	if err != nil {
-		e, internal := errs.FromKernel(err, "input")
+		e, internal := errs.FromKernel(err, j.prefix)
 		if internal {
 			fault = true
 		}
@@ -256,17 +353,7 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		return fail(e)
 	}
 
-	resp := &gokernelsv1.ExecuteResponse{
-		RequestId: info.RequestID,
-		KernelId:  k.ID,
-		Metadata: &gokernelsv1.ExecuteMetadata{
-			DurationUs: uint32(min(compute.Microseconds(), 1<<32-1)),
-			QueueUs:    uint32(min(queued.Microseconds(), 1<<32-1)),
-			Backend:    backend,
-		},
-	}
-	typed := md.GetTypedOutput() || (typedIn && !md.GetJsonOutput())
-	if err := s.encodeOutput(ctx, resp, rest, k.ID, out, typed, working); err != nil {
+	if err := j.output(ctx, result{out: out, backend: backend, compute: compute, queued: queued, working: working}); err != nil {
 		if status.Code(err) == codes.Internal {
 			fault = true
 		}
@@ -278,7 +365,7 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		e, _ := errs.FromKernel(ctx.Err(), "")
 		return fail(e)
 	}
-	return resp, nil
+	return nil
 }
 
 // decode turns the request payload (or a REST call's input JSON) into the

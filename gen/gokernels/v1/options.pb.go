@@ -11,6 +11,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	descriptorpb "google.golang.org/protobuf/types/descriptorpb"
 	reflect "reflect"
+	sync "sync"
 	unsafe "unsafe"
 )
 
@@ -21,6 +22,70 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// KernelMethod is a typed kernel RPC's registry metadata.
+type KernelMethod struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Kernel id, e.g. "graph/pagerank".
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Supported modes: "BATCH" and/or "RING".
+	Modes []string `protobuf:"bytes,2,rep,name=modes,proto3" json:"modes,omitempty"`
+	// The registry's one-line description.
+	Description   string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KernelMethod) Reset() {
+	*x = KernelMethod{}
+	mi := &file_gokernels_v1_options_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KernelMethod) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KernelMethod) ProtoMessage() {}
+
+func (x *KernelMethod) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_v1_options_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KernelMethod.ProtoReflect.Descriptor instead.
+func (*KernelMethod) Descriptor() ([]byte, []int) {
+	return file_gokernels_v1_options_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *KernelMethod) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *KernelMethod) GetModes() []string {
+	if x != nil {
+		return x.Modes
+	}
+	return nil
+}
+
+func (x *KernelMethod) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 var file_gokernels_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MessageOptions)(nil),
@@ -28,6 +93,14 @@ var file_gokernels_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 		Field:         50101,
 		Name:          "gokernels.v1.tuple",
 		Tag:           "varint,50101,opt,name=tuple",
+		Filename:      "gokernels/v1/options.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*KernelMethod)(nil),
+		Field:         50102,
+		Name:          "gokernels.v1.kernel",
+		Tag:           "bytes,50102,opt,name=kernel",
 		Filename:      "gokernels/v1/options.proto",
 	},
 }
@@ -45,22 +118,56 @@ var (
 	E_Tuple = &file_gokernels_v1_options_proto_extTypes[0]
 )
 
+// Extension fields to descriptorpb.MethodOptions.
+var (
+	// kernel marks an RPC of a per-domain kernel service
+	// (gokernels.kernels.<domain>.v1.<Domain>Service) as the typed entry point
+	// of one registry kernel: the server routes it to the same execution path
+	// as KernelService.Execute. The service files are generated from the
+	// registry by internal/cmd/kernelsvcgen.
+	//
+	// optional gokernels.v1.KernelMethod kernel = 50102;
+	E_Kernel = &file_gokernels_v1_options_proto_extTypes[1]
+)
+
 var File_gokernels_v1_options_proto protoreflect.FileDescriptor
 
 const file_gokernels_v1_options_proto_rawDesc = "" +
 	"\n" +
-	"\x1agokernels/v1/options.proto\x12\fgokernels.v1\x1a google/protobuf/descriptor.proto:7\n" +
-	"\x05tuple\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\bR\x05tupleB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
+	"\x1agokernels/v1/options.proto\x12\fgokernels.v1\x1a google/protobuf/descriptor.proto\"V\n" +
+	"\fKernelMethod\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05modes\x18\x02 \x03(\tR\x05modes\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription:7\n" +
+	"\x05tuple\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\bR\x05tuple:T\n" +
+	"\x06kernel\x12\x1e.google.protobuf.MethodOptions\x18\xb6\x87\x03 \x01(\v2\x1a.gokernels.v1.KernelMethodR\x06kernelB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
 
+var (
+	file_gokernels_v1_options_proto_rawDescOnce sync.Once
+	file_gokernels_v1_options_proto_rawDescData []byte
+)
+
+func file_gokernels_v1_options_proto_rawDescGZIP() []byte {
+	file_gokernels_v1_options_proto_rawDescOnce.Do(func() {
+		file_gokernels_v1_options_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_gokernels_v1_options_proto_rawDesc), len(file_gokernels_v1_options_proto_rawDesc)))
+	})
+	return file_gokernels_v1_options_proto_rawDescData
+}
+
+var file_gokernels_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_gokernels_v1_options_proto_goTypes = []any{
-	(*descriptorpb.MessageOptions)(nil), // 0: google.protobuf.MessageOptions
+	(*KernelMethod)(nil),                // 0: gokernels.v1.KernelMethod
+	(*descriptorpb.MessageOptions)(nil), // 1: google.protobuf.MessageOptions
+	(*descriptorpb.MethodOptions)(nil),  // 2: google.protobuf.MethodOptions
 }
 var file_gokernels_v1_options_proto_depIdxs = []int32{
-	0, // 0: gokernels.v1.tuple:extendee -> google.protobuf.MessageOptions
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	0, // [0:1] is the sub-list for extension extendee
+	1, // 0: gokernels.v1.tuple:extendee -> google.protobuf.MessageOptions
+	2, // 1: gokernels.v1.kernel:extendee -> google.protobuf.MethodOptions
+	0, // 2: gokernels.v1.kernel:type_name -> gokernels.v1.KernelMethod
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	2, // [2:3] is the sub-list for extension type_name
+	0, // [0:2] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -75,12 +182,13 @@ func file_gokernels_v1_options_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_v1_options_proto_rawDesc), len(file_gokernels_v1_options_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   0,
-			NumExtensions: 1,
+			NumMessages:   1,
+			NumExtensions: 2,
 			NumServices:   0,
 		},
 		GoTypes:           file_gokernels_v1_options_proto_goTypes,
 		DependencyIndexes: file_gokernels_v1_options_proto_depIdxs,
+		MessageInfos:      file_gokernels_v1_options_proto_msgTypes,
 		ExtensionInfos:    file_gokernels_v1_options_proto_extTypes,
 	}.Build()
 	File_gokernels_v1_options_proto = out.File
