@@ -34,14 +34,22 @@ var File_gokernels_kernels_accounting_v1_service_proto protoreflect.FileDescript
 
 const file_gokernels_kernels_accounting_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"-gokernels/kernels/accounting/v1/service.proto\x12\x1fgokernels.kernels.accounting.v1\x1a)gokernels/kernels/accounting/v1/coa.proto\x1a-gokernels/kernels/accounting/v1/journal.proto\x1a-gokernels/kernels/accounting/v1/network.proto\x1a.gokernels/kernels/accounting/v1/suspense.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xad\x17\n" +
+	"-gokernels/kernels/accounting/v1/service.proto\x12\x1fgokernels.kernels.accounting.v1\x1a)gokernels/kernels/accounting/v1/coa.proto\x1a*gokernels/kernels/accounting/v1/gaap.proto\x1a-gokernels/kernels/accounting/v1/journal.proto\x1a-gokernels/kernels/accounting/v1/network.proto\x1a/gokernels/kernels/accounting/v1/reconcile.proto\x1a.gokernels/kernels/accounting/v1/suspense.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xdb#\n" +
 	"\x11AccountingService\x12\xe6\x05\n" +
 	"\n" +
 	"CoaMapping\x120.gokernels.kernels.accounting.v1.CoaMappingInput\x1a1.gokernels.kernels.accounting.v1.CoaMappingOutput\"\xf2\x04\x92A\x98\x02\n" +
 	"\n" +
 	"accounting\x12\xfd\x01Chart-of-accounts mapping to a group or reporting chart: exact, glob and numeric-range rules ranked by priority and specificity, DIRECT / SPLIT / AGGREGATE / CONDITIONAL, default target, target-chart and parent-cycle checks; shares sum to 1 per account.*\n" +
 	"CoaMapping\xb2\xbb\x18\x9f\x02\n" +
-	"\x16accounting/coa-mapping\x12\x05BATCH\x1a\xfd\x01Chart-of-accounts mapping to a group or reporting chart: exact, glob and numeric-range rules ranked by priority and specificity, DIRECT / SPLIT / AGGREGATE / CONDITIONAL, default target, target-chart and parent-cycle checks; shares sum to 1 per account.\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/accounting/coa-mapping:execute\x12\x88\x06\n" +
+	"\x16accounting/coa-mapping\x12\x05BATCH\x1a\xfd\x01Chart-of-accounts mapping to a group or reporting chart: exact, glob and numeric-range rules ranked by priority and specificity, DIRECT / SPLIT / AGGREGATE / CONDITIONAL, default target, target-chart and parent-cycle checks; shares sum to 1 per account.\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/accounting/coa-mapping:execute\x12\xaa\x06\n" +
+	"\rGaapViolation\x123.gokernels.kernels.accounting.v1.GaapViolationInput\x1a4.gokernels.kernels.accounting.v1.GaapViolationOutput\"\xad\x05\x92A\xb4\x02\n" +
+	"\n" +
+	"accounting\x12\x96\x02GAAP / IFRS rule catalog over journal entries, driven by the account master's types and attributes: offset income/expense, expensed fixed assets, suspense postings and uncleared balances, revenue round trips on the flow network, unbalanced entries, inactive or unknown accounts.*\rGaapViolation\xb2\xbb\x18\xbb\x02\n" +
+	"\x19accounting/gaap-violation\x12\x05BATCH\x1a\x96\x02GAAP / IFRS rule catalog over journal entries, driven by the account master's types and attributes: offset income/expense, expensed fixed assets, suspense postings and uncleared balances, revenue round trips on the flow network, unbalanced entries, inactive or unknown accounts.\x82\xd3\xe4\x93\x02/:\x01*\"*/kernels/accounting/gaap-violation:execute\x12\xfe\x05\n" +
+	"\x10GlReconciliation\x126.gokernels.kernels.accounting.v1.GlReconciliationInput\x1a7.gokernels.kernels.accounting.v1.GlReconciliationOutput\"\xf8\x04\x92A\x98\x02\n" +
+	"\n" +
+	"accounting\x12\xf7\x01Ledger vs statement reconciliation per (account, currency) in integer minor units: EXACT (reference), TOLERANCE (min-cost maximum one-to-one matching), MANY_TO_ONE / ONE_TO_MANY (smallest subsets), duplicates and exceptions; no item is used twice.*\x10GlReconciliation\xb2\xbb\x18\x9f\x02\n" +
+	"\x1caccounting/gl-reconciliation\x12\x05BATCH\x1a\xf7\x01Ledger vs statement reconciliation per (account, currency) in integer minor units: EXACT (reference), TOLERANCE (min-cost maximum one-to-one matching), MANY_TO_ONE / ONE_TO_MANY (smallest subsets), duplicates and exceptions; no item is used twice.\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/accounting/gl-reconciliation:execute\x12\x88\x06\n" +
 	"\x10JournalTransform\x126.gokernels.kernels.accounting.v1.JournalTransformInput\x1a7.gokernels.kernels.accounting.v1.JournalTransformOutput\"\x82\x05\x92A\x9d\x02\n" +
 	"\n" +
 	"accounting\x12\xfc\x01Journal entries → general ledger: exact minor-unit validation (findings, not errors), mapping by largest-remainder splits that sum back to each line, and a trial balance per (entity, account, currency, calendar or fiscal period) that always balances.*\x10JournalTransform\xb2\xbb\x18\xa4\x02\n" +
@@ -57,28 +65,36 @@ const file_gokernels_kernels_accounting_v1_service_proto_rawDesc = "" +
 
 var file_gokernels_kernels_accounting_v1_service_proto_goTypes = []any{
 	(*CoaMappingInput)(nil),         // 0: gokernels.kernels.accounting.v1.CoaMappingInput
-	(*JournalTransformInput)(nil),   // 1: gokernels.kernels.accounting.v1.JournalTransformInput
-	(*NetworkGenerationInput)(nil),  // 2: gokernels.kernels.accounting.v1.NetworkGenerationInput
-	(*SuspenseDetectionInput)(nil),  // 3: gokernels.kernels.accounting.v1.SuspenseDetectionInput
-	(*CoaMappingOutput)(nil),        // 4: gokernels.kernels.accounting.v1.CoaMappingOutput
-	(*JournalTransformOutput)(nil),  // 5: gokernels.kernels.accounting.v1.JournalTransformOutput
-	(*NetworkGenerationOutput)(nil), // 6: gokernels.kernels.accounting.v1.NetworkGenerationOutput
-	(*SuspenseDetectionOutput)(nil), // 7: gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	(*GaapViolationInput)(nil),      // 1: gokernels.kernels.accounting.v1.GaapViolationInput
+	(*GlReconciliationInput)(nil),   // 2: gokernels.kernels.accounting.v1.GlReconciliationInput
+	(*JournalTransformInput)(nil),   // 3: gokernels.kernels.accounting.v1.JournalTransformInput
+	(*NetworkGenerationInput)(nil),  // 4: gokernels.kernels.accounting.v1.NetworkGenerationInput
+	(*SuspenseDetectionInput)(nil),  // 5: gokernels.kernels.accounting.v1.SuspenseDetectionInput
+	(*CoaMappingOutput)(nil),        // 6: gokernels.kernels.accounting.v1.CoaMappingOutput
+	(*GaapViolationOutput)(nil),     // 7: gokernels.kernels.accounting.v1.GaapViolationOutput
+	(*GlReconciliationOutput)(nil),  // 8: gokernels.kernels.accounting.v1.GlReconciliationOutput
+	(*JournalTransformOutput)(nil),  // 9: gokernels.kernels.accounting.v1.JournalTransformOutput
+	(*NetworkGenerationOutput)(nil), // 10: gokernels.kernels.accounting.v1.NetworkGenerationOutput
+	(*SuspenseDetectionOutput)(nil), // 11: gokernels.kernels.accounting.v1.SuspenseDetectionOutput
 }
 var file_gokernels_kernels_accounting_v1_service_proto_depIdxs = []int32{
-	0, // 0: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:input_type -> gokernels.kernels.accounting.v1.CoaMappingInput
-	1, // 1: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:input_type -> gokernels.kernels.accounting.v1.JournalTransformInput
-	2, // 2: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationInput
-	3, // 3: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:input_type -> gokernels.kernels.accounting.v1.SuspenseDetectionInput
-	4, // 4: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:output_type -> gokernels.kernels.accounting.v1.CoaMappingOutput
-	5, // 5: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:output_type -> gokernels.kernels.accounting.v1.JournalTransformOutput
-	6, // 6: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationOutput
-	7, // 7: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:output_type -> gokernels.kernels.accounting.v1.SuspenseDetectionOutput
-	4, // [4:8] is the sub-list for method output_type
-	0, // [0:4] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0,  // 0: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:input_type -> gokernels.kernels.accounting.v1.CoaMappingInput
+	1,  // 1: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:input_type -> gokernels.kernels.accounting.v1.GaapViolationInput
+	2,  // 2: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:input_type -> gokernels.kernels.accounting.v1.GlReconciliationInput
+	3,  // 3: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:input_type -> gokernels.kernels.accounting.v1.JournalTransformInput
+	4,  // 4: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationInput
+	5,  // 5: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:input_type -> gokernels.kernels.accounting.v1.SuspenseDetectionInput
+	6,  // 6: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:output_type -> gokernels.kernels.accounting.v1.CoaMappingOutput
+	7,  // 7: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:output_type -> gokernels.kernels.accounting.v1.GaapViolationOutput
+	8,  // 8: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:output_type -> gokernels.kernels.accounting.v1.GlReconciliationOutput
+	9,  // 9: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:output_type -> gokernels.kernels.accounting.v1.JournalTransformOutput
+	10, // 10: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationOutput
+	11, // 11: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:output_type -> gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	6,  // [6:12] is the sub-list for method output_type
+	0,  // [0:6] is the sub-list for method input_type
+	0,  // [0:0] is the sub-list for extension type_name
+	0,  // [0:0] is the sub-list for extension extendee
+	0,  // [0:0] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_accounting_v1_service_proto_init() }
@@ -87,8 +103,10 @@ func file_gokernels_kernels_accounting_v1_service_proto_init() {
 		return
 	}
 	file_gokernels_kernels_accounting_v1_coa_proto_init()
+	file_gokernels_kernels_accounting_v1_gaap_proto_init()
 	file_gokernels_kernels_accounting_v1_journal_proto_init()
 	file_gokernels_kernels_accounting_v1_network_proto_init()
+	file_gokernels_kernels_accounting_v1_reconcile_proto_init()
 	file_gokernels_kernels_accounting_v1_suspense_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -27,6 +27,8 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	AccountingService_CoaMapping_FullMethodName        = "/gokernels.kernels.accounting.v1.AccountingService/CoaMapping"
+	AccountingService_GaapViolation_FullMethodName     = "/gokernels.kernels.accounting.v1.AccountingService/GaapViolation"
+	AccountingService_GlReconciliation_FullMethodName  = "/gokernels.kernels.accounting.v1.AccountingService/GlReconciliation"
 	AccountingService_JournalTransform_FullMethodName  = "/gokernels.kernels.accounting.v1.AccountingService/JournalTransform"
 	AccountingService_NetworkGeneration_FullMethodName = "/gokernels.kernels.accounting.v1.AccountingService/NetworkGeneration"
 	AccountingService_SuspenseDetection_FullMethodName = "/gokernels.kernels.accounting.v1.AccountingService/SuspenseDetection"
@@ -45,6 +47,18 @@ type AccountingServiceClient interface {
 	// and specificity, DIRECT / SPLIT / AGGREGATE / CONDITIONAL, default target,
 	// target-chart and parent-cycle checks; shares sum to 1 per account.
 	CoaMapping(ctx context.Context, in *CoaMappingInput, opts ...grpc.CallOption) (*CoaMappingOutput, error)
+	// GaapViolation runs accounting/gaap-violation: GAAP / IFRS rule catalog over
+	// journal entries, driven by the account master's types and attributes: offset
+	// income/expense, expensed fixed assets, suspense postings and uncleared
+	// balances, revenue round trips on the flow network, unbalanced entries,
+	// inactive or unknown accounts.
+	GaapViolation(ctx context.Context, in *GaapViolationInput, opts ...grpc.CallOption) (*GaapViolationOutput, error)
+	// GlReconciliation runs accounting/gl-reconciliation: Ledger vs statement
+	// reconciliation per (account, currency) in integer minor units: EXACT
+	// (reference), TOLERANCE (min-cost maximum one-to-one matching), MANY_TO_ONE /
+	// ONE_TO_MANY (smallest subsets), duplicates and exceptions; no item is used
+	// twice.
+	GlReconciliation(ctx context.Context, in *GlReconciliationInput, opts ...grpc.CallOption) (*GlReconciliationOutput, error)
 	// JournalTransform runs accounting/journal-transform: Journal entries →
 	// general ledger: exact minor-unit validation (findings, not errors), mapping
 	// by largest-remainder splits that sum back to each line, and a trial balance
@@ -76,6 +90,26 @@ func (c *accountingServiceClient) CoaMapping(ctx context.Context, in *CoaMapping
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CoaMappingOutput)
 	err := c.cc.Invoke(ctx, AccountingService_CoaMapping_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accountingServiceClient) GaapViolation(ctx context.Context, in *GaapViolationInput, opts ...grpc.CallOption) (*GaapViolationOutput, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GaapViolationOutput)
+	err := c.cc.Invoke(ctx, AccountingService_GaapViolation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accountingServiceClient) GlReconciliation(ctx context.Context, in *GlReconciliationInput, opts ...grpc.CallOption) (*GlReconciliationOutput, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GlReconciliationOutput)
+	err := c.cc.Invoke(ctx, AccountingService_GlReconciliation_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +159,18 @@ type AccountingServiceServer interface {
 	// and specificity, DIRECT / SPLIT / AGGREGATE / CONDITIONAL, default target,
 	// target-chart and parent-cycle checks; shares sum to 1 per account.
 	CoaMapping(context.Context, *CoaMappingInput) (*CoaMappingOutput, error)
+	// GaapViolation runs accounting/gaap-violation: GAAP / IFRS rule catalog over
+	// journal entries, driven by the account master's types and attributes: offset
+	// income/expense, expensed fixed assets, suspense postings and uncleared
+	// balances, revenue round trips on the flow network, unbalanced entries,
+	// inactive or unknown accounts.
+	GaapViolation(context.Context, *GaapViolationInput) (*GaapViolationOutput, error)
+	// GlReconciliation runs accounting/gl-reconciliation: Ledger vs statement
+	// reconciliation per (account, currency) in integer minor units: EXACT
+	// (reference), TOLERANCE (min-cost maximum one-to-one matching), MANY_TO_ONE /
+	// ONE_TO_MANY (smallest subsets), duplicates and exceptions; no item is used
+	// twice.
+	GlReconciliation(context.Context, *GlReconciliationInput) (*GlReconciliationOutput, error)
 	// JournalTransform runs accounting/journal-transform: Journal entries →
 	// general ledger: exact minor-unit validation (findings, not errors), mapping
 	// by largest-remainder splits that sum back to each line, and a trial balance
@@ -154,6 +200,12 @@ type UnimplementedAccountingServiceServer struct{}
 
 func (UnimplementedAccountingServiceServer) CoaMapping(context.Context, *CoaMappingInput) (*CoaMappingOutput, error) {
 	return nil, status.Error(codes.Unimplemented, "method CoaMapping not implemented")
+}
+func (UnimplementedAccountingServiceServer) GaapViolation(context.Context, *GaapViolationInput) (*GaapViolationOutput, error) {
+	return nil, status.Error(codes.Unimplemented, "method GaapViolation not implemented")
+}
+func (UnimplementedAccountingServiceServer) GlReconciliation(context.Context, *GlReconciliationInput) (*GlReconciliationOutput, error) {
+	return nil, status.Error(codes.Unimplemented, "method GlReconciliation not implemented")
 }
 func (UnimplementedAccountingServiceServer) JournalTransform(context.Context, *JournalTransformInput) (*JournalTransformOutput, error) {
 	return nil, status.Error(codes.Unimplemented, "method JournalTransform not implemented")
@@ -199,6 +251,42 @@ func _AccountingService_CoaMapping_Handler(srv interface{}, ctx context.Context,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AccountingServiceServer).CoaMapping(ctx, req.(*CoaMappingInput))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AccountingService_GaapViolation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GaapViolationInput)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccountingServiceServer).GaapViolation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccountingService_GaapViolation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccountingServiceServer).GaapViolation(ctx, req.(*GaapViolationInput))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AccountingService_GlReconciliation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GlReconciliationInput)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccountingServiceServer).GlReconciliation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccountingService_GlReconciliation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccountingServiceServer).GlReconciliation(ctx, req.(*GlReconciliationInput))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -267,6 +355,14 @@ var AccountingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CoaMapping",
 			Handler:    _AccountingService_CoaMapping_Handler,
+		},
+		{
+			MethodName: "GaapViolation",
+			Handler:    _AccountingService_GaapViolation_Handler,
+		},
+		{
+			MethodName: "GlReconciliation",
+			Handler:    _AccountingService_GlReconciliation_Handler,
 		},
 		{
 			MethodName: "JournalTransform",
