@@ -34,7 +34,7 @@ var File_gokernels_kernels_accounting_v1_service_proto protoreflect.FileDescript
 
 const file_gokernels_kernels_accounting_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"-gokernels/kernels/accounting/v1/service.proto\x12\x1fgokernels.kernels.accounting.v1\x1a)gokernels/kernels/accounting/v1/coa.proto\x1a*gokernels/kernels/accounting/v1/gaap.proto\x1a-gokernels/kernels/accounting/v1/journal.proto\x1a-gokernels/kernels/accounting/v1/network.proto\x1a/gokernels/kernels/accounting/v1/reconcile.proto\x1a.gokernels/kernels/accounting/v1/suspense.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xdb#\n" +
+	"-gokernels/kernels/accounting/v1/service.proto\x12\x1fgokernels.kernels.accounting.v1\x1a)gokernels/kernels/accounting/v1/coa.proto\x1a*gokernels/kernels/accounting/v1/gaap.proto\x1a-gokernels/kernels/accounting/v1/journal.proto\x1a-gokernels/kernels/accounting/v1/network.proto\x1a2gokernels/kernels/accounting/v1/network_ring.proto\x1a/gokernels/kernels/accounting/v1/reconcile.proto\x1a.gokernels/kernels/accounting/v1/suspense.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x86)\n" +
 	"\x11AccountingService\x12\xe6\x05\n" +
 	"\n" +
 	"CoaMapping\x120.gokernels.kernels.accounting.v1.CoaMappingInput\x1a1.gokernels.kernels.accounting.v1.CoaMappingOutput\"\xf2\x04\x92A\x98\x02\n" +
@@ -57,25 +57,31 @@ const file_gokernels_kernels_accounting_v1_service_proto_rawDesc = "" +
 	"\x11NetworkGeneration\x127.gokernels.kernels.accounting.v1.NetworkGenerationInput\x1a8.gokernels.kernels.accounting.v1.NetworkGenerationOutput\"\x91\x05\x92A\xa4\x02\n" +
 	"\n" +
 	"accounting\x12\x82\x02Journal entries → account flow network: per entry and currency an exact integer flow matrix (credited → debited account; steps A, E, B, C, D = north-west corner), unbalanced currencies routed through a suspense line; flows sum back exactly to every line.*\x11NetworkGeneration\xb2\xbb\x18\xab\x02\n" +
-	"\x1daccounting/network-generation\x12\x05BATCH\x1a\x82\x02Journal entries → account flow network: per entry and currency an exact integer flow matrix (credited → debited account; steps A, E, B, C, D = north-west corner), unbalanced currencies routed through a suspense line; flows sum back exactly to every line.\x82\xd3\xe4\x93\x023:\x01*\"./kernels/accounting/network-generation:execute\x12\x86\x05\n" +
+	"\x1daccounting/network-generation\x12\x05BATCH\x1a\x82\x02Journal entries → account flow network: per entry and currency an exact integer flow matrix (credited → debited account; steps A, E, B, C, D = north-west corner), unbalanced currencies routed through a suspense line; flows sum back exactly to every line.\x82\xd3\xe4\x93\x023:\x01*\"./kernels/accounting/network-generation:execute\x12\xa8\x05\n" +
+	"\x15NetworkGenerationRing\x12;.gokernels.kernels.accounting.v1.NetworkGenerationRingInput\x1a<.gokernels.kernels.accounting.v1.NetworkGenerationRingOutput\"\x93\x04\x92A\xdf\x01\n" +
+	"\n" +
+	"accounting\x12\xb9\x01Streaming twin of network-generation: entries folded in posting_date order into running aggregated edges, per-account movements and counters (exact minor units); Snapshot = the network.*\x15NetworkGenerationRing\xb2\xbb\x18\xed\x01\n" +
+	"\"accounting/network-generation-ring\x12\x05BATCH\x12\x04RING\x1a\xb9\x01Streaming twin of network-generation: entries folded in posting_date order into running aggregated edges, per-account movements and counters (exact minor units); Snapshot = the network.\x82\xd3\xe4\x93\x028:\x01*\"3/kernels/accounting/network-generation-ring:execute\x12\x86\x05\n" +
 	"\x11SuspenseDetection\x127.gokernels.kernels.accounting.v1.SuspenseDetectionInput\x1a8.gokernels.kernels.accounting.v1.SuspenseDetectionOutput\"\xfd\x03\x92A\xda\x01\n" +
 	"\n" +
 	"accounting\x12\xb8\x01Suspense / clearing account detection: Brandes betweenness on the flow network, turnover, FIFO holding period, balance ratio, counterparties and naming, scored with upstream's weights.*\x11SuspenseDetection\xb2\xbb\x18\xe1\x01\n" +
 	"\x1daccounting/suspense-detection\x12\x05BATCH\x1a\xb8\x01Suspense / clearing account detection: Brandes betweenness on the flow network, turnover, FIFO holding period, balance ratio, counterparties and naming, scored with upstream's weights.\x82\xd3\xe4\x93\x023:\x01*\"./kernels/accounting/suspense-detection:executeBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/accounting/v1;accountingv1b\x06proto3"
 
 var file_gokernels_kernels_accounting_v1_service_proto_goTypes = []any{
-	(*CoaMappingInput)(nil),         // 0: gokernels.kernels.accounting.v1.CoaMappingInput
-	(*GaapViolationInput)(nil),      // 1: gokernels.kernels.accounting.v1.GaapViolationInput
-	(*GlReconciliationInput)(nil),   // 2: gokernels.kernels.accounting.v1.GlReconciliationInput
-	(*JournalTransformInput)(nil),   // 3: gokernels.kernels.accounting.v1.JournalTransformInput
-	(*NetworkGenerationInput)(nil),  // 4: gokernels.kernels.accounting.v1.NetworkGenerationInput
-	(*SuspenseDetectionInput)(nil),  // 5: gokernels.kernels.accounting.v1.SuspenseDetectionInput
-	(*CoaMappingOutput)(nil),        // 6: gokernels.kernels.accounting.v1.CoaMappingOutput
-	(*GaapViolationOutput)(nil),     // 7: gokernels.kernels.accounting.v1.GaapViolationOutput
-	(*GlReconciliationOutput)(nil),  // 8: gokernels.kernels.accounting.v1.GlReconciliationOutput
-	(*JournalTransformOutput)(nil),  // 9: gokernels.kernels.accounting.v1.JournalTransformOutput
-	(*NetworkGenerationOutput)(nil), // 10: gokernels.kernels.accounting.v1.NetworkGenerationOutput
-	(*SuspenseDetectionOutput)(nil), // 11: gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	(*CoaMappingInput)(nil),             // 0: gokernels.kernels.accounting.v1.CoaMappingInput
+	(*GaapViolationInput)(nil),          // 1: gokernels.kernels.accounting.v1.GaapViolationInput
+	(*GlReconciliationInput)(nil),       // 2: gokernels.kernels.accounting.v1.GlReconciliationInput
+	(*JournalTransformInput)(nil),       // 3: gokernels.kernels.accounting.v1.JournalTransformInput
+	(*NetworkGenerationInput)(nil),      // 4: gokernels.kernels.accounting.v1.NetworkGenerationInput
+	(*NetworkGenerationRingInput)(nil),  // 5: gokernels.kernels.accounting.v1.NetworkGenerationRingInput
+	(*SuspenseDetectionInput)(nil),      // 6: gokernels.kernels.accounting.v1.SuspenseDetectionInput
+	(*CoaMappingOutput)(nil),            // 7: gokernels.kernels.accounting.v1.CoaMappingOutput
+	(*GaapViolationOutput)(nil),         // 8: gokernels.kernels.accounting.v1.GaapViolationOutput
+	(*GlReconciliationOutput)(nil),      // 9: gokernels.kernels.accounting.v1.GlReconciliationOutput
+	(*JournalTransformOutput)(nil),      // 10: gokernels.kernels.accounting.v1.JournalTransformOutput
+	(*NetworkGenerationOutput)(nil),     // 11: gokernels.kernels.accounting.v1.NetworkGenerationOutput
+	(*NetworkGenerationRingOutput)(nil), // 12: gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
+	(*SuspenseDetectionOutput)(nil),     // 13: gokernels.kernels.accounting.v1.SuspenseDetectionOutput
 }
 var file_gokernels_kernels_accounting_v1_service_proto_depIdxs = []int32{
 	0,  // 0: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:input_type -> gokernels.kernels.accounting.v1.CoaMappingInput
@@ -83,15 +89,17 @@ var file_gokernels_kernels_accounting_v1_service_proto_depIdxs = []int32{
 	2,  // 2: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:input_type -> gokernels.kernels.accounting.v1.GlReconciliationInput
 	3,  // 3: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:input_type -> gokernels.kernels.accounting.v1.JournalTransformInput
 	4,  // 4: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationInput
-	5,  // 5: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:input_type -> gokernels.kernels.accounting.v1.SuspenseDetectionInput
-	6,  // 6: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:output_type -> gokernels.kernels.accounting.v1.CoaMappingOutput
-	7,  // 7: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:output_type -> gokernels.kernels.accounting.v1.GaapViolationOutput
-	8,  // 8: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:output_type -> gokernels.kernels.accounting.v1.GlReconciliationOutput
-	9,  // 9: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:output_type -> gokernels.kernels.accounting.v1.JournalTransformOutput
-	10, // 10: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationOutput
-	11, // 11: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:output_type -> gokernels.kernels.accounting.v1.SuspenseDetectionOutput
-	6,  // [6:12] is the sub-list for method output_type
-	0,  // [0:6] is the sub-list for method input_type
+	5,  // 5: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingInput
+	6,  // 6: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:input_type -> gokernels.kernels.accounting.v1.SuspenseDetectionInput
+	7,  // 7: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:output_type -> gokernels.kernels.accounting.v1.CoaMappingOutput
+	8,  // 8: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:output_type -> gokernels.kernels.accounting.v1.GaapViolationOutput
+	9,  // 9: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:output_type -> gokernels.kernels.accounting.v1.GlReconciliationOutput
+	10, // 10: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:output_type -> gokernels.kernels.accounting.v1.JournalTransformOutput
+	11, // 11: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationOutput
+	12, // 12: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
+	13, // 13: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:output_type -> gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	7,  // [7:14] is the sub-list for method output_type
+	0,  // [0:7] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -106,6 +114,7 @@ func file_gokernels_kernels_accounting_v1_service_proto_init() {
 	file_gokernels_kernels_accounting_v1_gaap_proto_init()
 	file_gokernels_kernels_accounting_v1_journal_proto_init()
 	file_gokernels_kernels_accounting_v1_network_proto_init()
+	file_gokernels_kernels_accounting_v1_network_ring_proto_init()
 	file_gokernels_kernels_accounting_v1_reconcile_proto_init()
 	file_gokernels_kernels_accounting_v1_suspense_proto_init()
 	type x struct{}

@@ -26,12 +26,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AccountingService_CoaMapping_FullMethodName        = "/gokernels.kernels.accounting.v1.AccountingService/CoaMapping"
-	AccountingService_GaapViolation_FullMethodName     = "/gokernels.kernels.accounting.v1.AccountingService/GaapViolation"
-	AccountingService_GlReconciliation_FullMethodName  = "/gokernels.kernels.accounting.v1.AccountingService/GlReconciliation"
-	AccountingService_JournalTransform_FullMethodName  = "/gokernels.kernels.accounting.v1.AccountingService/JournalTransform"
-	AccountingService_NetworkGeneration_FullMethodName = "/gokernels.kernels.accounting.v1.AccountingService/NetworkGeneration"
-	AccountingService_SuspenseDetection_FullMethodName = "/gokernels.kernels.accounting.v1.AccountingService/SuspenseDetection"
+	AccountingService_CoaMapping_FullMethodName            = "/gokernels.kernels.accounting.v1.AccountingService/CoaMapping"
+	AccountingService_GaapViolation_FullMethodName         = "/gokernels.kernels.accounting.v1.AccountingService/GaapViolation"
+	AccountingService_GlReconciliation_FullMethodName      = "/gokernels.kernels.accounting.v1.AccountingService/GlReconciliation"
+	AccountingService_JournalTransform_FullMethodName      = "/gokernels.kernels.accounting.v1.AccountingService/JournalTransform"
+	AccountingService_NetworkGeneration_FullMethodName     = "/gokernels.kernels.accounting.v1.AccountingService/NetworkGeneration"
+	AccountingService_NetworkGenerationRing_FullMethodName = "/gokernels.kernels.accounting.v1.AccountingService/NetworkGenerationRing"
+	AccountingService_SuspenseDetection_FullMethodName     = "/gokernels.kernels.accounting.v1.AccountingService/SuspenseDetection"
 )
 
 // AccountingServiceClient is the client API for AccountingService service.
@@ -71,6 +72,11 @@ type AccountingServiceClient interface {
 	// unbalanced currencies routed through a suspense line; flows sum back exactly
 	// to every line.
 	NetworkGeneration(ctx context.Context, in *NetworkGenerationInput, opts ...grpc.CallOption) (*NetworkGenerationOutput, error)
+	// NetworkGenerationRing runs accounting/network-generation-ring: Streaming
+	// twin of network-generation: entries folded in posting_date order into
+	// running aggregated edges, per-account movements and counters (exact minor
+	// units); Snapshot = the network.
+	NetworkGenerationRing(ctx context.Context, in *NetworkGenerationRingInput, opts ...grpc.CallOption) (*NetworkGenerationRingOutput, error)
 	// SuspenseDetection runs accounting/suspense-detection: Suspense / clearing
 	// account detection: Brandes betweenness on the flow network, turnover, FIFO
 	// holding period, balance ratio, counterparties and naming, scored with
@@ -136,6 +142,16 @@ func (c *accountingServiceClient) NetworkGeneration(ctx context.Context, in *Net
 	return out, nil
 }
 
+func (c *accountingServiceClient) NetworkGenerationRing(ctx context.Context, in *NetworkGenerationRingInput, opts ...grpc.CallOption) (*NetworkGenerationRingOutput, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(NetworkGenerationRingOutput)
+	err := c.cc.Invoke(ctx, AccountingService_NetworkGenerationRing_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *accountingServiceClient) SuspenseDetection(ctx context.Context, in *SuspenseDetectionInput, opts ...grpc.CallOption) (*SuspenseDetectionOutput, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SuspenseDetectionOutput)
@@ -183,6 +199,11 @@ type AccountingServiceServer interface {
 	// unbalanced currencies routed through a suspense line; flows sum back exactly
 	// to every line.
 	NetworkGeneration(context.Context, *NetworkGenerationInput) (*NetworkGenerationOutput, error)
+	// NetworkGenerationRing runs accounting/network-generation-ring: Streaming
+	// twin of network-generation: entries folded in posting_date order into
+	// running aggregated edges, per-account movements and counters (exact minor
+	// units); Snapshot = the network.
+	NetworkGenerationRing(context.Context, *NetworkGenerationRingInput) (*NetworkGenerationRingOutput, error)
 	// SuspenseDetection runs accounting/suspense-detection: Suspense / clearing
 	// account detection: Brandes betweenness on the flow network, turnover, FIFO
 	// holding period, balance ratio, counterparties and naming, scored with
@@ -212,6 +233,9 @@ func (UnimplementedAccountingServiceServer) JournalTransform(context.Context, *J
 }
 func (UnimplementedAccountingServiceServer) NetworkGeneration(context.Context, *NetworkGenerationInput) (*NetworkGenerationOutput, error) {
 	return nil, status.Error(codes.Unimplemented, "method NetworkGeneration not implemented")
+}
+func (UnimplementedAccountingServiceServer) NetworkGenerationRing(context.Context, *NetworkGenerationRingInput) (*NetworkGenerationRingOutput, error) {
+	return nil, status.Error(codes.Unimplemented, "method NetworkGenerationRing not implemented")
 }
 func (UnimplementedAccountingServiceServer) SuspenseDetection(context.Context, *SuspenseDetectionInput) (*SuspenseDetectionOutput, error) {
 	return nil, status.Error(codes.Unimplemented, "method SuspenseDetection not implemented")
@@ -327,6 +351,24 @@ func _AccountingService_NetworkGeneration_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccountingService_NetworkGenerationRing_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(NetworkGenerationRingInput)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccountingServiceServer).NetworkGenerationRing(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccountingService_NetworkGenerationRing_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccountingServiceServer).NetworkGenerationRing(ctx, req.(*NetworkGenerationRingInput))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AccountingService_SuspenseDetection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SuspenseDetectionInput)
 	if err := dec(in); err != nil {
@@ -371,6 +413,10 @@ var AccountingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NetworkGeneration",
 			Handler:    _AccountingService_NetworkGeneration_Handler,
+		},
+		{
+			MethodName: "NetworkGenerationRing",
+			Handler:    _AccountingService_NetworkGenerationRing_Handler,
 		},
 		{
 			MethodName: "SuspenseDetection",

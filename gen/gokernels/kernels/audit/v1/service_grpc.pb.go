@@ -27,6 +27,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	AuditService_FeatureExtraction_FullMethodName = "/gokernels.kernels.audit.v1.AuditService/FeatureExtraction"
+	AuditService_Hypergraph_FullMethodName        = "/gokernels.kernels.audit.v1.AuditService/Hypergraph"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -42,6 +43,11 @@ type AuditServiceClient interface {
 	// holidays, Benford first-digit MAD / chi-square / Nigrini conformity) and a
 	// z-score anomaly score.
 	FeatureExtraction(ctx context.Context, in *FeatureExtractionInput, opts ...grpc.CallOption) (*FeatureExtractionOutput, error)
+	// Hypergraph runs audit/hypergraph: Record hypergraph (entity / account /
+	// transaction / category / day nodes, one edge per record): degrees,
+	// strengths, clique-expansion eigenvector centrality, components, s-components
+	// (Aksoy et al. 2020), hubs, small components and entity groups.
+	Hypergraph(ctx context.Context, in *HypergraphInput, opts ...grpc.CallOption) (*HypergraphOutput, error)
 }
 
 type auditServiceClient struct {
@@ -62,6 +68,16 @@ func (c *auditServiceClient) FeatureExtraction(ctx context.Context, in *FeatureE
 	return out, nil
 }
 
+func (c *auditServiceClient) Hypergraph(ctx context.Context, in *HypergraphInput, opts ...grpc.CallOption) (*HypergraphOutput, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(HypergraphOutput)
+	err := c.cc.Invoke(ctx, AuditService_Hypergraph_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuditServiceServer is the server API for AuditService service.
 // All implementations must embed UnimplementedAuditServiceServer
 // for forward compatibility.
@@ -75,6 +91,11 @@ type AuditServiceServer interface {
 	// holidays, Benford first-digit MAD / chi-square / Nigrini conformity) and a
 	// z-score anomaly score.
 	FeatureExtraction(context.Context, *FeatureExtractionInput) (*FeatureExtractionOutput, error)
+	// Hypergraph runs audit/hypergraph: Record hypergraph (entity / account /
+	// transaction / category / day nodes, one edge per record): degrees,
+	// strengths, clique-expansion eigenvector centrality, components, s-components
+	// (Aksoy et al. 2020), hubs, small components and entity groups.
+	Hypergraph(context.Context, *HypergraphInput) (*HypergraphOutput, error)
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -87,6 +108,9 @@ type UnimplementedAuditServiceServer struct{}
 
 func (UnimplementedAuditServiceServer) FeatureExtraction(context.Context, *FeatureExtractionInput) (*FeatureExtractionOutput, error) {
 	return nil, status.Error(codes.Unimplemented, "method FeatureExtraction not implemented")
+}
+func (UnimplementedAuditServiceServer) Hypergraph(context.Context, *HypergraphInput) (*HypergraphOutput, error) {
+	return nil, status.Error(codes.Unimplemented, "method Hypergraph not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -127,6 +151,24 @@ func _AuditService_FeatureExtraction_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_Hypergraph_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HypergraphInput)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).Hypergraph(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_Hypergraph_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).Hypergraph(ctx, req.(*HypergraphInput))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -137,6 +179,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FeatureExtraction",
 			Handler:    _AuditService_FeatureExtraction_Handler,
+		},
+		{
+			MethodName: "Hypergraph",
+			Handler:    _AuditService_Hypergraph_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
