@@ -34,7 +34,7 @@ var File_gokernels_kernels_accounting_v1_service_proto protoreflect.FileDescript
 
 const file_gokernels_kernels_accounting_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"-gokernels/kernels/accounting/v1/service.proto\x12\x1fgokernels.kernels.accounting.v1\x1a)gokernels/kernels/accounting/v1/coa.proto\x1a*gokernels/kernels/accounting/v1/gaap.proto\x1a-gokernels/kernels/accounting/v1/journal.proto\x1a-gokernels/kernels/accounting/v1/network.proto\x1a2gokernels/kernels/accounting/v1/network_ring.proto\x1a/gokernels/kernels/accounting/v1/reconcile.proto\x1a.gokernels/kernels/accounting/v1/suspense.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x86)\n" +
+	"-gokernels/kernels/accounting/v1/service.proto\x12\x1fgokernels.kernels.accounting.v1\x1a)gokernels/kernels/accounting/v1/coa.proto\x1a1gokernels/kernels/accounting/v1/correlation.proto\x1a*gokernels/kernels/accounting/v1/gaap.proto\x1a-gokernels/kernels/accounting/v1/journal.proto\x1a-gokernels/kernels/accounting/v1/network.proto\x1a2gokernels/kernels/accounting/v1/network_ring.proto\x1a/gokernels/kernels/accounting/v1/reconcile.proto\x1a.gokernels/kernels/accounting/v1/suspense.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x9d.\n" +
 	"\x11AccountingService\x12\xe6\x05\n" +
 	"\n" +
 	"CoaMapping\x120.gokernels.kernels.accounting.v1.CoaMappingInput\x1a1.gokernels.kernels.accounting.v1.CoaMappingOutput\"\xf2\x04\x92A\x98\x02\n" +
@@ -65,7 +65,11 @@ const file_gokernels_kernels_accounting_v1_service_proto_rawDesc = "" +
 	"\x11SuspenseDetection\x127.gokernels.kernels.accounting.v1.SuspenseDetectionInput\x1a8.gokernels.kernels.accounting.v1.SuspenseDetectionOutput\"\xfd\x03\x92A\xda\x01\n" +
 	"\n" +
 	"accounting\x12\xb8\x01Suspense / clearing account detection: Brandes betweenness on the flow network, turnover, FIFO holding period, balance ratio, counterparties and naming, scored with upstream's weights.*\x11SuspenseDetection\xb2\xbb\x18\xe1\x01\n" +
-	"\x1daccounting/suspense-detection\x12\x05BATCH\x1a\xb8\x01Suspense / clearing account detection: Brandes betweenness on the flow network, turnover, FIFO holding period, balance ratio, counterparties and naming, scored with upstream's weights.\x82\xd3\xe4\x93\x023:\x01*\"./kernels/accounting/suspense-detection:executeBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/accounting/v1;accountingv1b\x06proto3"
+	"\x1daccounting/suspense-detection\x12\x05BATCH\x1a\xb8\x01Suspense / clearing account detection: Brandes betweenness on the flow network, turnover, FIFO holding period, balance ratio, counterparties and naming, scored with upstream's weights.\x82\xd3\xe4\x93\x023:\x01*\"./kernels/accounting/suspense-detection:execute\x12\x94\x05\n" +
+	"\x13TemporalCorrelation\x129.gokernels.kernels.accounting.v1.TemporalCorrelationInput\x1a:.gokernels.kernels.accounting.v1.TemporalCorrelationOutput\"\x85\x04\x92A\xdd\x01\n" +
+	"\n" +
+	"accounting\x12\xb9\x01Pairwise Pearson correlation of account balance changes on common dates, t-test p-values, Benjamini–Hochberg q-values, OLS residual anomalies, expected and rolling correlation breaks.*\x13TemporalCorrelation\xb2\xbb\x18\xe4\x01\n" +
+	"\x1faccounting/temporal-correlation\x12\x05BATCH\x1a\xb9\x01Pairwise Pearson correlation of account balance changes on common dates, t-test p-values, Benjamini–Hochberg q-values, OLS residual anomalies, expected and rolling correlation breaks.\x82\xd3\xe4\x93\x025:\x01*\"0/kernels/accounting/temporal-correlation:executeBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/accounting/v1;accountingv1b\x06proto3"
 
 var file_gokernels_kernels_accounting_v1_service_proto_goTypes = []any{
 	(*CoaMappingInput)(nil),             // 0: gokernels.kernels.accounting.v1.CoaMappingInput
@@ -75,13 +79,15 @@ var file_gokernels_kernels_accounting_v1_service_proto_goTypes = []any{
 	(*NetworkGenerationInput)(nil),      // 4: gokernels.kernels.accounting.v1.NetworkGenerationInput
 	(*NetworkGenerationRingInput)(nil),  // 5: gokernels.kernels.accounting.v1.NetworkGenerationRingInput
 	(*SuspenseDetectionInput)(nil),      // 6: gokernels.kernels.accounting.v1.SuspenseDetectionInput
-	(*CoaMappingOutput)(nil),            // 7: gokernels.kernels.accounting.v1.CoaMappingOutput
-	(*GaapViolationOutput)(nil),         // 8: gokernels.kernels.accounting.v1.GaapViolationOutput
-	(*GlReconciliationOutput)(nil),      // 9: gokernels.kernels.accounting.v1.GlReconciliationOutput
-	(*JournalTransformOutput)(nil),      // 10: gokernels.kernels.accounting.v1.JournalTransformOutput
-	(*NetworkGenerationOutput)(nil),     // 11: gokernels.kernels.accounting.v1.NetworkGenerationOutput
-	(*NetworkGenerationRingOutput)(nil), // 12: gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
-	(*SuspenseDetectionOutput)(nil),     // 13: gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	(*TemporalCorrelationInput)(nil),    // 7: gokernels.kernels.accounting.v1.TemporalCorrelationInput
+	(*CoaMappingOutput)(nil),            // 8: gokernels.kernels.accounting.v1.CoaMappingOutput
+	(*GaapViolationOutput)(nil),         // 9: gokernels.kernels.accounting.v1.GaapViolationOutput
+	(*GlReconciliationOutput)(nil),      // 10: gokernels.kernels.accounting.v1.GlReconciliationOutput
+	(*JournalTransformOutput)(nil),      // 11: gokernels.kernels.accounting.v1.JournalTransformOutput
+	(*NetworkGenerationOutput)(nil),     // 12: gokernels.kernels.accounting.v1.NetworkGenerationOutput
+	(*NetworkGenerationRingOutput)(nil), // 13: gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
+	(*SuspenseDetectionOutput)(nil),     // 14: gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	(*TemporalCorrelationOutput)(nil),   // 15: gokernels.kernels.accounting.v1.TemporalCorrelationOutput
 }
 var file_gokernels_kernels_accounting_v1_service_proto_depIdxs = []int32{
 	0,  // 0: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:input_type -> gokernels.kernels.accounting.v1.CoaMappingInput
@@ -91,15 +97,17 @@ var file_gokernels_kernels_accounting_v1_service_proto_depIdxs = []int32{
 	4,  // 4: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationInput
 	5,  // 5: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingInput
 	6,  // 6: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:input_type -> gokernels.kernels.accounting.v1.SuspenseDetectionInput
-	7,  // 7: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:output_type -> gokernels.kernels.accounting.v1.CoaMappingOutput
-	8,  // 8: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:output_type -> gokernels.kernels.accounting.v1.GaapViolationOutput
-	9,  // 9: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:output_type -> gokernels.kernels.accounting.v1.GlReconciliationOutput
-	10, // 10: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:output_type -> gokernels.kernels.accounting.v1.JournalTransformOutput
-	11, // 11: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationOutput
-	12, // 12: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
-	13, // 13: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:output_type -> gokernels.kernels.accounting.v1.SuspenseDetectionOutput
-	7,  // [7:14] is the sub-list for method output_type
-	0,  // [0:7] is the sub-list for method input_type
+	7,  // 7: gokernels.kernels.accounting.v1.AccountingService.TemporalCorrelation:input_type -> gokernels.kernels.accounting.v1.TemporalCorrelationInput
+	8,  // 8: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:output_type -> gokernels.kernels.accounting.v1.CoaMappingOutput
+	9,  // 9: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:output_type -> gokernels.kernels.accounting.v1.GaapViolationOutput
+	10, // 10: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:output_type -> gokernels.kernels.accounting.v1.GlReconciliationOutput
+	11, // 11: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:output_type -> gokernels.kernels.accounting.v1.JournalTransformOutput
+	12, // 12: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationOutput
+	13, // 13: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
+	14, // 14: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:output_type -> gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	15, // 15: gokernels.kernels.accounting.v1.AccountingService.TemporalCorrelation:output_type -> gokernels.kernels.accounting.v1.TemporalCorrelationOutput
+	8,  // [8:16] is the sub-list for method output_type
+	0,  // [0:8] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -111,6 +119,7 @@ func file_gokernels_kernels_accounting_v1_service_proto_init() {
 		return
 	}
 	file_gokernels_kernels_accounting_v1_coa_proto_init()
+	file_gokernels_kernels_accounting_v1_correlation_proto_init()
 	file_gokernels_kernels_accounting_v1_gaap_proto_init()
 	file_gokernels_kernels_accounting_v1_journal_proto_init()
 	file_gokernels_kernels_accounting_v1_network_proto_init()

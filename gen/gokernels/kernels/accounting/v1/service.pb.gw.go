@@ -224,6 +224,33 @@ func local_request_AccountingService_SuspenseDetection_0(ctx context.Context, ma
 	return msg, metadata, err
 }
 
+func request_AccountingService_TemporalCorrelation_0(ctx context.Context, marshaler runtime.Marshaler, client AccountingServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq TemporalCorrelationInput
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.TemporalCorrelation(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_AccountingService_TemporalCorrelation_0(ctx context.Context, marshaler runtime.Marshaler, server AccountingServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq TemporalCorrelationInput
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.TemporalCorrelation(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterAccountingServiceHandlerServer registers the http handlers for service AccountingService to "mux".
 // UnaryRPC     :call AccountingServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -369,6 +396,26 @@ func RegisterAccountingServiceHandlerServer(ctx context.Context, mux *runtime.Se
 			return
 		}
 		forward_AccountingService_SuspenseDetection_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_AccountingService_TemporalCorrelation_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/gokernels.kernels.accounting.v1.AccountingService/TemporalCorrelation", runtime.WithHTTPPathPattern("/kernels/accounting/temporal-correlation:execute"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_AccountingService_TemporalCorrelation_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_AccountingService_TemporalCorrelation_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -529,6 +576,23 @@ func RegisterAccountingServiceHandlerClient(ctx context.Context, mux *runtime.Se
 		}
 		forward_AccountingService_SuspenseDetection_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_AccountingService_TemporalCorrelation_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/gokernels.kernels.accounting.v1.AccountingService/TemporalCorrelation", runtime.WithHTTPPathPattern("/kernels/accounting/temporal-correlation:execute"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_AccountingService_TemporalCorrelation_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_AccountingService_TemporalCorrelation_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -540,6 +604,7 @@ var (
 	pattern_AccountingService_NetworkGeneration_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"kernels", "accounting", "network-generation"}, "execute"))
 	pattern_AccountingService_NetworkGenerationRing_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"kernels", "accounting", "network-generation-ring"}, "execute"))
 	pattern_AccountingService_SuspenseDetection_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"kernels", "accounting", "suspense-detection"}, "execute"))
+	pattern_AccountingService_TemporalCorrelation_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"kernels", "accounting", "temporal-correlation"}, "execute"))
 )
 
 var (
@@ -550,4 +615,5 @@ var (
 	forward_AccountingService_NetworkGeneration_0     = runtime.ForwardResponseMessage
 	forward_AccountingService_NetworkGenerationRing_0 = runtime.ForwardResponseMessage
 	forward_AccountingService_SuspenseDetection_0     = runtime.ForwardResponseMessage
+	forward_AccountingService_TemporalCorrelation_0   = runtime.ForwardResponseMessage
 )

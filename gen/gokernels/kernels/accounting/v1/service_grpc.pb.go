@@ -33,6 +33,7 @@ const (
 	AccountingService_NetworkGeneration_FullMethodName     = "/gokernels.kernels.accounting.v1.AccountingService/NetworkGeneration"
 	AccountingService_NetworkGenerationRing_FullMethodName = "/gokernels.kernels.accounting.v1.AccountingService/NetworkGenerationRing"
 	AccountingService_SuspenseDetection_FullMethodName     = "/gokernels.kernels.accounting.v1.AccountingService/SuspenseDetection"
+	AccountingService_TemporalCorrelation_FullMethodName   = "/gokernels.kernels.accounting.v1.AccountingService/TemporalCorrelation"
 )
 
 // AccountingServiceClient is the client API for AccountingService service.
@@ -82,6 +83,11 @@ type AccountingServiceClient interface {
 	// holding period, balance ratio, counterparties and naming, scored with
 	// upstream's weights.
 	SuspenseDetection(ctx context.Context, in *SuspenseDetectionInput, opts ...grpc.CallOption) (*SuspenseDetectionOutput, error)
+	// TemporalCorrelation runs accounting/temporal-correlation: Pairwise Pearson
+	// correlation of account balance changes on common dates, t-test p-values,
+	// Benjamini–Hochberg q-values, OLS residual anomalies, expected and rolling
+	// correlation breaks.
+	TemporalCorrelation(ctx context.Context, in *TemporalCorrelationInput, opts ...grpc.CallOption) (*TemporalCorrelationOutput, error)
 }
 
 type accountingServiceClient struct {
@@ -162,6 +168,16 @@ func (c *accountingServiceClient) SuspenseDetection(ctx context.Context, in *Sus
 	return out, nil
 }
 
+func (c *accountingServiceClient) TemporalCorrelation(ctx context.Context, in *TemporalCorrelationInput, opts ...grpc.CallOption) (*TemporalCorrelationOutput, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TemporalCorrelationOutput)
+	err := c.cc.Invoke(ctx, AccountingService_TemporalCorrelation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AccountingServiceServer is the server API for AccountingService service.
 // All implementations must embed UnimplementedAccountingServiceServer
 // for forward compatibility.
@@ -209,6 +225,11 @@ type AccountingServiceServer interface {
 	// holding period, balance ratio, counterparties and naming, scored with
 	// upstream's weights.
 	SuspenseDetection(context.Context, *SuspenseDetectionInput) (*SuspenseDetectionOutput, error)
+	// TemporalCorrelation runs accounting/temporal-correlation: Pairwise Pearson
+	// correlation of account balance changes on common dates, t-test p-values,
+	// Benjamini–Hochberg q-values, OLS residual anomalies, expected and rolling
+	// correlation breaks.
+	TemporalCorrelation(context.Context, *TemporalCorrelationInput) (*TemporalCorrelationOutput, error)
 	mustEmbedUnimplementedAccountingServiceServer()
 }
 
@@ -239,6 +260,9 @@ func (UnimplementedAccountingServiceServer) NetworkGenerationRing(context.Contex
 }
 func (UnimplementedAccountingServiceServer) SuspenseDetection(context.Context, *SuspenseDetectionInput) (*SuspenseDetectionOutput, error) {
 	return nil, status.Error(codes.Unimplemented, "method SuspenseDetection not implemented")
+}
+func (UnimplementedAccountingServiceServer) TemporalCorrelation(context.Context, *TemporalCorrelationInput) (*TemporalCorrelationOutput, error) {
+	return nil, status.Error(codes.Unimplemented, "method TemporalCorrelation not implemented")
 }
 func (UnimplementedAccountingServiceServer) mustEmbedUnimplementedAccountingServiceServer() {}
 func (UnimplementedAccountingServiceServer) testEmbeddedByValue()                           {}
@@ -387,6 +411,24 @@ func _AccountingService_SuspenseDetection_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccountingService_TemporalCorrelation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TemporalCorrelationInput)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccountingServiceServer).TemporalCorrelation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccountingService_TemporalCorrelation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccountingServiceServer).TemporalCorrelation(ctx, req.(*TemporalCorrelationInput))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AccountingService_ServiceDesc is the grpc.ServiceDesc for AccountingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -421,6 +463,10 @@ var AccountingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SuspenseDetection",
 			Handler:    _AccountingService_SuspenseDetection_Handler,
+		},
+		{
+			MethodName: "TemporalCorrelation",
+			Handler:    _AccountingService_TemporalCorrelation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
