@@ -33,13 +33,15 @@ generate: protodeps ## Regenerate the kernel services, Go stubs, gateway and Ope
 	sed -e 's#out: gen#out: .gen.tmp/gen#' -e 's#out: openapi#out: .gen.tmp/openapi#' buf.gen.yaml > .gen.tmp/buf.gen.yaml
 	$(TOOL) buf generate --template .gen.tmp/buf.gen.yaml
 	rm -rf gen openapi && mv .gen.tmp/gen gen && mv .gen.tmp/openapi openapi && rm -rf .gen.tmp
+	@# Python stubs (clients/python/gen) with Debian's protoc and gRPC plugin.
+	bash scripts/gen-python.sh clients/python/gen
 
 .PHONY: lint-proto
 lint-proto: ## buf lint
 	$(TOOL) buf lint
 
 .PHONY: check-generated
-check-generated: ## Fail if regenerating would change gen/, openapi/ or third_party/proto, or protos are unformatted
+check-generated: ## Fail if regenerating would change gen/, openapi/, clients/python/gen, third_party/proto or the kernel services, or protos are unformatted
 	$(TOOL) buf lint
 	$(TOOL) buf format --diff --exit-code proto
 	$(GO) run ./internal/cmd/kernelsvcgen -out proto -check
@@ -47,7 +49,9 @@ check-generated: ## Fail if regenerating would change gen/, openapi/ or third_pa
 	cd tools && $(GO) run ./protodeps ../.gen.check/third_party/proto
 	sed -e 's#out: gen#out: .gen.check/gen#' -e 's#out: openapi#out: .gen.check/openapi#' buf.gen.yaml > .gen.check/buf.gen.yaml
 	$(TOOL) buf generate --template .gen.check/buf.gen.yaml
+	bash scripts/gen-python.sh .gen.check/python
 	@diff -r .gen.check/gen gen && diff -r .gen.check/openapi openapi && diff -r .gen.check/third_party/proto third_party/proto \
+		&& diff -r -x __pycache__ .gen.check/python clients/python/gen \
 		|| { echo "generated files are stale: run 'make generate' and commit the result"; rm -rf .gen.check; exit 1; }
 	rm -rf .gen.check
 
@@ -145,6 +149,10 @@ e2e: ## End-to-end: the real binary driven by grpcurl, grpc-health-probe and the
 .PHONY: check-openapi
 check-openapi: ## Validate openapi/ with swagger-cli and redocly (npm, installed into .npm-tools/)
 	bash scripts/check-openapi.sh
+
+.PHONY: test-python
+test-python: ## Run the Python client's tests against a real server (Debian python3-grpcio, -protobuf, -networkx)
+	bash scripts/test-python.sh
 
 .PHONY: e2e-node
 e2e-node: ## Run the Node.js gRPC and TypeScript REST examples against a real server
