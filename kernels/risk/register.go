@@ -33,26 +33,33 @@ const (
 
 // Register adds the five risk kernels to r.
 func Register(r *registry.Registry) error {
-	ring := batchAndRing
-	meta := func(id, desc string, modes []registry.Mode) registry.Meta {
-		return registry.Meta{ID: id, Domain: registry.DomainRisk, Description: desc, Modes: modes}
-	}
 	return errors.Join(
-		registry.Add(r, meta("risk/credit-scoring",
-			"Logistic PD model, scorecard points and expected loss PD×LGD×EAD per exposure and in total "+
-				"(PD equals sklearn LogisticRegression.predict_proba).", ring), creditScoring),
+		registry.Register(r, CreditScoring),
 		registry.Register(r, MonteCarloVaR),
-		registry.Add(r, meta("risk/portfolio-aggregation",
-			"Parametric (delta-normal) portfolio VaR with marginal and component VaR.", ring), portfolioAggregation),
+		registry.Register(r, PortfolioAggregation),
 		registry.Register(r, RealtimeCorrelation),
-		registry.Add(r, meta("risk/stress-testing",
-			"Scenario stress test with a delta-gamma-vega-theta-rho expansion: P&L per scenario, asset and factor.",
-			[]registry.Mode{registry.Batch}), stressTesting),
+		registry.Register(r, StressTesting),
 	)
 }
 
 // batchAndRing are the modes of kernels that also run as Ring actors.
 var batchAndRing = []registry.Mode{registry.Batch, registry.Ring}
+
+func riskMeta(id, desc string, modes []registry.Mode) registry.Meta {
+	return registry.Meta{ID: id, Domain: registry.DomainRisk, Description: desc, Modes: modes}
+}
+
+// Single-step risk kernels (registry.Direct).
+var (
+	CreditScoring = registry.Direct(riskMeta("risk/credit-scoring",
+		"Logistic PD model, scorecard points and expected loss PD×LGD×EAD per exposure and in total "+
+			"(PD equals sklearn LogisticRegression.predict_proba).", batchAndRing), creditScoring)
+	PortfolioAggregation = registry.Direct(riskMeta("risk/portfolio-aggregation",
+		"Parametric (delta-normal) portfolio VaR with marginal and component VaR.", batchAndRing), portfolioAggregation)
+	StressTesting = registry.Direct(riskMeta("risk/stress-testing",
+		"Scenario stress test with a delta-gamma-vega-theta-rho expansion: P&L per scenario, asset and factor.",
+		[]registry.Mode{registry.Batch}), stressTesting)
+)
 
 func creditScoring(ctx context.Context, in *riskv1.CreditScoringInput) (*riskv1.CreditScoringOutput, error) {
 	lim := limits.From(ctx)

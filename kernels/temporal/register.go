@@ -29,35 +29,51 @@ import (
 // Register adds the seven temporal kernels. anomaly-detection and
 // volatility-analysis are Ring kernels upstream; they also run as Batch.
 func Register(r *registry.Registry) error {
-	batch := []registry.Mode{registry.Batch}
-	ring := []registry.Mode{registry.Batch, registry.Ring}
-	meta := func(id, desc string, modes []registry.Mode) registry.Meta {
-		return registry.Meta{ID: id, Domain: registry.DomainTemporal, Description: desc, Modes: modes}
-	}
-	// Moving averages and classical decomposition leave NaN where a window
-	// is incomplete, as pandas and statsmodels do (documented in the protos).
-	withNaN := func(m registry.Meta, fields ...string) registry.Meta { m.NaNOutputs = fields; return m }
 	return errors.Join(
-		registry.Add(r, meta("temporal/arima-forecast",
-			"ARIMA(p,d,q) by exact Gaussian MLE (Kalman filter) with forecasts and prediction intervals "+
-				"(equals statsmodels ARIMA(...).fit()).", batch), arimaForecast),
-		registry.Add(r, meta("temporal/prophet-decomposition",
-			"Piecewise-linear trend with changepoints plus Fourier seasonality by least squares; "+
-				"trend, seasonal, residual and forecast.", batch), prophetDecomposition),
-		registry.Add(r, meta("temporal/changepoint-detection",
-			"Change points by PELT (exact penalised optimum), binary segmentation or CUSUM.", batch), changepointDetection),
-		registry.Add(r, meta("temporal/anomaly-detection",
-			"Anomalies by z-score, IQR fences or generalized ESD (equals scipy.stats references).", ring), anomalyDetection),
-		registry.Add(r, withNaN(meta("temporal/seasonal-decomposition",
-			"Classical or STL seasonal decomposition (equals statsmodels seasonal_decompose / STL).", batch),
-			"trend", "residual"), seasonalDecomposition),
-		registry.Add(r, withNaN(meta("temporal/trend-extraction",
-			"Trend by simple, centred or exponential moving average or LOWESS (equals pandas rolling/ewm, statsmodels lowess).",
-			batch), "trend", "residual"), trendExtraction),
-		registry.Add(r, meta("temporal/volatility-analysis",
-			"Conditional volatility by RiskMetrics EWMA or GARCH(1,1) maximum likelihood.", ring), volatilityAnalysis),
+		registry.Register(r, ArimaForecast),
+		registry.Register(r, ProphetDecomposition),
+		registry.Register(r, ChangepointDetection),
+		registry.Register(r, AnomalyDetection),
+		registry.Register(r, SeasonalDecomposition),
+		registry.Register(r, TrendExtraction),
+		registry.Register(r, VolatilityAnalysis),
 	)
 }
+
+var (
+	batchOnly    = []registry.Mode{registry.Batch}
+	batchAndRing = []registry.Mode{registry.Batch, registry.Ring}
+)
+
+func meta(id, desc string, modes []registry.Mode) registry.Meta {
+	return registry.Meta{ID: id, Domain: registry.DomainTemporal, Description: desc, Modes: modes}
+}
+
+// withNaN marks output fields that hold NaN where a window is incomplete, as
+// pandas and statsmodels do (documented in the protos).
+func withNaN(m registry.Meta, fields ...string) registry.Meta { m.NaNOutputs = fields; return m }
+
+// The temporal kernels, each a single-step unit (registry.Direct).
+var (
+	ArimaForecast = registry.Direct(meta("temporal/arima-forecast",
+		"ARIMA(p,d,q) by exact Gaussian MLE (Kalman filter) with forecasts and prediction intervals "+
+			"(equals statsmodels ARIMA(...).fit()).", batchOnly), arimaForecast)
+	ProphetDecomposition = registry.Direct(meta("temporal/prophet-decomposition",
+		"Piecewise-linear trend with changepoints plus Fourier seasonality by least squares; "+
+			"trend, seasonal, residual and forecast.", batchOnly), prophetDecomposition)
+	ChangepointDetection = registry.Direct(meta("temporal/changepoint-detection",
+		"Change points by PELT (exact penalised optimum), binary segmentation or CUSUM.", batchOnly), changepointDetection)
+	AnomalyDetection = registry.Direct(meta("temporal/anomaly-detection",
+		"Anomalies by z-score, IQR fences or generalized ESD (equals scipy.stats references).", batchAndRing), anomalyDetection)
+	SeasonalDecomposition = registry.Direct(withNaN(meta("temporal/seasonal-decomposition",
+		"Classical or STL seasonal decomposition (equals statsmodels seasonal_decompose / STL).", batchOnly),
+		"trend", "residual"), seasonalDecomposition)
+	TrendExtraction = registry.Direct(withNaN(meta("temporal/trend-extraction",
+		"Trend by simple, centred or exponential moving average or LOWESS (equals pandas rolling/ewm, statsmodels lowess).",
+		batchOnly), "trend", "residual"), trendExtraction)
+	VolatilityAnalysis = registry.Direct(meta("temporal/volatility-analysis",
+		"Conditional volatility by RiskMetrics EWMA or GARCH(1,1) maximum likelihood.", batchAndRing), volatilityAnalysis)
+)
 
 // ---------------------------------------------------------------- ARIMA
 
