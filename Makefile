@@ -208,6 +208,10 @@ bench-eventlogs: bench-bin ## Benchmark dfg-construction vs pandas, conformance 
 bench-markets: ## Benchmark the order book (msgs/s, p99) against the Python reference engine and netting against pandas
 	$(BENCH_PY) scripts/bench/markets.py
 
+.PHONY: bench-ledger
+bench-ledger: ## Benchmark network-generation (1M lines) and gl-reconciliation (100k x 100k) against pandas (docs/benchmarks.md)
+	$(BENCH_PY) scripts/bench/ledger.py
+
 .PHONY: bench
 bench: bench-graph bench-ml bench-temporal bench-risk ## Run every reference benchmark
 

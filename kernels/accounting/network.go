@@ -29,8 +29,14 @@ var NetworkGeneration = registry.Def[*accountingv1.NetworkGenerationInput, *acco
 	Prepare: prepareNetwork,
 	CPU: func(ctx context.Context, job NetworkJob) (*accountingv1.NetworkGenerationOutput, error) {
 		g := flownet.New(job.Opt)
-		out := &accountingv1.NetworkGenerationOutput{}
-		var all []flownet.Flow
+		lines := 0
+		for _, e := range job.Entries {
+			lines += len(e.Lines)
+		}
+		// Flows ≤ lines + suspense lines (one per unbalanced currency):
+		// sized once, the 500k-flow append no longer copies itself ~20 times.
+		out := &accountingv1.NetworkGenerationOutput{Entries: make([]*accountingv1.EntryResult, 0, len(job.Entries))}
+		all := make([]flownet.Flow, 0, lines+len(job.Entries))
 		for i, e := range job.Entries {
 			if i%1024 == 0 {
 				if err := ctx.Err(); err != nil {
