@@ -805,8 +805,18 @@ const file_gokernels_v1_kernel_proto_rawDesc = "" +
 	"\x14\x1a\x12.google.rpc.StatusJG\n" +
 	"\x03504\x12@\n" +
 	"&Deadline exceeded (DEADLINE_EXCEEDED).\x12\x16\n" +
-	"\x14\x1a\x12.google.rpc.Status\x82\xd3\xe4\x93\x02\r:\x01*\"\b/executeB\xdc\x01\x92A\x9b\x01\x12q\n" +
-	"\tgokernels\x12_Compute kernels (graph analytics, statistical ML, time series, risk) served over gRPC and REST.2\x031.0*\x02\x01\x022\x10application/json:\x10application/jsonZ;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
+	"\x14\x1a\x12.google.rpc.Status\x82\xd3\xe4\x93\x02\r:\x01*\"\b/executeB\xcb\x04\x92A\x8a\x04\x12q\n" +
+	"\tgokernels\x12_Compute kernels (graph analytics, statistical ML, time series, risk) served over gRPC and REST.2\x031.0*\x02\x01\x022\x10application/json:\x10application/jsonZ\xd0\x02\n" +
+	"\xbb\x01\n" +
+	"\x06ApiKey\x12\xb0\x01\b\x02\x12\x9e\x01An API key from GOKERNELS_API_KEYS_FILE (roles viewer, executor, admin). Needed only when the server runs with GOKERNELS_AUTH; health endpoints never need it.\x1a\tX-API-Key \x02\n" +
+	"\x8f\x01\n" +
+	"\x06Bearer\x12\x84\x01\b\x02\x12o\"Bearer <JWT>\" (with a role claim) or \"Bearer <API key>\". Needed only when the server runs with GOKERNELS_AUTH.\x1a\rAuthorization \x02b\f\n" +
+	"\n" +
+	"\n" +
+	"\x06ApiKey\x12\x00b\f\n" +
+	"\n" +
+	"\n" +
+	"\x06Bearer\x12\x00Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
 
 var (
 	file_gokernels_v1_kernel_proto_rawDescOnce sync.Once
