@@ -193,15 +193,28 @@ func TestKillMidOrderStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replies := streamOrders(t, p, r.GetName(), msgs, 1, killAfter, func() { _ = p.cmd.Process.Kill() })
-	_ = p.cmd.Wait()
+	// On a loaded machine a session can end early (SLOW_CONSUMER: the
+	// events outran the reader); the client then resumes from its first
+	// unanswered client_seq, as a real one would, until the kill.
+	replies := map[uint64]*gokernelsv1.RingReply{}
+	killed := false
 	acked := 0
-	for cs := uint64(1); replies[cs] != nil; cs++ {
-		if replies[cs].GetStatus().GetCode() != 0 {
-			t.Fatalf("reply %d: %v", cs, replies[cs].GetStatus())
+	for attempt := 0; !killed; attempt++ {
+		if attempt == 5 {
+			t.Fatalf("only %d replies after 5 sessions", acked)
 		}
-		acked = int(cs)
+		got := streamOrders(t, p, r.GetName(), msgs, acked+1, killAfter-acked, func() { killed = true; _ = p.cmd.Process.Kill() })
+		for k, v := range got {
+			replies[k] = v
+		}
+		for cs := uint64(acked + 1); replies[cs] != nil; cs++ {
+			if replies[cs].GetStatus().GetCode() != 0 {
+				t.Fatalf("reply %d: %v", cs, replies[cs].GetStatus())
+			}
+			acked = int(cs)
+		}
 	}
+	_ = p.cmd.Wait()
 	if acked < killAfter {
 		t.Fatalf("acknowledged %d before the kill, want %d", acked, killAfter)
 	}
@@ -226,11 +239,12 @@ func TestKillMidOrderStream(t *testing.T) {
 	retry := streamOrders(t, p2, r.GetName(), msgs, acked-100, 0, nil)
 	// A session that ends early is resumed the way a client would: from
 	// the first client_seq without a reply, with the same client_seqs.
-	resumed := 0
+	resumed, resumedFrom := 0, n+1
 	for cs := acked - 100; cs <= n; cs++ {
 		if retry[uint64(cs)] != nil {
 			continue
 		}
+		resumedFrom = min(resumedFrom, cs)
 		if resumed++; resumed > 3 {
 			t.Fatalf("retry %d: no reply after 3 resumed sessions", cs)
 		}
@@ -248,7 +262,10 @@ func TestKillMidOrderStream(t *testing.T) {
 		if rep == nil || (rep.GetStatus().GetCode() != 0 && !(rep.GetDuplicate() && rep.GetStatus().GetCode() == 6)) {
 			t.Fatalf("retry %d: %v", cs, rep)
 		}
-		if rep.GetDuplicate() != (cs <= applied) {
+		// Past the journaled prefix a reply is fresh, unless its first
+		// answer was lost with an ended session and the resend found it
+		// applied.
+		if rep.GetDuplicate() != (cs <= applied) && !(cs >= resumedFrom && rep.GetDuplicate()) {
 			t.Fatalf("retry %d: duplicate=%v, journaled before the kill: %v", cs, rep.GetDuplicate(), cs <= applied)
 		}
 		if rep.GetDuplicate() {
