@@ -14,56 +14,20 @@ import (
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
-// kernels are the ids Register provides and whether each is a Ring id; each
-// has a fixture file under testdata/fixtures/compliance.
-var kernels = []struct {
-	id   string
-	ring bool
-}{
-	{"compliance/circular-flow", true},
-	{"compliance/reciprocity-flow", true},
-	{"compliance/rapid-movement", true},
-	{"compliance/flow-reversal", false},
-	{"compliance/flow-split", false},
-	{"compliance/transaction-monitoring", true},
-	{"compliance/aml-patterns", true},
-	{"compliance/sanctions-screening", true},
-	{"compliance/pep-screening", true},
-	{"compliance/kyc-scoring", false},
-	{"compliance/entity-resolution", false},
-}
-
 func newRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
 	r := registry.New()
 	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Len() != len(kernels) {
-		t.Fatalf("registered %d kernels, want %d", r.Len(), len(kernels))
-	}
 	return r
 }
 
 // TestRegisterFixtures runs every fixture case through the registry as the
-// server does: jsoninput decoding, protovalidate, the kernel, JSON output.
+// server does: jsoninput decoding, protovalidate, the kernel, JSON output;
+// registered kernels and fixture files match one to one.
 func TestRegisterFixtures(t *testing.T) {
-	r := newRegistry(t)
-	files := fixture.DomainFiles(t, "compliance")
-	if len(files) != len(kernels) {
-		t.Errorf("%d compliance fixture files for %d kernels", len(files), len(kernels))
-	}
-	for _, kc := range kernels {
-		k, ok := r.Get(kc.id)
-		if !ok {
-			t.Errorf("%s is not registered", kc.id)
-			continue
-		}
-		if k.Domain != registry.DomainCompliance || !k.SupportsBatch() || k.HasMode(registry.Ring) != kc.ring {
-			t.Errorf("%s: domain %q, batch %v, modes %v", kc.id, k.Domain, k.SupportsBatch(), k.Modes)
-		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, kc.id), nil)
-	}
+	fixture.RunDomain(t, Register, "compliance", nil)
 }
 
 // fakeContext is the fold.Context of a test: no journal, no events kept.
@@ -88,14 +52,13 @@ func TestRingReplayLaw(t *testing.T) {
 	ctx := context.Background()
 	files := fixture.DomainFiles(t, "compliance")
 	wired := 0
-	for _, kc := range kernels {
-		k, _ := r.Get(kc.id)
+	for _, k := range r.List("", 0) {
 		if _, ok := k.RingHandler(); !ok {
 			continue
 		}
 		newH := func() fold.Handler { h, _ := k.RingHandler(); return h }
 		wired++
-		for _, c := range fixture.KernelFile(t, files, kc.id).Cases {
+		for _, c := range fixture.KernelFile(t, files, k.ID).Cases {
 			if c.ErrorField != "" {
 				continue
 			}
@@ -110,7 +73,7 @@ func TestRingReplayLaw(t *testing.T) {
 			h := newH()
 			cfg, data := h.Split(in)
 			if err := h.Configure(ctx, cfg); err != nil {
-				t.Fatalf("%s/%s: configure: %v", kc.id, c.Name, err)
+				t.Fatalf("%s/%s: configure: %v", k.ID, c.Name, err)
 			}
 			for i, msg := range data {
 				if i == len(data)/2 {
@@ -124,7 +87,7 @@ func TestRingReplayLaw(t *testing.T) {
 					}
 				}
 				if err := h.Apply(&fakeContext{ctx, uint64(i + 1), 0}, msg); err != nil {
-					t.Fatalf("%s/%s: apply %d: %v", kc.id, c.Name, i, err)
+					t.Fatalf("%s/%s: apply %d: %v", k.ID, c.Name, i, err)
 				}
 			}
 			got, err := h.Snapshot(ctx)
@@ -132,11 +95,11 @@ func TestRingReplayLaw(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !proto.Equal(got, want) {
-				t.Fatalf("%s/%s: ring snapshot differs from Batch", kc.id, c.Name)
+				t.Fatalf("%s/%s: ring snapshot differs from Batch", k.ID, c.Name)
 			}
 			if len(data) > 0 && k.Input.Descriptor().Fields().ByName("transactions") != nil {
 				if err := h.Apply(&fakeContext{ctx, 1 << 30, 0}, data[len(data)-1]); err == nil {
-					t.Fatalf("%s/%s: a repeated transaction was accepted", kc.id, c.Name)
+					t.Fatalf("%s/%s: a repeated transaction was accepted", k.ID, c.Name)
 				}
 			}
 		}

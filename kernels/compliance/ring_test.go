@@ -11,6 +11,7 @@ import (
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/compliance/pep"
 	"github.com/gokernels/gokernels/kernels/compliance/sanctions"
+	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/ring"
 	"github.com/gokernels/gokernels/ring/ringreplay"
 	"github.com/gokernels/gokernels/server/jsoninput"
@@ -26,15 +27,11 @@ func TestRingJournalReplay(t *testing.T) {
 	r := newRegistry(t)
 	ctx := context.Background()
 	files := fixture.DomainFiles(t, "compliance")
-	for _, kc := range kernels {
-		if !kc.ring {
-			continue
-		}
-		t.Run(kc.id, func(t *testing.T) {
-			k, _ := r.Get(kc.id)
+	for _, k := range r.List("", registry.Ring) {
+		t.Run(k.ID, func(t *testing.T) {
 			h, _ := k.RingHandler()
 			ran := 0
-			for _, c := range fixture.KernelFile(t, files, kc.id).Cases {
+			for _, c := range fixture.KernelFile(t, files, k.ID).Cases {
 				if c.ErrorField != "" || ran == 3 {
 					continue
 				}
@@ -50,7 +47,7 @@ func TestRingJournalReplay(t *testing.T) {
 					t.Fatal(err)
 				}
 				ran++
-				got, events := ringreplay.Run(t, r, kc.id, in)
+				got, events := ringreplay.Run(t, r, k.ID, in)
 				if !proto.Equal(got, want) {
 					t.Fatalf("%s: ring snapshot differs from Batch:\nbatch %.400s\nring  %.400s", c.Name, prototext.Format(want), prototext.Format(got))
 				}

@@ -23,15 +23,10 @@ func newRegistry(t *testing.T) *registry.Registry {
 }
 
 // The Go engine reproduces the Python reference engine's event log, order
-// rows and book exactly (scripts/fixtures/markets_orderbook.py).
+// rows and book exactly (scripts/fixtures/markets_orderbook.py); registered
+// kernels and fixture files match one to one.
 func TestFixtures(t *testing.T) {
-	r := newRegistry(t)
-	k, _ := r.Get("orderbook/matching")
-	if k.Domain != registry.DomainOrderMatching || !k.HasMode(registry.Ring) || !k.SupportsBatch() {
-		t.Fatalf("meta %+v", k.Meta)
-	}
-	files := fixture.DomainFiles(t, "orderbook")
-	fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, "orderbook/matching"), nil)
+	fixture.RunDomain(t, Register, "orderbook", nil)
 }
 
 // Replay law: applying the messages one at a time to a fresh engine (a Ring

@@ -7,56 +7,22 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// kernels are the ids Register must provide and whether they are Ring ids;
-// each has a fixture file under testdata/fixtures/procint.
-var kernels = []struct {
-	id   string
-	ring bool
-}{
-	{"procint/dfg-construction", false},
-	{"procint/partial-order", false},
-	{"procint/conformance", true},
-	{"procint/next-activity", false},
-	{"procint/log-imputation", false},
-	{"procint/ocpm-patterns", false},
-	{"procint/digital-twin", false},
-}
-
 func newRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
 	r := registry.New()
 	if err := Register(r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Len() != len(kernels) {
-		t.Fatalf("registered %d kernels, want %d", r.Len(), len(kernels))
-	}
 	return r
 }
 
 // TestRegisterFixtures runs every fixture case through the registry as the
-// server does: JSON decoding, protovalidate, the kernel, JSON output.
+// server does: JSON decoding, protovalidate, the kernel, JSON output;
+// registered kernels and fixture files match one to one.
 func TestRegisterFixtures(t *testing.T) {
-	r := newRegistry(t)
-	files := fixture.DomainFiles(t, "procint")
-	if len(files) != len(kernels) {
-		t.Errorf("%d procint fixture files for %d kernels", len(files), len(kernels))
-	}
-	for _, kc := range kernels {
-		k, ok := r.Get(kc.id)
-		if !ok {
-			t.Errorf("%s is not registered", kc.id)
-			continue
-		}
-		if k.Domain != registry.DomainProcInt || !k.SupportsBatch() || k.HasMode(registry.Ring) != kc.ring {
-			t.Errorf("%s: domain %q, batch %v, modes %v", kc.id, k.Domain, k.SupportsBatch(), k.Modes)
-		}
-		var extra func(*testing.T, fixture.Case, map[string]any)
-		if kc.id == "procint/next-activity" {
-			extra = sameOptionalSteps
-		}
-		fixture.RunKernelCases(t, r, fixture.KernelFile(t, files, kc.id), extra)
-	}
+	fixture.RunDomain(t, Register, "procint", map[string]fixture.Adjust{
+		"procint/next-activity": fixture.WithCheck(sameOptionalSteps),
+	})
 }
 
 // sameOptionalSteps checks that expected_remaining_steps is present exactly

@@ -8,76 +8,67 @@ import (
 
 	treasuryv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/treasury/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
-	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/kernels/treasury/collateral"
 	"github.com/gokernels/gokernels/kernels/treasury/fxhedge"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
 
-func newRegistry(t *testing.T) *registry.Registry {
-	t.Helper()
-	r := registry.New()
-	if err := Register(r); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// fx-hedging agrees with scipy (GK, brentq, norm.ppf) case by case.
-func TestFxFixtures(t *testing.T) {
-	r := newRegistry(t)
-	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/fx-hedging")
-	fixture.RunKernelCases(t, r, f, nil)
+// TestRegisterFixtures runs every treasury fixture case through the registry
+// as the server does, with each kernel's own checks below; registered kernels
+// and fixture files match one to one.
+func TestRegisterFixtures(t *testing.T) {
+	fixture.RunDomain(t, Register, "treasury", map[string]fixture.Adjust{
+		"treasury/cashflow-forecast": fixture.WithCheck(checkCashflow),
+		"treasury/collateral-opt":    fixture.WithCheck(checkCollateral),
+		"treasury/ir-risk":           fixture.WithCheck(checkIrRisk),
+		"treasury/liquidity-opt":     fixture.WithCheck(checkLiquidity),
+	})
 }
 
 // liquidity-opt agrees with numpy for the ratios and with CBC for the LP
 // objective (1e-6·max(1,|x|)); feasible plans meet both targets.
-func TestLiquidityFixtures(t *testing.T) {
-	r := newRegistry(t)
-	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/liquidity-opt")
-	fixture.RunKernelCases(t, r, f, func(t *testing.T, c fixture.Case, out map[string]any) {
-		in := &treasuryv1.LiquidityOptInput{}
-		if err := jsoninput.Decode(c.Input, in); err != nil {
+func checkLiquidity(t *testing.T, c fixture.Case, out map[string]any) {
+	in := &treasuryv1.LiquidityOptInput{}
+	if err := jsoninput.Decode(c.Input, in); err != nil {
+		t.Fatal(err)
+	}
+	job, err := LiquidityOpt.Prepare(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := LiquidityOpt.CPU(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, ok := c.Extra["lp_objective"]; ok {
+		var want float64
+		if err := json.Unmarshal(raw, &want); err != nil {
 			t.Fatal(err)
 		}
-		job, err := LiquidityOpt.Prepare(context.Background(), in)
-		if err != nil {
-			t.Fatal(err)
+		if math.Abs(o.GetObjective()-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Errorf("objective %.12g, CBC %.12g", o.GetObjective(), want)
 		}
-		o, err := LiquidityOpt.CPU(context.Background(), job)
-		if err != nil {
-			t.Fatal(err)
+	}
+	if o.GetFeasible() {
+		l, n := o.GetPostLcr(), o.GetPostNsfr()
+		tl, tn := in.GetTargetLcr(), in.GetTargetNsfr()
+		if in.TargetLcr == nil {
+			tl = 1
 		}
-		if raw, ok := c.Extra["lp_objective"]; ok {
-			var want float64
-			if err := json.Unmarshal(raw, &want); err != nil {
-				t.Fatal(err)
-			}
-			if math.Abs(o.GetObjective()-want) > 1e-6*math.Max(1, math.Abs(want)) {
-				t.Errorf("objective %.12g, CBC %.12g", o.GetObjective(), want)
-			}
+		if in.TargetNsfr == nil {
+			tn = 1
 		}
-		if o.GetFeasible() {
-			l, n := o.GetPostLcr(), o.GetPostNsfr()
-			tl, tn := in.GetTargetLcr(), in.GetTargetNsfr()
-			if in.TargetLcr == nil {
-				tl = 1
-			}
-			if in.TargetNsfr == nil {
-				tn = 1
-			}
-			if l.GetHqla() < tl*l.GetNco()-1e-7*math.Max(1, l.GetHqla()) || n.GetAsf() < tn*n.GetRsf()-1e-7*math.Max(1, n.GetAsf()) {
-				t.Errorf("post-action HQLA %g vs %g·NCO %g, ASF %g vs %g·RSF %g", l.GetHqla(), tl, l.GetNco(), n.GetAsf(), tn, n.GetRsf())
-			}
-			var cost float64
-			for _, a := range o.GetActions() {
-				cost += a.GetCost()
-			}
-			if math.Abs(cost-o.GetObjective()) > 1e-9*math.Max(1, cost) {
-				t.Errorf("Σ action costs %g ≠ objective %g", cost, o.GetObjective())
-			}
+		if l.GetHqla() < tl*l.GetNco()-1e-7*math.Max(1, l.GetHqla()) || n.GetAsf() < tn*n.GetRsf()-1e-7*math.Max(1, n.GetAsf()) {
+			t.Errorf("post-action HQLA %g vs %g·NCO %g, ASF %g vs %g·RSF %g", l.GetHqla(), tl, l.GetNco(), n.GetAsf(), tn, n.GetRsf())
 		}
-	})
+		var cost float64
+		for _, a := range o.GetActions() {
+			cost += a.GetCost()
+		}
+		if math.Abs(cost-o.GetObjective()) > 1e-9*math.Max(1, cost) {
+			t.Errorf("Σ action costs %g ≠ objective %g", cost, o.GetObjective())
+		}
+	}
 }
 
 // Put–call parity C − P = S·e^{−r_f T} − K·e^{−r_d T} to 1e-10, and a
@@ -131,101 +122,93 @@ func TestForwardHedgeScalesVaR(t *testing.T) {
 // collateral-opt: each phase equals CBC's optimum to 1e-6·max(1,|x|), and
 // the returned allocation is feasible to 1e-7 relative (availability,
 // eligibility, concentration; coverage + shortfall = requirement).
-func TestCollateralFixtures(t *testing.T) {
-	r := newRegistry(t)
-	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/collateral-opt")
-	fixture.RunKernelCases(t, r, f, func(t *testing.T, c fixture.Case, _ map[string]any) {
-		in := &treasuryv1.CollateralOptInput{}
-		if err := jsoninput.Decode(c.Input, in); err != nil {
+func checkCollateral(t *testing.T, c fixture.Case, _ map[string]any) {
+	in := &treasuryv1.CollateralOptInput{}
+	if err := jsoninput.Decode(c.Input, in); err != nil {
+		t.Fatal(err)
+	}
+	job, err := CollateralOpt.Prepare(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := CollateralOpt.CPU(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]float64{"cbc_weighted_shortfall": out.GetWeightedShortfall(), "cbc_cost": out.GetCost()} {
+		raw, ok := c.Extra[name]
+		if !ok {
+			continue
+		}
+		var want float64
+		if err := json.Unmarshal(raw, &want); err != nil {
 			t.Fatal(err)
 		}
-		job, err := CollateralOpt.Prepare(context.Background(), in)
-		if err != nil {
-			t.Fatal(err)
+		if math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s: %.10g, CBC %.10g", name, got, want)
 		}
-		out, err := CollateralOpt.CPU(context.Background(), job)
-		if err != nil {
-			t.Fatal(err)
+	}
+	assets, reqs := map[string]int{}, map[string]int{}
+	for i, a := range job.Assets {
+		assets[a.ID] = i
+	}
+	for i, q := range job.Reqs {
+		reqs[q.ID] = i
+	}
+	used := map[string]float64{}
+	class := map[[2]string]float64{}
+	for _, a := range out.GetAllocations() {
+		as, rq := job.Assets[assets[a.GetAsset()]], job.Reqs[reqs[a.GetRequirement()]]
+		h, ok := collateral.Haircut(as, rq, job.Opts)
+		if !ok || math.Abs(a.GetCollateralValue()-(1-h)*a.GetMarketValue()) > 1e-9*a.GetMarketValue() {
+			t.Errorf("allocation %v is ineligible or mis-haircut", a)
 		}
-		for name, got := range map[string]float64{"cbc_weighted_shortfall": out.GetWeightedShortfall(), "cbc_cost": out.GetCost()} {
-			raw, ok := c.Extra[name]
-			if !ok {
-				continue
-			}
-			var want float64
-			if err := json.Unmarshal(raw, &want); err != nil {
-				t.Fatal(err)
-			}
-			if math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
-				t.Errorf("%s: %.10g, CBC %.10g", name, got, want)
-			}
+		used[as.ID] += a.GetMarketValue()
+		class[[2]string{rq.ID, as.Class}] += a.GetCollateralValue()
+	}
+	for _, a := range job.Assets {
+		if used[a.ID] > a.MV*(1+1e-7) {
+			t.Errorf("asset %s posts %g > %g", a.ID, used[a.ID], a.MV)
 		}
-		assets, reqs := map[string]int{}, map[string]int{}
-		for i, a := range job.Assets {
-			assets[a.ID] = i
+	}
+	for i, q := range out.GetRequirements() {
+		if math.Abs(q.GetCovered()+q.GetShortfall()-q.GetExcess()-q.GetRequired()) > 1e-7*math.Max(1, q.GetRequired()) {
+			t.Errorf("requirement %v: covered + shortfall − excess ≠ required", q)
 		}
-		for i, q := range job.Reqs {
-			reqs[q.ID] = i
-		}
-		used := map[string]float64{}
-		class := map[[2]string]float64{}
-		for _, a := range out.GetAllocations() {
-			as, rq := job.Assets[assets[a.GetAsset()]], job.Reqs[reqs[a.GetRequirement()]]
-			h, ok := collateral.Haircut(as, rq, job.Opts)
-			if !ok || math.Abs(a.GetCollateralValue()-(1-h)*a.GetMarketValue()) > 1e-9*a.GetMarketValue() {
-				t.Errorf("allocation %v is ineligible or mis-haircut", a)
-			}
-			used[as.ID] += a.GetMarketValue()
-			class[[2]string{rq.ID, as.Class}] += a.GetCollateralValue()
-		}
-		for _, a := range job.Assets {
-			if used[a.ID] > a.MV*(1+1e-7) {
-				t.Errorf("asset %s posts %g > %g", a.ID, used[a.ID], a.MV)
+		for cl, share := range job.Reqs[i].Limits {
+			if v := class[[2]string{q.GetId(), cl}]; v > share*q.GetRequired()*(1+1e-7)+1e-9 {
+				t.Errorf("requirement %s class %s: %g > %g", q.GetId(), cl, v, share*q.GetRequired())
 			}
 		}
-		for i, q := range out.GetRequirements() {
-			if math.Abs(q.GetCovered()+q.GetShortfall()-q.GetExcess()-q.GetRequired()) > 1e-7*math.Max(1, q.GetRequired()) {
-				t.Errorf("requirement %v: covered + shortfall − excess ≠ required", q)
-			}
-			for cl, share := range job.Reqs[i].Limits {
-				if v := class[[2]string{q.GetId(), cl}]; v > share*q.GetRequired()*(1+1e-7)+1e-9 {
-					t.Errorf("requirement %s class %s: %g > %g", q.GetId(), cl, v, share*q.GetRequired())
-				}
-			}
-		}
-	})
+	}
 }
 
 // cashflow-forecast agrees with pandas/scipy; closing = opening + Σ net,
 // Σ inflows − Σ outflows = Σ net, and std never decreases.
-func TestCashflowFixtures(t *testing.T) {
-	r := newRegistry(t)
-	f := fixture.KernelFile(t, fixture.DomainFiles(t, "treasury"), "treasury/cashflow-forecast")
-	fixture.RunKernelCases(t, r, f, func(t *testing.T, c fixture.Case, _ map[string]any) {
-		in := &treasuryv1.CashflowForecastInput{}
-		if err := jsoninput.Decode(c.Input, in); err != nil {
-			t.Fatal(err)
+func checkCashflow(t *testing.T, c fixture.Case, _ map[string]any) {
+	in := &treasuryv1.CashflowForecastInput{}
+	if err := jsoninput.Decode(c.Input, in); err != nil {
+		t.Fatal(err)
+	}
+	job, err := CashflowForecast.Prepare(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := CashflowForecast.CPU(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := out.GetTotals()
+	scale := math.Max(1, math.Abs(tot.GetInflows())+math.Abs(tot.GetOutflows())+math.Abs(in.GetOpeningBalance()))
+	if math.Abs(tot.GetClosing()-(in.GetOpeningBalance()+tot.GetNet())) > 1e-9*scale ||
+		math.Abs(tot.GetInflows()-tot.GetOutflows()-tot.GetNet()) > 1e-9*scale {
+		t.Errorf("totals %v do not add up (opening %g)", tot, in.GetOpeningBalance())
+	}
+	prev := 0.0
+	for _, d := range out.GetDays() {
+		if d.GetStd() < prev {
+			t.Errorf("std decreases on %s", d.GetDate())
 		}
-		job, err := CashflowForecast.Prepare(context.Background(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := CashflowForecast.CPU(context.Background(), job)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tot := out.GetTotals()
-		scale := math.Max(1, math.Abs(tot.GetInflows())+math.Abs(tot.GetOutflows())+math.Abs(in.GetOpeningBalance()))
-		if math.Abs(tot.GetClosing()-(in.GetOpeningBalance()+tot.GetNet())) > 1e-9*scale ||
-			math.Abs(tot.GetInflows()-tot.GetOutflows()-tot.GetNet()) > 1e-9*scale {
-			t.Errorf("totals %v do not add up (opening %g)", tot, in.GetOpeningBalance())
-		}
-		prev := 0.0
-		for _, d := range out.GetDays() {
-			if d.GetStd() < prev {
-				t.Errorf("std decreases on %s", d.GetDate())
-			}
-			prev = d.GetStd()
-		}
-	})
+		prev = d.GetStd()
+	}
 }
