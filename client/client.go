@@ -3,6 +3,14 @@
 // that honour the server's Retry-After, and typed helpers over the generated
 // stubs.
 //
+// The retry interceptor is hand-written (about 40 lines) rather than
+// go-grpc-middleware's interceptors/retry, which is already a dependency,
+// because that one's backoff is a function of the attempt number alone
+// (BackoffFunc(ctx, attempt)): it cannot see the failed call's RetryInfo
+// detail or retry-after header, so it cannot wait as long as the server
+// asks, which is the point of the server's 429/RESOURCE_EXHAUSTED answers
+// (TestRetryHonoursRetryAfter).
+//
 //	c, err := client.Dial(ctx, client.Options{Addr: "localhost:50051"})
 //	out, err := client.ExecuteTyped[*graphv1.PageRankOutput](ctx, c, "graph/pagerank", in)
 package client

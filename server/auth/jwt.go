@@ -11,11 +11,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gokernels/gokernels/server/config"
@@ -341,6 +341,9 @@ func checkKey(key any) error {
 		if k.N.BitLen() < minRSABits {
 			return fmt.Errorf("RSA key of %d bits: at least %d needed", k.N.BitLen(), minRSABits)
 		}
+		if k.E < 3 || k.E%2 == 0 {
+			return fmt.Errorf("e = %d is not a valid RSA exponent", k.E)
+		}
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() {
 			return fmt.Errorf("EC key on %s: ES256 needs P-256", k.Curve.Params().Name)
@@ -351,24 +354,22 @@ func checkKey(key any) error {
 	return nil
 }
 
-// jwk is the part of a JSON Web Key (RFC 7517/7518) gokernels reads.
+// jwk is the part of a JSON Web Key (RFC 7517/7518) that decides whether
+// gokernels uses it; the key material itself is decoded and checked by
+// go-jose (base64url fields, RSA modulus and exponent, EC point on the curve).
 type jwk struct {
 	Kty string `json:"kty"`
 	Kid string `json:"kid"`
 	Use string `json:"use"`
 	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
 	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
 }
 
-// parseJWKS reads a JWK Set ({"keys": [...]}). RSA keys (n, e) and EC P-256
-// keys (x, y) are loaded; keys for encryption ("use": "enc"), for other
-// algorithms ("alg" other than RS256/ES256), or of other types and curves
-// are skipped. A malformed key, or two keys with one kid, is an error, as is
-// a set with no usable key.
+// parseJWKS reads a JWK Set ({"keys": [...]}). RSA keys and EC P-256 keys
+// are loaded; keys for encryption ("use": "enc"), for other algorithms
+// ("alg" other than RS256/ES256), or of other types and curves are skipped.
+// A malformed key, or two keys with one kid, is an error, as is a set with
+// no usable key.
 func parseJWKS(b []byte) (byKid map[string]crypto.PublicKey, anon []crypto.PublicKey, err error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -389,16 +390,18 @@ func parseJWKS(b []byte) (byKid map[string]crypto.PublicKey, anon []crypto.Publi
 		if k.Use != "" && k.Use != "sig" {
 			continue
 		}
-		var key crypto.PublicKey
-		switch {
-		case k.Kty == "RSA" && (k.Alg == "" || k.Alg == algRS256):
-			key, err = rsaFromJWK(k)
-		case k.Kty == "EC" && k.Crv == "P-256" && (k.Alg == "" || k.Alg == algES256):
-			key, err = ecFromJWK(k)
-		default:
+		if !(k.Kty == "RSA" && (k.Alg == "" || k.Alg == algRS256)) &&
+			!(k.Kty == "EC" && k.Crv == "P-256" && (k.Alg == "" || k.Alg == algES256)) {
 			continue
 		}
-		if err == nil {
+		var jk jose.JSONWebKey
+		if err := jk.UnmarshalJSON(raw); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		key := jk.Key
+		if !jk.Valid() {
+			err = errors.New("not a valid public key")
+		} else {
 			err = checkKey(key)
 		}
 		if err != nil {
@@ -417,58 +420,4 @@ func parseJWKS(b []byte) (byKid map[string]crypto.PublicKey, anon []crypto.Publi
 		return nil, nil, errors.New("no usable signing key (RSA, or EC P-256)")
 	}
 	return byKid, anon, nil
-}
-
-// b64 decodes base64url, with or without padding.
-func b64(field, s string) ([]byte, error) {
-	if s == "" {
-		return nil, fmt.Errorf("%s is missing", field)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	if err != nil {
-		return nil, fmt.Errorf("%s is not base64url", field)
-	}
-	return b, nil
-}
-
-func rsaFromJWK(k jwk) (*rsa.PublicKey, error) {
-	n, err := b64("n", k.N)
-	if err != nil {
-		return nil, err
-	}
-	e, err := b64("e", k.E)
-	if err != nil {
-		return nil, err
-	}
-	if len(e) > 4 {
-		return nil, errors.New("e is too large")
-	}
-	var exp int
-	for _, c := range e {
-		exp = exp<<8 | int(c)
-	}
-	if exp < 3 || exp%2 == 0 {
-		return nil, fmt.Errorf("e = %d is not a valid RSA exponent", exp)
-	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: exp}, nil
-}
-
-func ecFromJWK(k jwk) (*ecdsa.PublicKey, error) {
-	x, err := b64("x", k.X)
-	if err != nil {
-		return nil, err
-	}
-	y, err := b64("y", k.Y)
-	if err != nil {
-		return nil, err
-	}
-	if len(x) != 32 || len(y) != 32 {
-		return nil, errors.New("x and y must be 32 bytes each for P-256")
-	}
-	point := append(append([]byte{4}, x...), y...)
-	key, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
-	if err != nil {
-		return nil, errors.New("x, y is not a point on P-256")
-	}
-	return key, nil
 }

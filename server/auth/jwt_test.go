@@ -298,8 +298,8 @@ func TestJWTConfigErrors(t *testing.T) {
 		{"JWKS not JSON", config.Config{JWKSFile: writeFile(t, "j", "{")}, "GOKERNELS_JWKS_FILE: "},
 		{"JWKS empty", config.Config{JWKSFile: jwksFile(t)}, "no usable signing key"},
 		{"JWKS duplicate kid", config.Config{JWKSFile: jwksFile(t, rsaJWK("a", &k.rsa1.PublicKey), ecJWK("a", &k.ec1.PublicKey))}, `kid "a"): kid used twice`},
-		{"JWKS bad point", config.Config{JWKSFile: jwksFile(t, map[string]any{"kty": "EC", "kid": "e", "crv": "P-256", "x": b64u(make([]byte, 32)), "y": b64u(make([]byte, 32))})}, "not a point on P-256"},
-		{"JWKS missing n", config.Config{JWKSFile: jwksFile(t, map[string]any{"kty": "RSA", "kid": "r", "e": "AQAB"})}, "n is missing"},
+		{"JWKS bad point", config.Config{JWKSFile: jwksFile(t, map[string]any{"kty": "EC", "kid": "e", "crv": "P-256", "x": b64u(make([]byte, 32)), "y": b64u(make([]byte, 32))})}, `keys[0] (kid "e"): go-jose/go-jose: invalid EC key, X/Y are not on declared curve`},
+		{"JWKS missing n", config.Config{JWKSFile: jwksFile(t, map[string]any{"kty": "RSA", "kid": "r", "e": "AQAB"})}, `keys[0] (kid "r"): go-jose/go-jose: invalid RSA key, missing n/e values`},
 		{"JWKS even e", config.Config{JWKSFile: jwksFile(t, map[string]any{"kty": "RSA", "kid": "r", "n": b64u(k.rsa1.N.Bytes()), "e": "Ag"})}, "not a valid RSA exponent"},
 	}
 	for _, c := range cases {
