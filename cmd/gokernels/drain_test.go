@@ -149,7 +149,7 @@ func TestSIGTERMAnswersRunningAndQueued(t *testing.T) {
 // out the process logs the requests it cut and exits 0, as the README says.
 func TestDrainTimeoutExitsZeroNamingWhatWasCut(t *testing.T) {
 	p := startBinary(t, "GOKERNELS_DRAIN_GRACE=0s", "GOKERNELS_DRAIN_TIMEOUT=300ms")
-	body := `{"kernel_id": "graph/betweenness-centrality", "input": ` + bigGraphInput(2500, 12000) + `}`
+	body := `{"kernel_id": "graph/betweenness-centrality", "input": ` + bigGraphInput(2500, 30000) + `}`
 	go func() { _, _, _ = post("http://"+p.http+"/execute", body) }()
 	waitMetrics(t, p, "gokernels_inflight_requests 1")
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
