@@ -55,7 +55,6 @@ var Shapes = []Shape{
 	{ID: "risk/credit-scoring", Data: names("features", "lgd", "ead"), Counts: names("n_exposures"), Shared: names("n_features")},
 	{ID: "risk/monte-carlo-var", Data: names("positions")},
 	{ID: "risk/portfolio-aggregation", Data: names("positions")},
-	{ID: "risk/realtime-correlation", Columns: "series"},
 }
 
 func names(ns ...string) []protoreflect.Name {

@@ -243,14 +243,21 @@ var RealtimeCorrelation = registry.Def[*riskv1.RealtimeCorrelationInput, *riskv1
 		}
 		return CorrelationOutput(res, series), nil
 	},
+	Ring: CorrelationRing.New,
 }
 
 // CorrelationOutput renders a correlation result over series.
 func CorrelationOutput(res *correlation.Result, series [][]float64) *riskv1.RealtimeCorrelationOutput {
-	n, t := len(series), 0
-	if n > 0 {
+	t := 0
+	if len(series) > 0 {
 		t = len(series[0])
 	}
+	return correlationOutput(res, t)
+}
+
+// correlationOutput renders a result over t observations per series.
+func correlationOutput(res *correlation.Result, t int) *riskv1.RealtimeCorrelationOutput {
+	n := res.N
 	constant := make([]int32, len(res.Constant))
 	for i, c := range res.Constant {
 		constant[i] = int32(c)

@@ -1,0 +1,185 @@
+package ringreplay
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/server/jsoninput"
+)
+
+// Case is one fixture case replayed through a ring: its Batch output and
+// the ring's Snapshot after the case's input was fed as data messages.
+type Case struct {
+	fixture.Case
+	Input        proto.Message
+	Batch, Ring  proto.Message
+	DataMessages int
+}
+
+// Fixtures is the replay law on a kernel's reference fixtures: every case
+// of testdata/fixtures/<id>.json that succeeds as Batch and splits into at
+// least two data messages goes through Run (a JOURNAL ring, then the
+// byte-identical journal rebuild), and the ring's Snapshot must pass the
+// case's expectations with the case's own tolerances — the check the Batch
+// output passes — so an incremental handler may differ from Batch only
+// within the fixture's documented tolerance. It fails t when no case ran
+// and returns the cases for kernel-specific checks (exact equality, say).
+func Fixtures(t *testing.T, reg *registry.Registry, id string) []Case {
+	t.Helper()
+	k, ok := reg.Get(id)
+	if !ok {
+		t.Fatalf("%s is not registered", id)
+	}
+	h, ok := k.RingHandler()
+	if !ok {
+		t.Fatalf("%s has no ring handler", id)
+	}
+	f := fixture.Kernel(t, k.Prefix(), strings.TrimPrefix(id, k.Prefix()+"/"))
+	var out []Case
+	for _, c := range f.Cases {
+		if c.ErrorField != "" {
+			continue
+		}
+		in := k.NewInput()
+		if err := jsoninput.Decode(c.Input, in); err != nil {
+			t.Fatalf("%s: decode: %v", c.Name, err)
+		}
+		want, err := k.Run(context.Background(), in)
+		if err != nil {
+			t.Fatalf("%s: batch: %v", c.Name, err)
+		}
+		_, msgs := h.Split(in)
+		if len(msgs) < 2 {
+			continue // a one-message input is no stream
+		}
+		got, _ := Run(t, reg, id, in)
+		st, err := jsoninput.ToStruct(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Strict(st.AsMap()); err != nil {
+			t.Errorf("%s %s: ring snapshot against the fixture: %v\nbatch %.400s\nring  %.400s",
+				id, c.Name, err, prototext.Format(want), prototext.Format(got))
+		}
+		out = append(out, Case{Case: c, Input: in, Batch: want, Ring: got, DataMessages: len(msgs)})
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no fixture case ran through the ring", id)
+	}
+	return out
+}
+
+// RoundTrip feeds in's Split messages to h directly, then checks that
+// MarshalState → UnmarshalState into a fresh handler (fresh()) restores
+// an equal state (equal bytes) with an equal Snapshot. It returns the
+// Snapshot.
+func RoundTrip(t testing.TB, h fold.Handler, fresh func() fold.Handler, in proto.Message) proto.Message {
+	t.Helper()
+	ctx := context.Background()
+	cfg, msgs := h.Split(in)
+	if err := h.Configure(ctx, cfg); err != nil {
+		t.Fatalf("configure: %v", err)
+	}
+	for i, m := range msgs {
+		if err := h.Apply(NewContext(uint64(i+1), int64(i)), m); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	state, err := h.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2 := fresh()
+	if err := h2.UnmarshalState(state); err != nil {
+		t.Fatalf("unmarshal state: %v", err)
+	}
+	again, err := h2.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(state, again) {
+		t.Fatalf("state changes in a round trip:\n%.300s\n%.300s", state, again)
+	}
+	a, err := h.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := h2.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(a, b) {
+		t.Fatalf("snapshot after a state round trip differs:\n%.300s\n%.300s", prototext.Format(a), prototext.Format(b))
+	}
+	return a
+}
+
+// Context is a fold.Context for calling handlers directly in tests and
+// benchmarks: a fixed sequence number and ts, events discarded (counted).
+type Context struct {
+	context.Context
+	seq    uint64
+	ts     int64
+	Events int
+}
+
+// NewContext returns a Context for message seq at ts.
+func NewContext(seq uint64, ts int64) *Context {
+	return &Context{Context: context.Background(), seq: seq, ts: ts}
+}
+
+// At moves the context to message seq at ts (benchmarks reuse one).
+func (c *Context) At(seq uint64, ts int64) *Context { c.seq, c.ts = seq, ts; return c }
+
+// Seq implements fold.Context.
+func (c *Context) Seq() uint64 { return c.seq }
+
+// TS implements fold.Context.
+func (c *Context) TS() int64 { return c.ts }
+
+// Time implements fold.Context: the ts as a time.
+func (c *Context) Time() time.Time { return time.Unix(c.ts, 0).UTC() }
+
+// Rand implements fold.Context: seeded from seq.
+func (c *Context) Rand() *rand.Rand { return rand.New(rand.NewPCG(c.seq, 0)) }
+
+// Emit implements fold.Context: counts the event.
+func (c *Context) Emit(string, proto.Message) { c.Events++ }
+
+// BenchApply measures one handler's Apply after prior data messages: it
+// configures h with cfg, applies msg(0..prior-1) untimed, then times b.N
+// more (msg(prior), msg(prior+1), ...). Comparing prior = 10k with 100k in
+// one run shows whether Apply's cost grows with the history.
+func BenchApply(b *testing.B, h fold.Handler, cfg proto.Message, prior int, msg func(i int) proto.Message) {
+	b.Helper()
+	if err := h.Configure(context.Background(), cfg); err != nil {
+		b.Fatal(err)
+	}
+	rc := NewContext(0, 0)
+	for i := range prior {
+		if err := h.Apply(rc.At(uint64(i+1), int64(i)), msg(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	msgs := make([]proto.Message, b.N)
+	for i := range msgs {
+		msgs[i] = msg(prior + i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i, m := range msgs {
+		if err := h.Apply(rc.At(uint64(prior+i+1), int64(prior+i)), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
