@@ -48,8 +48,6 @@ type Shape struct {
 // Shapes of the nine kernels.
 var Shapes = []Shape{
 	{ID: "graph/pagerank", Data: names("edges", "weights"), Shared: names("num_nodes", "directed")},
-	{ID: "graph/degree-centrality", Data: names("edges", "weights"), Shared: names("num_nodes", "directed")},
-	{ID: "graph/degree-ratio", Data: names("edges", "weights"), Shared: names("num_nodes", "directed")},
 	{ID: "temporal/anomaly-detection", Data: names("values", "timestamps")},
 	{ID: "temporal/volatility-analysis", Data: names("values", "timestamps")},
 	{ID: "risk/credit-scoring", Data: names("features", "lgd", "ead"), Counts: names("n_exposures"), Shared: names("n_features")},

@@ -9,6 +9,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/graph/centrality"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
 	"github.com/gokernels/gokernels/kernels/graph/graphinput"
+	"github.com/gokernels/gokernels/kernels/graph/graphring"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
@@ -45,6 +46,9 @@ var PageRank = registry.Def[*graphv1.PageRankInput, *graphv1.PageRankOutput, Pag
 	Meta: registry.Meta{ID: "graph/pagerank", Domain: registry.DomainGraph,
 		Description: "PageRank by power iteration (equals nx.pagerank).", Modes: batchAndRing},
 	Prepare: func(ctx context.Context, in *graphv1.PageRankInput) (PageRankJob, error) {
+		if err := graphring.BatchRefusesRemovals(in); err != nil {
+			return PageRankJob{}, err
+		}
 		if err := graphinput.NonNegative(in.GetWeights()); err != nil {
 			return PageRankJob{}, err
 		}
@@ -76,6 +80,9 @@ var Degree = registry.Def[*graphv1.DegreeCentralityInput, *graphv1.DegreeCentral
 	Meta: registry.Meta{ID: "graph/degree-centrality", Domain: registry.DomainGraph,
 		Description: "Degree centrality (equals nx.degree_centrality and its in/out variants).", Modes: batchAndRing},
 	Prepare: func(ctx context.Context, in *graphv1.DegreeCentralityInput) (DegreeJob, error) {
+		if err := graphring.BatchRefusesRemovals(in); err != nil {
+			return DegreeJob{}, err
+		}
 		mode := centrality.TotalDegree
 		switch in.GetMode() {
 		case "in", "out":
@@ -96,6 +103,7 @@ var Degree = registry.Def[*graphv1.DegreeCentralityInput, *graphv1.DegreeCentral
 	CPU: func(_ context.Context, j DegreeJob) (*graphv1.DegreeCentralityOutput, error) {
 		return &graphv1.DegreeCentralityOutput{Scores: centrality.Degree(j.G, j.Mode)}, nil
 	},
+	Ring: DegreeRing.New,
 }
 
 // DegreeJob is degree centrality's working form.

@@ -7,6 +7,7 @@ import (
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	"github.com/gokernels/gokernels/kernels/graph/graphinput"
+	"github.com/gokernels/gokernels/kernels/graph/graphring"
 	"github.com/gokernels/gokernels/kernels/graph/motif/clique"
 	"github.com/gokernels/gokernels/kernels/graph/motif/triad"
 	"github.com/gokernels/gokernels/kernels/graph/structure/cycles"
@@ -77,10 +78,14 @@ func nodeSets(sets [][]int32) []*graphv1.NodeSet {
 }
 
 // DegreeRatio is graph/degree-ratio.
-var DegreeRatio = registry.Direct(registry.Meta{ID: "graph/degree-ratio", Domain: registry.DomainGraph,
-	Description: "In/out degree, strengths and their ratio per node (networkx's in_degree/out_degree).", Modes: batchAndRing}, degreeRatio)
+var DegreeRatio = withRing(registry.Direct(registry.Meta{ID: "graph/degree-ratio", Domain: registry.DomainGraph,
+	Description: "In/out degree, strengths and their ratio per node (networkx's in_degree/out_degree).", Modes: batchAndRing}, degreeRatio),
+	DegreeRatioRing.New)
 
 func degreeRatio(ctx context.Context, in *graphv1.DegreeRatioInput) (*graphv1.DegreeRatioOutput, error) {
+	if err := graphring.BatchRefusesRemovals(in); err != nil {
+		return nil, err
+	}
 	g, err := graphinput.FromInput(ctx, in)
 	if err != nil {
 		return nil, err

@@ -237,7 +237,11 @@ type PageRankInput struct {
 	// iteration limit).
 	MaxIterations *int32 `protobuf:"varint,11,opt,name=max_iterations,json=maxIterations,proto3,oneof" json:"max_iterations,omitempty"`
 	// Convergence tolerance per node, default 1e-6 (> 0).
-	Tolerance     *float64 `protobuf:"fixed64,12,opt,name=tolerance,proto3,oneof" json:"tolerance,omitempty"`
+	Tolerance *float64 `protobuf:"fixed64,12,opt,name=tolerance,proto3,oneof" json:"tolerance,omitempty"`
+	// Ring data messages only: edges to delete, applied before the message's
+	// edges (each must exist; in an undirected graph [u, v] and [v, u] are the
+	// same edge). Unary Execute rejects it: a Batch input is its edge set.
+	RemoveEdges   []*Edge `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -326,6 +330,13 @@ func (x *PageRankInput) GetTolerance() float64 {
 		return *x.Tolerance
 	}
 	return 0
+}
+
+func (x *PageRankInput) GetRemoveEdges() []*Edge {
+	if x != nil {
+		return x.RemoveEdges
+	}
+	return nil
 }
 
 // PageRankOutput holds the PageRank of every node.
@@ -424,7 +435,11 @@ type DegreeCentralityInput struct {
 	// Which degree: "total" (default; in + out for directed graphs), "in" or
 	// "out". "in" and "out" need directed = true (networkx defines them only
 	// for directed graphs) and are rejected on "mode" otherwise.
-	Mode          string `protobuf:"bytes,10,opt,name=mode,proto3" json:"mode,omitempty"`
+	Mode string `protobuf:"bytes,10,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Ring data messages only: edges to delete, applied before the message's
+	// edges (each must exist; in an undirected graph [u, v] and [v, u] are the
+	// same edge). Unary Execute rejects it: a Batch input is its edge set.
+	RemoveEdges   []*Edge `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -499,6 +514,13 @@ func (x *DegreeCentralityInput) GetMode() string {
 		return x.Mode
 	}
 	return ""
+}
+
+func (x *DegreeCentralityInput) GetRemoveEdges() []*Edge {
+	if x != nil {
+		return x.RemoveEdges
+	}
+	return nil
 }
 
 // DegreeCentralityOutput holds the degree centrality of every node.
@@ -1137,7 +1159,7 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"normalized\x88\x01\x01B\r\n" +
 	"\v_normalized\"5\n" +
 	"\x1bBetweennessCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xa7\x03\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xf4\x03\n" +
 	"\rPageRankInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
@@ -1147,7 +1169,8 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\adamping\x18\n" +
 	" \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\adamping\x88\x01\x01\x123\n" +
 	"\x0emax_iterations\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x01R\rmaxIterations\x88\x01\x01\x123\n" +
-	"\ttolerance\x18\f \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x02R\ttolerance\x88\x01\x01B\n" +
+	"\ttolerance\x18\f \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x02R\ttolerance\x88\x01\x01\x12K\n" +
+	"\fremove_edges\x18\x14 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\vremoveEdgesB\n" +
 	"\n" +
 	"\b_dampingB\x11\n" +
 	"\x0f_max_iterationsB\f\n" +
@@ -1158,7 +1181,7 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
 	"iterations\x18\x02 \x01(\x05R\n" +
 	"iterations\x12\x1c\n" +
-	"\tconverged\x18\x03 \x01(\bR\tconverged\"\x8b\x02\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xd8\x02\n" +
 	"\x15DegreeCentralityInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
@@ -1166,7 +1189,8 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12+\n" +
 	"\x04mode\x18\n" +
-	" \x01(\tB\x17\xbaH\x14r\x12R\x00R\x05totalR\x02inR\x03outR\x04mode\"0\n" +
+	" \x01(\tB\x17\xbaH\x14r\x12R\x00R\x05totalR\x02inR\x03outR\x04mode\x12K\n" +
+	"\fremove_edges\x18\x14 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\vremoveEdges\"0\n" +
 	"\x16DegreeCentralityOutput\x12\x16\n" +
 	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xe7\x02\n" +
 	"\x18ClosenessCentralityInput\x12$\n" +
@@ -1262,15 +1286,17 @@ var file_gokernels_kernels_graph_v1_centrality_proto_goTypes = []any{
 var file_gokernels_kernels_graph_v1_centrality_proto_depIdxs = []int32{
 	12, // 0: gokernels.kernels.graph.v1.BetweennessCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
 	12, // 1: gokernels.kernels.graph.v1.PageRankInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 2: gokernels.kernels.graph.v1.DegreeCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 3: gokernels.kernels.graph.v1.ClosenessCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 4: gokernels.kernels.graph.v1.EigenvectorCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 5: gokernels.kernels.graph.v1.KatzCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	6,  // [6:6] is the sub-list for method output_type
-	6,  // [6:6] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	12, // 2: gokernels.kernels.graph.v1.PageRankInput.remove_edges:type_name -> gokernels.kernels.graph.v1.Edge
+	12, // 3: gokernels.kernels.graph.v1.DegreeCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	12, // 4: gokernels.kernels.graph.v1.DegreeCentralityInput.remove_edges:type_name -> gokernels.kernels.graph.v1.Edge
+	12, // 5: gokernels.kernels.graph.v1.ClosenessCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	12, // 6: gokernels.kernels.graph.v1.EigenvectorCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	12, // 7: gokernels.kernels.graph.v1.KatzCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_graph_v1_centrality_proto_init() }

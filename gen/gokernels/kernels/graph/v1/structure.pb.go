@@ -458,7 +458,11 @@ type DegreeRatioInput struct {
 	// varints per edge on the wire instead of one message per edge). Give
 	// edges or packed_edges, not both; weights[i] then belongs to the i-th
 	// pair. JSON clients can keep using edges.
-	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
+	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
+	// Ring data messages only: edges to delete, applied before the message's
+	// edges (each must exist; in an undirected graph [u, v] and [v, u] are the
+	// same edge). Unary Execute rejects it: a Batch input is its edge set.
+	RemoveEdges   []*Edge `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -524,6 +528,13 @@ func (x *DegreeRatioInput) GetDirected() bool {
 func (x *DegreeRatioInput) GetPackedEdges() []int32 {
 	if x != nil {
 		return x.PackedEdges
+	}
+	return nil
+}
+
+func (x *DegreeRatioInput) GetRemoveEdges() []*Edge {
+	if x != nil {
+		return x.RemoveEdges
 	}
 	return nil
 }
@@ -1032,13 +1043,14 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"numCliques\x12=\n" +
 	"\acliques\x18\x02 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\acliques\x12\x1c\n" +
 	"\ttruncated\x18\x03 \x01(\bR\ttruncated\x12E\n" +
-	"\vcommunities\x18\x04 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\vcommunities\"\xd9\x01\n" +
+	"\vcommunities\x18\x04 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\vcommunities\"\xa6\x02\n" +
 	"\x10DegreeRatioInput\x12$\n" +
 	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
 	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
-	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"\xa9\x01\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12K\n" +
+	"\fremove_edges\x18\x14 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\vremoveEdges\"\xa9\x01\n" +
 	"\x11DegreeRatioOutput\x12\x1b\n" +
 	"\tin_degree\x18\x01 \x03(\x05R\binDegree\x12\x1d\n" +
 	"\n" +
@@ -1116,13 +1128,14 @@ var file_gokernels_kernels_graph_v1_structure_proto_depIdxs = []int32{
 	2,  // 2: gokernels.kernels.graph.v1.KCliqueOutput.cliques:type_name -> gokernels.kernels.graph.v1.NodeSet
 	2,  // 3: gokernels.kernels.graph.v1.KCliqueOutput.communities:type_name -> gokernels.kernels.graph.v1.NodeSet
 	11, // 4: gokernels.kernels.graph.v1.DegreeRatioInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	11, // 5: gokernels.kernels.graph.v1.StarTopologyInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	11, // 6: gokernels.kernels.graph.v1.CycleParticipationInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	11, // 5: gokernels.kernels.graph.v1.DegreeRatioInput.remove_edges:type_name -> gokernels.kernels.graph.v1.Edge
+	11, // 6: gokernels.kernels.graph.v1.StarTopologyInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	11, // 7: gokernels.kernels.graph.v1.CycleParticipationInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_graph_v1_structure_proto_init() }
