@@ -71,8 +71,9 @@ var (
 	TrendExtraction = registry.Direct(withNaN(meta("temporal/trend-extraction",
 		"Trend by simple, centred or exponential moving average or LOWESS (equals pandas rolling/ewm, statsmodels lowess).",
 		batchOnly), "trend", "residual"), trendExtraction)
-	VolatilityAnalysis = registry.Direct(meta("temporal/volatility-analysis",
-		"Conditional volatility by RiskMetrics EWMA or GARCH(1,1) maximum likelihood.", batchAndRing), volatilityAnalysis)
+	VolatilityAnalysis = withRing(registry.Direct(meta("temporal/volatility-analysis",
+		"Conditional volatility by RiskMetrics EWMA or GARCH(1,1) maximum likelihood.", batchAndRing), volatilityAnalysis),
+		VolatilityRing.New)
 )
 
 // ---------------------------------------------------------------- ARIMA
@@ -378,37 +379,51 @@ func volatilityAnalysis(ctx context.Context, in *temporalv1.VolatilityAnalysisIn
 		r = volatility.LogReturns(v)
 	}
 	horizon := int(registry.Or(in.Horizon, 10))
-	out := &temporalv1.VolatilityAnalysisOutput{Returns: r}
-	var fc []float64
 	if in.GetMethod() == "garch" {
-		if len(r) < 3 {
-			return nil, kerr.Invalid("values", "gives %d returns; GARCH(1,1) needs at least 3", len(r))
-		}
-		g, err := volatility.GARCH(ctx, r, registry.Or(in.IncludeMean, true))
-		switch {
-		case errors.Is(err, volatility.ErrNoVariation):
-			return nil, kerr.Invalid("values", "the returns have no variation")
-		case err != nil:
-			return nil, err
-		}
-		out.Variance, out.LogLikelihood = g.Variance, g.LogLik
-		out.Omega, out.Alpha, out.Beta, out.Mu = g.Omega, g.Alpha, g.Beta, g.Mu
-		out.Persistence = g.Alpha + g.Beta
-		out.LongRunVariance = g.Omega / (1 - g.Alpha - g.Beta)
-		fc = g.Forecast(r, horizon)
-	} else {
-		lambda := registry.Or(in.Lambda, 0.94)
-		e := volatility.EWMA(r, lambda)
-		out.Variance, out.LogLikelihood, out.Lambda = e.Variance, e.LogLik, lambda
-		fc = make([]float64, horizon)
-		for i := range fc {
-			fc[i] = e.Variance[len(r)-1]
-		}
+		return garchOutput(ctx, r, registry.Or(in.IncludeMean, true), horizon)
 	}
+	lambda := registry.Or(in.Lambda, 0.94)
+	e := volatility.EWMA(r, lambda)
+	return ewmaOutput(r, e.Variance, e.LogLik, lambda, horizon), nil
+}
+
+// garchOutput fits GARCH(1,1) to the returns r (Batch and the ring's
+// Snapshot).
+func garchOutput(ctx context.Context, r []float64, includeMean bool, horizon int) (*temporalv1.VolatilityAnalysisOutput, error) {
+	if len(r) < 3 {
+		return nil, kerr.Invalid("values", "gives %d returns; GARCH(1,1) needs at least 3", len(r))
+	}
+	g, err := volatility.GARCH(ctx, r, includeMean)
+	switch {
+	case errors.Is(err, volatility.ErrNoVariation):
+		return nil, kerr.Invalid("values", "the returns have no variation")
+	case err != nil:
+		return nil, err
+	}
+	out := &temporalv1.VolatilityAnalysisOutput{Returns: r}
+	out.Variance, out.LogLikelihood = g.Variance, g.LogLik
+	out.Omega, out.Alpha, out.Beta, out.Mu = g.Omega, g.Alpha, g.Beta, g.Mu
+	out.Persistence = g.Alpha + g.Beta
+	out.LongRunVariance = g.Omega / (1 - g.Alpha - g.Beta)
+	fc := g.Forecast(r, horizon)
 	out.Volatility = sqrtAll(out.Variance)
 	out.ForecastVariance = fc
 	out.ForecastVolatility = sqrtAll(fc)
 	return out, nil
+}
+
+// ewmaOutput renders an EWMA over the returns r: its variances s_t and
+// log-likelihood (Batch and the ring's Snapshot).
+func ewmaOutput(r, variance []float64, logLik, lambda float64, horizon int) *temporalv1.VolatilityAnalysisOutput {
+	out := &temporalv1.VolatilityAnalysisOutput{Returns: r, Variance: variance, LogLikelihood: logLik, Lambda: lambda}
+	fc := make([]float64, horizon)
+	for i := range fc {
+		fc[i] = variance[len(r)-1]
+	}
+	out.Volatility = sqrtAll(out.Variance)
+	out.ForecastVariance = fc
+	out.ForecastVolatility = sqrtAll(fc)
+	return out
 }
 
 func sqrtAll(x []float64) []float64 {
