@@ -205,7 +205,7 @@ bench-eventlogs: bench-bin ## Benchmark dfg-construction vs pandas, conformance 
 	$(BENCH_PY) scripts/bench/eventlogs.py --bin $(BENCH_BIN)
 
 .PHONY: bench-markets
-bench-markets: ## Benchmark the order book (msgs/s, p99) against the Python reference engine and netting against pandas
+bench-markets: ## Benchmark the order book (msgs/s, p99) against the Python reference engine, netting against pandas, collateral-opt 200x50 against CBC
 	$(BENCH_PY) scripts/bench/markets.py
 
 .PHONY: bench-ledger

@@ -29,7 +29,10 @@ var LiquidityOpt = registry.Def[*treasuryv1.LiquidityOptInput, *treasuryv1.Liqui
 	},
 	Prepare: prepareLiquidity,
 	CPU: func(ctx context.Context, job *LiquidityJob) (*treasuryv1.LiquidityOptOutput, error) {
-		plan, err := liquidity.Optimise(job.LCR, job.NSFR, job.Actions, job.TLCR, job.TNSFR)
+		plan, err := liquidity.Optimise(ctx, job.LCR, job.NSFR, job.Actions, job.TLCR, job.TNSFR)
+		if err != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if err != nil {
 			// The simplex failed numerically (degenerate or badly scaled
 			// effects): the request's actions are the cause.

@@ -13,6 +13,15 @@ the pandas groupby implementation of scripts/fixtures/markets_clearing.py on
 the same shape (the DataFrame is built before the clock starts). Both wall
 and process CPU seconds are printed; the floor (Go <= 0.5x pandas) is
 judged on CPU seconds, which a shared, loaded machine distorts least.
+
+Then treasury/collateral-opt on the fixture's 200 assets x 50 requirements
+cases (testdata/fixtures/treasury/collateral-opt.json, random_200x50_*):
+the Go benchmark BenchmarkCollateral200x50 times CollateralOpt.CPU (LP
+built from the validated job, both phases; wall and process CPU) and
+python3-pulp times only its two solver calls, prob.solve(COIN_CMD) (wall:
+pulp writing the MPS file, cbc running, pulp reading the solution; CPU: the
+cbc child processes), not the pulp model building. Floor: Go <= 5x CBC,
+judged on CPU seconds (wall printed too).
 """
 import json
 import os
@@ -84,6 +93,32 @@ def netting():
     print(f"floor: <= 0.5x pandas: {'ok' if go_cpu / pd_cpu <= 0.5 else 'MISSED'}")
 
 
+def collateral():
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
+    import markets_collateral
+    go = subprocess.run(["go", "test", "./kernels/treasury", "-run", "^$", "-bench", "^BenchmarkCollateral200x50$",
+                         "-benchtime", "5x"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    goes = {m.group(1): (float(m.group(2)) / 1e9, float(m.group(3)))
+            for m in re.finditer(r"/(random_200x50_\d+)\S*\s+\d+\s+([\d.]+) ns/op\s+([\d.]+) cpu-s/op", go)}
+    with open(os.path.join(ROOT, "testdata", "fixtures", "treasury", "collateral-opt.json")) as f:
+        cases = [c for c in json.load(f)["cases"] if c["name"].startswith("random_200x50_")]
+    ok = bool(cases)
+    for c in cases:
+        timing = {}
+        ws, cost = markets_collateral.solve(c["input"], timing)
+        go_wall, go_cpu = goes[c["name"]]
+        agree = all(abs(a - b) <= 1e-6 * max(1, abs(b)) for a, b in
+                    [(ws, c["cbc_weighted_shortfall"]), (cost, c["cbc_cost"])])
+        r_cpu, r_wall = go_cpu / timing["cbc_cpu_s"], go_wall / timing["solve_wall_s"]
+        ok = ok and r_cpu <= 5 and agree
+        print(f"treasury/collateral-opt {c['name']} (200 assets x 50 requirements)  Go {go_wall:.3f} s wall, "
+              f"{go_cpu:.3f} s CPU  CBC {timing['solve_wall_s']:.3f} s wall (pulp solve calls), "
+              f"{timing['cbc_cpu_s']:.3f} s CPU (cbc processes)  ratio (CPU) {r_cpu:.2f}x, (wall) {r_wall:.2f}x; "
+              f"CBC optima {'equal the fixture' if agree else 'DIFFER from the fixture'}")
+    print(f"floor: <= 5x CBC: {'ok' if ok else 'MISSED'}")
+
+
 if __name__ == "__main__":
     netting()
+    collateral()
     main()

@@ -11,7 +11,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/gokernels/gokernels/kernels/treasury/lp"
+	"github.com/gokernels/gokernels/kernels/treasury/simplex"
 )
 
 // Asset is an available asset.
@@ -66,11 +66,71 @@ type Result struct {
 	Covered           []float64
 	WeightedShortfall float64
 	Cost              float64
+	Pivots            int // simplex iterations, both phases
 }
 
 type pair struct {
 	a, r int
 	h    float64
+}
+
+// Build is the program in scaled money: columns are x_{a,r} for each
+// eligible pair (in pair order) then the shortfalls s_r; rows are each
+// requirement's coverage (≥) and concentration limits (≤), then each
+// usable asset's availability (≤).
+func build(assets []Asset, reqs []Requirement, pairs []pair, scale float64) *simplex.Program {
+	var p simplex.Program
+	cover := make([]int32, len(reqs))
+	conc := make([]map[string]int32, len(reqs))
+	for r, req := range reqs {
+		cover[r] = int32(p.AddRow(simplex.GE, req.Amount/scale))
+		for class, q := range req.Limits {
+			for _, pr := range pairs {
+				if pr.r == r && assets[pr.a].Class == class {
+					if conc[r] == nil {
+						conc[r] = map[string]int32{}
+					}
+					conc[r][class] = int32(p.AddRow(simplex.LE, q*req.Amount/scale))
+					break
+				}
+			}
+		}
+	}
+	avail := make([]int32, len(assets))
+	for a := range avail {
+		avail[a] = -1
+	}
+	for _, pr := range pairs {
+		if avail[pr.a] < 0 {
+			avail[pr.a] = int32(p.AddRow(simplex.LE, assets[pr.a].MV/scale))
+		}
+	}
+	rows, vals := make([]int32, 0, 3), make([]float64, 0, 3)
+	for _, pr := range pairs {
+		g := 1 - pr.h
+		rows, vals = append(rows[:0], cover[pr.r], avail[pr.a]), append(vals[:0], g, 1)
+		if k, ok := conc[pr.r][assets[pr.a].Class]; ok {
+			rows, vals = append(rows, k), append(vals, g)
+		}
+		p.AddCol(rows, vals)
+	}
+	for r := range reqs {
+		p.AddCol([]int32{cover[r]}, []float64{1})
+	}
+	return &p
+}
+
+// Pairs lists the eligible (asset, requirement) pairs, asset-major.
+func Pairs(assets []Asset, reqs []Requirement, o Options) int {
+	n := 0
+	for a := range assets {
+		for r := range reqs {
+			if _, ok := Haircut(assets[a], reqs[r], o); ok {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // Solve runs both phases.
@@ -91,78 +151,22 @@ func Solve(ctx context.Context, assets []Asset, reqs []Requirement, o Options) (
 		scale = math.Max(scale, r.Amount)
 	}
 	np, nr := len(pairs), len(reqs)
-	nv := np + nr // x per pair (scaled), s per requirement (scaled)
-	var g [][]float64
-	var h []float64
-	add := func(row []float64, rhs float64) { g, h = append(g, row), append(h, rhs) }
-	for v := range nv {
-		row := make([]float64, nv)
-		row[v] = -1
-		add(row, 0)
-	}
-	for r, req := range reqs {
-		row := make([]float64, nv)
-		for i, p := range pairs {
-			if p.r == r {
-				row[i] = -(1 - p.h)
-			}
-		}
-		row[np+r] = -1
-		add(row, -req.Amount/scale)
-		for class, q := range req.Limits {
-			row := make([]float64, nv)
-			has := false
-			for i, p := range pairs {
-				if p.r == r && assets[p.a].Class == class {
-					row[i] = 1 - p.h
-					has = true
-				}
-			}
-			if has {
-				add(row, q*req.Amount/scale)
-			}
-		}
-	}
-	for a, as := range assets {
-		row := make([]float64, nv)
-		has := false
-		for i, p := range pairs {
-			if p.a == a {
-				row[i] = 1
-				has = true
-			}
-		}
-		if has {
-			add(row, as.MV/scale)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return Result{}, err
-	}
-	w := make([]float64, nv)
+	prog := build(assets, reqs, pairs, scale)
+	w := make([]float64, np+nr)
 	for r, req := range reqs {
 		w[np+r] = float64(1 + req.Priority)
 	}
-	ws, _, err := lp.Solve(w, g, h)
-	if err != nil {
-		return Result{}, err
-	}
-	ws = math.Max(ws, 0)
-	// Phase 2: hold the weighted shortfall at its optimum (plus a relative
-	// slack far below the comparison tolerance) and minimise the cost.
-	add(w, ws+1e-10*math.Max(1, ws))
-	c := make([]float64, nv)
+	c := make([]float64, np+nr)
 	for i, p := range pairs {
 		c[i] = assets[p.a].CostBP / 10_000
 	}
-	cost, x, err := lp.Solve(c, g, h)
+	sol, err := prog.Solve(ctx, [][]float64{w, c})
 	if err != nil {
 		return Result{}, err
 	}
-	if err := ctx.Err(); err != nil {
-		return Result{}, err
-	}
-	res := Result{WeightedShortfall: ws * scale, Cost: math.Max(cost, 0) * scale, Covered: make([]float64, nr)}
+	res := Result{WeightedShortfall: math.Max(sol.Optima[0], 0) * scale, Cost: math.Max(sol.Optima[1], 0) * scale,
+		Covered: make([]float64, nr), Pivots: sol.Pivots}
+	x := sol.X
 	for i, p := range pairs {
 		v := x[i] * scale
 		if v <= 1e-9*math.Max(1, assets[p.a].MV) {

@@ -5,11 +5,13 @@
 package liquidity
 
 import (
+	"context"
+	"errors"
 	"math"
 	"slices"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/treasury/lp"
+	"github.com/gokernels/gokernels/kernels/treasury/simplex"
 )
 
 // Level factors (BCBS 238 ¶49–54).
@@ -175,7 +177,7 @@ type Plan struct {
 // Optimise minimises Σ cost·x over 0 ≤ x ≤ cap subject to H ≤ each of the
 // four HQLA pieces, H ≥ t·(O − I), H ≥ t·0.25·O and ASF ≥ t_N·RSF. The
 // pieces are concave and NCO convex, so this LP is exact.
-func Optimise(base LCR, nsfr NSFR, actions []Action, tLCR, tNSFR float64) (Plan, error) {
+func Optimise(ctx context.Context, base LCR, nsfr NSFR, actions []Action, tLCR, tNSFR float64) (Plan, error) {
 	n := len(actions)
 	nv := n + 1 // x…, H
 	var g [][]float64
@@ -233,12 +235,12 @@ func Optimise(base LCR, nsfr NSFR, actions []Action, tLCR, tNSFR float64) (Plan,
 	for j, a := range actions {
 		c[j] = a.Cost
 	}
-	_, x, err := lp.Solve(c, g, h)
+	_, x, err := simplex.SolveDense(ctx, c, g, h)
 	plan := Plan{Amounts: make([]float64, n), LCR: base, NSFR: nsfr}
-	if err == lp.ErrInfeasible {
+	if errors.Is(err, simplex.ErrInfeasible) {
 		return plan, nil
 	}
-	if err == lp.ErrNotFinite {
+	if errors.Is(err, simplex.ErrNotFinite) {
 		return plan, kerr.Invalid("", "the amounts are too large: the optimisation's coefficients overflow float64; rescale them")
 	}
 	if err != nil {

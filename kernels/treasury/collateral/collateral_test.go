@@ -1,0 +1,152 @@
+package collateral
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gokernels/gokernels/kernels/treasury/simplex"
+)
+
+// randomCase mirrors scripts/fixtures/markets_collateral.py's generator
+// (its own random stream): types, classes, two currencies, haircuts,
+// costs, pledges, priorities, eligibility and concentration limits.
+func randomCase(rng *rand.Rand, na, nr int, tight bool) ([]Asset, []Requirement, Options) {
+	types, classes, ccys := []string{"GOVT", "CORP", "EQUITY", "CASH"}, []string{"A", "B", "C"}, []string{"USD", "EUR"}
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	assets := make([]Asset, na)
+	total := 0.0
+	for i := range assets {
+		assets[i] = Asset{ID: string(rune('a' + i%26)), Type: pick(types), Class: pick(classes), Currency: pick(ccys),
+			MV: math.Round((1e5+rng.Float64()*4.9e6)*100) / 100, Price: 1,
+			Haircut: []float64{0, 0.02, 0.05, 0.15, 0.3}[rng.IntN(5)], CostBP: []float64{0, 5, 12.5, 25, 40}[rng.IntN(5)],
+			Pledged: rng.Float64() < .1}
+		total += assets[i].MV
+	}
+	f := 0.5
+	if tight {
+		f = 1.4
+	}
+	reqs := make([]Requirement, nr)
+	for j := range reqs {
+		r := Requirement{Currency: pick(ccys), Amount: math.Round(total/float64(nr)*f*(.5+rng.Float64())*100) / 100,
+			Priority: []int{0, 0, 1, 3}[rng.IntN(4)], Limits: map[string]float64{}}
+		if rng.Float64() < .5 {
+			r.EligibleTypes = []string{pick(types), pick(types)}
+		}
+		if rng.Float64() < .4 {
+			r.Limits[pick(classes)] = []float64{.2, .4}[rng.IntN(2)]
+		}
+		reqs[j] = r
+	}
+	return assets, reqs, Options{FXHaircut: 0.08, Rehyp: rng.Float64() < .3}
+}
+
+// TestPhasesAreOptimalByDuality solves 200 assets × 50 requirements (and
+// smaller cases) and certifies each phase by LP duality on single-objective
+// programs built independently of the lexicographic run: phase 1 as is,
+// phase 2 with an explicit row holding the weighted shortfall at phase 1's
+// optimum. The lexicographic optima must equal both to 1e-6·max(1,|x|),
+// and the allocation must be feasible (availability, coverage, limits).
+func TestPhasesAreOptimalByDuality(t *testing.T) {
+	rng := rand.New(rand.NewPCG(22, 50))
+	sizes := [][2]int{{200, 50}, {200, 50}, {60, 20}, {30, 30}, {7, 3}}
+	if testing.Short() {
+		sizes = sizes[2:]
+	}
+	for k, sz := range sizes {
+		assets, reqs, o := randomCase(rng, sz[0], sz[1], k%2 == 0)
+		res, err := Solve(context.Background(), assets, reqs, o)
+		if err != nil {
+			t.Fatalf("%d×%d: %v", sz[0], sz[1], err)
+		}
+		var pairs []pair
+		for a := range assets {
+			for r := range reqs {
+				if h, ok := Haircut(assets[a], reqs[r], o); ok {
+					pairs = append(pairs, pair{a, r, h})
+				}
+			}
+		}
+		scale := 1.0
+		for _, a := range assets {
+			scale = math.Max(scale, a.MV)
+		}
+		for _, r := range reqs {
+			scale = math.Max(scale, r.Amount)
+		}
+		np := len(pairs)
+		w, c := make([]float64, np+len(reqs)), make([]float64, np+len(reqs))
+		for r, req := range reqs {
+			w[np+r] = float64(1 + req.Priority)
+		}
+		for i, p := range pairs {
+			c[i] = assets[p.a].CostBP / 1e4
+		}
+		p1 := build(assets, reqs, pairs, scale)
+		one, err := p1.Solve(context.Background(), [][]float64{w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p1.Verify(w, one, 1e-8); err != nil {
+			t.Fatalf("%d×%d phase 1: %v", sz[0], sz[1], err)
+		}
+		p2 := build(assets, reqs, pairs, scale)
+		p2.AddRowOver(simplex.LE, one.Optima[0]*(1+1e-9)+1e-12, w)
+		two, err := p2.Solve(context.Background(), [][]float64{c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p2.Verify(c, two, 1e-8); err != nil {
+			t.Fatalf("%d×%d phase 2: %v", sz[0], sz[1], err)
+		}
+		for name, pr := range map[string][2]float64{"weighted shortfall": {res.WeightedShortfall, one.Optima[0] * scale},
+			"cost": {res.Cost, two.Optima[0] * scale}} {
+			if math.Abs(pr[0]-pr[1]) > 1e-6*math.Max(1, math.Abs(pr[1])) {
+				t.Errorf("%d×%d %s: lexicographic %.10g, certified %.10g", sz[0], sz[1], name, pr[0], pr[1])
+			}
+		}
+		checkFeasible(t, assets, reqs, res)
+		t.Logf("%d×%d: %d pairs, %d pivots, weighted shortfall %.6g, cost %.6g", sz[0], sz[1], np, res.Pivots,
+			res.WeightedShortfall, res.Cost)
+	}
+}
+
+func checkFeasible(t *testing.T, assets []Asset, reqs []Requirement, res Result) {
+	t.Helper()
+	used := make([]float64, len(assets))
+	cov := make([]float64, len(reqs))
+	class := map[[2]int]float64{}
+	for _, a := range res.Allocs {
+		used[a.Asset] += a.MV
+		cov[a.Req] += a.CV
+		class[[2]int{a.Req, int(assets[a.Asset].Class[0])}] += a.CV
+	}
+	for a, u := range used {
+		if u > assets[a].MV*(1+1e-7) {
+			t.Errorf("asset %d: %g posted of %g", a, u, assets[a].MV)
+		}
+	}
+	ws := 0.0
+	for r, req := range reqs {
+		ws += float64(1+req.Priority) * math.Max(req.Amount-cov[r], 0)
+		for cl, q := range req.Limits {
+			if v := class[[2]int{r, int(cl[0])}]; v > q*req.Amount*(1+1e-7)+1e-7 {
+				t.Errorf("requirement %d class %s: %g over its limit %g", r, cl, v, q*req.Amount)
+			}
+		}
+	}
+	if math.Abs(ws-res.WeightedShortfall) > 1e-6*math.Max(1, ws) {
+		t.Errorf("the allocation's weighted shortfall is %.10g, reported %.10g", ws, res.WeightedShortfall)
+	}
+}
+
+func BenchmarkSolve200x50(b *testing.B) {
+	assets, reqs, o := randomCase(rand.New(rand.NewPCG(22, 50)), 200, 50, true)
+	for b.Loop() {
+		if _, err := Solve(context.Background(), assets, reqs, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
