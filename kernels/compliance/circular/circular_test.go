@@ -8,6 +8,7 @@ import (
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
+	"github.com/gokernels/gokernels/kernels/finance/txn"
 )
 
 type fold struct{ *State }
@@ -29,9 +30,18 @@ func TestReplayLaw(t *testing.T) {
 				t.Fatal(err)
 			}
 			batch := func(txs []*financev1.Transaction) (*compliancev1.CircularFlowOutput, error) {
-				return Def.CPU(ctx, &job{params: j.params, txs: txs})
+				jj, err := prepare(ctx, &compliancev1.CircularFlowInput{Transactions: txs,
+					MinAmount: in.GetMinAmount(), CountSelfLoops: in.GetCountSelfLoops()})
+				if err != nil {
+					return nil, err
+				}
+				return Def.CPU(ctx, jj)
 			}
-			replay.Check(t, fold{New(j.params)}, j.txs, batch, func(k int) bool { return k%37 == 0 })
+			order, err := txn.Check(ctx, "transactions", in.GetTransactions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			replay.Check(t, fold{New(j.params)}, txn.Sorted(in.GetTransactions(), order), batch, func(k int) bool { return k%37 == 0 })
 		})
 	}
 }
@@ -58,7 +68,7 @@ func TestInvariants(t *testing.T) {
 		var internal, circOut float64
 		for _, s := range out.Sccs {
 			internal += s.InternalAmount
-			if !stronglyConnected(s.Members, j.txs) {
+			if !stronglyConnected(s.Members, in.GetTransactions()) {
 				t.Errorf("%s: SCC %v is not strongly connected", name, s.Members)
 			}
 		}

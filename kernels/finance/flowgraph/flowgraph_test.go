@@ -1,0 +1,96 @@
+package flowgraph
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/finance/txn"
+	"github.com/gokernels/gokernels/kernels/graph/components"
+)
+
+// partition is the SCC labelling as a set of sorted member lists, so two
+// labellings compare regardless of component numbering.
+func partition(r components.Result, n int) [][]int32 {
+	by := map[int32][]int32{}
+	for u := range int32(n) {
+		by[r.Labels[u]] = append(by[r.Labels[u]], u)
+	}
+	var out [][]int32
+	for _, m := range by {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b []int32) int { return int(a[0] - b[0]) })
+	return out
+}
+
+// TestSCCMultigraph: SCC on the arcs with parallel arcs and self-loops
+// equals Strong on the simple graph Graph() builds from them.
+func TestSCCMultigraph(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for trial := range 30 {
+		var b Builder
+		n := 1 + rng.IntN(60)
+		for range rng.IntN(4 * n) {
+			u, v := rng.IntN(n), rng.IntN(n)
+			for range 1 + rng.IntN(3) { // parallel arcs
+				b.Add(fmt.Sprint("e", u), fmt.Sprint("e", v), 1)
+			}
+		}
+		if b.Entities.Len() == 0 {
+			continue
+		}
+		got, err := b.SCC(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := components.Strong(context.Background(), b.Graph())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, q := partition(got, b.Entities.Len()), partition(want, b.Entities.Len()); !slices.EqualFunc(p, q, slices.Equal[[]int32]) {
+			t.Fatalf("trial %d: SCC %v, simple-graph SCC %v", trial, p, q)
+		}
+	}
+}
+
+// TestLoadEqualsCheckAndAdd: Load gives the arcs (by name) and amounts of
+// txn.Check's order followed by Add, and the same duplicate-id error.
+func TestLoadEqualsCheckAndAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	ctx := context.Background()
+	for trial := range 30 {
+		txs := make([]*financev1.Transaction, rng.IntN(500))
+		for i := range txs {
+			txs[i] = &financev1.Transaction{Id: fmt.Sprint("t", i), SourceId: fmt.Sprint("a", rng.IntN(40)),
+				DestId: fmt.Sprint("a", rng.IntN(40)), Amount: rng.Float64(), Ts: int64(rng.IntN(1 + trial*trial))}
+		}
+		if trial%5 == 4 && len(txs) > 2 {
+			txs[len(txs)-1].Id = txs[rng.IntN(len(txs)-1)].Id
+		}
+		got, gotErr := Load(ctx, "transactions", txs)
+		order, wantErr := txn.Check(ctx, "transactions", txs)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("trial %d: Load error %v, Check error %v", trial, gotErr, wantErr)
+		}
+		if wantErr != nil {
+			continue
+		}
+		var want Builder
+		for _, i := range order {
+			want.Add(txs[i].SourceId, txs[i].DestId, txs[i].Amount)
+		}
+		for k := range want.Src {
+			if got.Entities.Names[got.Src[k]] != want.Entities.Names[want.Src[k]] ||
+				got.Entities.Names[got.Dst[k]] != want.Entities.Names[want.Dst[k]] || got.Amount[k] != want.Amount[k] {
+				t.Fatalf("trial %d: arc %d differs", trial, k)
+			}
+		}
+		if len(got.Src) != len(want.Src) || got.Entities.Len() != want.Entities.Len() {
+			t.Fatalf("trial %d: %d arcs / %d entities, want %d / %d", trial, len(got.Src), got.Entities.Len(), len(want.Src), want.Entities.Len())
+		}
+	}
+}

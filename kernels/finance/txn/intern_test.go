@@ -1,0 +1,161 @@
+package txn
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/kerr"
+)
+
+// TestInternerMatchesMap: ID, Lookup, Len and ByName agree with a map and a
+// string sort on names that share long prefixes, differ only past byte 8,
+// are empty, contain NUL bytes or invalid UTF-8, across several rehashes.
+func TestInternerMatchesMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pool := []string{"", "\x00", "A", "A\x00", "A\x00\x01", "\xff\xfe", "AAAAAAAA", "AAAAAAAA\x00", "AAAAAAAAB", "AAAAAAAAA"}
+	for i := range 3000 {
+		pool = append(pool, fmt.Sprintf("acct-%07d", rng.IntN(5000)), strings.Repeat("x", i%40)+fmt.Sprint(i%97))
+	}
+	var in Interner
+	want := map[string]int32{}
+	var names []string
+	for _, s := range pool {
+		id := in.ID(s)
+		w, ok := want[s]
+		if !ok {
+			w = int32(len(names))
+			want[s] = w
+			names = append(names, s)
+		}
+		if id != w {
+			t.Fatalf("ID(%q) = %d, want %d", s, id, w)
+		}
+	}
+	if in.Len() != len(names) || !slices.Equal(in.Names, names) {
+		t.Fatalf("Len %d Names differ from first-appearance order (want %d)", in.Len(), len(names))
+	}
+	for s, w := range want {
+		if id, ok := in.Lookup(s); !ok || id != w {
+			t.Fatalf("Lookup(%q) = %d %v, want %d", s, id, ok, w)
+		}
+	}
+	if _, ok := in.Lookup("never-added"); ok {
+		t.Fatal("Lookup of an unknown name succeeded")
+	}
+	var empty Interner
+	if _, ok := empty.Lookup("x"); ok || empty.Len() != 0 {
+		t.Fatal("zero Interner is not empty")
+	}
+	got := in.ByName()
+	byName := make([]string, len(got))
+	for i, id := range got {
+		byName[i] = in.Names[id]
+	}
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	if !slices.Equal(byName, sorted) {
+		t.Fatalf("ByName order differs from a bytewise sort: %q vs %q", byName[:10], sorted[:10])
+	}
+}
+
+// TestCheckDuplicates: the hashed duplicate check names the same index as
+// a map walk, on inputs with no, one early, one late and many duplicates.
+func TestCheckDuplicates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 40 {
+		n := 1 + rng.IntN(3000)
+		txs := make([]*financev1.Transaction, n)
+		for i := range txs {
+			txs[i] = &financev1.Transaction{Id: fmt.Sprintf("t%d", i), Ts: int64(rng.IntN(100))}
+		}
+		if trial%4 != 0 && n > 1 { // copy some earlier id onto a later one
+			for range 1 + trial%3 {
+				a, b := rng.IntN(n), rng.IntN(n)
+				txs[max(a, b)].Id = txs[min(a, b)].Id
+			}
+		}
+		wantIdx := -1
+		seen := map[string]bool{}
+		for i, tx := range txs {
+			if seen[tx.Id] {
+				wantIdx = i
+				break
+			}
+			seen[tx.Id] = true
+		}
+		_, err := Check(context.Background(), "transactions", txs)
+		if wantIdx < 0 {
+			if err != nil {
+				t.Fatalf("trial %d: unique ids refused: %v", trial, err)
+			}
+			continue
+		}
+		field := fmt.Sprintf("transactions[%d].id", wantIdx)
+		if fe, ok := kerr.AsField(err); !ok || fe.Field != field {
+			t.Fatalf("trial %d: error %v, want an invalid-argument naming %s", trial, err, field)
+		}
+	}
+}
+
+// TestRadixSortStable: radixSort on a bit range equals a stable sort by
+// those bits.
+func TestRadixSortStable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, r := range [][2]int{{0, 64}, {20, 42}, {31, 64}, {5, 6}} {
+		a := make([]uint64, 5000)
+		for i := range a {
+			a[i] = rng.Uint64() >> uint(rng.IntN(40))
+		}
+		key := func(v uint64) uint64 {
+			v >>= r[0]
+			if r[1]-r[0] < 64 {
+				v &= 1<<(r[1]-r[0]) - 1
+			}
+			return v
+		}
+		want := slices.Clone(a)
+		slices.SortStableFunc(want, func(x, y uint64) int {
+			kx, ky := key(x), key(y)
+			if kx < ky {
+				return -1
+			}
+			if kx > ky {
+				return 1
+			}
+			return 0
+		})
+		if got := radixSort(slices.Clone(a), make([]uint64, len(a)), r[0], r[1]); !slices.Equal(got, want) {
+			t.Fatalf("bits %v: radix sort differs from a stable sort", r)
+		}
+	}
+}
+
+// TestTSOrderExtremes: ts values spanning the whole int64 range (the
+// radix path cannot pack them) and a narrow range with many ties (it can)
+// both give the stable order.
+func TestTSOrderExtremes(t *testing.T) {
+	for _, tss := range [][]int64{
+		{math.MaxInt64, math.MinInt64, 0, -1, math.MaxInt64, 1, math.MinInt64},
+		{5, 3, 5, 3, 4, 5, 3, 3, 4},
+	} {
+		txs := make([]*financev1.Transaction, len(tss))
+		for i, ts := range tss {
+			txs[i] = &financev1.Transaction{Ts: ts}
+		}
+		want := make([]int, len(tss))
+		for i := range want {
+			want[i] = i
+		}
+		slices.SortStableFunc(want, func(a, b int) int { return cmp.Compare(tss[a], tss[b]) })
+		if got := TSOrder(txs); !slices.Equal(got, want) {
+			t.Fatalf("ts %v: order %v, want %v", tss, got, want)
+		}
+	}
+}
