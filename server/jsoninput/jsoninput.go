@@ -31,6 +31,9 @@ import (
 // FromStruct fills msg from a Struct (gRPC's JSON-shaped input). Errors are
 // *kerr.FieldError.
 func FromStruct(s *structpb.Struct, msg proto.Message) error {
+	if b, ok := appendStructJSON(make([]byte, 0, 256), s); ok {
+		return Decode(b, msg)
+	}
 	b, err := protojson.Marshal(s)
 	if err != nil {
 		// Only a non-finite number can get here: JSON has no NaN.
