@@ -1,17 +1,21 @@
-// Package pool runs gokernels in process, without a server: a fixed set of
-// workers takes Batch kernel calls from a bounded mailbox (the Go
-// counterpart of the reference's Actix KernelActor and supervisor).
+// Package pool runs gokernels in process, without a server: Workers Batch
+// kernel calls run at once, on their callers' goroutines, and up to
+// MailboxCapacity more wait for a slot (the Go counterpart of the
+// reference's Actix KernelActor mailbox and supervisor). The server runs
+// its Execute and typed RPCs through the same admission (Pool.Admit): one
+// mechanism for both.
 //
 //	p, _ := pool.New(reg, pool.Config{Workers: 4, MailboxCapacity: 1000, DefaultTimeout: 30 * time.Second})
 //	defer p.Close(ctx)
 //	out, err := p.Execute(ctx, "graph/pagerank", in)
 //
 // A full mailbox fails at once with ErrMailboxFull; a kernel that panics
-// fails only its call with a *PanicError and the worker carries on; a
-// kernel that keeps panicking is quarantined for a while
-// (ErrKernelQuarantined). Go cannot preempt a running kernel: a call whose
-// deadline passes returns context.DeadlineExceeded while its worker finishes
-// once the kernel notices ctx (every kernel polls it in long loops).
+// fails only its call with a *PanicError and its slot is freed; a kernel
+// that keeps panicking is quarantined for a while (ErrKernelQuarantined).
+// Go cannot preempt a running kernel: a call whose deadline passes returns
+// context.DeadlineExceeded once the kernel notices ctx (every kernel polls
+// it in long loops), and time spent waiting for a slot counts against the
+// deadline.
 package pool
 
 import (
@@ -53,20 +57,39 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("kernel %s panicked: %v", e.KernelID, e.Value)
 }
 
+func stack() []byte { return debug.Stack() }
+
+// quarantineError is ErrKernelQuarantined with the kernel and the time left.
+type quarantineError struct {
+	id   string
+	left time.Duration
+}
+
+func (e *quarantineError) Error() string {
+	return fmt.Sprintf("%v: %s, for %s more", ErrKernelQuarantined, e.id, e.left.Round(time.Second))
+}
+
+func (e *quarantineError) Unwrap() error { return ErrKernelQuarantined }
+
 // Config sizes a Pool. Zero values take the defaults.
 type Config struct {
 	// Workers is the number of kernels running at once (GOMAXPROCS).
 	Workers int
-	// MailboxCapacity is the number of calls waiting for a worker (1000).
+	// MailboxCapacity is the number of calls waiting for a worker (1000;
+	// negative: none may wait).
 	MailboxCapacity int
 	// DefaultTimeout applies when the caller's ctx has no deadline (30s;
 	// negative: none).
 	DefaultTimeout time.Duration
 	// QuarantineAfter panics of one kernel within QuarantineWindow
-	// quarantine it for QuarantineFor (5 within 30s, for 15s).
+	// quarantine it for QuarantineFor (5 within 30s, for 15s; negative
+	// QuarantineAfter: never).
 	QuarantineAfter  int
 	QuarantineWindow time.Duration
 	QuarantineFor    time.Duration
+	// MemoryBudget is the bytes that Reserve lets running calls account
+	// (0: no memory accounting). Execute does not reserve; the server does.
+	MemoryBudget int64
 }
 
 // Stats counts what the pool did.
@@ -76,37 +99,28 @@ type Stats struct {
 	TimedOut                                       int64
 	Running, Waiting                               int
 	Workers, KernelsAvailable                      int
+	MailboxCapacity                                int
 }
 
 // Pool is safe for concurrent use.
 type Pool struct {
 	reg     *registry.Registry
 	cfg     Config
-	jobs    chan *job
+	slots   chan struct{} // one token per running call
 	started time.Time
-	wg      sync.WaitGroup
+	calls   sync.WaitGroup // admitted calls, for Close
 
-	mu     sync.RWMutex
-	closed bool
-	panics map[string][]time.Time
-	until  map[string]time.Time
+	mu           sync.RWMutex
+	closed       bool
+	panics       map[string][]time.Time
+	until        map[string]time.Time
+	nquarantined atomic.Int64 // len(until): Admit skips the lookup while 0
 
-	submitted, succeeded, failed, npanics, rejected, timedOut, running atomic.Int64
+	waiting, running, reserved                                atomic.Int64
+	submitted, succeeded, failed, npanics, rejected, timedOut atomic.Int64
 }
 
-type job struct {
-	ctx  context.Context
-	k    *registry.Kernel
-	in   proto.Message
-	done chan result
-}
-
-type result struct {
-	out proto.Message
-	err error
-}
-
-// New starts the workers.
+// New returns a pool.
 func New(reg *registry.Registry, cfg Config) (*Pool, error) {
 	if reg == nil {
 		return nil, errors.New("pool: nil registry")
@@ -114,13 +128,16 @@ func New(reg *registry.Registry, cfg Config) (*Pool, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
-	if cfg.MailboxCapacity <= 0 {
+	switch {
+	case cfg.MailboxCapacity == 0:
 		cfg.MailboxCapacity = 1000
+	case cfg.MailboxCapacity < 0:
+		cfg.MailboxCapacity = 0
 	}
 	if cfg.DefaultTimeout == 0 {
 		cfg.DefaultTimeout = 30 * time.Second
 	}
-	if cfg.QuarantineAfter <= 0 {
+	if cfg.QuarantineAfter == 0 {
 		cfg.QuarantineAfter = 5
 	}
 	if cfg.QuarantineWindow <= 0 {
@@ -129,45 +146,22 @@ func New(reg *registry.Registry, cfg Config) (*Pool, error) {
 	if cfg.QuarantineFor <= 0 {
 		cfg.QuarantineFor = 15 * time.Second
 	}
-	p := &Pool{reg: reg, cfg: cfg, jobs: make(chan *job, cfg.MailboxCapacity), started: time.Now(),
-		panics: map[string][]time.Time{}, until: map[string]time.Time{}}
-	for range cfg.Workers {
-		p.wg.Add(1)
-		go p.work()
-	}
-	return p, nil
-}
-
-func (p *Pool) work() {
-	defer p.wg.Done()
-	for j := range p.jobs {
-		if j.ctx.Err() != nil { // the caller gave up while it waited
-			j.done <- result{err: j.ctx.Err()}
-			continue
-		}
-		p.running.Add(1)
-		out, err := p.run(j)
-		p.running.Add(-1)
-		j.done <- result{out, err}
-	}
-}
-
-// run executes one job; a panic becomes a *PanicError for this call only.
-func (p *Pool) run(j *job) (out proto.Message, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, &PanicError{KernelID: j.k.ID, Value: v, Stack: debug.Stack()}
-			p.npanics.Add(1)
-			p.notePanic(j.k.ID)
-		}
-	}()
-	return j.k.Run(j.ctx, j.in)
+	return &Pool{reg: reg, cfg: cfg, slots: make(chan struct{}, cfg.Workers), started: time.Now(),
+		panics: map[string][]time.Time{}, until: map[string]time.Time{}}, nil
 }
 
 func (p *Pool) notePanic(id string) {
+	if p.cfg.QuarantineAfter < 0 {
+		return
+	}
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for k, t := range p.until { // expired quarantines
+		if now.After(t) {
+			delete(p.until, k)
+		}
+	}
 	recent := p.panics[id][:0]
 	for _, t := range p.panics[id] {
 		if now.Sub(t) <= p.cfg.QuarantineWindow {
@@ -180,6 +174,7 @@ func (p *Pool) notePanic(id string) {
 		p.until[id] = now.Add(p.cfg.QuarantineFor)
 		p.panics[id] = nil
 	}
+	p.nquarantined.Store(int64(len(p.until)))
 }
 
 // Execute runs kernel id on a typed input message and returns its output.
@@ -193,42 +188,23 @@ func (p *Pool) Execute(ctx context.Context, id string, in proto.Message) (proto.
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.DefaultTimeout)
 		defer cancel()
 	}
-	p.mu.RLock()
-	if p.closed {
-		p.mu.RUnlock()
-		return nil, ErrClosed
+	slot, err := p.Admit(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	if until, ok := p.until[id]; ok && time.Now().Before(until) {
-		p.mu.RUnlock()
-		p.rejected.Add(1)
-		return nil, fmt.Errorf("%w: %s, for %s more", ErrKernelQuarantined, id, time.Until(until).Round(time.Second))
+	var out proto.Message
+	err = slot.Run(func() (err error) {
+		out, err = k.Run(ctx, in)
+		return err
+	})
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // finished, but past the deadline
 	}
-	j := &job{ctx: ctx, k: k, in: in, done: make(chan result, 1)}
-	select {
-	case p.jobs <- j:
-		p.mu.RUnlock()
-	default:
-		p.mu.RUnlock()
-		p.rejected.Add(1)
-		return nil, ErrMailboxFull
+	slot.Done(err)
+	if err != nil {
+		return nil, err
 	}
-	p.submitted.Add(1)
-	select {
-	case r := <-j.done:
-		if r.err != nil {
-			p.failed.Add(1)
-			if errors.Is(r.err, context.DeadlineExceeded) {
-				p.timedOut.Add(1)
-			}
-			return nil, r.err
-		}
-		p.succeeded.Add(1)
-		return r.out, nil
-	case <-ctx.Done():
-		p.failed.Add(1)
-		p.timedOut.Add(1)
-		return nil, ctx.Err()
-	}
+	return out, nil
 }
 
 // Run is Execute with the input and output types spelled out.
@@ -305,22 +281,18 @@ func (p *Pool) List(domain string, mode registry.Mode) []*registry.Kernel {
 func (p *Pool) Stats() Stats {
 	return Stats{Uptime: time.Since(p.started), Submitted: p.submitted.Load(), Succeeded: p.succeeded.Load(),
 		Failed: p.failed.Load(), Panics: p.npanics.Load(), Rejected: p.rejected.Load(), TimedOut: p.timedOut.Load(),
-		Running: int(p.running.Load()), Waiting: len(p.jobs), Workers: p.cfg.Workers, KernelsAvailable: p.reg.Len()}
+		Running: int(p.running.Load()), Waiting: int(p.waiting.Load()), Workers: p.cfg.Workers,
+		KernelsAvailable: p.reg.Len(), MailboxCapacity: p.cfg.MailboxCapacity}
 }
 
 // Close stops accepting calls (ErrClosed) and waits until the running and
 // queued ones finish or ctx ends.
 func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil
-	}
 	p.closed = true
-	close(p.jobs)
 	p.mu.Unlock()
 	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
+	go func() { p.calls.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil

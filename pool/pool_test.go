@@ -115,3 +115,72 @@ func TestTimeoutAndClose(t *testing.T) {
 		t.Fatalf("goroutines %d after Close, %d before New", n, base)
 	}
 }
+
+// TestAdmitRunDone: the admission the server uses, step by step: a slot per
+// call, the mailbox bound (none with a negative capacity), a panic in Run
+// fails only its call, and no quarantine with QuarantineAfter < 0.
+func TestAdmitRunDone(t *testing.T) {
+	p := testPool(t, pool.Config{Workers: 1, MailboxCapacity: -1, QuarantineAfter: -1})
+	ctx := context.Background()
+	a, err := p.Admit(ctx, testkernels.Echo)
+	if err != nil || p.Running() != 1 {
+		t.Fatalf("admit: %v, running %d", err, p.Running())
+	}
+	if _, err := p.Admit(ctx, testkernels.Echo); !errors.Is(err, pool.ErrMailboxFull) {
+		t.Fatalf("second call with the slot taken and no mailbox: %v", err)
+	}
+	a.Done(nil)
+	a.Done(errors.New("ignored")) // a second Done does nothing
+	for i := range 10 {
+		s, err := p.Admit(ctx, testkernels.Echo)
+		if err != nil {
+			t.Fatalf("admit %d after %d panics: %v", i, i, err)
+		}
+		err = s.Run(func() error { panic("boom") })
+		var pe *pool.PanicError
+		if !errors.As(err, &pe) || pe.Value != "boom" || pe.KernelID != testkernels.Echo {
+			t.Fatalf("panic %d: %v", i, err)
+		}
+		s.Done(err)
+	}
+	if st := p.Stats(); st.Submitted != 11 || st.Succeeded != 1 || st.Failed != 10 || st.Panics != 10 || st.Rejected != 1 || st.Running != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	// A caller whose deadline ends while it waits gets the deadline error.
+	hold, _ := p.Admit(ctx, testkernels.Echo)
+	defer hold.Done(nil)
+	q := testPool(t, pool.Config{Workers: 1, MailboxCapacity: 1})
+	hold2, _ := q.Admit(ctx, testkernels.Echo)
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := q.Admit(short, testkernels.Echo); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting past the deadline: %v", err)
+	}
+	hold2.Done(nil)
+}
+
+// TestMemoryBudget: Reserve refuses at once, never waits, and a release
+// makes room again.
+func TestMemoryBudget(t *testing.T) {
+	p := testPool(t, pool.Config{MemoryBudget: 100})
+	if _, err := p.Reserve(101); !errors.Is(err, pool.ErrMemoryTooLarge) {
+		t.Fatalf("over the budget: %v", err)
+	}
+	free, err := p.Reserve(60)
+	if err != nil || p.Reserved() != 60 {
+		t.Fatalf("reserve 60: %v, reserved %d", err, p.Reserved())
+	}
+	if _, err := p.Reserve(50); !errors.Is(err, pool.ErrMemoryBusy) {
+		t.Fatalf("60 + 50 of 100: %v", err)
+	}
+	free()
+	free() // once only
+	if p.Reserved() != 0 {
+		t.Fatalf("reserved %d after release", p.Reserved())
+	}
+	if free, err := p.Reserve(100); err != nil {
+		t.Fatalf("the whole budget after release: %v", err)
+	} else {
+		free()
+	}
+}

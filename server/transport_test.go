@@ -288,4 +288,34 @@ func TestPanicDoesNotReduceCapacity(t *testing.T) {
 	}
 }
 
+// TestExecuteRunsThroughThePool: Execute and the typed RPCs, on every
+// transport, are admitted by the server's pool.Pool (one admission for the
+// embeddable pool and the server): its counters see every call, its panic
+// count the panics, and its slots and mailbox are the configured ones.
+func TestExecuteRunsThroughThePool(t *testing.T) {
+	srv, transports := startDefault(t, map[string]string{"GOKERNELS_MAX_CONCURRENCY": "3", "GOKERNELS_MAX_QUEUE": "7"})
+	p := srv.Pool()
+	if st := p.Stats(); st.Workers != 3 || st.MailboxCapacity != 7 || st.Submitted != 0 {
+		t.Fatalf("pool before any call: %+v", st)
+	}
+	ctx := context.Background()
+	typed := []byte(`{"num_nodes": 3, "edges": [[0, 1], [1, 2]]}`)
+	for _, tr := range transports {
+		if r := tr.Call(ctx, "POST", "/execute", execBody(testkernels.Echo, `{"count": 1}`), nil); r.Code != codes.OK {
+			t.Fatalf("%s: execute %v %s", tr.Name(), r.Code, r.Message)
+		}
+		if r := tr.Call(ctx, "POST", "/kernels/graph/degree-centrality:execute", typed, nil); r.Code != codes.OK {
+			t.Fatalf("%s: typed %v %s", tr.Name(), r.Code, r.Message)
+		}
+		if r := tr.Call(ctx, "POST", "/execute", execBody(testkernels.Echo, `{"panic": true}`), nil); r.Code != codes.Internal {
+			t.Fatalf("%s: panic %v", tr.Name(), r.Code)
+		}
+	}
+	n := int64(len(transports))
+	st := p.Stats()
+	if st.Submitted != 3*n || st.Succeeded != 2*n || st.Failed != n || st.Panics != n || st.Running != 0 {
+		t.Fatalf("after %d transports × (execute, typed, panic): %+v", n, st)
+	}
+}
+
 func serverOptions() server.Options { return server.Options{} }

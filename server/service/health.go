@@ -11,6 +11,7 @@ import (
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/pool"
 	"github.com/gokernels/gokernels/server/observe"
 )
 
@@ -48,11 +49,11 @@ func (NoGPUHealth) Health() *gokernelsv1.ComponentHealth {
 // Health implements HealthService.
 type Health struct {
 	gokernelsv1.UnimplementedHealthServiceServer
-	Registry  *registry.Registry
-	Admission *Admission
-	Metrics   *observe.Recorder
-	State     *State
-	GPU       GPUHealth
+	Registry *registry.Registry
+	Pool     *pool.Pool
+	Metrics  *observe.Recorder
+	State    *State
+	GPU      GPUHealth
 	// Cluster is the cluster-mode node (nil on a single node): readiness
 	// fails while it cannot reach NATS.
 	Cluster ClusterHealth
@@ -89,9 +90,10 @@ func (h *Health) Check(_ context.Context, _ *gokernelsv1.CheckRequest) (*gokerne
 	}
 	resp.Components["execution"] = exe
 
-	waiting, capQ := h.Admission.Waiting(), h.Admission.QueueCapacity()
+	st := h.Pool.Stats()
+	waiting, capQ := st.Waiting, st.MailboxCapacity
 	q := &gokernelsv1.ComponentHealth{Status: Healthy, Details: map[string]string{
-		"running": strconv.Itoa(h.Admission.Running()), "workers": strconv.Itoa(h.Admission.Capacity()),
+		"running": strconv.Itoa(st.Running), "workers": strconv.Itoa(st.Workers),
 		"waiting": strconv.Itoa(waiting), "queue_capacity": strconv.Itoa(capQ),
 	}}
 	if capQ > 0 && float64(waiting) >= 0.9*float64(capQ) {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +23,7 @@ import (
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
+	"github.com/gokernels/gokernels/pool"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/jsoninput"
 	"github.com/gokernels/gokernels/server/observe"
@@ -56,13 +56,15 @@ func (NoGPU) Choose(k *registry.Kernel, _ proto.Message, requested string) (regi
 // Kernels implements KernelService.
 type Kernels struct {
 	gokernelsv1.UnimplementedKernelServiceServer
-	Registry  *registry.Registry
-	Admission *Admission
-	Metrics   *observe.Recorder
-	Limits    limits.Limits
-	Backends  Backends
-	Log       *slog.Logger
-	Tracer    trace.Tracer
+	Registry *registry.Registry
+	// Pool admits every execution (worker slots, the wait queue, the
+	// memory budget): the same admission as the embeddable pool's.
+	Pool     *pool.Pool
+	Metrics  *observe.Recorder
+	Limits   limits.Limits
+	Backends Backends
+	Log      *slog.Logger
+	Tracer   trace.Tracer
 	// MaxResponseBytes caps the output's protobuf size (0: DefaultMaxResponseBytes).
 	MaxResponseBytes int64
 }
@@ -289,18 +291,27 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 		defer cancel()
 	}
 
-	queued, release, err := s.Admission.Acquire(ctx)
-	s.Metrics.Queued(queued)
+	admitStart := time.Now()
+	slot, err := s.Pool.Admit(ctx, k.ID)
 	if err != nil {
-		if err == ErrQueueFull {
+		if !errors.Is(err, pool.ErrMailboxFull) { // it waited, then ctx ended
+			s.Metrics.Queued(time.Since(admitStart))
+		} else {
+			s.Metrics.Queued(0)
 			s.Metrics.Reject(observe.RejectQueueFull)
-			return fail(errs.WithReason(codes.ResourceExhausted, errs.ReasonQueueFull,
-				"server is at capacity: the execution queue is full; retry later", time.Second))
 		}
-		e, _ := errs.FromKernel(err, "")
-		return fail(e)
+		return fail(admissionError(err))
 	}
-	defer release()
+	queued = slot.Queued
+	s.Metrics.Queued(queued)
+	// Done gets the request's final error, the output's encoding included.
+	var outcome error
+	defer func() { slot.Done(outcome) }()
+	fail = func(err error) error {
+		code = status.Code(err)
+		outcome = err
+		return err
+	}
 	s.Metrics.Inflight(1)
 	defer s.Metrics.Inflight(-1)
 
@@ -318,9 +329,9 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 	if limit := s.maxResponse(); minOut > limit {
 		return fail(responseTooLarge(k.ID, minOut, limit, true))
 	}
-	free, err := s.Admission.Reserve(working)
+	free, err := s.Pool.Reserve(working)
 	if err != nil {
-		return fail(memoryError(err, working, s.Admission.MemoryBudget()))
+		return fail(memoryError(err, working, s.Pool.MemoryBudget()))
 	}
 	defer free()
 
@@ -331,7 +342,12 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 		attribute.Int64("gokernels.queue_us", queued.Microseconds()),
 	))
 	start := time.Now()
-	out, ranOn, err := s.run(spanCtx, run, in)
+	var out proto.Message
+	var ranOn string
+	err = slot.Run(func() (err error) {
+		out, ranOn, err = run(limits.With(spanCtx, s.Limits), in)
+		return err
+	})
 	compute = time.Since(start)
 	// A GPU run that fell back to the CPU says so: the response, log and
 	// metrics report what actually ran.
@@ -347,7 +363,14 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 		if internal {
 			fault = true
 		}
-		if internal && !errors.Is(err, errPanicked) {
+		var pe *pool.PanicError
+		switch {
+		case errors.As(err, &pe):
+			// INTERNAL for this request only: the slot is freed and the
+			// server keeps serving.
+			s.Log.ErrorContext(ctx, "kernel panicked", "request_id", info.RequestID, "kernel_id", k.ID,
+				"panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+		case internal:
 			s.Log.ErrorContext(ctx, "kernel failed", "kernel_id", k.ID, "request_id", info.RequestID, "error", err)
 		}
 		return fail(e)
@@ -404,18 +427,17 @@ func (s *Kernels) decode(k *registry.Kernel, req *gokernelsv1.ExecuteRequest, re
 	return nil, false, errs.InvalidFields("input is required", errs.Field("input", "either input (JSON) or typed_input (binary) must be set"))
 }
 
-var errPanicked = errors.New("kernel panicked")
-
-// run executes the kernel with the request's limits, turning a panic into an
-// INTERNAL error for this request only: the worker slot is released and the
-// server keeps serving.
-func (s *Kernels) run(ctx context.Context, fn registry.Runner, in proto.Message) (out proto.Message, ranOn string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.Log.ErrorContext(ctx, "kernel panicked", "request_id", reqinfo.From(ctx).RequestID,
-				"kernel_id", reqinfo.From(ctx).KernelID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			out, err = nil, errPanicked
-		}
-	}()
-	return fn(limits.With(ctx, s.Limits), in)
+// admissionError is the answer to a call the pool did not admit.
+func admissionError(err error) error {
+	switch {
+	case errors.Is(err, pool.ErrMailboxFull):
+		return errs.WithReason(codes.ResourceExhausted, errs.ReasonQueueFull,
+			"server is at capacity: the execution queue is full; retry later", time.Second)
+	case errors.Is(err, pool.ErrKernelQuarantined):
+		return status.Error(codes.Unavailable, err.Error()+"; retry later")
+	case errors.Is(err, pool.ErrClosed):
+		return status.Error(codes.Unavailable, "server is shutting down; retry on another replica")
+	}
+	e, _ := errs.FromKernel(err, "")
+	return e
 }

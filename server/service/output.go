@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/pool"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
@@ -61,9 +62,9 @@ func (s *Kernels) encodeOutput(ctx context.Context, resp *gokernelsv1.ExecuteRes
 	case !typed:
 		factor = 10
 	}
-	free, err := s.Admission.Reserve((1+factor)*size - working)
+	free, err := s.Pool.Reserve((1+factor)*size - working)
 	if err != nil {
-		e := memoryError(err, working+(1+factor)*size, s.Admission.MemoryBudget())
+		e := memoryError(err, working+(1+factor)*size, s.Pool.MemoryBudget())
 		if !typed {
 			st := status.Convert(e)
 			e = status.ErrorProto(withMessage(st, st.Message()+"; metadata.typed_output needs much less"))
@@ -137,7 +138,7 @@ func responseTooLarge(id string, size, limit int64, estimated bool) error {
 
 // memoryError is the answer to a request refused by the memory budget.
 func memoryError(err error, need, budget int64) error {
-	if errors.Is(err, ErrMemoryTooLarge) {
+	if errors.Is(err, pool.ErrMemoryTooLarge) {
 		return errs.WithReason(codes.ResourceExhausted, errs.ReasonMemoryTooLarge, fmt.Sprintf(
 			"this request needs about %d bytes of working memory, more than the server's memory budget of %d bytes "+
 				"(GOKERNELS_MEMORY_BUDGET); ask for a smaller problem", need, budget), 0)
