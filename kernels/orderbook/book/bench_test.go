@@ -3,6 +3,7 @@ package book
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +14,10 @@ import (
 // (domains.md §5, issue 22), 50 traders, STP off.
 func mixStream(n int) []Msg {
 	rng := rand.New(rand.NewPCG(7, 7))
+	traders := make([]string, 50)
+	for i := range traders {
+		traders[i] = strconv.Itoa(i)
+	}
 	msgs := make([]Msg, n)
 	next := uint64(1)
 	for i := range msgs {
@@ -27,13 +32,14 @@ func mixStream(n int) []Msg {
 			if side == "BUY" {
 				off = -off
 			}
-			msgs[i] = Msg{Kind: MsgSubmit, ID: next, Symbol: "X", Side: side, Type: "LIMIT", TIF: "GTC",
+			msgs[i] = Msg{Kind: MsgSubmit, ID: next, Symbol: "X", Trader: traders[rng.IntN(50)], Side: side, Type: "LIMIT", TIF: "GTC",
 				Price: 10_000 + off, Qty: int64(1 + rng.IntN(100))}
 			next++
 		case u < 9:
 			msgs[i] = Msg{Kind: MsgCancel, ID: 1 + uint64(rng.Int64N(int64(next)))}
 		default:
-			msgs[i] = Msg{Kind: MsgSubmit, ID: next, Symbol: "X", Side: side, Type: "MARKET", Qty: int64(1 + rng.IntN(100))}
+			msgs[i] = Msg{Kind: MsgSubmit, ID: next, Symbol: "X", Trader: traders[rng.IntN(50)], Side: side, Type: "MARKET",
+				Qty: int64(1 + rng.IntN(100))}
 			next++
 		}
 	}

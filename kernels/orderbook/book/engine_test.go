@@ -62,10 +62,11 @@ func queues(e *Engine) map[string][]uint64 {
 	q := map[string][]uint64{}
 	for _, bk := range e.books {
 		for s, lvls := range bk.sides {
-			for _, lv := range lvls {
+			for _, li := range lvls {
+				lv := e.lvl(li)
 				k := fmt.Sprintf("%s/%d/%d", bk.symbol, s, lv.price)
-				for o := lv.head; o != nil; o = o.next {
-					q[k] = append(q[k], o.id)
+				for h := lv.head; h != 0; h = e.ord(h).next {
+					q[k] = append(q[k], e.ord(h).id)
 				}
 			}
 		}
@@ -83,38 +84,46 @@ func checkInvariants(t *testing.T, e *Engine, before map[string][]uint64, evs []
 	resting := 0
 	for _, bk := range e.books {
 		for s, lvls := range bk.sides {
-			for i, lv := range lvls {
-				if i > 0 && (s == buy && lvls[i-1].price >= lv.price || s == sell && lvls[i-1].price <= lv.price) {
+			for i, li := range lvls {
+				lv := e.lvl(li)
+				if i > 0 && (s == buy && e.lvl(lvls[i-1]).price >= lv.price || s == sell && e.lvl(lvls[i-1]).price <= lv.price) {
 					fail("%s side %d levels out of order", bk.symbol, s)
 				}
 				var sum int64
 				n := 0
-				for o := lv.head; o != nil; o = o.next {
-					if o.lvl != lv || o.price != lv.price || o.side != uint8(s) || o.remaining <= 0 {
+				var prev uint32
+				for h := lv.head; h != 0; h = e.ord(h).next {
+					o := e.ord(h)
+					if o.lvl != li || o.price != lv.price || o.side != uint8(s) || o.remaining <= 0 || o.self != h ||
+						o.prev != prev || e.bookList[o.bk] != bk {
 						fail("order %d misfiled in level %d", o.id, lv.price)
 					}
+					prev = h
 					sum += o.remaining
 					n++
 				}
-				if sum != lv.qty || n != lv.count || n == 0 {
+				if sum != lv.qty || n != lv.count || n == 0 || lv.tail != prev {
 					fail("level %s %d: qty %d count %d, orders sum %d count %d", bk.symbol, lv.price, lv.qty, lv.count, sum, n)
 				}
 				resting += n
 			}
 		}
-		if b, a := bk.sides[buy], bk.sides[sell]; len(b) > 0 && len(a) > 0 && b[len(b)-1].price >= a[len(a)-1].price {
-			fail("%s crossed or locked: bid %d ask %d", bk.symbol, b[len(b)-1].price, a[len(a)-1].price)
+		if b, a := bk.sides[buy], bk.sides[sell]; len(b) > 0 && len(a) > 0 && e.lvl(b[len(b)-1]).price >= e.lvl(a[len(a)-1]).price {
+			fail("%s crossed or locked: bid %d ask %d", bk.symbol, e.lvl(b[len(b)-1]).price, e.lvl(a[len(a)-1]).price)
 		}
 	}
 	n := 0
-	e.orders.each(func(o *order) {
+	e.eachOrder(func(o *order) {
 		if o.qty != o.filled+o.remaining+o.canceled || o.remaining < 0 || o.filled < 0 || o.canceled < 0 {
 			fail("order %d: qty %d ≠ filled %d + remaining %d + canceled %d", o.id, o.qty, o.filled, o.remaining, o.canceled)
 		}
-		if (o.lvl != nil) != (o.remaining > 0) {
-			fail("order %d: resting %v with remaining %d", o.id, o.lvl != nil, o.remaining)
+		if (o.lvl != 0) != (o.remaining > 0) {
+			fail("order %d: resting %v with remaining %d", o.id, o.lvl != 0, o.remaining)
 		}
-		if o.lvl != nil {
+		if e.get(o.id) != o {
+			fail("order %d: the id index points elsewhere", o.id)
+		}
+		if o.lvl != 0 {
 			n++
 		}
 	})
@@ -131,7 +140,7 @@ func checkInvariants(t *testing.T, e *Engine, before map[string][]uint64, evs []
 		if ev.Kind != EvExecuted {
 			continue
 		}
-		mk, tk := e.orders.get(ev.MakerID), e.orders.get(ev.OrderID)
+		mk, tk := e.get(ev.MakerID), e.get(ev.OrderID)
 		if ev.Qty <= 0 || mk.side == tk.side {
 			fail("execution %d: qty %d, sides %d/%d", ev.MatchID, ev.Qty, mk.side, tk.side)
 		}
@@ -142,7 +151,7 @@ func checkInvariants(t *testing.T, e *Engine, before map[string][]uint64, evs []
 			fail("execution %d at %d after %d: price priority broken", ev.MatchID, ev.Price, lastPx)
 		}
 		lastPx = ev.Price
-		k := fmt.Sprintf("%s/%d/%d", mk.bk.symbol, mk.side, ev.Price)
+		k := fmt.Sprintf("%s/%d/%d", e.bookList[mk.bk].symbol, mk.side, ev.Price)
 		makers[k] = append(makers[k], ev.MakerID)
 	}
 	for k, ms := range makers {
@@ -150,7 +159,7 @@ func checkInvariants(t *testing.T, e *Engine, before map[string][]uint64, evs []
 		j := 0
 		for _, id := range ms {
 			for j < len(q) && q[j] != id {
-				if o := e.orders.get(q[j]); o.lvl != nil && o.price == e.orders.get(id).price {
+				if o := e.get(q[j]); o.lvl != 0 && o.price == e.get(id).price {
 					fail("maker %d traded while %d, ahead of it at %s, still rests", id, q[j], k)
 				}
 				j++
