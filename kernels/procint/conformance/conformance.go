@@ -3,6 +3,16 @@
 // directly-follows replay on a DFG with escaping-edge precision
 // (Muñoz-Gama & Carmona 2010). The Batch kernel is the ring fold: events
 // applied in ts order to per-case states, every case closed at the end.
+//
+// The Batch kernel computes that fold's result without the fold: the log
+// is built into traces once (eventlog.Build: activity and case names
+// interned to dense codes, each trace stable-sorted by ts, which is the
+// order the fold gives each case), the model is compiled into tables
+// indexed by activity code, and each trace is replayed on int arrays with
+// one reused marking (batch.go). Every trace is replayed on its own (no
+// variant grouping), so per-trace outputs need no copying between cases.
+// Tests check the Batch output equals the fold's Snapshot on random logs
+// and models.
 package conformance
 
 import (
@@ -14,11 +24,11 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// Job is the compiled model and the events in ts order.
+// Job is the compiled model and the log in trace form.
 type Job struct {
-	pn     *petri
-	dm     *dfgModel
-	events []*procintv1.Event
+	pn  *petri
+	dm  *dfgModel
+	log *eventlog.Log
 }
 
 // Kernel is procint/conformance.
@@ -56,11 +66,8 @@ func Prepare(ctx context.Context, in *procintv1.ConformanceInput) (*Job, error) 
 	if err != nil {
 		return nil, err
 	}
-	evs := in.GetEvents()
-	order := eventlog.ByTS(len(evs), func(i int) int64 { return evs[i].GetTs() })
-	j.events = make([]*procintv1.Event, len(evs))
-	for k, i := range order {
-		j.events[k] = evs[i]
+	if j.log, err = eventlog.Build(ctx, in.GetEvents()); err != nil {
+		return nil, err
 	}
 	return j, nil
 }
@@ -68,18 +75,10 @@ func Prepare(ctx context.Context, in *procintv1.ConformanceInput) (*Job, error) 
 // New returns an empty fold state for the job's model.
 func (j *Job) New() *State { return newState(j.pn, j.dm) }
 
-// Run folds the events and snapshots.
+// Run replays every trace on the compiled model.
 func Run(ctx context.Context, j *Job) (*procintv1.ConformanceOutput, error) {
-	s := j.New()
-	for i, e := range j.events {
-		if i&4095 == 4095 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		if err := s.Apply(e.GetCaseId(), e.GetActivity(), e.GetTs()); err != nil {
-			return nil, err
-		}
+	if j.pn != nil {
+		return replayPetri(ctx, j.pn, j.log)
 	}
-	return s.closeAll(), nil
+	return replayDFG(ctx, j.dm, j.log)
 }

@@ -158,17 +158,18 @@ func TestRingReplayLaw(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		events := byTS(evs)
 		lastOf := map[string]int{}
-		for i, e := range j.events {
+		for i, e := range events {
 			lastOf[e.CaseId] = i
 		}
 		s := j.New()
 		got := map[string]*procintv1.TraceConformance{}
-		for i, e := range j.events {
+		for i, e := range events {
 			if err := s.Apply(e.CaseId, e.Activity, e.Ts); err != nil {
 				t.Fatal(err)
 			}
-			if i == len(j.events)/2 {
+			if i == len(events)/2 {
 				mid := s.Snapshot()
 				if !proto.Equal(mid, s.Snapshot()) {
 					t.Fatal("Snapshot changed the state")

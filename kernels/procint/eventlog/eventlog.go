@@ -49,7 +49,9 @@ func Check(ctx context.Context, field string, events []*procintv1.Event) error {
 	if err := limits.Check(field, len(events), limits.From(ctx).MaxSamples); err != nil {
 		return err
 	}
-	seen := make(map[string]struct{}, len(events))
+	// The first repeated id, found by hashing (hashgroup.go); the loop
+	// reports it where an in-order scan would, among the other checks.
+	dup := firstRepeat(len(events), func(i int) string { return events[i].GetId() })
 	for i, e := range events {
 		if i&1023 == 1023 {
 			if err := ctx.Err(); err != nil {
@@ -57,15 +59,16 @@ func Check(ctx context.Context, field string, events []*procintv1.Event) error {
 			}
 		}
 		at := func(sub string) string { return field + "[" + strconv.Itoa(i) + "]." + sub }
-		if _, dup := seen[e.GetId()]; dup {
+		if i == dup {
 			return kerr.Invalid(at("id"), "duplicate event id %q", e.GetId())
 		}
-		seen[e.GetId()] = struct{}{}
 		if a := e.GetActivity(); a == Start || a == End {
 			return kerr.Invalid(at("activity"), "%q is reserved for the artificial start or end", a)
 		}
-		if err := CheckAttributes(at("attributes"), e.GetAttributes()); err != nil {
-			return err
+		if attrs := e.GetAttributes(); len(attrs) > 0 { // the field path only when there is something to check
+			if err := CheckAttributes(at("attributes"), attrs); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -115,25 +118,24 @@ func checkValue(field string, v *structpb.Value, listOK bool) error {
 }
 
 // Build groups checked events into traces. It honours ctx.
+//
+// Cases are grouped by hashing their ids (hashgroup.go) rather than by a
+// map lookup per event; the activities, few, go through a map.
 func Build(ctx context.Context, events []*procintv1.Event) (*Log, error) {
-	caseOf := make(map[string]int32)
+	n := len(events)
+	caseID := func(i int) string { return events[i].GetCaseId() }
 	actOf := make(map[string]int32)
-	var caseNames, actNames []string
-	caseIdx := make([]int32, len(events))
-	actIdx := make([]int32, len(events))
-	counts := []int32{}
+	var actNames []string
+	type rec struct { // one event's activity and ts, read together when traces are gathered
+		ts  int64
+		act int32
+	}
+	recs := make([]rec, n)
 	for i, e := range events {
 		if i&4095 == 4095 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-		}
-		c, ok := caseOf[e.GetCaseId()]
-		if !ok {
-			c = int32(len(caseNames))
-			caseOf[e.GetCaseId()] = c
-			caseNames = append(caseNames, e.GetCaseId())
-			counts = append(counts, 0)
 		}
 		a, ok := actOf[e.GetActivity()]
 		if !ok {
@@ -141,53 +143,85 @@ func Build(ctx context.Context, events []*procintv1.Event) (*Log, error) {
 			actOf[e.GetActivity()] = a
 			actNames = append(actNames, e.GetActivity())
 		}
-		caseIdx[i], actIdx[i] = c, a
-		counts[c]++
+		recs[i] = rec{e.GetTs(), a}
 	}
+	spans, members := groupSpans(n, caseID)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cases := spans
+	// Case id order: the first eight bytes as a big-endian integer decide
+	// most comparisons without touching the strings.
+	slices.SortFunc(cases, func(a, b span) int {
+		if a.prefix != b.prefix {
+			if a.prefix < b.prefix {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
 	actRank := rank(actNames)
-	caseRank := rank(caseNames)
 	l := &Log{
 		Acts:   sortedCopy(actNames),
-		Cases:  sortedCopy(caseNames),
-		Traces: make([][]int32, len(caseNames)),
-		TS:     make([][]int64, len(caseNames)),
-		Index:  make([][]int32, len(caseNames)),
-		Events: len(events),
+		Cases:  make([]string, len(cases)),
+		Traces: make([][]int32, len(cases)),
+		TS:     make([][]int64, len(cases)),
+		Index:  make([][]int32, len(cases)),
+		Events: n,
 	}
-	// One backing array per field, cut into traces by case size.
-	acts := make([]int32, len(events))
-	ts := make([]int64, len(events))
-	idx := make([]int32, len(events))
+	// One backing array per field, cut into traces in case id order.
+	acts := make([]int32, n)
+	tss := make([]int64, n)
+	idx := make([]int32, n)
 	off := 0
-	for c := range caseNames {
-		r := caseRank[c]
-		n := int(counts[c])
-		l.Traces[r] = acts[off : off : off+n]
-		l.TS[r] = ts[off : off : off+n]
-		l.Index[r] = idx[off : off : off+n]
-		off += n
-	}
-	for i, e := range events {
-		r := caseRank[caseIdx[i]]
-		l.Traces[r] = append(l.Traces[r], actRank[actIdx[i]])
-		l.TS[r] = append(l.TS[r], e.GetTs())
-		l.Index[r] = append(l.Index[r], int32(i))
-	}
-	for r := range l.Traces {
+	for r, c := range cases {
 		if r&1023 == 1023 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		sortTrace(l.Traces[r], l.TS[r], l.Index[r])
+		l.Cases[r] = c.name
+		k := int(c.end - c.start)
+		ta, tt, ti := acts[off:off+k:off+k], tss[off:off+k:off+k], idx[off:off+k:off+k]
+		for j, i := range members[c.start:c.end] {
+			ta[j], tt[j], ti[j] = actRank[recs[i].act], recs[i].ts, i
+		}
+		sortTrace(ta, tt, ti)
+		l.Traces[r], l.TS[r], l.Index[r] = ta, tt, ti
+		off += k
 	}
 	return l, nil
 }
 
-// sortTrace stable-sorts one trace by ts (insertion sort when nearly
-// sorted, which logs usually are; a stable sort of a permutation otherwise).
+// prefix8 is s's first eight bytes as a big-endian integer, zero-padded:
+// their order is the strings' bytewise order up to ties.
+func prefix8(s string) uint64 {
+	var p uint64
+	for k := 0; k < 8; k++ {
+		p <<= 8
+		if k < len(s) {
+			p |= uint64(s[k])
+		}
+	}
+	return p
+}
+
+// sortTrace stable-sorts one trace by ts: in place by insertion when short
+// or already nearly sorted (logs usually are), by a stable sort of a
+// permutation otherwise.
 func sortTrace(acts []int32, ts []int64, idx []int32) {
 	if slices.IsSorted(ts) {
+		return
+	}
+	if len(ts) <= 32 {
+		for x := 1; x < len(ts); x++ {
+			for y := x; y > 0 && ts[y] < ts[y-1]; y-- {
+				ts[y], ts[y-1] = ts[y-1], ts[y]
+				acts[y], acts[y-1] = acts[y-1], acts[y]
+				idx[y], idx[y-1] = idx[y-1], idx[y]
+			}
+		}
 		return
 	}
 	perm := make([]int, len(ts))
