@@ -46,18 +46,33 @@ func mixStream(n int) []Msg {
 	return msgs
 }
 
-// BenchmarkMatching reports messages per second and the p99 latency of one
-// Apply on the 70/20/10 mix. Floors (issue 22): ≥ 1e6 msgs/s, p99 ≤ 10 µs.
+// BenchmarkMatching reports messages per second and the p50/p99 latency of
+// one Apply on the 70/20/10 mix. Floors (issue 22): ≥ 1e6 msgs/s, p99 ≤
+// 10 µs. Each round runs the stream twice on fresh engines: once untimed
+// per message — msgs/s, the loop the Python engine's rate also comes from
+// (scripts/bench/markets.py) — and once reading the clock around every
+// Apply for the latencies. Two clock reads cost about a quarter of the
+// timed loop's CPU (pprof), so its rate is reported apart (timed-msgs/s).
 // Reproduce: go test ./kernels/orderbook/book -run '^$' -bench Matching -benchtime 1x
 func BenchmarkMatching(b *testing.B) {
 	const n = 1_000_000
 	msgs := mixStream(n)
 	lat := make([]time.Duration, n)
+	cfg := Config{Symbols: []string{"X"}, TickSize: 1, LotSize: 1, MinQty: 1, MaxQty: MaxQty, STP: STPNone}
 	b.ResetTimer()
-	var total time.Duration
+	var total, timed time.Duration
 	for range b.N {
-		e := New(Config{Symbols: []string{"X"}, TickSize: 1, LotSize: 1, MinQty: 1, MaxQty: MaxQty, STP: STPNone})
+		e := New(cfg)
 		start := time.Now()
+		for i := range msgs {
+			e.Apply(&msgs[i])
+			if len(e.events) > 4096 {
+				e.ResetEvents()
+			}
+		}
+		total += time.Since(start)
+		e = New(cfg)
+		start = time.Now()
 		for i := range msgs {
 			t0 := time.Now()
 			e.Apply(&msgs[i])
@@ -66,11 +81,12 @@ func BenchmarkMatching(b *testing.B) {
 				e.ResetEvents()
 			}
 		}
-		total += time.Since(start)
+		timed += time.Since(start)
 	}
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "msgs/s")
+	b.ReportMetric(float64(n)*float64(b.N)/timed.Seconds(), "timed-msgs/s")
 	b.ReportMetric(float64(lat[n*99/100].Nanoseconds()), "p99-ns")
 	b.ReportMetric(float64(lat[n/2].Nanoseconds()), "p50-ns")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // randomMsgs is a random stream around a mid of 1000 (tick 2, lot 5), with
@@ -94,12 +95,12 @@ func checkInvariants(t *testing.T, e *Engine, before map[string][]uint64, evs []
 				var prev uint32
 				for h := lv.head; h != 0; h = e.ord(h).next {
 					o := e.ord(h)
-					if o.lvl != li || o.price != lv.price || o.side != uint8(s) || o.remaining <= 0 || o.self != h ||
+					if o.lvl != li || int64(o.price) != lv.price || o.side != uint8(s) || o.remaining <= 0 || o.self != h ||
 						o.prev != prev || e.bookList[o.bk] != bk {
 						fail("order %d misfiled in level %d", o.id, lv.price)
 					}
 					prev = h
-					sum += o.remaining
+					sum += int64(o.remaining)
 					n++
 				}
 				if sum != lv.qty || n != lv.count || n == 0 || lv.tail != prev {
@@ -144,7 +145,7 @@ func checkInvariants(t *testing.T, e *Engine, before map[string][]uint64, evs []
 		if ev.Qty <= 0 || mk.side == tk.side {
 			fail("execution %d: qty %d, sides %d/%d", ev.MatchID, ev.Qty, mk.side, tk.side)
 		}
-		if !tk.market && (tk.side == buy && ev.Price > tk.price || tk.side == sell && ev.Price < tk.price) {
+		if !tk.market && (tk.side == buy && ev.Price > int64(tk.price) || tk.side == sell && ev.Price < int64(tk.price)) {
 			fail("execution %d at %d violates taker limit %d", ev.MatchID, ev.Price, tk.price)
 		}
 		if lastPx != 0 && (tk.side == buy && ev.Price < lastPx || tk.side == sell && ev.Price > lastPx) {
@@ -235,5 +236,30 @@ func TestFOK(t *testing.T) {
 	e.Apply(&Msg{Kind: MsgSubmit, ID: 4, Symbol: "X", Side: "BUY", Type: "LIMIT", Price: 11, Qty: 8, TIF: "FOK"})
 	if r := e.Orders()[3]; r.Status != "FILLED" || r.Notional != 5*10+3*11 {
 		t.Fatalf("fillable FOK: %+v", r)
+	}
+}
+
+// TestOrderIsOneCacheLine: the order layout is part of the design (a
+// cancel of a random old order touches one cache line).
+func TestOrderIsOneCacheLine(t *testing.T) {
+	if n := unsafe.Sizeof(order{}); n != 64 {
+		t.Fatalf("order is %d bytes, want 64", n)
+	}
+}
+
+// TestExtremeQuantities: prices and quantities at their bounds (10⁹) fill,
+// with a notional of 10¹⁸ in int64 and no int32 overflow in the order.
+func TestExtremeQuantities(t *testing.T) {
+	e := New(Config{TickSize: 1, LotSize: 1, MinQty: 1, MaxQty: MaxQty, STP: STPNone})
+	e.Apply(&Msg{Kind: MsgSubmit, ID: 1, Symbol: "X", Side: "SELL", Type: "LIMIT", Price: MaxPrice, Qty: MaxQty})
+	e.Apply(&Msg{Kind: MsgModify, ID: 1, Qty: MaxQty, HasPrice: true, Price: MaxPrice})
+	e.Apply(&Msg{Kind: MsgSubmit, ID: 2, Symbol: "X", Side: "BUY", Type: "MARKET", Qty: MaxQty})
+	r, _ := e.Order(2)
+	if r.Filled != MaxQty || r.Notional != MaxQty*MaxPrice || r.Status != "FILLED" {
+		t.Fatalf("taker %+v", r)
+	}
+	e.Apply(&Msg{Kind: MsgSubmit, ID: 3, Symbol: "X", Side: "BUY", Type: "LIMIT", Price: MaxPrice, Qty: MaxQty + 1})
+	if ev := e.Events()[len(e.Events())-1]; ev.Kind != EvRejected || ev.Reason != "INVALID_QTY" {
+		t.Fatalf("qty above MaxQty: %+v", ev)
 	}
 }
