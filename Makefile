@@ -33,15 +33,25 @@ generate: protodeps ## Regenerate the kernel services, Go stubs, gateway and Ope
 	sed -e 's#out: gen#out: .gen.tmp/gen#' -e 's#out: openapi#out: .gen.tmp/openapi#' buf.gen.yaml > .gen.tmp/buf.gen.yaml
 	$(TOOL) buf generate --template .gen.tmp/buf.gen.yaml
 	rm -rf gen openapi && mv .gen.tmp/gen gen && mv .gen.tmp/openapi openapi && rm -rf .gen.tmp
+	@# What protoc-gen-openapiv2 cannot express (internal/cmd/openapienrich), then OpenAPI 3.
+	$(MAKE) --no-print-directory openapi-finish OPENAPI_DIR=openapi
 	@# Python stubs (clients/python/gen) with Debian's protoc and gRPC plugin.
 	bash scripts/gen-python.sh clients/python/gen
+
+# The Swagger 2.0 file from buf gets readable schema names, validation
+# bounds, defaults and tuple arrays (internal/cmd/openapienrich), then is
+# converted to OpenAPI 3.0 (tools/openapi3, kin-openapi).
+.PHONY: openapi-finish
+openapi-finish:
+	$(GO) run ./internal/cmd/openapienrich -spec $(OPENAPI_DIR)/gokernels.swagger.json
+	cd tools && $(GO) run ./openapi3 $(abspath $(OPENAPI_DIR))/gokernels.swagger.json $(abspath $(OPENAPI_DIR))/gokernels.openapi.json
 
 .PHONY: lint-proto
 lint-proto: ## buf lint
 	$(TOOL) buf lint
 
 .PHONY: check-generated
-check-generated: ## Fail if regenerating would change gen/, openapi/, clients/python/gen, third_party/proto or the kernel services, or protos are unformatted
+check-generated: ## Fail if regenerating would change gen/, openapi/ (Swagger 2.0 and OpenAPI 3), clients/python/gen, third_party/proto or the kernel services, or protos are unformatted
 	$(TOOL) buf lint
 	$(TOOL) buf format --diff --exit-code proto
 	$(GO) run ./internal/cmd/kernelsvcgen -out proto -check
@@ -49,6 +59,7 @@ check-generated: ## Fail if regenerating would change gen/, openapi/, clients/py
 	cd tools && $(GO) run ./protodeps ../.gen.check/third_party/proto
 	sed -e 's#out: gen#out: .gen.check/gen#' -e 's#out: openapi#out: .gen.check/openapi#' buf.gen.yaml > .gen.check/buf.gen.yaml
 	$(TOOL) buf generate --template .gen.check/buf.gen.yaml
+	$(MAKE) --no-print-directory openapi-finish OPENAPI_DIR=.gen.check/openapi
 	bash scripts/gen-python.sh .gen.check/python
 	@diff -r .gen.check/gen gen && diff -r .gen.check/openapi openapi && diff -r .gen.check/third_party/proto third_party/proto \
 		&& diff -r -x __pycache__ .gen.check/python clients/python/gen \

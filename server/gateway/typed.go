@@ -20,10 +20,10 @@ import (
 
 // Typed is the Register of the typed kernel routes,
 // POST /kernels/graph/pagerank:execute → GraphService/PageRank, one per
-// route. One generic handler serves them all: the generated *.pb.gw.go
-// handlers would need a hand-kept list of every domain's Register function,
-// and decode through protojson, which does not read the API's tuple shape
-// ("edges": [[0, 1]]).
+// route. One generic handler serves them all, so buf.gen.yaml generates no
+// *.pb.gw.go for the domain services: those handlers would need a hand-kept
+// list of every domain's Register function, and decode through protojson,
+// which does not read the API's tuple shape ("edges": [[0, 1]]).
 func Typed(routes []kernelrpc.Route) Register {
 	return func(_ context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error {
 		for _, r := range routes {

@@ -11,6 +11,9 @@ async function main(): Promise<void> {
   const res = await c.execute({ kernel_id: "graph/betweenness-centrality", input: CYCLE4 });
   console.log(`graph/betweenness-centrality on the 4-cycle (${res.metadata?.backend}, ${res.metadata?.duration_us} µs):`);
   console.log(JSON.stringify(res.output?.["scores"]));
+  // The typed route: input and output typed from the spec (GraphPageRankInput/Output).
+  const pr = await c.kernel("/kernels/graph/pagerank:execute", { num_nodes: 4, edges: [[0, 1], [1, 2], [2, 3], [0, 3]] });
+  console.log(`graph/pagerank (typed route): ${JSON.stringify(pr.scores)} after ${pr.iterations} iterations`);
 }
 
 if (require.main === module) {

@@ -1941,7 +1941,7 @@ const file_gokernels_v1_ring_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x04name:\a\x92A\x042\x02{}\"<\n" +
 	"\x11ResumeRingRequest\x12\x1e\n" +
 	"\x04name\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x04name:\a\x92A\x042\x02{}\"\xde\x04\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x04name:\a\x92A\x042\x02{}\"\xe2\x04\n" +
 	"\vRingRequest\x12%\n" +
 	"\tclient_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\bclientId\x12\x1d\n" +
 	"\n" +
@@ -1955,7 +1955,7 @@ const file_gokernels_v1_ring_proto_rawDesc = "" +
 	"\bsnapshot\x18\b \x01(\v2\x1d.gokernels.v1.SnapshotControlH\x00R\bsnapshot\x122\n" +
 	"\x05reset\x18\t \x01(\v2\x1a.gokernels.v1.ResetControlH\x00R\x05reset\x12!\n" +
 	"\ftyped_output\x18\n" +
-	" \x01(\bR\vtypedOutput:n\x92Ak2i{\"client_id\": \"loader-1\", \"client_seq\": 1, \"ts\": 1700000000, \"data\": {\"num_nodes\": 4, \"edges\": [[0, 1]]}}B\x05\n" +
+	" \x01(\bR\vtypedOutput:r\x92Ao2m{\"client_id\": \"loader-1\", \"client_seq\": \"1\", \"ts\": \"1700000000\", \"data\": {\"num_nodes\": 4, \"edges\": [[0, 1]]}}B\x05\n" +
 	"\x03msg\"\x11\n" +
 	"\x0fSnapshotControl\"\x0e\n" +
 	"\fResetControl\"j\n" +

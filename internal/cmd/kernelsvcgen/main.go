@@ -94,7 +94,6 @@ type domain struct {
 // kernels, grouped by the proto package of their input messages.
 func Generate(kernels []*registry.Kernel) (map[string][]byte, error) {
 	domains := map[protoreflect.FullName]*domain{}
-	names := map[string]int{} // RPC name → number of domains using it
 	for _, k := range kernels {
 		in, out := k.Input.Descriptor(), k.Output.Descriptor()
 		pkg := in.ParentFile().Package()
@@ -116,13 +115,12 @@ func Generate(kernels []*registry.Kernel) (map[string][]byte, error) {
 		d.kernels = append(d.kernels, k)
 		d.imports[in.ParentFile().Path()] = true
 		d.imports[out.ParentFile().Path()] = true
-		names[rpcName(k)]++
 	}
 	files := map[string][]byte{}
 	for pkg, d := range domains {
 		seg := strings.Split(string(pkg), ".")[2] // graph
 		sort.Slice(d.kernels, func(i, j int) bool { return d.kernels[i].ID < d.kernels[j].ID })
-		files["gokernels/kernels/"+seg+"/v1/service.proto"] = d.render(seg, names)
+		files["gokernels/kernels/"+seg+"/v1/service.proto"] = d.render(seg)
 	}
 	return files, nil
 }
@@ -137,7 +135,7 @@ func ServiceName(seg string) string {
 	return strings.ToUpper(seg[:1]) + seg[1:] + "Service"
 }
 
-func (d *domain) render(seg string, names map[string]int) []byte {
+func (d *domain) render(seg string) []byte {
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	svc := ServiceName(seg)
@@ -161,15 +159,18 @@ func (d *domain) render(seg string, names map[string]int) []byte {
 	w("// kernel's input message and returns its output message; over REST it is\n")
 	w("// POST /kernels/{kernel_id}:execute with the input as the JSON body.\n")
 	w("service %s {\n", svc)
+	// One OpenAPI tag per domain ("graph"), so SDK generators group the
+	// domain's operations (GraphApi.pageRank); each operation keeps
+	// protoc-gen-openapiv2's unique default id, GraphService_PageRank.
+	w("  option (grpc.gateway.protoc_gen_openapiv2.options.openapiv2_tag) = {\n")
+	w("    name: %q\n", seg)
+	w("    description: %s\n", protoString(fmt.Sprintf("The %s kernels: one operation per kernel, POST /kernels/%s/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.", seg, seg)))
+	w("  };\n\n")
 	for i, k := range d.kernels {
 		if i > 0 {
 			w("\n")
 		}
 		name := rpcName(k)
-		opID := name
-		if names[name] > 1 {
-			opID = ServiceName(seg)[:len(seg)] + name
-		}
 		modes := make([]string, len(k.Modes))
 		for i, m := range k.Modes {
 			modes[i] = fmt.Sprintf("%q", m.String())
@@ -192,11 +193,8 @@ func (d *domain) render(seg string, names map[string]int) []byte {
 		}
 		w("      description: %s\n", protoString(desc))
 		w("    };\n")
-		w("    option (grpc.gateway.protoc_gen_openapiv2.options.openapiv2_operation) = {\n")
-		w("      summary: %s\n", protoString(desc))
-		w("      operation_id: %q\n", opID)
-		w("      tags: %q\n", seg)
-		w("    };\n")
+		// One field: buf format's one-line layout.
+		w("    option (grpc.gateway.protoc_gen_openapiv2.options.openapiv2_operation) = {summary: %s};\n", protoString(desc))
 		w("  }\n")
 	}
 	w("}\n")

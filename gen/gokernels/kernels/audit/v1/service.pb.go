@@ -34,17 +34,14 @@ var File_gokernels_kernels_audit_v1_service_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_audit_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"(gokernels/kernels/audit/v1/service.proto\x12\x1agokernels.kernels.audit.v1\x1a)gokernels/kernels/audit/v1/features.proto\x1a+gokernels/kernels/audit/v1/hypergraph.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xc4\n" +
+	"(gokernels/kernels/audit/v1/service.proto\x12\x1agokernels.kernels.audit.v1\x1a)gokernels/kernels/audit/v1/features.proto\x1a+gokernels/kernels/audit/v1/hypergraph.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xca\v\n" +
+	"\fAuditService\x12\xdd\x04\n" +
+	"\x11FeatureExtraction\x122.gokernels.kernels.audit.v1.FeatureExtractionInput\x1a3.gokernels.kernels.audit.v1.FeatureExtractionOutput\"\xde\x03\x92A\xc0\x01\x12\xbd\x0131 audit features per entity (volume, calendar-correct timing in tz, distribution, network, holidays, Benford first-digit MAD / chi-square / Nigrini conformity) and a z-score anomaly score.\xb2\xbb\x18\xe1\x01\n" +
+	"\x18audit/feature-extraction\x12\x05BATCH\x1a\xbd\x0131 audit features per entity (volume, calendar-correct timing in tz, distribution, network, holidays, Benford first-digit MAD / chi-square / Nigrini conformity) and a z-score anomaly score.\x82\xd3\xe4\x93\x02.:\x01*\")/kernels/audit/feature-extraction:execute\x12\xa6\x05\n" +
 	"\n" +
-	"\fAuditService\x12\xf7\x04\n" +
-	"\x11FeatureExtraction\x122.gokernels.kernels.audit.v1.FeatureExtractionInput\x1a3.gokernels.kernels.audit.v1.FeatureExtractionOutput\"\xf8\x03\x92A\xda\x01\n" +
-	"\x05audit\x12\xbd\x0131 audit features per entity (volume, calendar-correct timing in tz, distribution, network, holidays, Benford first-digit MAD / chi-square / Nigrini conformity) and a z-score anomaly score.*\x11FeatureExtraction\xb2\xbb\x18\xe1\x01\n" +
-	"\x18audit/feature-extraction\x12\x05BATCH\x1a\xbd\x0131 audit features per entity (volume, calendar-correct timing in tz, distribution, network, holidays, Benford first-digit MAD / chi-square / Nigrini conformity) and a z-score anomaly score.\x82\xd3\xe4\x93\x02.:\x01*\")/kernels/audit/feature-extraction:execute\x12\xb9\x05\n" +
-	"\n" +
-	"Hypergraph\x12+.gokernels.kernels.audit.v1.HypergraphInput\x1a,.gokernels.kernels.audit.v1.HypergraphOutput\"\xcf\x04\x92A\x8a\x02\n" +
-	"\x05audit\x12\xf4\x01Record hypergraph (entity / account / transaction / category / day nodes, one edge per record): degrees, strengths, clique-expansion eigenvector centrality, components, s-components (Aksoy et al. 2020), hubs, small components and entity groups.*\n" +
-	"Hypergraph\xb2\xbb\x18\x90\x02\n" +
-	"\x10audit/hypergraph\x12\x05BATCH\x1a\xf4\x01Record hypergraph (entity / account / transaction / category / day nodes, one edge per record): degrees, strengths, clique-expansion eigenvector centrality, components, s-components (Aksoy et al. 2020), hubs, small components and entity groups.\x82\xd3\xe4\x93\x02&:\x01*\"!/kernels/audit/hypergraph:executeBGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/audit/v1;auditv1b\x06proto3"
+	"Hypergraph\x12+.gokernels.kernels.audit.v1.HypergraphInput\x1a,.gokernels.kernels.audit.v1.HypergraphOutput\"\xbc\x04\x92A\xf7\x01\x12\xf4\x01Record hypergraph (entity / account / transaction / category / day nodes, one edge per record): degrees, strengths, clique-expansion eigenvector centrality, components, s-components (Aksoy et al. 2020), hubs, small components and entity groups.\xb2\xbb\x18\x90\x02\n" +
+	"\x10audit/hypergraph\x12\x05BATCH\x1a\xf4\x01Record hypergraph (entity / account / transaction / category / day nodes, one edge per record): degrees, strengths, clique-expansion eigenvector centrality, components, s-components (Aksoy et al. 2020), hubs, small components and entity groups.\x82\xd3\xe4\x93\x02&:\x01*\"!/kernels/audit/hypergraph:execute\x1a\xb0\x01\x92A\xac\x01\n" +
+	"\x05audit\x12\xa2\x01The audit kernels: one operation per kernel, POST /kernels/audit/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.BGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/audit/v1;auditv1b\x06proto3"
 
 var file_gokernels_kernels_audit_v1_service_proto_goTypes = []any{
 	(*FeatureExtractionInput)(nil),  // 0: gokernels.kernels.audit.v1.FeatureExtractionInput

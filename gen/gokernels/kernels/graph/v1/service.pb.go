@@ -34,94 +34,66 @@ var File_gokernels_kernels_graph_v1_service_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"(gokernels/kernels/graph/v1/service.proto\x12\x1agokernels.kernels.graph.v1\x1a+gokernels/kernels/graph/v1/centrality.proto\x1a*gokernels/kernels/graph/v1/community.proto\x1a$gokernels/kernels/graph/v1/gnn.proto\x1a(gokernels/kernels/graph/v1/metrics.proto\x1a&gokernels/kernels/graph/v1/paths.proto\x1a+gokernels/kernels/graph/v1/similarity.proto\x1a*gokernels/kernels/graph/v1/structure.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xf6T\n" +
-	"\fGraphService\x12\xcf\x02\n" +
+	"(gokernels/kernels/graph/v1/service.proto\x12\x1agokernels.kernels.graph.v1\x1a+gokernels/kernels/graph/v1/centrality.proto\x1a*gokernels/kernels/graph/v1/community.proto\x1a$gokernels/kernels/graph/v1/gnn.proto\x1a(gokernels/kernels/graph/v1/metrics.proto\x1a&gokernels/kernels/graph/v1/paths.proto\x1a+gokernels/kernels/graph/v1/similarity.proto\x1a*gokernels/kernels/graph/v1/structure.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x90Q\n" +
+	"\fGraphService\x12\xbc\x02\n" +
 	"\n" +
-	"AdamicAdar\x12+.gokernels.kernels.graph.v1.AdamicAdarInput\x1a,.gokernels.kernels.graph.v1.AdamicAdarOutput\"\xe5\x01\x92AU\n" +
-	"\x05graph\x12@Adamic–Adar index of node pairs (equals nx.adamic_adar_index).*\n" +
-	"AdamicAdar\xb2\xbb\x18\\\n" +
-	"\x11graph/adamic-adar\x12\x05BATCH\x1a@Adamic–Adar index of node pairs (equals nx.adamic_adar_index).\x82\xd3\xe4\x93\x02':\x01*\"\"/kernels/graph/adamic-adar:execute\x12\x87\x03\n" +
-	"\x11AveragePathLength\x122.gokernels.kernels.graph.v1.AveragePathLengthInput\x1a3.gokernels.kernels.graph.v1.AveragePathLengthOutput\"\x88\x02\x92Ab\n" +
-	"\x05graph\x12FAverage shortest path length (equals nx.average_shortest_path_length).*\x11AveragePathLength\xb2\xbb\x18j\n" +
-	"\x19graph/average-path-length\x12\x05BATCH\x1aFAverage shortest path length (equals nx.average_shortest_path_length).\x82\xd3\xe4\x93\x02/:\x01*\"*/kernels/graph/average-path-length:execute\x12\x95\x03\n" +
-	"\x15BetweennessCentrality\x126.gokernels.kernels.graph.v1.BetweennessCentralityInput\x1a7.gokernels.kernels.graph.v1.BetweennessCentralityOutput\"\x8a\x02\x92Ab\n" +
-	"\x05graph\x12BBrandes betweenness centrality (equals nx.betweenness_centrality).*\x15BetweennessCentrality\xb2\xbb\x18i\n" +
-	"\x1cgraph/betweenness-centrality\x12\x05BATCH\x1aBBrandes betweenness centrality (equals nx.betweenness_centrality).\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/graph/betweenness-centrality:execute\x12\xbc\x03\n" +
-	"\x13ClosenessCentrality\x124.gokernels.kernels.graph.v1.ClosenessCentralityInput\x1a5.gokernels.kernels.graph.v1.ClosenessCentralityOutput\"\xb7\x02\x92Ay\n" +
-	"\x05graph\x12[Closeness or harmonic centrality (equals nx.closeness_centrality / nx.harmonic_centrality).*\x13ClosenessCentrality\xb2\xbb\x18\x80\x01\n" +
-	"\x1agraph/closeness-centrality\x12\x05BATCH\x1a[Closeness or harmonic centrality (equals nx.closeness_centrality / nx.harmonic_centrality).\x82\xd3\xe4\x93\x020:\x01*\"+/kernels/graph/closeness-centrality:execute\x12\xdb\x03\n" +
-	"\x15ClusteringCoefficient\x126.gokernels.kernels.graph.v1.ClusteringCoefficientInput\x1a7.gokernels.kernels.graph.v1.ClusteringCoefficientOutput\"\xd0\x02\x92A\x84\x01\n" +
-	"\x05graph\x12dLocal, average and global clustering (equals nx.clustering, nx.average_clustering, nx.transitivity).*\x15ClusteringCoefficient\xb2\xbb\x18\x8b\x01\n" +
-	"\x1cgraph/clustering-coefficient\x12\x05BATCH\x1adLocal, average and global clustering (equals nx.clustering, nx.average_clustering, nx.transitivity).\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/graph/clustering-coefficient:execute\x12\xfb\x02\n" +
-	"\x0fCommonNeighbors\x120.gokernels.kernels.graph.v1.CommonNeighborsInput\x1a1.gokernels.kernels.graph.v1.CommonNeighborsOutput\"\x82\x02\x92Aa\n" +
-	"\x05graph\x12GNumber of common neighbours of node pairs (equals nx.common_neighbors).*\x0fCommonNeighbors\xb2\xbb\x18h\n" +
-	"\x16graph/common-neighbors\x12\x05BATCH\x1aGNumber of common neighbours of node pairs (equals nx.common_neighbors).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/graph/common-neighbors:execute\x12\xcb\x03\n" +
-	"\x13ConnectedComponents\x124.gokernels.kernels.graph.v1.ConnectedComponentsInput\x1a5.gokernels.kernels.graph.v1.ConnectedComponentsOutput\"\xc6\x02\x92A\x80\x01\n" +
-	"\x05graph\x12bConnected components; weak and strong for directed graphs (equals networkx's component functions).*\x13ConnectedComponents\xb2\xbb\x18\x87\x01\n" +
-	"\x1agraph/connected-components\x12\x05BATCH\x1abConnected components; weak and strong for directed graphs (equals networkx's component functions).\x82\xd3\xe4\x93\x020:\x01*\"+/kernels/graph/connected-components:execute\x12\xff\x02\n" +
-	"\x10CosineSimilarity\x121.gokernels.kernels.graph.v1.CosineSimilarityInput\x1a2.gokernels.kernels.graph.v1.CosineSimilarityOutput\"\x83\x02\x92Aa\n" +
-	"\x05graph\x12FCosine similarity of neighbourhoods, |N(u)∩N(v)|/sqrt(|N(u)||N(v)|).*\x10CosineSimilarity\xb2\xbb\x18h\n" +
-	"\x17graph/cosine-similarity\x12\x05BATCH\x1aFCosine similarity of neighbourhoods, |N(u)∩N(v)|/sqrt(|N(u)||N(v)|).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/cosine-similarity:execute\x12\xe9\x02\n" +
-	"\x12CycleParticipation\x123.gokernels.kernels.graph.v1.CycleParticipationInput\x1a4.gokernels.kernels.graph.v1.CycleParticipationOutput\"\xe7\x01\x92AR\n" +
-	"\x05graph\x125Simple cycles of length 2, 3 and 4 through each node.*\x12CycleParticipation\xb2\xbb\x18Y\n" +
-	"\x19graph/cycle-participation\x12\x05BATCH\x1a5Simple cycles of length 2, 3 and 4 through each node.\x82\xd3\xe4\x93\x02/:\x01*\"*/kernels/graph/cycle-participation:execute\x12\x89\x03\n" +
-	"\x10DegreeCentrality\x121.gokernels.kernels.graph.v1.DegreeCentralityInput\x1a2.gokernels.kernels.graph.v1.DegreeCentralityOutput\"\x8d\x02\x92Ac\n" +
-	"\x05graph\x12HDegree centrality (equals nx.degree_centrality and its in/out variants).*\x10DegreeCentrality\xb2\xbb\x18p\n" +
-	"\x17graph/degree-centrality\x12\x05BATCH\x12\x04RING\x1aHDegree centrality (equals nx.degree_centrality and its in/out variants).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/degree-centrality:execute\x12\x83\x03\n" +
-	"\vDegreeRatio\x12,.gokernels.kernels.graph.v1.DegreeRatioInput\x1a-.gokernels.kernels.graph.v1.DegreeRatioOutput\"\x96\x02\x92Aj\n" +
-	"\x05graph\x12TIn/out degree, strengths and their ratio per node (networkx's in_degree/out_degree).*\vDegreeRatio\xb2\xbb\x18w\n" +
-	"\x12graph/degree-ratio\x12\x05BATCH\x12\x04RING\x1aTIn/out degree, strengths and their ratio per node (networkx's in_degree/out_degree).\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/graph/degree-ratio:execute\x12\xff\x01\n" +
-	"\aDensity\x12(.gokernels.kernels.graph.v1.DensityInput\x1a).gokernels.kernels.graph.v1.DensityOutput\"\x9e\x01\x92A4\n" +
-	"\x05graph\x12\"Graph density (equals nx.density).*\aDensity\xb2\xbb\x18:\n" +
-	"\rgraph/density\x12\x05BATCH\x1a\"Graph density (equals nx.density).\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/kernels/graph/density:execute\x12\xab\x03\n" +
-	"\x15EigenvectorCentrality\x126.gokernels.kernels.graph.v1.EigenvectorCentralityInput\x1a7.gokernels.kernels.graph.v1.EigenvectorCentralityOutput\"\xa0\x02\x92Am\n" +
-	"\x05graph\x12MEigenvector centrality by power iteration (equals nx.eigenvector_centrality).*\x15EigenvectorCentrality\xb2\xbb\x18t\n" +
-	"\x1cgraph/eigenvector-centrality\x12\x05BATCH\x1aMEigenvector centrality by power iteration (equals nx.eigenvector_centrality).\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/graph/eigenvector-centrality:execute\x12\xa3\x02\n" +
-	"\vFullMetrics\x12,.gokernels.kernels.graph.v1.FullMetricsInput\x1a-.gokernels.kernels.graph.v1.FullMetricsOutput\"\xb6\x01\x92A=\n" +
-	"\x05graph\x12'Summary metrics of a graph in one call.*\vFullMetrics\xb2\xbb\x18D\n" +
-	"\x12graph/full-metrics\x12\x05BATCH\x1a'Summary metrics of a graph in one call.\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/graph/full-metrics:execute\x12\xe7\x02\n" +
-	"\fGnnInference\x12-.gokernels.kernels.graph.v1.GnnInferenceInput\x1a..gokernels.kernels.graph.v1.GnnInferenceOutput\"\xf7\x01\x92A]\n" +
-	"\x05graph\x12FGCN forward pass with weights given in the request (Kipf and Welling).*\fGnnInference\xb2\xbb\x18d\n" +
-	"\x13graph/gnn-inference\x12\x05BATCH\x1aFGCN forward pass with weights given in the request (Kipf and Welling).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/graph/gnn-inference:execute\x12\x8f\x03\n" +
-	"\x0eGraphAttention\x12/.gokernels.kernels.graph.v1.GraphAttentionInput\x1a0.gokernels.kernels.graph.v1.GraphAttentionOutput\"\x99\x02\x92Am\n" +
-	"\x05graph\x12TMulti-head GAT forward pass with weights given in the request (Veličković et al.).*\x0eGraphAttention\xb2\xbb\x18t\n" +
-	"\x15graph/graph-attention\x12\x05BATCH\x1aTMulti-head GAT forward pass with weights given in the request (Veličković et al.).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/graph/graph-attention:execute\x12\xbe\x03\n" +
-	"\x11JaccardSimilarity\x122.gokernels.kernels.graph.v1.JaccardSimilarityInput\x1a3.gokernels.kernels.graph.v1.JaccardSimilarityOutput\"\xbf\x02\x92A~\n" +
-	"\x05graph\x12bJaccard coefficient of node pairs or the top-k non-adjacent pairs (equals nx.jaccard_coefficient).*\x11JaccardSimilarity\xb2\xbb\x18\x85\x01\n" +
-	"\x18graph/jaccard-similarity\x12\x05BATCH\x1abJaccard coefficient of node pairs or the top-k non-adjacent pairs (equals nx.jaccard_coefficient).\x82\xd3\xe4\x93\x02.:\x01*\")/kernels/graph/jaccard-similarity:execute\x12\x92\x03\n" +
-	"\aKClique\x12(.gokernels.kernels.graph.v1.KCliqueInput\x1a).gokernels.kernels.graph.v1.KCliqueOutput\"\xb1\x02\x92A|\n" +
-	"\x05graph\x12jk-cliques and k-clique communities (equal nx.enumerate_all_cliques and nx.community.k_clique_communities).*\aKClique\xb2\xbb\x18\x83\x01\n" +
-	"\x0egraph/k-clique\x12\x05BATCH\x1ajk-cliques and k-clique communities (equal nx.enumerate_all_cliques and nx.community.k_clique_communities).\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/kernels/graph/k-clique:execute\x12\xe5\x02\n" +
-	"\x0eKatzCentrality\x12/.gokernels.kernels.graph.v1.KatzCentralityInput\x1a0.gokernels.kernels.graph.v1.KatzCentralityOutput\"\xef\x01\x92AX\n" +
-	"\x05graph\x12?Katz centrality by power iteration (equals nx.katz_centrality).*\x0eKatzCentrality\xb2\xbb\x18_\n" +
-	"\x15graph/katz-centrality\x12\x05BATCH\x1a?Katz centrality by power iteration (equals nx.katz_centrality).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/graph/katz-centrality:execute\x12\x97\x03\n" +
-	"\x10LabelPropagation\x121.gokernels.kernels.graph.v1.LabelPropagationInput\x1a2.gokernels.kernels.graph.v1.LabelPropagationOutput\"\x9b\x02\x92Am\n" +
-	"\x05graph\x12RAsynchronous label propagation communities (as nx.community.asyn_lpa_communities).*\x10LabelPropagation\xb2\xbb\x18t\n" +
-	"\x17graph/label-propagation\x12\x05BATCH\x1aRAsynchronous label propagation communities (as nx.community.asyn_lpa_communities).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/label-propagation:execute\x12\xc5\x03\n" +
-	"\x10LouvainCommunity\x121.gokernels.kernels.graph.v1.LouvainCommunityInput\x1a2.gokernels.kernels.graph.v1.LouvainCommunityOutput\"\xc9\x02\x92A\x83\x01\n" +
-	"\x05graph\x12hLouvain community detection with refinement rounds (nx.community.louvain_communities quality or better).*\x10LouvainCommunity\xb2\xbb\x18\x8a\x01\n" +
-	"\x17graph/louvain-community\x12\x05BATCH\x1ahLouvain community detection with refinement rounds (nx.community.louvain_communities quality or better).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/louvain-community:execute\x12\xef\x02\n" +
-	"\x0fModularityScore\x120.gokernels.kernels.graph.v1.ModularityScoreInput\x1a1.gokernels.kernels.graph.v1.ModularityScoreOutput\"\xf6\x01\x92A[\n" +
-	"\x05graph\x12AModularity of a given partition (equals nx.community.modularity).*\x0fModularityScore\xb2\xbb\x18b\n" +
-	"\x16graph/modularity-score\x12\x05BATCH\x1aAModularity of a given partition (equals nx.community.modularity).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/graph/modularity-score:execute\x12\xf9\x02\n" +
-	"\x0eMotifDetection\x12/.gokernels.kernels.graph.v1.MotifDetectionInput\x1a0.gokernels.kernels.graph.v1.MotifDetectionOutput\"\x83\x02\x92Ab\n" +
-	"\x05graph\x12ITriad census (equals nx.triadic_census; 4 classes for undirected graphs).*\x0eMotifDetection\xb2\xbb\x18i\n" +
-	"\x15graph/motif-detection\x12\x05BATCH\x1aITriad census (equals nx.triadic_census; 4 classes for undirected graphs).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/graph/motif-detection:execute\x12\xa9\x02\n" +
-	"\bPageRank\x12).gokernels.kernels.graph.v1.PageRankInput\x1a*.gokernels.kernels.graph.v1.PageRankOutput\"\xc5\x01\x92AD\n" +
-	"\x05graph\x121PageRank by power iteration (equals nx.pagerank).*\bPageRank\xb2\xbb\x18P\n" +
-	"\x0egraph/pagerank\x12\x05BATCH\x12\x04RING\x1a1PageRank by power iteration (equals nx.pagerank).\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/kernels/graph/pagerank:execute\x12\xaa\x03\n" +
-	"\fShortestPath\x12-.gokernels.kernels.graph.v1.ShortestPathInput\x1a..gokernels.kernels.graph.v1.ShortestPathOutput\"\xba\x02\x92A~\n" +
-	"\x05graph\x12gSingle-source or all-pairs shortest paths by BFS or Dijkstra (equals networkx's shortest-path lengths).*\fShortestPath\xb2\xbb\x18\x85\x01\n" +
-	"\x13graph/shortest-path\x12\x05BATCH\x1agSingle-source or all-pairs shortest paths by BFS or Dijkstra (equals networkx's shortest-path lengths).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/graph/shortest-path:execute\x12\xd9\x02\n" +
-	"\fStarTopology\x12-.gokernels.kernels.graph.v1.StarTopologyInput\x1a..gokernels.kernels.graph.v1.StarTopologyOutput\"\xe9\x01\x92AV\n" +
-	"\x05graph\x12?Hub-and-spoke score per node and Freeman degree centralization.*\fStarTopology\xb2\xbb\x18]\n" +
-	"\x13graph/star-topology\x12\x05BATCH\x1a?Hub-and-spoke score per node and Freeman degree centralization.\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/graph/star-topology:execute\x12\xdf\x02\n" +
-	"\x10TriangleCounting\x121.gokernels.kernels.graph.v1.TriangleCountingInput\x1a2.gokernels.kernels.graph.v1.TriangleCountingOutput\"\xe3\x01\x92AQ\n" +
-	"\x05graph\x126Triangles per node and in total (equals nx.triangles).*\x10TriangleCounting\xb2\xbb\x18X\n" +
-	"\x17graph/triangle-counting\x12\x05BATCH\x1a6Triangles per node and in total (equals nx.triangles).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/triangle-counting:execute\x12\x91\x03\n" +
-	"\x0fValueSimilarity\x120.gokernels.kernels.graph.v1.ValueSimilarityInput\x1a1.gokernels.kernels.graph.v1.ValueSimilarityOutput\"\x98\x02\x92Al\n" +
-	"\x05graph\x12RJensen–Shannon and Wasserstein-1 distances of two distributions (equal scipy's).*\x0fValueSimilarity\xb2\xbb\x18s\n" +
-	"\x16graph/value-similarity\x12\x05BATCH\x1aRJensen–Shannon and Wasserstein-1 distances of two distributions (equal scipy's).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/graph/value-similarity:executeBGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3"
+	"AdamicAdar\x12+.gokernels.kernels.graph.v1.AdamicAdarInput\x1a,.gokernels.kernels.graph.v1.AdamicAdarOutput\"\xd2\x01\x92AB\x12@Adamic–Adar index of node pairs (equals nx.adamic_adar_index).\xb2\xbb\x18\\\n" +
+	"\x11graph/adamic-adar\x12\x05BATCH\x1a@Adamic–Adar index of node pairs (equals nx.adamic_adar_index).\x82\xd3\xe4\x93\x02':\x01*\"\"/kernels/graph/adamic-adar:execute\x12\xed\x02\n" +
+	"\x11AveragePathLength\x122.gokernels.kernels.graph.v1.AveragePathLengthInput\x1a3.gokernels.kernels.graph.v1.AveragePathLengthOutput\"\xee\x01\x92AH\x12FAverage shortest path length (equals nx.average_shortest_path_length).\xb2\xbb\x18j\n" +
+	"\x19graph/average-path-length\x12\x05BATCH\x1aFAverage shortest path length (equals nx.average_shortest_path_length).\x82\xd3\xe4\x93\x02/:\x01*\"*/kernels/graph/average-path-length:execute\x12\xf7\x02\n" +
+	"\x15BetweennessCentrality\x126.gokernels.kernels.graph.v1.BetweennessCentralityInput\x1a7.gokernels.kernels.graph.v1.BetweennessCentralityOutput\"\xec\x01\x92AD\x12BBrandes betweenness centrality (equals nx.betweenness_centrality).\xb2\xbb\x18i\n" +
+	"\x1cgraph/betweenness-centrality\x12\x05BATCH\x1aBBrandes betweenness centrality (equals nx.betweenness_centrality).\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/graph/betweenness-centrality:execute\x12\xa0\x03\n" +
+	"\x13ClosenessCentrality\x124.gokernels.kernels.graph.v1.ClosenessCentralityInput\x1a5.gokernels.kernels.graph.v1.ClosenessCentralityOutput\"\x9b\x02\x92A]\x12[Closeness or harmonic centrality (equals nx.closeness_centrality / nx.harmonic_centrality).\xb2\xbb\x18\x80\x01\n" +
+	"\x1agraph/closeness-centrality\x12\x05BATCH\x1a[Closeness or harmonic centrality (equals nx.closeness_centrality / nx.harmonic_centrality).\x82\xd3\xe4\x93\x020:\x01*\"+/kernels/graph/closeness-centrality:execute\x12\xbc\x03\n" +
+	"\x15ClusteringCoefficient\x126.gokernels.kernels.graph.v1.ClusteringCoefficientInput\x1a7.gokernels.kernels.graph.v1.ClusteringCoefficientOutput\"\xb1\x02\x92Af\x12dLocal, average and global clustering (equals nx.clustering, nx.average_clustering, nx.transitivity).\xb2\xbb\x18\x8b\x01\n" +
+	"\x1cgraph/clustering-coefficient\x12\x05BATCH\x1adLocal, average and global clustering (equals nx.clustering, nx.average_clustering, nx.transitivity).\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/graph/clustering-coefficient:execute\x12\xe3\x02\n" +
+	"\x0fCommonNeighbors\x120.gokernels.kernels.graph.v1.CommonNeighborsInput\x1a1.gokernels.kernels.graph.v1.CommonNeighborsOutput\"\xea\x01\x92AI\x12GNumber of common neighbours of node pairs (equals nx.common_neighbors).\xb2\xbb\x18h\n" +
+	"\x16graph/common-neighbors\x12\x05BATCH\x1aGNumber of common neighbours of node pairs (equals nx.common_neighbors).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/graph/common-neighbors:execute\x12\xae\x03\n" +
+	"\x13ConnectedComponents\x124.gokernels.kernels.graph.v1.ConnectedComponentsInput\x1a5.gokernels.kernels.graph.v1.ConnectedComponentsOutput\"\xa9\x02\x92Ad\x12bConnected components; weak and strong for directed graphs (equals networkx's component functions).\xb2\xbb\x18\x87\x01\n" +
+	"\x1agraph/connected-components\x12\x05BATCH\x1abConnected components; weak and strong for directed graphs (equals networkx's component functions).\x82\xd3\xe4\x93\x020:\x01*\"+/kernels/graph/connected-components:execute\x12\xe6\x02\n" +
+	"\x10CosineSimilarity\x121.gokernels.kernels.graph.v1.CosineSimilarityInput\x1a2.gokernels.kernels.graph.v1.CosineSimilarityOutput\"\xea\x01\x92AH\x12FCosine similarity of neighbourhoods, |N(u)∩N(v)|/sqrt(|N(u)||N(v)|).\xb2\xbb\x18h\n" +
+	"\x17graph/cosine-similarity\x12\x05BATCH\x1aFCosine similarity of neighbourhoods, |N(u)∩N(v)|/sqrt(|N(u)||N(v)|).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/cosine-similarity:execute\x12\xce\x02\n" +
+	"\x12CycleParticipation\x123.gokernels.kernels.graph.v1.CycleParticipationInput\x1a4.gokernels.kernels.graph.v1.CycleParticipationOutput\"\xcc\x01\x92A7\x125Simple cycles of length 2, 3 and 4 through each node.\xb2\xbb\x18Y\n" +
+	"\x19graph/cycle-participation\x12\x05BATCH\x1a5Simple cycles of length 2, 3 and 4 through each node.\x82\xd3\xe4\x93\x02/:\x01*\"*/kernels/graph/cycle-participation:execute\x12\xf0\x02\n" +
+	"\x10DegreeCentrality\x121.gokernels.kernels.graph.v1.DegreeCentralityInput\x1a2.gokernels.kernels.graph.v1.DegreeCentralityOutput\"\xf4\x01\x92AJ\x12HDegree centrality (equals nx.degree_centrality and its in/out variants).\xb2\xbb\x18p\n" +
+	"\x17graph/degree-centrality\x12\x05BATCH\x12\x04RING\x1aHDegree centrality (equals nx.degree_centrality and its in/out variants).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/degree-centrality:execute\x12\xef\x02\n" +
+	"\vDegreeRatio\x12,.gokernels.kernels.graph.v1.DegreeRatioInput\x1a-.gokernels.kernels.graph.v1.DegreeRatioOutput\"\x82\x02\x92AV\x12TIn/out degree, strengths and their ratio per node (networkx's in_degree/out_degree).\xb2\xbb\x18w\n" +
+	"\x12graph/degree-ratio\x12\x05BATCH\x12\x04RING\x1aTIn/out degree, strengths and their ratio per node (networkx's in_degree/out_degree).\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/graph/degree-ratio:execute\x12\xef\x01\n" +
+	"\aDensity\x12(.gokernels.kernels.graph.v1.DensityInput\x1a).gokernels.kernels.graph.v1.DensityOutput\"\x8e\x01\x92A$\x12\"Graph density (equals nx.density).\xb2\xbb\x18:\n" +
+	"\rgraph/density\x12\x05BATCH\x1a\"Graph density (equals nx.density).\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/kernels/graph/density:execute\x12\x8d\x03\n" +
+	"\x15EigenvectorCentrality\x126.gokernels.kernels.graph.v1.EigenvectorCentralityInput\x1a7.gokernels.kernels.graph.v1.EigenvectorCentralityOutput\"\x82\x02\x92AO\x12MEigenvector centrality by power iteration (equals nx.eigenvector_centrality).\xb2\xbb\x18t\n" +
+	"\x1cgraph/eigenvector-centrality\x12\x05BATCH\x1aMEigenvector centrality by power iteration (equals nx.eigenvector_centrality).\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/graph/eigenvector-centrality:execute\x12\x8f\x02\n" +
+	"\vFullMetrics\x12,.gokernels.kernels.graph.v1.FullMetricsInput\x1a-.gokernels.kernels.graph.v1.FullMetricsOutput\"\xa2\x01\x92A)\x12'Summary metrics of a graph in one call.\xb2\xbb\x18D\n" +
+	"\x12graph/full-metrics\x12\x05BATCH\x1a'Summary metrics of a graph in one call.\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/graph/full-metrics:execute\x12\xd2\x02\n" +
+	"\fGnnInference\x12-.gokernels.kernels.graph.v1.GnnInferenceInput\x1a..gokernels.kernels.graph.v1.GnnInferenceOutput\"\xe2\x01\x92AH\x12FGCN forward pass with weights given in the request (Kipf and Welling).\xb2\xbb\x18d\n" +
+	"\x13graph/gnn-inference\x12\x05BATCH\x1aFGCN forward pass with weights given in the request (Kipf and Welling).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/graph/gnn-inference:execute\x12\xf8\x02\n" +
+	"\x0eGraphAttention\x12/.gokernels.kernels.graph.v1.GraphAttentionInput\x1a0.gokernels.kernels.graph.v1.GraphAttentionOutput\"\x82\x02\x92AV\x12TMulti-head GAT forward pass with weights given in the request (Veličković et al.).\xb2\xbb\x18t\n" +
+	"\x15graph/graph-attention\x12\x05BATCH\x1aTMulti-head GAT forward pass with weights given in the request (Veličković et al.).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/graph/graph-attention:execute\x12\xa4\x03\n" +
+	"\x11JaccardSimilarity\x122.gokernels.kernels.graph.v1.JaccardSimilarityInput\x1a3.gokernels.kernels.graph.v1.JaccardSimilarityOutput\"\xa5\x02\x92Ad\x12bJaccard coefficient of node pairs or the top-k non-adjacent pairs (equals nx.jaccard_coefficient).\xb2\xbb\x18\x85\x01\n" +
+	"\x18graph/jaccard-similarity\x12\x05BATCH\x1abJaccard coefficient of node pairs or the top-k non-adjacent pairs (equals nx.jaccard_coefficient).\x82\xd3\xe4\x93\x02.:\x01*\")/kernels/graph/jaccard-similarity:execute\x12\x82\x03\n" +
+	"\aKClique\x12(.gokernels.kernels.graph.v1.KCliqueInput\x1a).gokernels.kernels.graph.v1.KCliqueOutput\"\xa1\x02\x92Al\x12jk-cliques and k-clique communities (equal nx.enumerate_all_cliques and nx.community.k_clique_communities).\xb2\xbb\x18\x83\x01\n" +
+	"\x0egraph/k-clique\x12\x05BATCH\x1ajk-cliques and k-clique communities (equal nx.enumerate_all_cliques and nx.community.k_clique_communities).\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/kernels/graph/k-clique:execute\x12\xce\x02\n" +
+	"\x0eKatzCentrality\x12/.gokernels.kernels.graph.v1.KatzCentralityInput\x1a0.gokernels.kernels.graph.v1.KatzCentralityOutput\"\xd8\x01\x92AA\x12?Katz centrality by power iteration (equals nx.katz_centrality).\xb2\xbb\x18_\n" +
+	"\x15graph/katz-centrality\x12\x05BATCH\x1a?Katz centrality by power iteration (equals nx.katz_centrality).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/graph/katz-centrality:execute\x12\xfe\x02\n" +
+	"\x10LabelPropagation\x121.gokernels.kernels.graph.v1.LabelPropagationInput\x1a2.gokernels.kernels.graph.v1.LabelPropagationOutput\"\x82\x02\x92AT\x12RAsynchronous label propagation communities (as nx.community.asyn_lpa_communities).\xb2\xbb\x18t\n" +
+	"\x17graph/label-propagation\x12\x05BATCH\x1aRAsynchronous label propagation communities (as nx.community.asyn_lpa_communities).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/label-propagation:execute\x12\xab\x03\n" +
+	"\x10LouvainCommunity\x121.gokernels.kernels.graph.v1.LouvainCommunityInput\x1a2.gokernels.kernels.graph.v1.LouvainCommunityOutput\"\xaf\x02\x92Aj\x12hLouvain community detection with refinement rounds (nx.community.louvain_communities quality or better).\xb2\xbb\x18\x8a\x01\n" +
+	"\x17graph/louvain-community\x12\x05BATCH\x1ahLouvain community detection with refinement rounds (nx.community.louvain_communities quality or better).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/louvain-community:execute\x12\xd7\x02\n" +
+	"\x0fModularityScore\x120.gokernels.kernels.graph.v1.ModularityScoreInput\x1a1.gokernels.kernels.graph.v1.ModularityScoreOutput\"\xde\x01\x92AC\x12AModularity of a given partition (equals nx.community.modularity).\xb2\xbb\x18b\n" +
+	"\x16graph/modularity-score\x12\x05BATCH\x1aAModularity of a given partition (equals nx.community.modularity).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/graph/modularity-score:execute\x12\xe2\x02\n" +
+	"\x0eMotifDetection\x12/.gokernels.kernels.graph.v1.MotifDetectionInput\x1a0.gokernels.kernels.graph.v1.MotifDetectionOutput\"\xec\x01\x92AK\x12ITriad census (equals nx.triadic_census; 4 classes for undirected graphs).\xb2\xbb\x18i\n" +
+	"\x15graph/motif-detection\x12\x05BATCH\x1aITriad census (equals nx.triadic_census; 4 classes for undirected graphs).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/graph/motif-detection:execute\x12\x98\x02\n" +
+	"\bPageRank\x12).gokernels.kernels.graph.v1.PageRankInput\x1a*.gokernels.kernels.graph.v1.PageRankOutput\"\xb4\x01\x92A3\x121PageRank by power iteration (equals nx.pagerank).\xb2\xbb\x18P\n" +
+	"\x0egraph/pagerank\x12\x05BATCH\x12\x04RING\x1a1PageRank by power iteration (equals nx.pagerank).\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/kernels/graph/pagerank:execute\x12\x95\x03\n" +
+	"\fShortestPath\x12-.gokernels.kernels.graph.v1.ShortestPathInput\x1a..gokernels.kernels.graph.v1.ShortestPathOutput\"\xa5\x02\x92Ai\x12gSingle-source or all-pairs shortest paths by BFS or Dijkstra (equals networkx's shortest-path lengths).\xb2\xbb\x18\x85\x01\n" +
+	"\x13graph/shortest-path\x12\x05BATCH\x1agSingle-source or all-pairs shortest paths by BFS or Dijkstra (equals networkx's shortest-path lengths).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/graph/shortest-path:execute\x12\xc4\x02\n" +
+	"\fStarTopology\x12-.gokernels.kernels.graph.v1.StarTopologyInput\x1a..gokernels.kernels.graph.v1.StarTopologyOutput\"\xd4\x01\x92AA\x12?Hub-and-spoke score per node and Freeman degree centralization.\xb2\xbb\x18]\n" +
+	"\x13graph/star-topology\x12\x05BATCH\x1a?Hub-and-spoke score per node and Freeman degree centralization.\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/graph/star-topology:execute\x12\xc6\x02\n" +
+	"\x10TriangleCounting\x121.gokernels.kernels.graph.v1.TriangleCountingInput\x1a2.gokernels.kernels.graph.v1.TriangleCountingOutput\"\xca\x01\x92A8\x126Triangles per node and in total (equals nx.triangles).\xb2\xbb\x18X\n" +
+	"\x17graph/triangle-counting\x12\x05BATCH\x1a6Triangles per node and in total (equals nx.triangles).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/graph/triangle-counting:execute\x12\xf9\x02\n" +
+	"\x0fValueSimilarity\x120.gokernels.kernels.graph.v1.ValueSimilarityInput\x1a1.gokernels.kernels.graph.v1.ValueSimilarityOutput\"\x80\x02\x92AT\x12RJensen–Shannon and Wasserstein-1 distances of two distributions (equal scipy's).\xb2\xbb\x18s\n" +
+	"\x16graph/value-similarity\x12\x05BATCH\x1aRJensen–Shannon and Wasserstein-1 distances of two distributions (equal scipy's).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/graph/value-similarity:execute\x1a\xb0\x01\x92A\xac\x01\n" +
+	"\x05graph\x12\xa2\x01The graph kernels: one operation per kernel, POST /kernels/graph/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.BGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3"
 
 var file_gokernels_kernels_graph_v1_service_proto_goTypes = []any{
 	(*AdamicAdarInput)(nil),             // 0: gokernels.kernels.graph.v1.AdamicAdarInput

@@ -34,61 +34,44 @@ var File_gokernels_kernels_ml_v1_service_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_ml_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"%gokernels/kernels/ml/v1/service.proto\x12\x17gokernels.kernels.ml.v1\x1a%gokernels/kernels/ml/v1/anomaly.proto\x1a(gokernels/kernels/ml/v1/clustering.proto\x1a&gokernels/kernels/ml/v1/ensemble.proto\x1a%gokernels/kernels/ml/v1/explain.proto\x1a'gokernels/kernels/ml/v1/federated.proto\x1a(gokernels/kernels/ml/v1/healthcare.proto\x1a(gokernels/kernels/ml/v1/regression.proto\x1a\"gokernels/kernels/ml/v1/text.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xba7\n" +
-	"\tMlService\x12\x98\x03\n" +
-	"\x11AdaptiveThreshold\x12/.gokernels.kernels.ml.v1.AdaptiveThresholdInput\x1a0.gokernels.kernels.ml.v1.AdaptiveThresholdOutput\"\x9f\x02\x92Ap\n" +
-	"\x02ml\x12WRolling mean/std or median/MAD anomaly thresholds with drift-triggered baseline resets.*\x11AdaptiveThreshold\xb2\xbb\x18w\n" +
-	"\x15ml/adaptive-threshold\x12\x05BATCH\x1aWRolling mean/std or median/MAD anomaly thresholds with drift-triggered baseline resets.\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/ml/adaptive-threshold:execute\x12\xe8\x03\n" +
-	"\x1aClinicalPathwayConformance\x128.gokernels.kernels.ml.v1.ClinicalPathwayConformanceInput\x1a9.gokernels.kernels.ml.v1.ClinicalPathwayConformanceOutput\"\xd4\x02\x92A\x84\x01\n" +
-	"\x02ml\x12bToken-replay fitness of patient traces against a Petri-net pathway (Rozinat & van der Aalst 2008).*\x1aClinicalPathwayConformance\xb2\xbb\x18\x8c\x01\n" +
-	"\x1fml/clinical-pathway-conformance\x12\x05BATCH\x1abToken-replay fitness of patient traces against a Petri-net pathway (Rozinat & van der Aalst 2008).\x82\xd3\xe4\x93\x025:\x01*\"0/kernels/ml/clinical-pathway-conformance:execute\x12\x92\x03\n" +
-	"\rDbscanCluster\x12+.gokernels.kernels.ml.v1.DbscanClusterInput\x1a,.gokernels.kernels.ml.v1.DbscanClusterOutput\"\xa5\x02\x92Au\n" +
-	"\x02ml\x12`DBSCAN with a k-d tree; euclidean, manhattan, chebyshev or cosine (labels equal sklearn DBSCAN).*\rDbscanCluster\xb2\xbb\x18|\n" +
-	"\x11ml/dbscan-cluster\x12\x05BATCH\x1a`DBSCAN with a k-d tree; euclidean, manhattan, chebyshev or cosine (labels equal sklearn DBSCAN).\x82\xd3\xe4\x93\x02':\x01*\"\"/kernels/ml/dbscan-cluster:execute\x12\xd7\x03\n" +
-	"\x19DrugInteractionPrediction\x127.gokernels.kernels.ml.v1.DrugInteractionPredictionInput\x1a8.gokernels.kernels.ml.v1.DrugInteractionPredictionOutput\"\xc6\x02\x92A~\n" +
-	"\x02ml\x12]Similarity-based drug–drug interaction scoring over known interactions (Vilar et al. 2012).*\x19DrugInteractionPrediction\xb2\xbb\x18\x86\x01\n" +
-	"\x1eml/drug-interaction-prediction\x12\x05BATCH\x1a]Similarity-based drug–drug interaction scoring over known interactions (Vilar et al. 2012).\x82\xd3\xe4\x93\x024:\x01*\"//kernels/ml/drug-interaction-prediction:execute\x12\xaa\x03\n" +
-	"\x13EmbeddingGeneration\x121.gokernels.kernels.ml.v1.EmbeddingGenerationInput\x1a2.gokernels.kernels.ml.v1.EmbeddingGenerationOutput\"\xab\x02\x92Au\n" +
-	"\x02ml\x12ZHashed bag-of-words / n-gram text embeddings (bit-identical to sklearn HashingVectorizer).*\x13EmbeddingGeneration\xb2\xbb\x18|\n" +
-	"\x17ml/embedding-generation\x12\x05BATCH\x1aZHashed bag-of-words / n-gram text embeddings (bit-identical to sklearn HashingVectorizer).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/ml/embedding-generation:execute\x12\xf8\x02\n" +
-	"\x0eEnsembleVoting\x12,.gokernels.kernels.ml.v1.EnsembleVotingInput\x1a-.gokernels.kernels.ml.v1.EnsembleVotingOutput\"\x88\x02\x92Af\n" +
-	"\x02ml\x12PWeighted hard or soft voting over classifier outputs (VotingClassifier's rules).*\x0eEnsembleVoting\xb2\xbb\x18m\n" +
-	"\x12ml/ensemble-voting\x12\x05BATCH\x1aPWeighted hard or soft voting over classifier outputs (VotingClassifier's rules).\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/ml/ensemble-voting:execute\x12\xab\x03\n" +
-	"\x11FeatureImportance\x12/.gokernels.kernels.ml.v1.FeatureImportanceInput\x1a0.gokernels.kernels.ml.v1.FeatureImportanceOutput\"\xb2\x02\x92Ay\n" +
-	"\x02ml\x12`Permutation importance for a described model (equals sklearn.inspection.permutation_importance).*\x11FeatureImportance\xb2\xbb\x18\x80\x01\n" +
-	"\x15ml/feature-importance\x12\x05BATCH\x1a`Permutation importance for a described model (equals sklearn.inspection.permutation_importance).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/ml/feature-importance:execute\x12\xa8\x03\n" +
-	"\x13HierarchicalCluster\x121.gokernels.kernels.ml.v1.HierarchicalClusterInput\x1a2.gokernels.kernels.ml.v1.HierarchicalClusterOutput\"\xa9\x02\x92At\n" +
-	"\x02ml\x12YAgglomerative clustering, single/complete/average/ward (merge tree equals scipy linkage).*\x13HierarchicalCluster\xb2\xbb\x18{\n" +
-	"\x17ml/hierarchical-cluster\x12\x05BATCH\x1aYAgglomerative clustering, single/complete/average/ward (merge tree equals scipy linkage).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/ml/hierarchical-cluster:execute\x12\xa5\x03\n" +
-	"\x0fIsolationForest\x12-.gokernels.kernels.ml.v1.IsolationForestInput\x1a..gokernels.kernels.ml.v1.IsolationForestOutput\"\xb2\x02\x92Az\n" +
-	"\x02ml\x12cIsolation forest anomaly scores in (0, 1) and labels (Liu et al. 2008, as sklearn IsolationForest).*\x0fIsolationForest\xb2\xbb\x18\x81\x01\n" +
-	"\x13ml/isolation-forest\x12\x05BATCH\x1acIsolation forest anomaly scores in (0, 1) and labels (Liu et al. 2008, as sklearn IsolationForest).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/ml/isolation-forest:execute\x12\xa7\x03\n" +
-	"\rKMeansCluster\x12+.gokernels.kernels.ml.v1.KMeansClusterInput\x1a,.gokernels.kernels.ml.v1.KMeansClusterOutput\"\xba\x02\x92A\x7f\n" +
-	"\x02ml\x12jLloyd k-means with greedy k-means++ seeding (equals sklearn KMeans(algorithm=\"lloyd\") from given centres).*\rKMeansCluster\xb2\xbb\x18\x86\x01\n" +
-	"\x11ml/kmeans-cluster\x12\x05BATCH\x1ajLloyd k-means with greedy k-means++ seeding (equals sklearn KMeans(algorithm=\"lloyd\") from given centres).\x82\xd3\xe4\x93\x02':\x01*\"\"/kernels/ml/kmeans-cluster:execute\x12\x9e\x03\n" +
-	"\x10LinearRegression\x12..gokernels.kernels.ml.v1.LinearRegressionInput\x1a/.gokernels.kernels.ml.v1.LinearRegressionOutput\"\xa8\x02\x92Au\n" +
-	"\x02ml\x12]Ordinary least squares with standard errors, t and p values and R² (equals statsmodels OLS).*\x10LinearRegression\xb2\xbb\x18|\n" +
-	"\x14ml/linear-regression\x12\x05BATCH\x1a]Ordinary least squares with standard errors, t and p values and R² (equals statsmodels OLS).\x82\xd3\xe4\x93\x02*:\x01*\"%/kernels/ml/linear-regression:execute\x12\x84\x03\n" +
-	"\x12LocalOutlierFactor\x120.gokernels.kernels.ml.v1.LocalOutlierFactorInput\x1a1.gokernels.kernels.ml.v1.LocalOutlierFactorOutput\"\x88\x02\x92Ac\n" +
-	"\x02ml\x12ILocal Outlier Factor with a k-d tree (equals sklearn LocalOutlierFactor).*\x12LocalOutlierFactor\xb2\xbb\x18k\n" +
-	"\x17ml/local-outlier-factor\x12\x05BATCH\x1aILocal Outlier Factor with a k-d tree (equals sklearn LocalOutlierFactor).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/ml/local-outlier-factor:execute\x12\xc8\x02\n" +
-	"\x0fRidgeRegression\x12-.gokernels.kernels.ml.v1.RidgeRegressionInput\x1a..gokernels.kernels.ml.v1.RidgeRegressionOutput\"\xd5\x01\x92AL\n" +
-	"\x02ml\x125Ridge regression (equals sklearn.linear_model.Ridge).*\x0fRidgeRegression\xb2\xbb\x18S\n" +
-	"\x13ml/ridge-regression\x12\x05BATCH\x1a5Ridge regression (equals sklearn.linear_model.Ridge).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/ml/ridge-regression:execute\x12\xa6\x03\n" +
-	"\x11SecureAggregation\x12/.gokernels.kernels.ml.v1.SecureAggregationInput\x1a0.gokernels.kernels.ml.v1.SecureAggregationOutput\"\xad\x02\x92Aw\n" +
-	"\x02ml\x12^Weighted federated averaging under pairwise additive masks that cancel (Bonawitz et al. 2017).*\x11SecureAggregation\xb2\xbb\x18~\n" +
-	"\x15ml/secure-aggregation\x12\x05BATCH\x1a^Weighted federated averaging under pairwise additive masks that cancel (Bonawitz et al. 2017).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/ml/secure-aggregation:execute\x12\xaa\x03\n" +
-	"\x12SemanticSimilarity\x120.gokernels.kernels.ml.v1.SemanticSimilarityInput\x1a1.gokernels.kernels.ml.v1.SemanticSimilarityOutput\"\xae\x02\x92Aw\n" +
-	"\x02ml\x12]Cosine similarity between embeddings or texts, with top-k (equals sklearn cosine_similarity).*\x12SemanticSimilarity\xb2\xbb\x18~\n" +
-	"\x16ml/semantic-similarity\x12\x05BATCH\x1a]Cosine similarity between embeddings or texts, with top-k (equals sklearn cosine_similarity).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/ml/semantic-similarity:execute\x12\xf2\x02\n" +
+	"%gokernels/kernels/ml/v1/service.proto\x12\x17gokernels.kernels.ml.v1\x1a%gokernels/kernels/ml/v1/anomaly.proto\x1a(gokernels/kernels/ml/v1/clustering.proto\x1a&gokernels/kernels/ml/v1/ensemble.proto\x1a%gokernels/kernels/ml/v1/explain.proto\x1a'gokernels/kernels/ml/v1/federated.proto\x1a(gokernels/kernels/ml/v1/healthcare.proto\x1a(gokernels/kernels/ml/v1/regression.proto\x1a\"gokernels/kernels/ml/v1/text.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xd55\n" +
+	"\tMlService\x12\x81\x03\n" +
+	"\x11AdaptiveThreshold\x12/.gokernels.kernels.ml.v1.AdaptiveThresholdInput\x1a0.gokernels.kernels.ml.v1.AdaptiveThresholdOutput\"\x88\x02\x92AY\x12WRolling mean/std or median/MAD anomaly thresholds with drift-triggered baseline resets.\xb2\xbb\x18w\n" +
+	"\x15ml/adaptive-threshold\x12\x05BATCH\x1aWRolling mean/std or median/MAD anomaly thresholds with drift-triggered baseline resets.\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/ml/adaptive-threshold:execute\x12\xc7\x03\n" +
+	"\x1aClinicalPathwayConformance\x128.gokernels.kernels.ml.v1.ClinicalPathwayConformanceInput\x1a9.gokernels.kernels.ml.v1.ClinicalPathwayConformanceOutput\"\xb3\x02\x92Ad\x12bToken-replay fitness of patient traces against a Petri-net pathway (Rozinat & van der Aalst 2008).\xb2\xbb\x18\x8c\x01\n" +
+	"\x1fml/clinical-pathway-conformance\x12\x05BATCH\x1abToken-replay fitness of patient traces against a Petri-net pathway (Rozinat & van der Aalst 2008).\x82\xd3\xe4\x93\x025:\x01*\"0/kernels/ml/clinical-pathway-conformance:execute\x12\xff\x02\n" +
+	"\rDbscanCluster\x12+.gokernels.kernels.ml.v1.DbscanClusterInput\x1a,.gokernels.kernels.ml.v1.DbscanClusterOutput\"\x92\x02\x92Ab\x12`DBSCAN with a k-d tree; euclidean, manhattan, chebyshev or cosine (labels equal sklearn DBSCAN).\xb2\xbb\x18|\n" +
+	"\x11ml/dbscan-cluster\x12\x05BATCH\x1a`DBSCAN with a k-d tree; euclidean, manhattan, chebyshev or cosine (labels equal sklearn DBSCAN).\x82\xd3\xe4\x93\x02':\x01*\"\"/kernels/ml/dbscan-cluster:execute\x12\xb8\x03\n" +
+	"\x19DrugInteractionPrediction\x127.gokernels.kernels.ml.v1.DrugInteractionPredictionInput\x1a8.gokernels.kernels.ml.v1.DrugInteractionPredictionOutput\"\xa7\x02\x92A_\x12]Similarity-based drug–drug interaction scoring over known interactions (Vilar et al. 2012).\xb2\xbb\x18\x86\x01\n" +
+	"\x1eml/drug-interaction-prediction\x12\x05BATCH\x1a]Similarity-based drug–drug interaction scoring over known interactions (Vilar et al. 2012).\x82\xd3\xe4\x93\x024:\x01*\"//kernels/ml/drug-interaction-prediction:execute\x12\x91\x03\n" +
+	"\x13EmbeddingGeneration\x121.gokernels.kernels.ml.v1.EmbeddingGenerationInput\x1a2.gokernels.kernels.ml.v1.EmbeddingGenerationOutput\"\x92\x02\x92A\\\x12ZHashed bag-of-words / n-gram text embeddings (bit-identical to sklearn HashingVectorizer).\xb2\xbb\x18|\n" +
+	"\x17ml/embedding-generation\x12\x05BATCH\x1aZHashed bag-of-words / n-gram text embeddings (bit-identical to sklearn HashingVectorizer).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/ml/embedding-generation:execute\x12\xe4\x02\n" +
+	"\x0eEnsembleVoting\x12,.gokernels.kernels.ml.v1.EnsembleVotingInput\x1a-.gokernels.kernels.ml.v1.EnsembleVotingOutput\"\xf4\x01\x92AR\x12PWeighted hard or soft voting over classifier outputs (VotingClassifier's rules).\xb2\xbb\x18m\n" +
+	"\x12ml/ensemble-voting\x12\x05BATCH\x1aPWeighted hard or soft voting over classifier outputs (VotingClassifier's rules).\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/ml/ensemble-voting:execute\x12\x94\x03\n" +
+	"\x11FeatureImportance\x12/.gokernels.kernels.ml.v1.FeatureImportanceInput\x1a0.gokernels.kernels.ml.v1.FeatureImportanceOutput\"\x9b\x02\x92Ab\x12`Permutation importance for a described model (equals sklearn.inspection.permutation_importance).\xb2\xbb\x18\x80\x01\n" +
+	"\x15ml/feature-importance\x12\x05BATCH\x1a`Permutation importance for a described model (equals sklearn.inspection.permutation_importance).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/ml/feature-importance:execute\x12\x8f\x03\n" +
+	"\x13HierarchicalCluster\x121.gokernels.kernels.ml.v1.HierarchicalClusterInput\x1a2.gokernels.kernels.ml.v1.HierarchicalClusterOutput\"\x90\x02\x92A[\x12YAgglomerative clustering, single/complete/average/ward (merge tree equals scipy linkage).\xb2\xbb\x18{\n" +
+	"\x17ml/hierarchical-cluster\x12\x05BATCH\x1aYAgglomerative clustering, single/complete/average/ward (merge tree equals scipy linkage).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/ml/hierarchical-cluster:execute\x12\x90\x03\n" +
+	"\x0fIsolationForest\x12-.gokernels.kernels.ml.v1.IsolationForestInput\x1a..gokernels.kernels.ml.v1.IsolationForestOutput\"\x9d\x02\x92Ae\x12cIsolation forest anomaly scores in (0, 1) and labels (Liu et al. 2008, as sklearn IsolationForest).\xb2\xbb\x18\x81\x01\n" +
+	"\x13ml/isolation-forest\x12\x05BATCH\x1acIsolation forest anomaly scores in (0, 1) and labels (Liu et al. 2008, as sklearn IsolationForest).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/ml/isolation-forest:execute\x12\x94\x03\n" +
+	"\rKMeansCluster\x12+.gokernels.kernels.ml.v1.KMeansClusterInput\x1a,.gokernels.kernels.ml.v1.KMeansClusterOutput\"\xa7\x02\x92Al\x12jLloyd k-means with greedy k-means++ seeding (equals sklearn KMeans(algorithm=\"lloyd\") from given centres).\xb2\xbb\x18\x86\x01\n" +
+	"\x11ml/kmeans-cluster\x12\x05BATCH\x1ajLloyd k-means with greedy k-means++ seeding (equals sklearn KMeans(algorithm=\"lloyd\") from given centres).\x82\xd3\xe4\x93\x02':\x01*\"\"/kernels/ml/kmeans-cluster:execute\x12\x88\x03\n" +
+	"\x10LinearRegression\x12..gokernels.kernels.ml.v1.LinearRegressionInput\x1a/.gokernels.kernels.ml.v1.LinearRegressionOutput\"\x92\x02\x92A_\x12]Ordinary least squares with standard errors, t and p values and R² (equals statsmodels OLS).\xb2\xbb\x18|\n" +
+	"\x14ml/linear-regression\x12\x05BATCH\x1a]Ordinary least squares with standard errors, t and p values and R² (equals statsmodels OLS).\x82\xd3\xe4\x93\x02*:\x01*\"%/kernels/ml/linear-regression:execute\x12\xec\x02\n" +
+	"\x12LocalOutlierFactor\x120.gokernels.kernels.ml.v1.LocalOutlierFactorInput\x1a1.gokernels.kernels.ml.v1.LocalOutlierFactorOutput\"\xf0\x01\x92AK\x12ILocal Outlier Factor with a k-d tree (equals sklearn LocalOutlierFactor).\xb2\xbb\x18k\n" +
+	"\x17ml/local-outlier-factor\x12\x05BATCH\x1aILocal Outlier Factor with a k-d tree (equals sklearn LocalOutlierFactor).\x82\xd3\xe4\x93\x02-:\x01*\"(/kernels/ml/local-outlier-factor:execute\x12\xb3\x02\n" +
+	"\x0fRidgeRegression\x12-.gokernels.kernels.ml.v1.RidgeRegressionInput\x1a..gokernels.kernels.ml.v1.RidgeRegressionOutput\"\xc0\x01\x92A7\x125Ridge regression (equals sklearn.linear_model.Ridge).\xb2\xbb\x18S\n" +
+	"\x13ml/ridge-regression\x12\x05BATCH\x1a5Ridge regression (equals sklearn.linear_model.Ridge).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/ml/ridge-regression:execute\x12\x8f\x03\n" +
+	"\x11SecureAggregation\x12/.gokernels.kernels.ml.v1.SecureAggregationInput\x1a0.gokernels.kernels.ml.v1.SecureAggregationOutput\"\x96\x02\x92A`\x12^Weighted federated averaging under pairwise additive masks that cancel (Bonawitz et al. 2017).\xb2\xbb\x18~\n" +
+	"\x15ml/secure-aggregation\x12\x05BATCH\x1a^Weighted federated averaging under pairwise additive masks that cancel (Bonawitz et al. 2017).\x82\xd3\xe4\x93\x02+:\x01*\"&/kernels/ml/secure-aggregation:execute\x12\x92\x03\n" +
+	"\x12SemanticSimilarity\x120.gokernels.kernels.ml.v1.SemanticSimilarityInput\x1a1.gokernels.kernels.ml.v1.SemanticSimilarityOutput\"\x96\x02\x92A_\x12]Cosine similarity between embeddings or texts, with top-k (equals sklearn cosine_similarity).\xb2\xbb\x18~\n" +
+	"\x16ml/semantic-similarity\x12\x05BATCH\x1a]Cosine similarity between embeddings or texts, with top-k (equals sklearn cosine_similarity).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/ml/semantic-similarity:execute\x12\xe2\x02\n" +
 	"\n" +
-	"ShapValues\x12(.gokernels.kernels.ml.v1.ShapValuesInput\x1a).gokernels.kernels.ml.v1.ShapValuesOutput\"\x8e\x02\x92Ak\n" +
-	"\x02ml\x12YExact interventional SHAP values for a described linear, logistic or tree-ensemble model.*\n" +
-	"ShapValues\xb2\xbb\x18r\n" +
-	"\x0eml/shap-values\x12\x05BATCH\x1aYExact interventional SHAP values for a described linear, logistic or tree-ensemble model.\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/kernels/ml/shap-values:execute\x12\xa6\x03\n" +
-	"\x18StreamingIsolationForest\x126.gokernels.kernels.ml.v1.StreamingIsolationForestInput\x1a7.gokernels.kernels.ml.v1.StreamingIsolationForestOutput\"\x98\x02\x92Ah\n" +
-	"\x02ml\x12HIsolation forests refitted on a sliding window over a stream of samples.*\x18StreamingIsolationForest\xb2\xbb\x18p\n" +
-	"\x1dml/streaming-isolation-forest\x12\x05BATCH\x1aHIsolation forests refitted on a sliding window over a stream of samples.\x82\xd3\xe4\x93\x023:\x01*\"./kernels/ml/streaming-isolation-forest:executeBAZ?github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1;mlv1b\x06proto3"
+	"ShapValues\x12(.gokernels.kernels.ml.v1.ShapValuesInput\x1a).gokernels.kernels.ml.v1.ShapValuesOutput\"\xfe\x01\x92A[\x12YExact interventional SHAP values for a described linear, logistic or tree-ensemble model.\xb2\xbb\x18r\n" +
+	"\x0eml/shap-values\x12\x05BATCH\x1aYExact interventional SHAP values for a described linear, logistic or tree-ensemble model.\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/kernels/ml/shap-values:execute\x12\x88\x03\n" +
+	"\x18StreamingIsolationForest\x126.gokernels.kernels.ml.v1.StreamingIsolationForestInput\x1a7.gokernels.kernels.ml.v1.StreamingIsolationForestOutput\"\xfa\x01\x92AJ\x12HIsolation forests refitted on a sliding window over a stream of samples.\xb2\xbb\x18p\n" +
+	"\x1dml/streaming-isolation-forest\x12\x05BATCH\x1aHIsolation forests refitted on a sliding window over a stream of samples.\x82\xd3\xe4\x93\x023:\x01*\"./kernels/ml/streaming-isolation-forest:execute\x1a\xa7\x01\x92A\xa3\x01\n" +
+	"\x02ml\x12\x9c\x01The ml kernels: one operation per kernel, POST /kernels/ml/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.BAZ?github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1;mlv1b\x06proto3"
 
 var file_gokernels_kernels_ml_v1_service_proto_goTypes = []any{
 	(*AdaptiveThresholdInput)(nil),           // 0: gokernels.kernels.ml.v1.AdaptiveThresholdInput

@@ -34,11 +34,11 @@ var File_gokernels_kernels_orderbook_v1_service_proto protoreflect.FileDescripto
 
 const file_gokernels_kernels_orderbook_v1_service_proto_rawDesc = "" +
 	"\n" +
-	",gokernels/kernels/orderbook/v1/service.proto\x12\x1egokernels.kernels.orderbook.v1\x1a-gokernels/kernels/orderbook/v1/matching.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xd0\x04\n" +
-	"\x10OrderbookService\x12\xbb\x04\n" +
-	"\bMatching\x12-.gokernels.kernels.orderbook.v1.MatchingInput\x1a..gokernels.kernels.orderbook.v1.MatchingOutput\"\xcf\x03\x92A\xc6\x01\n" +
-	"\torderbook\x12\xae\x01Continuous double auction with price-time priority (ITCH 5.0 events, FIX STP modes, FOK pre-check, Eurex modify priority); equals the Python reference engine event for event.*\bMatching\xb2\xbb\x18\xd2\x01\n" +
-	"\x12orderbook/matching\x12\x05BATCH\x12\x04RING\x1a\xae\x01Continuous double auction with price-time priority (ITCH 5.0 events, FIX STP modes, FOK pre-check, Eurex modify priority); equals the Python reference engine event for event.\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/orderbook/matching:executeBOZMgithub.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1;orderbookv1b\x06proto3"
+	",gokernels/kernels/orderbook/v1/service.proto\x12\x1egokernels.kernels.orderbook.v1\x1a-gokernels/kernels/orderbook/v1/matching.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xfa\x05\n" +
+	"\x10OrderbookService\x12\xa6\x04\n" +
+	"\bMatching\x12-.gokernels.kernels.orderbook.v1.MatchingInput\x1a..gokernels.kernels.orderbook.v1.MatchingOutput\"\xba\x03\x92A\xb1\x01\x12\xae\x01Continuous double auction with price-time priority (ITCH 5.0 events, FIX STP modes, FOK pre-check, Eurex modify priority); equals the Python reference engine event for event.\xb2\xbb\x18\xd2\x01\n" +
+	"\x12orderbook/matching\x12\x05BATCH\x12\x04RING\x1a\xae\x01Continuous double auction with price-time priority (ITCH 5.0 events, FIX STP modes, FOK pre-check, Eurex modify priority); equals the Python reference engine event for event.\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/orderbook/matching:execute\x1a\xbc\x01\x92A\xb8\x01\n" +
+	"\torderbook\x12\xaa\x01The orderbook kernels: one operation per kernel, POST /kernels/orderbook/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.BOZMgithub.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1;orderbookv1b\x06proto3"
 
 var file_gokernels_kernels_orderbook_v1_service_proto_goTypes = []any{
 	(*MatchingInput)(nil),  // 0: gokernels.kernels.orderbook.v1.MatchingInput

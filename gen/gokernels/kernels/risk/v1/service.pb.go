@@ -34,23 +34,19 @@ var File_gokernels_kernels_risk_v1_service_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_risk_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"'gokernels/kernels/risk/v1/service.proto\x12\x19gokernels.kernels.risk.v1\x1a+gokernels/kernels/risk/v1/correlation.proto\x1a&gokernels/kernels/risk/v1/credit.proto\x1a+gokernels/kernels/risk/v1/monte_carlo.proto\x1a)gokernels/kernels/risk/v1/portfolio.proto\x1a&gokernels/kernels/risk/v1/stress.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xcb\x11\n" +
-	"\vRiskService\x12\x8a\x04\n" +
-	"\rCreditScoring\x12-.gokernels.kernels.risk.v1.CreditScoringInput\x1a..gokernels.kernels.risk.v1.CreditScoringOutput\"\x99\x03\x92A\xaa\x01\n" +
-	"\x04risk\x12\x92\x01Logistic PD model, scorecard points and expected loss PD×LGD×EAD per exposure and in total (PD equals sklearn LogisticRegression.predict_proba).*\rCreditScoring\xb2\xbb\x18\xb7\x01\n" +
-	"\x13risk/credit-scoring\x12\x05BATCH\x12\x04RING\x1a\x92\x01Logistic PD model, scorecard points and expected loss PD×LGD×EAD per exposure and in total (PD equals sklearn LogisticRegression.predict_proba).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/risk/credit-scoring:execute\x12\xe4\x03\n" +
-	"\rMonteCarloVar\x12-.gokernels.kernels.risk.v1.MonteCarloVarInput\x1a..gokernels.kernels.risk.v1.MonteCarloVarOutput\"\xf3\x02\x92A\x96\x01\n" +
-	"\x04risk\x12\x7fMonte Carlo VaR, expected shortfall and component ES of correlated normal returns (Philox4x64-10 paths, reproducible in numpy).*\rMonteCarloVar\xb2\xbb\x18\xa4\x01\n" +
-	"\x14risk/monte-carlo-var\x12\x05BATCH\x12\x04RING\x1a\x7fMonte Carlo VaR, expected shortfall and component ES of correlated normal returns (Philox4x64-10 paths, reproducible in numpy).\x82\xd3\xe4\x93\x02*:\x01*\"%/kernels/risk/monte-carlo-var:execute\x12\x9c\x03\n" +
-	"\x14PortfolioAggregation\x124.gokernels.kernels.risk.v1.PortfolioAggregationInput\x1a5.gokernels.kernels.risk.v1.PortfolioAggregationOutput\"\x96\x02\x92Af\n" +
-	"\x04risk\x12HParametric (delta-normal) portfolio VaR with marginal and component VaR.*\x14PortfolioAggregation\xb2\xbb\x18s\n" +
-	"\x1arisk/portfolio-aggregation\x12\x05BATCH\x12\x04RING\x1aHParametric (delta-normal) portfolio VaR with marginal and component VaR.\x82\xd3\xe4\x93\x020:\x01*\"+/kernels/risk/portfolio-aggregation:execute\x12\xfe\x02\n" +
-	"\x13RealtimeCorrelation\x123.gokernels.kernels.risk.v1.RealtimeCorrelationInput\x1a4.gokernels.kernels.risk.v1.RealtimeCorrelationOutput\"\xfb\x01\x92AY\n" +
-	"\x04risk\x12<Correlation matrix of return series (equals numpy.corrcoef).*\x13RealtimeCorrelation\xb2\xbb\x18f\n" +
-	"\x19risk/realtime-correlation\x12\x05BATCH\x12\x04RING\x1a<Correlation matrix of return series (equals numpy.corrcoef).\x82\xd3\xe4\x93\x02/:\x01*\"*/kernels/risk/realtime-correlation:execute\x12\xa7\x03\n" +
-	"\rStressTesting\x12-.gokernels.kernels.risk.v1.StressTestingInput\x1a..gokernels.kernels.risk.v1.StressTestingOutput\"\xb6\x02\x92A|\n" +
-	"\x04risk\x12eScenario stress test with a delta-gamma-vega-theta-rho expansion: P&L per scenario, asset and factor.*\rStressTesting\xb2\xbb\x18\x83\x01\n" +
-	"\x13risk/stress-testing\x12\x05BATCH\x1aeScenario stress test with a delta-gamma-vega-theta-rho expansion: P&L per scenario, asset and factor.\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/risk/stress-testing:executeBEZCgithub.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1;riskv1b\x06proto3"
+	"'gokernels/kernels/risk/v1/service.proto\x12\x19gokernels.kernels.risk.v1\x1a+gokernels/kernels/risk/v1/correlation.proto\x1a&gokernels/kernels/risk/v1/credit.proto\x1a+gokernels/kernels/risk/v1/monte_carlo.proto\x1a)gokernels/kernels/risk/v1/portfolio.proto\x1a&gokernels/kernels/risk/v1/stress.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x85\x12\n" +
+	"\vRiskService\x12\xf5\x03\n" +
+	"\rCreditScoring\x12-.gokernels.kernels.risk.v1.CreditScoringInput\x1a..gokernels.kernels.risk.v1.CreditScoringOutput\"\x84\x03\x92A\x95\x01\x12\x92\x01Logistic PD model, scorecard points and expected loss PD×LGD×EAD per exposure and in total (PD equals sklearn LogisticRegression.predict_proba).\xb2\xbb\x18\xb7\x01\n" +
+	"\x13risk/credit-scoring\x12\x05BATCH\x12\x04RING\x1a\x92\x01Logistic PD model, scorecard points and expected loss PD×LGD×EAD per exposure and in total (PD equals sklearn LogisticRegression.predict_proba).\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/risk/credit-scoring:execute\x12\xcf\x03\n" +
+	"\rMonteCarloVar\x12-.gokernels.kernels.risk.v1.MonteCarloVarInput\x1a..gokernels.kernels.risk.v1.MonteCarloVarOutput\"\xde\x02\x92A\x81\x01\x12\x7fMonte Carlo VaR, expected shortfall and component ES of correlated normal returns (Philox4x64-10 paths, reproducible in numpy).\xb2\xbb\x18\xa4\x01\n" +
+	"\x14risk/monte-carlo-var\x12\x05BATCH\x12\x04RING\x1a\x7fMonte Carlo VaR, expected shortfall and component ES of correlated normal returns (Philox4x64-10 paths, reproducible in numpy).\x82\xd3\xe4\x93\x02*:\x01*\"%/kernels/risk/monte-carlo-var:execute\x12\x80\x03\n" +
+	"\x14PortfolioAggregation\x124.gokernels.kernels.risk.v1.PortfolioAggregationInput\x1a5.gokernels.kernels.risk.v1.PortfolioAggregationOutput\"\xfa\x01\x92AJ\x12HParametric (delta-normal) portfolio VaR with marginal and component VaR.\xb2\xbb\x18s\n" +
+	"\x1arisk/portfolio-aggregation\x12\x05BATCH\x12\x04RING\x1aHParametric (delta-normal) portfolio VaR with marginal and component VaR.\x82\xd3\xe4\x93\x020:\x01*\"+/kernels/risk/portfolio-aggregation:execute\x12\xe3\x02\n" +
+	"\x13RealtimeCorrelation\x123.gokernels.kernels.risk.v1.RealtimeCorrelationInput\x1a4.gokernels.kernels.risk.v1.RealtimeCorrelationOutput\"\xe0\x01\x92A>\x12<Correlation matrix of return series (equals numpy.corrcoef).\xb2\xbb\x18f\n" +
+	"\x19risk/realtime-correlation\x12\x05BATCH\x12\x04RING\x1a<Correlation matrix of return series (equals numpy.corrcoef).\x82\xd3\xe4\x93\x02/:\x01*\"*/kernels/risk/realtime-correlation:execute\x12\x92\x03\n" +
+	"\rStressTesting\x12-.gokernels.kernels.risk.v1.StressTestingInput\x1a..gokernels.kernels.risk.v1.StressTestingOutput\"\xa1\x02\x92Ag\x12eScenario stress test with a delta-gamma-vega-theta-rho expansion: P&L per scenario, asset and factor.\xb2\xbb\x18\x83\x01\n" +
+	"\x13risk/stress-testing\x12\x05BATCH\x1aeScenario stress test with a delta-gamma-vega-theta-rho expansion: P&L per scenario, asset and factor.\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/risk/stress-testing:execute\x1a\xad\x01\x92A\xa9\x01\n" +
+	"\x04risk\x12\xa0\x01The risk kernels: one operation per kernel, POST /kernels/risk/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.BEZCgithub.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1;riskv1b\x06proto3"
 
 var file_gokernels_kernels_risk_v1_service_proto_goTypes = []any{
 	(*CreditScoringInput)(nil),         // 0: gokernels.kernels.risk.v1.CreditScoringInput
