@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -36,9 +37,12 @@ func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
 	if !ok {
 		return m.JSONPb.Marshal(v)
 	}
-	md, err := m.JSONPb.Marshal(r.GetMetadata())
-	if err != nil {
-		return nil, err
+	md, ok := appendMetadata(nil, r.GetMetadata())
+	if !ok {
+		var err error
+		if md, err = m.JSONPb.Marshal(r.GetMetadata()); err != nil {
+			return nil, err
+		}
 	}
 	out := r.call.Output
 	b := make([]byte, 0, len(out)+len(md)+len(r.GetRequestId())+len(r.GetKernelId())+64)
@@ -57,6 +61,30 @@ func (m *executeMarshaler) Marshal(v any) ([]byte, error) {
 	b = append(b, `,"metadata":`...)
 	b = append(b, md...)
 	return append(b, '}'), nil
+}
+
+// appendMetadata writes md as the JSONPb marshaler does (proto names,
+// defaults emitted), without protojson's reflection (~3% of the CPU of a
+// small REST call). It reports false for what it does not write the same
+// way (no metadata, a backend name that would need escaping); a field added
+// to ExecuteMetadata fails TestAppendMetadataSameAsJSONPb until it is
+// written here too.
+func appendMetadata(b []byte, md *gokernelsv1.ExecuteMetadata) ([]byte, bool) {
+	if md == nil {
+		return b, false
+	}
+	for _, c := range []byte(md.GetBackend()) {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return b, false
+		}
+	}
+	b = append(b, `{"duration_us":`...)
+	b = strconv.AppendUint(b, uint64(md.GetDurationUs()), 10)
+	b = append(b, `,"queue_us":`...)
+	b = strconv.AppendUint(b, uint64(md.GetQueueUs()), 10)
+	b = append(b, `,"backend":"`...)
+	b = append(b, md.GetBackend()...)
+	return append(b, `"}`...), true
 }
 
 // renderedExecute is an ExecuteResponse whose output the service rendered

@@ -8,6 +8,7 @@ package observe
 
 import (
 	"runtime"
+	"sync"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -49,6 +50,28 @@ type Recorder struct {
 
 	Stats  *Stats
 	Errors *ErrorWindow
+
+	// execution caches the series of each (kernel, domain, backend, code):
+	// WithLabelValues hashes four labels and takes a lock on every call.
+	execution sync.Map // executionKey -> *executionSeries
+}
+
+type executionKey struct{ kernelID, domain, backend, code string }
+
+type executionSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+func (r *Recorder) executionObservers(kernelID, domain, backend, code string) *executionSeries {
+	key := executionKey{kernelID, domain, backend, code}
+	if v, ok := r.execution.Load(key); ok {
+		return v.(*executionSeries)
+	}
+	o := &executionSeries{requests: r.requests.WithLabelValues(kernelID, domain, backend, code),
+		duration: r.duration.WithLabelValues(kernelID, backend)}
+	v, _ := r.execution.LoadOrStore(key, o)
+	return v.(*executionSeries)
 }
 
 // Options configure the recorder.
@@ -162,9 +185,10 @@ func (r *Recorder) Execution(kernelID, domain, backend, code string, compute, qu
 	if backend == "" {
 		backend = "CPU"
 	}
-	r.requests.WithLabelValues(kernelID, domain, backend, code).Inc()
+	o := r.executionObservers(kernelID, domain, backend, code)
+	o.requests.Inc()
 	if compute > 0 {
-		r.duration.WithLabelValues(kernelID, backend).Observe(compute.Seconds())
+		o.duration.Observe(compute.Seconds())
 	}
 	r.Stats.Record(kernelID, code, compute, queue)
 	r.Errors.Record(serverFault)

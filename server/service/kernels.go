@@ -335,12 +335,18 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 	}
 	defer free()
 
-	spanCtx, span := s.Tracer.Start(ctx, "kernel "+k.ID, trace.WithAttributes(
-		attribute.String("gokernels.kernel_id", k.ID),
-		attribute.String("gokernels.backend", backend),
-		attribute.Int("gokernels.input_bytes", proto.Size(in)),
-		attribute.Int64("gokernels.queue_us", queued.Microseconds()),
-	))
+	spanCtx, span := s.Tracer.Start(ctx, "kernel "+k.ID)
+	// Attributes only for a span that records them: without an exporter
+	// (or for an unsampled trace) building them, input_bytes's walk of the
+	// whole input above all, would be work nobody reads.
+	if span.IsRecording() {
+		span.SetAttributes(
+			attribute.String("gokernels.kernel_id", k.ID),
+			attribute.String("gokernels.backend", backend),
+			attribute.Int("gokernels.input_bytes", proto.Size(in)),
+			attribute.Int64("gokernels.queue_us", queued.Microseconds()),
+		)
+	}
 	start := time.Now()
 	var out proto.Message
 	var ranOn string
