@@ -8,8 +8,10 @@
 // The generator is configured for everything it can express: operation ids
 // (GraphService_PageRank), one tag per domain (the openapiv2_tag option that
 // internal/cmd/kernelsvcgen writes on each service), field descriptions
-// from the proto comments, enums, "$ref" without a "type" sibling
-// (omit_array_item_type_when_ref_sibling) and fully qualified definition
+// from the proto comments (kept on message-typed fields by
+// use_allof_for_refs, since OpenAPI 3.0 ignores a sibling of "$ref"), enums,
+// "$ref" without a "type" sibling (omit_array_item_type_when_ref_sibling)
+// and fully qualified definition
 // names (openapi_naming_strategy=fqn) as this tool's input. What is left is
 // what protoc-gen-openapiv2 v2.33 cannot express, done here from the proto
 // descriptors linked into this binary (the catalog's kernels and
