@@ -15,7 +15,6 @@
 package book
 
 import (
-	"math"
 	"slices"
 	"sort"
 )
@@ -212,6 +211,9 @@ type symBook struct {
 	sides  [2][]uint32
 }
 
+// restingBit flags an index entry whose order rests in a level.
+const restingBit = 1 << 31
+
 // Orders live in fixed-size chunks that never move, so *order pointers
 // taken during one Apply stay valid.
 const (
@@ -262,8 +264,21 @@ func (e *Engine) ord(h uint32) *order {
 
 // get is the accepted order with this id, or nil.
 func (e *Engine) get(id uint64) *order {
-	if h := e.orders.get(id); h != 0 {
+	if h := e.orders.get(id) &^ restingBit; h != 0 {
 		return e.ord(h)
+	}
+	return nil
+}
+
+// resting is the resting order with this id, or nil. The index entry
+// carries a resting flag, so a cancel or modify of an order that is gone
+// (filled, canceled, or never accepted) is answered from the index alone,
+// without loading the order: in the 70/20/10 mix almost every cancel
+// names such an order, and the order's cache line was the load that
+// missed.
+func (e *Engine) resting(id uint64) *order {
+	if h := e.orders.get(id); h&restingBit != 0 {
+		return e.ord(h &^ restingBit)
 	}
 	return nil
 }
@@ -312,9 +327,9 @@ func (e *Engine) reject(id uint64, request, reason string) {
 }
 
 // newOrder takes the next order slot; it returns nil when the handles are
-// exhausted (2³² − 1 orders).
+// exhausted (2³¹ − 1 orders: the index keeps the top bit for restingBit).
 func (e *Engine) newOrder() *order {
-	if e.nOrders == math.MaxUint32 {
+	if e.nOrders == restingBit-1 {
 		return nil
 	}
 	if int(e.nOrders>>chunkBits) == len(e.chunks) {
@@ -332,8 +347,8 @@ func (e *Engine) Apply(m *Msg) {
 	case MsgSubmit:
 		e.submit(m)
 	case MsgCancel:
-		o := e.get(m.ID)
-		if o == nil || o.lvl == 0 {
+		o := e.resting(m.ID)
+		if o == nil {
 			e.reject(m.ID, "CANCEL", "UNKNOWN_ORDER")
 			return
 		}
@@ -587,6 +602,7 @@ func (e *Engine) rest(o *order) {
 	}
 	lv := e.lvl(li)
 	o.lvl = li
+	e.orders.set(o.id, o.self|restingBit)
 	o.prev, o.next = lv.tail, 0
 	if lv.tail != 0 {
 		e.ord(lv.tail).next = o.self
@@ -614,6 +630,7 @@ func (e *Engine) unlink(o *order) {
 		lv.tail = o.prev
 	}
 	o.prev, o.next, o.lvl = 0, 0, 0
+	e.orders.set(o.id, o.self)
 	lv.count--
 	if lv.count > 0 {
 		return
@@ -630,8 +647,8 @@ func (e *Engine) unlink(o *order) {
 }
 
 func (e *Engine) modify(m *Msg) {
-	o := e.get(m.ID)
-	if o == nil || o.lvl == 0 {
+	o := e.resting(m.ID)
+	if o == nil {
 		e.reject(m.ID, "MODIFY", "UNKNOWN_ORDER")
 		return
 	}

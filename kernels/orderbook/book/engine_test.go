@@ -124,6 +124,9 @@ func checkInvariants(t *testing.T, e *Engine, before map[string][]uint64, evs []
 		if e.get(o.id) != o {
 			fail("order %d: the id index points elsewhere", o.id)
 		}
+		if (e.resting(o.id) != nil) != (o.lvl != 0) {
+			fail("order %d: index resting flag %v, resting %v", o.id, e.resting(o.id) != nil, o.lvl != 0)
+		}
 		if o.lvl != 0 {
 			n++
 		}

@@ -44,3 +44,12 @@ func (x *index) put(id uint64, o uint32) {
 	}
 	x.sparse[id] = o
 }
+
+// set replaces the entry of an id that is present.
+func (x *index) set(id uint64, v uint32) {
+	if id < uint64(len(x.dense)) {
+		x.dense[id] = v
+		return
+	}
+	x.sparse[id] = v
+}

@@ -2,9 +2,11 @@ package collateral
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/gokernels/gokernels/kernels/treasury/simplex"
 )
@@ -139,6 +141,22 @@ func checkFeasible(t *testing.T, assets []Asset, reqs []Requirement, res Result)
 	}
 	if math.Abs(ws-res.WeightedShortfall) > 1e-6*math.Max(1, ws) {
 		t.Errorf("the allocation's weighted shortfall is %.10g, reported %.10g", ws, res.WeightedShortfall)
+	}
+}
+
+// TestDeadlineStopsTheSolve: a 200 × 50 solve (hundreds of pivots) under
+// a deadline far shorter than the solve returns the context's error, soon.
+func TestDeadlineStopsTheSolve(t *testing.T) {
+	assets, reqs, o := randomCase(rand.New(rand.NewPCG(22, 50)), 200, 50, true)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := Solve(ctx, assets, reqs, o)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want context.DeadlineExceeded", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("the solve stopped after %v", el)
 	}
 }
 
