@@ -28,7 +28,11 @@ type applyCtx struct {
 	seed   uint64
 	rng    *rand.Rand
 	events []Event
+	output proto.Message // fold.Reply
 }
+
+// SetReply implements fold.Replier.
+func (c *applyCtx) SetReply(out proto.Message) { c.output = out }
 
 func (c *applyCtx) Seq() uint64     { return c.e.Seq }
 func (c *applyCtx) TS() int64       { return c.e.TS }

@@ -7,8 +7,9 @@ import (
 )
 
 // Anti-replay windows (RFC 4303 style) per client_id: the highest
-// client_seq seen, a bitmap of the windowSize below it, and the replies of
-// the last replyCache messages. They are part of the ring's snapshot, so a
+// client_seq seen, a bitmap of the windowSize below it, and the replies
+// (with their outputs, bounded in bytes) of at least the last replyCache
+// messages. They are part of the ring's snapshot, so a
 // retry after a restart still finds its original reply.
 const (
 	windowSize   = 1024
@@ -24,14 +25,30 @@ type cachedReply struct {
 	Code      uint32 `json:"code,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 	Msg       string `json:"msg,omitempty"`
+	// Out is the reply's output (fold.Reply) as a deterministic Any;
+	// Dropped says there was one but it is not kept (over the byte caps).
+	Out     []byte `json:"out,omitempty"`
+	Dropped bool   `json:"dropped,omitempty"`
 }
 
+// The reply outputs kept for retries are bounded in bytes: one output at
+// most maxOutputBytes, one client's at most clientOutputBytes (its oldest
+// dropped first), all clients' at most totalOutputBytes (new ones not kept
+// while over). Every cap is applied in seq order, so a replay keeps
+// exactly what the live ring kept.
+const (
+	maxOutputBytes    = 16 << 10
+	clientOutputBytes = 128 << 10
+	totalOutputBytes  = 8 << 20
+)
+
 type clientWindow struct {
-	ID      string              `json:"id"`
-	Hi      uint64              `json:"hi"`
-	Bits    [windowWords]uint64 `json:"bits"` // bit i: Hi-i was seen
-	Replies []cachedReply       `json:"replies,omitempty"`
-	Touched uint64              `json:"touched"` // ring seq of the last use (LRU, deterministic)
+	ID       string              `json:"id"`
+	Hi       uint64              `json:"hi"`
+	Bits     [windowWords]uint64 `json:"bits"` // bit i: Hi-i was seen
+	Replies  []cachedReply       `json:"replies,omitempty"`
+	Touched  uint64              `json:"touched"` // ring seq of the last use (LRU, deterministic)
+	outBytes int
 }
 
 type verdict int
@@ -43,7 +60,8 @@ const (
 )
 
 type dedup struct {
-	clients map[string]*clientWindow
+	clients  map[string]*clientWindow
+	outBytes int
 }
 
 func newDedup() *dedup { return &dedup{clients: map[string]*clientWindow{}} }
@@ -87,10 +105,34 @@ func (d *dedup) mark(id string, cs, seq uint64, rep cachedReply) {
 		w.Bits[off/64] |= 1 << (off % 64)
 	}
 	rep.ClientSeq = cs
-	i, _ := slices.BinarySearchFunc(w.Replies, cs, func(r cachedReply, c uint64) int { return cmpU(r.ClientSeq, c) })
-	w.Replies = slices.Insert(w.Replies, i, rep)
-	if len(w.Replies) > replyCache {
-		w.Replies = slices.Delete(w.Replies, 0, len(w.Replies)-replyCache)
+	if len(rep.Out) > maxOutputBytes || (len(rep.Out) > 0 && d.outBytes+len(rep.Out) > totalOutputBytes) {
+		rep.Out, rep.Dropped = nil, true
+	}
+	w.outBytes += len(rep.Out)
+	d.outBytes += len(rep.Out)
+	for i := 0; w.outBytes > clientOutputBytes && i < len(w.Replies); i++ {
+		if o := w.Replies[i].Out; o != nil {
+			w.outBytes -= len(o)
+			d.outBytes -= len(o)
+			w.Replies[i].Out, w.Replies[i].Dropped = nil, true
+		}
+	}
+	if n := len(w.Replies); n == 0 || w.Replies[n-1].ClientSeq < cs {
+		w.Replies = append(w.Replies, rep) // the usual case: client_seqs rise
+	} else {
+		i, _ := slices.BinarySearchFunc(w.Replies, cs, func(r cachedReply, c uint64) int { return cmpU(r.ClientSeq, c) })
+		w.Replies = slices.Insert(w.Replies, i, rep)
+	}
+	// Trimmed in halves, not one entry per message: shifting the whole
+	// cache on every reply was a sixth of a JOURNAL session's apply time.
+	// So between replyCache and 2·replyCache replies are kept.
+	if len(w.Replies) > 2*replyCache {
+		cut := len(w.Replies) - replyCache
+		for _, r := range w.Replies[:cut] {
+			w.outBytes -= len(r.Out)
+			d.outBytes -= len(r.Out)
+		}
+		w.Replies = slices.Delete(w.Replies, 0, cut)
 	}
 }
 
@@ -115,6 +157,7 @@ func (d *dedup) evict() {
 		}
 	}
 	if victim != nil {
+		d.outBytes -= victim.outBytes
 		delete(d.clients, victim.ID)
 	}
 }
@@ -139,8 +182,14 @@ func (d *dedup) list() []clientWindow {
 
 func (d *dedup) load(ws []clientWindow) {
 	d.clients = make(map[string]*clientWindow, len(ws))
+	d.outBytes = 0
 	for i := range ws {
 		w := ws[i]
+		w.outBytes = 0
+		for _, r := range w.Replies {
+			w.outBytes += len(r.Out)
+		}
+		d.outBytes += w.outBytes
 		d.clients[w.ID] = &w
 	}
 }

@@ -46,7 +46,19 @@ type Watcher struct {
 	log    *eventLog
 	reason EndReason
 	closed bool
+	// skip is a client whose events this watcher does not receive (a
+	// session's own, which it gets with its replies); endOnly watchers
+	// receive no events at all, only the close that says why the ring
+	// went away. Neither fills the buffer, so neither can make a reader
+	// that keeps up look slow.
+	skip    string
+	endOnly bool
+	done    chan struct{}
 }
+
+// Done is closed when the watch ends, like C, for a goroutine that does
+// not read C.
+func (w *Watcher) Done() <-chan struct{} { return w.done }
 
 // Reason is why the watch ended (valid after C is closed).
 func (w *Watcher) Reason() EndReason {
@@ -68,6 +80,7 @@ func (l *eventLog) closeLocked(w *Watcher, why EndReason) {
 	}
 	w.closed, w.reason = true, why
 	close(w.c)
+	close(w.done)
 	delete(l.watchers, w)
 }
 
@@ -84,6 +97,9 @@ func (l *eventLog) add(e Event) {
 	l.buf[l.n%eventRetention] = e
 	l.n++
 	for w := range l.watchers {
+		if w.endOnly || (w.skip != "" && e.ClientID == w.skip) {
+			continue
+		}
 		select {
 		case w.c <- e:
 		default:
@@ -92,11 +108,27 @@ func (l *eventLog) add(e Event) {
 	}
 }
 
-func (l *eventLog) subscribe(after uint64, replay bool, applied uint64) (*Watcher, error) {
+// WatchOptions choose what a watcher receives.
+type WatchOptions struct {
+	// AfterSeq with Replay: retained events with seq > AfterSeq come first.
+	AfterSeq uint64
+	Replay   bool
+	// SkipClient's events are not delivered (a session's own client).
+	SkipClient string
+	// EndOnly delivers no events: C is only closed when the ring ends.
+	EndOnly bool
+}
+
+func (l *eventLog) subscribe(o WatchOptions, applied uint64) (*Watcher, error) {
+	after, replay := o.AfterSeq, o.Replay && !o.EndOnly
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := make(chan Event, watcherBuffer)
-	w := &Watcher{C: c, c: c, log: l}
+	size := watcherBuffer
+	if o.EndOnly {
+		size = 0
+	}
+	c := make(chan Event, size)
+	w := &Watcher{C: c, c: c, log: l, skip: o.SkipClient, endOnly: o.EndOnly, done: make(chan struct{})}
 	first := uint64(0)
 	if l.n > eventRetention {
 		first = l.n - eventRetention
@@ -109,7 +141,7 @@ func (l *eventLog) subscribe(after uint64, replay bool, applied uint64) (*Watche
 		}
 	}
 	for i := first; i < l.n; i++ {
-		if e := l.buf[i%eventRetention]; replay && e.Seq > after {
+		if e := l.buf[i%eventRetention]; replay && e.Seq > after && (w.skip == "" || e.ClientID != w.skip) {
 			c <- e
 		}
 	}

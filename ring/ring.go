@@ -27,6 +27,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -158,10 +159,19 @@ type Ring struct {
 
 	lastActive atomic.Int64 // Unix nanoseconds
 	appliedSeq atomic.Uint64
-	restartsN  atomic.Int64
-	quarN      atomic.Int64
+	// publishedSeq is the last seq whose events watchers have seen: it
+	// trails appliedSeq while a batch waits for its fsync.
+	publishedSeq atomic.Uint64
+	restartsN    atomic.Int64
+	quarN        atomic.Int64
 
 	ev eventLog
+
+	// The syncer (JOURNAL rings): batches written but not yet fsynced and
+	// delivered, and the error of a failed fsync for the ring goroutine.
+	syncq   chan *flush
+	syncing sync.WaitGroup
+	syncErr atomic.Pointer[string]
 
 	// Owned by the ring goroutine (or by whoever holds mu exclusively while
 	// the goroutine is not running).
@@ -338,11 +348,17 @@ func (r *Ring) loop(mailbox chan *request, ctl chan func(), quit chan struct{}, 
 			batch = r.takeMore(mailbox, batch)
 			r.process(batch)
 		case f := <-ctl:
+			r.barrier()
 			f()
 		case <-quit:
 			for {
 				batch = r.takeMore(mailbox, batch[:0])
 				if len(batch) == 0 {
+					r.barrier()
+					if r.syncq != nil {
+						close(r.syncq)
+						r.syncq = nil
+					}
 					return
 				}
 				r.process(batch)
@@ -370,14 +386,39 @@ type item struct {
 	later bool // a duplicate of an earlier message of this batch
 }
 
-// process is one group commit: assign seqs, journal, fsync, apply, reply.
+// outcome is one reply waiting for its batch's fsync, with the events to
+// publish before it (pub: the message was applied live).
+type outcome struct {
+	done      func(Reply)
+	rep       Reply
+	pub       bool
+	journaled bool
+	applied   Event
+}
+
+// flush is one group commit handed to the syncer: the journal file its
+// records were written to and the replies that wait for them.
+type flush struct {
+	f    *os.File
+	outs []outcome
+}
+
+// process is one group commit: assign seqs, write the journal, apply, and
+// hand the replies to the syncer, which fsyncs and then delivers them. So
+// the fsync of one batch overlaps the apply of the next, and nothing a
+// message did (reply or event) is visible before its record is on disk.
 func (r *Ring) process(batch []*request) {
+	if msg := r.syncErr.Load(); msg != nil && r.failed == nil {
+		r.fail("journal sync failed: " + *msg)
+	}
 	now := time.Now().UnixNano()
 	items := make([]item, 0, len(batch))
+	outs := make([]outcome, 0, len(batch))
+	refuse := func(q *request, rep Reply) { outs = append(outs, outcome{done: q.done, rep: rep}) }
 	for _, q := range batch {
 		m := &q.msg
 		if r.failed != nil {
-			q.done(Reply{ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: r.failed})
+			refuse(q, Reply{ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: r.failed})
 			continue
 		}
 		if m.Kind == KindSnapshot {
@@ -387,10 +428,10 @@ func (r *Ring) process(batch []*request) {
 		if m.ClientID != "" {
 			switch r.dd.check(m.ClientID, m.ClientSeq) {
 			case seen:
-				r.replyDuplicate(q)
+				refuse(q, r.duplicateReply(q))
 				continue
 			case tooOld:
-				q.done(Reply{ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: errorf(codes.FailedPrecondition, ReasonTooOld,
+				refuse(q, Reply{ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: errorf(codes.FailedPrecondition, ReasonTooOld,
 					"client_seq %d is older than the anti-replay window of %d for client %q", m.ClientSeq, windowSize, m.ClientID)})
 				continue
 			}
@@ -415,16 +456,14 @@ func (r *Ring) process(batch []*request) {
 	}
 	clear(r.pending)
 	if r.j != nil {
-		t0 := time.Now()
-		err := r.j.commit()
-		r.km.fsync.Observe(time.Since(t0).Seconds())
-		if err != nil {
+		if err := r.j.write(); err != nil {
 			r.rt.log.Error("ring journal write failed", "ring", r.Name, "error", err)
 			r.fail("journal write failed: " + err.Error())
 			for _, it := range items {
-				it.q.done(Reply{ClientID: it.q.msg.ClientID, ClientSeq: it.q.msg.ClientSeq, Err: errorf(codes.Unavailable, ReasonJournal,
+				refuse(it.q, Reply{ClientID: it.q.msg.ClientID, ClientSeq: it.q.msg.ClientSeq, Err: errorf(codes.Unavailable, ReasonJournal,
 					"the ring's journal could not be written; the message was not applied")})
 			}
+			r.dispatch(outs)
 			return
 		}
 	}
@@ -435,46 +474,161 @@ func (r *Ring) process(batch []*request) {
 		case r.failed != nil && !it.read && !it.later:
 			// Journaled but not applied: quarantine it so recovery agrees.
 			r.quarantine(it.e.Seq)
-			it.q.done(Reply{Seq: it.e.Seq, ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: r.failed})
+			refuse(it.q, Reply{Seq: it.e.Seq, ClientID: m.ClientID, ClientSeq: m.ClientSeq, Err: r.failed})
 		case it.read:
 			// A Snapshot is not sequenced or deduplicated, but its reply
 			// still carries the request's correlation.
 			rep := r.read()
 			rep.ClientID, rep.ClientSeq = m.ClientID, m.ClientSeq
-			it.q.done(rep)
+			refuse(it.q, rep)
 		case it.later:
-			r.replyDuplicate(it.q)
+			refuse(it.q, r.duplicateReply(it.q))
 		default:
 			rep := r.applyLive(&items[i].e, m.Payload)
 			applied++
-			it.q.done(rep)
+			code := uint32(codes.OK)
+			if rep.Err != nil {
+				code = uint32(rep.Err.Code)
+			}
+			e := &items[i].e
+			outs = append(outs, outcome{done: it.q.done, rep: rep, pub: true, journaled: true,
+				applied: Event{Seq: e.Seq, TS: e.TS, Kind: "applied", ClientID: e.ClientID, ClientSeq: e.ClientSeq, Code: code}})
 		}
 	}
 	if r.j != nil && len(r.j.buf) > 0 { // quarantine records
-		_ = r.j.commit()
+		if err := r.j.write(); err != nil {
+			r.rt.log.Error("ring journal write failed", "ring", r.Name, "error", err)
+		}
 	}
+	r.dispatch(outs)
 	r.sinceSnap += applied
 	if r.sinceSnap >= r.cfg.SnapshotEvery && r.failed == nil {
+		r.barrier()
 		if err := r.checkpoint(); err != nil {
 			r.rt.log.Error("ring snapshot failed", "ring", r.Name, "error", err)
 		}
 	}
 }
 
-func (r *Ring) replyDuplicate(q *request) {
+// dispatch delivers a batch's replies: through the syncer when the ring
+// journals (after the fsync that makes them durable), at once otherwise.
+func (r *Ring) dispatch(outs []outcome) {
+	if len(outs) == 0 {
+		return
+	}
+	if r.syncq == nil {
+		r.deliver(outs, nil)
+		return
+	}
+	r.syncing.Add(1)
+	r.syncq <- &flush{f: r.j.f, outs: outs}
+}
+
+// deliver publishes each applied message's events and calls its done, in
+// batch order. After a failed fsync the journaled messages are answered
+// UNAVAILABLE and their events are not published.
+func (r *Ring) deliver(outs []outcome, syncErr error) {
+	for i := range outs {
+		o := &outs[i]
+		if syncErr != nil && o.journaled {
+			o.rep.Err = errorf(codes.Unavailable, ReasonJournal, "the ring's journal could not be synced (%v); the ring "+
+				"FAILED and the message's effect is not durable", syncErr)
+			o.rep.Events = nil
+			o.pub = false
+		}
+		if o.pub {
+			r.ev.publish(o.rep.Events, o.applied)
+			r.publishedSeq.Store(o.applied.Seq)
+		}
+		o.done(o.rep)
+	}
+}
+
+// syncer is the journal's fsync goroutine: it takes every flush waiting,
+// fsyncs once (group commit across batches) and delivers their replies.
+func (r *Ring) syncer(q chan *flush) {
+	var fs []*flush
+	for f := range q {
+		fs = append(fs[:0], f)
+	more:
+		for {
+			select {
+			case f, ok := <-q:
+				if !ok {
+					break more
+				}
+				fs = append(fs, f)
+			default:
+				break more
+			}
+		}
+		var err error
+		synced := map[*os.File]bool{}
+		t0 := time.Now()
+		for _, f := range fs {
+			if !synced[f.f] {
+				synced[f.f] = true
+				if e := f.f.Sync(); e != nil && err == nil {
+					err = e
+				}
+			}
+		}
+		r.km.fsync.Observe(time.Since(t0).Seconds())
+		if err != nil {
+			msg := err.Error()
+			r.syncErr.Store(&msg)
+			r.rt.log.Error("ring journal sync failed", "ring", r.Name, "error", err)
+		}
+		for _, f := range fs {
+			r.deliver(f.outs, err)
+			r.syncing.Done()
+		}
+	}
+}
+
+// barrier waits until every dispatched batch is synced and delivered
+// (before a checkpoint rotates the journal, a control operation or a stop).
+func (r *Ring) barrier() { r.syncing.Wait() }
+
+// syncNow makes everything written so far durable at once (after a
+// quarantine record, which must not be lost with the message it marks).
+func (r *Ring) syncNow() {
+	r.barrier()
+	if r.j == nil {
+		return
+	}
+	if err := r.j.write(); err == nil {
+		_ = r.j.f.Sync()
+	}
+}
+
+func (r *Ring) duplicateReply(q *request) Reply {
 	m := &q.msg
 	rep := Reply{ClientID: m.ClientID, ClientSeq: m.ClientSeq, Duplicate: true}
 	r.rt.metrics.duplicate(r.kernel.ID)
 	if c, ok := r.dd.reply(m.ClientID, m.ClientSeq); ok {
 		rep.Seq = c.Seq
-		if c.code() != codes.OK {
+		switch {
+		case c.code() != codes.OK:
 			rep.Err = &Error{Code: c.code(), Reason: c.Reason, Msg: c.Msg}
+		case c.Out != nil:
+			a := &anypb.Any{}
+			if err := proto.Unmarshal(c.Out, a); err == nil {
+				rep.Output, err = a.UnmarshalNew()
+				if err != nil {
+					rep.Output = nil
+				}
+			}
+		}
+		if rep.Err == nil && rep.Output == nil && (c.Dropped || c.Out != nil) {
+			rep.Err = errorf(codes.AlreadyExists, ReasonDuplicate, "client_seq %d of client %q was already applied (seq %d); "+
+				"its reply's output is no longer cached", m.ClientSeq, m.ClientID, c.Seq)
 		}
 	} else {
 		rep.Err = errorf(codes.AlreadyExists, ReasonDuplicate,
 			"client_seq %d of client %q was already applied; its reply is no longer cached", m.ClientSeq, m.ClientID)
 	}
-	q.done(rep)
+	return rep
 }
 
 // read answers a Snapshot control message with the derived result.
@@ -506,9 +660,7 @@ func (r *Ring) applyLive(e *entry, msg proto.Message) Reply {
 		return rep
 	}
 	r.quarantine(e.Seq)
-	if r.j != nil {
-		_ = r.j.commit()
-	}
+	r.syncNow()
 	now := time.Now()
 	r.restarts = slices.DeleteFunc(r.restarts, func(t time.Time) bool { return now.Sub(t) > r.rt.opts.RestartWindow })
 	// The state may be half-changed: rebuild it without the message, even
@@ -564,22 +716,27 @@ func (r *Ring) applyOne(e *entry, msg proto.Message, live bool) (rep Reply, pani
 			return rep, true
 		}
 	}
+	if rep.Err == nil && ac != nil && ac.output != nil {
+		rep.Output = ac.output
+	}
 	if e.ClientID != "" {
 		c := cachedReply{Seq: e.Seq}
 		if rep.Err != nil {
 			c.Code, c.Reason, c.Msg = uint32(rep.Err.Code), rep.Err.Reason, rep.Err.Msg
 		}
+		if rep.Output != nil {
+			// Kept for a retry's reply; a replay recomputes the same bytes.
+			if a, err := anypb.New(rep.Output); err == nil {
+				if b, err := (proto.MarshalOptions{Deterministic: true}).Marshal(a); err == nil {
+					c.Out = b
+				}
+			}
+			c.Dropped = c.Out == nil
+		}
 		r.dd.mark(e.ClientID, e.ClientSeq, e.Seq, c)
 	}
-	if live {
-		code := uint32(codes.OK)
-		if rep.Err != nil {
-			code = uint32(rep.Err.Code)
-		}
-		if ac != nil {
-			rep.Events = ac.events
-		}
-		r.ev.publish(rep.Events, Event{Seq: e.Seq, TS: e.TS, Kind: "applied", ClientID: e.ClientID, ClientSeq: e.ClientSeq, Code: code})
+	if live && ac != nil {
+		rep.Events = ac.events // published by deliver, after the fsync
 	}
 	return rep, false
 }
@@ -810,6 +967,7 @@ func (r *Ring) Restore(ctx context.Context, data []byte) error {
 		}
 		r.tail = r.tail[:0]
 		r.failed, r.restarts = nil, nil
+		r.publishedSeq.Store(r.applied)
 		if err := r.checkpoint(); err != nil {
 			return err
 		}
@@ -862,6 +1020,12 @@ func (r *Ring) setPaused(p bool) error {
 // Watch streams the ring's new events; with replay, the retained events
 // with seq > afterSeq come first (OUT_OF_RANGE when no longer retained).
 func (r *Ring) Watch(afterSeq uint64, replay bool) (*Watcher, error) {
+	return r.Subscribe(WatchOptions{AfterSeq: afterSeq, Replay: replay})
+}
+
+// Subscribe is Watch with options: a session follows the other clients'
+// events (SkipClient) or only the ring's end (EndOnly).
+func (r *Ring) Subscribe(o WatchOptions) (*Watcher, error) {
 	r.mu.RLock()
 	st := r.state
 	r.mu.RUnlock()
@@ -873,7 +1037,7 @@ func (r *Ring) Watch(afterSeq uint64, replay bool) (*Watcher, error) {
 	if st == Deleted {
 		return nil, errorf(codes.NotFound, ReasonNotFound, "ring %s was deleted", r.Name)
 	}
-	return r.ev.subscribe(afterSeq, replay, r.appliedSeq.Load())
+	return r.ev.subscribe(o, r.publishedSeq.Load())
 }
 
 // start launches the ring goroutine (state ACTIVE).
@@ -887,6 +1051,11 @@ func (r *Ring) start() {
 		r.state = Paused
 	}
 	r.lastActive.Store(time.Now().UnixNano())
+	r.syncq = nil
+	if r.j != nil {
+		r.syncq = make(chan *flush, 4)
+		go r.syncer(r.syncq)
+	}
 	go r.loop(r.mailbox, r.ctl, r.quit, r.exited)
 }
 
@@ -996,6 +1165,7 @@ func (r *Ring) recover() error {
 	}
 	if r.dir == "" {
 		r.seq, r.base, r.tail = r.applied, nil, nil
+		r.publishedSeq.Store(r.applied)
 		return nil
 	}
 	snap, ok, err := loadSnapshot(r.dir)
@@ -1011,6 +1181,7 @@ func (r *Ring) recover() error {
 	}
 	r.seq = r.applied
 	r.tail = nil
+	r.publishedSeq.Store(r.applied)
 	if r.cfg.Durability != Journal {
 		return nil
 	}
@@ -1044,6 +1215,7 @@ func (r *Ring) recover() error {
 		r.tail = append(r.tail, tailItem{e: *e, msg: msg})
 		r.seq = e.Seq
 	}
+	r.publishedSeq.Store(r.applied)
 	r.rt.metrics.replayed(r.kernel.ID, len(entries))
 	segs, err := segments(r.dir)
 	if err != nil {

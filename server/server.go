@@ -66,6 +66,9 @@ type Options struct {
 	// TracerProvider overrides the one built from the configuration (tests
 	// pass an in-memory exporter).
 	TracerProvider trace.TracerProvider
+	// RingSlowConsumerAfter closes a ring Session whose write has been
+	// blocked this long (the client stopped reading); 0 = the default 10s.
+	RingSlowConsumerAfter time.Duration
 }
 
 // Server is a configured, not yet listening, gokernels server.
@@ -258,7 +261,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	if s.cluster != nil {
 		gokernelsv1.RegisterRingServiceServer(services, &service.ClusterRings{Node: s.cluster})
 	} else {
-		gokernelsv1.RegisterRingServiceServer(services, &service.Rings{Runtime: s.rings})
+		gokernelsv1.RegisterRingServiceServer(services, &service.Rings{Runtime: s.rings, SlowConsumerAfter: opts.RingSlowConsumerAfter})
 	}
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)

@@ -7,6 +7,7 @@ import (
 	clearingv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/clearing/v1"
 	"github.com/gokernels/gokernels/kernels/clearing/dvp"
 	"github.com/gokernels/gokernels/kernels/clearing/settlement"
+	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/fold/enginefold"
 	"github.com/gokernels/gokernels/kernels/kerr"
 )
@@ -57,7 +58,7 @@ type ringDvp struct {
 	ids map[string]bool // every id ever submitted: ids stay unique
 }
 
-func (r *ringDvp) Apply(_ context.Context, emit enginefold.Emit, in dvpIn) error {
+func (r *ringDvp) Apply(ctx context.Context, emit enginefold.Emit, in dvpIn) error {
 	if in.ToleranceHigh != nil || in.ToleranceLow != nil || in.BandThreshold != nil {
 		return kerr.Invalid("tolerance_high", "tolerances are set by Configure only")
 	}
@@ -78,12 +79,17 @@ func (r *ringDvp) Apply(_ context.Context, emit enginefold.Emit, in dvpIn) error
 	for _, id := range in.GetCancel() {
 		r.m.Cancel(id)
 	}
+	// The reply's output: the pairs this message's instructions matched.
+	out := &clearingv1.DvpMatchingOutput{}
 	for _, x := range in.GetInstructions() {
 		r.ids[x.GetId()] = true
 		if p, ok := r.m.Submit(InstructionOf(x)); ok {
-			emit(EventMatched, &clearingv1.MatchedPair{DeliId: p.Deli, ReceId: p.Rece, AmountDiff: p.AmountDiff, MatchedAmount: p.Matched})
+			mp := &clearingv1.MatchedPair{DeliId: p.Deli, ReceId: p.Rece, AmountDiff: p.AmountDiff, MatchedAmount: p.Matched}
+			emit(EventMatched, mp)
+			out.Pairs = append(out.Pairs, mp)
 		}
 	}
+	fold.Reply(ctx, out)
 	return nil
 }
 
@@ -181,15 +187,20 @@ func (r *ringSettlement) Apply(ctx context.Context, emit enginefold.Emit, in set
 	for _, t := range in.GetTransactions() {
 		e.Add(TxOf(t))
 	}
+	// The reply's output: the settlements of this message's cycle.
+	out := &clearingv1.SettlementOutput{}
 	if in.GetRunCycle() {
 		for _, ev := range e.RunCycle() {
 			kind := EventSettled
 			if ev.Kind == "PARTIALLY_SETTLED" {
 				kind = EventPartiallySettled
 			}
-			emit(kind, &clearingv1.SettlementEvent{Kind: ev.Kind, Id: ev.ID, Qty: ev.Qty, Amount: ev.Amount, Pass: int32(ev.Pass)})
+			se := &clearingv1.SettlementEvent{Kind: ev.Kind, Id: ev.ID, Qty: ev.Qty, Amount: ev.Amount, Pass: int32(ev.Pass)}
+			emit(kind, se)
+			out.Events = append(out.Events, se)
 		}
 	}
+	fold.Reply(ctx, out)
 	return nil
 }
 

@@ -163,3 +163,24 @@ func State[S any](h Handler) (*S, bool) {
 }
 
 func (h *typed[In, Out, S]) stateAny() any { return h.state }
+
+// Replier is implemented by the runtime's Context: it takes the output of
+// the reply to the message being applied. It is a separate interface so
+// that Context stays small and test fakes need not implement it.
+type Replier interface {
+	SetReply(out proto.Message)
+}
+
+// Reply sets the output of the reply to the message being applied (the
+// order's resulting state, the instruction's result): the runtime sends it
+// as the RingReply's output (JSON-shaped or typed, as the request asks),
+// and a retried (client_id, client_seq) gets the same output back. It is
+// derived, never journaled: replay recomputes it, so it must be a
+// deterministic function of the state and the message like everything a
+// handler does. The last call for a message wins; a ctx that is not the
+// runtime's (a test fake, an engine rebuild) ignores it.
+func Reply(ctx context.Context, out proto.Message) {
+	if r, ok := ctx.(Replier); ok {
+		r.SetReply(out)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	orderbookv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1"
+	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/fold/enginefold"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/orderbook/book"
@@ -65,7 +66,7 @@ type ringBook struct {
 	seen   bool
 }
 
-func (b *ringBook) Apply(_ context.Context, emit enginefold.Emit, in *orderbookv1.MatchingInput) error {
+func (b *ringBook) Apply(ctx context.Context, emit enginefold.Emit, in *orderbookv1.MatchingInput) error {
 	if in.GetConfig() != nil {
 		return kerr.Invalid("config", "is set by Configure only (before the first order, or after Reset)")
 	}
@@ -81,21 +82,40 @@ func (b *ringBook) Apply(_ context.Context, emit enginefold.Emit, in *orderbookv
 		}
 		last, seen = msgs[i].Ts, true
 	}
+	// The reply's output is this message's slice of the Batch output: its
+	// events, its fills and the state of each order it named once the
+	// whole message is applied (a later order of it may fill an earlier).
+	out := &orderbookv1.MatchingOutput{}
+	var named []uint64
 	for i := range msgs {
 		m := &msgs[i]
 		n := len(b.e.Events())
 		b.e.Apply(m)
 		for j := range b.e.Events()[n:] {
 			ev := &b.e.Events()[n+j]
-			emit(eventKind[ev.Kind], EventProto(ev))
+			p := EventProto(ev)
+			emit(eventKind[ev.Kind], p)
+			out.Events = append(out.Events, p)
+			if ev.Kind == book.EvExecuted {
+				out.Matches++
+			}
 		}
 		if m.Kind == book.MsgSubmit || m.Kind == book.MsgCancel || m.Kind == book.MsgModify {
 			if r, ok := b.e.Order(m.ID); ok {
 				emit(EventOrderState, OrderStateProto(r))
+				if !slices.Contains(named, m.ID) {
+					named = append(named, m.ID)
+				}
 			}
 		}
 	}
+	for _, id := range named {
+		if r, ok := b.e.Order(id); ok {
+			out.Orders = append(out.Orders, OrderStateProto(r))
+		}
+	}
 	b.lastTS, b.seen = last, seen
+	fold.Reply(ctx, out)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	paymentsv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/payments/v1"
+	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/fold/enginefold"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/payments/ledger"
@@ -93,14 +94,20 @@ func (r *liveLedger) Apply(ctx context.Context, emit enginefold.Emit, in procIn)
 	for _, a := range job.Accounts {
 		r.l.Open(a)
 	}
+	// The reply's output: the status changes this message caused, in order
+	// (its instructions' results, and any queued payments it released).
+	out := &paymentsv1.ProcessingOutput{}
 	for _, m := range in.GetMessages() {
 		n := len(r.l.Events())
 		Apply(r.l, m)
 		for _, e := range r.l.Events()[n:] {
-			emit(EventStatusChange, &paymentsv1.StatusChange{Id: e.ID, Status: e.Status, Reason: e.Reason})
+			c := &paymentsv1.StatusChange{Id: e.ID, Status: e.Status, Reason: e.Reason}
+			emit(EventStatusChange, c)
+			out.Events = append(out.Events, c)
 		}
 	}
 	r.lastTS, r.seen = last, seen
+	fold.Reply(ctx, out)
 	return nil
 }
 

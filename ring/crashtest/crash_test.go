@@ -172,7 +172,10 @@ func streamAny(t *testing.T, p *proc, name string, data []*anypb.Any, from int, 
 				return
 			}
 			if e := m.GetEnd(); e != nil && e.GetReason() != gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED {
-				t.Logf("session ended after %d replies: %v", len(replies), e)
+				// A client within its credits that reads its replies is
+				// never ended early (SLOW_CONSUMER was, before sessions
+				// stopped counting events against a shared buffer).
+				t.Errorf("session ended after %d replies: %v", len(replies), e)
 			}
 			if r := m.GetReply(); r != nil {
 				replies[r.GetClientSeq()] = r

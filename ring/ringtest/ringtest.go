@@ -4,7 +4,9 @@
 // scale × b of its pairs to a running sum, draws from the ring's seeded
 // generator (so replay must reproduce it), emits a "flag" event when flag
 // is set, panics when panic is set and refuses mode "exact" (a handler
-// error), sleeps sleep_ms (a slow handler); Snapshot returns count = messages applied and scale = the sum.
+// error), answers a data message that carries scale with the running
+// count and sum as the reply's output (fold.Reply), sleeps sleep_ms (a slow handler); Snapshot
+// returns count = messages applied and scale = the sum.
 package ringtest
 
 import (
@@ -59,6 +61,10 @@ var Spec = fold.Spec[*testingv1.EchoInput, *testingv1.EchoOutput, State]{
 		s.Last = rc.Time().UnixNano()
 		if in.GetFlag() {
 			rc.Emit("flag", &testingv1.EchoOutput{Count: int32(s.N)})
+		}
+		if in.Scale != nil {
+			// The reply's output: the running count and sum after this message.
+			fold.Reply(rc, &testingv1.EchoOutput{Count: int32(s.N), Scale: proto.Float64(s.Sum)})
 		}
 		return nil
 	},

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -28,6 +30,9 @@ import (
 type Rings struct {
 	gokernelsv1.UnimplementedRingServiceServer
 	Runtime *ring.Runtime
+	// SlowConsumerAfter: a session write blocked this long closes the
+	// session with SLOW_CONSUMER (DefaultSlowConsumerAfter when 0).
+	SlowConsumerAfter time.Duration
 }
 
 // DefaultTenant owns the rings of unauthenticated callers.
@@ -249,8 +254,25 @@ func endStatus(why ring.EndReason) error {
 // sessionCredits bounds a session's requests in flight.
 const sessionCredits = 256
 
+// DefaultSlowConsumerAfter is how long a session's write may stay blocked
+// (the client has stopped reading and the transport's window is full)
+// before the session is closed with SLOW_CONSUMER.
+const DefaultSlowConsumerAfter = 10 * time.Second
+
+// endGrace is how long a session that must end is given to write its
+// SessionEnd before the stream is closed with the end's status instead.
+const endGrace = 500 * time.Millisecond
+
 // Session implements RingService: requests in, events and replies out in
 // apply order, credit-based flow control.
+//
+// What the client has to read is bounded by what it asked for: one reply
+// (with the events its message emitted) per credited request, so a client
+// that keeps up with its own replies is never cut off however many events
+// a message emits. Only watch=true adds other clients' events, up to the
+// ring's watcher buffer. A client that stops reading is closed with
+// SLOW_CONSUMER when a write has been blocked for SlowConsumerAfter (or its
+// watch fell a buffer behind), while the ring runs on.
 func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionRequest, gokernelsv1.SessionResponse]) error {
 	ctx := stream.Context()
 	first, err := stream.Recv()
@@ -265,7 +287,9 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 	if err != nil {
 		return err
 	}
-	w, err := r.Watch(0, false)
+	// Without watch the session follows only the ring's end; with it, the
+	// other clients' events (its own come with its replies).
+	w, err := r.Subscribe(ring.WatchOptions{EndOnly: !open.GetWatch(), SkipClient: open.GetClientId()})
 	if err != nil {
 		return err
 	}
@@ -288,85 +312,137 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 			}
 			rq := in.GetRequest()
 			if rq == nil {
-				sess.push(replyMsg(refusal(rq, errs.InvalidFields("only the first session message may be open", errs.Field("request", "is required")))), false)
+				sess.push(outBundle{refusal: refusal(rq, errs.InvalidFields("only the first session message may be open", errs.Field("request", "is required")))})
 				continue
 			}
 			if rq.GetClientId() == "" {
 				rq.ClientId = open.GetClientId()
 			}
 			if !sess.take() {
-				sess.push(replyMsg(refusal(rq, errs.WithReason(codes.ResourceExhausted, ring.ReasonMailboxFull,
-					fmt.Sprintf("no credit: at most %d requests may be in flight on a session", credits), 0))), false)
+				sess.push(outBundle{refusal: refusal(rq, errs.WithReason(codes.ResourceExhausted, ring.ReasonMailboxFull,
+					fmt.Sprintf("no credit: at most %d requests may be in flight on a session", credits), 0))})
 				continue
 			}
 			m, err := message(r.Kernel(), rq, "request.")
-			credited := true
 			if err == nil {
 				typed := rq.GetTypedOutput()
-				err = r.Submit(m, func(rep ring.Reply) {
-					var bundle []*gokernelsv1.SessionResponse
-					for _, e := range rep.Events {
-						bundle = append(bundle, &gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}})
-					}
-					rr, cerr := reply(rep, typed)
-					if cerr != nil {
-						rr = refusal(rq, cerr)
-					}
-					sess.push(append(bundle, replyMsg(rr)...), true)
-				})
+				// Called on the ring's goroutines: only queue the reply; it is
+				// rendered on this session's writer.
+				err = r.Submit(m, func(rep ring.Reply) { sess.push(outBundle{rep: &rep, rq: rq, typed: typed, credit: true}) })
 			}
 			if err != nil {
-				sess.push(replyMsg(refusal(rq, err)), credited)
+				sess.push(outBundle{refusal: refusal(rq, err), credit: true})
 			}
 		}
 	}()
 
+	// Writer: the only goroutine that sends. The handler's goroutine below
+	// watches it, so a write the client never reads cannot hold the
+	// session (and its credits) open forever.
+	var sendingSince atomic.Int64
+	send := func(m *gokernelsv1.SessionResponse) error {
+		sendingSince.Store(time.Now().UnixNano())
+		err := stream.Send(m)
+		sendingSince.Store(0)
+		return err
+	}
 	end := func(why gokernelsv1.SessionEnd_Reason, st error) error {
 		e := &gokernelsv1.SessionEnd{Reason: why}
 		if st != nil {
 			e.Status = status.Convert(st).Proto()
 		}
-		_ = stream.Send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_End{End: e}})
+		_ = send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_End{End: e}})
 		return nil
 	}
+	writerDone := make(chan error, 1)
+	go func() {
+		writerDone <- func() error {
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case err := <-recvErr:
+					// The client closed its side: deliver what is in flight, then end.
+					sess.closeWhenIdle()
+					if err != nil && status.Code(err) == codes.Canceled {
+						return nil
+					}
+				case <-sess.stop:
+					return end(gokernelsv1.SessionEnd_REASON_SLOW_CONSUMER, slowConsumer())
+				case b, ok := <-sess.out:
+					if !ok {
+						return end(gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED, nil)
+					}
+					// The credit returns before the reply is written: a client may
+					// send its next request the moment it reads this one.
+					if b.credit {
+						sess.give()
+					}
+					for _, m := range b.render() {
+						if err := send(m); err != nil {
+							return err
+						}
+					}
+				case e, ok := <-w.C:
+					if !ok {
+						return end(sessionReason(w.Reason()), endStatus(w.Reason()))
+					}
+					if e.ClientID != open.GetClientId() {
+						if err := send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}}); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}()
+	}()
+
+	slowAfter := s.SlowConsumerAfter
+	if slowAfter <= 0 {
+		slowAfter = DefaultSlowConsumerAfter
+	}
+	tick := time.NewTicker(min(slowAfter/4, time.Second))
+	defer tick.Stop()
+	var grace <-chan time.Time
+	ending := func() {
+		if grace == nil {
+			grace = time.After(endGrace)
+		}
+	}
+	stopC, wDone := sess.stop, w.Done()
 	for {
 		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-recvErr:
-			// The client closed its side: deliver what is in flight, then end.
-			sess.closeWhenIdle()
-			if err != nil && status.Code(err) == codes.Canceled {
-				return nil
+		case err := <-writerDone:
+			return err
+		case <-stopC:
+			stopC = nil
+			ending()
+		case <-wDone:
+			wDone = nil
+			ending()
+		case <-grace:
+			// The writer could not deliver the SessionEnd: the client is not
+			// reading. Close the stream with the end's status.
+			select {
+			case <-sess.stop:
+				return slowConsumer()
+			default:
 			}
-		case <-sess.stop:
-			return end(gokernelsv1.SessionEnd_REASON_SLOW_CONSUMER, status.Error(codes.ResourceExhausted,
-				"the session read its replies too slowly; reconnect and retry with the same client_seq to collect them"))
-		case b, ok := <-sess.out:
-			if !ok {
-				return end(gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED, nil)
+			if st := endStatus(w.Reason()); st != nil {
+				return st
 			}
-			// The credit returns before the reply is written: a client may
-			// send its next request the moment it reads this one.
-			if b.credit {
-				sess.give()
-			}
-			for _, m := range b.msgs {
-				if err := stream.Send(m); err != nil {
-					return err
-				}
-			}
-		case e, ok := <-w.C:
-			if !ok {
-				return end(sessionReason(w.Reason()), endStatus(w.Reason()))
-			}
-			if open.GetWatch() && e.ClientID != open.GetClientId() {
-				if err := stream.Send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}}); err != nil {
-					return err
-				}
+			return slowConsumer()
+		case <-tick.C:
+			if t := sendingSince.Load(); t != 0 && time.Since(time.Unix(0, t)) > slowAfter {
+				return slowConsumer()
 			}
 		}
 	}
+}
+
+func slowConsumer() error {
+	return errs.WithReason(codes.ResourceExhausted, ring.ReasonSlowConsumer, "the session read its replies too slowly; "+
+		"reconnect and retry with the same client_seq to collect them", 0)
 }
 
 // session is one Session stream's flow control: credits in flight and the
@@ -402,21 +478,43 @@ func (s *session) give() {
 	}
 }
 
-// outBundle is a reply with the events before it; credit says whether
-// sending it returns a credit (refusals for lack of credit took none).
+// outBundle is a ring reply (rendered with the events before it by the
+// writer) or a refusal; credit says whether sending it returns a credit
+// (refusals for lack of credit took none).
 type outBundle struct {
-	msgs   []*gokernelsv1.SessionResponse
-	credit bool
+	rep     *ring.Reply
+	rq      *gokernelsv1.RingRequest
+	typed   bool
+	refusal *gokernelsv1.RingReply
+	credit  bool
 }
 
-func (s *session) push(msgs []*gokernelsv1.SessionResponse, credit bool) {
+func (b outBundle) render() []*gokernelsv1.SessionResponse {
+	if b.rep == nil {
+		return replyMsg(b.refusal)
+	}
+	msgs := make([]*gokernelsv1.SessionResponse, 0, len(b.rep.Events)+1)
+	for _, e := range b.rep.Events {
+		msgs = append(msgs, &gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}})
+	}
+	rr, err := reply(*b.rep, b.typed)
+	if err != nil {
+		rr = refusal(b.rq, err)
+	}
+	return append(msgs, replyMsg(rr)...)
+}
+
+// push queues b without blocking. The queue holds every credited reply
+// (one per request in flight) plus room for refusals; only a client that
+// sends past its credits without reading can overflow it.
+func (s *session) push(b outBundle) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return
 	}
 	select {
-	case s.out <- outBundle{msgs, credit}:
+	case s.out <- b:
 	default:
 		s.stopped = true
 		close(s.stop)

@@ -968,7 +968,8 @@ type RingRequest struct {
 	//	*RingRequest_Snapshot
 	//	*RingRequest_Reset_
 	Msg isRingRequest_Msg `protobuf_oneof:"msg"`
-	// Return a Snapshot's output as typed_output (Any) instead of JSON.
+	// Return the reply's output (a Snapshot's, or a data message's) as
+	// typed_output (Any) instead of JSON.
 	TypedOutput   bool `protobuf:"varint,10,opt,name=typed_output,json=typedOutput,proto3" json:"typed_output,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1276,7 +1277,17 @@ type RingReply struct {
 	Status *status.Status `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
 	// A retry answered from the anti-replay window, not applied again.
 	Duplicate bool `protobuf:"varint,5,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
-	// Snapshot: the kernel's output message.
+	// Snapshot: the kernel's output message (the Batch output). A data
+	// message: the handler's answer to it, when the kernel gives one (the
+	// order book: a MatchingOutput with this message's events, the resulting
+	// state of each order it named and its fills; payments/processing: the
+	// status changes it caused; clearing/dvp-matching: the pairs it matched;
+	// clearing/settlement: the settlements of its cycle). It is recomputed on
+	// replay, never journaled, and a retried (client_id, client_seq) gets
+	// the same output back while the anti-replay window keeps it (outputs
+	// are kept up to 16 KiB each and 128 KiB per client; past that a retry
+	// gets ALREADY_EXISTS). JSON-shaped in output, or typed_output when the
+	// request set typed_output.
 	Output        *structpb.Struct `protobuf:"bytes,6,opt,name=output,proto3" json:"output,omitempty"`
 	TypedOutput   *anypb.Any       `protobuf:"bytes,7,opt,name=typed_output,json=typedOutput,proto3" json:"typed_output,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -29,7 +29,10 @@ type Engine[In, Out proto.Message] interface {
 	// Apply folds the data fields of in, emitting its events in order. It
 	// must leave the engine unchanged when it returns an error. Engines are
 	// deterministic functions of their messages: they read no clock and no
-	// randomness.
+	// randomness. An engine answers the message with fold.Reply(ctx, out)
+	// (the reply's output: what the message did); ctx is the ring's
+	// fold.Context when live and a plain context during a rebuild, where
+	// the call does nothing.
 	Apply(ctx context.Context, emit Emit, in In) error
 	// Snapshot is the Batch output of everything applied so far.
 	Snapshot(ctx context.Context) (Out, error)
@@ -37,6 +40,10 @@ type Engine[In, Out proto.Message] interface {
 
 // Emit delivers one event (fold.Context.Emit, or nothing during a rebuild).
 type Emit func(kind string, ev proto.Message)
+
+// quietCtx hides the fold.Context (and its fold.Replier) behind a plain
+// context.Context.
+type quietCtx struct{ context.Context }
 
 // Kernel declares how to build and feed an engine.
 type Kernel[In, Out proto.Message] struct {
@@ -115,12 +122,15 @@ func rebuild[In, Out proto.Message](ctx context.Context, k Kernel[In, Out], s *S
 		return err
 	}
 	quiet := func(string, proto.Message) {} // delivered when first applied
+	// Nor may the history set the reply output of the message that
+	// triggered the rebuild: the engines see a plain context here.
+	plain := quietCtx{ctx}
 	for _, b := range s.Msgs {
 		m := newIn()
 		if err := proto.Unmarshal(b, m); err != nil {
 			return err
 		}
-		if err := eng.Apply(ctx, quiet, m); err != nil {
+		if err := eng.Apply(plain, quiet, m); err != nil {
 			return err
 		}
 	}
