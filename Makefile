@@ -112,9 +112,11 @@ fixtures: ## Regenerate reference fixtures (needs Debian's python3-networkx, -sc
 
 FUZZTIME ?= 20s
 .PHONY: fuzz
-fuzz: ## Fuzz every kernel's Execute input path and the JSON decoders (FUZZTIME=20s each)
+fuzz: ## Fuzz every kernel's Execute input path, the JSON decoders and the event-log rings' replay law (FUZZTIME=20s each)
 	$(GO) test ./kernels/catalog -run '^$$' -fuzz FuzzExecute -fuzztime $(FUZZTIME)
 	$(GO) test ./server/jsoninput -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./kernels/procint -run '^$$' -fuzz FuzzRingReplayLaw -fuzztime $(FUZZTIME)
+	$(GO) test ./kernels/behavioral -run '^$$' -fuzz FuzzRingReplayLaw -fuzztime $(FUZZTIME)
 
 # ---------------------------------------------------------------- CUDA
 # The CUDA backend (docs/gpu.md). Building it needs cuda.h and the libcuda
