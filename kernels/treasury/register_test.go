@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	treasuryv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/treasury/v1"
@@ -155,6 +156,7 @@ func checkCollateral(t *testing.T, c fixture.Case, _ map[string]any) {
 	for i, q := range job.Reqs {
 		reqs[q.ID] = i
 	}
+	checkUniqueAllocation(t, c, job, out)
 	used := map[string]float64{}
 	class := map[[2]string]float64{}
 	for _, a := range out.GetAllocations() {
@@ -179,6 +181,62 @@ func checkCollateral(t *testing.T, c fixture.Case, _ map[string]any) {
 			if v := class[[2]string{q.GetId(), cl}]; v > share*q.GetRequired()*(1+1e-7)+1e-9 {
 				t.Errorf("requirement %s class %s: %g > %g", q.GetId(), cl, v, share*q.GetRequired())
 			}
+		}
+	}
+}
+
+// checkUniqueAllocation compares the allocation with CBC's phase-2
+// allocation where the solver shows the optimum unique (every free
+// nonbasic reduced cost positive; elsewhere optimal allocations differ
+// legitimately). Values are compared in the solver's scaled money (divided
+// by the largest amount or market value) to 1e-6·max(1,|x|), the
+// tolerance of the phases, since CBC's solution carries about 8
+// significant digits of that scale.
+func checkUniqueAllocation(t *testing.T, c fixture.Case, job *CollateralJob, out *treasuryv1.CollateralOptOutput) {
+	t.Helper()
+	raw, ok := c.Extra["cbc_allocations"]
+	if !ok {
+		return
+	}
+	res, err := collateral.Solve(context.Background(), job.Assets, job.Reqs, job.Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Unique {
+		// The unique_ cases have generic data to make this comparison run.
+		if strings.HasPrefix(c.Name, "unique_") {
+			t.Errorf("%s: generic data, yet the optimum was not shown unique", c.Name)
+		}
+		return
+	}
+	var rows [][3]any
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		t.Fatal(err)
+	}
+	scale := 1.0
+	for _, a := range job.Assets {
+		scale = math.Max(scale, a.MV)
+	}
+	for _, r := range job.Reqs {
+		scale = math.Max(scale, r.Amount)
+	}
+	want := map[[2]string]float64{}
+	for _, r := range rows {
+		want[[2]string{r[0].(string), r[1].(string)}] = r[2].(float64)
+	}
+	got := map[[2]string]float64{}
+	for _, a := range out.GetAllocations() {
+		got[[2]string{a.GetAsset(), a.GetRequirement()}] = a.GetMarketValue()
+	}
+	for k := range want {
+		if _, ok := got[k]; !ok {
+			got[k] = 0
+		}
+	}
+	for k, g := range got {
+		w := want[k]
+		if math.Abs(g-w)/scale > 1e-6*math.Max(1, math.Abs(w)/scale) {
+			t.Errorf("%s: unique optimum, but %v posts %.10g, CBC %.10g", c.Name, k, g, w)
 		}
 	}
 }

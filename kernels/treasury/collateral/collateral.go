@@ -66,7 +66,8 @@ type Result struct {
 	Covered           []float64
 	WeightedShortfall float64
 	Cost              float64
-	Pivots            int // simplex iterations, both phases
+	Pivots            int  // simplex iterations, both phases
+	Unique            bool // the allocation is the only optimum (see simplex.Result.Unique)
 }
 
 type pair struct {
@@ -165,7 +166,7 @@ func Solve(ctx context.Context, assets []Asset, reqs []Requirement, o Options) (
 		return Result{}, err
 	}
 	res := Result{WeightedShortfall: math.Max(sol.Optima[0], 0) * scale, Cost: math.Max(sol.Optima[1], 0) * scale,
-		Covered: make([]float64, nr), Pivots: sol.Pivots}
+		Covered: make([]float64, nr), Pivots: sol.Pivots, Unique: sol.Unique}
 	x := sol.X
 	for i, p := range pairs {
 		v := x[i] * scale

@@ -146,6 +146,11 @@ type Result struct {
 	Duals []float64
 	// Pivots counts the simplex iterations, all phases together.
 	Pivots int
+	// Unique reports that X is the only lexicographic optimum: every
+	// nonbasic column still free to move has a reduced cost above the
+	// tolerance in the last objective (dual nondegeneracy, sufficient but
+	// not necessary). False says only that uniqueness was not shown.
+	Unique bool
 }
 
 // WorkingBytes is the solver's memory for a program of m rows, n
@@ -235,7 +240,22 @@ func (p *Program) Solve(ctx context.Context, objectives [][]float64) (Result, er
 		}
 	}
 	res.Pivots = s.pivots
+	res.Unique = len(objectives) > 0 && s.dualNondegenerate()
 	return res, nil
+}
+
+// dualNondegenerate reports that no nonbasic, unfixed column has a reduced
+// cost within the tolerance of zero.
+func (s *solver) dualNondegenerate() bool {
+	if s.c == nil {
+		return false
+	}
+	for j := range s.n {
+		if s.pos[j] < 0 && !s.fixed[j] && s.reducedCost(j) <= tolDual {
+			return false
+		}
+	}
+	return true
 }
 
 // solver is the working form: the program's columns followed by one slack

@@ -290,8 +290,8 @@ func TestVerifyRefuses(t *testing.T) {
 	if err := p.Verify(c, res, 1e-9); err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(res.X[0]-1.6) > 1e-12 || math.Abs(res.X[1]-1.2) > 1e-12 {
-		t.Fatalf("x = %v, want (1.6, 1.2)", res.X)
+	if math.Abs(res.X[0]-1.6) > 1e-12 || math.Abs(res.X[1]-1.2) > 1e-12 || !res.Unique {
+		t.Fatalf("x = %v (unique %v), want (1.6, 1.2), unique", res.X, res.Unique)
 	}
 	bad := res
 	bad.X = []float64{1.5, 1.2}
@@ -307,5 +307,23 @@ func TestVerifyRefuses(t *testing.T) {
 	bad.Duals = []float64{-res.Duals[0], res.Duals[1]}
 	if p.Verify(c, bad, 1e-9) == nil {
 		t.Fatal("a wrong dual passed")
+	}
+}
+
+// TestUniqueIsNotClaimedOnATie: min x1 + x2 over x1 + x2 ≥ 1 has a whole
+// segment of optima; min x1 + 2·x2 has one.
+func TestUniqueIsNotClaimedOnATie(t *testing.T) {
+	d := dense{a: [][]float64{{1, 1}}, sense: []Sense{GE}, b: []float64{1}}
+	for _, tc := range []struct {
+		c      []float64
+		unique bool
+	}{{[]float64{1, 1}, false}, {[]float64{1, 2}, true}} {
+		res, err := d.program().Solve(context.Background(), [][]float64{tc.c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Unique != tc.unique || math.Abs(res.Optima[0]-1) > 1e-12 {
+			t.Fatalf("c = %v: optimum %g, unique %v; want 1, %v", tc.c, res.Optima[0], res.Unique, tc.unique)
+		}
 	}
 }
