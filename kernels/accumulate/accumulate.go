@@ -49,9 +49,6 @@ type Shape struct {
 var Shapes = []Shape{
 	{ID: "graph/pagerank", Data: names("edges", "weights"), Shared: names("num_nodes", "directed")},
 	{ID: "temporal/anomaly-detection", Data: names("values", "timestamps")},
-	{ID: "risk/credit-scoring", Data: names("features", "lgd", "ead"), Counts: names("n_exposures"), Shared: names("n_features")},
-	{ID: "risk/monte-carlo-var", Data: names("positions")},
-	{ID: "risk/portfolio-aggregation", Data: names("positions")},
 }
 
 func names(ns ...string) []protoreflect.Name {

@@ -39,6 +39,9 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, PortfolioAggregation),
 		registry.Register(r, RealtimeCorrelation),
 		registry.Register(r, StressTesting),
+		r.AddRing(PortfolioAggregation.ID, PortfolioRing.New),
+		r.AddRing(MonteCarloVaR.ID, MonteCarloRing.New),
+		r.AddRing(CreditScoring.ID, CreditRing.New),
 	)
 }
 
@@ -62,6 +65,9 @@ var (
 )
 
 func creditScoring(ctx context.Context, in *riskv1.CreditScoringInput) (*riskv1.CreditScoringOutput, error) {
+	if len(in.GetExposureIndexes()) > 0 {
+		return nil, kerr.Invalid("exposure_indexes", "replaces exposures in ring data messages only; a Batch input gives every exposure")
+	}
 	lim := limits.From(ctx)
 	n, k := int(in.GetNExposures()), int(in.GetNFeatures())
 	if err := errors.Join(
@@ -110,6 +116,9 @@ var MonteCarloVaR = registry.Def[*riskv1.MonteCarloVarInput, *riskv1.MonteCarloV
 		Description: "Monte Carlo VaR, expected shortfall and component ES of correlated normal returns " +
 			"(Philox4x64-10 paths, reproducible in numpy)."},
 	Prepare: func(ctx context.Context, in *riskv1.MonteCarloVarInput) (MonteCarloJob, error) {
+		if len(in.GetPositionIndexes()) > 0 {
+			return MonteCarloJob{}, kerr.Invalid("position_indexes", "updates positions in ring data messages only; a Batch input gives every position")
+		}
 		lim := limits.From(ctx)
 		n := len(in.GetPositions())
 		paths := int(MonteCarloPaths(in))
@@ -176,31 +185,46 @@ func MonteCarloOutput(res *montecarlo.Result, paths int) *riskv1.MonteCarloVarOu
 }
 
 func portfolioAggregation(ctx context.Context, in *riskv1.PortfolioAggregationInput) (*riskv1.PortfolioAggregationOutput, error) {
-	n := len(in.GetPositions())
-	if err := limits.Check("positions", n, limits.From(ctx).MaxAllPairsN); err != nil {
-		return nil, err
+	if len(in.GetPositionIndexes()) > 0 {
+		return nil, kerr.Invalid("position_indexes", "updates positions in ring data messages only; a Batch input gives every position")
 	}
-	if err := vectorLengths(n, in.GetVolatilities(), nil); err != nil {
+	c, err := portfolioModel(ctx, in, len(in.GetPositions()))
+	if err != nil {
 		return nil, err
-	}
-	var c []float64
-	if len(in.GetCorrelation()) == 0 {
-		c = identity(n)
-	} else {
-		var err error
-		if c, err = corrmat.Flatten("correlation", rowValues(in.GetCorrelation()), n); err != nil {
-			return nil, err
-		}
-		// √(wᵀΣw) and the decomposition are only meaningful for a PSD matrix.
-		if _, err := corrmat.Cholesky(ctx, c, n); err != nil {
-			return nil, psdError(err)
-		}
 	}
 	res, err := parametric.VaR(ctx, in.GetPositions(), in.GetVolatilities(), c,
 		registry.Or(in.ConfidenceLevel, defaultConfidence), registry.Or(in.HoldingPeriodDays, defaultHoldingDays))
 	if err != nil {
 		return nil, err
 	}
+	return portfolioOutput(res), nil
+}
+
+// portfolioModel checks the risk model of a portfolio of n positions (the
+// volatilities and the correlation matrix, which must be PSD) and returns
+// the row-major correlation matrix.
+func portfolioModel(ctx context.Context, in *riskv1.PortfolioAggregationInput, n int) ([]float64, error) {
+	if err := limits.Check("positions", n, limits.From(ctx).MaxAllPairsN); err != nil {
+		return nil, err
+	}
+	if err := vectorLengths(n, in.GetVolatilities(), nil); err != nil {
+		return nil, err
+	}
+	if len(in.GetCorrelation()) == 0 {
+		return identity(n), nil
+	}
+	c, err := corrmat.Flatten("correlation", rowValues(in.GetCorrelation()), n)
+	if err != nil {
+		return nil, err
+	}
+	// √(wᵀΣw) and the decomposition are only meaningful for a PSD matrix.
+	if _, err := corrmat.Cholesky(ctx, c, n); err != nil {
+		return nil, psdError(err)
+	}
+	return c, nil
+}
+
+func portfolioOutput(res *parametric.Result) *riskv1.PortfolioAggregationOutput {
 	return &riskv1.PortfolioAggregationOutput{
 		ZScore:                 res.Z,
 		PortfolioVolatility:    res.PortfolioVolatility,
@@ -211,7 +235,7 @@ func portfolioAggregation(ctx context.Context, in *riskv1.PortfolioAggregationIn
 		IndividualVar:          res.IndividualVaR,
 		UndiversifiedVar:       res.UndiversifiedVaR,
 		DiversificationBenefit: res.DiversificationBenefit,
-	}, nil
+	}
 }
 
 // RealtimeCorrelation is risk/realtime-correlation. Its job is the

@@ -71,9 +71,22 @@ func VaR(ctx context.Context, positions, sigma, corr []float64, confidence, hold
 	for i := range n {
 		a[i] = sigma[i] * positions[i]
 	}
-	ca, err := matVec(ctx, corr, a)
+	ca, err := MatVec(ctx, corr, a)
 	if err != nil {
 		return nil, err
+	}
+	return FromCA(positions, sigma, ca, confidence, holdingDays), nil
+}
+
+// FromCA is the decomposition from C·a (a_i = σ_i·w_i), the O(n) rest of
+// VaR once the matrix-vector product is known: a ring that keeps C·a up
+// to date as positions change (risk/portfolio-aggregation) calls it
+// directly. Its arguments are assumed valid (see VaR).
+func FromCA(positions, sigma, ca []float64, confidence, holdingDays float64) *Result {
+	n := len(positions)
+	a := make([]float64, n)
+	for i := range n {
+		a[i] = sigma[i] * positions[i]
 	}
 	var quad float64
 	for i := range n {
@@ -106,13 +119,13 @@ func VaR(ctx context.Context, positions, sigma, corr []float64, confidence, hold
 		r.UndiversifiedVaR += r.IndividualVaR[i]
 	}
 	r.DiversificationBenefit = r.UndiversifiedVaR - r.VaR
-	return r, nil
+	return r
 }
 
-// matVec returns C·a for row-major n×n C, rows split over GOMAXPROCS workers
+// MatVec returns C·a for row-major n×n C, rows split over GOMAXPROCS workers
 // (each entry is one sequential dot product, so the result does not depend
 // on the split), with a context check every rowsPerCheck rows.
-func matVec(ctx context.Context, c, a []float64) ([]float64, error) {
+func MatVec(ctx context.Context, c, a []float64) ([]float64, error) {
 	n := len(a)
 	out := make([]float64, n)
 	workers := min(runtime.GOMAXPROCS(0), (n+rowsPerCheck-1)/rowsPerCheck)

@@ -65,8 +65,13 @@ type CreditScoringInput struct {
 	BaseOdds *float64 `protobuf:"fixed64,10,opt,name=base_odds,json=baseOdds,proto3,oneof" json:"base_odds,omitempty"`
 	// Points that double the odds (PDO), > 0. Default 20.
 	PointsToDoubleOdds *float64 `protobuf:"fixed64,11,opt,name=points_to_double_odds,json=pointsToDoubleOdds,proto3,oneof" json:"points_to_double_odds,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Ring data messages only: the exposures that this message's rows
+	// (features, lgd, ead; n_exposures of them) replace, one index per row,
+	// each below the ring's exposure count. Without it the rows are appended
+	// as new exposures. Unary Execute rejects it.
+	ExposureIndexes []int32 `protobuf:"varint,20,rep,packed,name=exposure_indexes,json=exposureIndexes,proto3" json:"exposure_indexes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CreditScoringInput) Reset() {
@@ -174,6 +179,13 @@ func (x *CreditScoringInput) GetPointsToDoubleOdds() float64 {
 		return *x.PointsToDoubleOdds
 	}
 	return 0
+}
+
+func (x *CreditScoringInput) GetExposureIndexes() []int32 {
+	if x != nil {
+		return x.ExposureIndexes
+	}
+	return nil
 }
 
 // CreditScoringOutput: per-exposure model outputs and portfolio totals.
@@ -289,7 +301,7 @@ var File_gokernels_kernels_risk_v1_credit_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_risk_v1_credit_proto_rawDesc = "" +
 	"\n" +
-	"&gokernels/kernels/risk/v1/credit.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1bbuf/validate/validate.proto\"\xea\x04\n" +
+	"&gokernels/kernels/risk/v1/credit.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1bbuf/validate/validate.proto\"\xa3\x05\n" +
 	"\x12CreditScoringInput\x12(\n" +
 	"\vn_exposures\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\n" +
 	"nExposures\x12&\n" +
@@ -305,7 +317,8 @@ const file_gokernels_kernels_risk_v1_credit_proto_rawDesc = "" +
 	"base_score\x18\t \x01(\x01B\a\xbaH\x04\x12\x02@\x01H\x01R\tbaseScore\x88\x01\x01\x122\n" +
 	"\tbase_odds\x18\n" +
 	" \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x02R\bbaseOdds\x88\x01\x01\x12H\n" +
-	"\x15points_to_double_odds\x18\v \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x03R\x12pointsToDoubleOdds\x88\x01\x01B\v\n" +
+	"\x15points_to_double_odds\x18\v \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x03R\x12pointsToDoubleOdds\x88\x01\x01\x127\n" +
+	"\x10exposure_indexes\x18\x14 \x03(\x05B\f\xbaH\t\x92\x01\x06\"\x04\x1a\x02(\x00R\x0fexposureIndexesB\v\n" +
 	"\t_pd_floorB\r\n" +
 	"\v_base_scoreB\f\n" +
 	"\n" +

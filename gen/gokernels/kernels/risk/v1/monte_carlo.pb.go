@@ -79,9 +79,14 @@ type MonteCarloVarInput struct {
 	// limit. Default 100,000.
 	NSimulations *int32 `protobuf:"varint,7,opt,name=n_simulations,json=nSimulations,proto3,oneof" json:"n_simulations,omitempty"`
 	// Random seed (the Philox key). Default 0.
-	Seed          uint64 `protobuf:"varint,8,opt,name=seed,proto3" json:"seed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Seed uint64 `protobuf:"varint,8,opt,name=seed,proto3" json:"seed,omitempty"`
+	// Ring data messages only: the assets (indexes into volatilities) whose
+	// new position values positions holds, one per value. A data message
+	// without it must give all positions (the whole vector is replaced).
+	// Unary Execute rejects it.
+	PositionIndexes []int32 `protobuf:"varint,20,rep,packed,name=position_indexes,json=positionIndexes,proto3" json:"position_indexes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *MonteCarloVarInput) Reset() {
@@ -168,6 +173,13 @@ func (x *MonteCarloVarInput) GetSeed() uint64 {
 		return x.Seed
 	}
 	return 0
+}
+
+func (x *MonteCarloVarInput) GetPositionIndexes() []int32 {
+	if x != nil {
+		return x.PositionIndexes
+	}
+	return nil
 }
 
 // MonteCarloVarOutput: simulated risk measures, in the currency of the
@@ -277,7 +289,7 @@ var File_gokernels_kernels_risk_v1_monte_carlo_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_risk_v1_monte_carlo_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/risk/v1/monte_carlo.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"\x93\x04\n" +
+	"+gokernels/kernels/risk/v1/monte_carlo.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"\xcc\x04\n" +
 	"\x12MonteCarloVarInput\x12,\n" +
 	"\tpositions\x18\x01 \x03(\x01B\x0e\xbaH\v\x92\x01\b\b\x01\"\x04\x12\x02@\x01R\tpositions\x127\n" +
 	"\x10expected_returns\x18\x02 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\x0fexpectedReturns\x129\n" +
@@ -286,7 +298,8 @@ const file_gokernels_kernels_risk_v1_monte_carlo_proto_rawDesc = "" +
 	"\x10confidence_level\x18\x05 \x01(\x01B\x17\xbaH\x14\x12\x12\x11\x00\x00\x00\x00\x00\x00\xf0?!\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\x0fconfidenceLevel\x88\x01\x01\x12E\n" +
 	"\x13holding_period_days\x18\x06 \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\x11holdingPeriodDays\x88\x01\x01\x126\n" +
 	"\rn_simulations\x18\a \x01(\x05B\f\xbaH\t\x1a\a\x18\x80\xda\xc4\t(\x01H\x02R\fnSimulations\x88\x01\x01\x12\x12\n" +
-	"\x04seed\x18\b \x01(\x04R\x04seedB\x13\n" +
+	"\x04seed\x18\b \x01(\x04R\x04seed\x127\n" +
+	"\x10position_indexes\x18\x14 \x03(\x05B\f\xbaH\t\x92\x01\x06\"\x04\x1a\x02(\x00R\x0fpositionIndexesB\x13\n" +
 	"\x11_confidence_levelB\x16\n" +
 	"\x14_holding_period_daysB\x10\n" +
 	"\x0e_n_simulations\"\x83\x02\n" +

@@ -54,8 +54,13 @@ type PortfolioAggregationInput struct {
 	// Holding period in days, > 0; volatility scales with its square root.
 	// Default 1.
 	HoldingPeriodDays *float64 `protobuf:"fixed64,5,opt,name=holding_period_days,json=holdingPeriodDays,proto3,oneof" json:"holding_period_days,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Ring data messages only: the assets (indexes into volatilities) whose
+	// new position values positions holds, one per value. A data message
+	// without it must give all positions (the whole vector is replaced).
+	// Unary Execute rejects it.
+	PositionIndexes []int32 `protobuf:"varint,20,rep,packed,name=position_indexes,json=positionIndexes,proto3" json:"position_indexes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *PortfolioAggregationInput) Reset() {
@@ -121,6 +126,13 @@ func (x *PortfolioAggregationInput) GetHoldingPeriodDays() float64 {
 		return *x.HoldingPeriodDays
 	}
 	return 0
+}
+
+func (x *PortfolioAggregationInput) GetPositionIndexes() []int32 {
+	if x != nil {
+		return x.PositionIndexes
+	}
+	return nil
 }
 
 // PortfolioAggregationOutput: parametric VaR and its decomposition, in the
@@ -247,13 +259,14 @@ var File_gokernels_kernels_risk_v1_portfolio_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_risk_v1_portfolio_proto_rawDesc = "" +
 	"\n" +
-	")gokernels/kernels/risk/v1/portfolio.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"\x83\x03\n" +
+	")gokernels/kernels/risk/v1/portfolio.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"\xbc\x03\n" +
 	"\x19PortfolioAggregationInput\x12,\n" +
 	"\tpositions\x18\x01 \x03(\x01B\x0e\xbaH\v\x92\x01\b\b\x01\"\x04\x12\x02@\x01R\tpositions\x129\n" +
 	"\fvolatilities\x18\x02 \x03(\x01B\x15\xbaH\x12\x92\x01\x0f\"\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\fvolatilities\x12@\n" +
 	"\vcorrelation\x18\x03 \x03(\v2\x1e.gokernels.kernels.risk.v1.RowR\vcorrelation\x12G\n" +
 	"\x10confidence_level\x18\x04 \x01(\x01B\x17\xbaH\x14\x12\x12\x11\x00\x00\x00\x00\x00\x00\xf0?!\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\x0fconfidenceLevel\x88\x01\x01\x12E\n" +
-	"\x13holding_period_days\x18\x05 \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\x11holdingPeriodDays\x88\x01\x01B\x13\n" +
+	"\x13holding_period_days\x18\x05 \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\x11holdingPeriodDays\x88\x01\x01\x127\n" +
+	"\x10position_indexes\x18\x14 \x03(\x05B\f\xbaH\t\x92\x01\x06\"\x04\x1a\x02(\x00R\x0fpositionIndexesB\x13\n" +
 	"\x11_confidence_levelB\x16\n" +
 	"\x14_holding_period_days\"\x90\x03\n" +
 	"\x1aPortfolioAggregationOutput\x12\x17\n" +

@@ -15,7 +15,7 @@ from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from gokernels.kernels.risk.v1 import matrix_pb2 as gokernels_dot_kernels_dot_risk_dot_v1_dot_matrix__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)gokernels/kernels/risk/v1/portfolio.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"\xb9\x02\n\x19PortfolioAggregationInput\x12!\n\tpositions\x18\x01 \x03(\x01\x42\x0e\xbaH\x0b\x92\x01\x08\x08\x01\"\x04\x12\x02@\x01\x12+\n\x0cvolatilities\x18\x02 \x03(\x01\x42\x15\xbaH\x12\x92\x01\x0f\"\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01\x12\x33\n\x0b\x63orrelation\x18\x03 \x03(\x0b\x32\x1e.gokernels.kernels.risk.v1.Row\x12\x36\n\x10\x63onfidence_level\x18\x04 \x01(\x01\x42\x17\xbaH\x14\x12\x12\x11\x00\x00\x00\x00\x00\x00\xf0?!\x00\x00\x00\x00\x00\x00\x00\x00H\x00\x88\x01\x01\x12\x32\n\x13holding_period_days\x18\x05 \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x01\x88\x01\x01\x42\x13\n\x11_confidence_levelB\x16\n\x14_holding_period_days\"\xff\x01\n\x1aPortfolioAggregationOutput\x12\x0f\n\x07z_score\x18\x01 \x01(\x01\x12\x1c\n\x14portfolio_volatility\x18\x02 \x01(\x01\x12\x15\n\rvalue_at_risk\x18\x03 \x01(\x01\x12\x14\n\x0cmarginal_var\x18\x04 \x03(\x01\x12\x15\n\rcomponent_var\x18\x05 \x03(\x01\x12\x1a\n\x12\x63ontribution_share\x18\x06 \x03(\x01\x12\x16\n\x0eindividual_var\x18\x07 \x03(\x01\x12\x19\n\x11undiversified_var\x18\x08 \x01(\x01\x12\x1f\n\x17\x64iversification_benefit\x18\t \x01(\x01\x42\x45ZCgithub.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1;riskv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)gokernels/kernels/risk/v1/portfolio.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"\xe1\x02\n\x19PortfolioAggregationInput\x12!\n\tpositions\x18\x01 \x03(\x01\x42\x0e\xbaH\x0b\x92\x01\x08\x08\x01\"\x04\x12\x02@\x01\x12+\n\x0cvolatilities\x18\x02 \x03(\x01\x42\x15\xbaH\x12\x92\x01\x0f\"\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01\x12\x33\n\x0b\x63orrelation\x18\x03 \x03(\x0b\x32\x1e.gokernels.kernels.risk.v1.Row\x12\x36\n\x10\x63onfidence_level\x18\x04 \x01(\x01\x42\x17\xbaH\x14\x12\x12\x11\x00\x00\x00\x00\x00\x00\xf0?!\x00\x00\x00\x00\x00\x00\x00\x00H\x00\x88\x01\x01\x12\x32\n\x13holding_period_days\x18\x05 \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x01\x88\x01\x01\x12&\n\x10position_indexes\x18\x14 \x03(\x05\x42\x0c\xbaH\t\x92\x01\x06\"\x04\x1a\x02(\x00\x42\x13\n\x11_confidence_levelB\x16\n\x14_holding_period_days\"\xff\x01\n\x1aPortfolioAggregationOutput\x12\x0f\n\x07z_score\x18\x01 \x01(\x01\x12\x1c\n\x14portfolio_volatility\x18\x02 \x01(\x01\x12\x15\n\rvalue_at_risk\x18\x03 \x01(\x01\x12\x14\n\x0cmarginal_var\x18\x04 \x03(\x01\x12\x15\n\rcomponent_var\x18\x05 \x03(\x01\x12\x1a\n\x12\x63ontribution_share\x18\x06 \x03(\x01\x12\x16\n\x0eindividual_var\x18\x07 \x03(\x01\x12\x19\n\x11undiversified_var\x18\x08 \x01(\x01\x12\x1f\n\x17\x64iversification_benefit\x18\t \x01(\x01\x42\x45ZCgithub.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1;riskv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.risk.v1.portfolio_pb2', globals())
@@ -31,8 +31,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _PORTFOLIOAGGREGATIONINPUT.fields_by_name['confidence_level']._serialized_options = b'\272H\024\022\022\021\000\000\000\000\000\000\360?!\000\000\000\000\000\000\000\000'
   _PORTFOLIOAGGREGATIONINPUT.fields_by_name['holding_period_days']._options = None
   _PORTFOLIOAGGREGATIONINPUT.fields_by_name['holding_period_days']._serialized_options = b'\272H\r\022\013!\000\000\000\000\000\000\000\000@\001'
+  _PORTFOLIOAGGREGATIONINPUT.fields_by_name['position_indexes']._options = None
+  _PORTFOLIOAGGREGATIONINPUT.fields_by_name['position_indexes']._serialized_options = b'\272H\t\222\001\006\"\004\032\002(\000'
   _PORTFOLIOAGGREGATIONINPUT._serialized_start=142
-  _PORTFOLIOAGGREGATIONINPUT._serialized_end=455
-  _PORTFOLIOAGGREGATIONOUTPUT._serialized_start=458
-  _PORTFOLIOAGGREGATIONOUTPUT._serialized_end=713
+  _PORTFOLIOAGGREGATIONINPUT._serialized_end=495
+  _PORTFOLIOAGGREGATIONOUTPUT._serialized_start=498
+  _PORTFOLIOAGGREGATIONOUTPUT._serialized_end=753
 # @@protoc_insertion_point(module_scope)
