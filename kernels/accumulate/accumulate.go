@@ -48,7 +48,6 @@ type Shape struct {
 // Shapes of the nine kernels.
 var Shapes = []Shape{
 	{ID: "graph/pagerank", Data: names("edges", "weights"), Shared: names("num_nodes", "directed")},
-	{ID: "temporal/anomaly-detection", Data: names("values", "timestamps")},
 }
 
 func names(ns ...string) []protoreflect.Name {

@@ -63,8 +63,9 @@ var (
 			"trend, seasonal, residual and forecast.", batchOnly), prophetDecomposition)
 	ChangepointDetection = registry.Direct(meta("temporal/changepoint-detection",
 		"Change points by PELT (exact penalised optimum), binary segmentation or CUSUM.", batchOnly), changepointDetection)
-	AnomalyDetection = registry.Direct(meta("temporal/anomaly-detection",
-		"Anomalies by z-score, IQR fences or generalized ESD (equals scipy.stats references).", batchAndRing), anomalyDetection)
+	AnomalyDetection = withRing(registry.Direct(meta("temporal/anomaly-detection",
+		"Anomalies by z-score, IQR fences or generalized ESD (equals scipy.stats references).", batchAndRing), anomalyDetection),
+		AnomalyRing.New)
 	SeasonalDecomposition = registry.Direct(withNaN(meta("temporal/seasonal-decomposition",
 		"Classical or STL seasonal decomposition (equals statsmodels seasonal_decompose / STL).", batchOnly),
 		"trend", "residual"), seasonalDecomposition)

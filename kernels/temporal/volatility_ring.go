@@ -81,31 +81,16 @@ var VolatilityRing = fold.Spec[*temporalv1.VolatilityAnalysisInput, *temporalv1.
 		if err := limits.Check("values", s.Values+len(v), limits.From(rc).MaxSeriesLength); err != nil {
 			return err
 		}
-		if len(ts) > 0 && len(ts) != len(v) {
-			return kerr.Invalid("timestamps", "has %d entries but values has %d", len(ts), len(v))
-		}
-		prev := s.LastTS
-		for i, t := range ts {
-			if math.IsNaN(t) || math.IsInf(t, 0) {
-				return kerr.Invalid(indexed("timestamps", i), "must be finite")
-			}
-			if prev != nil && !(t > *prev) {
-				return kerr.Invalid(indexed("timestamps", i), "must be greater than the previous timestamp (%g)", *prev)
-			}
-			prev = &ts[i]
-		}
 		for i, x := range v {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return kerr.Invalid(indexed("values", i), "must be finite")
-			}
-			if s.Prices && !(x > 0) {
+			if s.Prices && x <= 0 {
 				return kerr.Invalid(indexed("values", i), "must be positive when values_are_prices")
 			}
 		}
-		if prev != nil {
-			t := *prev
-			s.LastTS = &t
+		last, err := checkAppend(v, ts, s.LastTS)
+		if err != nil {
+			return err
 		}
+		s.LastTS = last
 		for _, x := range v {
 			s.add(x)
 		}
