@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gokernels/gokernels/cluster/clustertest"
 	orderbookv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1"
-	"github.com/gokernels/gokernels/kernels/accumulate"
 	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/orderbook"
 	"github.com/gokernels/gokernels/kernels/registry"
@@ -35,12 +34,72 @@ func testRegistry(t testing.TB) *registry.Registry {
 		t.Fatal(err)
 	}
 	k, _ := r.Get("orderbook/matching")
-	sh := accumulate.Shape{ID: k.ID, Data: []protoreflect.Name{"messages"}}
-	if err := r.AddRing(k.ID, func() fold.Handler { return accumulate.New(k, sh) }); err != nil {
+	if err := r.AddRing(k.ID, replayRing(k).New); err != nil {
 		t.Fatal(err)
 	}
 	r.Freeze()
 	return r
+}
+
+// replayState is the test ring's state: the configuration and every
+// message, in deterministic proto encoding.
+type replayState struct {
+	Cfg  []byte   `json:"cfg"`
+	Msgs [][]byte `json:"msgs"`
+}
+
+var deterministic = proto.MarshalOptions{Deterministic: true}
+
+// replayRing keeps the order messages (O(1) per message) and answers
+// Snapshot with k's Batch function over all of them.
+func replayRing(k *registry.Kernel) fold.Spec[*orderbookv1.MatchingInput, *orderbookv1.MatchingOutput, replayState] {
+	return fold.Spec[*orderbookv1.MatchingInput, *orderbookv1.MatchingOutput, replayState]{
+		Configure: func(_ context.Context, in *orderbookv1.MatchingInput) (*replayState, error) {
+			if len(in.GetMessages()) > 0 {
+				return nil, fmt.Errorf("messages in Configure")
+			}
+			cfg, err := deterministic.Marshal(in)
+			return &replayState{Cfg: cfg}, err
+		},
+		Apply: func(_ fold.Context, s *replayState, in *orderbookv1.MatchingInput) error {
+			if in.GetConfig() != nil {
+				return fmt.Errorf("config in a data message")
+			}
+			for _, m := range in.GetMessages() {
+				b, err := deterministic.Marshal(m)
+				if err != nil {
+					return err
+				}
+				s.Msgs = append(s.Msgs, b)
+			}
+			return nil
+		},
+		Snapshot: func(ctx context.Context, s *replayState) (*orderbookv1.MatchingOutput, error) {
+			in := &orderbookv1.MatchingInput{}
+			if err := proto.Unmarshal(s.Cfg, in); err != nil {
+				return nil, err
+			}
+			for _, b := range s.Msgs {
+				m := &orderbookv1.OrderMessage{}
+				if err := proto.Unmarshal(b, m); err != nil {
+					return nil, err
+				}
+				in.Messages = append(in.Messages, m)
+			}
+			out, err := k.Run(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			return out.(*orderbookv1.MatchingOutput), nil
+		},
+		Split: func(in *orderbookv1.MatchingInput) (*orderbookv1.MatchingInput, []*orderbookv1.MatchingInput) {
+			out := make([]*orderbookv1.MatchingInput, len(in.GetMessages()))
+			for i, m := range in.GetMessages() {
+				out[i] = &orderbookv1.MatchingInput{Messages: []*orderbookv1.OrderMessage{m}}
+			}
+			return &orderbookv1.MatchingInput{Config: in.GetConfig()}, out
+		},
+	}
 }
 
 func testLogger() *slog.Logger {

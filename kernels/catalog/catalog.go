@@ -6,7 +6,6 @@ import (
 	"errors"
 
 	"github.com/gokernels/gokernels/kernels/accounting"
-	"github.com/gokernels/gokernels/kernels/accumulate"
 	"github.com/gokernels/gokernels/kernels/audit"
 	"github.com/gokernels/gokernels/kernels/banking"
 	"github.com/gokernels/gokernels/kernels/behavioral"
@@ -48,7 +47,5 @@ func New() (*registry.Registry, error) {
 	for _, register := range domains {
 		errList = append(errList, register(r))
 	}
-	// Ring handlers for Ring ids whose Batch input is a list of records.
-	errList = append(errList, accumulate.Register(r))
 	return r, errors.Join(errList...)
 }

@@ -66,6 +66,7 @@ var PageRank = registry.Def[*graphv1.PageRankInput, *graphv1.PageRankOutput, Pag
 		}
 		return &graphv1.PageRankOutput{Scores: r.Scores, Iterations: int32(r.Iterations), Converged: r.Converged}, nil
 	},
+	Ring: PageRankRing.New,
 }
 
 // PageRankJob is PageRank's working form.
