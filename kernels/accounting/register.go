@@ -1,7 +1,8 @@
 // Package accounting registers the Accounting kernels: the glue between
 // proto/gokernels/kernels/accounting/v1 and the engines in the
 // sub-packages (ledger: shared validation, account master and Hamilton
-// splits; flownet: the flow-network generator; journal: validation,
+// splits; flownet: the flow-network generator; intercompany: the
+// intercompany network of network-analysis; journal: validation,
 // mapping and trial balance). Money is int64 minor units throughout.
 package accounting
 
@@ -22,5 +23,6 @@ func Register(r *registry.Registry) error {
 		registry.Register(r, GlReconciliation),
 		registry.Register(r, NetworkGenerationRing),
 		registry.Register(r, TemporalCorrelation),
+		registry.Register(r, NetworkAnalysis),
 	)
 }

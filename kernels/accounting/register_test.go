@@ -29,5 +29,6 @@ func TestFixtures(t *testing.T) {
 		"accounting/network-generation-ring": fixture.WithCheck(checkRingLaws),
 		"accounting/temporal-correlation":    fixture.WithCheck(checkCorrelationLaws),
 		"accounting/gl-reconciliation":       fixture.WithCheck(checkReconcileLaws),
+		"accounting/network-analysis":        fixture.WithCheck(checkIntercompanyLaws),
 	})
 }

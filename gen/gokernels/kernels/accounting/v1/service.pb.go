@@ -34,7 +34,7 @@ var File_gokernels_kernels_accounting_v1_service_proto protoreflect.FileDescript
 
 const file_gokernels_kernels_accounting_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"-gokernels/kernels/accounting/v1/service.proto\x12\x1fgokernels.kernels.accounting.v1\x1a)gokernels/kernels/accounting/v1/coa.proto\x1a1gokernels/kernels/accounting/v1/correlation.proto\x1a*gokernels/kernels/accounting/v1/gaap.proto\x1a-gokernels/kernels/accounting/v1/journal.proto\x1a-gokernels/kernels/accounting/v1/network.proto\x1a2gokernels/kernels/accounting/v1/network_ring.proto\x1a/gokernels/kernels/accounting/v1/reconcile.proto\x1a.gokernels/kernels/accounting/v1/suspense.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xee-\n" +
+	"-gokernels/kernels/accounting/v1/service.proto\x12\x1fgokernels.kernels.accounting.v1\x1a)gokernels/kernels/accounting/v1/coa.proto\x1a1gokernels/kernels/accounting/v1/correlation.proto\x1a*gokernels/kernels/accounting/v1/gaap.proto\x1a2gokernels/kernels/accounting/v1/intercompany.proto\x1a-gokernels/kernels/accounting/v1/journal.proto\x1a-gokernels/kernels/accounting/v1/network.proto\x1a2gokernels/kernels/accounting/v1/network_ring.proto\x1a/gokernels/kernels/accounting/v1/reconcile.proto\x1a.gokernels/kernels/accounting/v1/suspense.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x804\n" +
 	"\x11AccountingService\x12\xce\x05\n" +
 	"\n" +
 	"CoaMapping\x120.gokernels.kernels.accounting.v1.CoaMappingInput\x1a1.gokernels.kernels.accounting.v1.CoaMappingOutput\"\xda\x04\x92A\x80\x02\x12\xfd\x01Chart-of-accounts mapping to a group or reporting chart: exact, glob and numeric-range rules ranked by priority and specificity, DIRECT / SPLIT / AGGREGATE / CONDITIONAL, default target, target-chart and parent-cycle checks; shares sum to 1 per account.\xb2\xbb\x18\x9f\x02\n" +
@@ -44,7 +44,9 @@ const file_gokernels_kernels_accounting_v1_service_proto_rawDesc = "" +
 	"\x10GlReconciliation\x126.gokernels.kernels.accounting.v1.GlReconciliationInput\x1a7.gokernels.kernels.accounting.v1.GlReconciliationOutput\"\xda\x04\x92A\xfa\x01\x12\xf7\x01Ledger vs statement reconciliation per (account, currency) in integer minor units: EXACT (reference), TOLERANCE (min-cost maximum one-to-one matching), MANY_TO_ONE / ONE_TO_MANY (smallest subsets), duplicates and exceptions; no item is used twice.\xb2\xbb\x18\x9f\x02\n" +
 	"\x1caccounting/gl-reconciliation\x12\x05BATCH\x1a\xf7\x01Ledger vs statement reconciliation per (account, currency) in integer minor units: EXACT (reference), TOLERANCE (min-cost maximum one-to-one matching), MANY_TO_ONE / ONE_TO_MANY (smallest subsets), duplicates and exceptions; no item is used twice.\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/accounting/gl-reconciliation:execute\x12\xea\x05\n" +
 	"\x10JournalTransform\x126.gokernels.kernels.accounting.v1.JournalTransformInput\x1a7.gokernels.kernels.accounting.v1.JournalTransformOutput\"\xe4\x04\x92A\xff\x01\x12\xfc\x01Journal entries → general ledger: exact minor-unit validation (findings, not errors), mapping by largest-remainder splits that sum back to each line, and a trial balance per (entity, account, currency, calendar or fiscal period) that always balances.\xb2\xbb\x18\xa4\x02\n" +
-	"\x1caccounting/journal-transform\x12\x05BATCH\x1a\xfc\x01Journal entries → general ledger: exact minor-unit validation (findings, not errors), mapping by largest-remainder splits that sum back to each line, and a trial balance per (entity, account, currency, calendar or fiscal period) that always balances.\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/accounting/journal-transform:execute\x12\xfb\x05\n" +
+	"\x1caccounting/journal-transform\x12\x05BATCH\x1a\xfc\x01Journal entries → general ledger: exact minor-unit validation (findings, not errors), mapping by largest-remainder splits that sum back to each line, and a trial balance per (entity, account, currency, calendar or fiscal period) that always balances.\x82\xd3\xe4\x93\x022:\x01*\"-/kernels/accounting/journal-transform:execute\x12\x8f\x06\n" +
+	"\x0fNetworkAnalysis\x125.gokernels.kernels.accounting.v1.NetworkAnalysisInput\x1a6.gokernels.kernels.accounting.v1.NetworkAnalysisOutput\"\x8c\x05\x92A\x94\x02\x12\x91\x02Intercompany network for consolidation in integer minor units: entity balances and relationships from creditor-reported rows, IC reconciliation of both sides, elimination entries, elementary cycles up to max_cycle_length with bottlenecks, multilateral netting per currency.\xb2\xbb\x18\xb8\x02\n" +
+	"\x1baccounting/network-analysis\x12\x05BATCH\x1a\x91\x02Intercompany network for consolidation in integer minor units: entity balances and relationships from creditor-reported rows, IC reconciliation of both sides, elimination entries, elementary cycles up to max_cycle_length with bottlenecks, multilateral netting per currency.\x82\xd3\xe4\x93\x021:\x01*\",/kernels/accounting/network-analysis:execute\x12\xfb\x05\n" +
 	"\x11NetworkGeneration\x127.gokernels.kernels.accounting.v1.NetworkGenerationInput\x1a8.gokernels.kernels.accounting.v1.NetworkGenerationOutput\"\xf2\x04\x92A\x85\x02\x12\x82\x02Journal entries → account flow network: per entry and currency an exact integer flow matrix (credited → debited account; steps A, E, B, C, D = north-west corner), unbalanced currencies routed through a suspense line; flows sum back exactly to every line.\xb2\xbb\x18\xab\x02\n" +
 	"\x1daccounting/network-generation\x12\x05BATCH\x1a\x82\x02Journal entries → account flow network: per entry and currency an exact integer flow matrix (credited → debited account; steps A, E, B, C, D = north-west corner), unbalanced currencies routed through a suspense line; flows sum back exactly to every line.\x82\xd3\xe4\x93\x023:\x01*\"./kernels/accounting/network-generation:execute\x12\x85\x05\n" +
 	"\x15NetworkGenerationRing\x12;.gokernels.kernels.accounting.v1.NetworkGenerationRingInput\x1a<.gokernels.kernels.accounting.v1.NetworkGenerationRingOutput\"\xf0\x03\x92A\xbc\x01\x12\xb9\x01Streaming twin of network-generation: entries folded in posting_date order into running aggregated edges, per-account movements and counters (exact minor units); Snapshot = the network.\xb2\xbb\x18\xed\x01\n" +
@@ -61,38 +63,42 @@ var file_gokernels_kernels_accounting_v1_service_proto_goTypes = []any{
 	(*GaapViolationInput)(nil),          // 1: gokernels.kernels.accounting.v1.GaapViolationInput
 	(*GlReconciliationInput)(nil),       // 2: gokernels.kernels.accounting.v1.GlReconciliationInput
 	(*JournalTransformInput)(nil),       // 3: gokernels.kernels.accounting.v1.JournalTransformInput
-	(*NetworkGenerationInput)(nil),      // 4: gokernels.kernels.accounting.v1.NetworkGenerationInput
-	(*NetworkGenerationRingInput)(nil),  // 5: gokernels.kernels.accounting.v1.NetworkGenerationRingInput
-	(*SuspenseDetectionInput)(nil),      // 6: gokernels.kernels.accounting.v1.SuspenseDetectionInput
-	(*TemporalCorrelationInput)(nil),    // 7: gokernels.kernels.accounting.v1.TemporalCorrelationInput
-	(*CoaMappingOutput)(nil),            // 8: gokernels.kernels.accounting.v1.CoaMappingOutput
-	(*GaapViolationOutput)(nil),         // 9: gokernels.kernels.accounting.v1.GaapViolationOutput
-	(*GlReconciliationOutput)(nil),      // 10: gokernels.kernels.accounting.v1.GlReconciliationOutput
-	(*JournalTransformOutput)(nil),      // 11: gokernels.kernels.accounting.v1.JournalTransformOutput
-	(*NetworkGenerationOutput)(nil),     // 12: gokernels.kernels.accounting.v1.NetworkGenerationOutput
-	(*NetworkGenerationRingOutput)(nil), // 13: gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
-	(*SuspenseDetectionOutput)(nil),     // 14: gokernels.kernels.accounting.v1.SuspenseDetectionOutput
-	(*TemporalCorrelationOutput)(nil),   // 15: gokernels.kernels.accounting.v1.TemporalCorrelationOutput
+	(*NetworkAnalysisInput)(nil),        // 4: gokernels.kernels.accounting.v1.NetworkAnalysisInput
+	(*NetworkGenerationInput)(nil),      // 5: gokernels.kernels.accounting.v1.NetworkGenerationInput
+	(*NetworkGenerationRingInput)(nil),  // 6: gokernels.kernels.accounting.v1.NetworkGenerationRingInput
+	(*SuspenseDetectionInput)(nil),      // 7: gokernels.kernels.accounting.v1.SuspenseDetectionInput
+	(*TemporalCorrelationInput)(nil),    // 8: gokernels.kernels.accounting.v1.TemporalCorrelationInput
+	(*CoaMappingOutput)(nil),            // 9: gokernels.kernels.accounting.v1.CoaMappingOutput
+	(*GaapViolationOutput)(nil),         // 10: gokernels.kernels.accounting.v1.GaapViolationOutput
+	(*GlReconciliationOutput)(nil),      // 11: gokernels.kernels.accounting.v1.GlReconciliationOutput
+	(*JournalTransformOutput)(nil),      // 12: gokernels.kernels.accounting.v1.JournalTransformOutput
+	(*NetworkAnalysisOutput)(nil),       // 13: gokernels.kernels.accounting.v1.NetworkAnalysisOutput
+	(*NetworkGenerationOutput)(nil),     // 14: gokernels.kernels.accounting.v1.NetworkGenerationOutput
+	(*NetworkGenerationRingOutput)(nil), // 15: gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
+	(*SuspenseDetectionOutput)(nil),     // 16: gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	(*TemporalCorrelationOutput)(nil),   // 17: gokernels.kernels.accounting.v1.TemporalCorrelationOutput
 }
 var file_gokernels_kernels_accounting_v1_service_proto_depIdxs = []int32{
 	0,  // 0: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:input_type -> gokernels.kernels.accounting.v1.CoaMappingInput
 	1,  // 1: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:input_type -> gokernels.kernels.accounting.v1.GaapViolationInput
 	2,  // 2: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:input_type -> gokernels.kernels.accounting.v1.GlReconciliationInput
 	3,  // 3: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:input_type -> gokernels.kernels.accounting.v1.JournalTransformInput
-	4,  // 4: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationInput
-	5,  // 5: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingInput
-	6,  // 6: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:input_type -> gokernels.kernels.accounting.v1.SuspenseDetectionInput
-	7,  // 7: gokernels.kernels.accounting.v1.AccountingService.TemporalCorrelation:input_type -> gokernels.kernels.accounting.v1.TemporalCorrelationInput
-	8,  // 8: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:output_type -> gokernels.kernels.accounting.v1.CoaMappingOutput
-	9,  // 9: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:output_type -> gokernels.kernels.accounting.v1.GaapViolationOutput
-	10, // 10: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:output_type -> gokernels.kernels.accounting.v1.GlReconciliationOutput
-	11, // 11: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:output_type -> gokernels.kernels.accounting.v1.JournalTransformOutput
-	12, // 12: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationOutput
-	13, // 13: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
-	14, // 14: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:output_type -> gokernels.kernels.accounting.v1.SuspenseDetectionOutput
-	15, // 15: gokernels.kernels.accounting.v1.AccountingService.TemporalCorrelation:output_type -> gokernels.kernels.accounting.v1.TemporalCorrelationOutput
-	8,  // [8:16] is the sub-list for method output_type
-	0,  // [0:8] is the sub-list for method input_type
+	4,  // 4: gokernels.kernels.accounting.v1.AccountingService.NetworkAnalysis:input_type -> gokernels.kernels.accounting.v1.NetworkAnalysisInput
+	5,  // 5: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationInput
+	6,  // 6: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:input_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingInput
+	7,  // 7: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:input_type -> gokernels.kernels.accounting.v1.SuspenseDetectionInput
+	8,  // 8: gokernels.kernels.accounting.v1.AccountingService.TemporalCorrelation:input_type -> gokernels.kernels.accounting.v1.TemporalCorrelationInput
+	9,  // 9: gokernels.kernels.accounting.v1.AccountingService.CoaMapping:output_type -> gokernels.kernels.accounting.v1.CoaMappingOutput
+	10, // 10: gokernels.kernels.accounting.v1.AccountingService.GaapViolation:output_type -> gokernels.kernels.accounting.v1.GaapViolationOutput
+	11, // 11: gokernels.kernels.accounting.v1.AccountingService.GlReconciliation:output_type -> gokernels.kernels.accounting.v1.GlReconciliationOutput
+	12, // 12: gokernels.kernels.accounting.v1.AccountingService.JournalTransform:output_type -> gokernels.kernels.accounting.v1.JournalTransformOutput
+	13, // 13: gokernels.kernels.accounting.v1.AccountingService.NetworkAnalysis:output_type -> gokernels.kernels.accounting.v1.NetworkAnalysisOutput
+	14, // 14: gokernels.kernels.accounting.v1.AccountingService.NetworkGeneration:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationOutput
+	15, // 15: gokernels.kernels.accounting.v1.AccountingService.NetworkGenerationRing:output_type -> gokernels.kernels.accounting.v1.NetworkGenerationRingOutput
+	16, // 16: gokernels.kernels.accounting.v1.AccountingService.SuspenseDetection:output_type -> gokernels.kernels.accounting.v1.SuspenseDetectionOutput
+	17, // 17: gokernels.kernels.accounting.v1.AccountingService.TemporalCorrelation:output_type -> gokernels.kernels.accounting.v1.TemporalCorrelationOutput
+	9,  // [9:18] is the sub-list for method output_type
+	0,  // [0:9] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -106,6 +112,7 @@ func file_gokernels_kernels_accounting_v1_service_proto_init() {
 	file_gokernels_kernels_accounting_v1_coa_proto_init()
 	file_gokernels_kernels_accounting_v1_correlation_proto_init()
 	file_gokernels_kernels_accounting_v1_gaap_proto_init()
+	file_gokernels_kernels_accounting_v1_intercompany_proto_init()
 	file_gokernels_kernels_accounting_v1_journal_proto_init()
 	file_gokernels_kernels_accounting_v1_network_proto_init()
 	file_gokernels_kernels_accounting_v1_network_ring_proto_init()

@@ -30,6 +30,7 @@ const (
 	AccountingService_GaapViolation_FullMethodName         = "/gokernels.kernels.accounting.v1.AccountingService/GaapViolation"
 	AccountingService_GlReconciliation_FullMethodName      = "/gokernels.kernels.accounting.v1.AccountingService/GlReconciliation"
 	AccountingService_JournalTransform_FullMethodName      = "/gokernels.kernels.accounting.v1.AccountingService/JournalTransform"
+	AccountingService_NetworkAnalysis_FullMethodName       = "/gokernels.kernels.accounting.v1.AccountingService/NetworkAnalysis"
 	AccountingService_NetworkGeneration_FullMethodName     = "/gokernels.kernels.accounting.v1.AccountingService/NetworkGeneration"
 	AccountingService_NetworkGenerationRing_FullMethodName = "/gokernels.kernels.accounting.v1.AccountingService/NetworkGenerationRing"
 	AccountingService_SuspenseDetection_FullMethodName     = "/gokernels.kernels.accounting.v1.AccountingService/SuspenseDetection"
@@ -67,6 +68,12 @@ type AccountingServiceClient interface {
 	// per (entity, account, currency, calendar or fiscal period) that always
 	// balances.
 	JournalTransform(ctx context.Context, in *JournalTransformInput, opts ...grpc.CallOption) (*JournalTransformOutput, error)
+	// NetworkAnalysis runs accounting/network-analysis: Intercompany network for
+	// consolidation in integer minor units: entity balances and relationships from
+	// creditor-reported rows, IC reconciliation of both sides, elimination
+	// entries, elementary cycles up to max_cycle_length with bottlenecks,
+	// multilateral netting per currency.
+	NetworkAnalysis(ctx context.Context, in *NetworkAnalysisInput, opts ...grpc.CallOption) (*NetworkAnalysisOutput, error)
 	// NetworkGeneration runs accounting/network-generation: Journal entries →
 	// account flow network: per entry and currency an exact integer flow matrix
 	// (credited → debited account; steps A, E, B, C, D = north-west corner),
@@ -132,6 +139,16 @@ func (c *accountingServiceClient) JournalTransform(ctx context.Context, in *Jour
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(JournalTransformOutput)
 	err := c.cc.Invoke(ctx, AccountingService_JournalTransform_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *accountingServiceClient) NetworkAnalysis(ctx context.Context, in *NetworkAnalysisInput, opts ...grpc.CallOption) (*NetworkAnalysisOutput, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(NetworkAnalysisOutput)
+	err := c.cc.Invoke(ctx, AccountingService_NetworkAnalysis_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +226,12 @@ type AccountingServiceServer interface {
 	// per (entity, account, currency, calendar or fiscal period) that always
 	// balances.
 	JournalTransform(context.Context, *JournalTransformInput) (*JournalTransformOutput, error)
+	// NetworkAnalysis runs accounting/network-analysis: Intercompany network for
+	// consolidation in integer minor units: entity balances and relationships from
+	// creditor-reported rows, IC reconciliation of both sides, elimination
+	// entries, elementary cycles up to max_cycle_length with bottlenecks,
+	// multilateral netting per currency.
+	NetworkAnalysis(context.Context, *NetworkAnalysisInput) (*NetworkAnalysisOutput, error)
 	// NetworkGeneration runs accounting/network-generation: Journal entries →
 	// account flow network: per entry and currency an exact integer flow matrix
 	// (credited → debited account; steps A, E, B, C, D = north-west corner),
@@ -251,6 +274,9 @@ func (UnimplementedAccountingServiceServer) GlReconciliation(context.Context, *G
 }
 func (UnimplementedAccountingServiceServer) JournalTransform(context.Context, *JournalTransformInput) (*JournalTransformOutput, error) {
 	return nil, status.Error(codes.Unimplemented, "method JournalTransform not implemented")
+}
+func (UnimplementedAccountingServiceServer) NetworkAnalysis(context.Context, *NetworkAnalysisInput) (*NetworkAnalysisOutput, error) {
+	return nil, status.Error(codes.Unimplemented, "method NetworkAnalysis not implemented")
 }
 func (UnimplementedAccountingServiceServer) NetworkGeneration(context.Context, *NetworkGenerationInput) (*NetworkGenerationOutput, error) {
 	return nil, status.Error(codes.Unimplemented, "method NetworkGeneration not implemented")
@@ -357,6 +383,24 @@ func _AccountingService_JournalTransform_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccountingService_NetworkAnalysis_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(NetworkAnalysisInput)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccountingServiceServer).NetworkAnalysis(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccountingService_NetworkAnalysis_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccountingServiceServer).NetworkAnalysis(ctx, req.(*NetworkAnalysisInput))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AccountingService_NetworkGeneration_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(NetworkGenerationInput)
 	if err := dec(in); err != nil {
@@ -451,6 +495,10 @@ var AccountingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "JournalTransform",
 			Handler:    _AccountingService_JournalTransform_Handler,
+		},
+		{
+			MethodName: "NetworkAnalysis",
+			Handler:    _AccountingService_NetworkAnalysis_Handler,
 		},
 		{
 			MethodName: "NetworkGeneration",

@@ -5,6 +5,7 @@ import grpc
 from gokernels.kernels.accounting.v1 import coa_pb2 as gokernels_dot_kernels_dot_accounting_dot_v1_dot_coa__pb2
 from gokernels.kernels.accounting.v1 import correlation_pb2 as gokernels_dot_kernels_dot_accounting_dot_v1_dot_correlation__pb2
 from gokernels.kernels.accounting.v1 import gaap_pb2 as gokernels_dot_kernels_dot_accounting_dot_v1_dot_gaap__pb2
+from gokernels.kernels.accounting.v1 import intercompany_pb2 as gokernels_dot_kernels_dot_accounting_dot_v1_dot_intercompany__pb2
 from gokernels.kernels.accounting.v1 import journal_pb2 as gokernels_dot_kernels_dot_accounting_dot_v1_dot_journal__pb2
 from gokernels.kernels.accounting.v1 import network_pb2 as gokernels_dot_kernels_dot_accounting_dot_v1_dot_network__pb2
 from gokernels.kernels.accounting.v1 import network_ring_pb2 as gokernels_dot_kernels_dot_accounting_dot_v1_dot_network__ring__pb2
@@ -43,6 +44,11 @@ class AccountingServiceStub(object):
                 '/gokernels.kernels.accounting.v1.AccountingService/JournalTransform',
                 request_serializer=gokernels_dot_kernels_dot_accounting_dot_v1_dot_journal__pb2.JournalTransformInput.SerializeToString,
                 response_deserializer=gokernels_dot_kernels_dot_accounting_dot_v1_dot_journal__pb2.JournalTransformOutput.FromString,
+                )
+        self.NetworkAnalysis = channel.unary_unary(
+                '/gokernels.kernels.accounting.v1.AccountingService/NetworkAnalysis',
+                request_serializer=gokernels_dot_kernels_dot_accounting_dot_v1_dot_intercompany__pb2.NetworkAnalysisInput.SerializeToString,
+                response_deserializer=gokernels_dot_kernels_dot_accounting_dot_v1_dot_intercompany__pb2.NetworkAnalysisOutput.FromString,
                 )
         self.NetworkGeneration = channel.unary_unary(
                 '/gokernels.kernels.accounting.v1.AccountingService/NetworkGeneration',
@@ -115,6 +121,17 @@ class AccountingServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def NetworkAnalysis(self, request, context):
+        """NetworkAnalysis runs accounting/network-analysis: Intercompany network for
+        consolidation in integer minor units: entity balances and relationships from
+        creditor-reported rows, IC reconciliation of both sides, elimination
+        entries, elementary cycles up to max_cycle_length with bottlenecks,
+        multilateral netting per currency.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def NetworkGeneration(self, request, context):
         """NetworkGeneration runs accounting/network-generation: Journal entries →
         account flow network: per entry and currency an exact integer flow matrix
@@ -178,6 +195,11 @@ def add_AccountingServiceServicer_to_server(servicer, server):
                     servicer.JournalTransform,
                     request_deserializer=gokernels_dot_kernels_dot_accounting_dot_v1_dot_journal__pb2.JournalTransformInput.FromString,
                     response_serializer=gokernels_dot_kernels_dot_accounting_dot_v1_dot_journal__pb2.JournalTransformOutput.SerializeToString,
+            ),
+            'NetworkAnalysis': grpc.unary_unary_rpc_method_handler(
+                    servicer.NetworkAnalysis,
+                    request_deserializer=gokernels_dot_kernels_dot_accounting_dot_v1_dot_intercompany__pb2.NetworkAnalysisInput.FromString,
+                    response_serializer=gokernels_dot_kernels_dot_accounting_dot_v1_dot_intercompany__pb2.NetworkAnalysisOutput.SerializeToString,
             ),
             'NetworkGeneration': grpc.unary_unary_rpc_method_handler(
                     servicer.NetworkGeneration,
@@ -277,6 +299,23 @@ class AccountingService(object):
         return grpc.experimental.unary_unary(request, target, '/gokernels.kernels.accounting.v1.AccountingService/JournalTransform',
             gokernels_dot_kernels_dot_accounting_dot_v1_dot_journal__pb2.JournalTransformInput.SerializeToString,
             gokernels_dot_kernels_dot_accounting_dot_v1_dot_journal__pb2.JournalTransformOutput.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def NetworkAnalysis(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/gokernels.kernels.accounting.v1.AccountingService/NetworkAnalysis',
+            gokernels_dot_kernels_dot_accounting_dot_v1_dot_intercompany__pb2.NetworkAnalysisInput.SerializeToString,
+            gokernels_dot_kernels_dot_accounting_dot_v1_dot_intercompany__pb2.NetworkAnalysisOutput.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
