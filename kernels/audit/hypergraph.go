@@ -33,7 +33,7 @@ var Hypergraph = registry.Def[*auditv1.HypergraphInput, *auditv1.HypergraphOutpu
 	CPU: func(ctx context.Context, job HypergraphJob) (*auditv1.HypergraphOutput, error) {
 		r, err := hypergraph.Analyse(ctx, job.G, job.S, job.MaxPairs)
 		if errors.Is(err, hypergraph.ErrTooManyPairs) {
-			return nil, kerr.Invalid("node_kinds", "entity co-occurrence pairs exceed the limit of %d; drop a node kind with few values (e.g. category)", job.MaxPairs)
+			return nil, kerr.Invalid("node_kinds", "the entity co-occurrence count exceeds its limits (%d listed pairs, 4,096 shared nodes, %d class comparisons); drop a node kind", job.MaxPairs, 4*job.MaxPairs)
 		}
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -147,8 +148,12 @@ func TestSComponentsSharedSubsets(t *testing.T) {
 	}
 }
 
-// A co-occurrence scan above the cap is a 400 naming node_kinds, and a
-// cancelled context stops the kernel.
+// Fifty entities on one category (1,225 pairs) run under a cap of 100
+// listed pairs: the category is compared as a bitset. 200 entities, each on
+// one of 20 small and one of 10 large categories (2,800 pairs) under a cap
+// of 400: all large and 12 small categories become bitsets, making 130
+// classes whose 8,385 comparisons exceed 4 × 400, a 400 naming node_kinds.
+// A cancelled context stops the kernel.
 func TestHypergraphLimits(t *testing.T) {
 	var recs []*auditv1.AuditRecord
 	for i := range 50 {
@@ -160,9 +165,23 @@ func TestHypergraphLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err = Hypergraph.CPU(ctx, job); err != nil {
+		t.Fatalf("one shared category under a 100-pair cap: %v", err)
+	}
+	var ring []*auditv1.AuditRecord
+	for i := range 200 {
+		ring = append(ring,
+			&auditv1.AuditRecord{Id: fmt.Sprintf("a%d", i), Type: "INVOICE", EntityId: fmt.Sprintf("E%03d", i), Category: fmt.Sprintf("A%02d", i%20)},
+			&auditv1.AuditRecord{Id: fmt.Sprintf("b%d", i), Type: "INVOICE", EntityId: fmt.Sprintf("E%03d", i), Category: fmt.Sprintf("B%02d", i/20)})
+	}
+	ctx = limits.With(context.Background(), limits.Limits{MaxSamples: 400})
+	job, err = Hypergraph.Prepare(ctx, &auditv1.HypergraphInput{Records: ring})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = Hypergraph.CPU(ctx, job)
 	if fe, ok := kerr.AsField(err); !ok || fe.Field != "node_kinds" {
-		t.Fatalf("%v, want a 400 naming node_kinds (50 entities on one category = 1225 pairs)", err)
+		t.Fatalf("%v, want a 400 naming node_kinds", err)
 	}
 	job, err = Hypergraph.Prepare(context.Background(), &auditv1.HypergraphInput{Records: recs})
 	if err != nil {

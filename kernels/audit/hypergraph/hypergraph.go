@@ -8,8 +8,10 @@ package hypergraph
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -179,10 +181,36 @@ func subsets(xs []int32, k int, fn func([]int32)) {
 }
 
 // entityGroups finds the entity pairs that co-occur through at least k
-// non-entity nodes and groups them.
+// non-entity nodes and groups them. See groupEntities.
 func entityGroups(ctx context.Context, g Graph, maxPairs int) ([][]int, error) {
+	return groupEntities(ctx, g, maxPairs, -1)
+}
+
+// groupEntities computes the entity groups without listing every
+// co-occurring pair: a category or account shared by thousands of entities
+// makes millions of pairs, each counted once more by every other shared
+// node, so a pair-by-pair count is quadratic per node.
+//
+// The non-entity nodes are split by how many entities they touch. Light
+// nodes have their pairs listed (Σ C(|S_v|, 2) ≤ maxPairs). Heavy nodes
+// (the largest, as many as needed to bring the light pairs under the cap;
+// heavyAbove ≥ 0 forces the split at that size, for tests) are recorded as
+// a bitset per entity, its signature; entities with equal signatures form a
+// class, and the heavy part of a pair's count is |σ(a) ∩ σ(b)|, one popcount
+// per pair of classes. So:
+//   - Σ counts = Σ_v C(|S_v|, 2), from the set sizes alone;
+//   - co-occurring pairs = the pairs of classes with intersecting
+//     signatures (n_i·n_j of them, C(n_i, 2) within a class) plus the listed
+//     light pairs whose signatures are disjoint;
+//   - a listed pair qualifies when light count + |σ(a) ∩ σ(b)| ≥ k; an
+//     unlisted pair when |σ(a) ∩ σ(b)| ≥ k, which holds for whole classes
+//     at once, so the classes are united rather than their pairs.
+//
+// The work is about maxPairs for the light pairs plus (classes)²·words for
+// the signatures; beyond either cap the result is ErrTooManyPairs.
+func groupEntities(ctx context.Context, g Graph, maxPairs, heavyAbove int) ([][]int, error) {
 	n := len(g.Nodes)
-	ents := make([][]int32, n) // per non-entity node: the entities sharing an edge with it
+	sets := make([][]int32, n) // per non-entity node: the entities sharing an edge with it
 	for _, e := range g.Edges {
 		var es []int32
 		for _, v := range e.Nodes {
@@ -195,50 +223,188 @@ func entityGroups(ctx context.Context, g Graph, maxPairs int) ([][]int, error) {
 		}
 		for _, v := range e.Nodes {
 			if g.Kinds[v] != "entity" {
-				ents[v] = append(ents[v], es...)
+				sets[v] = append(sets[v], es...)
 			}
 		}
 	}
-	type pair struct{ a, b int32 }
-	count := map[pair]int{}
-	work := 0
-	for v := range ents {
-		es := ents[v]
-		if len(es) < 2 {
-			continue
-		}
+	var shared []int // nodes with ≥ 2 entities, largest first
+	var total int64  // Σ counts over co-occurring pairs = Σ_v C(|S_v|, 2)
+	for v, es := range sets {
 		slices.Sort(es)
-		es = slices.Compact(es)
-		work += len(es) * (len(es) - 1) / 2
-		if work > maxPairs {
-			return nil, ErrTooManyPairs
+		sets[v] = slices.Compact(es)
+		if s := int64(len(sets[v])); s >= 2 {
+			shared = append(shared, v)
+			total += s * (s - 1) / 2
 		}
-		for i := range es {
-			for j := i + 1; j < len(es); j++ {
-				count[pair{es[i], es[j]}]++
+	}
+	if len(shared) == 0 {
+		return nil, nil
+	}
+	slices.SortStableFunc(shared, func(a, b int) int { return cmp.Compare(len(sets[b]), len(sets[a])) })
+	pairsOf := func(v int) int64 { s := int64(len(sets[v])); return s * (s - 1) / 2 }
+	heavy := 0 // shared[:heavy] are heavy
+	if heavyAbove >= 0 {
+		for heavy < len(shared) && len(sets[shared[heavy]]) > heavyAbove {
+			heavy++
+		}
+	} else {
+		for light := total; light > int64(maxPairs); heavy++ {
+			light -= pairsOf(shared[heavy])
+		}
+	}
+	const maxHeavy = 1 << 12
+	if heavy > maxHeavy {
+		return nil, ErrTooManyPairs
+	}
+	var light int64
+	for _, v := range shared[heavy:] {
+		light += pairsOf(v)
+	}
+	if light > int64(maxPairs) {
+		return nil, ErrTooManyPairs
+	}
+
+	// Signatures and their classes.
+	words := (heavy + 63) / 64
+	sig := make([][]uint64, n) // entity → bitset over the heavy nodes, nil for none
+	for j, v := range shared[:heavy] {
+		for _, a := range sets[v] {
+			if sig[a] == nil {
+				sig[a] = make([]uint64, words)
 			}
+			sig[a][j/64] |= 1 << (j % 64)
 		}
-		if v%1024 == 0 {
+	}
+	var classes [][]int32 // members, sorted
+	var classSig [][]uint64
+	{
+		byKey := map[string]int{}
+		key := make([]byte, 8*words)
+		for a, b := range sig {
+			if b == nil {
+				continue
+			}
+			for w, x := range b {
+				binary.LittleEndian.PutUint64(key[8*w:], x)
+			}
+			c, ok := byKey[string(key)]
+			if !ok {
+				c = len(classes)
+				byKey[string(key)] = c
+				classes = append(classes, nil)
+				classSig = append(classSig, b)
+			}
+			classes[c] = append(classes[c], int32(a))
+		}
+	}
+	r := len(classes)
+	if int64(r)*int64(r)/2*int64(words) > 4*int64(maxPairs) {
+		return nil, ErrTooManyPairs
+	}
+	inter := func(x, y []uint64) int {
+		c := 0
+		for w := range x {
+			c += bits.OnesCount64(x[w] & y[w])
+		}
+		return c
+	}
+	common := func(a, b int32) int {
+		x, y := sig[a], sig[b]
+		if x == nil || y == nil {
+			return 0
+		}
+		return inter(x, y)
+	}
+	// Co-occurring pairs through heavy nodes, class by class.
+	var pairs int64
+	for i := range r {
+		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
+		ni := int64(len(classes[i]))
+		pairs += ni * (ni - 1) / 2 // a class's signature is never empty
+		for j := i + 1; j < r; j++ {
+			if inter(classSig[i], classSig[j]) > 0 {
+				pairs += ni * int64(len(classes[j]))
+			}
+		}
 	}
-	if len(count) == 0 {
-		return nil, nil
+	// Light pairs, with their light counts: listed as a<<32|b, sorted, and
+	// counted as runs (a sort of ≤ maxPairs keys beats a hash map of them).
+	keys := make([]uint64, 0, light)
+	for i, v := range shared[heavy:] {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		es := sets[v]
+		for x := range es {
+			for y := x + 1; y < len(es); y++ {
+				keys = append(keys, uint64(es[x])<<32|uint64(es[y]))
+			}
+		}
 	}
-	var total float64
-	for _, c := range count {
-		total += float64(c)
+	slices.Sort(keys)
+	type lightPair struct {
+		a, b  int32
+		count int
 	}
-	k := max(2, 1.5*total/float64(len(count)))
+	var lights []lightPair
+	for i := 0; i < len(keys); {
+		j := i
+		for j < len(keys) && keys[j] == keys[i] {
+			j++
+		}
+		lp := lightPair{a: int32(keys[i] >> 32), b: int32(uint32(keys[i])), count: j - i}
+		lights = append(lights, lp)
+		if common(lp.a, lp.b) == 0 {
+			pairs++
+		}
+		i = j
+	}
+	k := max(2, 1.5*float64(total)/float64(pairs))
 	uf := newUF(n)
 	in := map[int]bool{}
-	for p, c := range count {
-		if float64(c) >= k {
+	for _, p := range lights {
+		if float64(p.count+common(p.a, p.b)) >= k {
 			uf.union(int(p.a), int(p.b))
 			in[int(p.a)], in[int(p.b)] = true, true
 		}
+	}
+	joined := make([]bool, r)
+	joinClass := func(c int) {
+		if joined[c] {
+			return
+		}
+		joined[c] = true
+		for _, a := range classes[c] {
+			uf.union(int(classes[c][0]), int(a))
+			in[int(a)] = true
+		}
+	}
+	for i := range r {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if len(classes[i]) >= 2 && float64(inter(classSig[i], classSig[i])) >= k {
+			joinClass(i)
+		}
+		for j := i + 1; j < r; j++ {
+			if float64(inter(classSig[i], classSig[j])) >= k {
+				// every member of i co-occurs with every member of j
+				joinClass(i)
+				joinClass(j)
+				uf.union(int(classes[i][0]), int(classes[j][0]))
+			}
+		}
+	}
+	if len(in) == 0 {
+		return nil, nil
 	}
 	members := make([]int, 0, len(in))
 	for v := range in {

@@ -60,9 +60,15 @@ const (
 //
 // Groups of ids (components, s-components, patterns) are sorted inside;
 // lists of groups are sorted by (−size, first id).
-// Record ids must be unique (400 naming records[i].id). The co-occurrence
-// pairs considered are capped by the server's sample limit (a 400 naming
-// node_kinds beyond it: drop a kind with few values, such as category).
+// Record ids must be unique (400 naming records[i].id). Entity groups are
+// counted without listing every co-occurring pair: the nodes shared by the
+// most entities (a category or account used by most of them) are taken as
+// a per-entity bitset and compared class by class (entities with the same
+// set of such nodes form a class), the other nodes' pairs are listed. The
+// listed pairs are capped by the server's sample limit (2,000,000 by
+// default), the bitset nodes at 4,096 and the class comparisons at
+// 4 × that limit; beyond a cap the request is a 400 naming node_kinds
+// (drop a node kind).
 type HypergraphInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Records; ids unique.
