@@ -55,6 +55,7 @@ func prepareReconcile(ctx context.Context, in *accountingv1.GlReconciliationInpu
 		OneToMany:         registry.Or(in.OneToMany, true),
 		DuplicateDays:     int64(registry.Or(in.DuplicateDays, 7)),
 		MaxPairs:          limits.From(ctx).MaxEdges / 4,
+		MaxSubsets:        16 * limits.From(ctx).MaxIterations,
 	}}
 	var err error
 	if job.Sources, err = reconcileItems("sources", in.GetSources()); err != nil {

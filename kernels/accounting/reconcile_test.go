@@ -1,13 +1,17 @@
 package accounting
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
 	"time"
 
+	accountingv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/accounting/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/limits"
 )
 
 type reconItem struct {
@@ -205,4 +209,35 @@ func orZero(v any) any {
 		return float64(0)
 	}
 	return v
+}
+
+// Pass 3 on a busy day — one statement line against 200 unmatched ledger
+// items of 1 minor unit (Σ C(200, k) ≈ 1.3M subsets for max_group 3) — is
+// a 400 naming max_group under a small iteration limit instead of an
+// unbounded search; with max_group 2 (19,900 subsets) it answers, leaving
+// everything unmatched.
+func TestReconcilePass3Budget(t *testing.T) {
+	in := &accountingv1.GlReconciliationInput{Targets: []*accountingv1.ReconciliationItem{
+		{Id: "t", Account: "1000", Currency: "EUR", AmountMinor: 1000, Date: "2025-01-10"}}}
+	for i := range 200 {
+		in.Sources = append(in.Sources, &accountingv1.ReconciliationItem{Id: fmt.Sprintf("s%03d", i), Account: "1000",
+			Currency: "EUR", AmountMinor: 1, Date: "2025-01-10"})
+	}
+	ctx := limits.With(context.Background(), limits.Limits{MaxIterations: 2000}) // 32,000 subsets
+	job, err := GlReconciliation.Prepare(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := GlReconciliation.CPU(ctx, job); !isField(err, "max_group") {
+		t.Fatalf("%v, want a 400 naming max_group", err)
+	}
+	two := int32(2)
+	in.MaxGroup = &two
+	if job, err = GlReconciliation.Prepare(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	out, err := GlReconciliation.CPU(ctx, job)
+	if err != nil || len(out.UnmatchedSources) != 200 || len(out.UnmatchedTargets) != 1 {
+		t.Fatalf("max_group 2: %v, %d/%d unmatched", err, len(out.GetUnmatchedSources()), len(out.GetUnmatchedTargets()))
+	}
 }

@@ -34,6 +34,11 @@ type Params struct {
 	// group (0 = no cap): the pair list and its flow graph take ~100 bytes
 	// a pair, and one day's worth of identical amounts is quadratic.
 	MaxPairs int
+	// MaxSubsets caps the subsets pass 3 examines over the whole request
+	// (0 = no cap): one item with c candidates in its date window costs up
+	// to Σ_k C(c, k) sums, so a busy account with max_group 5 could run
+	// for hours. Beyond the cap Run returns a 400 naming max_group.
+	MaxSubsets int
 }
 
 // Match types, in pass order.
@@ -141,6 +146,7 @@ type run struct {
 	p            Params
 	usedS, usedT []bool
 	steps        int
+	subsets      int // pass-3 subsets examined so far
 }
 
 // tick polls the context every 4096 steps of work.
@@ -318,6 +324,10 @@ func (r *run) groups(ones []int, oneItems []Item, many []int, manyItems []Item, 
 			for {
 				if err := r.tick(); err != nil {
 					return err
+				}
+				if r.subsets++; r.p.MaxSubsets > 0 && r.subsets > r.p.MaxSubsets {
+					return kerr.Invalid("max_group", "pass 3 (MANY_TO_ONE / ONE_TO_MANY) would examine more than %d "+
+						"subsets; lower max_group or date_tol_days, or turn many_to_one / one_to_many off", r.p.MaxSubsets)
 				}
 				var sum int64
 				for _, i := range idx[:k] {

@@ -143,7 +143,11 @@ func (x *ReconciliationItem) GetReference() string {
 //
 // The feasible pass-2 pairs of one (account, currency) are capped at a
 // quarter of the server's edge limit (5,000,000 by default); more is a 400
-// naming sources (narrow the tolerances or split the request).
+// naming sources (narrow the tolerances or split the request). Pass 3
+// examines at most 16 × the server's iteration limit (16,000,000 by
+// default) candidate subsets over the whole request; more is a 400 naming
+// max_group (lower max_group or date_tol_days, or turn a pass-3 direction
+// off).
 // Duplicates are reported per side: two items with the same account,
 // currency, amount and non-empty reference dated at most duplicate_days
 // apart.
