@@ -2,8 +2,9 @@
 // ("cheapest to deliver"), solved lexicographically: phase 1 minimises the
 // priority-weighted shortfall, phase 2 holds it and minimises the funding
 // cost. Lexicographic phases give the big-M optimum without its
-// conditioning problem, and money is scaled to O(1) before solving because
-// simplex tolerances are absolute.
+// conditioning problem, and money is scaled to O(1) (per asset and per
+// requirement, see model) before solving because simplex tolerances are
+// absolute.
 package collateral
 
 import (
@@ -75,23 +76,45 @@ type pair struct {
 	h    float64
 }
 
-// Build is the program in scaled money: columns are x_{a,r} for each
-// eligible pair (in pair order) then the shortfalls s_r; rows are each
-// requirement's coverage (≥) and concentration limits (≤), then each
-// usable asset's availability (≤).
-func build(assets []Asset, reqs []Requirement, pairs []pair, scale float64) *simplex.Program {
+// model is the LP with every row and column scaled to O(1): x_{a,r} is
+// counted in units of MV_a (so availability reads Σ_r x ≤ 1), s_r in
+// units of R_r, and each requirement's rows are divided by R_r (coverage
+// ≥ 1). Scaling by the single largest amount instead left a requirement
+// or asset 10⁶ times smaller than the largest with feasibility tolerances
+// of the same size as its own values. The objectives stay in money, so
+// their optima are the weighted shortfall and the cost themselves.
+type model struct {
+	prog *simplex.Program
+	w, c []float64 // phase objectives per column
+	unit []float64 // money per column unit
+}
+
+// build lays out columns x_{a,r} for each eligible pair (in pair order),
+// then s_r; rows are each requirement's coverage (≥) and concentration
+// limits (≤), then each usable asset's availability (≤).
+func build(assets []Asset, reqs []Requirement, pairs []pair) model {
 	var p simplex.Program
+	np := len(pairs)
+	big := 1.0
+	for _, r := range reqs {
+		big = math.Max(big, r.Amount)
+	}
+	rowUnit := make([]float64, len(reqs)) // R_r, or the largest amount for R_r = 0
 	cover := make([]int32, len(reqs))
 	conc := make([]map[string]int32, len(reqs))
 	for r, req := range reqs {
-		cover[r] = int32(p.AddRow(simplex.GE, req.Amount/scale))
+		rowUnit[r] = req.Amount
+		if rowUnit[r] <= 0 {
+			rowUnit[r] = big
+		}
+		cover[r] = int32(p.AddRow(simplex.GE, req.Amount/rowUnit[r]))
 		for class, q := range req.Limits {
 			for _, pr := range pairs {
 				if pr.r == r && assets[pr.a].Class == class {
 					if conc[r] == nil {
 						conc[r] = map[string]int32{}
 					}
-					conc[r][class] = int32(p.AddRow(simplex.LE, q*req.Amount/scale))
+					conc[r][class] = int32(p.AddRow(simplex.LE, q*req.Amount/rowUnit[r]))
 					break
 				}
 			}
@@ -103,22 +126,29 @@ func build(assets []Asset, reqs []Requirement, pairs []pair, scale float64) *sim
 	}
 	for _, pr := range pairs {
 		if avail[pr.a] < 0 {
-			avail[pr.a] = int32(p.AddRow(simplex.LE, assets[pr.a].MV/scale))
+			avail[pr.a] = int32(p.AddRow(simplex.LE, 1))
 		}
 	}
+	m := model{w: make([]float64, np+len(reqs)), c: make([]float64, np+len(reqs)), unit: make([]float64, np+len(reqs))}
 	rows, vals := make([]int32, 0, 3), make([]float64, 0, 3)
-	for _, pr := range pairs {
-		g := 1 - pr.h
+	for i, pr := range pairs {
+		mv := assets[pr.a].MV
+		g := (1 - pr.h) * mv / rowUnit[pr.r]
 		rows, vals = append(rows[:0], cover[pr.r], avail[pr.a]), append(vals[:0], g, 1)
 		if k, ok := conc[pr.r][assets[pr.a].Class]; ok {
 			rows, vals = append(rows, k), append(vals, g)
 		}
 		p.AddCol(rows, vals)
+		m.unit[i] = mv
+		m.c[i] = assets[pr.a].CostBP / 10_000 * mv
 	}
-	for r := range reqs {
+	for r, req := range reqs {
 		p.AddCol([]int32{cover[r]}, []float64{1})
+		m.unit[np+r] = rowUnit[r]
+		m.w[np+r] = float64(1+req.Priority) * rowUnit[r]
 	}
-	return &p
+	m.prog = &p
+	return m
 }
 
 // Pairs lists the eligible (asset, requirement) pairs, asset-major.
@@ -144,32 +174,16 @@ func Solve(ctx context.Context, assets []Asset, reqs []Requirement, o Options) (
 			}
 		}
 	}
-	scale := 1.0
-	for _, a := range assets {
-		scale = math.Max(scale, a.MV)
-	}
-	for _, r := range reqs {
-		scale = math.Max(scale, r.Amount)
-	}
-	np, nr := len(pairs), len(reqs)
-	prog := build(assets, reqs, pairs, scale)
-	w := make([]float64, np+nr)
-	for r, req := range reqs {
-		w[np+r] = float64(1 + req.Priority)
-	}
-	c := make([]float64, np+nr)
-	for i, p := range pairs {
-		c[i] = assets[p.a].CostBP / 10_000
-	}
-	sol, err := prog.Solve(ctx, [][]float64{w, c})
+	nr := len(reqs)
+	m := build(assets, reqs, pairs)
+	sol, err := m.prog.Solve(ctx, [][]float64{m.w, m.c})
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{WeightedShortfall: math.Max(sol.Optima[0], 0) * scale, Cost: math.Max(sol.Optima[1], 0) * scale,
+	res := Result{WeightedShortfall: math.Max(sol.Optima[0], 0), Cost: math.Max(sol.Optima[1], 0),
 		Covered: make([]float64, nr), Pivots: sol.Pivots, Unique: sol.Unique}
-	x := sol.X
 	for i, p := range pairs {
-		v := x[i] * scale
+		v := sol.X[i] * m.unit[i]
 		if v <= 1e-9*math.Max(1, assets[p.a].MV) {
 			continue
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -63,56 +65,109 @@ func TestPhasesAreOptimalByDuality(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d×%d: %v", sz[0], sz[1], err)
 		}
-		var pairs []pair
-		for a := range assets {
-			for r := range reqs {
-				if h, ok := Haircut(assets[a], reqs[r], o); ok {
-					pairs = append(pairs, pair{a, r, h})
-				}
-			}
-		}
-		scale := 1.0
-		for _, a := range assets {
-			scale = math.Max(scale, a.MV)
-		}
-		for _, r := range reqs {
-			scale = math.Max(scale, r.Amount)
-		}
-		np := len(pairs)
-		w, c := make([]float64, np+len(reqs)), make([]float64, np+len(reqs))
-		for r, req := range reqs {
-			w[np+r] = float64(1 + req.Priority)
-		}
-		for i, p := range pairs {
-			c[i] = assets[p.a].CostBP / 1e4
-		}
-		p1 := build(assets, reqs, pairs, scale)
-		one, err := p1.Solve(context.Background(), [][]float64{w})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p1.Verify(w, one, 1e-8); err != nil {
-			t.Fatalf("%d×%d phase 1: %v", sz[0], sz[1], err)
-		}
-		p2 := build(assets, reqs, pairs, scale)
-		p2.AddRowOver(simplex.LE, one.Optima[0]*(1+1e-9)+1e-12, w)
-		two, err := p2.Solve(context.Background(), [][]float64{c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p2.Verify(c, two, 1e-8); err != nil {
-			t.Fatalf("%d×%d phase 2: %v", sz[0], sz[1], err)
-		}
-		for name, pr := range map[string][2]float64{"weighted shortfall": {res.WeightedShortfall, one.Optima[0] * scale},
-			"cost": {res.Cost, two.Optima[0] * scale}} {
-			if math.Abs(pr[0]-pr[1]) > 1e-6*math.Max(1, math.Abs(pr[1])) {
-				t.Errorf("%d×%d %s: lexicographic %.10g, certified %.10g", sz[0], sz[1], name, pr[0], pr[1])
-			}
-		}
+		certifyPhases(t, assets, reqs, o, res)
 		checkFeasible(t, assets, reqs, res)
-		t.Logf("%d×%d: %d pairs, %d pivots, weighted shortfall %.6g, cost %.6g", sz[0], sz[1], np, res.Pivots,
+		t.Logf("%d×%d: %d pairs, %d pivots, weighted shortfall %.6g, cost %.6g", sz[0], sz[1], Pairs(assets, reqs, o), res.Pivots,
 			res.WeightedShortfall, res.Cost)
 	}
+}
+
+// TestRandomSmallCasesAreOptimal: 300 small random cases (seeded), each
+// phase certified by LP duality as in TestPhasesAreOptimalByDuality, with
+// zero amounts, zero limits, all-pledged books and extreme magnitudes
+// mixed in.
+func TestRandomSmallCasesAreOptimal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 22))
+	for k := range 300 {
+		assets, reqs, o := randomCase(rng, 1+rng.IntN(12), 1+rng.IntN(6), rng.IntN(2) == 0)
+		switch k % 6 {
+		case 1:
+			reqs[0].Amount = 0
+		case 2:
+			for c := range reqs[0].Limits {
+				reqs[0].Limits[c] = 0
+			}
+		case 3:
+			for i := range assets {
+				assets[i].Pledged = true
+			}
+		case 4:
+			assets[0].MV *= magnify() // 1e11–5e12 beside 1e5–5e6
+		case 5:
+			o.FXHaircut = -1
+		}
+		res, err := Solve(context.Background(), assets, reqs, o)
+		if err != nil {
+			t.Fatalf("case %d: %v", k, err)
+		}
+		certifyPhases(t, assets, reqs, o, res)
+		checkFeasible(t, assets, reqs, res)
+	}
+}
+
+// certifyPhases checks res's two optima against single-objective solves
+// certified by LP duality: phase 1 as is, phase 2 with a row holding the
+// weighted shortfall at phase 1's optimum.
+func certifyPhases(t *testing.T, assets []Asset, reqs []Requirement, o Options, res Result) {
+	t.Helper()
+	sz := [2]int{len(assets), len(reqs)}
+	var pairs []pair
+	for a := range assets {
+		for r := range reqs {
+			if h, ok := Haircut(assets[a], reqs[r], o); ok {
+				pairs = append(pairs, pair{a, r, h})
+			}
+		}
+	}
+	// The objectives are normalised to max |coefficient| 1 so that the
+	// certificate's tolerances are relative.
+	norm := func(v []float64) ([]float64, float64) {
+		mx := 0.0
+		for _, x := range v {
+			mx = math.Max(mx, math.Abs(x))
+		}
+		if mx == 0 {
+			mx = 1
+		}
+		out := make([]float64, len(v))
+		for k, x := range v {
+			out[k] = x / mx
+		}
+		return out, mx
+	}
+	m1 := build(assets, reqs, pairs)
+	w, wScale := norm(m1.w)
+	c, cScale := norm(m1.c)
+	one, err := m1.prog.Solve(context.Background(), [][]float64{w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m1.prog.Verify(w, one, 1e-8); err != nil {
+		t.Fatalf("%d×%d phase 1: %v", sz[0], sz[1], err)
+	}
+	p2 := build(assets, reqs, pairs).prog
+	p2.AddRowOver(simplex.LE, one.Optima[0]*(1+1e-9)+1e-12, w)
+	two, err := p2.Solve(context.Background(), [][]float64{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Verify(c, two, 1e-8); err != nil {
+		t.Fatalf("%d×%d phase 2: %v", sz[0], sz[1], err)
+	}
+	for name, pr := range map[string][2]float64{"weighted shortfall": {res.WeightedShortfall, one.Optima[0] * wScale},
+		"cost": {res.Cost, two.Optima[0] * cScale}} {
+		if math.Abs(pr[0]-pr[1]) > 1e-6*math.Max(1, math.Abs(pr[1])) {
+			t.Errorf("%d×%d %s: lexicographic %.10g, certified %.10g", sz[0], sz[1], name, pr[0], pr[1])
+		}
+	}
+}
+
+// magnify is 1e6, or GOKERNELS_COLLATERAL_MAGNIFY to probe wider ranges.
+func magnify() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("GOKERNELS_COLLATERAL_MAGNIFY"), 64); err == nil {
+		return v
+	}
+	return 1e6
 }
 
 func checkFeasible(t *testing.T, assets []Asset, reqs []Requirement, res Result) {

@@ -59,6 +59,11 @@ var ErrUnbounded = errors.New("unbounded")
 // tolerances (an ill-conditioned program).
 var ErrNumerical = errors.New("numerically unstable basis")
 
+// ErrStalled reports a solve that ran past maxPivots without an optimum:
+// Bland's rule cannot cycle in exact arithmetic, so this guards against
+// tolerance effects turning into an endless run when ctx has no deadline.
+var ErrStalled = errors.New("no optimum within the pivot limit")
+
 // ErrNotFinite reports a NaN or infinite coefficient.
 var ErrNotFinite = errors.New("a coefficient is not finite")
 
@@ -73,6 +78,10 @@ const (
 
 // refactorEvery bounds the pivots between recomputations of the inverse.
 const refactorEvery = 100
+
+// maxPivots bounds a whole solve: far above the 2–4 pivots per row that
+// collateral-opt takes (and the objectives' count times that).
+func maxPivots(m, n int) int { return 50*(m+n) + 10_000 }
 
 // degenerateRun is the number of consecutive pivots without progress after
 // which Bland's rule takes over.
@@ -553,6 +562,9 @@ func (s *solver) optimise(ctx context.Context) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if s.pivots > maxPivots(s.m, s.n) {
+			return ErrStalled
 		}
 		if s.sinceInv >= refactorEvery {
 			if err := s.refactor(); err != nil {
