@@ -32,6 +32,11 @@
 //   - tuples (messages with the gokernels.v1.tuple option, e.g. graph Edge)
 //     as the fixed-length arrays the API reads and writes ([0, 1]). A
 //     message option cannot give a schema "items".
+//   - comments as descriptions only. The generator turns a comment whose
+//     first paragraph has no final full stop into a schema "title", which
+//     SDK generators take for a type name (openapi-python-client, the
+//     openapi-generator family); here it is put back in front of the
+//     description.
 //   - defaults, read from the field's own comment ("default 0.85"), where
 //     the kernels document them: proto3 has no declared defaults, and the
 //     server applies them in Go (registry.Def.Prepare). Only a literal of
@@ -102,6 +107,7 @@ func Enrich(raw []byte) ([]byte, error) {
 		newDefs[names[fqn]] = defs[fqn]
 	}
 	spec["definitions"] = newDefs
+	titlesToDescriptions(newDefs)
 	if err := rewriteRefs(spec, names); err != nil {
 		return nil, err
 	}
@@ -188,6 +194,28 @@ func title(s string) string {
 		return ""
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// titlesToDescriptions moves every schema's "title" (a string; a property
+// named title is a map) to the front of its "description".
+func titlesToDescriptions(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		if title, ok := t["title"].(string); ok {
+			if d, _ := t["description"].(string); d != "" {
+				title += "\n\n" + d
+			}
+			t["description"] = title
+			delete(t, "title")
+		}
+		for _, x := range t {
+			titlesToDescriptions(x)
+		}
+	case []any:
+		for _, x := range t {
+			titlesToDescriptions(x)
+		}
+	}
 }
 
 // rewriteRefs points every "#/definitions/<fqn>" at the new name.

@@ -232,8 +232,8 @@ func tupleSchema(schema map[string]any, md protoreflect.MessageDescriptor) error
 	}
 	sort.Slice(ordered, func(i, j int) bool { return ordered[i].Number() < ordered[j].Number() })
 	desc, _ := schema["description"].(string)
-	if desc == "" {
-		desc, _ = schema["title"].(string)
+	if title, _ := schema["title"].(string); title != "" {
+		desc = strings.TrimSpace(title + "\n\n" + desc)
 	}
 	delete(schema, "title")
 	delete(schema, "properties")

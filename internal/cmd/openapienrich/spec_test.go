@@ -202,9 +202,12 @@ func TestPublishedSchemaDetails(t *testing.T) {
 		if enum, _ := metric["enum"].([]any); len(enum) < 3 {
 			t.Errorf("%s: hierarchical-cluster metric %v, want the `in` set as an enum", spec.name, metric)
 		}
-		for name := range spec.defs {
+		for name, def := range spec.defs {
 			if !identifier.MatchString(name) {
 				t.Errorf("%s: schema name %q is not a plain identifier", spec.name, name)
+			}
+			if n := countTitles(def); n > 0 {
+				t.Errorf("%s: %s has %d schema titles (SDK generators take them for type names)", spec.name, name, n)
 			}
 		}
 	}
@@ -275,4 +278,24 @@ func TestDocumentedDefault(t *testing.T) {
 			t.Errorf("%q: default %#v (%v), want %#v", c.text, got, ok, c.want)
 		}
 	}
+}
+
+// countTitles counts the string "title"s (schema titles; a property named
+// title is a map) under v.
+func countTitles(v any) int {
+	n := 0
+	switch t := v.(type) {
+	case map[string]any:
+		if _, ok := t["title"].(string); ok {
+			n++
+		}
+		for _, x := range t {
+			n += countTitles(x)
+		}
+	case []any:
+		for _, x := range t {
+			n += countTitles(x)
+		}
+	}
+	return n
 }
