@@ -70,14 +70,18 @@ func (l *List) Name(e, i int) names.Name { return l.names[int(l.first[e])+i] }
 // prefilter is lossless).
 func (l *List) Scan(q names.Name, minScore float64, noPrefilter bool) []Match {
 	var out []Match
+	var m names.Matcher
+	ok := false
 	for e := 0; e+1 < len(l.first); e++ {
 		best, at := -1.0, -1
 		for i := l.first[e]; i < l.first[e+1]; i++ {
-			n := l.names[i]
-			if !noPrefilter && names.SkipPair(q, n, minScore) {
+			var s float64
+			if noPrefilter {
+				s = m.Compare(q, l.names[i])
+			} else if s, ok = m.CompareMin(&q, &l.names[i], minScore); !ok {
 				continue
 			}
-			if s := names.Compare(q, n); s > best {
+			if s > best {
 				best, at = s, int(i-l.first[e])
 			}
 		}

@@ -7,6 +7,7 @@
 package names
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode"
@@ -60,22 +61,45 @@ type Name struct {
 	Runes  []rune // normalised
 	Sorted []rune // token-sorted
 	same   bool   // Sorted equals Runes
-	// hist counts the code points per bucket (rune mod 64), nil when a
-	// bucket would pass 255. Token sort keeps the multiset, so one
-	// histogram serves both forms.
-	hist *[64]uint8
+	// hist counts the code points per bucket (rune mod 64), one byte per
+	// bucket packed eight to a word; histOK is false when a bucket would
+	// pass 127 (then no bound uses it). Token sort keeps the multiset, so
+	// one histogram serves both forms.
+	hist   [8]uint64
+	histOK bool
 }
 
-func histogram(r []rune) *[64]uint8 {
+func histogram(r []rune) ([8]uint64, bool) {
 	var h [64]uint8
 	for _, c := range r {
 		b := &h[uint32(c)%64]
-		if *b == 255 {
-			return nil
+		if *b == 127 {
+			return [8]uint64{}, false
 		}
 		*b++
 	}
-	return &h
+	var w [8]uint64
+	for i := range w {
+		w[i] = binary.LittleEndian.Uint64(h[8*i:])
+	}
+	return w, true
+}
+
+// sharedCount is Σ_bucket min(count_a, count_b) over two histograms whose
+// counts are below 128, eight buckets per word (SWAR): per byte, the high
+// bit of (a|0x80) - b is set exactly when a >= b, which selects b or a as
+// the minimum; the minima are summed in 16-bit lanes.
+func sharedCount(a, b *[8]uint64) int {
+	const hi = 0x8080808080808080
+	const lanes = 0x00ff00ff00ff00ff
+	var sum uint64
+	for i := range a {
+		x, y := a[i], b[i]
+		ge := (((x | hi) - y) & hi) >> 7 * 0xff // 0xff where x >= y
+		m := (y & ge) | (x &^ ge)
+		sum += m&lanes + (m>>8)&lanes
+	}
+	return int((sum * 0x0001000100010001) >> 48)
 }
 
 func prefix(a, b []rune) int {
@@ -100,13 +124,10 @@ func SkipPair(a, b Name, minScore float64) bool {
 	if Skip(l1, l2, minScore) {
 		return true
 	}
-	if a.hist == nil || b.hist == nil {
+	if !a.histOK || !b.histOK {
 		return false
 	}
-	m := 0
-	for i := range a.hist {
-		m += int(min(a.hist[i], b.hist[i]))
-	}
+	m := sharedCount(&a.hist, &b.hist)
 	if m == 0 {
 		return 0 < minScore-1e-12
 	}
@@ -124,10 +145,11 @@ func Prepare(s string) Name {
 	n := Normalize(s)
 	ts := TokenSort(n)
 	r := []rune(n)
+	h, ok := histogram(r)
 	if ts == n {
-		return Name{Text: n, Runes: r, Sorted: r, same: true, hist: histogram(r)}
+		return Name{Text: n, Runes: r, Sorted: r, same: true, hist: h, histOK: ok}
 	}
-	return Name{Text: n, Runes: r, Sorted: []rune(ts), hist: histogram(r)}
+	return Name{Text: n, Runes: r, Sorted: []rune(ts), hist: h, histOK: ok}
 }
 
 // Compare is the name comparator: max(JW(a, b), JW(token_sort(a),
