@@ -55,8 +55,10 @@ type agg struct {
 // retention (the longest window or cooldown) and its rules' states.
 type entity struct {
 	q    []entry
-	off  int64 // absolute index of q[0]
+	buf  []entry // q's whole array (q is a suffix of its first part)
+	off  int64   // absolute index of q[0]
 	aggs []agg
+	id   int32 // in the entIndex
 }
 
 // RingState is transaction-monitoring's ring state. It holds
@@ -77,7 +79,7 @@ type RingState struct {
 	rules     []crule // s.p.Rules, compiled
 	retain    int64   // max over rules of the window (window rules) and the cooldown
 	minSingle float64
-	ents      map[string]*entity
+	ents      entIndex
 	sweep     []*financev1.Transaction // applied, ts > latest - retain: the entities' windows
 	owners    [][2]*entity             // parallel to sweep: the entities holding each (dst nil for a self-loop)
 	win       []*financev1.Transaction // Snapshot's window; aliases sweep when current_time is unset
@@ -100,7 +102,8 @@ func configure(ctx context.Context, in *compliancev1.TransactionMonitoringInput)
 	if err != nil {
 		return nil, err
 	}
-	s := &RingState{cfg: cfg, p: p, minSingle: math.Inf(1), ents: map[string]*entity{}, held: map[string]int8{}}
+	s := &RingState{cfg: cfg, p: p, minSingle: math.Inf(1), held: map[string]int8{}}
+	s.ents.rules = len(p.Rules)
 	slices.SortStableFunc(s.p.Rules, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
 	for i := range s.p.Rules {
 		r := &s.p.Rules[i]
@@ -140,9 +143,9 @@ func (s *RingState) evict(ts int64) {
 	i := 0
 	for ; i < len(s.sweep) && s.sweep[i].GetTs() <= horizon; i++ {
 		tx := s.sweep[i]
-		s.popEntity(tx.GetSourceId(), s.owners[i][0])
+		s.popEntity(s.owners[i][0])
 		if o := s.owners[i][1]; o != nil {
-			s.popEntity(tx.GetDestId(), o)
+			s.popEntity(o)
 		}
 		s.owners[i] = [2]*entity{}
 		if s.p.Now == nil && s.single(tx) {
@@ -172,7 +175,7 @@ func (s *RingState) evict(ts int64) {
 }
 
 // popEntity drops the entity's oldest entry (the one sweep drops).
-func (s *RingState) popEntity(name string, e *entity) {
+func (s *RingState) popEntity(e *entity) {
 	x := e.q[0]
 	for i := range s.rules {
 		r := &s.rules[i]
@@ -191,23 +194,31 @@ func (s *RingState) popEntity(name string, e *entity) {
 	e.q[0] = entry{}
 	e.q, e.off = e.q[1:], e.off+1
 	if len(e.q) == 0 {
-		delete(s.ents, name)
+		s.ents.drop(e)
 	}
 }
 
 // push adds tx to one of its entities and moves the rules' windows to ts.
 func (s *RingState) push(name string, x entry) *entity {
-	e := s.ents[name]
-	if e == nil {
-		e = &entity{aggs: make([]agg, len(s.p.Rules))}
-		s.ents[name] = e
-	}
+	e := s.ents.get(name)
 	if len(e.q) == 0 {
 		for i := range e.aggs {
 			e.aggs[i] = agg{head: e.off} // an empty window sums to exactly 0; a new entity never alerted
 		}
 	}
+	if len(e.q) == cap(e.q) && 2*len(e.q) <= len(e.buf) {
+		// The window slides forward through buf (pop reslices from the
+		// front): move it back to buf's start once that frees at least
+		// half, instead of letting append allocate a new array.
+		n := copy(e.buf, e.q)
+		clear(e.buf[n:])
+		e.q = e.buf[:n]
+	}
+	grow := len(e.q) == cap(e.q)
 	e.q = append(e.q, x)
+	if grow {
+		e.buf = e.q[:cap(e.q)]
+	}
 	ts := x.ts
 	q := e.q
 	for i := range s.rules {
@@ -436,7 +447,7 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 	if w.Hits, err = encodeAll(s.hits); err != nil {
 		return nil, err
 	}
-	for name, e := range s.ents {
+	s.ents.each(func(name string, e *entity) {
 		for i, a := range e.aggs {
 			if a.fired {
 				if w.Fired[name] == nil {
@@ -445,7 +456,7 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 				w.Fired[name][int32(i)] = a.last
 			}
 		}
-	}
+	})
 	return json.Marshal(w)
 }
 
@@ -493,7 +504,7 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 		fresh.win = win
 	}
 	for name, rules := range w.Fired {
-		e := fresh.ents[name]
+		e := fresh.ents.lookup(name)
 		if e == nil {
 			return fmt.Errorf("monitoring ring state: alert times for %q, which holds no transaction", name)
 		}
