@@ -99,12 +99,14 @@ func build(assets []Asset, reqs []Requirement, pairs []pair) model {
 	for _, r := range reqs {
 		big = math.Max(big, r.Amount)
 	}
-	rowUnit := make([]float64, len(reqs)) // R_r, or the largest amount for R_r = 0
+	// R_r, the largest amount for R_r = 0, and never below 10⁻¹² of the
+	// largest, so that MV/R stays finite for denormal amounts.
+	rowUnit := make([]float64, len(reqs))
 	cover := make([]int32, len(reqs))
 	conc := make([]map[string]int32, len(reqs))
 	for r, req := range reqs {
-		rowUnit[r] = req.Amount
-		if rowUnit[r] <= 0 {
+		rowUnit[r] = math.Max(req.Amount, 1e-12*big)
+		if req.Amount <= 0 {
 			rowUnit[r] = big
 		}
 		cover[r] = int32(p.AddRow(simplex.GE, req.Amount/rowUnit[r]))

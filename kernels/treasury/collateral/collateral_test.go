@@ -223,3 +223,18 @@ func BenchmarkSolve200x50(b *testing.B) {
 		}
 	}
 }
+
+// TestDenormalAmounts: amounts and values at the edges of float64 (a
+// denormal requirement beside a 1e15 asset) solve without overflow.
+func TestDenormalAmounts(t *testing.T) {
+	assets := []Asset{{ID: "a", Class: "A", MV: 1e15, Price: 1}, {ID: "b", Class: "B", MV: 5e-324, Price: 1, CostBP: 1}}
+	reqs := []Requirement{{ID: "r", Amount: 5e-324}, {ID: "s", Amount: 1e15, Priority: 2}}
+	res, err := Solve(context.Background(), assets, reqs, Options{FXHaircut: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.WeightedShortfall > 1e-6*3e15 || len(res.Allocs) == 0 {
+		t.Fatalf("%+v", res)
+	}
+	checkFeasible(t, assets, reqs, res)
+}
