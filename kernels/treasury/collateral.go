@@ -23,11 +23,12 @@ type CollateralJob struct {
 // MaxCollateralRows bounds the LP's rows: assets + requirements +
 // concentration limits. The sparse simplex keeps a dense rows × rows basis
 // inverse and takes about 2–4 pivots per row, each pricing every pair and
-// updating the inverse, so time grows about as rows³. Measured (one core
-// of the shared machine, load ≈ 15): 250 rows (200 × 50, 7,000 pairs)
-// 0.4 s; 500 rows (400 × 100, 40,000 pairs) 4.4 s; 1,000 rows
-// (700 × 300) 66 s. 600 rows keeps a solve within seconds; ctx stops it
-// on every pivot. The cap also bounds pairs (≤ 300² = 90,000).
+// updating the inverse, so time grows about as rows³. Measured on tight
+// random books (process CPU seconds on the shared machine, 2578ba5): 250
+// rows (200 × 50, 6,700 pairs) 0.04 s; 500 rows (400 × 100, 26,000 pairs)
+// 0.33 s; 600 rows (450 × 150, 48,000 pairs) 1.05 s. The cap keeps a
+// solve near a CPU-second; ctx stops it on every pivot. It also bounds
+// pairs (≤ 300² = 90,000) and the inverse (2.9 MB).
 const MaxCollateralRows = 600
 
 // CollateralOpt is treasury/collateral-opt.
