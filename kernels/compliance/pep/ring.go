@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/sanctions"
+	screenring "github.com/gokernels/gokernels/kernels/compliance/screen/ring"
 	"github.com/gokernels/gokernels/kernels/finance/civil"
-	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/kerr"
-	"github.com/gokernels/gokernels/kernels/limits"
 )
 
 // Event kinds the ring emits, before the message's reply.
@@ -23,113 +20,71 @@ const (
 	EventHit = "PepHit"
 )
 
-// RingState is the ring's state. Configure sets the screening parameters;
-// a data message's entries are LoadList/Upsert (an entry whose id is
-// listed already replaces it, new ids are appended), its queries are
-// Screen messages, answered against the list as it then is (entries of the
-// same message first). Snapshot lists every screened query's result in
-// order, so feeding a Batch input as Split does (the list, then one query
-// per message) gives the Batch output.
-type RingState struct {
-	Config  []byte   `json:"config"`  // the parameters (input without entries and queries)
-	Entries [][]byte `json:"entries"` // the list, in load order
-	Version uint64   `json:"version"` // list version: +1 per message that changes the list
-	Results [][]byte `json:"results"` // every Screen result, in order
-
-	live *State // the prepared list; rebuilt from Entries after UnmarshalState
-}
-
-var deterministic = proto.MarshalOptions{Deterministic: true}
+// RingState is the ring's state: the list and every screened query's
+// result (screen/ring.State; Snapshot equals the Batch output).
+type RingState = screenring.State[*State]
 
 // RingSpec is the ring handler of compliance/pep-screening.
-var RingSpec = fold.Spec[*compliancev1.PepScreeningInput, *compliancev1.PepScreeningOutput, RingState]{
-	Configure: func(ctx context.Context, in *compliancev1.PepScreeningInput) (*RingState, error) {
-		if len(in.GetEntries()) > 0 {
-			return nil, kerr.Invalid("entries", "Configure takes the parameters only; send the list as a data message")
-		}
-		if len(in.GetQueries()) > 0 {
-			return nil, kerr.Invalid("queries", "Configure takes the parameters only; send queries as data messages")
-		}
-		if _, err := prepare(ctx, in); err != nil {
-			return nil, err
-		}
-		cfg, err := deterministic.Marshal(in)
+var RingSpec = screenring.Kind[*compliancev1.PepScreeningInput, *compliancev1.PepScreeningOutput,
+	*compliancev1.PepEntry, *compliancev1.PepQuery, *compliancev1.PepResult, *State]{
+	Name:        "pep ring",
+	EventResult: EventResult,
+	EventHit:    EventHit,
+	Entries:     (*compliancev1.PepScreeningInput).GetEntries,
+	Queries:     (*compliancev1.PepScreeningInput).GetQueries,
+	ID:          (*compliancev1.PepEntry).GetId,
+	Input: func(e []*compliancev1.PepEntry, q []*compliancev1.PepQuery) *compliancev1.PepScreeningInput {
+		return &compliancev1.PepScreeningInput{Entries: e, Queries: q}
+	},
+	Output: func(r []*compliancev1.PepResult) *compliancev1.PepScreeningOutput {
+		return &compliancev1.PepScreeningOutput{Results: r}
+	},
+	NewEntry:  func() *compliancev1.PepEntry { return &compliancev1.PepEntry{} },
+	NewResult: func() *compliancev1.PepResult { return &compliancev1.PepResult{} },
+	CheckIDs:  sanctions.CheckEntries,
+	CheckData: checkRingData,
+	Load: func(ctx context.Context, cfg *compliancev1.PepScreeningInput) (*State, error) {
+		j, err := prepare(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return &RingState{Config: cfg}, nil
+		j.state.asOf = cfg.GetAsOf()
+		return j.state, nil
 	},
-	Apply:    applyRing,
-	Snapshot: snapshotRing,
-	Split: func(in *compliancev1.PepScreeningInput) (*compliancev1.PepScreeningInput, []*compliancev1.PepScreeningInput) {
-		cfg := proto.Clone(in).(*compliancev1.PepScreeningInput)
-		cfg.Entries, cfg.Queries = nil, nil
-		var data []*compliancev1.PepScreeningInput
-		if len(in.GetEntries()) > 0 {
-			data = append(data, &compliancev1.PepScreeningInput{Entries: in.GetEntries()})
+	Append: func(st *State, fresh []*compliancev1.PepEntry) {
+		all := make([][]string, len(fresh))
+		for i, e := range fresh {
+			all[i] = append([]string{e.GetName()}, e.GetAliases()...)
+			var left *civil.Date
+			if e.LeftOfficeDate != nil {
+				d, _ := civil.Parse(e.GetLeftOfficeDate(), false) // checkRingData checked it
+				left = &d
+			}
+			st.left = append(st.left, left)
 		}
-		for _, q := range in.GetQueries() {
-			data = append(data, &compliancev1.PepScreeningInput{Queries: []*compliancev1.PepQuery{q}})
-		}
-		return cfg, data
+		st.entries = append(st.entries, fresh...)
+		st.list.Append(all)
 	},
-}
+	Len: func(st *State) int { return len(st.entries) },
+}.Spec()
 
-// state returns the prepared list, rebuilding it after a restore.
-func (s *RingState) state(ctx context.Context) (*State, error) {
-	if s.live != nil {
-		return s.live, nil
-	}
-	cfg := &compliancev1.PepScreeningInput{}
-	if err := proto.Unmarshal(s.Config, cfg); err != nil {
-		return nil, err
-	}
-	for _, b := range s.Entries {
-		e := &compliancev1.PepEntry{}
-		if err := proto.Unmarshal(b, e); err != nil {
-			return nil, err
-		}
-		cfg.Entries = append(cfg.Entries, e)
-	}
-	j, err := prepare(ctx, cfg) // within limits: Apply checked the list size
-	if err != nil {
-		return nil, err
-	}
-	s.live = j.state
-	s.live.asOf = cfg.GetAsOf()
-	return s.live, nil
-}
-
-func applyRing(rc fold.Context, s *RingState, in *compliancev1.PepScreeningInput) error {
+func checkRingData(st *State, in *compliancev1.PepScreeningInput) (func(*State, int) (*compliancev1.PepResult, bool), error) {
 	switch {
 	case in.MinScore != nil:
-		return kerr.Invalid("min_score", "is a parameter: set it with Configure")
+		return nil, kerr.Invalid("min_score", "is a parameter: set it with Configure")
 	case in.MaxMatches != nil:
-		return kerr.Invalid("max_matches", "is a parameter: set it with Configure")
+		return nil, kerr.Invalid("max_matches", "is a parameter: set it with Configure")
 	case in.HitThreshold != nil:
-		return kerr.Invalid("hit_threshold", "is a parameter: set it with Configure")
+		return nil, kerr.Invalid("hit_threshold", "is a parameter: set it with Configure")
 	case in.LookbackMonths != nil:
-		return kerr.Invalid("lookback_months", "is a parameter: set it with Configure")
+		return nil, kerr.Invalid("lookback_months", "is a parameter: set it with Configure")
 	case in.AsOf != "":
-		return kerr.Invalid("as_of", "is a parameter: set it with Configure (or give each query its as_of)")
-	}
-	st, err := s.state(rc)
-	if err != nil {
-		return err
-	}
-	// Check and encode everything before the state changes: a refused
-	// message leaves it as it was.
-	ids := make([]string, len(in.GetEntries()))
-	for i, e := range in.GetEntries() {
-		ids[i] = e.GetId()
-	}
-	if err := sanctions.CheckEntries(ids, "entries"); err != nil {
-		return err
+		return nil, kerr.Invalid("as_of", "is a parameter: set it with Configure (or give each query its as_of)")
 	}
 	for i, e := range in.GetEntries() {
 		if e.LeftOfficeDate != nil {
 			if _, err := civil.Parse(e.GetLeftOfficeDate(), false); err != nil {
-				return kerr.Invalid(fmt.Sprintf("entries[%d].left_office_date", i), "%v", err)
+				return nil, kerr.Invalid(fmt.Sprintf("entries[%d].left_office_date", i), "%v", err)
 			}
 		}
 	}
@@ -140,89 +95,15 @@ func applyRing(rc fold.Context, s *RingState, in *compliancev1.PepScreeningInput
 			d = st.asOf
 		}
 		if d == "" {
-			return kerr.Invalid(fmt.Sprintf("queries[%d].as_of", i), "needs an as_of date (here or in Configure's as_of)")
+			return nil, kerr.Invalid(fmt.Sprintf("queries[%d].as_of", i), "needs an as_of date (here or in Configure's as_of)")
 		}
+		var err error
 		if asOf[i], err = civil.Parse(d, false); err != nil {
-			return kerr.Invalid(fmt.Sprintf("queries[%d].as_of", i), "%v", err)
+			return nil, kerr.Invalid(fmt.Sprintf("queries[%d].as_of", i), "%v", err)
 		}
 	}
-	at := make(map[string]int, len(st.entries))
-	for i, e := range st.entries {
-		at[e.GetId()] = i
-	}
-	added := 0
-	for _, id := range ids {
-		if _, ok := at[id]; !ok {
-			added++
-		}
-	}
-	if err := limits.Check("entries", len(st.entries)+added, limits.From(rc).MaxSamples); err != nil {
-		return err
-	}
-	encoded := make([][]byte, len(ids))
-	for i, e := range in.GetEntries() {
-		if encoded[i], err = deterministic.Marshal(e); err != nil {
-			return err
-		}
-	}
-	if len(ids) > 0 {
-		replaced := false
-		var fresh []*compliancev1.PepEntry
-		for i, e := range in.GetEntries() {
-			e = proto.Clone(e).(*compliancev1.PepEntry)
-			if k, ok := at[e.GetId()]; ok {
-				st.entries[k], s.Entries[k], replaced = e, encoded[i], true
-				continue
-			}
-			fresh = append(fresh, e)
-			s.Entries = append(s.Entries, encoded[i])
-		}
-		st.entries = append(st.entries, fresh...)
-		for _, e := range fresh {
-			var left *civil.Date
-			if e.LeftOfficeDate != nil {
-				d, _ := civil.Parse(e.GetLeftOfficeDate(), false) // checked above
-				left = &d
-			}
-			st.left = append(st.left, left)
-		}
-		if replaced {
-			// A replaced entry's names change in place: prepare the list anew.
-			s.live = nil
-			if st, err = s.state(rc); err != nil {
-				return fmt.Errorf("pep ring: rebuilding the list: %w", err)
-			}
-		} else {
-			all := make([][]string, len(fresh))
-			for i, e := range fresh {
-				all[i] = append([]string{e.GetName()}, e.GetAliases()...)
-			}
-			st.list.Append(all)
-		}
-		s.Version++
-	}
-	for i, q := range in.GetQueries() {
-		res := st.Screen(q.GetName(), asOf[i])
-		b, err := deterministic.Marshal(res)
-		if err != nil {
-			return err
-		}
-		s.Results = append(s.Results, b)
-		rc.Emit(EventResult, res)
-		if res.IsPep {
-			rc.Emit(EventHit, res)
-		}
-	}
-	return nil
-}
-
-func snapshotRing(_ context.Context, s *RingState) (*compliancev1.PepScreeningOutput, error) {
-	out := &compliancev1.PepScreeningOutput{Results: make([]*compliancev1.PepResult, len(s.Results))}
-	for i, b := range s.Results {
-		out.Results[i] = &compliancev1.PepResult{}
-		if err := proto.Unmarshal(b, out.Results[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return func(st *State, q int) (*compliancev1.PepResult, bool) {
+		res := st.Screen(in.GetQueries()[q].GetName(), asOf[q])
+		return res, res.IsPep
+	}, nil
 }
