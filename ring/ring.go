@@ -417,7 +417,16 @@ func (r *Ring) process(batch []*request) {
 	r.lastActive.Store(now)
 	items := make([]item, 0, len(batch))
 	outs := make([]outcome, 0, len(batch))
-	refuse := func(q *request, rep Reply) { outs = append(outs, outcome{done: q.done, rep: rep}) }
+	// Without a journal nothing waits for an fsync: each reply goes out as
+	// soon as it exists, not at the end of its batch.
+	put := func(o outcome) {
+		if r.syncq == nil {
+			r.deliver([]outcome{o}, nil)
+			return
+		}
+		outs = append(outs, o)
+	}
+	refuse := func(q *request, rep Reply) { put(outcome{done: q.done, rep: rep}) }
 	for _, q := range batch {
 		m := &q.msg
 		if r.failed != nil {
@@ -496,7 +505,7 @@ func (r *Ring) process(batch []*request) {
 				code = uint32(rep.Err.Code)
 			}
 			e := &items[i].e
-			outs = append(outs, outcome{done: it.q.done, rep: rep, pub: true, journaled: true,
+			put(outcome{done: it.q.done, rep: rep, pub: true, journaled: true,
 				applied: Event{Seq: e.Seq, TS: e.TS, Kind: "applied", ClientID: e.ClientID, ClientSeq: e.ClientSeq, Code: code}})
 		}
 	}

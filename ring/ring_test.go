@@ -323,23 +323,26 @@ func TestMailboxFullFailsFast(t *testing.T) {
 	}
 	base := runtime.NumGoroutine()
 	// Block the ring goroutine so the mailbox fills.
-	release := make(chan struct{})
-	go r.do(context.Background(), func() error { <-release; return nil })
-	time.Sleep(20 * time.Millisecond)
+	// (Wait until it is blocked: a fixed sleep was not enough on a loaded
+	// machine, and the ring then applied some of the messages below.)
+	release, blocked := make(chan struct{}), make(chan struct{})
+	go r.do(context.Background(), func() error { close(blocked); <-release; return nil })
+	<-blocked
 	var wg sync.WaitGroup
 	accepted, full := 0, 0
 	for i := 0; i < 100; i++ {
 		start := time.Now()
+		wg.Add(1)
 		err := r.Submit(Message{Kind: KindData, TS: 1, Payload: data(1)}, func(Reply) { wg.Done() })
-		if time.Since(start) > 100*time.Millisecond {
+		if time.Since(start) > time.Second {
 			t.Fatal("Submit blocked")
 		}
 		switch {
 		case err == nil:
 			accepted++
-			wg.Add(1)
 		case CodeOf(err) == codes.ResourceExhausted:
 			full++
+			wg.Done()
 		default:
 			t.Fatal(err)
 		}
