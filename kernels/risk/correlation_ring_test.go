@@ -20,8 +20,8 @@ import (
 // one observation per message, a JOURNAL ring, journal rebuild.
 func TestCorrelationRingReplayLaw(t *testing.T) {
 	cases := ringreplay.Fixtures(t, newRegistry(t), RealtimeCorrelation.ID)
-	if len(cases) < 4 {
-		t.Fatalf("%d fixture cases replayed, want the 4 streams of at least 2 observations", len(cases))
+	if len(cases) < 7 { // 4 whole-series cases, 3 windows
+		t.Fatalf("%d fixture cases replayed, want the streams of at least 2 observations", len(cases))
 	}
 	for _, c := range cases {
 		b, r := c.Batch.(*riskv1.RealtimeCorrelationOutput), c.Ring.(*riskv1.RealtimeCorrelationOutput)
@@ -127,9 +127,13 @@ func BenchmarkCorrelationRingApply(b *testing.B) {
 		}
 		return m
 	}
+	window := int32(250)
 	for _, prior := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("prior=%d", prior), func(b *testing.B) {
 			ringreplay.BenchApply(b, CorrelationRing.New(), &riskv1.RealtimeCorrelationInput{}, prior, msg)
+		})
+		b.Run(fmt.Sprintf("window=250/prior=%d", prior), func(b *testing.B) {
+			ringreplay.BenchApply(b, CorrelationRing.New(), &riskv1.RealtimeCorrelationInput{Window: &window}, prior, msg)
 		})
 	}
 }

@@ -258,6 +258,19 @@ var RealtimeCorrelation = registry.Def[*riskv1.RealtimeCorrelationInput, *riskv1
 		); err != nil {
 			return nil, kerr.First(err)
 		}
+		if w := int(in.GetWindow()); in.Window != nil && w < t {
+			if w < 2 {
+				return nil, kerr.Invalid("window", "must be at least 2, got %d", w)
+			}
+			cut := make([][]float64, n)
+			for i, s := range series {
+				cut[i] = s
+				if len(s) == t { // a ragged row is left for Centre to report
+					cut[i] = s[t-w:]
+				}
+			}
+			series = cut
+		}
 		return series, nil
 	},
 	CPU: func(ctx context.Context, series [][]float64) (*riskv1.RealtimeCorrelationOutput, error) {

@@ -54,6 +54,41 @@ func (a *Accumulator) Add(obs []float64) error {
 	return nil
 }
 
+// Remove takes back an observation added earlier (a sliding window's
+// oldest): the Welford update run backwards. With m the mean after and m'
+// the mean without obs, adding obs to the rest added (obs−m')(obs−m)ᵀ to
+// the co-moments, which Remove subtracts. At least two observations must
+// remain. Rounding accumulates over many removals; a window rebuilds from
+// its observations now and then (see risk's correlation ring).
+func (a *Accumulator) Remove(obs []float64) error {
+	if len(obs) != a.N {
+		return fmt.Errorf("observation has %d values, want %d", len(obs), a.N)
+	}
+	if a.Count < 3 {
+		return fmt.Errorf("remove needs at least 3 observations, have %d", a.Count)
+	}
+	if len(a.delta) != a.N {
+		a.delta = make([]float64, a.N)
+	}
+	inv := 1 / float64(a.Count-1)
+	after := make([]float64, a.N) // y − m, m the mean with obs
+	for i, x := range obs {
+		y := x - a.Shift[i]
+		after[i] = y - a.Mean[i]
+		a.Mean[i] -= after[i] * inv // m' = m − (y − m)/(c − 1)
+		a.delta[i] = y - a.Mean[i]  // y − m'
+	}
+	a.Count--
+	for i := range a.N {
+		di := a.delta[i]
+		row := a.M2[i*a.N : (i+1)*a.N]
+		for j := i; j < a.N; j++ {
+			row[j] -= di * after[j]
+		}
+	}
+	return nil
+}
+
 // Result returns the current correlation matrix and moments (needs at least
 // two observations).
 func (a *Accumulator) Result() (*Result, error) {

@@ -19,6 +19,7 @@ type corrFixture struct {
 		Name  string `json:"name"`
 		Input struct {
 			Series [][]float64 `json:"series"`
+			Window int         `json:"window"`
 		} `json:"input"`
 		Expect *struct {
 			Correlation [][]float64 `json:"correlation"`
@@ -35,7 +36,73 @@ func loadFixture(t *testing.T) corrFixture {
 	t.Helper()
 	var fx corrFixture
 	fixtures.Read(t, "risk", "realtime-correlation", &fx)
+	// A window keeps the last observations only (the kernel cuts the
+	// series before calling Matrix).
+	for i := range fx.Cases {
+		in := &fx.Cases[i].Input
+		if w := in.Window; w >= 2 && len(in.Series) > 0 && len(in.Series[0]) > w {
+			for j, s := range in.Series {
+				in.Series[j] = s[len(s)-w:]
+			}
+		}
+	}
 	return fx
+}
+
+// Sliding a window through a long series with Add and Remove gives the
+// window's matrix (within 1e-9: removals round), before any rebuild.
+func TestAccumulatorRemove(t *testing.T) {
+	const n, total, w = 4, 500, 50
+	series := make([][]float64, n)
+	for i := range series {
+		series[i] = make([]float64, total)
+		for k := range series[i] {
+			series[i][k] = 100 + math.Sin(float64(k*(i+2))*0.21) + 0.1*float64(i)*math.Cos(float64(k)*0.05)
+		}
+	}
+	acc := NewAccumulator(n)
+	obs := func(k int) []float64 {
+		o := make([]float64, n)
+		for i := range o {
+			o[i] = series[i][k]
+		}
+		return o
+	}
+	for k := range total {
+		if err := acc.Add(obs(k)); err != nil {
+			t.Fatal(err)
+		}
+		if k >= w {
+			if err := acc.Remove(obs(k - w)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := acc.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := make([][]float64, n)
+	for i := range win {
+		win[i] = series[i][total-w:]
+	}
+	want, err := Matrix(context.Background(), win)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Corr {
+		if math.Abs(got.Corr[i]-want.Corr[i]) > 1e-9 {
+			t.Fatalf("corr[%d] = %.17g, want %.17g", i, got.Corr[i], want.Corr[i])
+		}
+	}
+	for i := range want.Means {
+		if math.Abs(got.Means[i]-want.Means[i]) > 1e-9*math.Abs(want.Means[i]) || math.Abs(got.StdDevs[i]-want.StdDevs[i]) > 1e-9*want.StdDevs[i] {
+			t.Fatalf("series %d: mean %g/%g sd %g/%g", i, got.Means[i], want.Means[i], got.StdDevs[i], want.StdDevs[i])
+		}
+	}
+	if err := NewAccumulator(1).Remove([]float64{1}); err == nil {
+		t.Fatal("Remove from an empty accumulator")
+	}
 }
 
 func TestMatrixMatchesNumpy(t *testing.T) {

@@ -34,7 +34,12 @@ type RealtimeCorrelationInput struct {
 	// [[0.01, -0.02, ...], [0.003, 0.01, ...]]. All rows have the same
 	// length, at least 2. Finite. At most the server's all-pairs limit of
 	// series (5000 by default) and its cell limit of values in total.
-	Series        []*Row `protobuf:"bytes,1,rep,name=series,proto3" json:"series,omitempty"`
+	Series []*Row `protobuf:"bytes,1,rep,name=series,proto3" json:"series,omitempty"`
+	// Use only the last window observations of each series (all of them
+	// when unset or when the series are shorter), at least 2. A ring keeps
+	// those observations and drops the oldest's contribution from its
+	// co-moments as a new one arrives.
+	Window        *int32 `protobuf:"varint,2,opt,name=window,proto3,oneof" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -74,6 +79,13 @@ func (x *RealtimeCorrelationInput) GetSeries() []*Row {
 		return x.Series
 	}
 	return nil
+}
+
+func (x *RealtimeCorrelationInput) GetWindow() int32 {
+	if x != nil && x.Window != nil {
+		return *x.Window
+	}
+	return 0
 }
 
 // RealtimeCorrelationOutput: correlation matrix and per-series moments.
@@ -164,9 +176,11 @@ var File_gokernels_kernels_risk_v1_correlation_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_risk_v1_correlation_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/risk/v1/correlation.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"\\\n" +
+	"+gokernels/kernels/risk/v1/correlation.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"\x8d\x01\n" +
 	"\x18RealtimeCorrelationInput\x12@\n" +
-	"\x06series\x18\x01 \x03(\v2\x1e.gokernels.kernels.risk.v1.RowB\b\xbaH\x05\x92\x01\x02\b\x01R\x06series\"\xde\x01\n" +
+	"\x06series\x18\x01 \x03(\v2\x1e.gokernels.kernels.risk.v1.RowB\b\xbaH\x05\x92\x01\x02\b\x01R\x06series\x12$\n" +
+	"\x06window\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x02H\x00R\x06window\x88\x01\x01B\t\n" +
+	"\a_window\"\xde\x01\n" +
 	"\x19RealtimeCorrelationOutput\x12@\n" +
 	"\vcorrelation\x18\x01 \x03(\v2\x1e.gokernels.kernels.risk.v1.RowR\vcorrelation\x12\x14\n" +
 	"\x05means\x18\x02 \x03(\x01R\x05means\x12\x19\n" +
@@ -208,6 +222,7 @@ func file_gokernels_kernels_risk_v1_correlation_proto_init() {
 		return
 	}
 	file_gokernels_kernels_risk_v1_matrix_proto_init()
+	file_gokernels_kernels_risk_v1_correlation_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

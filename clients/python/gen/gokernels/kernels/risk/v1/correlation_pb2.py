@@ -15,7 +15,7 @@ from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 from gokernels.kernels.risk.v1 import matrix_pb2 as gokernels_dot_kernels_dot_risk_dot_v1_dot_matrix__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+gokernels/kernels/risk/v1/correlation.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"T\n\x18RealtimeCorrelationInput\x12\x38\n\x06series\x18\x01 \x03(\x0b\x32\x1e.gokernels.kernels.risk.v1.RowB\x08\xbaH\x05\x92\x01\x02\x08\x01\"\xa2\x01\n\x19RealtimeCorrelationOutput\x12\x33\n\x0b\x63orrelation\x18\x01 \x03(\x0b\x32\x1e.gokernels.kernels.risk.v1.Row\x12\r\n\x05means\x18\x02 \x03(\x01\x12\x10\n\x08std_devs\x18\x03 \x03(\x01\x12\x17\n\x0f\x63onstant_series\x18\x04 \x03(\x05\x12\x16\n\x0en_observations\x18\x05 \x01(\x05\x42\x45ZCgithub.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1;riskv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+gokernels/kernels/risk/v1/correlation.proto\x12\x19gokernels.kernels.risk.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/risk/v1/matrix.proto\"}\n\x18RealtimeCorrelationInput\x12\x38\n\x06series\x18\x01 \x03(\x0b\x32\x1e.gokernels.kernels.risk.v1.RowB\x08\xbaH\x05\x92\x01\x02\x08\x01\x12\x1c\n\x06window\x18\x02 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x02H\x00\x88\x01\x01\x42\t\n\x07_window\"\xa2\x01\n\x19RealtimeCorrelationOutput\x12\x33\n\x0b\x63orrelation\x18\x01 \x03(\x0b\x32\x1e.gokernels.kernels.risk.v1.Row\x12\r\n\x05means\x18\x02 \x03(\x01\x12\x10\n\x08std_devs\x18\x03 \x03(\x01\x12\x17\n\x0f\x63onstant_series\x18\x04 \x03(\x05\x12\x16\n\x0en_observations\x18\x05 \x01(\x05\x42\x45ZCgithub.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1;riskv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.risk.v1.correlation_pb2', globals())
@@ -25,8 +25,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'ZCgithub.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1;riskv1'
   _REALTIMECORRELATIONINPUT.fields_by_name['series']._options = None
   _REALTIMECORRELATIONINPUT.fields_by_name['series']._serialized_options = b'\272H\005\222\001\002\010\001'
+  _REALTIMECORRELATIONINPUT.fields_by_name['window']._options = None
+  _REALTIMECORRELATIONINPUT.fields_by_name['window']._serialized_options = b'\272H\004\032\002(\002'
   _REALTIMECORRELATIONINPUT._serialized_start=143
-  _REALTIMECORRELATIONINPUT._serialized_end=227
-  _REALTIMECORRELATIONOUTPUT._serialized_start=230
-  _REALTIMECORRELATIONOUTPUT._serialized_end=392
+  _REALTIMECORRELATIONINPUT._serialized_end=268
+  _REALTIMECORRELATIONOUTPUT._serialized_start=271
+  _REALTIMECORRELATIONOUTPUT._serialized_end=433
 # @@protoc_insertion_point(module_scope)
