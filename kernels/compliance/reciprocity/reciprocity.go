@@ -68,14 +68,15 @@ type Params struct {
 }
 
 type flow struct {
-	amount float64
-	count  int32
+	amount  float64
+	count   int32
+	alerted bool // the pair's ReciprocityAlert was emitted (ring; set on both directions)
 }
 
 // State is the fold: transactions applied in ts order, Snapshot = Batch.
 type State struct {
 	p     Params
-	guard txn.Guard
+	guard lastTS
 	ents  txn.Interner
 	flows map[uint64]*flow // src<<32 | dst
 }
@@ -88,16 +89,30 @@ func key(u, v int32) uint64 { return uint64(uint32(u))<<32 | uint64(uint32(v)) }
 // Apply adds one transaction; self-loops and transactions outside the
 // window are admitted (ids and ts order are checked) but not counted.
 func (s *State) Apply(tx *financev1.Transaction) error {
-	if err := s.guard.Admit(tx); err != nil {
+	if err := s.guard.admit(tx, "transaction"); err != nil {
 		return err
 	}
+	s.add(tx)
+	return nil
+}
+
+// counted reports whether tx adds to a pair: not a self-loop, inside the
+// window.
+func (s *State) counted(tx *financev1.Transaction) bool {
 	if tx.GetSourceId() == tx.GetDestId() {
-		return nil
+		return false
 	}
-	if s.p.Windowed && (tx.GetTs() < s.p.Start || tx.GetTs() >= s.p.End) {
-		return nil
+	return !s.p.Windowed || (tx.GetTs() >= s.p.Start && tx.GetTs() < s.p.End)
+}
+
+// add counts an admitted transaction and returns its pair's ids (source,
+// dest), or ok = false when it does not count.
+func (s *State) add(tx *financev1.Transaction) (u, v int32, ok bool) {
+	if !s.counted(tx) {
+		return 0, 0, false
 	}
-	k := key(s.ents.ID(tx.GetSourceId()), s.ents.ID(tx.GetDestId()))
+	u, v = s.ents.ID(tx.GetSourceId()), s.ents.ID(tx.GetDestId())
+	k := key(u, v)
 	f := s.flows[k]
 	if f == nil {
 		f = &flow{}
@@ -105,7 +120,7 @@ func (s *State) Apply(tx *financev1.Transaction) error {
 	}
 	f.amount += tx.GetAmount()
 	f.count++
-	return nil
+	return u, v, true
 }
 
 // Snapshot computes the Batch output over the transactions applied so far.

@@ -9,9 +9,11 @@ import (
 	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
 )
 
-type fold struct{ *State }
+type stateFold struct{ *State }
 
-func (f fold) Snapshot() (*compliancev1.ReciprocityFlowOutput, error) { return f.State.Snapshot(), nil }
+func (f stateFold) Snapshot() (*compliancev1.ReciprocityFlowOutput, error) {
+	return f.State.Snapshot(), nil
+}
 
 func newIn() *compliancev1.ReciprocityFlowInput { return &compliancev1.ReciprocityFlowInput{} }
 
@@ -27,7 +29,7 @@ func TestReplayLaw(t *testing.T) {
 			batch := func(txs []*financev1.Transaction) (*compliancev1.ReciprocityFlowOutput, error) {
 				return Def.CPU(ctx, &job{params: j.params, txs: txs})
 			}
-			replay.Check(t, fold{New(j.params)}, j.txs, batch, func(k int) bool { return k%13 == 0 })
+			replay.Check(t, stateFold{New(j.params)}, j.txs, batch, func(k int) bool { return k%13 == 0 })
 		})
 	}
 }

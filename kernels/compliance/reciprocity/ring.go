@@ -1,0 +1,250 @@
+package reciprocity
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
+	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/finance/txn"
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/kerr"
+	"github.com/gokernels/gokernels/kernels/limits"
+)
+
+// EventAlert is the kind of the event emitted when a pair first becomes
+// reciprocal (both directions present, min(w_ab, w_ba) >= min_amount): a
+// ReciprocalPair with the pair's sums and counts at that transaction.
+const EventAlert = "ReciprocityAlert"
+
+// lastTS is the fold's admission check: non-decreasing ts, and no id twice
+// among the transactions of the latest ts. Batch has checked every id
+// already (txn.Check); the ring keeps only the latest ts's ids so that its
+// state stays bounded by the number of pairs, and relies on the ring's
+// (client_id, client_seq) de-duplication for retried messages: an id reused
+// at a later ts is not detected there.
+type lastTS struct {
+	last int64
+	any  bool
+	ids  map[string]struct{} // ids admitted at last
+}
+
+// check reports why tx cannot be admitted after the state g describes,
+// naming field.
+func (g *lastTS) check(tx *financev1.Transaction, field string) error {
+	if g.any && tx.GetTs() < g.last {
+		return kerr.Invalid(field+".ts", "ts %d is before the last applied ts %d", tx.GetTs(), g.last)
+	}
+	if _, dup := g.ids[tx.GetId()]; dup && g.any && tx.GetTs() == g.last {
+		return kerr.Invalid(field+".id", "duplicate transaction id %q", tx.GetId())
+	}
+	return nil
+}
+
+func (g *lastTS) admit(tx *financev1.Transaction, field string) error {
+	if err := g.check(tx, field); err != nil {
+		return err
+	}
+	if !g.any || tx.GetTs() != g.last {
+		clear(g.ids)
+	}
+	if g.ids == nil {
+		g.ids = map[string]struct{}{}
+	}
+	g.ids[tx.GetId()] = struct{}{}
+	g.last, g.any = tx.GetTs(), true
+	return nil
+}
+
+// RingState is reciprocity-flow's ring state: the Batch fold itself (per
+// pair sums and counts inside the configured window, entity names, the
+// latest ts's ids), so it is bounded by the number of distinct pairs, not
+// the number of transactions, and Snapshot is the Batch output.
+type RingState struct{ st *State }
+
+// RingSpec is the ring handler of compliance/reciprocity-flow. A data
+// message carries transactions in ts order. Each one that counts (not a
+// self-loop, inside the window) replies with its pair's ReciprocalPair
+// (a < b); a pair whose min first reaches min_amount with both directions
+// present emits EventAlert before the reply.
+var RingSpec = fold.Spec[*compliancev1.ReciprocityFlowInput, *compliancev1.ReciprocityFlowOutput, RingState]{
+	Configure: func(ctx context.Context, in *compliancev1.ReciprocityFlowInput) (*RingState, error) {
+		if len(in.GetTransactions()) > 0 {
+			return nil, kerr.Invalid("transactions", "Configure takes the parameters only; send transactions as data messages")
+		}
+		j, err := prepare(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return &RingState{st: New(j.params)}, nil
+	},
+	Apply: applyRing,
+	Snapshot: func(_ context.Context, s *RingState) (*compliancev1.ReciprocityFlowOutput, error) {
+		return s.st.Snapshot(), nil
+	},
+	Split: func(in *compliancev1.ReciprocityFlowInput) (*compliancev1.ReciprocityFlowInput, []*compliancev1.ReciprocityFlowInput) {
+		cfg := proto.Clone(in).(*compliancev1.ReciprocityFlowInput)
+		cfg.Transactions = nil
+		txs := in.GetTransactions()
+		data := make([]*compliancev1.ReciprocityFlowInput, 0, len(txs))
+		for _, i := range txn.TSOrder(txs) {
+			data = append(data, &compliancev1.ReciprocityFlowInput{Transactions: []*financev1.Transaction{txs[i]}})
+		}
+		return cfg, data
+	},
+}
+
+func applyRing(rc fold.Context, s *RingState, in *compliancev1.ReciprocityFlowInput) error {
+	switch {
+	case in.Window != nil:
+		return kerr.Invalid("window", "is a parameter: set it with Configure")
+	case in.MinAmount != 0:
+		return kerr.Invalid("min_amount", "is a parameter: set it with Configure")
+	}
+	st := s.st
+	txs := in.GetTransactions()
+	// Check everything first: a refused message changes nothing.
+	g := lastTS{last: st.guard.last, any: st.guard.any, ids: map[string]struct{}{}}
+	if g.any {
+		for id := range st.guard.ids {
+			g.ids[id] = struct{}{}
+		}
+	}
+	var newPairs map[[2]string]bool
+	for i, tx := range txs {
+		if err := g.admit(tx, fmt.Sprintf("transactions[%d]", i)); err != nil {
+			return err
+		}
+		if st.counted(tx) && !st.hasPair(tx.GetSourceId(), tx.GetDestId()) {
+			if newPairs == nil {
+				newPairs = map[[2]string]bool{}
+			}
+			newPairs[[2]string{tx.GetSourceId(), tx.GetDestId()}] = true
+		}
+	}
+	if err := limits.Check("transactions", len(st.flows)+len(newPairs), limits.From(rc).MaxEdges); err != nil {
+		return kerr.Invalid("transactions", "the ring would hold %d directed pairs, over the server limit of %d", len(st.flows)+len(newPairs), limits.From(rc).MaxEdges)
+	}
+	for _, tx := range txs {
+		if err := st.guard.admit(tx, "transaction"); err != nil {
+			return err // checked above; cannot happen
+		}
+		u, v, ok := st.add(tx)
+		if !ok {
+			continue
+		}
+		f, back := st.flows[key(u, v)], st.flows[key(v, u)]
+		if back != nil && !f.alerted && min(f.amount, back.amount) >= st.p.MinAmount {
+			f.alerted, back.alerted = true, true
+			rc.Emit(EventAlert, st.pair(u, v))
+		}
+		fold.Reply(rc, st.pair(u, v))
+	}
+	return nil
+}
+
+// hasPair reports whether the directed pair src→dst has a flow already.
+func (s *State) hasPair(src, dst string) bool {
+	u, ok := s.ents.Lookup(src)
+	if !ok {
+		return false
+	}
+	v, ok := s.ents.Lookup(dst)
+	return ok && s.flows[key(u, v)] != nil
+}
+
+// pair returns the unordered pair {u, v} as a ReciprocalPair (a < b), with
+// reciprocated = min of the two directions (0 when one is missing).
+func (s *State) pair(u, v int32) *compliancev1.ReciprocalPair {
+	if s.ents.Names[u] > s.ents.Names[v] {
+		u, v = v, u
+	}
+	p := &compliancev1.ReciprocalPair{A: s.ents.Names[u], B: s.ents.Names[v]}
+	if f := s.flows[key(u, v)]; f != nil {
+		p.AmountAb, p.CountAb = f.amount, f.count
+	}
+	if f := s.flows[key(v, u)]; f != nil {
+		p.AmountBa, p.CountBa = f.amount, f.count
+	}
+	if p.CountAb > 0 && p.CountBa > 0 {
+		p.Reciprocated = min(p.AmountAb, p.AmountBa)
+	}
+	return p
+}
+
+// wire is RingState's encoding: floats as their IEEE bits (sums may
+// overflow to ±Inf, which JSON cannot carry), flows sorted by key.
+type wire struct {
+	MinAmount uint64     `json:"min_amount"`
+	Windowed  bool       `json:"windowed"`
+	Start     int64      `json:"start"`
+	End       int64      `json:"end"`
+	Names     []string   `json:"names"` // entity ids by interned index
+	Flows     [][5]int64 `json:"flows"` // src, dst, amount bits, count, alerted
+	LastTS    int64      `json:"last_ts"`
+	Any       bool       `json:"any"`
+	IDs       []string   `json:"ids"` // ids admitted at last_ts, sorted
+}
+
+// MarshalJSON encodes the state deterministically.
+func (s *RingState) MarshalJSON() ([]byte, error) {
+	st := s.st
+	w := wire{
+		MinAmount: math.Float64bits(st.p.MinAmount), Windowed: st.p.Windowed, Start: st.p.Start, End: st.p.End,
+		Names: st.ents.Names, Flows: make([][5]int64, 0, len(st.flows)),
+		LastTS: st.guard.last, Any: st.guard.any, IDs: make([]string, 0, len(st.guard.ids)),
+	}
+	if w.Names == nil {
+		w.Names = []string{}
+	}
+	keys := make([]uint64, 0, len(st.flows))
+	for k := range st.flows {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		f := st.flows[k]
+		alerted := int64(0)
+		if f.alerted {
+			alerted = 1
+		}
+		w.Flows = append(w.Flows, [5]int64{int64(k >> 32), int64(uint32(k)), int64(math.Float64bits(f.amount)), int64(f.count), alerted})
+	}
+	for id := range st.guard.ids {
+		w.IDs = append(w.IDs, id)
+	}
+	slices.Sort(w.IDs)
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON restores a state MarshalJSON wrote.
+func (s *RingState) UnmarshalJSON(data []byte) error {
+	var w wire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	st := New(Params{MinAmount: math.Float64frombits(w.MinAmount), Windowed: w.Windowed, Start: w.Start, End: w.End})
+	for i, name := range w.Names {
+		if id := st.ents.ID(name); int(id) != i {
+			return fmt.Errorf("reciprocity ring state: entity %q repeated", name)
+		}
+	}
+	n := int64(len(w.Names))
+	for _, f := range w.Flows {
+		if f[0] < 0 || f[0] >= n || f[1] < 0 || f[1] >= n {
+			return fmt.Errorf("reciprocity ring state: flow %d→%d names no entity", f[0], f[1])
+		}
+		st.flows[key(int32(f[0]), int32(f[1]))] = &flow{amount: math.Float64frombits(uint64(f[2])), count: int32(f[3]), alerted: f[4] != 0}
+	}
+	st.guard = lastTS{last: w.LastTS, any: w.Any, ids: make(map[string]struct{}, len(w.IDs))}
+	for _, id := range w.IDs {
+		st.guard.ids[id] = struct{}{}
+	}
+	s.st = st
+	return nil
+}

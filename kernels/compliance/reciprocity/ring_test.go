@@ -1,0 +1,216 @@
+package reciprocity
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
+
+	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
+	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/fold"
+)
+
+type fakeContext struct {
+	context.Context
+	kinds  []string
+	events []proto.Message
+}
+
+func (c *fakeContext) Seq() uint64      { return 1 }
+func (c *fakeContext) TS() int64        { return 0 }
+func (c *fakeContext) Time() time.Time  { return time.Unix(0, 0) }
+func (c *fakeContext) Rand() *rand.Rand { return rand.New(rand.NewPCG(1, 0)) }
+func (c *fakeContext) Emit(kind string, ev proto.Message) {
+	c.kinds = append(c.kinds, kind)
+	c.events = append(c.events, ev)
+}
+
+func tx(id, src, dst string, amount float64, ts int64) *financev1.Transaction {
+	return &financev1.Transaction{Id: id, SourceId: src, DestId: dst, Amount: amount, Ts: ts}
+}
+
+func data(txs ...*financev1.Transaction) *compliancev1.ReciprocityFlowInput {
+	return &compliancev1.ReciprocityFlowInput{Transactions: txs}
+}
+
+func configured(t *testing.T, cfg *compliancev1.ReciprocityFlowInput) fold.Handler {
+	t.Helper()
+	h := RingSpec.New()
+	if err := h.Configure(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestRingAlert: the alert fires once, at the transaction that makes the
+// pair's min reach min_amount with both directions present, carrying the
+// sums at that point; a refused message (ts out of order, duplicate id,
+// a parameter) changes nothing.
+func TestRingAlert(t *testing.T) {
+	h := configured(t, &compliancev1.ReciprocityFlowInput{MinAmount: 50})
+	rc := &fakeContext{Context: context.Background()}
+	steps := []struct {
+		in     *compliancev1.ReciprocityFlowInput
+		alerts int // total alerts after the step
+	}{
+		{data(tx("1", "a", "b", 30, 10)), 0},
+		{data(tx("2", "b", "a", 60, 11), tx("3", "c", "a", 500, 11)), 0}, // min 30 < 50; c→a one way
+		{data(tx("4", "a", "b", 30, 12)), 1},                             // a→b 60, b→a 60: min 60 >= 50
+		{data(tx("5", "b", "a", 10, 13), tx("6", "a", "b", 5, 13)), 1},   // still reciprocal: no second alert
+		{data(tx("7", "a", "a", 900, 14)), 1},                            // self-loop: ignored
+	}
+	for i, st := range steps {
+		if err := h.Apply(rc, st.in); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if len(rc.events) != st.alerts {
+			t.Fatalf("step %d: %d alerts, want %d", i, len(rc.events), st.alerts)
+		}
+	}
+	want := &compliancev1.ReciprocalPair{A: "a", B: "b", AmountAb: 60, AmountBa: 60, CountAb: 2, CountBa: 1, Reciprocated: 60}
+	if rc.kinds[0] != EventAlert || !proto.Equal(rc.events[0], want) {
+		t.Fatalf("alert %s %v, want %s %v", rc.kinds[0], rc.events[0], EventAlert, want)
+	}
+	before, err := h.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []*compliancev1.ReciprocityFlowInput{
+		data(tx("8", "a", "b", 1, 14), tx("9", "a", "b", 1, 13)), // ts goes back inside the message
+		data(tx("7", "b", "a", 1, 14)),                           // id 7 was applied at ts 14
+		data(tx("8", "x", "y", 1, 14), tx("8", "y", "x", 1, 14)), // duplicate inside the message
+		{MinAmount: 1, Transactions: []*financev1.Transaction{tx("10", "a", "b", 1, 15)}},
+	} {
+		if err := h.Apply(rc, bad); err == nil {
+			t.Fatalf("%v accepted", bad)
+		}
+		after, _ := h.MarshalState()
+		if !bytes.Equal(before, after) {
+			t.Fatalf("refused %v changed the state", bad)
+		}
+	}
+}
+
+// randomInput is a seeded transaction list over a few accounts, with
+// repeated ts, self-loops and a window.
+func randomInput(seed uint64, n, accounts int) *compliancev1.ReciprocityFlowInput {
+	r := rand.New(rand.NewPCG(seed, 7))
+	in := &compliancev1.ReciprocityFlowInput{MinAmount: 40, Window: &financev1.TimeWindow{Start: 5, End: int64(n/2 + 5)}}
+	for i := range n {
+		in.Transactions = append(in.Transactions, tx(fmt.Sprint("t", i), fmt.Sprint("e", r.IntN(accounts)),
+			fmt.Sprint("e", r.IntN(accounts)), float64(r.IntN(10000))/100, int64(i/3)))
+	}
+	return in
+}
+
+// TestRingRoundTrip: Snapshot equals Batch after the whole feed, and a
+// state restored from MarshalState halfway answers and encodes exactly as
+// the handler that never stopped.
+func TestRingRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	for seed := range uint64(4) {
+		in := randomInput(seed, 600, 12)
+		h := RingSpec.New()
+		cfg, msgs := h.(interface {
+			Split(proto.Message) (proto.Message, []proto.Message)
+		}).Split(in)
+		if err := h.Configure(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		rc := &fakeContext{Context: ctx}
+		var restored fold.Handler
+		rc2 := &fakeContext{Context: ctx}
+		for i, m := range msgs {
+			if i == len(msgs)/2 {
+				b, err := h.MarshalState()
+				if err != nil {
+					t.Fatal(err)
+				}
+				restored = RingSpec.New()
+				if err := restored.UnmarshalState(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := h.Apply(rc, m); err != nil {
+				t.Fatal(err)
+			}
+			if restored != nil {
+				if err := restored.Apply(rc2, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		a, _ := h.MarshalState()
+		b, _ := restored.MarshalState()
+		if !bytes.Equal(a, b) {
+			t.Fatalf("seed %d: restored state encodes differently", seed)
+		}
+		j, err := prepare(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Def.CPU(ctx, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, hh := range []fold.Handler{h, restored} {
+			got, err := hh.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(got, want) {
+				t.Fatalf("seed %d: snapshot differs from Batch:\nbatch %.300s\nring  %.300s", seed, prototext.Format(want), prototext.Format(got))
+			}
+		}
+		if len(want.Pairs) == 0 {
+			t.Fatalf("seed %d: no reciprocal pairs: the case checks nothing", seed)
+		}
+		// One alert per reported pair, and the later alerts of rc2 are a
+		// suffix of rc's (the restored handler kept the alerted flags).
+		if len(rc.events) < len(want.Pairs) {
+			t.Fatalf("seed %d: %d alerts for %d reciprocal pairs", seed, len(rc.events), len(want.Pairs))
+		}
+		for i, ev := range rc2.events {
+			if !proto.Equal(ev, rc.events[len(rc.events)-len(rc2.events)+i]) {
+				t.Fatalf("seed %d: restored handler's alert %d differs", seed, i)
+			}
+		}
+	}
+}
+
+// TestRingStateBounded: 30,000 transactions cycling over the same 4 pairs
+// leave a state the size of the one after 300 (only sums and counts grow
+// in place), with 4 flows and at most the latest ts's ids.
+func TestRingStateBounded(t *testing.T) {
+	h := configured(t, &compliancev1.ReciprocityFlowInput{})
+	rc := &fakeContext{Context: context.Background()}
+	pairs := [][2]string{{"a", "b"}, {"b", "a"}, {"c", "d"}, {"d", "c"}}
+	var small int
+	for i := range 30000 {
+		p := pairs[i%len(pairs)]
+		if err := h.Apply(rc, data(tx(fmt.Sprint(i), p[0], p[1], 1, int64(i/2)))); err != nil {
+			t.Fatal(err)
+		}
+		if i == 299 {
+			b, _ := h.MarshalState()
+			small = len(b)
+		}
+	}
+	b, _ := h.MarshalState()
+	if len(b) > small+16 { // counts gain digits: 75 → 7500
+		t.Fatalf("state grew from %d to %d bytes", small, len(b))
+	}
+	s, _ := fold.State[RingState](h)
+	if len(s.st.flows) != 4 || len(s.st.guard.ids) > 2 || s.st.ents.Len() != 4 {
+		t.Fatalf("state holds %d flows, %d ids, %d entities", len(s.st.flows), len(s.st.guard.ids), s.st.ents.Len())
+	}
+	if len(rc.events) != 2 {
+		t.Fatalf("%d alerts, want one per pair (2)", len(rc.events))
+	}
+}
