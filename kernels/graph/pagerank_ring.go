@@ -16,9 +16,9 @@ import (
 // (graphring's adjacency, which the power iteration reads) and a warm
 // score vector X. Edge changes cost O(degree); X is re-converged from its
 // previous value (not from uniform) once the changes since the last time
-// reach an eighth of the edge count, so the cost of keeping it warm is
-// amortised O(iterations) per change and a Snapshot starts next to the
-// answer.
+// reach an eighth of n + m (one iteration's work), so keeping it warm
+// costs amortised O(8·iterations) per change whatever the graph's size,
+// and a Snapshot starts near the answer.
 type PageRankRingState struct {
 	Damping float64          `json:"damping"`
 	MaxIter int              `json:"max_iter"`
@@ -67,7 +67,7 @@ var PageRankRing = fold.Spec[*graphv1.PageRankInput, *graphv1.PageRankOutput, Pa
 			return err
 		}
 		s.Pending += len(in.GetEdges()) + len(in.GetPackedEdges())/2 + len(in.GetRemoveEdges())
-		if s.Pending*8 >= max(s.G.M, 8) {
+		if s.Pending*8 >= max(s.G.N+s.G.M, 8) {
 			s.X, _, _ = s.iterate(s.start(), s.MaxIter)
 			s.Pending = 0
 		}

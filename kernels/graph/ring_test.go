@@ -430,8 +430,8 @@ func TestPageRankRingRandomStreams(t *testing.T) {
 
 // BenchmarkPageRankRingApply: one-edge messages (3 inserts to 1 delete) on
 // 200,000 nodes after 10k and 100k prior ones, the warm vector's
-// re-convergence (every m/8 changes) included: amortised, it costs
-// O(iterations·(n+m)/m) per change, so it falls as the graph grows.
+// re-convergence (every (n+m)/8 changes) included: amortised O(8·iterations)
+// per change.
 func BenchmarkPageRankRingApply(b *testing.B) {
 	msg := func(e *graphv1.Edge, del bool) proto.Message {
 		if del {
