@@ -23,8 +23,9 @@ import (
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// Register adds the compliance kernels to r, reciprocity-flow's
-// incremental ring (per-pair sums, ReciprocityAlert), ring handlers for the
+// Register adds the compliance kernels to r, the incremental rings of
+// reciprocity-flow (per-pair sums, ReciprocityAlert) and rapid-movement
+// (bounded FIFO lots and activity windows), ring handlers for the
 // other transaction folds (txfold: Configure = the parameters, data = the
 // transactions, Snapshot = Batch), and the list-screening handlers of
 // sanctions- and pep-screening (data messages load/upsert entries and
@@ -49,7 +50,7 @@ func Register(r *registry.Registry) error {
 	return errors.Join(
 		r.AddRing(circular.Def.ID, func() fold.Handler { return txfold.Spec(circular.Def).New() }),
 		r.AddRing(reciprocity.Def.ID, reciprocity.RingSpec.New),
-		r.AddRing(rapid.Def.ID, func() fold.Handler { return txfold.Spec(rapid.Def).New() }),
+		r.AddRing(rapid.Def.ID, rapid.RingSpec.New),
 		r.AddRing(monitoring.Def.ID, monitoring.RingSpec.New),
 		r.AddRing(amlpatterns.Def.ID, func() fold.Handler { return txfold.Spec(amlpatterns.Def).New() }),
 		r.AddRing(sanctions.Def.ID, sanctions.RingSpec.New),

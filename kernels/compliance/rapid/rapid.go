@@ -10,6 +10,7 @@ import (
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/finance/lots"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
+	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
@@ -56,6 +57,9 @@ func prepare(ctx context.Context, in *compliancev1.RapidMovementInput) (*job, er
 	if err != nil {
 		return nil, err
 	}
+	if in.WindowSeconds != nil && in.GetWindowSeconds() < 1 {
+		return nil, kerr.Invalid("window_seconds", "must be >= 1, got %d", in.GetWindowSeconds())
+	}
 	return &job{
 		params: Params{
 			Window:      registry.Or(in.WindowSeconds, DefaultWindow),
@@ -75,13 +79,23 @@ type Params struct {
 	PassThrough float64
 }
 
+// event is one transaction in an entity's activity (a self-loop once).
+type event struct {
+	ts     int64
+	amount float64
+}
+
 type entity struct {
-	ts      []int64 // activity, a self-loop once
-	amounts []float64
-	fifo    lots.FIFO
-	in, out float64
-	rapid   float64
-	dwell   float64 // Σ rapid portion × age
+	// open are the events whose window [ts, ts+W) may still gain events
+	// (from head on); best/bestAmount the busiest window of those closed.
+	open       []event
+	head       int
+	best       int32
+	bestAmount float64
+	fifo       lots.FIFO // lots aged >= W merged into the front one
+	in, out    float64
+	rapid      float64
+	dwell      float64 // Σ rapid portion × age
 }
 
 func (e *entity) clone() *entity {
@@ -97,7 +111,7 @@ func (e *entity) clone() *entity {
 // ts arrives (or, on a copy, at Snapshot).
 type State struct {
 	p       Params
-	guard   txn.Guard
+	guard   txn.RecentGuard
 	ents    txn.Interner
 	rows    []*entity
 	pending []*financev1.Transaction
@@ -116,20 +130,16 @@ func (s *State) row(id string) *entity {
 
 // Apply adds one transaction.
 func (s *State) Apply(tx *financev1.Transaction) error {
-	if err := s.guard.Admit(tx); err != nil {
+	if err := s.guard.Admit(tx, "transaction"); err != nil {
 		return err
 	}
 	if len(s.pending) > 0 && s.pending[0].GetTs() != tx.GetTs() {
 		settle(s.pending, s.lookup(s.rows), s.p.Window)
 		s.pending = s.pending[:0]
 	}
-	src := s.row(tx.GetSourceId())
-	src.ts = append(src.ts, tx.GetTs())
-	src.amounts = append(src.amounts, tx.GetAmount())
+	s.row(tx.GetSourceId()).activity(tx.GetTs(), tx.GetAmount(), s.p.Window)
 	if tx.GetDestId() != tx.GetSourceId() {
-		dst := s.row(tx.GetDestId())
-		dst.ts = append(dst.ts, tx.GetTs())
-		dst.amounts = append(dst.amounts, tx.GetAmount())
+		s.row(tx.GetDestId()).activity(tx.GetTs(), tx.GetAmount(), s.p.Window)
 		s.pending = append(s.pending, tx)
 	}
 	return nil
@@ -144,14 +154,21 @@ func (s *State) lookup(rows []*entity) func(string) *entity {
 
 // settle applies one ts's flows: every inflow (a lot) before any outflow.
 func settle(group []*financev1.Transaction, row func(string) *entity, w int64) {
+	aged, ok := agedBefore(group[0].GetTs(), w)
 	for _, tx := range group {
 		d := row(tx.GetDestId())
 		d.in += tx.GetAmount()
+		if ok {
+			d.fifo.MergeAged(aged)
+		}
 		d.fifo.Push(tx.GetAmount(), tx.GetTs())
 	}
 	for _, tx := range group {
 		e := row(tx.GetSourceId())
 		e.out += tx.GetAmount()
+		if ok {
+			e.fifo.MergeAged(aged)
+		}
 		e.fifo.Consume(tx.GetAmount(), tx.GetTs(), func(take float64, lotTS int64) {
 			if age := tx.GetTs() - lotTS; age < w {
 				e.rapid += take
@@ -159,6 +176,13 @@ func settle(group []*financev1.Transaction, row func(string) *entity, w int64) {
 			}
 		})
 	}
+}
+
+// agedBefore returns the latest lot ts that is aged (age >= w) at t, and
+// false when no ts is (t - w would underflow).
+func agedBefore(t, w int64) (int64, bool) {
+	b := t - w
+	return b, b <= t
 }
 
 // Snapshot computes the Batch output over the transactions applied so far.
@@ -184,7 +208,7 @@ func (s *State) Snapshot() *compliancev1.RapidMovementOutput {
 	out := &compliancev1.RapidMovementOutput{}
 	for _, i := range s.ents.ByName() {
 		e := rows[i]
-		count, amount := busiest(e.ts, e.amounts, s.p.Window)
+		count, amount := e.busiest()
 		r := &compliancev1.RapidMovementEntity{
 			Id: s.ents.Names[i], MaxWindowCount: count, MaxWindowAmount: amount,
 			InAmount: e.in, OutAmount: e.out, RapidOutAmount: e.rapid,
@@ -197,30 +221,45 @@ func (s *State) Snapshot() *compliancev1.RapidMovementOutput {
 	return out
 }
 
+// activity adds an event at ts (non-decreasing): the windows [t_i, t_i+W)
+// anchored at open events that end at or before ts are final, so they
+// close, and the busiest of them is kept (the earliest on ties, as the
+// scan over every anchor does). Open events are those younger than W.
+func (e *entity) activity(ts int64, amount float64, w int64) {
+	for e.head < len(e.open) {
+		f := e.open[e.head]
+		limit := f.ts + w
+		if limit < f.ts || ts < limit { // limit < f.ts: overflow, the window never ends
+			break
+		}
+		if n := int32(len(e.open) - e.head); n > e.best {
+			e.best, e.bestAmount = n, sum(e.open[e.head:])
+		}
+		e.head++
+	}
+	if e.head > 0 && e.head*2 >= len(e.open) { // reclaim closed space
+		n := copy(e.open, e.open[e.head:])
+		e.open, e.head = e.open[:n], 0
+	}
+	e.open = append(e.open, event{ts, amount})
+}
+
 // busiest returns the largest number of events in one window [t_i, t_i+W)
-// anchored at an event, and the amount of the earliest such window. ts is
-// non-decreasing.
-func busiest(ts []int64, amounts []float64, w int64) (int32, float64) {
-	best, bestAt, end := 0, 0, 0
-	for i := range ts {
-		limit := ts[i] + w
-		if limit < ts[i] { // overflow: the window reaches the end of time
-			end = len(ts)
-		}
-		for end < len(ts) && ts[end] < limit {
-			end++
-		}
-		end = max(end, i+1)
-		if end-i > best {
-			best, bestAt = end-i, i
-		}
+// anchored at an event, and the amount of the earliest such window: the
+// best closed one, or the oldest open one (it holds every open event).
+func (e *entity) busiest() (int32, float64) {
+	if n := int32(len(e.open) - e.head); n > e.best {
+		return n, sum(e.open[e.head:])
 	}
-	if best == 0 {
-		return 0, 0
+	return e.best, e.bestAmount
+}
+
+// sum adds the amounts in order (the window's amount, summed as the
+// events came).
+func sum(evs []event) float64 {
+	var s float64
+	for _, ev := range evs {
+		s += ev.amount
 	}
-	var sum float64
-	for _, a := range amounts[bestAt : bestAt+best] {
-		sum += a
-	}
-	return int32(best), sum
+	return s
 }

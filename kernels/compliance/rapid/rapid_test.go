@@ -10,12 +10,14 @@ import (
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
-	"github.com/gokernels/gokernels/kernels/finance/txn"
+	"github.com/gokernels/gokernels/kernels/kerr"
 )
 
-type fold struct{ *State }
+type stateFold struct{ *State }
 
-func (f fold) Snapshot() (*compliancev1.RapidMovementOutput, error) { return f.State.Snapshot(), nil }
+func (f stateFold) Snapshot() (*compliancev1.RapidMovementOutput, error) {
+	return f.State.Snapshot(), nil
+}
 
 // TestReplayLaw: transactions applied one at a time in ts order, with a
 // Snapshot after each (which must not disturb the state, even in the
@@ -31,7 +33,7 @@ func TestReplayLaw(t *testing.T) {
 			batch := func(txs []*financev1.Transaction) (*compliancev1.RapidMovementOutput, error) {
 				return Def.CPU(ctx, &job{params: j.params, txs: txs})
 			}
-			replay.Check(t, fold{New(j.params)}, j.txs, batch, func(k int) bool { return k%7 == 0 })
+			replay.Check(t, stateFold{New(j.params)}, j.txs, batch, func(k int) bool { return k%7 == 0 })
 		})
 	}
 }
@@ -68,8 +70,10 @@ func TestInvariants(t *testing.T) {
 	}
 }
 
-// TestStateRejects: a ts before the last one and a repeated id are refused
-// and leave the state unchanged.
+// TestStateRejects: a ts before the last one and an id repeated at the
+// latest ts are refused (field errors) and leave the state unchanged. The
+// bounded guard keeps only the latest ts's ids (Batch checks every id up
+// front), so an id reused at a later ts is not caught here.
 func TestStateRejects(t *testing.T) {
 	st := New(Params{Window: 100, Velocity: 20, Amount: 1, PassThrough: 0.5})
 	tx := func(id string, ts int64) *financev1.Transaction {
@@ -79,12 +83,12 @@ func TestStateRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := st.Snapshot()
-	var oo *txn.ErrOutOfOrder
-	if err := st.Apply(tx("2", 9)); !errors.As(err, &oo) {
-		t.Fatalf("older ts: err = %v, want ErrOutOfOrder", err)
+	var fe *kerr.FieldError
+	if err := st.Apply(tx("2", 9)); !errors.As(err, &fe) || fe.Field != "transaction.ts" {
+		t.Fatalf("older ts: err = %v, want a transaction.ts field error", err)
 	}
-	if err := st.Apply(tx("1", 11)); err == nil {
-		t.Fatal("duplicate id accepted")
+	if err := st.Apply(tx("1", 10)); !errors.As(err, &fe) || fe.Field != "transaction.id" {
+		t.Fatalf("duplicate id at the same ts: err = %v, want a transaction.id field error", err)
 	}
 	if !proto.Equal(before, st.Snapshot()) {
 		t.Fatal("a refused transaction changed the state")

@@ -76,7 +76,7 @@ type flow struct {
 // State is the fold: transactions applied in ts order, Snapshot = Batch.
 type State struct {
 	p     Params
-	guard lastTS
+	guard txn.RecentGuard
 	ents  txn.Interner
 	flows map[uint64]*flow // src<<32 | dst
 }
@@ -89,7 +89,7 @@ func key(u, v int32) uint64 { return uint64(uint32(u))<<32 | uint64(uint32(v)) }
 // Apply adds one transaction; self-loops and transactions outside the
 // window are admitted (ids and ts order are checked) but not counted.
 func (s *State) Apply(tx *financev1.Transaction) error {
-	if err := s.guard.admit(tx, "transaction"); err != nil {
+	if err := s.guard.Admit(tx, "transaction"); err != nil {
 		return err
 	}
 	s.add(tx)

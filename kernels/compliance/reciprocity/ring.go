@@ -22,45 +22,6 @@ import (
 // ReciprocalPair with the pair's sums and counts at that transaction.
 const EventAlert = "ReciprocityAlert"
 
-// lastTS is the fold's admission check: non-decreasing ts, and no id twice
-// among the transactions of the latest ts. Batch has checked every id
-// already (txn.Check); the ring keeps only the latest ts's ids so that its
-// state stays bounded by the number of pairs, and relies on the ring's
-// (client_id, client_seq) de-duplication for retried messages: an id reused
-// at a later ts is not detected there.
-type lastTS struct {
-	last int64
-	any  bool
-	ids  map[string]struct{} // ids admitted at last
-}
-
-// check reports why tx cannot be admitted after the state g describes,
-// naming field.
-func (g *lastTS) check(tx *financev1.Transaction, field string) error {
-	if g.any && tx.GetTs() < g.last {
-		return kerr.Invalid(field+".ts", "ts %d is before the last applied ts %d", tx.GetTs(), g.last)
-	}
-	if _, dup := g.ids[tx.GetId()]; dup && g.any && tx.GetTs() == g.last {
-		return kerr.Invalid(field+".id", "duplicate transaction id %q", tx.GetId())
-	}
-	return nil
-}
-
-func (g *lastTS) admit(tx *financev1.Transaction, field string) error {
-	if err := g.check(tx, field); err != nil {
-		return err
-	}
-	if !g.any || tx.GetTs() != g.last {
-		clear(g.ids)
-	}
-	if g.ids == nil {
-		g.ids = map[string]struct{}{}
-	}
-	g.ids[tx.GetId()] = struct{}{}
-	g.last, g.any = tx.GetTs(), true
-	return nil
-}
-
 // RingState is reciprocity-flow's ring state: the Batch fold itself (per
 // pair sums and counts inside the configured window, entity names, the
 // latest ts's ids), so it is bounded by the number of distinct pairs, not
@@ -109,15 +70,10 @@ func applyRing(rc fold.Context, s *RingState, in *compliancev1.ReciprocityFlowIn
 	st := s.st
 	txs := in.GetTransactions()
 	// Check everything first: a refused message changes nothing.
-	g := lastTS{last: st.guard.last, any: st.guard.any, ids: map[string]struct{}{}}
-	if g.any {
-		for id := range st.guard.ids {
-			g.ids[id] = struct{}{}
-		}
-	}
+	g := st.guard.Clone()
 	var newPairs map[[2]string]bool
 	for i, tx := range txs {
-		if err := g.admit(tx, fmt.Sprintf("transactions[%d]", i)); err != nil {
+		if err := g.Admit(tx, fmt.Sprintf("transactions[%d]", i)); err != nil {
 			return err
 		}
 		if st.counted(tx) && !st.hasPair(tx.GetSourceId(), tx.GetDestId()) {
@@ -131,7 +87,7 @@ func applyRing(rc fold.Context, s *RingState, in *compliancev1.ReciprocityFlowIn
 		return kerr.Invalid("transactions", "the ring would hold %d directed pairs, over the server limit of %d", len(st.flows)+len(newPairs), limits.From(rc).MaxEdges)
 	}
 	for _, tx := range txs {
-		if err := st.guard.admit(tx, "transaction"); err != nil {
+		if err := st.guard.Admit(tx, "transaction"); err != nil {
 			return err // checked above; cannot happen
 		}
 		u, v, ok := st.add(tx)
@@ -197,7 +153,7 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 	w := wire{
 		MinAmount: math.Float64bits(st.p.MinAmount), Windowed: st.p.Windowed, Start: st.p.Start, End: st.p.End,
 		Names: st.ents.Names, Flows: make([][5]int64, 0, len(st.flows)),
-		LastTS: st.guard.last, Any: st.guard.any, IDs: make([]string, 0, len(st.guard.ids)),
+		LastTS: st.guard.Last, Any: st.guard.Any, IDs: st.guard.SortedIDs(),
 	}
 	if w.Names == nil {
 		w.Names = []string{}
@@ -215,10 +171,6 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 		}
 		w.Flows = append(w.Flows, [5]int64{int64(k >> 32), int64(uint32(k)), int64(math.Float64bits(f.amount)), int64(f.count), alerted})
 	}
-	for id := range st.guard.ids {
-		w.IDs = append(w.IDs, id)
-	}
-	slices.Sort(w.IDs)
 	return json.Marshal(w)
 }
 
@@ -241,9 +193,9 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 		}
 		st.flows[key(int32(f[0]), int32(f[1]))] = &flow{amount: math.Float64frombits(uint64(f[2])), count: int32(f[3]), alerted: f[4] != 0}
 	}
-	st.guard = lastTS{last: w.LastTS, any: w.Any, ids: make(map[string]struct{}, len(w.IDs))}
+	st.guard = txn.RecentGuard{Last: w.LastTS, Any: w.Any, IDs: make(map[string]struct{}, len(w.IDs))}
 	for _, id := range w.IDs {
-		st.guard.ids[id] = struct{}{}
+		st.guard.IDs[id] = struct{}{}
 	}
 	s.st = st
 	return nil

@@ -207,8 +207,8 @@ func TestRingStateBounded(t *testing.T) {
 		t.Fatalf("state grew from %d to %d bytes", small, len(b))
 	}
 	s, _ := fold.State[RingState](h)
-	if len(s.st.flows) != 4 || len(s.st.guard.ids) > 2 || s.st.ents.Len() != 4 {
-		t.Fatalf("state holds %d flows, %d ids, %d entities", len(s.st.flows), len(s.st.guard.ids), s.st.ents.Len())
+	if len(s.st.flows) != 4 || len(s.st.guard.IDs) > 2 || s.st.ents.Len() != 4 {
+		t.Fatalf("state holds %d flows, %d ids, %d entities", len(s.st.flows), len(s.st.guard.IDs), s.st.ents.Len())
 	}
 	if len(rc.events) != 2 {
 		t.Fatalf("%d alerts, want one per pair (2)", len(rc.events))

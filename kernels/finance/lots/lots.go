@@ -59,3 +59,29 @@ func (f *FIFO) Balance() float64 {
 func (f *FIFO) Clone() FIFO {
 	return FIFO{lots: append([]Lot(nil), f.lots[f.head:]...)}
 }
+
+// MergeAged merges the front lots with TS <= before into one lot (amounts
+// summed in FIFO order, the oldest TS kept). Once every reader treats lots
+// that old alike (they are past a window), this is the same queue under
+// FIFO and keeps it bounded by the lots younger than the window.
+func (f *FIFO) MergeAged(before int64) {
+	if f.head >= len(f.lots) || f.lots[f.head].TS > before {
+		return
+	}
+	end := f.head + 1
+	for end < len(f.lots) && f.lots[end].TS <= before {
+		f.lots[f.head].Amount += f.lots[end].Amount
+		end++
+	}
+	if end == f.head+1 {
+		return
+	}
+	n := copy(f.lots[f.head+1:], f.lots[end:])
+	f.lots = f.lots[:f.head+1+n]
+}
+
+// Lots returns the queued lots, oldest first (state encodings; read-only).
+func (f *FIFO) Lots() []Lot { return f.lots[f.head:] }
+
+// FromLots returns a queue holding lots, oldest first.
+func FromLots(lots []Lot) FIFO { return FIFO{lots: lots} }
