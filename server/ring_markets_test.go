@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/clearing"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/orderbook"
 	"github.com/gokernels/gokernels/kernels/payments"
 	"github.com/gokernels/gokernels/kernels/registry"
@@ -66,11 +66,11 @@ func TestRingServiceMarketsSessions(t *testing.T) {
 			}
 			var wantKinds [][]string
 			for _, d := range data {
-				rc := &kindRecorder{Context: ctx}
+				rc := foldtest.New(ctx, 1)
 				if err := local.Apply(rc, d); err != nil {
 					t.Fatal(err)
 				}
-				wantKinds = append(wantKinds, rc.kinds)
+				wantKinds = append(wantKinds, rc.Kinds())
 			}
 			wantSnap, err := local.Snapshot(ctx)
 			if err != nil {
@@ -159,15 +159,3 @@ func toStruct(t *testing.T, m proto.Message) *structpb.Struct {
 	}
 	return s
 }
-
-// kindRecorder is a fold.Context that records the emitted kinds.
-type kindRecorder struct {
-	context.Context
-	kinds []string
-}
-
-func (*kindRecorder) Seq() uint64                         { return 1 }
-func (*kindRecorder) TS() int64                           { return 0 }
-func (*kindRecorder) Time() time.Time                     { return time.Time{} }
-func (*kindRecorder) Rand() *rand.Rand                    { return rand.New(rand.NewPCG(1, 2)) }
-func (r *kindRecorder) Emit(kind string, _ proto.Message) { r.kinds = append(r.kinds, kind) }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -15,22 +14,11 @@ import (
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/banking/fraud"
 	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/ring/ringreplay"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
-
-type fakeContext struct {
-	context.Context
-	seq    uint64
-	events []string
-}
-
-func (c *fakeContext) Seq() uint64                       { return c.seq }
-func (c *fakeContext) TS() int64                         { return 0 }
-func (c *fakeContext) Time() time.Time                   { return time.Unix(0, 0) }
-func (c *fakeContext) Rand() *rand.Rand                  { return rand.New(rand.NewPCG(c.seq, 0)) }
-func (c *fakeContext) Emit(kind string, _ proto.Message) { c.events = append(c.events, kind) }
 
 func fixtureInputs(t *testing.T, k *registry.Kernel) []proto.Message {
 	var out []proto.Message
@@ -85,7 +73,7 @@ func TestRingReplayLaw(t *testing.T) {
 					t.Fatalf("case %d: state encoding is not stable across a round trip", ci)
 				}
 			}
-			rc := &fakeContext{Context: ctx, seq: uint64(i + 1)}
+			rc := foldtest.New(ctx, uint64(i+1))
 			if err := h.Apply(rc, msg); err != nil {
 				t.Fatalf("case %d: apply %d: %v", ci, i, err)
 			}
@@ -93,8 +81,8 @@ func TestRingReplayLaw(t *testing.T) {
 			if a := results[i].Action; a == "HOLD" || a == "BLOCK_AND_ALERT" {
 				wantEvents = append(wantEvents, fraud.EventAlert)
 			}
-			if len(rc.events) != len(wantEvents) || rc.events[0] != wantEvents[0] || rc.events[len(rc.events)-1] != wantEvents[len(wantEvents)-1] {
-				t.Fatalf("case %d tx %d (%s): events %v, want %v", ci, i, results[i].Action, rc.events, wantEvents)
+			if len(rc.Kinds()) != len(wantEvents) || rc.Kinds()[0] != wantEvents[0] || rc.Kinds()[len(rc.Kinds())-1] != wantEvents[len(wantEvents)-1] {
+				t.Fatalf("case %d tx %d (%s): events %v, want %v", ci, i, results[i].Action, rc.Kinds(), wantEvents)
 			}
 		}
 		got, err := h.Snapshot(ctx)
@@ -106,13 +94,13 @@ func TestRingReplayLaw(t *testing.T) {
 		}
 		if len(data) > 1 {
 			before, _ := h.MarshalState()
-			if err := h.Apply(&fakeContext{Context: ctx, seq: 1 << 30}, data[len(data)-1]); err == nil {
+			if err := h.Apply(foldtest.New(ctx, 1<<30), data[len(data)-1]); err == nil {
 				t.Fatalf("case %d: a repeated transaction was accepted", ci)
 			}
 			old := proto.Clone(data[0]).(*bankingv1.FraudPatternMatchInput)
 			old.Transactions[0].Id = "fresh-id"
 			old.Transactions[0].Ts = -1 << 40
-			if err := h.Apply(&fakeContext{Context: ctx, seq: 1 << 30}, old); err == nil {
+			if err := h.Apply(foldtest.New(ctx, 1<<30), old); err == nil {
 				t.Fatalf("case %d: a transaction older than the last was accepted", ci)
 			}
 			after, _ := h.MarshalState()
@@ -201,7 +189,7 @@ func TestRingHistoryIsBounded(t *testing.T) {
 	}
 	maxHist := 0
 	for i, m := range data {
-		if err := h.Apply(&fakeContext{Context: ctx, seq: uint64(i + 1)}, m); err != nil {
+		if err := h.Apply(foldtest.New(ctx, uint64(i+1)), m); err != nil {
 			t.Fatal(err)
 		}
 		st, _ := fold.State[fraud.RingState](h)

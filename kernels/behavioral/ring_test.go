@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -17,29 +15,11 @@ import (
 	"github.com/gokernels/gokernels/kernels/behavioral/fraudsignatures"
 	"github.com/gokernels/gokernels/kernels/behavioral/profiling"
 	"github.com/gokernels/gokernels/kernels/eventfold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/ring/ringreplay"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
-
-type emitted struct {
-	kind string
-	ev   proto.Message
-}
-
-type fakeContext struct {
-	context.Context
-	seq    uint64
-	events []emitted
-}
-
-func (c *fakeContext) Seq() uint64      { return c.seq }
-func (c *fakeContext) TS() int64        { return 0 }
-func (c *fakeContext) Time() time.Time  { return time.Unix(0, 0) }
-func (c *fakeContext) Rand() *rand.Rand { return rand.New(rand.NewPCG(c.seq, 0)) }
-func (c *fakeContext) Emit(kind string, ev proto.Message) {
-	c.events = append(c.events, emitted{kind, ev})
-}
 
 var ringIDs = []string{"behavioral/profiling", "behavioral/anomaly", "behavioral/fraud-signatures", "behavioral/event-correlation"}
 
@@ -82,7 +62,7 @@ func TestRingReplayLaw(t *testing.T) {
 			if err := h.Configure(ctx, cfg); err != nil {
 				t.Fatalf("%s case %d: configure: %v", id, ci, err)
 			}
-			var evs []emitted
+			var evs []foldtest.Event
 			var sent []*behavioralv1.UserEvent
 			for i, msg := range data {
 				if i == len(data)/2 {
@@ -99,11 +79,11 @@ func TestRingReplayLaw(t *testing.T) {
 						t.Fatalf("%s case %d: state encoding is not stable across a round trip", id, ci)
 					}
 				}
-				rc := &fakeContext{Context: ctx, seq: uint64(i + 1)}
+				rc := foldtest.New(ctx, uint64(i+1))
 				if err := h.Apply(rc, msg); err != nil {
 					t.Fatalf("%s case %d: apply %d: %v", id, ci, i, err)
 				}
-				evs = append(evs, rc.events...)
+				evs = append(evs, rc.Events()...)
 				sent = append(sent, msg.ProtoReflect().Get(msg.ProtoReflect().Descriptor().Fields().ByName("events")).List().Get(0).Message().Interface().(*behavioralv1.UserEvent))
 			}
 			got, err := h.Snapshot(ctx)
@@ -131,7 +111,7 @@ func TestRingReplayLaw(t *testing.T) {
 	t.Logf("events emitted: %v", emits)
 }
 
-func checkEmits(t *testing.T, name string, in, want proto.Message, sent []*behavioralv1.UserEvent, evs []emitted) {
+func checkEmits(t *testing.T, name string, in, want proto.Message, sent []*behavioralv1.UserEvent, evs []foldtest.Event) {
 	t.Helper()
 	switch w := want.(type) {
 	case *behavioralv1.AnomalyOutput:
@@ -146,8 +126,8 @@ func checkEmits(t *testing.T, name string, in, want proto.Message, sent []*behav
 			t.Fatalf("%s: %d alerts for %d anomalous events", name, len(evs), len(anomalous))
 		}
 		for i, e := range evs {
-			if e.kind != anomaly.EventAlert || !proto.Equal(e.ev, anomalous[i]) {
-				t.Fatalf("%s: alert %d is %s %v, want %v", name, i, e.kind, e.ev, anomalous[i])
+			if e.Kind != anomaly.EventAlert || !proto.Equal(e.Msg, anomalous[i]) {
+				t.Fatalf("%s: alert %d is %s %v, want %v", name, i, e.Kind, e.Msg, anomalous[i])
 			}
 		}
 	case *behavioralv1.FraudSignaturesOutput:
@@ -164,8 +144,8 @@ func checkEmits(t *testing.T, name string, in, want proto.Message, sent []*behav
 		}
 		detected := map[[2]string]bool{}
 		for _, e := range evs {
-			m := e.ev.(*behavioralv1.SignatureMatch)
-			if e.kind != fraudsignatures.EventAlert || m.Score < 0 || m.Score > sev[m.SignatureId]+1e-9 || m.StartTs > m.EndTs {
+			m := e.Msg.(*behavioralv1.SignatureMatch)
+			if e.Kind != fraudsignatures.EventAlert || m.Score < 0 || m.Score > sev[m.SignatureId]+1e-9 || m.StartTs > m.EndTs {
 				t.Fatalf("%s: detection %v", name, m)
 			}
 			for _, id := range m.EventIds {
@@ -192,8 +172,8 @@ func checkEmits(t *testing.T, name string, in, want proto.Message, sent []*behav
 		// clusters with ≥ 2 events is at most the multi-event components
 		// created minus the merges, so merges never exceed events.
 		for _, e := range evs {
-			m := e.ev.(*behavioralv1.ClusterMerged)
-			if e.kind != eventcorrelation.EventMerged || !(m.Into < m.From) {
+			m := e.Msg.(*behavioralv1.ClusterMerged)
+			if e.Kind != eventcorrelation.EventMerged || !(m.Into < m.From) {
 				t.Fatalf("%s: merge %v", name, m)
 			}
 		}
@@ -251,7 +231,7 @@ func TestProfilingStateIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, m := range data {
-		if err := h.Apply(&fakeContext{Context: ctx, seq: uint64(i + 1)}, m); err != nil {
+		if err := h.Apply(foldtest.New(ctx, uint64(i+1)), m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -284,7 +264,7 @@ func TestRingRefusals(t *testing.T) {
 	ev := func(id string, ts int64) *behavioralv1.AnomalyInput {
 		return &behavioralv1.AnomalyInput{Events: []*behavioralv1.UserEvent{{Id: id, UserId: "u", EventType: "x", Ts: ts}}}
 	}
-	rc := &fakeContext{Context: ctx}
+	rc := foldtest.New(ctx, 1)
 	if err := h.Apply(rc, ev("a", 100)); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	clearingv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/clearing/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/ring"
 	"github.com/gokernels/gokernels/ring/ringreplay"
@@ -86,7 +87,7 @@ func TestSettlementRingSession(t *testing.T) {
 	if err := h.Configure(ctx, &clearingv1.SettlementInput{}); err != nil {
 		t.Fatal(err)
 	}
-	rc := &recorder{Context: ctx}
+	rc := foldtest.New(ctx, 1)
 	apply := func(in *clearingv1.SettlementInput) error { return h.Apply(rc, in) }
 	must := func(in *clearingv1.SettlementInput) {
 		t.Helper()
@@ -101,8 +102,8 @@ func TestSettlementRingSession(t *testing.T) {
 	tx := &clearingv1.SettlementTx{Id: "t1", Deliverer: "S", Receiver: "B", Isin: "X", Quantity: 60, AmountMinor: 3000,
 		Currency: "EUR", IntendedSettlementDate: "2025-01-02"}
 	must(&clearingv1.SettlementInput{Transactions: []*clearingv1.SettlementTx{tx}, RunCycle: true})
-	if len(rc.kinds) != 0 {
-		t.Fatalf("settled while the receiver is on hold: %v", rc.kinds)
+	if len(rc.Kinds()) != 0 {
+		t.Fatalf("settled while the receiver is on hold: %v", rc.Kinds())
 	}
 	before, _ := h.MarshalState()
 	for _, bad := range []struct {
@@ -123,8 +124,8 @@ func TestSettlementRingSession(t *testing.T) {
 		}
 	}
 	must(&clearingv1.SettlementInput{Release: []string{"B"}, RunCycle: true})
-	if len(rc.kinds) != 1 || rc.kinds[0] != EventSettled {
-		t.Fatalf("events %v, want one Settled", rc.kinds)
+	if len(rc.Kinds()) != 1 || rc.Kinds()[0] != EventSettled {
+		t.Fatalf("events %v, want one Settled", rc.Kinds())
 	}
 	out, err := h.Snapshot(ctx)
 	if err != nil {
@@ -151,7 +152,7 @@ func TestDvpRingCancel(t *testing.T) {
 	if err := h.Configure(ctx, &clearingv1.DvpMatchingInput{}); err != nil {
 		t.Fatal(err)
 	}
-	rc := &recorder{Context: ctx}
+	rc := foldtest.New(ctx, 1)
 	ins := func(id, dir, party, cp string) *clearingv1.DvpMatchingInput {
 		return &clearingv1.DvpMatchingInput{Instructions: []*clearingv1.SettlementInstruction{{Id: id, Direction: dir, Party: party,
 			Counterparty: cp, Isin: "US0378331005", Quantity: 10, AmountMinor: 1000, Currency: "USD", TradeDate: "2025-01-02",
@@ -167,8 +168,8 @@ func TestDvpRingCancel(t *testing.T) {
 	}
 	out, _ := h.Snapshot(ctx)
 	p := out.(*clearingv1.DvpMatchingOutput).GetPairs()
-	if len(p) != 1 || p[0].GetDeliId() != "d2" || p[0].GetReceId() != "r1" || len(rc.kinds) != 1 {
-		t.Fatalf("pairs %v, events %v", p, rc.kinds)
+	if len(p) != 1 || p[0].GetDeliId() != "d2" || p[0].GetReceId() != "r1" || len(rc.Kinds()) != 1 {
+		t.Fatalf("pairs %v, events %v", p, rc.Kinds())
 	}
 }
 

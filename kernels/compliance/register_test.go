@@ -2,14 +2,13 @@ package compliance
 
 import (
 	"context"
-	"math/rand/v2"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
@@ -29,19 +28,6 @@ func newRegistry(t *testing.T) *registry.Registry {
 func TestRegisterFixtures(t *testing.T) {
 	fixture.RunDomain(t, Register, "compliance", nil)
 }
-
-// fakeContext is the fold.Context of a test: no journal, no events kept.
-type fakeContext struct {
-	context.Context
-	seq uint64
-	ts  int64
-}
-
-func (c *fakeContext) Seq() uint64                       { return c.seq }
-func (c *fakeContext) TS() int64                         { return c.ts }
-func (c *fakeContext) Time() time.Time                   { return time.Unix(c.ts, 0) }
-func (c *fakeContext) Rand() *rand.Rand                  { return rand.New(rand.NewPCG(c.seq, 0)) }
-func (c *fakeContext) Emit(kind string, _ proto.Message) {}
 
 // TestRingReplayLaw: for every wired ring id and fixture input, Split's
 // Configure and data messages fed to a fresh handler, then Snapshot, equal
@@ -86,7 +72,7 @@ func TestRingReplayLaw(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if err := h.Apply(&fakeContext{ctx, uint64(i + 1), 0}, msg); err != nil {
+				if err := h.Apply(foldtest.New(ctx, uint64(i+1)), msg); err != nil {
 					t.Fatalf("%s/%s: apply %d: %v", k.ID, c.Name, i, err)
 				}
 			}
@@ -98,7 +84,7 @@ func TestRingReplayLaw(t *testing.T) {
 				t.Fatalf("%s/%s: ring snapshot differs from Batch", k.ID, c.Name)
 			}
 			if len(data) > 0 && k.Input.Descriptor().Fields().ByName("transactions") != nil {
-				if err := h.Apply(&fakeContext{ctx, 1 << 30, 0}, data[len(data)-1]); err == nil {
+				if err := h.Apply(foldtest.New(ctx, 1<<30), data[len(data)-1]); err == nil {
 					t.Fatalf("%s/%s: a repeated transaction was accepted", k.ID, c.Name)
 				}
 			}

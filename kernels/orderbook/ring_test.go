@@ -2,9 +2,7 @@ package orderbook
 
 import (
 	"context"
-	"math/rand/v2"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
@@ -12,6 +10,7 @@ import (
 	orderbookv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/ring/ringreplay"
 	"github.com/gokernels/gokernels/server/jsoninput"
@@ -81,7 +80,7 @@ func TestRingRefusesWithoutChange(t *testing.T) {
 		return &orderbookv1.MatchingInput{Messages: []*orderbookv1.OrderMessage{{Msg: &orderbookv1.OrderMessage_Submit{
 			Submit: &orderbookv1.Submit{OrderId: id, Symbol: "X", TraderId: "t-" + side, Side: side, Type: "LIMIT", Price: price, Qty: qty, Tif: "GTC", Ts: ts}}}}}
 	}
-	rc := &recorder{Context: ctx}
+	rc := foldtest.New(ctx, 1)
 	if err := h.Apply(rc, sub(1, "BUY", 100, 5, 10)); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +107,7 @@ func TestRingRefusesWithoutChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The fill is emitted before the taker's state.
-	kinds := rc.kinds
+	kinds := rc.Kinds()
 	want := []string{EventAccepted, EventOrderState, EventAccepted, EventExecuted, EventOrderState}
 	if len(kinds) != len(want) {
 		t.Fatalf("events %v, want %v", kinds, want)
@@ -121,15 +120,3 @@ func TestRingRefusesWithoutChange(t *testing.T) {
 }
 
 func ringHandler() fold.Handler { return Matching.Ring() }
-
-// recorder is a fold.Context that records the emitted kinds.
-type recorder struct {
-	context.Context
-	kinds []string
-}
-
-func (*recorder) Seq() uint64                         { return 1 }
-func (*recorder) TS() int64                           { return 0 }
-func (*recorder) Time() time.Time                     { return time.Time{} }
-func (*recorder) Rand() *rand.Rand                    { return rand.New(rand.NewPCG(1, 2)) }
-func (r *recorder) Emit(kind string, _ proto.Message) { r.kinds = append(r.kinds, kind) }

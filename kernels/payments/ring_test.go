@@ -2,15 +2,14 @@ package payments
 
 import (
 	"context"
-	"math/rand/v2"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
 	paymentsv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/payments/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/ring/ringreplay"
@@ -70,7 +69,7 @@ func TestRingLedgerSession(t *testing.T) {
 	if err := h.Configure(ctx, &paymentsv1.ProcessingInput{Accounts: []*paymentsv1.PaymentAccount{{Id: "A", Currency: "EUR"}}}); err != nil {
 		t.Fatal(err)
 	}
-	rc := &recorder{Context: ctx}
+	rc := foldtest.New(ctx, 1)
 	msg := func(ms ...*paymentsv1.PaymentMessage) *paymentsv1.ProcessingInput {
 		return &paymentsv1.ProcessingInput{Messages: ms}
 	}
@@ -112,19 +111,7 @@ func TestRingLedgerSession(t *testing.T) {
 	for _, a := range o.GetAccounts() {
 		bal[a.GetId()] = a.GetBalanceMinor()
 	}
-	if bal["A"] != 100 || bal["B"] != 700 || len(rc.kinds) != 2 || o.GetPayments()[0].GetStatus() != "ACSC" {
-		t.Fatalf("balances %v, events %v, payments %v", bal, rc.kinds, o.GetPayments())
+	if bal["A"] != 100 || bal["B"] != 700 || len(rc.Kinds()) != 2 || o.GetPayments()[0].GetStatus() != "ACSC" {
+		t.Fatalf("balances %v, events %v, payments %v", bal, rc.Kinds(), o.GetPayments())
 	}
 }
-
-// recorder is a fold.Context that records the emitted kinds.
-type recorder struct {
-	context.Context
-	kinds []string
-}
-
-func (*recorder) Seq() uint64                         { return 1 }
-func (*recorder) TS() int64                           { return 0 }
-func (*recorder) Time() time.Time                     { return time.Time{} }
-func (*recorder) Rand() *rand.Rand                    { return rand.New(rand.NewPCG(1, 2)) }
-func (r *recorder) Emit(kind string, _ proto.Message) { r.kinds = append(r.kinds, kind) }

@@ -4,36 +4,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	procintv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/procint/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/procint/conformance"
 	"github.com/gokernels/gokernels/kernels/procint/eventlog"
 	"github.com/gokernels/gokernels/ring/ringreplay"
 	"github.com/gokernels/gokernels/server/jsoninput"
 )
-
-type fakeContext struct {
-	context.Context
-	seq    uint64
-	events []proto.Message
-	kinds  []string
-}
-
-func (c *fakeContext) Seq() uint64      { return c.seq }
-func (c *fakeContext) TS() int64        { return 0 }
-func (c *fakeContext) Time() time.Time  { return time.Unix(0, 0) }
-func (c *fakeContext) Rand() *rand.Rand { return rand.New(rand.NewPCG(c.seq, 0)) }
-func (c *fakeContext) Emit(kind string, ev proto.Message) {
-	c.kinds = append(c.kinds, kind)
-	c.events = append(c.events, ev)
-}
 
 func conformanceInputs(t *testing.T) []*procintv1.ConformanceInput {
 	t.Helper()
@@ -87,14 +70,14 @@ func TestConformanceRingReplayLaw(t *testing.T) {
 					t.Fatalf("case %d: state encoding is not stable across a round trip", ci)
 				}
 			}
-			rc := &fakeContext{Context: ctx, seq: uint64(i + 1)}
+			rc := foldtest.New(ctx, uint64(i+1))
 			if err := h.Apply(rc, msg); err != nil {
 				t.Fatalf("case %d: apply %d: %v", ci, i, err)
 			}
-			for j, ev := range rc.events {
-				d := ev.(*procintv1.CaseDeviation)
-				if rc.kinds[j] != conformance.EventDeviation || d.CaseId != msg.(*procintv1.ConformanceInput).Events[0].CaseId {
-					t.Fatalf("case %d: event %s %v for an event of another case", ci, rc.kinds[j], d)
+			for _, e := range rc.Events() {
+				d := e.Msg.(*procintv1.CaseDeviation)
+				if e.Kind != conformance.EventDeviation || d.CaseId != msg.(*procintv1.ConformanceInput).Events[0].CaseId {
+					t.Fatalf("case %d: event %s %v for an event of another case", ci, e.Kind, d)
 				}
 				got[d.CaseId] = append(got[d.CaseId], fmt.Sprint(d.Deviation.Index, d.Deviation.Activity, d.Deviation.Kind))
 			}
@@ -168,7 +151,7 @@ func TestConformanceJournalReplay(t *testing.T) {
 // TestConformanceRingNeedsModel: events before a model are refused.
 func TestConformanceRingNeedsModel(t *testing.T) {
 	h := conformance.RingSpec.New()
-	err := h.Apply(&fakeContext{Context: context.Background()}, &procintv1.ConformanceInput{
+	err := h.Apply(foldtest.New(context.Background(), 1), &procintv1.ConformanceInput{
 		Events: []*procintv1.Event{{Id: "e", CaseId: "c", Activity: "a", Ts: 1}}})
 	if fixture.ErrorField(err) != "model" {
 		t.Fatalf("events without a model: %v", err)

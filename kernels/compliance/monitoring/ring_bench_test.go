@@ -11,6 +11,7 @@ import (
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/finance/txfold"
 	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 )
 
 // benchRing applies one-transaction data messages to a handler with the
@@ -30,7 +31,7 @@ func benchRing(b *testing.B, accounts int, newHandler func() fold.Handler) {
 		msgs[i] = &compliancev1.TransactionMonitoringInput{Transactions: []*financev1.Transaction{tx}}
 	}
 	const warm = 1 << 17
-	rc := &captureContext{Context: ctx}
+	rc := foldtest.New(ctx, 1)
 	var h fold.Handler
 	reset := func() {
 		h = newHandler()
@@ -41,7 +42,7 @@ func benchRing(b *testing.B, accounts int, newHandler func() fold.Handler) {
 			if err := h.Apply(rc, m); err != nil {
 				b.Fatal(err)
 			}
-			rc.alerts = rc.alerts[:0]
+			rc.Clear()
 		}
 	}
 	reset()
@@ -59,8 +60,8 @@ func benchRing(b *testing.B, accounts int, newHandler func() fold.Handler) {
 		if err := h.Apply(rc, msgs[k]); err != nil {
 			b.Fatal(err)
 		}
-		if len(rc.alerts) > 1024 {
-			rc.alerts = rc.alerts[:0]
+		if len(rc.Events()) > 1024 {
+			rc.Clear()
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -16,21 +15,18 @@ import (
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
 	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 )
 
-type captureContext struct {
-	context.Context
-	alerts []*compliancev1.MonitoringAlert
-}
-
-func (c *captureContext) Seq() uint64      { return 1 }
-func (c *captureContext) TS() int64        { return 0 }
-func (c *captureContext) Time() time.Time  { return time.Unix(0, 0) }
-func (c *captureContext) Rand() *rand.Rand { return rand.New(rand.NewPCG(1, 0)) }
-func (c *captureContext) Emit(kind string, ev proto.Message) {
-	if kind == EventAlert {
-		c.alerts = append(c.alerts, ev.(*compliancev1.MonitoringAlert))
+// alertsOf returns the monitoring alerts rc recorded, in order.
+func alertsOf(rc *foldtest.Context) []*compliancev1.MonitoringAlert {
+	var out []*compliancev1.MonitoringAlert
+	for _, e := range rc.Events() {
+		if e.Kind == EventAlert {
+			out = append(out, e.Msg.(*compliancev1.MonitoringAlert))
+		}
 	}
+	return out
 }
 
 // alertKey is an alert without its id (ring ids count emitted alerts).
@@ -78,7 +74,7 @@ func TestRingAlertsEqualBatchPrefix(t *testing.T) {
 		noNow := j.params
 		noNow.Now = nil
 		for k, msg := range data {
-			rc := &captureContext{Context: ctx}
+			rc := foldtest.New(ctx, 1)
 			if err := h.Apply(rc, msg); err != nil {
 				t.Fatalf("%s: apply %d: %v", name, k, err)
 			}
@@ -102,7 +98,7 @@ func TestRingAlertsEqualBatchPrefix(t *testing.T) {
 				}
 				wantKeys = append(wantKeys, alertKey(a))
 			}
-			for _, a := range rc.alerts {
+			for _, a := range alertsOf(rc) {
 				gotKeys = append(gotKeys, alertKey(a))
 			}
 			slices.Sort(wantKeys)
@@ -205,12 +201,12 @@ func TestRingStateIsBounded(t *testing.T) {
 	}
 	alerts := 0
 	for k, m := range data {
-		rc := &captureContext{Context: ctx}
+		rc := foldtest.New(ctx, 1)
 		if err := h.Apply(rc, m); err != nil {
 			t.Fatal(err)
 		}
 		ts := in.Transactions[k].GetTs()
-		for _, a := range rc.alerts {
+		for _, a := range alertsOf(rc) {
 			key := fmt.Sprintf("%d/%s", a.RuleId, a.EntityId)
 			if prev, ok := last[key]; ok && ts-prev < windows[a.RuleId] {
 				t.Fatalf("%s alerted at %d and again at %d, inside its cooldown", key, prev, ts)
@@ -262,7 +258,7 @@ func TestRingCurrentTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k, m := range data {
-		if err := h.Apply(&captureContext{Context: ctx}, m); err != nil {
+		if err := h.Apply(foldtest.New(ctx, 1), m); err != nil {
 			t.Fatal(err)
 		}
 		if k == len(data)/2 {

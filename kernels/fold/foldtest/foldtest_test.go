@@ -114,7 +114,7 @@ func TestRecordsInOrder(t *testing.T) {
 		t.Fatalf("reply %v, want the last one set", rc.Reply())
 	}
 	rc.Clear()
-	if rc.Kinds() != nil || rc.Events() != nil || rc.Reply() != nil {
+	if rc.Kinds() != nil || len(rc.Events()) != 0 || rc.Reply() != nil {
 		t.Fatalf("after Clear: %v %v", rc.Events(), rc.Reply())
 	}
 	if rc.Seq() != 7 || rc.TS() != 0 || !rc.Time().Equal(time.Unix(0, 0)) {
