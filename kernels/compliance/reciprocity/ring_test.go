@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
@@ -14,22 +13,8 @@ import (
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 )
-
-type fakeContext struct {
-	context.Context
-	kinds  []string
-	events []proto.Message
-}
-
-func (c *fakeContext) Seq() uint64      { return 1 }
-func (c *fakeContext) TS() int64        { return 0 }
-func (c *fakeContext) Time() time.Time  { return time.Unix(0, 0) }
-func (c *fakeContext) Rand() *rand.Rand { return rand.New(rand.NewPCG(1, 0)) }
-func (c *fakeContext) Emit(kind string, ev proto.Message) {
-	c.kinds = append(c.kinds, kind)
-	c.events = append(c.events, ev)
-}
 
 func tx(id, src, dst string, amount float64, ts int64) *financev1.Transaction {
 	return &financev1.Transaction{Id: id, SourceId: src, DestId: dst, Amount: amount, Ts: ts}
@@ -54,7 +39,7 @@ func configured(t *testing.T, cfg *compliancev1.ReciprocityFlowInput) fold.Handl
 // a parameter) changes nothing.
 func TestRingAlert(t *testing.T) {
 	h := configured(t, &compliancev1.ReciprocityFlowInput{MinAmount: 50})
-	rc := &fakeContext{Context: context.Background()}
+	rc := foldtest.New(context.Background(), 1)
 	steps := []struct {
 		in     *compliancev1.ReciprocityFlowInput
 		alerts int // total alerts after the step
@@ -69,13 +54,13 @@ func TestRingAlert(t *testing.T) {
 		if err := h.Apply(rc, st.in); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		if len(rc.events) != st.alerts {
-			t.Fatalf("step %d: %d alerts, want %d", i, len(rc.events), st.alerts)
+		if len(rc.Events()) != st.alerts {
+			t.Fatalf("step %d: %d alerts, want %d", i, len(rc.Events()), st.alerts)
 		}
 	}
 	want := &compliancev1.ReciprocalPair{A: "a", B: "b", AmountAb: 60, AmountBa: 60, CountAb: 2, CountBa: 1, Reciprocated: 60}
-	if rc.kinds[0] != EventAlert || !proto.Equal(rc.events[0], want) {
-		t.Fatalf("alert %s %v, want %s %v", rc.kinds[0], rc.events[0], EventAlert, want)
+	if rc.Events()[0].Kind != EventAlert || !proto.Equal(rc.Events()[0].Msg, want) {
+		t.Fatalf("alert %s %v, want %s %v", rc.Events()[0].Kind, rc.Events()[0].Msg, EventAlert, want)
 	}
 	before, err := h.MarshalState()
 	if err != nil {
@@ -123,9 +108,9 @@ func TestRingRoundTrip(t *testing.T) {
 		if err := h.Configure(ctx, cfg); err != nil {
 			t.Fatal(err)
 		}
-		rc := &fakeContext{Context: ctx}
+		rc := foldtest.New(ctx, 1)
 		var restored fold.Handler
-		rc2 := &fakeContext{Context: ctx}
+		rc2 := foldtest.New(ctx, 1)
 		for i, m := range msgs {
 			if i == len(msgs)/2 {
 				b, err := h.MarshalState()
@@ -173,11 +158,12 @@ func TestRingRoundTrip(t *testing.T) {
 		}
 		// One alert per reported pair, and the later alerts of rc2 are a
 		// suffix of rc's (the restored handler kept the alerted flags).
-		if len(rc.events) < len(want.Pairs) {
-			t.Fatalf("seed %d: %d alerts for %d reciprocal pairs", seed, len(rc.events), len(want.Pairs))
+		if len(rc.Events()) < len(want.Pairs) {
+			t.Fatalf("seed %d: %d alerts for %d reciprocal pairs", seed, len(rc.Events()), len(want.Pairs))
 		}
-		for i, ev := range rc2.events {
-			if !proto.Equal(ev, rc.events[len(rc.events)-len(rc2.events)+i]) {
+		all, later := rc.Events(), rc2.Events()
+		for i, e := range later {
+			if !proto.Equal(e.Msg, all[len(all)-len(later)+i].Msg) {
 				t.Fatalf("seed %d: restored handler's alert %d differs", seed, i)
 			}
 		}
@@ -189,7 +175,7 @@ func TestRingRoundTrip(t *testing.T) {
 // in place), with 4 flows and at most the latest ts's ids.
 func TestRingStateBounded(t *testing.T) {
 	h := configured(t, &compliancev1.ReciprocityFlowInput{})
-	rc := &fakeContext{Context: context.Background()}
+	rc := foldtest.New(context.Background(), 1)
 	pairs := [][2]string{{"a", "b"}, {"b", "a"}, {"c", "d"}, {"d", "c"}}
 	var small int
 	for i := range 30000 {
@@ -210,7 +196,7 @@ func TestRingStateBounded(t *testing.T) {
 	if len(s.st.flows) != 4 || len(s.st.guard.IDs) > 2 || s.st.ents.Len() != 4 {
 		t.Fatalf("state holds %d flows, %d ids, %d entities", len(s.st.flows), len(s.st.guard.IDs), s.st.ents.Len())
 	}
-	if len(rc.events) != 2 {
-		t.Fatalf("%d alerts, want one per pair (2)", len(rc.events))
+	if len(rc.Events()) != 2 {
+		t.Fatalf("%d alerts, want one per pair (2)", len(rc.Events()))
 	}
 }
