@@ -93,6 +93,7 @@ type entity struct {
 	best       int32
 	bestAmount float64
 	fifo       lots.FIFO // lots aged >= W merged into the front one
+	flagged    bool      // the ring's last reported flagged (alerts on the turn on)
 	in, out    float64
 	rapid      float64
 	dwell      float64 // Σ rapid portion × age
@@ -189,36 +190,51 @@ func agedBefore(t, w int64) (int64, bool) {
 // It does not change the state: the pending ts is settled on copies of the
 // entities it touches.
 func (s *State) Snapshot() *compliancev1.RapidMovementOutput {
-	rows := s.rows
-	if len(s.pending) > 0 {
-		rows = make([]*entity, len(s.rows))
-		copy(rows, s.rows)
-		touched := map[string]bool{}
-		for _, tx := range s.pending {
-			for _, id := range []string{tx.GetSourceId(), tx.GetDestId()} {
-				if !touched[id] {
-					touched[id] = true
-					i, _ := s.ents.Lookup(id)
-					rows[i] = s.rows[i].clone()
-				}
-			}
-		}
-		settle(s.pending, s.lookup(rows), s.p.Window)
-	}
+	copies := s.settledCopies()
 	out := &compliancev1.RapidMovementOutput{}
 	for _, i := range s.ents.ByName() {
-		e := rows[i]
-		count, amount := e.busiest()
-		r := &compliancev1.RapidMovementEntity{
-			Id: s.ents.Names[i], MaxWindowCount: count, MaxWindowAmount: amount,
-			InAmount: e.in, OutAmount: e.out, RapidOutAmount: e.rapid,
-			RapidRatio: txn.Ratio(e.rapid, e.in), MeanDwellSeconds: txn.Ratio(e.dwell, e.rapid),
-		}
-		r.Flagged = count >= s.p.Velocity || (r.RapidOutAmount >= s.p.Amount && r.RapidRatio >= s.p.PassThrough)
+		r := s.rowOut(i, copies)
 		out.Entities = append(out.Entities, r)
-		out.RapidAmount += e.rapid
+		out.RapidAmount += r.RapidOutAmount
 	}
 	return out
+}
+
+// settledCopies settles the pending ts on copies of the entities it
+// touches (by index), leaving the state as it is.
+func (s *State) settledCopies() map[int32]*entity {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	copies := map[int32]*entity{}
+	for _, tx := range s.pending {
+		for _, id := range []string{tx.GetSourceId(), tx.GetDestId()} {
+			if i, _ := s.ents.Lookup(id); copies[i] == nil {
+				copies[i] = s.rows[i].clone()
+			}
+		}
+	}
+	settle(s.pending, func(id string) *entity {
+		i, _ := s.ents.Lookup(id)
+		return copies[i]
+	}, s.p.Window)
+	return copies
+}
+
+// rowOut is entity i's output row, from its settled copy when it has one.
+func (s *State) rowOut(i int32, copies map[int32]*entity) *compliancev1.RapidMovementEntity {
+	e := s.rows[i]
+	if c, ok := copies[i]; ok {
+		e = c
+	}
+	count, amount := e.busiest()
+	r := &compliancev1.RapidMovementEntity{
+		Id: s.ents.Names[i], MaxWindowCount: count, MaxWindowAmount: amount,
+		InAmount: e.in, OutAmount: e.out, RapidOutAmount: e.rapid,
+		RapidRatio: txn.Ratio(e.rapid, e.in), MeanDwellSeconds: txn.Ratio(e.dwell, e.rapid),
+	}
+	r.Flagged = count >= s.p.Velocity || (r.RapidOutAmount >= s.p.Amount && r.RapidRatio >= s.p.PassThrough)
+	return r
 }
 
 // activity adds an event at ts (non-decreasing): the windows [t_i, t_i+W)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -38,7 +40,7 @@ var RingSpec = fold.Spec[*compliancev1.RapidMovementInput, *compliancev1.RapidMo
 		}
 		return &RingState{st: New(j.params)}, nil
 	},
-	Apply: func(_ fold.Context, s *RingState, in *compliancev1.RapidMovementInput) error {
+	Apply: func(rc fold.Context, s *RingState, in *compliancev1.RapidMovementInput) error {
 		switch {
 		case in.WindowSeconds != nil:
 			return kerr.Invalid("window_seconds", "is a parameter: set it with Configure")
@@ -60,6 +62,7 @@ var RingSpec = fold.Spec[*compliancev1.RapidMovementInput, *compliancev1.RapidMo
 				return err // checked above; cannot happen
 			}
 		}
+		s.st.report(rc, in.GetTransactions())
 		return nil
 	},
 	Snapshot: func(_ context.Context, s *RingState) (*compliancev1.RapidMovementOutput, error) {
@@ -75,6 +78,40 @@ var RingSpec = fold.Spec[*compliancev1.RapidMovementInput, *compliancev1.RapidMo
 		}
 		return cfg, data
 	},
+}
+
+// EventAlert is the kind of the event emitted when an entity's flagged
+// turns on: its RapidMovementEntity row as Snapshot would give it then.
+const EventAlert = "RapidMovementAlert"
+
+// report emits EventAlert for each entity of txs whose row turns flagged
+// on, and replies with the rows of those entities (sorted by id). Only the
+// entities a transaction touches can change: settling an earlier ts makes
+// permanent what its copies showed.
+func (s *State) report(rc fold.Context, txs []*financev1.Transaction) {
+	if len(txs) == 0 {
+		return
+	}
+	copies := s.settledCopies()
+	seen := map[int32]bool{}
+	out := &compliancev1.RapidMovementOutput{}
+	for _, tx := range txs {
+		for _, id := range []string{tx.GetSourceId(), tx.GetDestId()} {
+			i, _ := s.ents.Lookup(id)
+			if seen[i] {
+				continue
+			}
+			seen[i] = true
+			r := s.rowOut(i, copies)
+			if r.Flagged && !s.rows[i].flagged {
+				rc.Emit(EventAlert, r)
+			}
+			s.rows[i].flagged = r.Flagged
+			out.Entities = append(out.Entities, r)
+		}
+	}
+	slices.SortFunc(out.Entities, func(a, b *compliancev1.RapidMovementEntity) int { return strings.Compare(a.Id, b.Id) })
+	fold.Reply(rc, out)
 }
 
 // wire is RingState's encoding; floats as IEEE bits (sums may overflow to
@@ -94,6 +131,7 @@ type wire struct {
 
 type wireEntity struct {
 	Open       [][2]int64 `json:"open"` // ts, amount bits
+	Flagged    bool       `json:"flagged"`
 	Best       int32      `json:"best"`
 	BestAmount uint64     `json:"best_amount"`
 	Lots       [][2]int64 `json:"lots"` // amount bits, ts
@@ -115,7 +153,7 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 		w.Names = []string{}
 	}
 	for i, e := range st.rows {
-		r := wireEntity{Best: e.best, BestAmount: math.Float64bits(e.bestAmount), Open: [][2]int64{}, Lots: [][2]int64{},
+		r := wireEntity{Flagged: e.flagged, Best: e.best, BestAmount: math.Float64bits(e.bestAmount), Open: [][2]int64{}, Lots: [][2]int64{},
 			Sums: [4]uint64{math.Float64bits(e.in), math.Float64bits(e.out), math.Float64bits(e.rapid), math.Float64bits(e.dwell)}}
 		for _, ev := range e.open[e.head:] {
 			r.Open = append(r.Open, [2]int64{ev.ts, int64(math.Float64bits(ev.amount))})
@@ -150,7 +188,7 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("rapid ring state: entity %q repeated", name)
 		}
 		r := w.Rows[i]
-		e := &entity{best: r.Best, bestAmount: math.Float64frombits(r.BestAmount),
+		e := &entity{flagged: r.Flagged, best: r.Best, bestAmount: math.Float64frombits(r.BestAmount),
 			in: math.Float64frombits(r.Sums[0]), out: math.Float64frombits(r.Sums[1]),
 			rapid: math.Float64frombits(r.Sums[2]), dwell: math.Float64frombits(r.Sums[3])}
 		for _, ev := range r.Open {

@@ -137,3 +137,63 @@ func TestRingStateBounded(t *testing.T) {
 		t.Fatalf("state grew from %d to %d bytes", small, len(b))
 	}
 }
+
+type recorder struct {
+	fakeContext
+	events []proto.Message
+}
+
+func (r *recorder) Emit(kind string, ev proto.Message) {
+	if kind == EventAlert {
+		r.events = append(r.events, ev)
+	}
+}
+
+// TestRingAlerts: after every message, the alerts emitted are exactly the
+// Snapshot rows that turned flagged on since the previous message (the
+// Snapshot before and after, compared entity by entity), in any order.
+func TestRingAlerts(t *testing.T) {
+	ctx := context.Background()
+	total := 0
+	for seed := range uint64(3) {
+		in := randomInput(seed+20, 400, 8)
+		a := 3000.0
+		in.AmountThreshold = &a
+		h := RingSpec.New()
+		cfg, msgs := h.Split(in)
+		if err := h.Configure(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		flagged := map[string]bool{}
+		for k, m := range msgs {
+			rc := &recorder{fakeContext: fakeContext{ctx}}
+			if err := h.Apply(rc, m); err != nil {
+				t.Fatal(err)
+			}
+			snap, err := h.Snapshot(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]*compliancev1.RapidMovementEntity{}
+			for _, r := range snap.(*compliancev1.RapidMovementOutput).Entities {
+				if r.Flagged && !flagged[r.Id] {
+					want[r.Id] = r
+				}
+				flagged[r.Id] = r.Flagged
+			}
+			if len(rc.events) != len(want) {
+				t.Fatalf("seed %d msg %d: %d alerts, want %d", seed, k, len(rc.events), len(want))
+			}
+			for _, ev := range rc.events {
+				r := ev.(*compliancev1.RapidMovementEntity)
+				if !proto.Equal(r, want[r.Id]) {
+					t.Fatalf("seed %d msg %d: alert %v, want %v", seed, k, r, want[r.Id])
+				}
+			}
+			total += len(rc.events)
+		}
+	}
+	if total < 5 {
+		t.Fatalf("only %d alerts over the cases: they check little", total)
+	}
+}
