@@ -399,6 +399,7 @@ type outcome struct {
 // records were written to and the replies that wait for them.
 type flush struct {
 	f    *os.File
+	data []byte // the batch's journal records, written by the syncer
 	outs []outcome
 }
 
@@ -467,7 +468,7 @@ func (r *Ring) process(batch []*request) {
 		items = append(items, it)
 	}
 	clear(r.pending)
-	if r.j != nil {
+	if r.j != nil && r.syncq == nil {
 		if err := r.j.write(); err != nil {
 			r.rt.log.Error("ring journal write failed", "ring", r.Name, "error", err)
 			r.fail("journal write failed: " + err.Error())
@@ -509,7 +510,7 @@ func (r *Ring) process(batch []*request) {
 				applied: Event{Seq: e.Seq, TS: e.TS, Kind: "applied", ClientID: e.ClientID, ClientSeq: e.ClientSeq, Code: code}})
 		}
 	}
-	if r.j != nil && len(r.j.buf) > 0 { // quarantine records
+	if r.j != nil && r.syncq == nil && len(r.j.buf) > 0 { // quarantine records
 		if err := r.j.write(); err != nil {
 			r.rt.log.Error("ring journal write failed", "ring", r.Name, "error", err)
 		}
@@ -526,16 +527,24 @@ func (r *Ring) process(batch []*request) {
 
 // dispatch delivers a batch's replies: through the syncer when the ring
 // journals (after the fsync that makes them durable), at once otherwise.
+//
+// The syncer also writes the batch's records: the ring goroutine makes no
+// journal syscall, and one write and one fsync cover every batch that
+// came while the previous fsync ran.
 func (r *Ring) dispatch(outs []outcome) {
-	if len(outs) == 0 {
-		return
-	}
 	if r.syncq == nil {
-		r.deliver(outs, nil)
+		if len(outs) > 0 {
+			r.deliver(outs, nil)
+		}
 		return
 	}
+	if len(outs) == 0 && len(r.j.buf) == 0 {
+		return
+	}
+	data := r.j.buf
+	r.j.buf = nil
 	r.syncing.Add(1)
-	r.syncq <- &flush{f: r.j.f, outs: outs}
+	r.syncq <- &flush{f: r.j.f, data: data, outs: outs}
 }
 
 // deliver publishes each applied message's events and calls its done, in
@@ -577,15 +586,23 @@ func (r *Ring) syncer(q chan *flush) {
 			}
 		}
 		var err error
-		synced := map[*os.File]bool{}
 		t0 := time.Now()
-		for _, f := range fs {
-			if !synced[f.f] {
-				synced[f.f] = true
-				if e := f.f.Sync(); e != nil && err == nil {
-					err = e
-				}
+		// One write for every waiting batch (all go to one segment: the
+		// ring goroutine rotates only when nothing is in flight).
+		var data []byte
+		if len(fs) == 1 {
+			data = fs[0].data
+		} else {
+			for _, f := range fs {
+				data = append(data, f.data...)
 			}
+		}
+		file := fs[0].f
+		if len(data) > 0 {
+			_, err = file.Write(data)
+		}
+		if err == nil {
+			err = file.Sync()
 		}
 		r.km.fsync.Observe(time.Since(t0).Seconds())
 		if err != nil {

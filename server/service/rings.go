@@ -339,11 +339,13 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 	// Writer: the only goroutine that sends. The handler's goroutine below
 	// watches it, so a write the client never reads cannot hold the
 	// session (and its credits) open forever.
-	var sendingSince atomic.Int64
+	// sends counts the writes begun and ended (odd: one is in progress), so
+	// the watchdog can tell a blocked write without a clock read per write.
+	var sends atomic.Uint64
 	send := func(m *gokernelsv1.SessionResponse) error {
-		sendingSince.Store(time.Now().UnixNano())
+		sends.Add(1)
 		err := stream.Send(m)
-		sendingSince.Store(0)
+		sends.Add(1)
 		return err
 	}
 	end := func(why gokernelsv1.SessionEnd_Reason, st error) error {
@@ -410,6 +412,8 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 		}
 	}
 	stopC, wDone := sess.stop, w.Done()
+	var blocked uint64 // the write in progress at the last tick
+	var blockedSince time.Time
 	for {
 		select {
 		case err := <-writerDone:
@@ -432,8 +436,11 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 				return st
 			}
 			return slowConsumer()
-		case <-tick.C:
-			if t := sendingSince.Load(); t != 0 && time.Since(time.Unix(0, t)) > slowAfter {
+		case now := <-tick.C:
+			switch v := sends.Load(); {
+			case v%2 == 0 || v != blocked:
+				blocked, blockedSince = v, now
+			case now.Sub(blockedSince) >= slowAfter:
 				return slowConsumer()
 			}
 		}
