@@ -22,7 +22,9 @@ func TestHandlersAreDeterministic(t *testing.T) {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return err
 		}
-		if filepath.Base(filepath.Dir(path)) == "fold" {
+		// The handler API itself and its test fake (foldtest.Context makes
+		// the seeded generator a handler reads through Rand) are not handlers.
+		if dir := filepath.Base(filepath.Dir(path)); dir == "fold" || dir == "foldtest" {
 			return nil
 		}
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
