@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
@@ -14,15 +13,8 @@ import (
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 )
-
-type fakeContext struct{ context.Context }
-
-func (c fakeContext) Seq() uint64                { return 1 }
-func (c fakeContext) TS() int64                  { return 0 }
-func (c fakeContext) Time() time.Time            { return time.Unix(0, 0) }
-func (c fakeContext) Rand() *rand.Rand           { return rand.New(rand.NewPCG(1, 0)) }
-func (c fakeContext) Emit(string, proto.Message) {}
 
 // randomInput: mule-like chains over a few accounts, several transactions
 // per ts (inflows and outflows at equal ts), a window of 50 s.
@@ -51,7 +43,7 @@ func TestRingRoundTrip(t *testing.T) {
 		if err := h.Configure(ctx, cfg); err != nil {
 			t.Fatal(err)
 		}
-		rc := fakeContext{ctx}
+		rc := foldtest.New(ctx, 1)
 		var restored []fold.Handler
 		for i, m := range msgs {
 			if i%97 == 1 {
@@ -113,7 +105,7 @@ func TestRingStateBounded(t *testing.T) {
 	}
 	var small int
 	for i, m := range msgs {
-		if err := h.Apply(fakeContext{ctx}, m); err != nil {
+		if err := h.Apply(foldtest.New(ctx, 1), m); err != nil {
 			t.Fatal(err)
 		}
 		if i == 3999 {
@@ -138,15 +130,15 @@ func TestRingStateBounded(t *testing.T) {
 	}
 }
 
-type recorder struct {
-	fakeContext
-	events []proto.Message
-}
-
-func (r *recorder) Emit(kind string, ev proto.Message) {
-	if kind == EventAlert {
-		r.events = append(r.events, ev)
+// alertsOf returns the alerts rc recorded, in order.
+func alertsOf(rc *foldtest.Context) []proto.Message {
+	var out []proto.Message
+	for _, e := range rc.Events() {
+		if e.Kind == EventAlert {
+			out = append(out, e.Msg)
+		}
 	}
+	return out
 }
 
 // TestRingAlerts: after every message, the alerts emitted are exactly the
@@ -166,7 +158,7 @@ func TestRingAlerts(t *testing.T) {
 		}
 		flagged := map[string]bool{}
 		for k, m := range msgs {
-			rc := &recorder{fakeContext: fakeContext{ctx}}
+			rc := foldtest.New(ctx, uint64(k+1))
 			if err := h.Apply(rc, m); err != nil {
 				t.Fatal(err)
 			}
@@ -181,16 +173,17 @@ func TestRingAlerts(t *testing.T) {
 				}
 				flagged[r.Id] = r.Flagged
 			}
-			if len(rc.events) != len(want) {
-				t.Fatalf("seed %d msg %d: %d alerts, want %d", seed, k, len(rc.events), len(want))
+			alerts := alertsOf(rc)
+			if len(alerts) != len(want) {
+				t.Fatalf("seed %d msg %d: %d alerts, want %d", seed, k, len(alerts), len(want))
 			}
-			for _, ev := range rc.events {
+			for _, ev := range alerts {
 				r := ev.(*compliancev1.RapidMovementEntity)
 				if !proto.Equal(r, want[r.Id]) {
 					t.Fatalf("seed %d msg %d: alert %v, want %v", seed, k, r, want[r.Id])
 				}
 			}
-			total += len(rc.events)
+			total += len(alerts)
 		}
 	}
 	if total < 5 {

@@ -3,27 +3,13 @@ package sanctions
 import (
 	"bytes"
 	"context"
-	"math/rand/v2"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 )
-
-type fakeContext struct {
-	context.Context
-	events []proto.Message
-}
-
-func (c *fakeContext) Seq() uint64      { return 1 }
-func (c *fakeContext) TS() int64        { return 0 }
-func (c *fakeContext) Time() time.Time  { return time.Unix(0, 0) }
-func (c *fakeContext) Rand() *rand.Rand { return rand.New(rand.NewPCG(1, 0)) }
-func (c *fakeContext) Emit(_ string, ev proto.Message) {
-	c.events = append(c.events, ev)
-}
 
 // TestRingUpsert: an upsert replaces a listed entry's names (a later
 // Screen sees the new list, an earlier result is kept), new ids extend the
@@ -41,7 +27,7 @@ func TestRingUpsert(t *testing.T) {
 	query := func(name string) []*compliancev1.ScreeningQuery {
 		return []*compliancev1.ScreeningQuery{{Name: name}}
 	}
-	rc := &fakeContext{Context: ctx}
+	rc := foldtest.New(ctx, 1)
 	steps := []*compliancev1.SanctionsScreeningInput{
 		{Entries: []*compliancev1.SanctionsEntry{entry("A", "John Smith"), entry("B", "Olga Petrova")}, Queries: query("Jon Smith")},
 		{Entries: []*compliancev1.SanctionsEntry{entry("A", "Maria Garcia")}, Queries: query("Jon Smith")},
@@ -76,8 +62,8 @@ func TestRingUpsert(t *testing.T) {
 	if len(results[0].Matches) == 0 || results[0].Matches[0].EntryId != "A" || len(results[1].Matches) != 0 || results[2].Matches[0].EntryId != "C" {
 		t.Fatalf("upsert not seen: %v", results)
 	}
-	if len(rc.events) < 3 {
-		t.Fatalf("%d events for 3 queries", len(rc.events))
+	if len(rc.Events()) < 3 {
+		t.Fatalf("%d events for 3 queries", len(rc.Events()))
 	}
 	before, _ := h.MarshalState()
 	bad := []*compliancev1.SanctionsScreeningInput{
@@ -99,14 +85,14 @@ func TestRingUpsert(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &compliancev1.SanctionsScreeningInput{Queries: query("John Smyth")}
-	r1, r2 := &fakeContext{Context: ctx}, &fakeContext{Context: ctx}
+	r1, r2 := foldtest.New(ctx, 1), foldtest.New(ctx, 1)
 	if err := h.Apply(r1, m); err != nil {
 		t.Fatal(err)
 	}
 	if err := h2.Apply(r2, m); err != nil {
 		t.Fatal(err)
 	}
-	if !proto.Equal(r1.events[0], r2.events[0]) || len(r1.events) != 2 {
-		t.Fatalf("restored state answers differently: %v vs %v", r1.events, r2.events)
+	if !proto.Equal(r1.Events()[0].Msg, r2.Events()[0].Msg) || len(r1.Events()) != 2 {
+		t.Fatalf("restored state answers differently: %v vs %v", r1.Events(), r2.Events())
 	}
 }
