@@ -52,11 +52,10 @@ func (s *Server) chain() []stage {
 		{"draining", s.drainingStage},
 	}
 	if s.auth != nil {
-		stages = append(stages, stage{"auth", selector.UnaryServerInterceptor(s.auth.Unary(), selector.MatchFunc(notHealth))})
+		stages = append(stages, stage{"auth", unlessHealth(s.auth.Unary())})
 	}
 	if s.limiter != nil {
-		stages = append(stages, stage{"rate_limit", selector.UnaryServerInterceptor(
-			s.limiter.Unary(), selector.MatchFunc(notHealth))})
+		stages = append(stages, stage{"rate_limit", unlessHealth(s.limiter.Unary())})
 	}
 	stages = append(stages,
 		stage{"deadline", s.deadlineStage},
@@ -112,6 +111,18 @@ func unaryInterceptors(stages []stage) []grpc.UnaryServerInterceptor {
 		out[i] = st.unary
 	}
 	return out
+}
+
+// unlessHealth runs next for every method but the health checks. (The
+// go-grpc-middleware selector does the same, but builds its CallMeta's full
+// method name with fmt.Sprintf on every call.)
+func unlessHealth(next grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if isHealth(info.FullMethod) {
+			return handler(ctx, req)
+		}
+		return next(ctx, req, info, handler)
+	}
 }
 
 func notHealth(_ context.Context, c interceptors.CallMeta) bool {

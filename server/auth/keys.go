@@ -18,6 +18,9 @@ type keyEntry struct {
 	role   Role
 	tenant string
 	line   int
+	// principal is keyPrincipal(sum), made once at load rather than on
+	// every request.
+	principal string
 }
 
 // keySet is the loaded key file.
@@ -46,7 +49,7 @@ func (ks keySet) lookup(presented string) (Identity, bool) {
 		return Identity{}, false
 	}
 	e := ks[found]
-	return Identity{Principal: keyPrincipal(e.sum), Role: e.role, Tenant: e.tenant}, true
+	return Identity{Principal: e.principal, Role: e.role, Tenant: e.tenant}, true
 }
 
 // keyPrincipal names a key's holder by the start of the key's digest, which
@@ -121,6 +124,7 @@ func parseKeys(b []byte) (keySet, error) {
 			return nil, fmt.Errorf("line %d: the same key as line %d", n, prev)
 		}
 		seen[e.sum] = n
+		e.principal = keyPrincipal(e.sum)
 		ks = append(ks, e)
 	}
 	if err := sc.Err(); err != nil {
