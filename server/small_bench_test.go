@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -23,7 +24,7 @@ import (
 // The small-request benchmarks measure the serving path's own cost per
 // request: degree centrality on a 10-node ring (what `make bench-serve`
 // sends at c1), with bench-serve's production settings (API key auth, rate
-// limits on but far above the rate, access log). Run with -benchmem: the
+// limits on but far above the rate, JSON access log at info). Run with -benchmem: the
 // allocations and CPU per request are what the interceptor chain, the
 // gateway and the transports add.
 //
@@ -41,7 +42,10 @@ func startSmallBench(b *testing.B) *server.Server {
 		"GOKERNELS_RATE_LIMIT_RPS": "10000000", "GOKERNELS_RATE_LIMIT_BURST": "10000000",
 		"GOKERNELS_CLIENT_RATE_LIMIT_RPS": "10000000", "GOKERNELS_CLIENT_RATE_LIMIT_BURST": "10000000",
 	})
-	return servertest.Start(b, cfg, testRegistry(b), server.Options{})
+	// The production access log: one JSON line per request at info (to
+	// io.Discard here, so the formatting is measured but not the write).
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return servertest.Start(b, cfg, testRegistry(b), server.Options{Logger: logger})
 }
 
 func smallRing() *graphv1.DegreeCentralityInput {
