@@ -18,17 +18,6 @@ import (
 	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 )
 
-// alertsOf returns the monitoring alerts rc recorded, in order.
-func alertsOf(rc *foldtest.Context) []*compliancev1.MonitoringAlert {
-	var out []*compliancev1.MonitoringAlert
-	for _, e := range rc.Events() {
-		if e.Kind == EventAlert {
-			out = append(out, e.Msg.(*compliancev1.MonitoringAlert))
-		}
-	}
-	return out
-}
-
 // alertKey is an alert without its id (ring ids count emitted alerts).
 func alertKey(a *compliancev1.MonitoringAlert) string {
 	return fmt.Sprintf("%d/%s/%s/%v/%v", a.RuleId, a.EntityId, a.RuleType, a.Value, a.TxIds)
@@ -98,7 +87,7 @@ func TestRingAlertsEqualBatchPrefix(t *testing.T) {
 				}
 				wantKeys = append(wantKeys, alertKey(a))
 			}
-			for _, a := range alertsOf(rc) {
+			for _, a := range foldtest.Emitted[*compliancev1.MonitoringAlert](rc, EventAlert) {
 				gotKeys = append(gotKeys, alertKey(a))
 			}
 			slices.Sort(wantKeys)
@@ -206,7 +195,7 @@ func TestRingStateIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		ts := in.Transactions[k].GetTs()
-		for _, a := range alertsOf(rc) {
+		for _, a := range foldtest.Emitted[*compliancev1.MonitoringAlert](rc, EventAlert) {
 			key := fmt.Sprintf("%d/%s", a.RuleId, a.EntityId)
 			if prev, ok := last[key]; ok && ts-prev < windows[a.RuleId] {
 				t.Fatalf("%s alerted at %d and again at %d, inside its cooldown", key, prev, ts)

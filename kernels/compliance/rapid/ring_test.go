@@ -130,17 +130,6 @@ func TestRingStateBounded(t *testing.T) {
 	}
 }
 
-// alertsOf returns the alerts rc recorded, in order.
-func alertsOf(rc *foldtest.Context) []proto.Message {
-	var out []proto.Message
-	for _, e := range rc.Events() {
-		if e.Kind == EventAlert {
-			out = append(out, e.Msg)
-		}
-	}
-	return out
-}
-
 // TestRingAlerts: after every message, the alerts emitted are exactly the
 // Snapshot rows that turned flagged on since the previous message (the
 // Snapshot before and after, compared entity by entity), in any order.
@@ -173,12 +162,11 @@ func TestRingAlerts(t *testing.T) {
 				}
 				flagged[r.Id] = r.Flagged
 			}
-			alerts := alertsOf(rc)
+			alerts := foldtest.Emitted[*compliancev1.RapidMovementEntity](rc, EventAlert)
 			if len(alerts) != len(want) {
 				t.Fatalf("seed %d msg %d: %d alerts, want %d", seed, k, len(alerts), len(want))
 			}
-			for _, ev := range alerts {
-				r := ev.(*compliancev1.RapidMovementEntity)
+			for _, r := range alerts {
 				if !proto.Equal(r, want[r.Id]) {
 					t.Fatalf("seed %d msg %d: alert %v, want %v", seed, k, r, want[r.Id])
 				}

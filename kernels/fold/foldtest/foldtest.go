@@ -99,6 +99,24 @@ func (c *Context) Kinds() []string {
 	return kinds
 }
 
+// Emitted returns, in order, the messages of c's events of the given kind,
+// as T. It panics (failing the test) if one is not a T: a handler emitting
+// another type under kind is a bug the test should show.
+func Emitted[T proto.Message](c *Context, kind string) []T {
+	var out []T
+	for _, e := range c.events {
+		if e.Kind != kind {
+			continue
+		}
+		var m T // a nil event stays the zero T
+		if e.Msg != nil {
+			m = e.Msg.(T)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // Reply returns the output set with fold.Reply (nil if none).
 func (c *Context) Reply() proto.Message { return c.reply }
 

@@ -108,6 +108,12 @@ func TestRecordsInOrder(t *testing.T) {
 	if ev := rc.Events(); ev[0].Msg != a || ev[1].Msg != b || ev[2].Msg != nil {
 		t.Fatalf("events %v", ev)
 	}
+	if xs := foldtest.Emitted[*testingv1.EchoOutput](rc, "x"); len(xs) != 2 || xs[0] != a || xs[1] != nil {
+		t.Fatalf("Emitted x: %v", xs)
+	}
+	if ys := foldtest.Emitted[*testingv1.EchoOutput](rc, "y"); len(ys) != 1 || ys[0] != b {
+		t.Fatalf("Emitted y: %v", ys)
+	}
 	rc.SetReply(a)
 	rc.SetReply(b)
 	if rc.Reply() != b {
