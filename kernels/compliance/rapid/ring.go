@@ -13,9 +13,9 @@ import (
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/finance/lots"
+	"github.com/gokernels/gokernels/kernels/finance/txfold"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
 	"github.com/gokernels/gokernels/kernels/fold"
-	"github.com/gokernels/gokernels/kernels/kerr"
 )
 
 // RingState is rapid-movement's ring state: the Batch fold itself. Per
@@ -30,26 +30,10 @@ type RingState struct{ st *State }
 // the parameters, data messages carry transactions in ts order, Snapshot
 // is the Batch output over them.
 var RingSpec = fold.Spec[*compliancev1.RapidMovementInput, *compliancev1.RapidMovementOutput, RingState]{
-	Configure: func(ctx context.Context, in *compliancev1.RapidMovementInput) (*RingState, error) {
-		if len(in.GetTransactions()) > 0 {
-			return nil, kerr.Invalid("transactions", "Configure takes the parameters only; send transactions as data messages")
-		}
-		j, err := prepare(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		return &RingState{st: New(j.params)}, nil
-	},
+	Configure: txfold.Configure(prepare, func(j *job) *RingState { return &RingState{st: New(j.params)} }),
 	Apply: func(rc fold.Context, s *RingState, in *compliancev1.RapidMovementInput) error {
-		switch {
-		case in.WindowSeconds != nil:
-			return kerr.Invalid("window_seconds", "is a parameter: set it with Configure")
-		case in.VelocityThreshold != nil:
-			return kerr.Invalid("velocity_threshold", "is a parameter: set it with Configure")
-		case in.AmountThreshold != nil:
-			return kerr.Invalid("amount_threshold", "is a parameter: set it with Configure")
-		case in.PassThroughRatio != nil:
-			return kerr.Invalid("pass_through_ratio", "is a parameter: set it with Configure")
+		if err := txfold.CheckData(in); err != nil {
+			return err
 		}
 		g := s.st.guard.Clone() // check everything first: a refused message changes nothing
 		for i, tx := range in.GetTransactions() {
@@ -68,16 +52,7 @@ var RingSpec = fold.Spec[*compliancev1.RapidMovementInput, *compliancev1.RapidMo
 	Snapshot: func(_ context.Context, s *RingState) (*compliancev1.RapidMovementOutput, error) {
 		return s.st.Snapshot(), nil
 	},
-	Split: func(in *compliancev1.RapidMovementInput) (*compliancev1.RapidMovementInput, []*compliancev1.RapidMovementInput) {
-		cfg := proto.Clone(in).(*compliancev1.RapidMovementInput)
-		cfg.Transactions = nil
-		txs := in.GetTransactions()
-		data := make([]*compliancev1.RapidMovementInput, 0, len(txs))
-		for _, i := range txn.TSOrder(txs) {
-			data = append(data, &compliancev1.RapidMovementInput{Transactions: []*financev1.Transaction{txs[i]}})
-		}
-		return cfg, data
-	},
+	Split: txfold.Split[*compliancev1.RapidMovementInput],
 }
 
 // EventAlert is the kind of the event emitted when an entity's flagged

@@ -7,10 +7,8 @@ import (
 	"math"
 	"slices"
 
-	"google.golang.org/protobuf/proto"
-
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
-	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/finance/txfold"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
 	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -34,38 +32,17 @@ type RingState struct{ st *State }
 // (a < b); a pair whose min first reaches min_amount with both directions
 // present emits EventAlert before the reply.
 var RingSpec = fold.Spec[*compliancev1.ReciprocityFlowInput, *compliancev1.ReciprocityFlowOutput, RingState]{
-	Configure: func(ctx context.Context, in *compliancev1.ReciprocityFlowInput) (*RingState, error) {
-		if len(in.GetTransactions()) > 0 {
-			return nil, kerr.Invalid("transactions", "Configure takes the parameters only; send transactions as data messages")
-		}
-		j, err := prepare(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		return &RingState{st: New(j.params)}, nil
-	},
-	Apply: applyRing,
+	Configure: txfold.Configure(prepare, func(j *job) *RingState { return &RingState{st: New(j.params)} }),
+	Apply:     applyRing,
 	Snapshot: func(_ context.Context, s *RingState) (*compliancev1.ReciprocityFlowOutput, error) {
 		return s.st.Snapshot(), nil
 	},
-	Split: func(in *compliancev1.ReciprocityFlowInput) (*compliancev1.ReciprocityFlowInput, []*compliancev1.ReciprocityFlowInput) {
-		cfg := proto.Clone(in).(*compliancev1.ReciprocityFlowInput)
-		cfg.Transactions = nil
-		txs := in.GetTransactions()
-		data := make([]*compliancev1.ReciprocityFlowInput, 0, len(txs))
-		for _, i := range txn.TSOrder(txs) {
-			data = append(data, &compliancev1.ReciprocityFlowInput{Transactions: []*financev1.Transaction{txs[i]}})
-		}
-		return cfg, data
-	},
+	Split: txfold.Split[*compliancev1.ReciprocityFlowInput],
 }
 
 func applyRing(rc fold.Context, s *RingState, in *compliancev1.ReciprocityFlowInput) error {
-	switch {
-	case in.Window != nil:
-		return kerr.Invalid("window", "is a parameter: set it with Configure")
-	case in.MinAmount != 0:
-		return kerr.Invalid("min_amount", "is a parameter: set it with Configure")
+	if err := txfold.CheckData(in); err != nil {
+		return err
 	}
 	st := s.st
 	txs := in.GetTransactions()

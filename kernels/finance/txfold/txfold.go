@@ -120,14 +120,49 @@ func Spec[In, Out proto.Message, J any](def registry.Def[In, Out, J]) fold.Spec[
 			}
 			return def.CPU(ctx, j)
 		},
-		Split: func(in In) (In, []In) {
-			txs := transactions(in)
-			cfg := withTransactions(in, nil)
-			var data []In
-			for _, i := range txn.TSOrder(txs) {
-				data = append(data, withTransactions(cfg, []*financev1.Transaction{txs[i]}))
-			}
-			return cfg, data
-		},
+		Split: Split[In],
 	}
+}
+
+// Split is the replay feed of a transaction kernel's input: the input
+// without its transactions (Configure), then one data message per
+// transaction in ts order.
+func Split[In proto.Message](in In) (In, []In) {
+	txs := transactions(in)
+	cfg := withTransactions(in, nil)
+	data := make([]In, 0, len(txs))
+	empty := withTransactions(cfg.ProtoReflect().Type().New().Interface().(In), nil)
+	for _, i := range txn.TSOrder(txs) {
+		data = append(data, withTransactions(empty, []*financev1.Transaction{txs[i]}))
+	}
+	return cfg, data
+}
+
+// Configure is the Configure of an incremental transaction fold: it
+// refuses transactions (they are data), checks the parameters with the
+// kernel's prepare and builds the state from the prepared job.
+func Configure[In proto.Message, J, S any](prepare func(context.Context, In) (J, error), build func(J) *S) func(context.Context, In) (*S, error) {
+	return func(ctx context.Context, in In) (*S, error) {
+		if len(transactions(in)) > 0 {
+			return nil, kerr.Invalid("transactions", "Configure takes the parameters only; send transactions as data messages")
+		}
+		j, err := prepare(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return build(j), nil
+	}
+}
+
+// CheckData refuses a data message that sets a parameter (any field but
+// transactions), naming the field.
+func CheckData(in proto.Message) error {
+	m := in.ProtoReflect()
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() { // in declaration order: the error is deterministic
+		if fd := fields.Get(i); fd.Name() != "transactions" && m.Has(fd) {
+			return kerr.Invalid(string(fd.Name()), "is a parameter: set it with Configure")
+		}
+	}
+	return nil
 }
