@@ -43,6 +43,33 @@ var forwarded = map[string]bool{
 	"traceparent": true, "tracestate": true, "baggage": true,
 }
 
+// forwardedCanonical maps the canonical form of each forwarded header
+// ("X-Api-Key", which is how the gateway passes header names to the
+// matcher) to its metadata key.
+var forwardedCanonical = func() map[string]string {
+	m := make(map[string]string, len(forwarded))
+	for k := range forwarded {
+		m[textproto.CanonicalMIMEHeaderKey(k)] = k
+	}
+	return m
+}()
+
+// incomingHeader is the gateway's incoming header matcher: the forwarded
+// headers, by a map lookup that allocates nothing for a canonical name (most
+// requests' every header; lower-casing each name cost an allocation per
+// header per request). A name that is not canonical falls back to
+// lower-casing.
+func incomingHeader(key string) (string, bool) {
+	if k, ok := forwardedCanonical[key]; ok {
+		return k, true
+	}
+	if textproto.CanonicalMIMEHeaderKey(key) == key {
+		return "", false
+	}
+	k := strings.ToLower(key)
+	return k, forwarded[k]
+}
+
 // Register adds one service's REST routes to the mux, calling through cc.
 type Register func(ctx context.Context, mux *runtime.ServeMux, cc grpc.ClientConnInterface) error
 
@@ -77,10 +104,7 @@ func New(ctx context.Context, cc grpc.ClientConnInterface, services []Register, 
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
 			Marshaler: &executeMarshaler{JSONPb: jsonpb},
 		}),
-		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
-			k := strings.ToLower(key)
-			return k, forwarded[k]
-		}),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
 			switch key {
 			case "x-request-id", "retry-after", "www-authenticate":
