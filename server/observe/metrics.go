@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -35,10 +34,13 @@ const (
 	HealthFaultSeconds  = 10
 )
 
+// grpcHandlingBuckets are grpc_server_handling_seconds' buckets.
+var grpcHandlingBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
 // Recorder holds the metric families and statistics.
 type Recorder struct {
 	Registry    *prometheus.Registry
-	GRPCMetrics *grpcprom.ServerMetrics
+	GRPCMetrics *GRPCServerMetrics
 
 	requests     *prometheus.CounterVec
 	duration     *prometheus.HistogramVec
@@ -89,10 +91,8 @@ type Options struct {
 func New(opts Options) *Recorder {
 	reg := prometheus.NewRegistry()
 	r := &Recorder{
-		Registry: reg,
-		GRPCMetrics: grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
-			grpcprom.WithHistogramBuckets([]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}),
-		)),
+		Registry:    reg,
+		GRPCMetrics: NewGRPCServerMetrics(grpcHandlingBuckets),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gokernels_kernel_requests_total",
 			Help: "Kernel executions by kernel, domain, backend and gRPC code.",
