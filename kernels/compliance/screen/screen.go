@@ -2,7 +2,7 @@
 // pep-screening: each entry's [name]+aliases prepared once, and a scan that
 // scores a query against every entry with the names comparator, skipping
 // names whose bound (lengths, shared code points, common prefix;
-// names.SkipPair) cannot reach the minimum score (lossless: the result
+// names.Matcher.CompareMin) cannot reach the minimum score (lossless: the result
 // equals a brute-force scan).
 package screen
 

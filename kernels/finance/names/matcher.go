@@ -91,8 +91,11 @@ func (m *Matcher) Compare(a, b Name) float64 {
 
 // CompareMin returns Compare(*a, *b) and true when it is at least
 // minScore, and false otherwise. It computes only what can reach
-// minScore, from bounds that are lossless (see SkipPair): the lengths; the
-// code points the names share by bucket, which bound Jaro by J*; and,
+// minScore, from bounds that are lossless: the lengths (Skip); the code
+// points the names share by bucket — Jaro's matches pair equal code points
+// at distinct positions, so m <= Σ_bucket min(count_a, count_b) (merging
+// code points into buckets only raises the sum) and Jaro <= J* = (m/l1 +
+// m/l2 + 1)/3; and, since the Winkler bonus p·0.1·(1 - J) grows with J,
 // for each of the two terms of Compare separately, the Winkler bonus of
 // that term's common prefix. A term whose bound is below minScore is not
 // computed (the other term alone decides whether the pair reaches

@@ -2,6 +2,7 @@ package names
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -92,6 +93,9 @@ func TestCompareMinIsLossless(t *testing.T) {
 				r[i], r[i+1] = r[i+1], r[i]
 			}
 			b = string(r)
+		}
+		if k%97 == 0 {
+			a, b = strings.Repeat(a, 20), strings.Repeat(b, 20) // long: buckets may overflow
 		}
 		na, nb := Prepare(a), Prepare(b)
 		want := Compare(na, nb)

@@ -110,36 +110,6 @@ func prefix(a, b []rune) int {
 	return p
 }
 
-// SkipPair reports whether Compare(a, b) cannot reach minScore, from a
-// bound that is lossless: Jaro's matches pair equal code points at
-// distinct positions, so m <= Σ_bucket min(count_a, count_b) (merging code
-// points into buckets only raises the sum); Jaro <= J* = (m/l1 + m/l2 +
-// 1)/3; and the Winkler bonus, p·0.1·(1 - J) with p the common prefix (at
-// most 4) of the pair compared, grows with J, so JW <= J* + p·0.1·(1 - J*)
-// with p the larger prefix of the plain and token-sorted pairs. The 1e-12
-// margin keeps scores equal to minScore under rounding. It checks the
-// length bound (Skip) first.
-func SkipPair(a, b Name, minScore float64) bool {
-	l1, l2 := len(a.Runes), len(b.Runes)
-	if Skip(l1, l2, minScore) {
-		return true
-	}
-	if !a.histOK || !b.histOK {
-		return false
-	}
-	m := sharedCount(&a.hist, &b.hist)
-	if m == 0 {
-		return 0 < minScore-1e-12
-	}
-	p := prefix(a.Runes, b.Runes)
-	if !(a.same && b.same) {
-		p = max(p, prefix(a.Sorted, b.Sorted))
-	}
-	mm := float64(min(m, l1, l2))
-	j := (mm/float64(l1) + mm/float64(l2) + 1) / 3
-	return j+float64(p)*0.1*(1-j) < minScore-1e-12
-}
-
 // Prepare normalises s for Compare.
 func Prepare(s string) Name {
 	n := Normalize(s)
