@@ -81,16 +81,24 @@ var AnomalyRing = fold.Spec[*temporalv1.AnomalyDetectionInput, *temporalv1.Anoma
 	Split: func(in *temporalv1.AnomalyDetectionInput) (*temporalv1.AnomalyDetectionInput, []*temporalv1.AnomalyDetectionInput) {
 		cfg := proto.Clone(in).(*temporalv1.AnomalyDetectionInput)
 		cfg.Values, cfg.Timestamps = nil, nil
-		out := make([]*temporalv1.AnomalyDetectionInput, len(in.GetValues()))
-		for i, x := range in.GetValues() {
-			m := &temporalv1.AnomalyDetectionInput{Values: []float64{x}}
-			if i < len(in.GetTimestamps()) {
-				m.Timestamps = []float64{in.GetTimestamps()[i]}
-			}
-			out[i] = m
-		}
-		return cfg, out
+		return cfg, splitSeries(in.GetValues(), in.GetTimestamps(), func(v, ts []float64) *temporalv1.AnomalyDetectionInput {
+			return &temporalv1.AnomalyDetectionInput{Values: v, Timestamps: ts}
+		})
 	},
+}
+
+// splitSeries is the replay-law feed of a series kernel: one data message
+// per value, carrying its timestamp when the input has them.
+func splitSeries[M any](values, timestamps []float64, msg func(v, ts []float64) M) []M {
+	out := make([]M, len(values))
+	for i, x := range values {
+		var ts []float64
+		if i < len(timestamps) {
+			ts = []float64{timestamps[i]}
+		}
+		out[i] = msg([]float64{x}, ts)
+	}
+	return out
 }
 
 // checkAppend validates a data message's values and optional timestamps

@@ -109,15 +109,9 @@ var VolatilityRing = fold.Spec[*temporalv1.VolatilityAnalysisInput, *temporalv1.
 	Split: func(in *temporalv1.VolatilityAnalysisInput) (*temporalv1.VolatilityAnalysisInput, []*temporalv1.VolatilityAnalysisInput) {
 		cfg := proto.Clone(in).(*temporalv1.VolatilityAnalysisInput)
 		cfg.Values, cfg.Timestamps = nil, nil
-		out := make([]*temporalv1.VolatilityAnalysisInput, len(in.GetValues()))
-		for i, x := range in.GetValues() {
-			m := &temporalv1.VolatilityAnalysisInput{Values: []float64{x}}
-			if i < len(in.GetTimestamps()) {
-				m.Timestamps = []float64{in.GetTimestamps()[i]}
-			}
-			out[i] = m
-		}
-		return cfg, out
+		return cfg, splitSeries(in.GetValues(), in.GetTimestamps(), func(v, ts []float64) *temporalv1.VolatilityAnalysisInput {
+			return &temporalv1.VolatilityAnalysisInput{Values: v, Timestamps: ts}
+		})
 	},
 }
 
