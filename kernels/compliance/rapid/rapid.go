@@ -112,14 +112,14 @@ func (e *entity) clone() *entity {
 // ts arrives (or, on a copy, at Snapshot).
 type State struct {
 	p       Params
-	guard   txn.RecentGuard
+	guard   txn.HorizonGuard // ids of the last window (horizon W)
 	ents    txn.Interner
 	rows    []*entity
 	pending []*financev1.Transaction
 }
 
 // New returns an empty state.
-func New(p Params) *State { return &State{p: p} }
+func New(p Params) *State { return &State{p: p, guard: txn.NewHorizonGuard(p.Window)} }
 
 func (s *State) row(id string) *entity {
 	i := s.ents.ID(id)

@@ -22,7 +22,9 @@ import (
 // entity it holds the FIFO lots younger than the window plus one merged
 // aged lot, the events younger than the window (open activity windows)
 // and running sums; plus the transactions of the latest ts (settled when a
-// later ts arrives) and their ids. It is bounded by the entities and the
+// later ts arrives) and the ids of the transactions of the last window
+// (txn.HorizonGuard with horizon W: an id repeated within W is refused,
+// an older one is forgotten). It is bounded by the entities and the
 // traffic of one window, not by the stream.
 type RingState struct{ st *State }
 
@@ -35,11 +37,9 @@ var RingSpec = fold.Spec[*compliancev1.RapidMovementInput, *compliancev1.RapidMo
 		if err := txfold.CheckData(in); err != nil {
 			return err
 		}
-		g := s.st.guard.Clone() // check everything first: a refused message changes nothing
-		for i, tx := range in.GetTransactions() {
-			if err := g.Admit(tx, fmt.Sprintf("transactions[%d]", i)); err != nil {
-				return err
-			}
+		// Check everything first: a refused message changes nothing.
+		if err := s.st.guard.Check(in.GetTransactions(), "transactions"); err != nil {
+			return err
 		}
 		for _, tx := range in.GetTransactions() {
 			if err := s.st.Apply(proto.Clone(tx).(*financev1.Transaction)); err != nil {
@@ -101,7 +101,7 @@ type wire struct {
 	Pending     [][]byte     `json:"pending"` // the latest ts's transactions, unsettled
 	LastTS      int64        `json:"last_ts"`
 	Any         bool         `json:"any"`
-	IDs         []string     `json:"ids"`
+	Held        []txn.HeldID `json:"held"` // ids of the last window, in ts order
 }
 
 type wireEntity struct {
@@ -122,8 +122,9 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 		Window: st.p.Window, Velocity: st.p.Velocity,
 		Amount: math.Float64bits(st.p.Amount), PassThrough: math.Float64bits(st.p.PassThrough),
 		Names: st.ents.Names, Rows: make([]wireEntity, len(st.rows)), Pending: make([][]byte, len(st.pending)),
-		LastTS: st.guard.Last, Any: st.guard.Any, IDs: st.guard.SortedIDs(),
+		Held: st.guard.Held(),
 	}
+	w.LastTS, w.Any = st.guard.Last()
 	if w.Names == nil {
 		w.Names = []string{}
 	}
@@ -189,10 +190,11 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 		}
 		st.pending = append(st.pending, tx)
 	}
-	st.guard = txn.RecentGuard{Last: w.LastTS, Any: w.Any, IDs: make(map[string]struct{}, len(w.IDs))}
-	for _, id := range w.IDs {
-		st.guard.IDs[id] = struct{}{}
+	g, err := txn.Restore(w.Window, w.LastTS, w.Any, w.Held)
+	if err != nil {
+		return fmt.Errorf("rapid ring state: %w", err)
 	}
+	st.guard = g
 	s.st = st
 	return nil
 }

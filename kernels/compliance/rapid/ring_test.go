@@ -14,6 +14,7 @@ import (
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/fold/foldtest"
+	"github.com/gokernels/gokernels/kernels/kerr"
 )
 
 // randomInput: mule-like chains over a few accounts, several transactions
@@ -176,5 +177,86 @@ func TestRingAlerts(t *testing.T) {
 	}
 	if total < 5 {
 		t.Fatalf("only %d alerts over the cases: they check little", total)
+	}
+}
+
+// TestRingIDWindow: the ring remembers the ids of the transactions inside
+// the window W: an id repeated at a later ts less than W after its first
+// use is refused naming transactions[i].id with the state unchanged (also
+// after a state round trip); at W or later it is accepted; and the ids
+// held never outnumber one window's transactions.
+func TestRingIDWindow(t *testing.T) {
+	ctx := context.Background()
+	w := int64(50)
+	h := RingSpec.New()
+	if err := h.Configure(ctx, &compliancev1.RapidMovementInput{WindowSeconds: &w}); err != nil {
+		t.Fatal(err)
+	}
+	tx := func(id string, ts int64) *financev1.Transaction {
+		return &financev1.Transaction{Id: id, SourceId: "a", DestId: "b", Amount: 10, Ts: ts}
+	}
+	data := func(txs ...*financev1.Transaction) *compliancev1.RapidMovementInput {
+		return &compliancev1.RapidMovementInput{Transactions: txs}
+	}
+	rc := foldtest.New(ctx, 1)
+	if err := h.Apply(rc, data(tx("p", 100), tx("q", 120))); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(h fold.Handler, m *compliancev1.RapidMovementInput, field string) {
+		t.Helper()
+		before, _ := h.MarshalState()
+		err := h.Apply(rc, m)
+		if fe, ok := kerr.AsField(err); !ok || fe.Field != field {
+			t.Fatalf("%v: error %v, want one naming %s", m, err, field)
+		}
+		after, _ := h.MarshalState()
+		if !bytes.Equal(before, after) {
+			t.Fatalf("refused %v changed the state", m)
+		}
+	}
+	refused(h, data(tx("p", 149)), "transactions[0].id")
+	refused(h, data(tx("r", 130), tx("q", 169)), "transactions[1].id")
+	b, _ := h.MarshalState()
+	h2 := RingSpec.New()
+	if err := h2.UnmarshalState(b); err != nil {
+		t.Fatal(err)
+	}
+	for _, hh := range []fold.Handler{h, h2} {
+		refused(hh, data(tx("p", 149)), "transactions[0].id")
+		if err := hh.Apply(rc, data(tx("p", 150))); err != nil { // 100 + W: p has left the window
+			t.Fatalf("id past the window refused: %v", err)
+		}
+		refused(hh, data(tx("q", 160)), "transactions[0].id")
+		if err := hh.Apply(rc, data(tx("q", 170))); err != nil {
+			t.Fatalf("id past the window refused: %v", err)
+		}
+		got, err := hh.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := got.(*compliancev1.RapidMovementOutput).Entities[0]; a.OutAmount != 40 {
+			t.Fatalf("a's out_amount %v, want 40 (four transactions)", a.OutAmount)
+		}
+	}
+	a, _ := h.MarshalState()
+	b2, _ := h2.MarshalState()
+	if !bytes.Equal(a, b2) {
+		t.Fatal("restored state diverged")
+	}
+	// Bounded: 3 transactions per 7 s with W = 50 leave at most 3*ceil(50/7)
+	// = 24 ids remembered.
+	in := randomInput(5, 20000, 4)
+	h3 := RingSpec.New()
+	cfg, msgs := h3.Split(in)
+	if err := h3.Configure(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := h3.Apply(rc, m); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := fold.State[RingState](h3); s.st.guard.Len() > 24 {
+			t.Fatalf("%d ids remembered, more than one window's 24", s.st.guard.Len())
+		}
 	}
 }

@@ -50,7 +50,10 @@ func prepare(ctx context.Context, in *compliancev1.ReciprocityFlowInput) (*job, 
 	if err != nil {
 		return nil, err
 	}
-	p := Params{MinAmount: in.GetMinAmount()}
+	if in.IdHorizonSeconds != nil && in.GetIdHorizonSeconds() < 1 {
+		return nil, kerr.Invalid("id_horizon_seconds", "must be >= 1, got %d", in.GetIdHorizonSeconds())
+	}
+	p := Params{MinAmount: in.GetMinAmount(), IDHorizon: registry.Or(in.IdHorizonSeconds, DefaultIDHorizon)}
 	if w := in.GetWindow(); w != nil {
 		if w.GetEnd() < w.GetStart() {
 			return nil, kerr.Invalid("window.end", "must be >= window.start (%d), got %d", w.GetStart(), w.GetEnd())
@@ -60,11 +63,15 @@ func prepare(ctx context.Context, in *compliancev1.ReciprocityFlowInput) (*job, 
 	return &job{params: p, txs: txn.Sorted(in.GetTransactions(), order)}, nil
 }
 
+// DefaultIDHorizon is the default id_horizon_seconds: one day.
+const DefaultIDHorizon = 86_400
+
 // Params are the kernel's options.
 type Params struct {
 	MinAmount  float64
 	Windowed   bool
 	Start, End int64 // [Start, End) when Windowed
+	IDHorizon  int64 // seconds a transaction id is remembered (> 0)
 }
 
 type flow struct {
@@ -76,13 +83,15 @@ type flow struct {
 // State is the fold: transactions applied in ts order, Snapshot = Batch.
 type State struct {
 	p     Params
-	guard txn.RecentGuard
+	guard txn.HorizonGuard // ids of the last IDHorizon seconds
 	ents  txn.Interner
 	flows map[uint64]*flow // src<<32 | dst
 }
 
 // New returns an empty state.
-func New(p Params) *State { return &State{p: p, flows: map[uint64]*flow{}} }
+func New(p Params) *State {
+	return &State{p: p, guard: txn.NewHorizonGuard(p.IDHorizon), flows: map[uint64]*flow{}}
+}
 
 func key(u, v int32) uint64 { return uint64(uint32(u))<<32 | uint64(uint32(v)) }
 

@@ -22,8 +22,9 @@ const EventAlert = "ReciprocityAlert"
 
 // RingState is reciprocity-flow's ring state: the Batch fold itself (per
 // pair sums and counts inside the configured window, entity names, the
-// latest ts's ids), so it is bounded by the number of distinct pairs, not
-// the number of transactions, and Snapshot is the Batch output.
+// ids of the last id_horizon_seconds), so it is bounded by the number of
+// distinct pairs and one horizon's traffic, not the number of
+// transactions, and Snapshot is the Batch output.
 type RingState struct{ st *State }
 
 // RingSpec is the ring handler of compliance/reciprocity-flow. A data
@@ -47,12 +48,11 @@ func applyRing(rc fold.Context, s *RingState, in *compliancev1.ReciprocityFlowIn
 	st := s.st
 	txs := in.GetTransactions()
 	// Check everything first: a refused message changes nothing.
-	g := st.guard.Clone()
+	if err := st.guard.Check(txs, "transactions"); err != nil {
+		return err
+	}
 	var newPairs map[[2]string]bool
-	for i, tx := range txs {
-		if err := g.Admit(tx, fmt.Sprintf("transactions[%d]", i)); err != nil {
-			return err
-		}
+	for _, tx := range txs {
 		if st.counted(tx) && !st.hasPair(tx.GetSourceId(), tx.GetDestId()) {
 			if newPairs == nil {
 				newPairs = map[[2]string]bool{}
@@ -113,15 +113,16 @@ func (s *State) pair(u, v int32) *compliancev1.ReciprocalPair {
 // wire is RingState's encoding: floats as their IEEE bits (sums may
 // overflow to ±Inf, which JSON cannot carry), flows sorted by key.
 type wire struct {
-	MinAmount uint64     `json:"min_amount"`
-	Windowed  bool       `json:"windowed"`
-	Start     int64      `json:"start"`
-	End       int64      `json:"end"`
-	Names     []string   `json:"names"` // entity ids by interned index
-	Flows     [][5]int64 `json:"flows"` // src, dst, amount bits, count, alerted
-	LastTS    int64      `json:"last_ts"`
-	Any       bool       `json:"any"`
-	IDs       []string   `json:"ids"` // ids admitted at last_ts, sorted
+	MinAmount uint64       `json:"min_amount"`
+	Windowed  bool         `json:"windowed"`
+	Start     int64        `json:"start"`
+	End       int64        `json:"end"`
+	Names     []string     `json:"names"` // entity ids by interned index
+	Flows     [][5]int64   `json:"flows"` // src, dst, amount bits, count, alerted
+	IDHorizon int64        `json:"id_horizon"`
+	LastTS    int64        `json:"last_ts"`
+	Any       bool         `json:"any"`
+	Held      []txn.HeldID `json:"held"` // ids of the last id_horizon seconds, in ts order
 }
 
 // MarshalJSON encodes the state deterministically.
@@ -130,8 +131,9 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 	w := wire{
 		MinAmount: math.Float64bits(st.p.MinAmount), Windowed: st.p.Windowed, Start: st.p.Start, End: st.p.End,
 		Names: st.ents.Names, Flows: make([][5]int64, 0, len(st.flows)),
-		LastTS: st.guard.Last, Any: st.guard.Any, IDs: st.guard.SortedIDs(),
+		IDHorizon: st.p.IDHorizon, Held: st.guard.Held(),
 	}
+	w.LastTS, w.Any = st.guard.Last()
 	if w.Names == nil {
 		w.Names = []string{}
 	}
@@ -157,7 +159,7 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	st := New(Params{MinAmount: math.Float64frombits(w.MinAmount), Windowed: w.Windowed, Start: w.Start, End: w.End})
+	st := New(Params{MinAmount: math.Float64frombits(w.MinAmount), Windowed: w.Windowed, Start: w.Start, End: w.End, IDHorizon: w.IDHorizon})
 	for i, name := range w.Names {
 		if id := st.ents.ID(name); int(id) != i {
 			return fmt.Errorf("reciprocity ring state: entity %q repeated", name)
@@ -170,10 +172,11 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 		}
 		st.flows[key(int32(f[0]), int32(f[1]))] = &flow{amount: math.Float64frombits(uint64(f[2])), count: int32(f[3]), alerted: f[4] != 0}
 	}
-	st.guard = txn.RecentGuard{Last: w.LastTS, Any: w.Any, IDs: make(map[string]struct{}, len(w.IDs))}
-	for _, id := range w.IDs {
-		st.guard.IDs[id] = struct{}{}
+	g, err := txn.Restore(w.IDHorizon, w.LastTS, w.Any, w.Held)
+	if err != nil {
+		return fmt.Errorf("reciprocity ring state: %w", err)
 	}
+	st.guard = g
 	s.st = st
 	return nil
 }

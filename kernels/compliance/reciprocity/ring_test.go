@@ -14,6 +14,7 @@ import (
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/fold/foldtest"
+	"github.com/gokernels/gokernels/kernels/kerr"
 )
 
 func tx(id, src, dst string, amount float64, ts int64) *financev1.Transaction {
@@ -171,10 +172,13 @@ func TestRingRoundTrip(t *testing.T) {
 }
 
 // TestRingStateBounded: 30,000 transactions cycling over the same 4 pairs
-// leave a state the size of the one after 300 (only sums and counts grow
-// in place), with 4 flows and at most the latest ts's ids.
+// (2 per second) with a 60 s id horizon leave a state the size of the one
+// after 3,000 (only sums and counts grow in place, and the remembered ids
+// are those of the last 60 s: 120, their ids and ts a digit longer), with
+// 4 flows.
 func TestRingStateBounded(t *testing.T) {
-	h := configured(t, &compliancev1.ReciprocityFlowInput{})
+	horizon := int64(60)
+	h := configured(t, &compliancev1.ReciprocityFlowInput{IdHorizonSeconds: &horizon})
 	rc := foldtest.New(context.Background(), 1)
 	pairs := [][2]string{{"a", "b"}, {"b", "a"}, {"c", "d"}, {"d", "c"}}
 	var small int
@@ -183,20 +187,85 @@ func TestRingStateBounded(t *testing.T) {
 		if err := h.Apply(rc, data(tx(fmt.Sprint(i), p[0], p[1], 1, int64(i/2)))); err != nil {
 			t.Fatal(err)
 		}
-		if i == 299 {
+		if i == 2999 {
 			b, _ := h.MarshalState()
 			small = len(b)
 		}
 	}
 	b, _ := h.MarshalState()
-	if len(b) > small+16 { // counts gain digits: 75 → 7500
+	if len(b) > small+16+2*120 { // counts gain a digit: 750 → 7500; ids 2999 → 29999, ts 1499 → 14999
 		t.Fatalf("state grew from %d to %d bytes", small, len(b))
 	}
 	s, _ := fold.State[RingState](h)
-	if len(s.st.flows) != 4 || len(s.st.guard.IDs) > 2 || s.st.ents.Len() != 4 {
-		t.Fatalf("state holds %d flows, %d ids, %d entities", len(s.st.flows), len(s.st.guard.IDs), s.st.ents.Len())
+	if len(s.st.flows) != 4 || s.st.guard.Len() > 120 || s.st.ents.Len() != 4 {
+		t.Fatalf("state holds %d flows, %d ids, %d entities", len(s.st.flows), s.st.guard.Len(), s.st.ents.Len())
 	}
 	if len(rc.Events()) != 2 {
 		t.Fatalf("%d alerts, want one per pair (2)", len(rc.Events()))
+	}
+}
+
+// TestRingIDHorizon: an id repeated at a later ts inside the id horizon is
+// refused naming transactions[i].id with the state unchanged (also when
+// the repeat comes in the same message, and after a state round trip);
+// once the first use has fallen out of the horizon the id is accepted.
+func TestRingIDHorizon(t *testing.T) {
+	horizon := int64(100)
+	h := configured(t, &compliancev1.ReciprocityFlowInput{IdHorizonSeconds: &horizon})
+	rc := foldtest.New(context.Background(), 1)
+	for _, m := range []*compliancev1.ReciprocityFlowInput{
+		data(tx("p", "a", "b", 5, 1000)),
+		data(tx("q", "b", "a", 5, 1050)),
+	} {
+		if err := h.Apply(rc, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused := func(h fold.Handler, m *compliancev1.ReciprocityFlowInput, field string) {
+		t.Helper()
+		before, _ := h.MarshalState()
+		err := h.Apply(rc, m)
+		if fe, ok := kerr.AsField(err); !ok || fe.Field != field {
+			t.Fatalf("%v: error %v, want one naming %s", m, err, field)
+		}
+		after, _ := h.MarshalState()
+		if !bytes.Equal(before, after) {
+			t.Fatalf("refused %v changed the state", m)
+		}
+	}
+	refused(h, data(tx("p", "a", "b", 5, 1099)), "transactions[0].id")                             // 99 s after p
+	refused(h, data(tx("r", "a", "b", 5, 1060), tx("q", "c", "d", 1, 1149)), "transactions[1].id") // 99 s after q
+	refused(h, data(tx("s", "a", "b", 5, 1070), tx("s", "c", "d", 1, 1080)), "transactions[1].id") // within the message
+	b, _ := h.MarshalState()
+	h2 := RingSpec.New()
+	if err := h2.UnmarshalState(b); err != nil {
+		t.Fatal(err)
+	}
+	refused(h2, data(tx("p", "a", "b", 5, 1099)), "transactions[0].id")
+	for _, hh := range []fold.Handler{h, h2} {
+		// p (ts 1000) is forgotten at 1100; q (1050) is still remembered.
+		if err := hh.Apply(rc, data(tx("p", "a", "b", 7, 1100))); err != nil {
+			t.Fatalf("id past the horizon refused: %v", err)
+		}
+		refused(hh, data(tx("q", "a", "b", 5, 1100)), "transactions[0].id")
+		if err := hh.Apply(rc, data(tx("q", "a", "b", 5, 1150))); err != nil {
+			t.Fatalf("id past the horizon refused: %v", err)
+		}
+		s, _ := fold.State[RingState](hh)
+		if got := s.st.flows[key(0, 1)]; got == nil || got.count != 3 || got.amount != 17 {
+			t.Fatalf("a→b flow %+v, want 3 transactions worth 17", got)
+		}
+		if s.st.guard.Len() != 2 {
+			t.Fatalf("%d ids remembered, want 2 (p at 1100, q at 1150)", s.st.guard.Len())
+		}
+	}
+	a, _ := h.MarshalState()
+	b2, _ := h2.MarshalState()
+	if !bytes.Equal(a, b2) {
+		t.Fatal("restored state diverged")
+	}
+	var zero int64
+	if err := RingSpec.New().Configure(context.Background(), &compliancev1.ReciprocityFlowInput{IdHorizonSeconds: &zero}); err == nil {
+		t.Fatal("id_horizon_seconds 0 accepted")
 	}
 }

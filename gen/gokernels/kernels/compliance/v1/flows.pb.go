@@ -327,7 +327,29 @@ func (x *CircularEntity) GetRatio() float64 {
 // self-loop-free DiGraph; weighted_reciprocity follows Squartini,
 // Picciolo, Ruzzenenti, Garlaschelli 2013 (Sci. Rep. 3:2729).
 //
-// Ring twin: transactions applied in ts order, Snapshot = this output.
+// Ring twin (compliance/reciprocity-flow over RingService): Configure takes
+// window, min_amount and id_horizon_seconds; data messages carry
+// transactions in non-decreasing ts (a ts before the latest is refused
+// naming transactions[i].ts, state unchanged), and Snapshot is this Batch
+// output over them (replay law). The state is the per-pair sums and
+// counts, so it is bounded by the distinct pairs, not the stream.
+//
+//	Reply: each transaction that counts (not a self-loop, inside window)
+//	  answers with its pair's ReciprocalPair (a < b, sums and counts so
+//	  far; reciprocated 0 until both directions exist); a message's reply
+//	  is that of its last counted transaction.
+//	Event "ReciprocityAlert" (a ReciprocalPair, emitted before the reply):
+//	  fires once per unordered pair, at the transaction that first gives
+//	  both directions with min(amount_ab, amount_ba) >= min_amount; it
+//	  carries the pair's sums and counts at that transaction.
+//	Repeated ids: a transaction whose id was applied within the last
+//	  id_horizon_seconds (ts_old > ts - id_horizon_seconds) is refused
+//	  naming transactions[i].id, state unchanged. Older ids are forgotten
+//	  and accepted again: remembering every id ever seen would make the
+//	  state grow with the stream, and a ring must stay bounded, so it
+//	  keeps the ids of one horizon's traffic (exact ids, found by a 64-bit
+//	  hash) and relies on its (client_id, client_seq) de-duplication for
+//	  retries. Batch refuses every duplicate id of its input.
 type ReciprocityFlowInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions; duplicate ids are a 400.
@@ -336,9 +358,13 @@ type ReciprocityFlowInput struct {
 	Window *v1.TimeWindow `protobuf:"bytes,2,opt,name=window,proto3" json:"window,omitempty"`
 	// A pair is listed in pairs only when min(amount_ab, amount_ba) >=
 	// min_amount. Default 0. The two ratios ignore it.
-	MinAmount     float64 `protobuf:"fixed64,3,opt,name=min_amount,json=minAmount,proto3" json:"min_amount,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MinAmount float64 `protobuf:"fixed64,3,opt,name=min_amount,json=minAmount,proto3" json:"min_amount,omitempty"`
+	// Ring only: how long, in seconds, the ring remembers a transaction id to
+	// refuse its repeat (see above). Default 86400 (one day), > 0. Batch
+	// ignores it: it refuses every duplicate id.
+	IdHorizonSeconds *int64 `protobuf:"varint,4,opt,name=id_horizon_seconds,json=idHorizonSeconds,proto3,oneof" json:"id_horizon_seconds,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ReciprocityFlowInput) Reset() {
@@ -388,6 +414,13 @@ func (x *ReciprocityFlowInput) GetWindow() *v1.TimeWindow {
 func (x *ReciprocityFlowInput) GetMinAmount() float64 {
 	if x != nil {
 		return x.MinAmount
+	}
+	return 0
+}
+
+func (x *ReciprocityFlowInput) GetIdHorizonSeconds() int64 {
+	if x != nil && x.IdHorizonSeconds != nil {
+		return *x.IdHorizonSeconds
 	}
 	return 0
 }
@@ -682,8 +715,29 @@ func (x *ReciprocityEntity) GetReciprocity() float64 {
 // activity windows and is not a flow. Reference: brute-force Python FIFO
 // with bisect windows (scripts/fixtures/compliance.py).
 //
-// Ring twin: transactions applied in ts order, Snapshot = this output.
-// Lots are kept unmerged so the Snapshot is bit-equal to Batch.
+// Ring twin (compliance/rapid-movement over RingService): Configure takes
+// the four parameters; data messages carry transactions in non-decreasing
+// ts (a ts before the latest is refused naming transactions[i].ts, state
+// unchanged), and Snapshot is this Batch output over them (replay law).
+// Per entity the state keeps the FIFO lots younger than W plus one merged
+// aged lot (equivalent under FIFO) and the events of one window, so it is
+// bounded by the entities and one window's traffic.
+//
+//	Reply: a RapidMovementOutput whose entities are the updated rows of
+//	  the message's sources and dests (sorted by id; rapid_amount unset).
+//	Event "RapidMovementAlert" (a RapidMovementEntity, emitted before the
+//	  reply): fires when an entity's flagged turns on (false -> true),
+//	  carrying its row as Snapshot would give it then; it fires again only
+//	  after flagged has turned off (later inflows can lower rapid_ratio).
+//	Repeated ids: a transaction whose id was applied within the last W
+//	  seconds (ts_old > ts - window_seconds, so equal ts too) is refused
+//	  naming transactions[i].id, state unchanged. Ids older than W are
+//	  forgotten and accepted again: the ring keeps only the ids of the
+//	  transactions still inside the window (exact ids, found by a 64-bit
+//	  hash), expired with it, because remembering every id would make the
+//	  state grow with the stream; retries of a message are caught by the
+//	  ring's (client_id, client_seq) de-duplication. Batch refuses every
+//	  duplicate id of its input.
 type RapidMovementInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions; duplicate ids are a 400.
@@ -1652,12 +1706,14 @@ const file_gokernels_kernels_compliance_v1_flows_proto_rawDesc = "" +
 	"\n" +
 	"out_amount\x18\x02 \x01(\x01R\toutAmount\x12.\n" +
 	"\x13circular_out_amount\x18\x03 \x01(\x01R\x11circularOutAmount\x12\x14\n" +
-	"\x05ratio\x18\x04 \x01(\x01R\x05ratio\"\xd8\x01\n" +
+	"\x05ratio\x18\x04 \x01(\x01R\x05ratio\"\xab\x02\n" +
 	"\x14ReciprocityFlowInput\x12M\n" +
 	"\ftransactions\x18\x01 \x03(\v2).gokernels.kernels.finance.v1.TransactionR\ftransactions\x12@\n" +
 	"\x06window\x18\x02 \x01(\v2(.gokernels.kernels.finance.v1.TimeWindowR\x06window\x12/\n" +
 	"\n" +
-	"min_amount\x18\x03 \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\tminAmount\"\xdc\x02\n" +
+	"min_amount\x18\x03 \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\tminAmount\x12:\n" +
+	"\x12id_horizon_seconds\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00H\x00R\x10idHorizonSeconds\x88\x01\x01B\x15\n" +
+	"\x13_id_horizon_seconds\"\xdc\x02\n" +
 	"\x15ReciprocityFlowOutput\x12E\n" +
 	"\x05pairs\x18\x01 \x03(\v2/.gokernels.kernels.compliance.v1.ReciprocalPairR\x05pairs\x12)\n" +
 	"\x10edge_reciprocity\x18\x02 \x01(\x01R\x0fedgeReciprocity\x121\n" +
@@ -1835,6 +1891,7 @@ func file_gokernels_kernels_compliance_v1_flows_proto_init() {
 	if File_gokernels_kernels_compliance_v1_flows_proto != nil {
 		return
 	}
+	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[4].OneofWrappers = []any{}
 	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[8].OneofWrappers = []any{}
 	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[11].OneofWrappers = []any{}
 	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[15].OneofWrappers = []any{}
