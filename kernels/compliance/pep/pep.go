@@ -13,6 +13,7 @@ import (
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/sanctions"
 	"github.com/gokernels/gokernels/kernels/compliance/screen"
+	screenring "github.com/gokernels/gokernels/kernels/compliance/screen/ring"
 	"github.com/gokernels/gokernels/kernels/finance/civil"
 	"github.com/gokernels/gokernels/kernels/finance/names"
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -38,7 +39,8 @@ var Def = registry.Def[*compliancev1.PepScreeningInput, *compliancev1.PepScreeni
 		if err != nil {
 			return nil, err
 		}
-		out := &compliancev1.PepScreeningOutput{}
+		n := len(j.state.entries)
+		out := &compliancev1.PepScreeningOutput{ListVersion: screenring.BatchVersion(n), ListSize: int32(n)}
 		for i, q := range j.queries {
 			out.Results = append(out.Results, j.state.result(q.GetName(), j.asOf[i], found[i]))
 		}
@@ -53,6 +55,9 @@ type job struct {
 }
 
 func prepare(ctx context.Context, in *compliancev1.PepScreeningInput) (*job, error) {
+	if err := screenring.CheckBatch(in.GetDeleteIds(), in.GetReplaceList(), in.ExpectedVersion); err != nil {
+		return nil, err
+	}
 	lim := limits.From(ctx)
 	if err := limits.Check("entries", len(in.GetEntries()), lim.MaxSamples); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/sanctions"
+	"github.com/gokernels/gokernels/kernels/compliance/screen"
 	screenring "github.com/gokernels/gokernels/kernels/compliance/screen/ring"
 	"github.com/gokernels/gokernels/kernels/finance/civil"
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -33,11 +34,16 @@ var RingSpec = screenring.Kind[*compliancev1.PepScreeningInput, *compliancev1.Pe
 	Entries:     (*compliancev1.PepScreeningInput).GetEntries,
 	Queries:     (*compliancev1.PepScreeningInput).GetQueries,
 	ID:          (*compliancev1.PepEntry).GetId,
+	DeleteIDs:   (*compliancev1.PepScreeningInput).GetDeleteIds,
+	Replace:     (*compliancev1.PepScreeningInput).GetReplaceList,
+	ExpectedVersion: func(in *compliancev1.PepScreeningInput) (uint64, bool) {
+		return in.GetExpectedVersion(), in.ExpectedVersion != nil
+	},
 	Input: func(e []*compliancev1.PepEntry, q []*compliancev1.PepQuery) *compliancev1.PepScreeningInput {
 		return &compliancev1.PepScreeningInput{Entries: e, Queries: q}
 	},
-	Output: func(r []*compliancev1.PepResult) *compliancev1.PepScreeningOutput {
-		return &compliancev1.PepScreeningOutput{Results: r}
+	Output: func(r []*compliancev1.PepResult, version uint64, size int) *compliancev1.PepScreeningOutput {
+		return &compliancev1.PepScreeningOutput{Results: r, ListVersion: version, ListSize: int32(size)}
 	},
 	NewEntry:  func() *compliancev1.PepEntry { return &compliancev1.PepEntry{} },
 	NewResult: func() *compliancev1.PepResult { return &compliancev1.PepResult{} },
@@ -64,6 +70,10 @@ var RingSpec = screenring.Kind[*compliancev1.PepScreeningInput, *compliancev1.Pe
 		}
 		st.entries = append(st.entries, fresh...)
 		st.list.Append(all)
+	},
+	Remove: func(st *State, at []int) {
+		st.entries, st.left = screen.RemoveAt(st.entries, at), screen.RemoveAt(st.left, at)
+		st.list.Remove(at)
 	},
 	Len: func(st *State) int { return len(st.entries) },
 }.Spec()

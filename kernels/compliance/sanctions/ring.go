@@ -4,6 +4,7 @@ import (
 	"context"
 
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
+	"github.com/gokernels/gokernels/kernels/compliance/screen"
 	screenring "github.com/gokernels/gokernels/kernels/compliance/screen/ring"
 	"github.com/gokernels/gokernels/kernels/kerr"
 )
@@ -30,11 +31,16 @@ var RingSpec = screenring.Kind[*compliancev1.SanctionsScreeningInput, *complianc
 	Entries:     (*compliancev1.SanctionsScreeningInput).GetEntries,
 	Queries:     (*compliancev1.SanctionsScreeningInput).GetQueries,
 	ID:          (*compliancev1.SanctionsEntry).GetId,
+	DeleteIDs:   (*compliancev1.SanctionsScreeningInput).GetDeleteIds,
+	Replace:     (*compliancev1.SanctionsScreeningInput).GetReplaceList,
+	ExpectedVersion: func(in *compliancev1.SanctionsScreeningInput) (uint64, bool) {
+		return in.GetExpectedVersion(), in.ExpectedVersion != nil
+	},
 	Input: func(e []*compliancev1.SanctionsEntry, q []*compliancev1.ScreeningQuery) *compliancev1.SanctionsScreeningInput {
 		return &compliancev1.SanctionsScreeningInput{Entries: e, Queries: q}
 	},
-	Output: func(r []*compliancev1.SanctionsResult) *compliancev1.SanctionsScreeningOutput {
-		return &compliancev1.SanctionsScreeningOutput{Results: r}
+	Output: func(r []*compliancev1.SanctionsResult, version uint64, size int) *compliancev1.SanctionsScreeningOutput {
+		return &compliancev1.SanctionsScreeningOutput{Results: r, ListVersion: version, ListSize: int32(size)}
 	},
 	NewEntry:  func() *compliancev1.SanctionsEntry { return &compliancev1.SanctionsEntry{} },
 	NewResult: func() *compliancev1.SanctionsResult { return &compliancev1.SanctionsResult{} },
@@ -54,6 +60,10 @@ var RingSpec = screenring.Kind[*compliancev1.SanctionsScreeningInput, *complianc
 		}
 		st.entries = append(st.entries, fresh...)
 		st.list.Append(all)
+	},
+	Remove: func(st *State, at []int) {
+		st.entries = screen.RemoveAt(st.entries, at)
+		st.list.Remove(at)
 	},
 	Len: func(st *State) int { return len(st.entries) },
 }.Spec()

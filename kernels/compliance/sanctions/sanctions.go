@@ -12,6 +12,7 @@ import (
 
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/screen"
+	screenring "github.com/gokernels/gokernels/kernels/compliance/screen/ring"
 	"github.com/gokernels/gokernels/kernels/finance/names"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
@@ -55,6 +56,9 @@ type Params struct {
 }
 
 func prepare(ctx context.Context, in *compliancev1.SanctionsScreeningInput) (*job, error) {
+	if err := screenring.CheckBatch(in.GetDeleteIds(), in.GetReplaceList(), in.ExpectedVersion); err != nil {
+		return nil, err
+	}
 	lim := limits.From(ctx)
 	if err := limits.Check("entries", len(in.GetEntries()), lim.MaxSamples); err != nil {
 		return nil, err
@@ -135,7 +139,7 @@ func (s *State) ScreenAll(ctx context.Context, queries []*compliancev1.Screening
 	if err != nil {
 		return nil, err
 	}
-	out := &compliancev1.SanctionsScreeningOutput{}
+	out := &compliancev1.SanctionsScreeningOutput{ListVersion: screenring.BatchVersion(len(s.entries)), ListSize: int32(len(s.entries))}
 	for i, q := range queries {
 		out.Results = append(out.Results, s.result(q, prepared[i], found[i]))
 	}

@@ -17,7 +17,6 @@ import (
 // List is a prepared screening list.
 type List struct {
 	names []names.Name
-	entry []int32 // entry of each name
 	first []int32 // first name of each entry; len = entries+1
 }
 
@@ -33,15 +32,14 @@ func NewList(ctx context.Context, entries [][]string) (*List, error) {
 		l.first = append(l.first, int32(len(l.names)))
 		for _, n := range ns {
 			l.names = append(l.names, names.Prepare(n))
-			l.entry = append(l.entry, int32(i))
 		}
 	}
 	l.first = append(l.first, int32(len(l.names)))
 	return l, nil
 }
 
-// Append adds entries to the end of the list (the ring's LoadList and
-// Upsert of new ids), preparing only their names.
+// Append adds entries to the end of the list (the ring's upserts),
+// preparing only their names.
 func (l *List) Append(entries [][]string) {
 	if len(l.first) == 0 {
 		l.first = append(l.first, 0)
@@ -49,11 +47,54 @@ func (l *List) Append(entries [][]string) {
 	for _, ns := range entries {
 		for _, n := range ns {
 			l.names = append(l.names, names.Prepare(n))
-			l.entry = append(l.entry, int32(len(l.first)-1))
 		}
 		l.first = append(l.first, int32(len(l.names)))
 	}
 }
+
+// Remove deletes the entries at the given indexes (ascending, distinct,
+// in range); the others keep their order and are renumbered 0.. in it.
+// Their prepared names move, nothing is prepared again, and no bound is
+// kept outside the names, so the scan stays lossless over the rest.
+func (l *List) Remove(entries []int) {
+	if len(entries) == 0 {
+		return
+	}
+	n, k := 0, 0 // names kept, next removal
+	first := l.first[:0]
+	for old := 0; old+1 < len(l.first); old++ {
+		lo, hi := l.first[old], l.first[old+1]
+		if k < len(entries) && entries[k] == old {
+			k++
+			continue
+		}
+		first = append(first, int32(n))
+		n += copy(l.names[n:], l.names[lo:hi])
+	}
+	first = append(first, int32(n))
+	clear(l.names[n:]) // drop the removed names' text for the collector
+	l.names, l.first = l.names[:n], first
+}
+
+// RemoveAt returns xs without the elements at positions at (ascending,
+// distinct), the others in order, reusing xs: a kernel's per-entry data
+// kept alongside a List, removed with List.Remove.
+func RemoveAt[T any](xs []T, at []int) []T {
+	keep, k := 0, 0
+	for i := range xs {
+		if k < len(at) && at[k] == i {
+			k++
+			continue
+		}
+		xs[keep] = xs[i]
+		keep++
+	}
+	clear(xs[keep:])
+	return xs[:keep]
+}
+
+// Len is the number of entries.
+func (l *List) Len() int { return max(len(l.first)-1, 0) }
 
 // Match is one entry scoring at least the minimum.
 type Match struct {

@@ -337,15 +337,36 @@ func (x *EntityMatch) GetMatchedNames() []string {
 // phonetic Soundex reported alongside. Reference: jellyfish
 // jaro_winkler_similarity brute force over the whole list.
 //
-// Ring twin: Configure takes min_score, max_matches and hit_threshold
-// (entries and queries are refused there). A data message's entries load
-// or upsert the list (an id already listed is replaced, new ids are
-// appended; duplicate ids within one message are a 400); its queries are
-// then screened against the list as it is, each result emitted as a
-// "SanctionsResult" event, followed by a "SanctionsHit" event when is_hit,
-// before the reply. Snapshot lists every screened query's result in order,
-// so the list followed by the queries one per message gives this Batch
-// output. (No delete message yet: replace an entry instead.)
+// Ring twin (compliance/sanctions-screening over RingService): Configure
+// takes min_score, max_matches and hit_threshold (entries, queries and the
+// list-management fields are refused there). A data message is applied in
+// this order, all or nothing (a refused message leaves the list, its
+// version and the results as they were):
+//  1. expected_version, when set, must equal the list's version, else the
+//     message is refused with FAILED_PRECONDITION naming expected_version
+//     (compare-and-set for concurrent list editors);
+//  2. replace_list: entries become the whole list (an empty one clears
+//     it); otherwise delete_ids are removed (an id not listed is a 400
+//     naming delete_ids[i]) and entries are upserted by id (an id already
+//     listed is replaced, a new id is added; duplicate ids within entries
+//     are a 400);
+//  3. list_version is incremented by 1 if the message changed the list
+//     (entries, delete_ids or replace_list present);
+//  4. queries are screened against the list as it now is: a deleted
+//     entry no longer matches, a replaced one matches by its new names.
+//
+// Events, emitted before the reply, one pair per query in order:
+//
+//	"SanctionsResult": the query's SanctionsResult (every query);
+//	"SanctionsHit": the same SanctionsResult again, only when is_hit (best
+//	  score >= hit_threshold) — the alert a screening desk acts on.
+//
+// Reply: a SanctionsScreeningOutput with the results of this message's
+// queries and the list_version and list_size after it.
+// Snapshot: every screened query's result in order, with the current
+// list_version and list_size; so the Batch list followed by its queries
+// one per message (replay law) gives this Batch output, whose list_version
+// is 1 (0 for an empty list), as for one loading message.
 type SanctionsScreeningInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The list; ids non-empty and unique (a duplicate is a 400).
@@ -357,9 +378,17 @@ type SanctionsScreeningInput struct {
 	// At most this many matches per query. Default 10, >= 1.
 	MaxMatches *int32 `protobuf:"varint,4,opt,name=max_matches,json=maxMatches,proto3,oneof" json:"max_matches,omitempty"`
 	// is_hit when the best score >= hit_threshold. Default 0.85, in [0, 1].
-	HitThreshold  *float64 `protobuf:"fixed64,5,opt,name=hit_threshold,json=hitThreshold,proto3,oneof" json:"hit_threshold,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	HitThreshold *float64 `protobuf:"fixed64,5,opt,name=hit_threshold,json=hitThreshold,proto3,oneof" json:"hit_threshold,omitempty"`
+	// Ring data messages only (Batch and Configure refuse it): ids of listed
+	// entries to delete, unique, not also in entries, not with replace_list.
+	DeleteIds []string `protobuf:"bytes,6,rep,name=delete_ids,json=deleteIds,proto3" json:"delete_ids,omitempty"`
+	// Ring data messages only: entries replace the whole list atomically.
+	ReplaceList bool `protobuf:"varint,7,opt,name=replace_list,json=replaceList,proto3" json:"replace_list,omitempty"`
+	// Ring data messages only: apply the message only if the list is at this
+	// version (FAILED_PRECONDITION otherwise).
+	ExpectedVersion *uint64 `protobuf:"varint,8,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SanctionsScreeningInput) Reset() {
@@ -423,6 +452,27 @@ func (x *SanctionsScreeningInput) GetMaxMatches() int32 {
 func (x *SanctionsScreeningInput) GetHitThreshold() float64 {
 	if x != nil && x.HitThreshold != nil {
 		return *x.HitThreshold
+	}
+	return 0
+}
+
+func (x *SanctionsScreeningInput) GetDeleteIds() []string {
+	if x != nil {
+		return x.DeleteIds
+	}
+	return nil
+}
+
+func (x *SanctionsScreeningInput) GetReplaceList() bool {
+	if x != nil {
+		return x.ReplaceList
+	}
+	return false
+}
+
+func (x *SanctionsScreeningInput) GetExpectedVersion() uint64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
 	}
 	return 0
 }
@@ -595,7 +645,12 @@ func (x *ScreeningQuery) GetCountry() string {
 type SanctionsScreeningOutput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One per query.
-	Results       []*SanctionsResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	Results []*SanctionsResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// The list's version: the number of list-changing ring messages so far
+	// (Batch: 1, or 0 for an empty list).
+	ListVersion uint64 `protobuf:"varint,2,opt,name=list_version,json=listVersion,proto3" json:"list_version,omitempty"`
+	// Entries on the list.
+	ListSize      int32 `protobuf:"varint,3,opt,name=list_size,json=listSize,proto3" json:"list_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -635,6 +690,20 @@ func (x *SanctionsScreeningOutput) GetResults() []*SanctionsResult {
 		return x.Results
 	}
 	return nil
+}
+
+func (x *SanctionsScreeningOutput) GetListVersion() uint64 {
+	if x != nil {
+		return x.ListVersion
+	}
+	return 0
+}
+
+func (x *SanctionsScreeningOutput) GetListSize() int32 {
+	if x != nil {
+		return x.ListSize
+	}
+	return 0
 }
 
 // SanctionsResult is the screening of one query.
@@ -823,10 +892,20 @@ func (x *SanctionsMatch) GetCountryMatch() bool {
 // Directive 2015/849 Art. 22); an inactive entry without a date is out of
 // scope. Reference: jellyfish brute force.
 //
-// Ring twin: as sanctions-screening. Configure takes as_of (the default
-// for queries without their own), lookback_months and the thresholds;
-// data messages carry entries (load/upsert by id) and queries; each
-// result is emitted as "PepResult", followed by "PepHit" when is_pep.
+// Ring twin (compliance/pep-screening over RingService): as
+// sanctions-screening. Configure takes as_of (the default for queries
+// without their own), lookback_months and the thresholds; data messages
+// carry expected_version, replace_list, delete_ids, entries (upsert by id)
+// and queries, applied in that order, all or nothing, list_version +1 per
+// list-changing message. Events, before the reply, per query in order:
+//
+//	"PepResult": the query's PepResult (every query);
+//	"PepHit": the same PepResult again, only when is_pep (an in-scope
+//	  match >= hit_threshold).
+//
+// Reply: a PepScreeningOutput with this message's results, list_version
+// and list_size. Snapshot: every result so far, the current list_version
+// and list_size (Batch: list_version 1, or 0 for an empty list).
 type PepScreeningInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The list; ids non-empty and unique (a duplicate is a 400).
@@ -843,9 +922,17 @@ type PepScreeningInput struct {
 	// Default 10, >= 1.
 	MaxMatches *int32 `protobuf:"varint,6,opt,name=max_matches,json=maxMatches,proto3,oneof" json:"max_matches,omitempty"`
 	// Default 0.85, in [0, 1].
-	HitThreshold  *float64 `protobuf:"fixed64,7,opt,name=hit_threshold,json=hitThreshold,proto3,oneof" json:"hit_threshold,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	HitThreshold *float64 `protobuf:"fixed64,7,opt,name=hit_threshold,json=hitThreshold,proto3,oneof" json:"hit_threshold,omitempty"`
+	// Ring data messages only (Batch and Configure refuse it): ids of listed
+	// entries to delete, unique, not also in entries, not with replace_list.
+	DeleteIds []string `protobuf:"bytes,8,rep,name=delete_ids,json=deleteIds,proto3" json:"delete_ids,omitempty"`
+	// Ring data messages only: entries replace the whole list atomically.
+	ReplaceList bool `protobuf:"varint,9,opt,name=replace_list,json=replaceList,proto3" json:"replace_list,omitempty"`
+	// Ring data messages only: apply the message only if the list is at this
+	// version (FAILED_PRECONDITION otherwise).
+	ExpectedVersion *uint64 `protobuf:"varint,10,opt,name=expected_version,json=expectedVersion,proto3,oneof" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *PepScreeningInput) Reset() {
@@ -923,6 +1010,27 @@ func (x *PepScreeningInput) GetMaxMatches() int32 {
 func (x *PepScreeningInput) GetHitThreshold() float64 {
 	if x != nil && x.HitThreshold != nil {
 		return *x.HitThreshold
+	}
+	return 0
+}
+
+func (x *PepScreeningInput) GetDeleteIds() []string {
+	if x != nil {
+		return x.DeleteIds
+	}
+	return nil
+}
+
+func (x *PepScreeningInput) GetReplaceList() bool {
+	if x != nil {
+		return x.ReplaceList
+	}
+	return false
+}
+
+func (x *PepScreeningInput) GetExpectedVersion() uint64 {
+	if x != nil && x.ExpectedVersion != nil {
+		return *x.ExpectedVersion
 	}
 	return 0
 }
@@ -1096,7 +1204,12 @@ func (x *PepQuery) GetAsOf() string {
 type PepScreeningOutput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One per query.
-	Results       []*PepResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	Results []*PepResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// The list's version: the number of list-changing ring messages so far
+	// (Batch: 1, or 0 for an empty list).
+	ListVersion uint64 `protobuf:"varint,2,opt,name=list_version,json=listVersion,proto3" json:"list_version,omitempty"`
+	// Entries on the list.
+	ListSize      int32 `protobuf:"varint,3,opt,name=list_size,json=listSize,proto3" json:"list_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1136,6 +1249,20 @@ func (x *PepScreeningOutput) GetResults() []*PepResult {
 		return x.Results
 	}
 	return nil
+}
+
+func (x *PepScreeningOutput) GetListVersion() uint64 {
+	if x != nil {
+		return x.ListVersion
+	}
+	return 0
+}
+
+func (x *PepScreeningOutput) GetListSize() int32 {
+	if x != nil {
+		return x.ListSize
+	}
+	return 0
 }
 
 // PepResult is the screening of one query.
@@ -1351,18 +1478,23 @@ const file_gokernels_kernels_compliance_v1_screening_proto_rawDesc = "" +
 	"\n" +
 	"date_score\x18\x04 \x01(\x01R\tdateScore\x12#\n" +
 	"\rcountry_match\x18\x05 \x01(\x01R\fcountryMatch\x12#\n" +
-	"\rmatched_names\x18\x06 \x03(\tR\fmatchedNames\"\x8c\x03\n" +
+	"\rmatched_names\x18\x06 \x03(\tR\fmatchedNames\"\x93\x04\n" +
 	"\x17SanctionsScreeningInput\x12I\n" +
 	"\aentries\x18\x01 \x03(\v2/.gokernels.kernels.compliance.v1.SanctionsEntryR\aentries\x12I\n" +
 	"\aqueries\x18\x02 \x03(\v2/.gokernels.kernels.compliance.v1.ScreeningQueryR\aqueries\x129\n" +
 	"\tmin_score\x18\x03 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\bminScore\x88\x01\x01\x12-\n" +
 	"\vmax_matches\x18\x04 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x01R\n" +
 	"maxMatches\x88\x01\x01\x12A\n" +
-	"\rhit_threshold\x18\x05 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x02R\fhitThreshold\x88\x01\x01B\f\n" +
+	"\rhit_threshold\x18\x05 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x02R\fhitThreshold\x88\x01\x01\x12\x1d\n" +
+	"\n" +
+	"delete_ids\x18\x06 \x03(\tR\tdeleteIds\x12!\n" +
+	"\freplace_list\x18\a \x01(\bR\vreplaceList\x12.\n" +
+	"\x10expected_version\x18\b \x01(\x04H\x03R\x0fexpectedVersion\x88\x01\x01B\f\n" +
 	"\n" +
 	"_min_scoreB\x0e\n" +
 	"\f_max_matchesB\x10\n" +
-	"\x0e_hit_threshold\"\xd3\x01\n" +
+	"\x0e_hit_thresholdB\x13\n" +
+	"\x11_expected_version\"\xd3\x01\n" +
 	"\x0eSanctionsEntry\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -1380,9 +1512,11 @@ const file_gokernels_kernels_compliance_v1_screening_proto_rawDesc = "" +
 	"\acountry\x18\x03 \x01(\tH\x01R\acountry\x88\x01\x01B\x06\n" +
 	"\x04_dobB\n" +
 	"\n" +
-	"\b_country\"f\n" +
+	"\b_country\"\xa6\x01\n" +
 	"\x18SanctionsScreeningOutput\x12J\n" +
-	"\aresults\x18\x01 \x03(\v20.gokernels.kernels.compliance.v1.SanctionsResultR\aresults\"\x89\x01\n" +
+	"\aresults\x18\x01 \x03(\v20.gokernels.kernels.compliance.v1.SanctionsResultR\aresults\x12!\n" +
+	"\flist_version\x18\x02 \x01(\x04R\vlistVersion\x12\x1b\n" +
+	"\tlist_size\x18\x03 \x01(\x05R\blistSize\"\x89\x01\n" +
 	"\x0fSanctionsResult\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12I\n" +
 	"\amatches\x18\x02 \x03(\v2/.gokernels.kernels.compliance.v1.SanctionsMatchR\amatches\x12\x15\n" +
@@ -1395,7 +1529,7 @@ const file_gokernels_kernels_compliance_v1_screening_proto_rawDesc = "" +
 	"\aprogram\x18\x05 \x01(\tR\aprogram\x12%\n" +
 	"\x0ephonetic_match\x18\x06 \x01(\bR\rphoneticMatch\x12\x1b\n" +
 	"\tdob_match\x18\a \x01(\bR\bdobMatch\x12#\n" +
-	"\rcountry_match\x18\b \x01(\bR\fcountryMatch\"\xda\x03\n" +
+	"\rcountry_match\x18\b \x01(\bR\fcountryMatch\"\xe1\x04\n" +
 	"\x11PepScreeningInput\x12C\n" +
 	"\aentries\x18\x01 \x03(\v2).gokernels.kernels.compliance.v1.PepEntryR\aentries\x12C\n" +
 	"\aqueries\x18\x02 \x03(\v2).gokernels.kernels.compliance.v1.PepQueryR\aqueries\x12\x13\n" +
@@ -1404,12 +1538,18 @@ const file_gokernels_kernels_compliance_v1_screening_proto_rawDesc = "" +
 	"\tmin_score\x18\x05 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\bminScore\x88\x01\x01\x12-\n" +
 	"\vmax_matches\x18\x06 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x02R\n" +
 	"maxMatches\x88\x01\x01\x12A\n" +
-	"\rhit_threshold\x18\a \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x03R\fhitThreshold\x88\x01\x01B\x12\n" +
+	"\rhit_threshold\x18\a \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x03R\fhitThreshold\x88\x01\x01\x12\x1d\n" +
+	"\n" +
+	"delete_ids\x18\b \x03(\tR\tdeleteIds\x12!\n" +
+	"\freplace_list\x18\t \x01(\bR\vreplaceList\x12.\n" +
+	"\x10expected_version\x18\n" +
+	" \x01(\x04H\x04R\x0fexpectedVersion\x88\x01\x01B\x12\n" +
 	"\x10_lookback_monthsB\f\n" +
 	"\n" +
 	"_min_scoreB\x0e\n" +
 	"\f_max_matchesB\x10\n" +
-	"\x0e_hit_threshold\"\x84\x02\n" +
+	"\x0e_hit_thresholdB\x13\n" +
+	"\x11_expected_version\"\x84\x02\n" +
 	"\bPepEntry\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -1423,9 +1563,11 @@ const file_gokernels_kernels_compliance_v1_screening_proto_rawDesc = "" +
 	"\bPepQuery\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\x05as_of\x18\x02 \x01(\tH\x00R\x04asOf\x88\x01\x01B\b\n" +
-	"\x06_as_of\"Z\n" +
+	"\x06_as_of\"\x9a\x01\n" +
 	"\x12PepScreeningOutput\x12D\n" +
-	"\aresults\x18\x01 \x03(\v2*.gokernels.kernels.compliance.v1.PepResultR\aresults\"\xa2\x01\n" +
+	"\aresults\x18\x01 \x03(\v2*.gokernels.kernels.compliance.v1.PepResultR\aresults\x12!\n" +
+	"\flist_version\x18\x02 \x01(\x04R\vlistVersion\x12\x1b\n" +
+	"\tlist_size\x18\x03 \x01(\x05R\blistSize\"\xa2\x01\n" +
 	"\tPepResult\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12C\n" +
 	"\amatches\x18\x02 \x03(\v2).gokernels.kernels.compliance.v1.PepMatchR\amatches\x12\x15\n" +
