@@ -10,27 +10,42 @@ import (
 	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/kernels/temporal/anomaly"
 )
 
 // AnomalyState is anomaly-detection's ring state: the parameters and the
-// series. Every method scores each point against statistics of the whole
-// series (z-score: its mean and standard deviation; IQR: its quartiles;
-// ESD: its successive extremes), and the output has a score per point, so
-// each new value changes every score: the values are the minimal state,
-// and Snapshot runs the Batch definition over them. Apply is O(1)
-// amortised (validation and an append).
+// series or, with a window, the online detector.
+//
+// Without a window every method scores each point against statistics of
+// the whole series (z-score: its mean and standard deviation; IQR: its
+// quartiles; ESD: its successive extremes), and the output has a score per
+// point, so each new value changes every score: the values are the minimal
+// state, and Snapshot runs the Batch definition over them. Apply is O(1)
+// amortised (validation and an append); the state grows with the series.
+//
+// With window = W > 0 ("zscore", "iqr") a point is scored against its W
+// predecessors only, so its score is final when it arrives: the state is
+// the detector (anomaly.Rolling: the last W values, their scores and flags,
+// the window's running mean and sum of squares or its sorted copy), O(W)
+// however long the stream; Apply scores each value as it comes and emits
+// an AnomalyDetectionEvent per anomaly; Snapshot renders the detector,
+// which is what Batch returns after pushing the same values.
 type AnomalyState struct {
-	Cfg    []byte    `json:"cfg"` // the Configure message (deterministic proto)
-	Values []float64 `json:"values"`
-	LastTS *float64  `json:"last_ts"`
+	Cfg    []byte           `json:"cfg"` // the Configure message (deterministic proto)
+	Values []float64        `json:"values"`
+	LastTS *float64         `json:"last_ts"`
+	Online *anomaly.Rolling `json:"online,omitempty"` // window > 0
 }
+
+// EventAnomaly is the kind of the event a windowed ring emits per anomaly.
+const EventAnomaly = "AnomalyDetected"
 
 var deterministic = proto.MarshalOptions{Deterministic: true}
 
 // AnomalyRing is anomaly-detection's handler; Snapshot equals Batch bit
 // for bit.
 var AnomalyRing = fold.Spec[*temporalv1.AnomalyDetectionInput, *temporalv1.AnomalyDetectionOutput, AnomalyState]{
-	Configure: func(_ context.Context, in *temporalv1.AnomalyDetectionInput) (*AnomalyState, error) {
+	Configure: func(ctx context.Context, in *temporalv1.AnomalyDetectionInput) (*AnomalyState, error) {
 		if len(in.GetValues()) > 0 || len(in.GetTimestamps()) > 0 {
 			return nil, kerr.Invalid("values", "is data: send values in data messages, not in Configure")
 		}
@@ -39,24 +54,39 @@ var AnomalyRing = fold.Spec[*temporalv1.AnomalyDetectionInput, *temporalv1.Anoma
 		default:
 			return nil, kerr.Invalid("method", "must be zscore, iqr or esd")
 		}
+		if in.GetWindow() < 0 {
+			return nil, kerr.Invalid("window", "must be at least 0")
+		}
 		cfg, err := deterministic.Marshal(in)
 		if err != nil {
 			return nil, err
 		}
-		return &AnomalyState{Cfg: cfg}, nil
+		s := &AnomalyState{Cfg: cfg}
+		if in.GetWindow() > 0 {
+			if s.Online, err = newRolling(ctx, in); err != nil {
+				return nil, err
+			}
+		}
+		return s, nil
 	},
 	Apply: func(rc fold.Context, s *AnomalyState, in *temporalv1.AnomalyDetectionInput) error {
 		for _, p := range []struct {
 			name string
 			set  bool
 		}{{"method", in.GetMethod() != ""}, {"threshold", in.Threshold != nil}, {"iqr_multiplier", in.IqrMultiplier != nil},
-			{"alpha", in.Alpha != nil}, {"max_anomalies", in.MaxAnomalies != nil}} {
+			{"alpha", in.Alpha != nil}, {"max_anomalies", in.MaxAnomalies != nil}, {"window", in.GetWindow() != 0}} {
 			if p.set {
 				return kerr.Invalid(p.name, "is a parameter: set it with Configure (before the first data message or after Reset)")
 			}
 		}
 		v, ts := in.GetValues(), in.GetTimestamps()
-		if err := limits.Check("values", len(s.Values)+len(v), limits.From(rc).MaxSeriesLength); err != nil {
+		if s.Online != nil {
+			// Indexes are int32 (as in the output); the state is bounded,
+			// so the stream is not held to the series-length limit.
+			if s.Online.N+len(v) > math.MaxInt32 {
+				return kerr.Invalid("values", "the series would pass %d points; Reset the ring", math.MaxInt32)
+			}
+		} else if err := limits.Check("values", len(s.Values)+len(v), limits.From(rc).MaxSeriesLength); err != nil {
 			return err
 		}
 		last, err := checkAppend(v, ts, s.LastTS)
@@ -64,10 +94,31 @@ var AnomalyRing = fold.Spec[*temporalv1.AnomalyDetectionInput, *temporalv1.Anoma
 			return err
 		}
 		s.LastTS = last
-		s.Values = append(s.Values, v...)
+		if s.Online == nil {
+			s.Values = append(s.Values, v...)
+			return nil
+		}
+		for i, x := range v {
+			p := s.Online.Push(x)
+			if !p.Anomaly {
+				continue
+			}
+			ev := &temporalv1.AnomalyDetectionEvent{Index: int32(p.Index), Ts: rc.TS(), Value: x, Score: p.Score,
+				Threshold: s.Online.Threshold, LowerBound: p.Lower, UpperBound: p.Upper}
+			if i < len(ts) {
+				ev.Timestamp = &ts[i]
+			}
+			rc.Emit(EventAnomaly, ev)
+		}
 		return nil
 	},
 	Snapshot: func(ctx context.Context, s *AnomalyState) (*temporalv1.AnomalyDetectionOutput, error) {
+		if s.Online != nil {
+			if s.Online.N == 0 {
+				return nil, kerr.Invalid("values", "must not be empty")
+			}
+			return rollingOutput(s.Online), nil
+		}
 		in := &temporalv1.AnomalyDetectionInput{}
 		if err := proto.Unmarshal(s.Cfg, in); err != nil {
 			return nil, err

@@ -209,6 +209,28 @@ func anomalyDetection(ctx context.Context, in *temporalv1.AnomalyDetectionInput)
 	if err := series.Check(ctx, y, in.GetTimestamps()); err != nil {
 		return nil, err
 	}
+	if in.GetWindow() > 0 {
+		r, err := newRolling(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if r.Method == "iqr" {
+			// Each point moves up to W sorted values: bound the work.
+			if cells := len(y) * min(r.W, len(y)); cells/100 > limits.From(ctx).MaxCells {
+				return nil, kerr.Invalid("window", "%d points x a window of %d exceeds the server limit of %d cells x 100 "+
+					"for the windowed IQR", len(y), r.W, limits.From(ctx).MaxCells)
+			}
+		}
+		for i, x := range y {
+			if i&0xfff == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			r.Push(x)
+		}
+		return rollingOutput(r), nil
+	}
 	var res anomaly.Result
 	switch in.GetMethod() {
 	case "iqr":
@@ -237,6 +259,33 @@ func anomalyDetection(ctx context.Context, in *temporalv1.AnomalyDetectionInput)
 		LowerBound: res.Lower, UpperBound: res.Upper,
 		EsdCandidates: int32s(res.Candidates), EsdStatistics: res.Statistics, EsdCriticalValues: res.Critical,
 	}, nil
+}
+
+// newRolling validates the parameters of a windowed (window > 0)
+// anomaly detection and returns its empty detector (Batch and the ring's
+// Configure).
+func newRolling(ctx context.Context, in *temporalv1.AnomalyDetectionInput) (*anomaly.Rolling, error) {
+	w := int(in.GetWindow())
+	if err := limits.Check("window", w, limits.From(ctx).MaxSeriesLength); err != nil {
+		return nil, err
+	}
+	switch in.GetMethod() {
+	case "iqr":
+		return anomaly.NewRolling("iqr", w, registry.Or(in.IqrMultiplier, 1.5)), nil
+	case "esd":
+		return nil, kerr.Invalid("window", "applies to the zscore and iqr methods; the generalized ESD test has no causal windowed form")
+	}
+	return anomaly.NewRolling("zscore", w, registry.Or(in.Threshold, 3)), nil
+}
+
+// rollingOutput is a windowed detection's output: the detector after its
+// last point (Batch and the ring's Snapshot).
+func rollingOutput(r *anomaly.Rolling) *temporalv1.AnomalyDetectionOutput {
+	start, scores, anomalies := r.Trailing()
+	out := &temporalv1.AnomalyDetectionOutput{AnomalyIndices: int32s(anomalies), Scores: scores,
+		ScoresStart: int32(start), AnomalyCount: int32(r.Count)}
+	out.LowerBound, out.UpperBound, _ = r.Bounds()
+	return out
 }
 
 // ---------------------------------------------------------------- seasonal decomposition

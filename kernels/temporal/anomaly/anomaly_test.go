@@ -19,6 +19,7 @@ type fixture struct {
 			IQRMultiplier *float64  `json:"iqr_multiplier"`
 			Alpha         *float64  `json:"alpha"`
 			MaxAnomalies  *int      `json:"max_anomalies"`
+			Window        int       `json:"window"`
 		} `json:"input"`
 		Expect *struct {
 			Indices    []int     `json:"anomaly_indices"`
@@ -28,6 +29,8 @@ type fixture struct {
 			Candidates []int     `json:"esd_candidates"`
 			Statistics []float64 `json:"esd_statistics"`
 			Critical   []float64 `json:"esd_critical_values"`
+			Start      int       `json:"scores_start"`
+			Count      int       `json:"anomaly_count"`
 		} `json:"expect"`
 		Rtol float64 `json:"rtol"`
 		Atol float64 `json:"atol"`
@@ -71,12 +74,29 @@ func TestFixtures(t *testing.T) {
 				atol = 1e-12
 			}
 			var res Result
-			switch in.Method {
-			case "zscore":
+			switch {
+			case in.Window > 0:
+				// The windowed detector: the trailing scores, their
+				// anomalies and the bounds for the next point.
+				thr := or(in.Threshold, 3)
+				if in.Method == "iqr" {
+					thr = or(in.IQRMultiplier, 1.5)
+				}
+				r := NewRolling(in.Method, in.Window, thr)
+				for _, v := range in.Values {
+					r.Push(v)
+				}
+				var start int
+				start, res.Scores, res.Indices = r.Trailing()
+				res.Lower, res.Upper, _ = r.Bounds()
+				if start != e.Start || r.Count != e.Count {
+					t.Errorf("scores_start %d anomaly_count %d, want %d %d", start, r.Count, e.Start, e.Count)
+				}
+			case in.Method == "zscore":
 				res = ZScore(in.Values, or(in.Threshold, 3))
-			case "iqr":
+			case in.Method == "iqr":
 				res = IQR(in.Values, or(in.IQRMultiplier, 1.5))
-			case "esd":
+			case in.Method == "esd":
 				r := or(in.MaxAnomalies, max(1, len(in.Values)/10))
 				res, err = ESD(context.Background(), in.Values, or(in.Alpha, 0.05), r)
 				if err != nil {

@@ -40,6 +40,39 @@ const (
 //     of Student's t with n - i - 1 degrees of freedom (scipy.stats.t.ppf);
 //     the anomalies are the first k removed points, k the largest i with
 //     R_i > lambda_i. score_i = |x_i - mean| / s over the whole series.
+//
+// Causal window (window = W > 0; "zscore" and "iqr" only): point i is
+// scored against its W predecessors x[i-W..i-1] alone, never against
+// itself or later points, so the result for a point is final when it
+// arrives (an online detector):
+//   - "zscore": m_i, s_i = mean and population standard deviation of
+//     x[i-W..i-1]; score_i = (x_i - m_i) / s_i (0 when s_i = 0);
+//     anomaly when |score_i| > threshold. Reference:
+//     pandas.Series(x).rolling(W).mean/std(ddof=0).shift(1), evaluated
+//     exactly (rational arithmetic) in the fixtures.
+//   - "iqr": q1_i, q3_i = numpy.percentile(x[i-W..i-1], [25, 75]);
+//     score_i and anomalies as for "iqr" above with those quartiles.
+//
+// The first W points (fewer than W predecessors) score 0 and are never
+// anomalies; so a window longer than the series flags nothing. Scores and
+// bounds beyond the double range (values near +-1e308) are reported as
+// +-1.7976931348623157e308, the largest double; the comparison with the
+// threshold is made before that clamp.
+// With a window the output describes the detector after the last point, in
+// space O(W): scores holds the scores of the last min(n, W) points (the
+// first of them is point scores_start), anomaly_indices the anomalies among
+// those points, anomaly_count the anomalies over the whole series, and
+// lower_bound / upper_bound the bounds the next point will be judged
+// against (m - threshold s, m + threshold s; q1 - iqr_multiplier iqr,
+// q3 + iqr_multiplier iqr over the last W points; 0 while n < W).
+//
+// Ring: data messages carry values (and optional timestamps). With
+// window = 0 the ring keeps the series and Snapshot runs this definition
+// over it (each value changes every score). With window > 0 the ring keeps
+// the last W values and the running statistics (O(W) state), scores each
+// value as its message arrives and emits an AnomalyDetectionEvent (kind
+// "AnomalyDetected") for each anomaly before the message's reply; Snapshot
+// equals the Batch output with the same window.
 type AnomalyDetectionInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The series, oldest first.
@@ -58,7 +91,10 @@ type AnomalyDetectionInput struct {
 	Alpha *float64 `protobuf:"fixed64,13,opt,name=alpha,proto3,oneof" json:"alpha,omitempty"`
 	// Upper bound on outliers for "esd", >= 1 and at most n - 2. Default
 	// max(1, floor(n / 10)) capped at n - 2.
-	MaxAnomalies  *int32 `protobuf:"varint,14,opt,name=max_anomalies,json=maxAnomalies,proto3,oneof" json:"max_anomalies,omitempty"`
+	MaxAnomalies *int32 `protobuf:"varint,14,opt,name=max_anomalies,json=maxAnomalies,proto3,oneof" json:"max_anomalies,omitempty"`
+	// Causal window W >= 0 for "zscore" and "iqr" (see above); 0 (default)
+	// scores every point against the whole series.
+	Window        int32 `protobuf:"varint,15,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -149,6 +185,13 @@ func (x *AnomalyDetectionInput) GetMaxAnomalies() int32 {
 	return 0
 }
 
+func (x *AnomalyDetectionInput) GetWindow() int32 {
+	if x != nil {
+		return x.Window
+	}
+	return 0
+}
+
 // AnomalyDetectionOutput: the anomalies and a score for every point.
 type AnomalyDetectionOutput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -167,8 +210,14 @@ type AnomalyDetectionOutput struct {
 	EsdStatistics []float64 `protobuf:"fixed64,6,rep,packed,name=esd_statistics,json=esdStatistics,proto3" json:"esd_statistics,omitempty"`
 	// "esd" only: the critical values lambda_i.
 	EsdCriticalValues []float64 `protobuf:"fixed64,7,rep,packed,name=esd_critical_values,json=esdCriticalValues,proto3" json:"esd_critical_values,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// window > 0 only: the index of the point scores[0] scores (scores
+	// covers points scores_start .. n - 1, the last min(n, window)).
+	ScoresStart int32 `protobuf:"varint,8,opt,name=scores_start,json=scoresStart,proto3" json:"scores_start,omitempty"`
+	// window > 0 only: the number of anomalies over the whole series
+	// (anomaly_indices lists those among the last min(n, window) points).
+	AnomalyCount  int32 `protobuf:"varint,9,opt,name=anomaly_count,json=anomalyCount,proto3" json:"anomaly_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AnomalyDetectionOutput) Reset() {
@@ -250,11 +299,139 @@ func (x *AnomalyDetectionOutput) GetEsdCriticalValues() []float64 {
 	return nil
 }
 
+func (x *AnomalyDetectionOutput) GetScoresStart() int32 {
+	if x != nil {
+		return x.ScoresStart
+	}
+	return 0
+}
+
+func (x *AnomalyDetectionOutput) GetAnomalyCount() int32 {
+	if x != nil {
+		return x.AnomalyCount
+	}
+	return 0
+}
+
+// AnomalyDetectionEvent is the event a windowed anomaly-detection ring
+// emits (kind "AnomalyDetected") for each anomaly, at the data message that
+// brings the point, before that message's reply.
+type AnomalyDetectionEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The point's index in the series (0 = the first value since Configure
+	// or Reset).
+	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// The data message's ts (Unix seconds).
+	Ts int64 `protobuf:"varint,2,opt,name=ts,proto3" json:"ts,omitempty"`
+	// The point's entry in the message's timestamps, when it carries them.
+	Timestamp *float64 `protobuf:"fixed64,3,opt,name=timestamp,proto3,oneof" json:"timestamp,omitempty"`
+	// The value.
+	Value float64 `protobuf:"fixed64,4,opt,name=value,proto3" json:"value,omitempty"`
+	// Its score (see AnomalyDetectionInput).
+	Score float64 `protobuf:"fixed64,5,opt,name=score,proto3" json:"score,omitempty"`
+	// The threshold the score exceeded: threshold ("zscore") or
+	// iqr_multiplier ("iqr").
+	Threshold float64 `protobuf:"fixed64,6,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// The lower bound the value was judged against (from its W
+	// predecessors, as the output's lower_bound).
+	LowerBound float64 `protobuf:"fixed64,7,opt,name=lower_bound,json=lowerBound,proto3" json:"lower_bound,omitempty"`
+	// The upper bound the value was judged against.
+	UpperBound    float64 `protobuf:"fixed64,8,opt,name=upper_bound,json=upperBound,proto3" json:"upper_bound,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnomalyDetectionEvent) Reset() {
+	*x = AnomalyDetectionEvent{}
+	mi := &file_gokernels_kernels_temporal_v1_anomaly_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnomalyDetectionEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnomalyDetectionEvent) ProtoMessage() {}
+
+func (x *AnomalyDetectionEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_temporal_v1_anomaly_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnomalyDetectionEvent.ProtoReflect.Descriptor instead.
+func (*AnomalyDetectionEvent) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_temporal_v1_anomaly_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AnomalyDetectionEvent) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *AnomalyDetectionEvent) GetTs() int64 {
+	if x != nil {
+		return x.Ts
+	}
+	return 0
+}
+
+func (x *AnomalyDetectionEvent) GetTimestamp() float64 {
+	if x != nil && x.Timestamp != nil {
+		return *x.Timestamp
+	}
+	return 0
+}
+
+func (x *AnomalyDetectionEvent) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *AnomalyDetectionEvent) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *AnomalyDetectionEvent) GetThreshold() float64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *AnomalyDetectionEvent) GetLowerBound() float64 {
+	if x != nil {
+		return x.LowerBound
+	}
+	return 0
+}
+
+func (x *AnomalyDetectionEvent) GetUpperBound() float64 {
+	if x != nil {
+		return x.UpperBound
+	}
+	return 0
+}
+
 var File_gokernels_kernels_temporal_v1_anomaly_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_temporal_v1_anomaly_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/temporal/v1/anomaly.proto\x12\x1dgokernels.kernels.temporal.v1\x1a\x1bbuf/validate/validate.proto\"\xd5\x03\n" +
+	"+gokernels/kernels/temporal/v1/anomaly.proto\x12\x1dgokernels.kernels.temporal.v1\x1a\x1bbuf/validate/validate.proto\"\xf6\x03\n" +
 	"\x15AnomalyDetectionInput\x12&\n" +
 	"\x06values\x18\x01 \x03(\x01B\x0e\xbaH\v\x92\x01\b\b\x01\"\x04\x12\x02@\x01R\x06values\x12,\n" +
 	"\n" +
@@ -266,12 +443,13 @@ const file_gokernels_kernels_temporal_v1_anomaly_proto_rawDesc = "" +
 	"\tthreshold\x18\v \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\tthreshold\x88\x01\x01\x12<\n" +
 	"\x0eiqr_multiplier\x18\f \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\riqrMultiplier\x88\x01\x01\x122\n" +
 	"\x05alpha\x18\r \x01(\x01B\x17\xbaH\x14\x12\x12\x11\x00\x00\x00\x00\x00\x00\xf0?!\x00\x00\x00\x00\x00\x00\x00\x00H\x02R\x05alpha\x88\x01\x01\x121\n" +
-	"\rmax_anomalies\x18\x0e \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x03R\fmaxAnomalies\x88\x01\x01B\f\n" +
+	"\rmax_anomalies\x18\x0e \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x03R\fmaxAnomalies\x88\x01\x01\x12\x1f\n" +
+	"\x06window\x18\x0f \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x06windowB\f\n" +
 	"\n" +
 	"_thresholdB\x11\n" +
 	"\x0f_iqr_multiplierB\b\n" +
 	"\x06_alphaB\x10\n" +
-	"\x0e_max_anomalies\"\x99\x02\n" +
+	"\x0e_max_anomalies\"\xe1\x02\n" +
 	"\x16AnomalyDetectionOutput\x12'\n" +
 	"\x0fanomaly_indices\x18\x01 \x03(\x05R\x0eanomalyIndices\x12\x16\n" +
 	"\x06scores\x18\x02 \x03(\x01R\x06scores\x12\x1f\n" +
@@ -281,7 +459,22 @@ const file_gokernels_kernels_temporal_v1_anomaly_proto_rawDesc = "" +
 	"upperBound\x12%\n" +
 	"\x0eesd_candidates\x18\x05 \x03(\x05R\resdCandidates\x12%\n" +
 	"\x0eesd_statistics\x18\x06 \x03(\x01R\resdStatistics\x12.\n" +
-	"\x13esd_critical_values\x18\a \x03(\x01R\x11esdCriticalValuesBMZKgithub.com/gokernels/gokernels/gen/gokernels/kernels/temporal/v1;temporalv1b\x06proto3"
+	"\x13esd_critical_values\x18\a \x03(\x01R\x11esdCriticalValues\x12!\n" +
+	"\fscores_start\x18\b \x01(\x05R\vscoresStart\x12#\n" +
+	"\ranomaly_count\x18\t \x01(\x05R\fanomalyCount\"\xfa\x01\n" +
+	"\x15AnomalyDetectionEvent\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
+	"\x02ts\x18\x02 \x01(\x03R\x02ts\x12!\n" +
+	"\ttimestamp\x18\x03 \x01(\x01H\x00R\ttimestamp\x88\x01\x01\x12\x14\n" +
+	"\x05value\x18\x04 \x01(\x01R\x05value\x12\x14\n" +
+	"\x05score\x18\x05 \x01(\x01R\x05score\x12\x1c\n" +
+	"\tthreshold\x18\x06 \x01(\x01R\tthreshold\x12\x1f\n" +
+	"\vlower_bound\x18\a \x01(\x01R\n" +
+	"lowerBound\x12\x1f\n" +
+	"\vupper_bound\x18\b \x01(\x01R\n" +
+	"upperBoundB\f\n" +
+	"\n" +
+	"_timestampBMZKgithub.com/gokernels/gokernels/gen/gokernels/kernels/temporal/v1;temporalv1b\x06proto3"
 
 var (
 	file_gokernels_kernels_temporal_v1_anomaly_proto_rawDescOnce sync.Once
@@ -295,10 +488,11 @@ func file_gokernels_kernels_temporal_v1_anomaly_proto_rawDescGZIP() []byte {
 	return file_gokernels_kernels_temporal_v1_anomaly_proto_rawDescData
 }
 
-var file_gokernels_kernels_temporal_v1_anomaly_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_gokernels_kernels_temporal_v1_anomaly_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_gokernels_kernels_temporal_v1_anomaly_proto_goTypes = []any{
 	(*AnomalyDetectionInput)(nil),  // 0: gokernels.kernels.temporal.v1.AnomalyDetectionInput
 	(*AnomalyDetectionOutput)(nil), // 1: gokernels.kernels.temporal.v1.AnomalyDetectionOutput
+	(*AnomalyDetectionEvent)(nil),  // 2: gokernels.kernels.temporal.v1.AnomalyDetectionEvent
 }
 var file_gokernels_kernels_temporal_v1_anomaly_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -314,13 +508,14 @@ func file_gokernels_kernels_temporal_v1_anomaly_proto_init() {
 		return
 	}
 	file_gokernels_kernels_temporal_v1_anomaly_proto_msgTypes[0].OneofWrappers = []any{}
+	file_gokernels_kernels_temporal_v1_anomaly_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_kernels_temporal_v1_anomaly_proto_rawDesc), len(file_gokernels_kernels_temporal_v1_anomaly_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
