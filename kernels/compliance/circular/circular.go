@@ -8,11 +8,13 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync"
 
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/finance/flowgraph"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
+	"github.com/gokernels/gokernels/kernels/graph/components"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
@@ -29,7 +31,9 @@ var Def = registry.Def[*compliancev1.CircularFlowInput, *compliancev1.CircularFl
 		// Prepare's flowgraph.Load has refused duplicate ids and put the
 		// arcs in ts order: the fold's per-transaction guard is not needed.
 		st := &State{p: j.params, g: *j.g}
-		return st.Snapshot(ctx)
+		out, err := st.Snapshot(ctx)
+		j.g.Release() // the output keeps only the names' strings
+		return out, err
 	},
 	Estimate: func(in *compliancev1.CircularFlowInput) registry.Cost {
 		n := int64(len(in.GetTransactions()))
@@ -77,70 +81,92 @@ func (s *State) Apply(tx *financev1.Transaction) error {
 
 // Snapshot computes the Batch output over the transactions applied so far.
 // It does not change the state.
+//
+// The strongly connected components are computed on one core while the
+// other sorts the names and sums the out amounts; one pass over the arcs
+// then sums each component's internal amounts and each entity's outgoing
+// internal amount (circular_out_amount once its component is reported).
+// Every sum runs over the arcs in ts order, so Batch and the fold agree to
+// the bit. The working arrays come from txn's free lists.
 func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput, error) {
 	out := &compliancev1.CircularFlowOutput{}
 	n := s.g.Entities.Len()
 	if n == 0 {
 		return out, nil
 	}
-	scc, err := s.g.SCC(ctx)
-	if err != nil {
-		return nil, err
-	}
-	k := scc.Count()
-	selfLoop := make([]bool, k)
-	internal := make([]float64, k)
-	internalCount := make([]int32, k)
-	outAmt := make([]float64, n)
-	for i := range s.g.Src {
-		u, v, a := s.g.Src[i], s.g.Dst[i], s.g.Amount[i]
+	outAmt, circOut := txn.F64.Get(n), txn.F64.Get(n)
+	defer txn.F64.Put(outAmt, circOut)
+	clear(outAmt)
+	clear(circOut)
+	var (
+		scc    components.Result
+		sccErr error
+		byName []int32
+		wg     sync.WaitGroup
+	)
+	wg.Go(func() { scc, sccErr = s.g.SCC(ctx) })
+	byName = s.g.Entities.ByName()
+	for i, u := range s.g.Src {
+		a := s.g.Amount[i]
 		out.TotalAmount += a
 		outAmt[u] += a
+	}
+	wg.Wait()
+	if sccErr != nil {
+		return nil, sccErr
+	}
+	k := scc.Count()
+	internal, internalCount, pos := txn.F64.Get(k), txn.I32.Get(k), txn.I32.Get(k)
+	defer txn.F64.Put(internal)
+	defer txn.I32.Put(internalCount, pos)
+	clear(internal)
+	clear(internalCount)
+	selfLoop := make([]bool, k)
+	labels := scc.Labels
+	for i, u := range s.g.Src {
+		v := s.g.Dst[i]
 		if u == v {
 			if !s.p.CountSelfLoops {
 				continue
 			}
-			selfLoop[scc.Labels[u]] = true
+			selfLoop[labels[u]] = true
 		}
-		if c := scc.Labels[u]; c == scc.Labels[v] {
+		if c := labels[u]; c == labels[v] {
+			a := s.g.Amount[i]
 			internal[c] += a
 			internalCount[c]++
+			circOut[u] += a
 		}
 	}
-	reported := make([]bool, k)
+	// pos[c] is the reported component's index in comps, -1 if not reported.
 	var comps []int32
 	for c := range int32(k) {
+		pos[c] = -1
 		if (scc.Sizes[c] >= 2 || selfLoop[c]) && internal[c] >= s.p.MinAmount {
-			reported[c] = true
+			pos[c] = int32(len(comps))
 			comps = append(comps, c)
 		}
 	}
-	circOut := make([]float64, n)
-	for i := range s.g.Src {
-		u, v := s.g.Src[i], s.g.Dst[i]
-		if u == v && !s.p.CountSelfLoops {
-			continue
-		}
-		if c := scc.Labels[u]; c == scc.Labels[v] && reported[c] {
-			circOut[u] += s.g.Amount[i]
-		}
-	}
-	members := make([][]string, k)
-	byName := s.g.Entities.ByName()
+	members := make([][]string, len(comps))
 	for _, u := range byName { // members come out sorted
-		if c := scc.Labels[u]; reported[c] {
-			members[c] = append(members[c], s.g.Entities.Names[u])
+		if p := pos[labels[u]]; p >= 0 {
+			members[p] = append(members[p], s.g.Entities.Names[u])
 		}
 	}
-	slices.SortFunc(comps, func(a, b int32) int {
-		if c := cmp.Compare(internal[b], internal[a]); c != 0 {
+	order := make([]int32, len(comps)) // positions in comps
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := cmp.Compare(internal[comps[b]], internal[comps[a]]); c != 0 {
 			return c
 		}
 		return cmp.Compare(members[a][0], members[b][0])
 	})
-	for _, c := range comps {
+	for _, p := range order {
+		c := comps[p]
 		out.Sccs = append(out.Sccs, &compliancev1.StronglyConnectedFlow{
-			Members: members[c], InternalAmount: internal[c], InternalTxCount: internalCount[c],
+			Members: members[p], InternalAmount: internal[c], InternalTxCount: internalCount[c],
 		})
 		out.CircularAmount += internal[c]
 	}
@@ -150,8 +176,11 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput,
 	out.Entities = make([]*compliancev1.CircularEntity, n)
 	for i, u := range byName {
 		e := &ents[i]
-		e.Id, e.OutAmount, e.CircularOutAmount = s.g.Entities.Names[u], outAmt[u], circOut[u]
-		e.Ratio = txn.Ratio(circOut[u], outAmt[u])
+		e.Id, e.OutAmount = s.g.Entities.Names[u], outAmt[u]
+		if pos[labels[u]] >= 0 {
+			e.CircularOutAmount = circOut[u]
+		}
+		e.Ratio = txn.Ratio(e.CircularOutAmount, outAmt[u])
 		out.Entities[i] = e
 	}
 	return out, nil

@@ -8,7 +8,10 @@ package flowgraph
 import (
 	"context"
 	"math"
+	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
 
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
@@ -35,6 +38,17 @@ func (b *Builder) Add(source, dest string, a float64) {
 	b.Src = append(b.Src, b.Entities.ID(source))
 	b.Dst = append(b.Dst, b.Entities.ID(dest))
 	b.Amount = append(b.Amount, a)
+}
+
+// Release gives the builder's arrays and table back to txn's free lists,
+// for a Batch request whose output is built; the builder must not be used
+// afterwards. (The output may keep the entity names: they are strings the
+// request owns, not the table's arrays.)
+func (b *Builder) Release() {
+	txn.I32.Put(b.Src, b.Dst)
+	txn.F64.Put(b.Amount)
+	txn.PutInterner(b.Entities)
+	*b = Builder{}
 }
 
 // Graph returns the simple directed CSR graph of the arcs (parallel arcs
@@ -64,15 +78,16 @@ func (b *Builder) SCC(ctx context.Context) (components.Result, error) {
 	if n == 0 {
 		return components.Result{}, nil
 	}
-	ptr := make([]int32, n+1)
+	ptr, idx, fill := txn.I32.Get(n+1), txn.I32.Get(len(b.Src)), txn.I32.Get(n)
+	defer txn.I32.Put(ptr, idx, fill)
+	clear(ptr)
 	for _, u := range b.Src {
 		ptr[u+1]++
 	}
 	for u := range n {
 		ptr[u+1] += ptr[u]
 	}
-	idx := make([]int32, len(b.Src))
-	fill := slices.Clone(ptr[:n])
+	copy(fill, ptr[:n])
 	for i, u := range b.Src {
 		idx[fill[u]] = b.Dst[i]
 		fill[u]++
@@ -90,47 +105,219 @@ func (b *Builder) SCC(ctx context.Context) (components.Result, error) {
 // pass hashes the id, takes the ts and amount and interns both names (in
 // batches, so the table's cache misses overlap); the duplicate check, the
 // ts sort and the permutation into ts order then run on flat arrays.
-// Entity indexes are in order of first appearance in the input rather than
-// in ts order, which no output depends on (outputs are sorted by name).
+//
+// Large inputs are cut into one part per core (up to maxParts), and each
+// phase runs on the parts in parallel: the pass interns into a table of
+// the part's own, the parts' tables are then merged into the first (one
+// lookup per distinct name and part) and the arcs renumbered; each part
+// sorts its id hashes and its ts keys, and the sorted parts are merged
+// (the duplicate check and the ts order on two cores at once); the
+// permutation is split by output range. The result is the same as one
+// sequential pass except for the entity numbering, which is in order of
+// first appearance within the parts rather than the input; no output
+// depends on it (outputs are sorted by name).
 func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Builder, error) {
 	if err := txn.CheckSize(ctx, field, txs); err != nil {
 		return nil, err
 	}
 	n := len(txs)
-	// Working arrays, from txn's pool: ids' hashes, ts, the radix sort's
-	// scratch, (src, dst) packed in one word, amounts as float64 bits.
-	hsP, tsP, scratchP, arcP, amtP := txn.Scratch(n), txn.Scratch(n), txn.Scratch(n), txn.Scratch(n), txn.Scratch(n)
-	defer txn.Release(hsP, tsP, scratchP, arcP, amtP)
-	hs, ts, scratch, arc, amt := *hsP, *tsP, *scratchP, *arcP, *amtP
-	b := &Builder{}
-	b.Entities.Grow(min(n, 1<<16))
-	var names [32]string
-	var ids [32]int32
-	for lo := 0; lo < n; lo += len(names) / 2 {
-		if lo%txn.CheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		chunk := txs[lo:min(n, lo+len(names)/2)]
-		for k, tx := range chunk {
-			hs[lo+k] = txn.HashID(tx.GetId())
-			ts[lo+k] = uint64(tx.GetTs())
-			amt[lo+k] = math.Float64bits(tx.GetAmount())
-			names[2*k], names[2*k+1] = tx.GetSourceId(), tx.GetDestId()
-		}
-		b.Entities.IDs(names[:2*len(chunk)], ids[:])
-		for k := range chunk {
-			arc[lo+k] = uint64(uint32(ids[2*k])) | uint64(uint32(ids[2*k+1]))<<32
-		}
+	// Working arrays, from txn's free lists: ids' hashes and the sort's
+	// scratch, ts keys and theirs, (src, dst) packed in one word, amounts
+	// as float64 bits.
+	w := loader{txs: txs, hs: txn.U64.Get(n), hs2: txn.U64.Get(n), ts: txn.U64.Get(n), ts2: txn.U64.Get(n),
+		arc: txn.U64.Get(n), amt: txn.U64.Get(n)}
+	defer txn.U64.Put(w.hs, w.hs2, w.ts, w.ts2, w.arc, w.amt)
+	np := numParts(n)
+	w.parts = make([]part, np)
+	for p := range w.parts {
+		w.parts[p].lo, w.parts[p].hi = p*n/np, (p+1)*n/np
 	}
-	if err := txn.CheckIDHashes(ctx, field, txs, hs, scratch); err != nil {
+	defer func() { // the parts' tables (the first one's unless the builder took it)
+		for p := range w.parts {
+			txn.PutInterner(w.parts[p].ents)
+		}
+	}()
+	if err := w.each(func(p *part) error { return w.read(ctx, p) }); err != nil {
 		return nil, err
 	}
-	order := txn.SortTS(ts, scratch)
-	b.Src, b.Dst, b.Amount = make([]int32, n), make([]int32, n), make([]float64, n)
-	for k, j := range order {
-		b.Src[k], b.Dst[k], b.Amount[k] = int32(uint32(arc[j])), int32(arc[j]>>32), math.Float64frombits(amt[j])
+	b := &Builder{}
+	b.Entities = w.parts[0].ents
+	w.parts[0].ents = txn.Interner{}
+	for p := range w.parts[1:] {
+		q := &w.parts[1+p]
+		q.remap = make([]int32, q.ents.Len())
+		b.Entities.IDs(q.ents.Names, q.remap)
 	}
+	// The ts order: already sorted (a stream), one radix sort of packed
+	// (ts - min, index) words per part, or pdqsort when those do not fit.
+	lo, hi, sorted := w.parts[0].minTS, w.parts[0].maxTS, true
+	for p := range w.parts {
+		q := &w.parts[p]
+		lo, hi = min(lo, q.minTS), max(hi, q.maxTS)
+		sorted = sorted && q.sorted && (p == 0 || q.firstTS >= w.parts[p-1].lastTS)
+	}
+	idxBits := bits.Len(uint(n))
+	tsBits := bits.Len64(uint64(hi) - uint64(lo)) // hi-lo as unsigned: no overflow
+	packed := !sorted && n > 0 && idxBits+tsBits <= 64
+	_ = w.each(func(p *part) error {
+		if p.remap != nil {
+			for i := p.lo; i < p.hi; i++ {
+				a := w.arc[i]
+				w.arc[i] = uint64(uint32(p.remap[uint32(a)])) | uint64(uint32(p.remap[a>>32]))<<32
+			}
+		}
+		p.hs = txn.SortIDHashes(w.hs[p.lo:p.hi], w.hs2[p.lo:p.hi])
+		if packed {
+			for i := p.lo; i < p.hi; i++ {
+				w.ts[i] = (w.ts[i]-uint64(lo))<<idxBits | uint64(i)
+			}
+			p.ts = txn.RadixSort(w.ts[p.lo:p.hi], w.ts2[p.lo:p.hi], idxBits, idxBits+tsBits)
+		}
+		return nil
+	})
+	// The sorted parts' results all lie in one of each pair of arrays
+	// (the pass counts are the same for every part); merge into the other.
+	var order []int32
+	var dupErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		runs, free := w.runs(func(p *part) []uint64 { return p.hs }, w.hs, w.hs2)
+		dupErr = txn.CheckSortedIDHashes(ctx, field, txs, txn.MergeRuns(free, runs, txn.IDHashShift))
+	})
+	switch {
+	case sorted:
+		order = nil // the identity
+	case packed:
+		runs, free := w.runs(func(p *part) []uint64 { return p.ts }, w.ts, w.ts2)
+		keys := txn.MergeRuns(free, runs, 0)
+		mask := uint64(1)<<idxBits - 1
+		order = txn.I32.Get(n)
+		defer txn.I32.Put(order)
+		for i, k := range keys {
+			order[i] = int32(k & mask)
+		}
+	default:
+		order = txn.SortTS(w.ts, w.ts2)
+	}
+	wg.Wait()
+	if dupErr != nil {
+		txn.PutInterner(b.Entities)
+		return nil, dupErr
+	}
+	if err := ctx.Err(); err != nil {
+		txn.PutInterner(b.Entities)
+		return nil, err
+	}
+	b.Src, b.Dst, b.Amount = txn.I32.Get(n), txn.I32.Get(n), txn.F64.Get(n)
+	_ = w.each(func(p *part) error {
+		for k := p.lo; k < p.hi; k++ {
+			j := k
+			if order != nil {
+				j = int(order[k])
+			}
+			b.Src[k], b.Dst[k], b.Amount[k] = int32(uint32(w.arc[j])), int32(w.arc[j]>>32), math.Float64frombits(w.amt[j])
+		}
+		return nil
+	})
 	return b, nil
+}
+
+// maxParts bounds Load's parallelism; minPart is the smallest part worth
+// a goroutine (a variable so tests can exercise the parallel path on
+// small inputs).
+const maxParts = 4
+
+var minPart = 1 << 15
+
+func numParts(n int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), maxParts, n/minPart))
+}
+
+// loader is Load's working state.
+type loader struct {
+	txs                        []*financev1.Transaction
+	hs, hs2, ts, ts2, arc, amt []uint64
+	parts                      []part
+}
+
+// part is one contiguous range of the input.
+type part struct {
+	lo, hi                        int
+	ents                          txn.Interner // the part's names
+	remap                         []int32      // part id -> merged id (parts after the first)
+	minTS, maxTS, firstTS, lastTS int64
+	sorted                        bool     // ts non-decreasing within the part
+	hs, ts                        []uint64 // the part's sorted id hashes and ts keys
+}
+
+// each runs fn on every part, in parallel when there are several, and
+// returns the first error.
+func (w *loader) each(fn func(p *part) error) error {
+	if len(w.parts) == 1 {
+		return fn(&w.parts[0])
+	}
+	errs := make([]error, len(w.parts))
+	var wg sync.WaitGroup
+	for p := range w.parts {
+		wg.Go(func() { errs[p] = fn(&w.parts[p]) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runs returns each part's sorted run and the array of the pair (a, b)
+// that holds none of them.
+func (w *loader) runs(of func(p *part) []uint64, a, b []uint64) ([][]uint64, []uint64) {
+	runs := make([][]uint64, len(w.parts))
+	for p := range w.parts {
+		runs[p] = of(&w.parts[p])
+	}
+	if len(a) > 0 && &runs[0][0] == &a[0] {
+		return runs, b
+	}
+	return runs, a
+}
+
+// read is the pass over part p: id hashes, ts, amounts, and the names
+// interned into the part's table (arc holds the part's ids).
+func (w *loader) read(ctx context.Context, p *part) error {
+	txs := w.txs
+	p.ents = txn.GetInterner(min(p.hi-p.lo, 1<<16))
+	p.sorted = true
+	if p.hi > p.lo {
+		p.minTS, p.maxTS, p.firstTS = txs[p.lo].GetTs(), txs[p.lo].GetTs(), txs[p.lo].GetTs()
+		p.lastTS = p.firstTS
+	}
+	var names [32]string
+	var ids [32]int32
+	for lo := p.lo; lo < p.hi; lo += len(names) / 2 {
+		if (lo-p.lo)%txn.CheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		chunk := txs[lo:min(p.hi, lo+len(names)/2)]
+		for k, tx := range chunk {
+			ts := tx.GetTs()
+			w.hs[lo+k] = txn.HashID(tx.GetId())
+			w.ts[lo+k] = uint64(ts)
+			w.amt[lo+k] = math.Float64bits(tx.GetAmount())
+			names[2*k], names[2*k+1] = tx.GetSourceId(), tx.GetDestId()
+			if ts < p.lastTS {
+				p.sorted = false
+			}
+			p.lastTS = ts
+			p.minTS, p.maxTS = min(p.minTS, ts), max(p.maxTS, ts)
+		}
+		p.ents.IDs(names[:2*len(chunk)], ids[:])
+		for k := range chunk {
+			w.arc[lo+k] = uint64(uint32(ids[2*k])) | uint64(uint32(ids[2*k+1]))<<32
+		}
+	}
+	return nil
 }

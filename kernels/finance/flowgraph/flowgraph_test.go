@@ -3,7 +3,9 @@ package flowgraph
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -58,23 +60,48 @@ func TestSCCMultigraph(t *testing.T) {
 }
 
 // TestLoadEqualsCheckAndAdd: Load gives the arcs (by name) and amounts of
-// txn.Check's order followed by Add, and the same duplicate-id error.
+// txn.Check's order followed by Add, and the same duplicate-id error, in
+// one part and cut into two to four parts (the parallel path), on inputs
+// already in ts order, shuffled, with ts spanning the whole int64 range
+// (no packed radix sort) and with duplicates in the same or another part.
 func TestLoadEqualsCheckAndAdd(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
+	defer func(m int) { minPart = m }(minPart)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for _, mp := range []int{1 << 15, 7, 100} {
+		minPart = mp
+		testLoad(t, mp)
+	}
+}
+
+func testLoad(t *testing.T, mp int) {
+	rng := rand.New(rand.NewPCG(13, uint64(mp)))
 	ctx := context.Background()
-	for trial := range 30 {
+	for trial := range 60 {
 		txs := make([]*financev1.Transaction, rng.IntN(500))
 		for i := range txs {
 			txs[i] = &financev1.Transaction{Id: fmt.Sprint("t", i), SourceId: fmt.Sprint("a", rng.IntN(40)),
 				DestId: fmt.Sprint("a", rng.IntN(40)), Amount: rng.Float64(), Ts: int64(rng.IntN(1 + trial*trial))}
+			switch trial % 3 {
+			case 1:
+				txs[i].Ts = int64(i / 3) // a stream in ts order
+			case 2:
+				if i%4 == 0 {
+					txs[i].Ts = math.MaxInt64 - int64(rng.IntN(3))
+				} else if i%4 == 1 {
+					txs[i].Ts = math.MinInt64 + int64(rng.IntN(3))
+				}
+			}
 		}
 		if trial%5 == 4 && len(txs) > 2 {
 			txs[len(txs)-1].Id = txs[rng.IntN(len(txs)-1)].Id
 		}
+		if trial%7 == 6 && len(txs) > 20 {
+			txs[11].Id = txs[10].Id
+		}
 		got, gotErr := Load(ctx, "transactions", txs)
 		order, wantErr := txn.Check(ctx, "transactions", txs)
 		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
-			t.Fatalf("trial %d: Load error %v, Check error %v", trial, gotErr, wantErr)
+			t.Fatalf("minPart %d trial %d: Load error %v, Check error %v", mp, trial, gotErr, wantErr)
 		}
 		if wantErr != nil {
 			continue

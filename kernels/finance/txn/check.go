@@ -58,11 +58,24 @@ func CheckIDHashes(ctx context.Context, field string, txs []*financev1.Transacti
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	const top = 33 // runs of about n/2^33 hashes share their top bits
-	hs = radixSort(hs, scratch, 64-top, 64)
+	return CheckSortedIDHashes(ctx, field, txs, SortIDHashes(hs, scratch))
+}
+
+// IDHashShift is the shift that leaves the bits SortIDHashes orders by.
+const IDHashShift = 64 - 33 // runs of about n/2^33 hashes share their top bits
+
+// SortIDHashes orders id hashes by their top bits (v >> IDHashShift),
+// using scratch (same length), and returns whichever of the two holds the
+// result (always the same one for a given length: the pass count is
+// fixed). Parts of a list sorted apart combine with MergeRuns.
+func SortIDHashes(hs, scratch []uint64) []uint64 { return radixSort(hs, scratch, IDHashShift, 64) }
+
+// CheckSortedIDHashes is CheckIDHashes on hashes SortIDHashes (or
+// MergeRuns with IDHashShift) ordered.
+func CheckSortedIDHashes(ctx context.Context, field string, txs []*financev1.Transaction, hs []uint64) error {
 	for i := 0; i < len(hs); {
 		j := i + 1
-		for j < len(hs) && hs[j]>>(64-top) == hs[i]>>(64-top) {
+		for j < len(hs) && hs[j]>>IDHashShift == hs[i]>>IDHashShift {
 			j++
 		}
 		for a := i; a < j; a++ {
@@ -75,6 +88,47 @@ func CheckIDHashes(ctx context.Context, field string, txs []*financev1.Transacti
 		i = j
 	}
 	return nil
+}
+
+// MergeRuns merges runs, each sorted by v >> shift, into dst (whose
+// length must be their total length) and returns it. Ties go to the
+// earlier run, so the merge of stably sorted consecutive parts of a list
+// is the stable sort of the list. It is meant for the few runs of a
+// parallel sort (it compares every run's head per value).
+func MergeRuns(dst []uint64, runs [][]uint64, shift uint) []uint64 {
+	switch len(runs) {
+	case 1:
+		copy(dst, runs[0])
+		return dst
+	case 2:
+		a, b := runs[0], runs[1]
+		i, j, k := 0, 0, 0
+		for i < len(a) && j < len(b) {
+			if b[j]>>shift < a[i]>>shift {
+				dst[k] = b[j]
+				j++
+			} else {
+				dst[k] = a[i]
+				i++
+			}
+			k++
+		}
+		k += copy(dst[k:], a[i:])
+		copy(dst[k:], b[j:])
+		return dst
+	}
+	heads := slices.Clone(runs)
+	for k := range dst {
+		best := -1
+		for r, h := range heads {
+			if len(h) > 0 && (best < 0 || h[0]>>shift < heads[best][0]>>shift) {
+				best = r
+			}
+		}
+		dst[k] = heads[best][0]
+		heads[best] = heads[best][1:]
+	}
+	return dst
 }
 
 // uniqueIDsExact is the map check; it names the first repeated id.
@@ -97,6 +151,11 @@ func uniqueIDsExact(ctx context.Context, field string, txs []*financev1.Transact
 // radixDigit is the LSD radix sort's digit width: 2,048 counters stay in
 // the first-level cache.
 const radixDigit = 11
+
+// RadixSort sorts a stably by bits [lo, hi) of each value (LSD, 11-bit
+// digits) using scratch (same length) and returns whichever of the two
+// holds the result.
+func RadixSort(a, scratch []uint64, lo, hi int) []uint64 { return radixSort(a, scratch, lo, hi) }
 
 // radixSort sorts a stably by bits [lo, hi) of each value (LSD, 11-bit
 // digits) using scratch (same length) and returns whichever of the two

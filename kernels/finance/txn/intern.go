@@ -2,9 +2,11 @@ package txn
 
 import (
 	"cmp"
-	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
 	"slices"
+	"sync"
 )
 
 // Interner maps entity ids to dense int32 indexes in order of first
@@ -15,9 +17,9 @@ import (
 // map[string]int32 made three cache misses per lookup (the hash group, the
 // control word, the stored key's bytes behind its pointer) and was ~70% of
 // circular-flow's time. A slot is 16 bytes, four to a cache line: a tag
-// (32 bits of the name's hash and its length), the index, and names of up
-// to 8 bytes themselves, so such a lookup touches one slot and nothing
-// else; longer names are confirmed against Names. IDs resolves a batch of
+// (24 bits of the name's hash and its length), the index, and names of up
+// to 8 bytes themselves (as word packs them), so such a lookup touches one
+// slot and nothing else; longer names are confirmed against Names. IDs resolves a batch of
 // names, loading all their slots before it probes any, so the cache
 // misses overlap instead of queueing one after another.
 type Interner struct {
@@ -31,23 +33,62 @@ type Interner struct {
 type slot struct {
 	tag uint32 // hash bits 32..55 and min(len(name), 255) in the low byte
 	id1 int32  // index + 1; 0 marks an empty slot
-	key uint64 // a name of up to 8 bytes, zero-padded (see short)
+	key uint64 // word(name) for a name of up to 8 bytes
 }
 
-var internSeed = maphash.MakeSeed()
+var (
+	internSeed = maphash.MakeSeed()
+	// Per-process random keys of the short-name hash (hashName).
+	seedA, seedB = rand.Uint64() | 1, rand.Uint64() | 1
+)
 
-func hashName(name string) uint64 { return maphash.String(internSeed, name) }
+// hashName hashes an entity or transaction id. Names of up to 16 bytes
+// (account and transaction ids usually are) take a wyhash-style path: the
+// bytes as one or two words (word), keyed by per-process random seeds and
+// folded by two 64x64->128-bit multiplies, about a third of maphash.String's
+// cost on 8-byte names; longer ones use maphash. Both are seeded per
+// process, so inputs cannot be crafted to collide in the tables.
+func hashName(name string) uint64 {
+	n := len(name)
+	switch {
+	case n <= 8:
+		return mix(seedA^uint64(n), mix(word(name)^seedA, seedB))
+	case n <= 16:
+		return mix(seedA^uint64(n), mix(word(name)^seedA, word(name[n-8:])^seedB))
+	}
+	return maphash.String(internSeed, name)
+}
+
+// mix folds the 128-bit product of a and b into 64 bits (wyhash's mum).
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
 
 func tagOf(h uint64, name string) uint32 {
 	return uint32(h>>32)&^0xff | uint32(min(len(name), 0xff))
 }
 
-// short is the zero-padded little-endian word of a name of up to 8 bytes;
-// with the length in the tag it identifies the name.
-func short(name string) uint64 {
-	var b [8]byte
-	copy(b[:], name)
-	return binary.LittleEndian.Uint64(b[:])
+// word packs a name's first 8 bytes into a word (little-endian); a
+// shorter name as its first and last 4 bytes (overlapping when under 8),
+// or for under 4 its first, middle and last byte. Given the length (which
+// the slot's tag holds) it is one-to-one on names of up to 8 bytes, so a
+// slot's key identifies such a name, and it costs a few loads where
+// copying into a zero-padded array cost a memmove call.
+func word(s string) uint64 {
+	n := len(s)
+	switch {
+	case n >= 8:
+		return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	case n >= 4:
+		t := s[n-4:]
+		return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			(uint64(t[0])|uint64(t[1])<<8|uint64(t[2])<<16|uint64(t[3])<<24)<<32
+	case n > 0:
+		return uint64(s[0])<<16 | uint64(s[n>>1])<<8 | uint64(s[n-1])
+	}
+	return 0
 }
 
 // Grow makes room for n more names without rehashing.
@@ -87,7 +128,7 @@ func (in *Interner) lookup(name string, h uint64) int32 {
 	mask := uint64(len(in.slots) - 1)
 	i := h & mask
 	if len(name) <= 8 {
-		key := short(name)
+		key := word(name)
 		for ; ; i = (i + 1) & mask {
 			s := &in.slots[i]
 			if s.id1 == 0 {
@@ -111,7 +152,7 @@ func (in *Interner) lookup(name string, h uint64) int32 {
 	id := int32(len(in.Names))
 	s := slot{tag: tag, id1: id + 1}
 	if len(name) <= 8 {
-		s.key = short(name)
+		s.key = word(name)
 	}
 	in.slots[i] = s
 	in.Names = append(in.Names, name)
@@ -180,28 +221,123 @@ func (in *Interner) Len() int { return len(in.Names) }
 
 // ByName returns the entity indexes sorted bytewise by name. The names'
 // first eight bytes, big-endian and zero-padded (which keeps their
-// bytewise order), are the primary key, so most comparisons are one
-// integer compare on a contiguous array instead of two string loads.
+// bytewise order), are the primary key: an LSD radix sort over it (digits
+// where every key agrees are skipped) orders the array in a few sequential
+// passes, and only runs of names sharing those eight bytes are then
+// compared as strings.
 func (in *Interner) ByName() []int32 {
-	type key struct {
-		prefix uint64
-		id     int32
-	}
-	keys := make([]key, len(in.Names))
+	n := len(in.Names)
+	keys := make([]nameKey, n)
 	for i, name := range in.Names {
-		var b [8]byte
-		copy(b[:], name)
-		keys[i] = key{binary.BigEndian.Uint64(b[:]), int32(i)}
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
-			return c
+		var p uint64
+		for k := range min(len(name), 8) {
+			p |= uint64(name[k]) << (56 - 8*k)
 		}
-		return cmp.Compare(in.Names[a.id], in.Names[b.id])
-	})
-	order := make([]int32, len(keys))
+		keys[i] = nameKey{p, int32(i)}
+	}
+	keys = sortNameKeys(keys, make([]nameKey, n))
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && keys[j].prefix == keys[i].prefix {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(keys[i:j], func(a, b nameKey) int {
+				return cmp.Compare(in.Names[a.id], in.Names[b.id])
+			})
+		}
+		i = j
+	}
+	order := make([]int32, n)
 	for i, k := range keys {
 		order[i] = k.id
 	}
 	return order
+}
+
+type nameKey struct {
+	prefix uint64
+	id     int32
+}
+
+// sortNameKeys sorts a by prefix (LSD radix, stable) using scratch and
+// returns whichever holds the result.
+func sortNameKeys(a, scratch []nameKey) []nameKey {
+	if len(a) < 2 {
+		return a
+	}
+	var count [1 << radixDigit]int
+	for shift := 0; shift < 64; shift += radixDigit {
+		mask := uint64(1)<<min(radixDigit, 64-shift) - 1
+		clear(count[:])
+		for _, k := range a {
+			count[(k.prefix>>shift)&mask]++
+		}
+		if count[(a[0].prefix>>shift)&mask] == len(a) {
+			continue // every key has this digit
+		}
+		sum := 0
+		for d := range count[:mask+1] {
+			c := count[d]
+			count[d] = sum
+			sum += c
+		}
+		for _, k := range a {
+			d := (k.prefix >> shift) & mask
+			scratch[count[d]] = k
+			count[d]++
+		}
+		a, scratch = scratch, a
+	}
+	return a
+}
+
+// Reset empties the table and keeps its arrays for reuse.
+func (in *Interner) Reset() {
+	clear(in.slots)
+	clear(in.Names) // drop the strings
+	in.Names = in.Names[:0]
+}
+
+// interners is a bounded free list of emptied tables (see Arrays).
+var interners struct {
+	mu   sync.Mutex
+	free []Interner
+}
+
+// GetInterner returns an empty interner for about hint names, reusing a
+// table PutInterner kept when one is at least that large (the smallest
+// such).
+func GetInterner(hint int) Interner {
+	interners.mu.Lock()
+	defer interners.mu.Unlock()
+	best := -1
+	for i, t := range interners.free {
+		if len(t.slots) >= 2*hint && (best < 0 || len(t.slots) < len(interners.free[best].slots)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		var in Interner
+		in.Grow(hint)
+		return in
+	}
+	in := interners.free[best]
+	interners.free = slices.Delete(interners.free, best, best+1)
+	return in
+}
+
+// PutInterner empties in and keeps its table for GetInterner; in must
+// not be used afterwards. Small tables and tables over 2^22 slots are
+// dropped, and at most 8 are kept.
+func PutInterner(in Interner) {
+	if len(in.slots) < MinPooled || len(in.slots) > 1<<22 {
+		return
+	}
+	in.Reset()
+	interners.mu.Lock()
+	defer interners.mu.Unlock()
+	if len(interners.free) < 8 {
+		interners.free = append(interners.free, in)
+	}
 }

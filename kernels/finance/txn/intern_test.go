@@ -159,3 +159,67 @@ func TestTSOrderExtremes(t *testing.T) {
 		}
 	}
 }
+
+// TestInternerShortNames: every name of up to 6 bytes over {0x00, 'a',
+// 0xff} (where word's overlapping loads and zero bytes could confuse two
+// names) gets its own id, and Lookup finds each; then the table goes
+// through PutInterner / GetInterner and is empty and correct again.
+func TestInternerShortNames(t *testing.T) {
+	names := []string{""}
+	for l := 1; l <= 6; l++ {
+		for _, s := range names {
+			if len(s) == l-1 {
+				for _, c := range []string{"\x00", "a", "\xff"} {
+					names = append(names, s+c)
+				}
+			}
+		}
+	}
+	for i := range 20000 { // more than MinPooled slots / 2, so the table is kept
+		names = append(names, fmt.Sprintf("n%08d", i))
+	}
+	in := GetInterner(len(names))
+	for round := range 2 {
+		for i, s := range names {
+			if id := in.ID(s); id != int32(i) {
+				t.Fatalf("round %d: ID(%q) = %d, want %d", round, s, id, i)
+			}
+		}
+		for i, s := range names {
+			if id, ok := in.Lookup(s); !ok || id != int32(i) {
+				t.Fatalf("round %d: Lookup(%q) = %d %v, want %d", round, s, id, ok, i)
+			}
+		}
+		PutInterner(in)
+		in = GetInterner(len(names))
+		if in.Len() != 0 {
+			t.Fatalf("a reused interner holds %d names", in.Len())
+		}
+		if _, ok := in.Lookup(names[5]); ok {
+			t.Fatal("a reused interner still finds an old name")
+		}
+	}
+}
+
+// TestArraysReuse: Get returns the smallest kept array that fits, of the
+// asked length; small arrays are not kept; the list stays bounded.
+func TestArraysReuse(t *testing.T) {
+	var a Arrays[int32]
+	big, mid := a.Get(4*MinPooled), a.Get(2*MinPooled)
+	a.Put(big, mid, make([]int32, 10))
+	if got := a.Get(MinPooled + 1); len(got) != MinPooled+1 || cap(got) != cap(mid) {
+		t.Fatalf("Get: len %d cap %d, want the 2*MinPooled array", len(got), cap(got))
+	}
+	if got := a.Get(3 * MinPooled); cap(got) != cap(big) {
+		t.Fatalf("Get: cap %d, want the 4*MinPooled array", cap(got))
+	}
+	if len(a.free) != 0 {
+		t.Fatalf("%d arrays left, want 0 (the small one is not kept)", len(a.free))
+	}
+	for range 3 * maxKept {
+		a.Put(make([]int32, MinPooled))
+	}
+	if len(a.free) != maxKept || a.elems != maxKept*MinPooled {
+		t.Fatalf("%d arrays / %d elements kept, want %d", len(a.free), a.elems, maxKept)
+	}
+}
