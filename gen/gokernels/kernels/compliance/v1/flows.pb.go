@@ -521,7 +521,8 @@ func (x *ReciprocityFlowOutput) GetEntities() []*ReciprocityEntity {
 }
 
 // ReciprocalPair is one unordered pair a < b (bytewise) with flows both
-// ways.
+// ways. It is also the ring's "ReciprocityAlert" event and its per
+// transaction reply (see ReciprocityFlowInput).
 type ReciprocalPair struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The smaller id.
@@ -877,6 +878,8 @@ func (x *RapidMovementOutput) GetRapidAmount() float64 {
 }
 
 // RapidMovementEntity is one entity's activity and pass-through figures.
+// It is also the ring's "RapidMovementAlert" event (see
+// RapidMovementInput).
 type RapidMovementEntity struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Entity id.

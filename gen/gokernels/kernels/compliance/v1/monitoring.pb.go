@@ -46,12 +46,25 @@ const (
 // at now = ts with a window that excluded that very transaction, so its
 // aggregates never fired.) Reference: pandas time filters.
 //
-// Ring twin: Configure takes the rules, high_risk_countries and
-// current_time; data messages carry transactions in ts order. Each
-// transaction is evaluated at now = its ts for its own entities, and every
-// rule it meets emits a MonitoringAlert event (kind "MonitoringAlert",
-// alert_id = the ring's running alert count) before the message's reply,
-// subject to the rule's cooldown_seconds. With cooldown 0 the alerts of
+// Ring twin (compliance/transaction-monitoring over RingService):
+// Configure takes the rules, high_risk_countries and current_time; data
+// messages carry transactions in ts order. Each transaction is evaluated
+// at now = its ts for its own entities, and every rule it meets emits a
+// MonitoringAlert event before the message's reply, subject to the rule's
+// cooldown_seconds:
+//
+//	Event "MonitoringAlert" (a MonitoringAlert): fires when a rule's value
+//	  for one of the transaction's entities reaches its threshold (as in
+//	  Batch, over the window (ts - W, ts] that includes the transaction);
+//	  alert_id = the ring's running alert count (1, 2, ... over the ring's
+//	  life, not Batch's output order), rule_id, rule_type, entity_id,
+//	  severity, value and tx_ids as in Batch. Emitted per transaction in
+//	  message order, per rule in rule_id order, source before dest. A
+//	  (rule, entity) pair that fired stays silent until now - (its last
+//	  alert's ts) >= cooldown_seconds.
+//	Reply: carries no output; the alerts are the events.
+//
+// With cooldown 0 the alerts of
 // transaction k equal the Batch alerts over transactions[0..k] at
 // current_time = ts_k, restricted to k's entities (SINGLE_AMOUNT: to k).
 // Snapshot evaluates at current_time, or at the last applied ts when it is
@@ -300,7 +313,8 @@ func (x *TransactionMonitoringOutput) GetCurrentTime() int64 {
 // MonitoringAlert is one rule firing for one entity.
 type MonitoringAlert struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// 1..n in output order.
+	// 1..n in output order (in a ring's "MonitoringAlert" events: the ring's
+	// running alert count).
 	AlertId uint32 `protobuf:"varint,1,opt,name=alert_id,json=alertId,proto3" json:"alert_id,omitempty"`
 	// The rule.
 	RuleId uint32 `protobuf:"varint,2,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`

@@ -714,7 +714,8 @@ type SanctionsResult struct {
 	// Entries scoring >= min_score, sorted (-score, entry_id), truncated to
 	// max_matches.
 	Matches []*SanctionsMatch `protobuf:"bytes,2,rep,name=matches,proto3" json:"matches,omitempty"`
-	// Best score >= hit_threshold.
+	// Best score >= hit_threshold (in a ring, a "SanctionsHit" event repeats
+	// this result).
 	IsHit         bool `protobuf:"varint,3,opt,name=is_hit,json=isHit,proto3" json:"is_hit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1274,7 +1275,7 @@ type PepResult struct {
 	// truncated to max_matches.
 	Matches []*PepMatch `protobuf:"bytes,2,rep,name=matches,proto3" json:"matches,omitempty"`
 	// An in-scope match scores >= hit_threshold (over every match, before
-	// truncation).
+	// truncation); in a ring, a "PepHit" event repeats this result.
 	IsPep bool `protobuf:"varint,3,opt,name=is_pep,json=isPep,proto3" json:"is_pep,omitempty"`
 	// The smallest level among in-scope matches (before truncation); 0 if
 	// none.
