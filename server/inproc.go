@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/fullstorydev/grpchan/inprocgrpc"
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -16,14 +15,12 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-
-	"github.com/gokernels/gokernels/server/observe"
 )
 
 // The REST gateway reaches the services through an in-process connection
 // (conn) rather than by dialing the gRPC server over an in-memory HTTP/2
 // connection: the registered handler is called directly, through the same
-// interceptor chain (s.chain(), one definition for both transports), and no
+// interceptor chain (s.unary, one definition for both transports), and no
 // request or response is framed, marshalled or unmarshalled on the way.
 //
 // Unary calls run on the caller's goroutine (the HTTP connection's, whose
@@ -38,11 +35,12 @@ import (
 // forwarded headers, x-forwarded-for, the trace context); the facts only the
 // gateway knows (service.RESTCall) travel as Go values in the context.
 func (s *Server) newInproc() *conn {
-	sh := otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(observe.Propagator))
+	sh := s.rpcTracing()
 	return &conn{
-		methods: map[string]unaryMethod{},
-		unary:   chainUnary(unaryInterceptors(s.chain())),
-		stats:   sh,
+		methods:     map[string]unaryMethod{},
+		unary:       s.unary,
+		stats:       sh,
+		statsEvents: s.exported,
 		streams: new(inprocgrpc.Channel).
 			WithServerStreamInterceptor(chainStream(s.streamInterceptors())).
 			WithServerStatsHandler(sh).
@@ -66,7 +64,10 @@ type conn struct {
 	methods map[string]unaryMethod // by full method name, set before serving
 	unary   grpc.UnaryServerInterceptor
 	stats   stats.Handler
-	streams *inprocgrpc.Channel
+	// statsEvents: stats wants the Begin and End of each call (otelgrpc's
+	// spans); observe.TraceIDs needs only TagRPC.
+	statsEvents bool
+	streams     *inprocgrpc.Channel
 }
 
 type unaryMethod struct {
@@ -108,8 +109,10 @@ func (c *conn) Invoke(ctx context.Context, method string, req, resp any, opts ..
 	if c.stats != nil {
 		begin := time.Now()
 		sctx = c.stats.TagRPC(sctx, &stats.RPCTagInfo{FullMethodName: method})
-		c.stats.HandleRPC(sctx, &stats.Begin{BeginTime: begin})
-		defer func() { c.stats.HandleRPC(sctx, &stats.End{BeginTime: begin, EndTime: time.Now(), Error: err}) }()
+		if c.statsEvents {
+			c.stats.HandleRPC(sctx, &stats.Begin{BeginTime: begin})
+			defer func() { c.stats.HandleRPC(sctx, &stats.End{BeginTime: begin, EndTime: time.Now(), Error: err}) }()
+		}
 	}
 	out, err := m.handler(m.impl, sctx, func(v any) error { return handover{}.Copy(v, req) }, c.unary)
 	for _, o := range opts {
@@ -198,22 +201,6 @@ func (handover) Clone(in any) (any, error) {
 		return nil, fmt.Errorf("inproc: %T is not a protobuf message", in)
 	}
 	return proto.Clone(m), nil
-}
-
-// chainUnary is grpc.ChainUnaryInterceptor for a single interceptor slot.
-func chainUnary(ics []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		return ics[0](ctx, req, info, unaryNext(ics, 0, info, handler))
-	}
-}
-
-func unaryNext(ics []grpc.UnaryServerInterceptor, i int, info *grpc.UnaryServerInfo, last grpc.UnaryHandler) grpc.UnaryHandler {
-	if i == len(ics)-1 {
-		return last
-	}
-	return func(ctx context.Context, req any) (any, error) {
-		return ics[i+1](ctx, req, info, unaryNext(ics, i+1, info, last))
-	}
 }
 
 // chainStream is grpc.ChainStreamInterceptor for a single interceptor slot.

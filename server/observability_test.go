@@ -2,8 +2,12 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -232,4 +236,58 @@ func connected(spans tracetest.SpanStubs, root string) bool {
 		cur = parent
 	}
 	return false
+}
+
+// TestTraceIDsWithoutExport: with no OTLP endpoint no span is made, but
+// every request's log line still carries a trace id, on every transport:
+// the caller's (W3C traceparent) or a fresh one per request.
+func TestTraceIDsWithoutExport(t *testing.T) {
+	var logs syncBuffer
+	srv := servertest.Start(t, servertest.Config(t, map[string]string{"GOKERNELS_LOG_LEVEL": "info"}), testRegistry(t),
+		server.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	ctx := context.Background()
+	for _, tr := range servertest.Transports(t, srv) {
+		for i, md := range []map[string]string{
+			{"traceparent": "00-" + traceID + "-00f067aa0ba902b7-01"},
+			{}, {},
+			{"traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}, // invalid: a new trace
+		} {
+			md["x-request-id"] = fmt.Sprintf("trace-%s-%d", tr.Name(), i)
+			if r := tr.Call(ctx, "POST", "/execute", execBody(testkernels.Echo, `{"count": 1}`), md); r.Code != codes.OK {
+				t.Fatalf("%s: %v %s", tr.Name(), r.Code, r.Message)
+			}
+		}
+	}
+	traces := map[string]string{} // request id → trace id
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec struct{ Msg, RequestID, TraceID string }
+		var raw map[string]any
+		if json.Unmarshal([]byte(line), &raw) != nil {
+			continue
+		}
+		rec.Msg, _ = raw["msg"].(string)
+		rec.RequestID, _ = raw["request_id"].(string)
+		rec.TraceID, _ = raw["trace_id"].(string)
+		if rec.Msg == "request" && strings.HasPrefix(rec.RequestID, "trace-") {
+			traces[rec.RequestID] = rec.TraceID
+		}
+	}
+	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	seen := map[string]bool{}
+	for _, tr := range servertest.Transports(t, srv) {
+		for i := range 4 {
+			id := fmt.Sprintf("trace-%s-%d", tr.Name(), i)
+			got, ok := traces[id]
+			switch {
+			case !ok:
+				t.Errorf("%s: no request log line", id)
+			case i == 0 && got != traceID:
+				t.Errorf("%s: trace_id %q, want the caller's %s", id, got, traceID)
+			case i > 0 && (!hex32.MatchString(got) || got == traceID || got == strings.Repeat("0", 32) || seen[got]):
+				t.Errorf("%s: trace_id %q, want a fresh trace id", id, got)
+			}
+			seen[got] = true
+		}
+	}
 }

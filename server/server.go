@@ -33,6 +33,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/stats"
 
 	"github.com/gokernels/gokernels/cluster"
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
@@ -52,7 +53,10 @@ import (
 
 // Authenticator is the auth stage of the chain.
 type Authenticator interface {
-	Unary() grpc.UnaryServerInterceptor
+	// Authorize authenticates the caller of a unary fullMethod (recording
+	// who it is in the request's reqinfo) and checks its role; an error is
+	// the call's answer.
+	Authorize(ctx context.Context, fullMethod string) error
 	Stream() grpc.StreamServerInterceptor
 }
 
@@ -97,6 +101,9 @@ type Server struct {
 
 	tracer        trace.TracerProvider
 	traceShutdown func(context.Context) error
+	// exported: spans can leave the process (an OTLP endpoint, or a
+	// provider from Options); else only trace ids are made (rpcTracing).
+	exported bool
 
 	rings      *ring.Runtime
 	cluster    *cluster.Node // cluster mode (GOKERNELS_CLUSTER_NATS_URL); nil = single node
@@ -185,6 +192,11 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	}
 	s.validator = v
 	s.tracer, s.traceShutdown = opts.TracerProvider, func(context.Context) error { return nil }
+	// A kernel span is started only where spans can be exported: with the
+	// server's own provider and no GOKERNELS_OTLP_ENDPOINT it would have no
+	// span processor to end in (the RPC span's trace id still reaches the
+	// request log).
+	s.exported = s.tracer != nil || cfg.OTLPEndpoint != ""
 	if s.tracer == nil {
 		if s.tracer, s.traceShutdown, err = observe.TracerProvider(context.Background(), cfg.OTLPEndpoint, cfg.OTLPProtocol); err != nil {
 			return nil, err
@@ -206,8 +218,8 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 
 	serverOpts := []grpc.ServerOption{
 		grpc.StatsHandler(rpcInflight{&s.inflight}),
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(observe.Propagator))),
-		grpc.ChainUnaryInterceptor(unaryInterceptors(s.chain())...),
+		grpc.StatsHandler(s.rpcTracing()),
+		grpc.UnaryInterceptor(s.unary),
 		grpc.ChainStreamInterceptor(s.streamInterceptors()...),
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes),
 		// A fixed pool of stream workers reuses goroutines (and their grown
@@ -241,8 +253,10 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	}
 	kernels := &service.Kernels{
 		Registry: reg, Pool: s.pool, Metrics: s.metrics, Limits: cfg.Limits, Backends: backends, Log: log,
-		Tracer:           s.tracer.Tracer("github.com/gokernels/gokernels/server/service"),
 		MaxResponseBytes: cfg.MaxResponseBytes,
+	}
+	if s.exported {
+		kernels.Tracer = s.tracer.Tracer("github.com/gokernels/gokernels/server/service")
 	}
 	gokernelsv1.RegisterKernelServiceServer(services, kernels)
 	// The typed per-domain kernel services (GraphService/PageRank, …):
@@ -347,10 +361,15 @@ func (s *Server) httpHandler(gw http.Handler) http.Handler {
 	gw = gateway.Edge(gw, edge)
 	// otelhttp continues an incoming W3C traceparent; its span's context
 	// then travels as the traceparent the gateway forwards into the chain,
-	// so one REST call is one trace.
-	rest := otelhttp.NewHandler(withTraceparent(gw), "gokernels.rest",
-		otelhttp.WithTracerProvider(s.tracer), otelhttp.WithPropagators(observe.Propagator),
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
+	// so one REST call is one trace. Without export the gateway forwards
+	// the client's traceparent as it came, and the chain's trace ids
+	// (rpcTracing) continue it the same way.
+	rest := gw
+	if s.exported {
+		rest = otelhttp.NewHandler(withTraceparent(gw), "gokernels.rest",
+			otelhttp.WithTracerProvider(s.tracer), otelhttp.WithPropagators(observe.Propagator),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
+	}
 	if p := s.cfg.HTTPPrefix; p != "" {
 		mux := http.NewServeMux()
 		mux.Handle(p+"/", http.StripPrefix(p, gw))
@@ -378,6 +397,17 @@ func (s *Server) httpHandler(gw http.Handler) http.Handler {
 		}
 		rest.ServeHTTP(w, r)
 	})
+}
+
+// rpcTracing is the gRPC stats handler for tracing, on the gRPC server and
+// the in-process connection: otelgrpc's spans when spans can be exported,
+// else trace ids only (observe.TraceIDs: a span per RPC that could go
+// nowhere cost ~16 allocations and an id generator's lock per call).
+func (s *Server) rpcTracing() stats.Handler {
+	if s.exported {
+		return otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(s.tracer), otelgrpc.WithPropagators(observe.Propagator))
+	}
+	return observe.TraceIDs{}
 }
 
 // withTraceparent sets the request's trace headers to the current span (the

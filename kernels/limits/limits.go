@@ -72,6 +72,26 @@ func With(ctx context.Context, l Limits) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l.withDefaults())
 }
 
+// WithDefaults returns l with its zero fields filled from Default: the caps
+// a context made by With carries.
+func (l Limits) WithDefaults() Limits { return l.withDefaults() }
+
+// Bound is a set of caps made ready once for many contexts: Bound.With
+// attaches them without converting them to an interface value again (a
+// heap copy of the struct per call with With).
+type Bound struct{ v any }
+
+// Bind prepares l (zero fields take the defaults) for Bound.With.
+func Bind(l Limits) Bound { return Bound{v: l.withDefaults()} }
+
+// With returns ctx carrying the caps, as With(ctx, l) does.
+func (b Bound) With(ctx context.Context) context.Context {
+	if b.v == nil { // the zero Bound: the defaults
+		return With(ctx, Limits{})
+	}
+	return context.WithValue(ctx, ctxKey{}, b.v)
+}
+
 // From returns the caps in ctx, or the defaults.
 func From(ctx context.Context) Limits {
 	if l, ok := ctx.Value(ctxKey{}).(Limits); ok {

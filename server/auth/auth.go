@@ -176,7 +176,7 @@ func New(cfg *config.Config, onReject func(reason string)) (*Authenticator, erro
 // Unary is the chain's auth stage.
 func (a *Authenticator) Unary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if err := a.authorize(ctx, info.FullMethod); err != nil {
+		if err := a.Authorize(ctx, info.FullMethod); err != nil {
 			return nil, err
 		}
 		return handler(ctx, req)
@@ -186,16 +186,17 @@ func (a *Authenticator) Unary() grpc.UnaryServerInterceptor {
 // Stream applies the same rules to streaming RPCs (server reflection).
 func (a *Authenticator) Stream() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if err := a.authorize(ss.Context(), info.FullMethod); err != nil {
+		if err := a.Authorize(ss.Context(), info.FullMethod); err != nil {
 			return err
 		}
 		return handler(srv, ss)
 	}
 }
 
-// authorize authenticates the caller of fullMethod, records who it is in
-// the request's reqinfo, and checks the role.
-func (a *Authenticator) authorize(ctx context.Context, fullMethod string) error {
+// Authorize authenticates the caller of fullMethod, records who it is in
+// the request's reqinfo, and checks the role: the auth stage of the
+// server's unary chain (Unary is the same as an interceptor).
+func (a *Authenticator) Authorize(ctx context.Context, fullMethod string) error {
 	need, public := Required(fullMethod)
 	if public {
 		return nil

@@ -149,27 +149,47 @@ func (s *methodSeries) handledFor(m *GRPCServerMetrics, code codes.Code) prometh
 	return s.handled[code]
 }
 
-func (s *methodSeries) done(m *GRPCServerMetrics, err error, start time.Time) {
+func (s *methodSeries) done(m *GRPCServerMetrics, err error, took time.Duration) {
 	s.handledFor(m, grpcprom.FromError(err).Code()).Inc()
-	s.seconds.Observe(time.Since(start).Seconds())
+	s.seconds.Observe(took.Seconds())
 }
 
 // UnaryServerInterceptor counts a unary call as the middleware does: started,
 // one message received, one sent when there is no error, handled by code,
-// and the handling time.
+// and the handling time. The server's chain counts with StartUnary and
+// UnaryCall.End instead, the same steps without an interceptor of its own.
 func (m *GRPCServerMetrics) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
-		s := m.seriesFor(info.FullMethod, interceptors.Unary)
-		s.started.Inc()
-		s.receivedFor(m).Inc()
+		call := m.StartUnary(info.FullMethod)
 		resp, err := handler(ctx, req)
-		if err == nil {
-			s.sentFor(m).Inc()
-		}
-		s.done(m, err, start)
+		call.End(err, time.Since(start))
 		return resp, err
 	}
+}
+
+// UnaryCall is a unary call being counted, from StartUnary to End.
+type UnaryCall struct {
+	m *GRPCServerMetrics
+	s *methodSeries
+}
+
+// StartUnary counts the start of a unary call of fullMethod (started, one
+// message received).
+func (m *GRPCServerMetrics) StartUnary(fullMethod string) UnaryCall {
+	s := m.seriesFor(fullMethod, interceptors.Unary)
+	s.started.Inc()
+	s.receivedFor(m).Inc()
+	return UnaryCall{m: m, s: s}
+}
+
+// End counts the call's end: one message sent when err is nil, handled by
+// code, and took, its handling time.
+func (c UnaryCall) End(err error, took time.Duration) {
+	if err == nil {
+		c.s.sentFor(c.m).Inc()
+	}
+	c.s.done(c.m, err, took)
 }
 
 // StreamServerInterceptor counts a streaming call: started, every message
@@ -180,7 +200,7 @@ func (m *GRPCServerMetrics) StreamServerInterceptor() grpc.StreamServerIntercept
 		s := m.seriesFor(info.FullMethod, interceptors.NewServerCallMeta(info.FullMethod, info, nil).Typ)
 		s.started.Inc()
 		err := handler(srv, &countedStream{ServerStream: ss, m: m, s: s})
-		s.done(m, err, start)
+		s.done(m, err, time.Since(start))
 		return err
 	}
 }

@@ -1,8 +1,6 @@
 package service
 
 import (
-	"context"
-
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -23,7 +21,7 @@ import (
 // Sizes are clamped to the server's caps: a request over a cap is refused by
 // the kernel with a 400 naming the field, before it allocates.
 func estimate(k *registry.Kernel, in proto.Message, caps limits.Limits) (working, minOutput int64) {
-	caps = limits.From(limits.With(context.Background(), caps))
+	caps = caps.WithDefaults()
 	inBytes := int64(proto.Size(in))
 	if c, ok := k.Estimate(in); ok {
 		return max(c.WorkingBytes, 2*inBytes), 0

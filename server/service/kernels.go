@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -64,9 +65,21 @@ type Kernels struct {
 	Limits   limits.Limits
 	Backends Backends
 	Log      *slog.Logger
-	Tracer   trace.Tracer
+	// Tracer starts each run's kernel span; nil: no kernel span (the server
+	// leaves it nil when no span can be exported: such a span would have
+	// nowhere to go, and the RPC span's trace id is in the request log).
+	Tracer trace.Tracer
 	// MaxResponseBytes caps the output's protobuf size (0: DefaultMaxResponseBytes).
 	MaxResponseBytes int64
+
+	bindOnce sync.Once
+	bound    limits.Bound // Limits, ready for the kernels' contexts
+}
+
+// limits is Limits bound once for the kernel contexts of every call.
+func (s *Kernels) limits() limits.Bound {
+	s.bindOnce.Do(func() { s.bound = limits.Bind(s.Limits) })
+	return s.bound
 }
 
 // maxPageSize is the largest page ListKernels returns.
@@ -162,41 +175,11 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 		return nil, notFound(req.GetKernelId())
 	}
 	md := req.GetMetadata()
-	rest := RESTCallFrom(ctx)
-	typedIn := false
-	var resp *gokernelsv1.ExecuteResponse
-	err := s.execute(ctx, job{
-		kernel: k, timeoutMs: md.GetTimeoutMs(), backend: md.GetBackend(), prefix: "input",
-		input: func() (proto.Message, error) {
-			in, typed, err := s.decode(k, req, rest)
-			typedIn = typed
-			if err != nil {
-				return nil, err
-			}
-			if err := k.Validate(in); err != nil {
-				e, _ := errs.FromKernel(err, "input")
-				return nil, e
-			}
-			return in, nil
-		},
-		output: func(ctx context.Context, r result) error {
-			resp = &gokernelsv1.ExecuteResponse{
-				RequestId: reqinfo.From(ctx).RequestID,
-				KernelId:  k.ID,
-				Metadata: &gokernelsv1.ExecuteMetadata{
-					DurationUs: uint32(min(r.compute.Microseconds(), 1<<32-1)),
-					QueueUs:    uint32(min(r.queued.Microseconds(), 1<<32-1)),
-					Backend:    r.backend,
-				},
-			}
-			typed := md.GetTypedOutput() || (typedIn && !md.GetJsonOutput())
-			return s.encodeOutput(ctx, resp, rest, k.ID, r.out, typed, r.working)
-		},
-	})
-	if err != nil {
+	j := job{kernel: k, timeoutMs: md.GetTimeoutMs(), backend: md.GetBackend(), prefix: "input", req: req, rest: RESTCallFrom(ctx)}
+	if err := s.execute(ctx, &j); err != nil {
 		return nil, err
 	}
-	return resp, nil
+	return j.resp, nil
 }
 
 // ExecuteTyped runs kernel k on in, an input message of k's type, for the
@@ -210,47 +193,84 @@ func (s *Kernels) Execute(ctx context.Context, req *gokernelsv1.ExecuteRequest) 
 // RESTCall in ctx) gets its output rendered as JSON text into the call,
 // inside the slot and the deadline, and an empty output message.
 func (s *Kernels) ExecuteTyped(ctx context.Context, k *registry.Kernel, in proto.Message) (proto.Message, error) {
-	rest := RESTCallFrom(ctx)
-	var out proto.Message
-	err := s.execute(ctx, job{
-		kernel: k,
-		input:  func() (proto.Message, error) { return in, nil },
-		output: func(ctx context.Context, r result) error {
-			if rest != nil {
-				// The /execute JSON rendering, with its limits and memory
-				// reservation, into rest.Output (resp is not used).
-				if err := s.encodeOutput(ctx, &gokernelsv1.ExecuteResponse{}, rest, k.ID, r.out, false, r.working); err != nil {
-					return err
-				}
-				out = k.Output.New().Interface()
-				return nil
-			}
-			size := int64(proto.Size(r.out))
-			if limit := s.maxResponse(); size > limit {
-				return responseTooLarge(k.ID, size, limit, false)
-			}
-			out = r.out
-			return nil
-		},
-	})
-	if err != nil {
+	j := job{kernel: k, in: in, rest: RESTCallFrom(ctx)}
+	if err := s.execute(ctx, &j); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return j.out, nil
 }
 
-// job is one kernel execution, as Execute and ExecuteTyped describe it.
+// job is one kernel execution, as Execute (req set) or ExecuteTyped (in
+// set) describe it, and its answer. (Plain fields, not closures: execute's
+// input and output steps are methods, so a call allocates no closures and
+// none of the variables they would share.)
 type job struct {
 	kernel    *registry.Kernel
 	timeoutMs uint32 // ExecuteOptions.timeout_ms; 0: none
 	backend   string // ExecuteOptions.backend; "": AUTO
 	prefix    string // field path prefix of input errors ("input" for Execute)
-	// input returns the validated typed input; it runs inside the worker
-	// slot and the deadline.
-	input func() (proto.Message, error)
-	// output turns a successful run into the response, inside the slot and
-	// the kernel's memory reservation.
-	output func(ctx context.Context, r result) error
+	rest      *RESTCall
+	// Execute: the request, and whether its input came as typed_input.
+	req     *gokernelsv1.ExecuteRequest
+	typedIn bool
+	// ExecuteTyped: the RPC's input, validated already.
+	in proto.Message
+
+	resp *gokernelsv1.ExecuteResponse // Execute's answer
+	out  proto.Message                // ExecuteTyped's answer
+}
+
+// input returns the job's validated typed input; it runs inside the worker
+// slot and the deadline.
+func (s *Kernels) input(j *job) (proto.Message, error) {
+	if j.req == nil {
+		return j.in, nil
+	}
+	in, typed, err := s.decode(j.kernel, j.req, j.rest)
+	j.typedIn = typed
+	if err != nil {
+		return nil, err
+	}
+	if err := j.kernel.Validate(in); err != nil {
+		e, _ := errs.FromKernel(err, "input")
+		return nil, e
+	}
+	return in, nil
+}
+
+// output turns a successful run into the job's answer, inside the slot and
+// the kernel's memory reservation.
+func (s *Kernels) output(ctx context.Context, j *job, r result) error {
+	k := j.kernel
+	if j.req == nil { // ExecuteTyped
+		if j.rest != nil {
+			// The /execute JSON rendering, with its limits and memory
+			// reservation, into rest.Output (resp is not used).
+			if err := s.encodeOutput(ctx, &gokernelsv1.ExecuteResponse{}, j.rest, k.ID, r.out, false, r.working); err != nil {
+				return err
+			}
+			j.out = k.Output.New().Interface()
+			return nil
+		}
+		size := int64(proto.Size(r.out))
+		if limit := s.maxResponse(); size > limit {
+			return responseTooLarge(k.ID, size, limit, false)
+		}
+		j.out = r.out
+		return nil
+	}
+	md := j.req.GetMetadata()
+	j.resp = &gokernelsv1.ExecuteResponse{
+		RequestId: reqinfo.From(ctx).RequestID,
+		KernelId:  k.ID,
+		Metadata: &gokernelsv1.ExecuteMetadata{
+			DurationUs: uint32(min(r.compute.Microseconds(), 1<<32-1)),
+			QueueUs:    uint32(min(r.queued.Microseconds(), 1<<32-1)),
+			Backend:    r.backend,
+		},
+	}
+	typed := md.GetTypedOutput() || (j.typedIn && !md.GetJsonOutput())
+	return s.encodeOutput(ctx, j.resp, j.rest, k.ID, r.out, typed, r.working)
 }
 
 // result is a successful run.
@@ -262,7 +282,7 @@ type result struct {
 }
 
 // execute is the one execution path of every kernel call.
-func (s *Kernels) execute(ctx context.Context, j job) error {
+func (s *Kernels) execute(ctx context.Context, j *job) error {
 	info := reqinfo.From(ctx)
 	k := j.kernel
 	info.KernelID = k.ID
@@ -315,7 +335,7 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 	s.Metrics.Inflight(1)
 	defer s.Metrics.Inflight(-1)
 
-	in, err := j.input()
+	in, err := s.input(j)
 	if err != nil {
 		return fail(err)
 	}
@@ -335,23 +355,30 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 	}
 	defer free()
 
-	spanCtx, span := s.Tracer.Start(ctx, "kernel "+k.ID)
-	// Attributes only for a span that records them: without an exporter
-	// (or for an unsampled trace) building them, input_bytes's walk of the
-	// whole input above all, would be work nobody reads.
-	if span.IsRecording() {
-		span.SetAttributes(
-			attribute.String("gokernels.kernel_id", k.ID),
-			attribute.String("gokernels.backend", backend),
-			attribute.Int("gokernels.input_bytes", proto.Size(in)),
-			attribute.Int64("gokernels.queue_us", queued.Microseconds()),
-		)
+	// The kernel span, when spans can be seen (Tracer is nil without an
+	// exporter).
+	runCtx := ctx
+	var span trace.Span
+	if s.Tracer != nil {
+		runCtx, span = s.Tracer.Start(ctx, "kernel "+k.ID)
+		// Attributes only for a span that records them: for an unsampled
+		// trace building them, input_bytes's walk of the whole input above
+		// all, would be work nobody reads.
+		if span.IsRecording() {
+			span.SetAttributes(
+				attribute.String("gokernels.kernel_id", k.ID),
+				attribute.String("gokernels.backend", backend),
+				attribute.Int("gokernels.input_bytes", proto.Size(in)),
+				attribute.Int64("gokernels.queue_us", queued.Microseconds()),
+			)
+		}
 	}
+	runCtx = s.limits().With(runCtx)
 	start := time.Now()
 	var out proto.Message
 	var ranOn string
 	err = slot.Run(func() (err error) {
-		out, ranOn, err = run(limits.With(spanCtx, s.Limits), in)
+		out, ranOn, err = run(runCtx, in)
 		return err
 	})
 	compute = time.Since(start)
@@ -360,10 +387,12 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 	if ranOn != "" {
 		backend, info.Backend = ranOn, ranOn
 	}
-	if err != nil {
-		span.SetStatus(otelcodes.Error, status.Code(err).String())
+	if span != nil {
+		if err != nil {
+			span.SetStatus(otelcodes.Error, status.Code(err).String())
+		}
+		span.End()
 	}
-	span.End()
 	if err != nil {
 		e, internal := errs.FromKernel(err, j.prefix)
 		if internal {
@@ -382,7 +411,7 @@ func (s *Kernels) execute(ctx context.Context, j job) error {
 		return fail(e)
 	}
 
-	if err := j.output(ctx, result{out: out, backend: backend, compute: compute, queued: queued, working: working}); err != nil {
+	if err := s.output(ctx, j, result{out: out, backend: backend, compute: compute, queued: queued, working: working}); err != nil {
 		if status.Code(err) == codes.Internal {
 			fault = true
 		}
