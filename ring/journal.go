@@ -84,7 +84,10 @@ func appendEntry(buf []byte, e *entry) []byte {
 	return buf
 }
 
-var errCorrupt = errors.New("corrupt journal record")
+var (
+	errCorrupt = errors.New("corrupt journal record")
+	errNotOpen = errors.New("no journal segment is open")
+)
 
 func decodeEntry(body []byte) (entry, error) {
 	var e entry
@@ -124,11 +127,54 @@ func decodeEntry(body []byte) (entry, error) {
 }
 
 // journal appends to the current segment of one ring's directory.
+//
+// Segments are preallocated: a new one is zero-filled ahead of its records
+// and made durable once, so that an append overwrites blocks that already
+// exist inside the file's size, and the per-batch sync (fdatasync) has no
+// metadata to commit (no ext4 journal commit, which is shared with every
+// other writer on the filesystem and is where the fsync tail came from).
+// The zero tail is not a record: a zero header (length 0) ends the replay,
+// like a torn record does. A segment that outgrows its preallocation just
+// grows; fdatasync then also commits the new size.
 type journal struct {
-	dir  string
-	f    *os.File
-	size int64
-	buf  []byte
+	dir   string
+	first uint64 // the segment's first seq (its name)
+	f     segFile
+	size  int64 // logical end: where the next record goes
+	alloc int64 // the file's size (zeros from size to alloc)
+	buf   []byte
+	wrap  func(segFile) segFile // fault injection (tests); nil = none
+	// broken: a write or sync failed. The segment is never written again
+	// (its page cache state is unknown); a Restore rotates away from it.
+	broken bool
+}
+
+// segFile is what the journal does to a segment once it is open: every
+// failure of these fails the ring. Tests wrap it to inject faults.
+type segFile interface {
+	WriteAt(p []byte, off int64) (int, error)
+	// Sync makes every written byte durable (fdatasync where the platform
+	// has it).
+	Sync() error
+	Close() error
+}
+
+type osSegment struct{ *os.File }
+
+func (s osSegment) Sync() error { return datasync(s.File) }
+
+// Preallocation bounds: a new segment gets about what the previous one
+// held (a segment spans SnapshotEvery messages), within these.
+const (
+	minPrealloc     = 64 << 10
+	initialPrealloc = 256 << 10
+	maxPrealloc     = 64 << 20
+)
+
+func preallocFor(prev int64) int64 {
+	n := prev + prev/4
+	n = (n + minPrealloc - 1) / minPrealloc * minPrealloc
+	return min(max(n, minPrealloc), maxPrealloc)
 }
 
 func segmentName(first uint64) string { return fmt.Sprintf("wal-%020d.log", first) }
@@ -150,9 +196,52 @@ func segments(dir string) ([]uint64, error) {
 	return out, nil
 }
 
-// replay calls fn for every intact record with seq > after, in order. A bad
-// record ends its segment (a torn tail); the returned offsets say where each
-// segment's intact part ends.
+// readSegment calls fn for every intact record of one segment, in order,
+// and returns where its intact part ends: at the first zero header (the
+// preallocated tail), torn or corrupt record, or the end of the file.
+func readSegment(path string, fn func(entry) error) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	var off int64
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return off, nil
+		}
+		n := binary.LittleEndian.Uint32(hdr[:4])
+		// A record has at least a kind byte, so length 0 is never one: it
+		// is the zero-filled tail (CRC-32C of nothing is 0 too, so the CRC
+		// alone would not tell).
+		if n == 0 || n > 1<<30 {
+			return off, nil
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return off, nil
+		}
+		if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(hdr[4:]) {
+			return off, nil
+		}
+		e, err := decodeEntry(body)
+		if err != nil {
+			return off, nil
+		}
+		off += 8 + int64(n)
+		if fn != nil {
+			if err := fn(e); err != nil {
+				return off, err
+			}
+		}
+	}
+}
+
+// replay calls fn for every intact record with seq > after (and every
+// quarantine record), in order. A bad record ends its segment (a torn
+// tail); the returned offsets say where each segment's intact part ends.
 func replay(dir string, after uint64, fn func(entry) error) (map[uint64]int64, error) {
 	segs, err := segments(dir)
 	if err != nil {
@@ -160,84 +249,107 @@ func replay(dir string, after uint64, fn func(entry) error) (map[uint64]int64, e
 	}
 	good := map[uint64]int64{}
 	for _, first := range segs {
-		f, err := os.Open(filepath.Join(dir, segmentName(first)))
+		off, err := readSegment(filepath.Join(dir, segmentName(first)), func(e entry) error {
+			if e.Seq > after || e.Kind == kindQuarantine {
+				return fn(e)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		r := bufio.NewReaderSize(f, 1<<16)
-		var off int64
-		var hdr [8]byte
-		for {
-			if _, err := io.ReadFull(r, hdr[:]); err != nil {
-				break
-			}
-			n := binary.LittleEndian.Uint32(hdr[:4])
-			if n > 1<<30 {
-				break
-			}
-			body := make([]byte, n)
-			if _, err := io.ReadFull(r, body); err != nil {
-				break
-			}
-			if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(hdr[4:]) {
-				break
-			}
-			e, err := decodeEntry(body)
-			if err != nil {
-				break
-			}
-			off += 8 + int64(n)
-			if e.Seq > after || e.Kind == kindQuarantine {
-				if err := fn(e); err != nil {
-					f.Close()
-					return nil, err
-				}
-			}
-		}
-		f.Close()
 		good[first] = off
 	}
 	return good, nil
 }
 
-// openJournal opens (or creates) the segment starting at first for appending,
-// cutting a torn tail at goodSize when known.
-func openJournal(dir string, first uint64, goodSize int64, known bool) (*journal, error) {
+// openJournal opens (or creates) the segment starting at first for
+// appending after its last intact record. Whatever follows that record (a
+// torn tail after a crash, stale preallocation) is cut off and replaced by
+// zeros, so no old bytes can ever be read as a record after new ones.
+func openJournal(dir string, first uint64, prealloc int64, wrap func(segFile) segFile) (*journal, error) {
 	path := filepath.Join(dir, segmentName(first))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	if known {
-		if err := f.Truncate(goodSize); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	size, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
+	fail := func(err error) (*journal, error) {
 		f.Close()
 		return nil, err
+	}
+	size, err := readSegment(path, nil)
+	if err != nil {
+		return fail(err)
+	}
+	if err := f.Truncate(size); err != nil {
+		return fail(err)
+	}
+	if err := zeroFill(f, size, size+prealloc); err != nil {
+		return fail(err)
+	}
+	// A full fsync: the new size and blocks are metadata, committed once
+	// here instead of with every append.
+	if err := f.Sync(); err != nil {
+		return fail(err)
 	}
 	if err := syncDir(dir); err != nil {
-		f.Close()
-		return nil, err
+		return fail(err)
 	}
-	return &journal{dir: dir, f: f, size: size}, nil
+	var sf segFile = osSegment{f}
+	if wrap != nil {
+		sf = wrap(sf)
+	}
+	return &journal{dir: dir, first: first, f: sf, size: size, alloc: size + prealloc, wrap: wrap}, nil
+}
+
+var zeros [64 << 10]byte
+
+// zeroFill writes zeros over [from, to): real blocks, not a hole or an
+// unwritten extent (fallocate), whose first write would again be a
+// metadata change (extent conversion) to commit.
+func zeroFill(f *os.File, from, to int64) error {
+	for off := from; off < to; {
+		n := min(int64(len(zeros)), to-off)
+		if _, err := f.WriteAt(zeros[:n], off); err != nil {
+			return err
+		}
+		off += n
+	}
+	return nil
 }
 
 // add buffers a record; write appends everything buffered (the group
 // commit: one write for every message taken from the mailbox at once).
 func (j *journal) add(e *entry) { j.buf = appendEntry(j.buf, e) }
 
-// write hands the buffered records to the kernel; the ring's syncer
-// fsyncs them (once for every batch written meanwhile) before any reply.
-func (j *journal) write() error {
-	if len(j.buf) == 0 {
+// append writes data at the logical end. Only one goroutine appends at a
+// time: the syncer while the ring runs, the ring goroutine after barrier.
+func (j *journal) append(data []byte) error {
+	if len(data) == 0 {
 		return nil
 	}
-	n, err := j.f.Write(j.buf)
+	if j.f == nil {
+		return errNotOpen
+	}
+	n, err := j.f.WriteAt(data, j.size)
 	j.size += int64(n)
+	if j.size > j.alloc {
+		j.alloc = j.size
+	}
+	return err
+}
+
+// sync makes everything appended durable.
+func (j *journal) sync() error {
+	if j.f == nil {
+		return errNotOpen
+	}
+	return j.f.Sync()
+}
+
+// write appends the buffered records (no sync).
+func (j *journal) write() error {
+	err := j.append(j.buf)
 	j.buf = j.buf[:0]
 	return err
 }
@@ -251,12 +363,30 @@ func (j *journal) close() error {
 	return err
 }
 
-// rotate closes the current segment and starts one at first.
+// rotate starts the segment at first, preallocated for about as much as
+// this one held, and closes this one. If the new one cannot be opened the
+// current one stays in use (replay skips what the snapshot covers), so a
+// full disk fails the snapshot, not the ring. Rotating to the current
+// segment (a second checkpoint with no message in between) keeps it: its
+// records are all covered by the new snapshot.
 func (j *journal) rotate(first uint64) (*journal, error) {
-	if err := j.close(); err != nil {
-		return nil, err
+	if first == j.first && !j.broken {
+		return j, nil
 	}
-	return openJournal(j.dir, first, 0, false)
+	if first == j.first {
+		if err := j.close(); err != nil {
+			return nil, err
+		}
+	}
+	nj, err := openJournal(j.dir, first, preallocFor(j.size), j.wrap)
+	if err != nil {
+		if j.f == nil {
+			return nil, err
+		}
+		return j, err
+	}
+	_ = j.close() // everything in it is synced; a close error changes nothing
+	return nj, nil
 }
 
 // pruneSegments removes segments whose records are all at or below keep

@@ -392,13 +392,14 @@ type outcome struct {
 	rep       Reply
 	pub       bool
 	journaled bool
+	read      bool // a Snapshot: it saw the batch's effects
 	applied   Event
 }
 
-// flush is one group commit handed to the syncer: the journal file its
-// records were written to and the replies that wait for them.
+// flush is one group commit handed to the syncer: the journal its records
+// go to and the replies that wait for them.
 type flush struct {
-	f    *os.File
+	j    *journal
 	data []byte // the batch's journal records, written by the syncer
 	outs []outcome
 }
@@ -408,9 +409,7 @@ type flush struct {
 // the fsync of one batch overlaps the apply of the next, and nothing a
 // message did (reply or event) is visible before its record is on disk.
 func (r *Ring) process(batch []*request) {
-	if msg := r.syncErr.Load(); msg != nil && r.failed == nil {
-		r.fail("journal sync failed: " + *msg)
-	}
+	r.noteSyncErr()
 	// One clock read per batch: acceptance time and the idle sweep's
 	// activity mark (a clock read per message was a tenth of a NONE
 	// ring's CPU on this VM).
@@ -494,7 +493,7 @@ func (r *Ring) process(batch []*request) {
 			// still carries the request's correlation.
 			rep := r.read()
 			rep.ClientID, rep.ClientSeq = m.ClientID, m.ClientSeq
-			refuse(it.q, rep)
+			put(outcome{done: it.q.done, rep: rep, read: true})
 		case it.later:
 			refuse(it.q, r.duplicateReply(it.q))
 		default:
@@ -518,9 +517,12 @@ func (r *Ring) process(batch []*request) {
 	r.dispatch(outs)
 	r.sinceSnap += applied
 	if r.sinceSnap >= r.cfg.SnapshotEvery && r.failed == nil {
-		r.barrier()
-		if err := r.checkpoint(); err != nil {
-			r.rt.log.Error("ring snapshot failed", "ring", r.Name, "error", err)
+		// barrier also notes a failed sync: then the state holds messages
+		// that are not durable, and no snapshot may make them so.
+		if r.barrier(); r.failed == nil {
+			if err := r.checkpoint(); err != nil {
+				r.rt.log.Error("ring snapshot failed", "ring", r.Name, "error", err)
+			}
 		}
 	}
 }
@@ -544,20 +546,26 @@ func (r *Ring) dispatch(outs []outcome) {
 	data := r.j.buf
 	r.j.buf = nil
 	r.syncing.Add(1)
-	r.syncq <- &flush{f: r.j.f, data: data, outs: outs}
+	r.syncq <- &flush{j: r.j, data: data, outs: outs}
 }
 
 // deliver publishes each applied message's events and calls its done, in
-// batch order. After a failed fsync the journaled messages are answered
-// UNAVAILABLE and their events are not published.
+// batch order. After a failed write or fsync the journaled messages are
+// answered UNAVAILABLE and their events are not published: a message is
+// acknowledged only once its record is durable.
 func (r *Ring) deliver(outs []outcome, syncErr error) {
 	for i := range outs {
 		o := &outs[i]
-		if syncErr != nil && o.journaled {
-			o.rep.Err = errorf(codes.Unavailable, ReasonJournal, "the ring's journal could not be synced (%v); the ring "+
+		switch {
+		case syncErr != nil && o.journaled:
+			o.rep.Err = errorf(codes.Unavailable, ReasonJournal, "the ring's journal failed (%v); the ring "+
 				"FAILED and the message's effect is not durable", syncErr)
 			o.rep.Events = nil
 			o.pub = false
+		case syncErr != nil && o.read:
+			// It read effects that are not durable.
+			o.rep = Reply{ClientID: o.rep.ClientID, ClientSeq: o.rep.ClientSeq, Err: errorf(codes.Unavailable, ReasonJournal,
+				"the ring's journal failed (%v); the ring FAILED", syncErr)}
 		}
 		if o.pub {
 			r.ev.publish(o.rep.Events, o.applied)
@@ -568,7 +576,17 @@ func (r *Ring) deliver(outs []outcome, syncErr error) {
 }
 
 // syncer is the journal's fsync goroutine: it takes every flush waiting,
-// fsyncs once (group commit across batches) and delivers their replies.
+// writes and syncs them once (group commit across batches) and delivers
+// their replies.
+//
+// A failed write or sync fails the ring at once, from here: its state
+// becomes FAILED before any reply of the failed group goes out (so a client
+// that sees the error and asks GetRing sees FAILED), every message of the
+// group and of any batch still queued behind it is answered UNAVAILABLE,
+// and nothing more is written to the segment — after a failed fsync the
+// kernel may have dropped the dirty pages, and a later sync that succeeds
+// must not acknowledge records that follow a hole. The ring goroutine
+// picks the failure up (noteSyncErr) before its next batch or snapshot.
 func (r *Ring) syncer(q chan *flush) {
 	var fs []*flush
 	for f := range q {
@@ -586,50 +604,77 @@ func (r *Ring) syncer(q chan *flush) {
 			}
 		}
 		var err error
-		t0 := time.Now()
-		// One write for every waiting batch (all go to one segment: the
-		// ring goroutine rotates only when nothing is in flight).
-		var data []byte
-		if len(fs) == 1 {
-			data = fs[0].data
+		if msg := r.syncErr.Load(); msg != nil {
+			err = errors.New(*msg)
 		} else {
-			for _, f := range fs {
-				data = append(data, f.data...)
+			t0 := time.Now()
+			// One write for every waiting batch (all go to one segment: the
+			// ring goroutine rotates only when nothing is in flight).
+			var data []byte
+			if len(fs) == 1 {
+				data = fs[0].data
+			} else {
+				for _, f := range fs {
+					data = append(data, f.data...)
+				}
 			}
-		}
-		file := fs[0].f
-		if len(data) > 0 {
-			_, err = file.Write(data)
-		}
-		if err == nil {
-			err = file.Sync()
-		}
-		r.km.fsync.Observe(time.Since(t0).Seconds())
-		if err != nil {
-			msg := err.Error()
-			r.syncErr.Store(&msg)
-			r.rt.log.Error("ring journal sync failed", "ring", r.Name, "error", err)
+			j := fs[0].j
+			if err = j.append(data); err != nil {
+				err = fmt.Errorf("write: %w", err)
+			} else if err = j.sync(); err != nil {
+				err = fmt.Errorf("fsync: %w", err)
+			}
+			r.km.fsync.Observe(time.Since(t0).Seconds())
+			if err != nil {
+				j.broken = true
+				msg := err.Error()
+				r.syncErr.Store(&msg)
+				r.markFailed("journal " + msg)
+			}
 		}
 		for _, f := range fs {
 			r.deliver(f.outs, err)
 			r.syncing.Done()
 		}
+		if err != nil {
+			r.endFailed()
+		}
 	}
 }
 
 // barrier waits until every dispatched batch is synced and delivered
-// (before a checkpoint rotates the journal, a control operation or a stop).
-func (r *Ring) barrier() { r.syncing.Wait() }
+// (before a checkpoint rotates the journal, a control operation or a stop),
+// then notes a sync failure it may have ended with.
+func (r *Ring) barrier() {
+	r.syncing.Wait()
+	r.noteSyncErr()
+}
+
+// noteSyncErr makes a failure the syncer reported this ring goroutine's
+// too (r.failed): every later message is refused, no snapshot is taken.
+func (r *Ring) noteSyncErr() {
+	if msg := r.syncErr.Load(); msg != nil && r.failed == nil {
+		r.fail("journal " + *msg)
+	}
+}
 
 // syncNow makes everything written so far durable at once (after a
 // quarantine record, which must not be lost with the message it marks).
 func (r *Ring) syncNow() {
 	r.barrier()
-	if r.j == nil {
+	if r.j == nil || r.failed != nil {
 		return
 	}
-	if err := r.j.write(); err == nil {
-		_ = r.j.f.Sync()
+	err := r.j.write()
+	if err == nil {
+		err = r.j.sync()
+	}
+	if err != nil {
+		r.j.broken = true
+		msg := "sync: " + err.Error()
+		r.syncErr.Store(&msg)
+		r.rt.log.Error("ring journal sync failed", "ring", r.Name, "error", err)
+		r.fail("journal " + msg)
 	}
 }
 
@@ -910,7 +955,15 @@ func (r *Ring) checkpoint() error {
 	}
 	r.rt.metrics.snapshot(r.kernel.ID, time.Since(t0), len(data))
 	if r.j != nil {
-		if r.j, err = r.j.rotate(r.applied + 1); err != nil {
+		j, err := r.j.rotate(r.applied + 1)
+		if j != nil {
+			r.j = j
+		}
+		if err != nil {
+			if j == nil {
+				// The broken segment is closed and no new one opened.
+				r.j = &journal{dir: r.dir, broken: true, wrap: r.rt.segWrap}
+			}
 			return err
 		}
 		return pruneSegments(r.dir, older)
@@ -918,18 +971,34 @@ func (r *Ring) checkpoint() error {
 	return nil
 }
 
-// fail marks the ring FAILED; it keeps its data for Restore or Delete.
+// fail marks the ring FAILED (on the ring goroutine); it keeps its data
+// for Restore or Delete.
 func (r *Ring) fail(reason string) {
 	r.failed = errorf(codes.FailedPrecondition, ReasonFailed, "ring %s has FAILED (%s); restore or delete it", r.Name, reason)
+	if r.markFailed(reason) {
+		r.endFailed()
+	}
+}
+
+// markFailed makes the ring's state FAILED for everyone (Submit, GetRing,
+// metrics) from any goroutine. The first reason is kept; it reports
+// whether this call was the first.
+func (r *Ring) markFailed(reason string) bool {
 	r.mu.Lock()
-	if r.state != stopping {
+	defer r.mu.Unlock()
+	if r.failReason != "" {
+		return false
+	}
+	if r.state != stopping && r.state != Deleted {
 		r.state = Failed
 	}
 	r.failReason = reason
-	r.mu.Unlock()
 	r.rt.log.Error("ring failed", "ring", r.Name, "kernel_id", r.kernel.ID, "reason", reason)
-	r.ev.end(EndFailed)
+	return true
 }
+
+// endFailed ends the ring's watchers and sessions with RING_FAILED.
+func (r *Ring) endFailed() { r.ev.end(EndFailed) }
 
 // do runs f on the ring goroutine and waits (control operations).
 func (r *Ring) do(ctx context.Context, f func() error) error {
@@ -970,8 +1039,14 @@ func (r *Ring) do(ctx context.Context, f func() error) error {
 // it with its seq.
 func (r *Ring) SnapshotNow(ctx context.Context) (data []byte, seq uint64, err error) {
 	err = r.do(ctx, func() error {
-		// A FAILED ring's state was rebuilt without the message that broke
-		// it, so its snapshot is consistent too.
+		// A ring FAILED by handler panics had its state rebuilt without the
+		// message that broke it, so its snapshot is consistent too. One
+		// FAILED by its journal holds messages that were never
+		// acknowledged: no snapshot of it (on disk or returned) may pass
+		// them off as durable.
+		if r.syncErr.Load() != nil {
+			return r.failed
+		}
 		if err := r.checkpoint(); err != nil {
 			return err
 		}
@@ -1000,15 +1075,21 @@ func (r *Ring) Restore(ctx context.Context, data []byte) error {
 			r.seq = r.applied
 		}
 		r.tail = r.tail[:0]
+		failed, restarts := r.failed, r.restarts
 		r.failed, r.restarts = nil, nil
 		r.publishedSeq.Store(r.applied)
+		// After a journal failure the checkpoint starts a fresh segment
+		// (the broken one is never written again) and the syncer resumes.
 		if err := r.checkpoint(); err != nil {
+			r.failed, r.restarts = failed, restarts
 			return err
 		}
+		r.syncErr.Store(nil)
 		r.mu.Lock()
 		if r.state == Failed {
-			r.state, r.failReason = Active, ""
+			r.state = Active
 		}
+		r.failReason = ""
 		r.mu.Unlock()
 		return nil
 	})
@@ -1256,11 +1337,13 @@ func (r *Ring) recover() error {
 		return err
 	}
 	if len(segs) == 0 {
-		r.j, err = openJournal(r.dir, r.applied+1, 0, false)
+		r.j, err = openJournal(r.dir, r.applied+1, initialPrealloc, r.rt.segWrap)
 		return err
 	}
+	// openJournal finds the last segment's intact end again and cuts the
+	// torn tail (if any) there.
 	last := segs[len(segs)-1]
-	r.j, err = openJournal(r.dir, last, good[last], true)
+	r.j, err = openJournal(r.dir, last, preallocFor(good[last]), r.rt.segWrap)
 	return err
 }
 

@@ -164,10 +164,16 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	live, _ := r.stateBytes(t)
 	crash(r)
-	// A torn record at the end of the journal, as a crash mid-write leaves.
+	// A torn record at the end of the journal (after its last intact
+	// record, inside the preallocated zeros), as a crash mid-write leaves.
 	segs, _ := segments(r.dir)
-	f, _ := os.OpenFile(filepath.Join(r.dir, segmentName(segs[len(segs)-1])), os.O_APPEND|os.O_WRONLY, 0)
-	f.Write([]byte{50, 0, 0, 0, 1, 2, 3})
+	path := filepath.Join(r.dir, segmentName(segs[len(segs)-1]))
+	end, err := readSegment(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(path, os.O_WRONLY, 0)
+	f.WriteAt([]byte{50, 0, 0, 0, 1, 2, 3}, end)
 	f.Close()
 
 	rt2, err := New(testRegistry(t), Options{Dir: dir, IdleTimeout: -1, Logger: quiet})
@@ -204,8 +210,11 @@ func TestCrashRecovery(t *testing.T) {
 // crash stops the goroutine and closes the journal without a snapshot.
 func crash(r *Ring) {
 	r.mu.Lock()
-	close(r.quit)
-	<-r.exited
+	quit, exited := r.quit, r.exited
+	r.mu.Unlock()
+	close(quit)
+	<-exited // not under mu: a ring goroutine finishing may take it
+	r.mu.Lock()
 	_ = r.j.close()
 	r.state = Deleted
 	r.mu.Unlock()

@@ -98,8 +98,11 @@ type Runtime struct {
 	tombstones map[string]time.Time
 	active     atomic.Int64
 	draining   atomic.Bool
-	janitor    chan struct{}
-	janitorWG  sync.WaitGroup
+	// segWrap wraps every journal segment file the runtime opens (tests
+	// inject write and fsync faults with it); nil = the file itself.
+	segWrap   func(segFile) segFile
+	janitor   chan struct{}
+	janitorWG sync.WaitGroup
 }
 
 // New opens a runtime. Durable rings found under opts.Dir are registered
