@@ -70,6 +70,11 @@ func ringAsBatch(in *accountingv1.NetworkGenerationRingInput) *accountingv1.Netw
 // ids not seen) before any is applied, so a refused message changes
 // nothing.
 var NetworkRingSpec = fold.Spec[*accountingv1.NetworkGenerationRingInput, *accountingv1.NetworkGenerationRingOutput, netring.State]{
+	Messages: fold.Messages{Events: []fold.EventType{
+		{Kind: "entry", Message: &accountingv1.NetworkGenerationOutput{}, Doc: "After a data message with " +
+			"entries: the flows they generated and each entry's result (method, confidence), as the Batch " +
+			"network-generation output of those entries."},
+	}},
 	Configure: func(ctx context.Context, in *accountingv1.NetworkGenerationRingInput) (*netring.State, error) {
 		if len(in.GetEntries()) > 0 {
 			return nil, kerr.Invalid("entries", "Configure takes the parameters only; send entries as data messages")

@@ -33,6 +33,14 @@ type (
 // dvpRing runs clearing/dvp-matching as a ring: Configure sets the
 // tolerances; a data message cancels, then submits, instructions.
 var dvpRing = enginefold.Kernel[dvpIn, dvpOut]{
+	Messages: fold.Messages{
+		Reply:    &clearingv1.DvpMatchingOutput{},
+		ReplyDoc: "The pairs this message's instructions matched, in DvpMatchingOutput.pairs.",
+		Events: []fold.EventType{
+			{Kind: EventMatched, Message: &clearingv1.MatchedPair{}, Doc: "A submitted instruction matched a pending " +
+				"counterpart: the delivery and receipt ids, the amount difference and the matched amount."},
+		},
+	},
 	New: func(ctx context.Context, in dvpIn) (enginefold.Engine[dvpIn, dvpOut], error) {
 		if len(in.GetInstructions()) > 0 || len(in.GetCancel()) > 0 {
 			return nil, kerr.Invalid("instructions", "Configure takes the tolerances only; send instructions as data messages")
@@ -100,6 +108,16 @@ func (r *ringDvp) Snapshot(context.Context) (dvpOut, error) { return DvpSnapshot
 // order (SetBalance, Credit, Hold, Release, AdvanceDate, AddTransaction)
 // and, with run_cycle, a RunCycle whose settlements are emitted.
 var settlementRing = enginefold.Kernel[settIn, settOut]{
+	Messages: fold.Messages{
+		Reply:    &clearingv1.SettlementOutput{},
+		ReplyDoc: "The settlements of this message's cycle (run_cycle), in SettlementOutput.events; empty otherwise.",
+		Events: []fold.EventType{
+			{Kind: EventSettled, Message: &clearingv1.SettlementEvent{}, Doc: "A transaction settled in full during " +
+				"a RunCycle, in settlement order: its id, quantity, amount and the cycle pass."},
+			{Kind: EventPartiallySettled, Message: &clearingv1.SettlementEvent{}, Doc: "A transaction settled in " +
+				"part during a RunCycle (the part the balances allowed), in settlement order."},
+		},
+	},
 	New: func(_ context.Context, in settIn) (enginefold.Engine[settIn, settOut], error) {
 		if len(in.GetTransactions())+len(in.GetSecurities())+len(in.GetCash())+len(in.GetCreditLimits())+
 			len(in.GetOnHold())+len(in.GetRelease()) > 0 || in.GetBusinessDate() != "" || in.GetRunCycle() {

@@ -53,6 +53,8 @@ type Spec[In, Out, E proto.Message, S any] struct {
 	Unmarshal func(ctx context.Context, cfg In, data []byte) (S, error)
 	// Sort returns the stable ts order of events (the Batch order).
 	Sort func(events []E) []E
+	// Messages declares the events Apply emits (fold.Messages).
+	Messages fold.Messages
 }
 
 // New returns a Handler with the default configuration.
@@ -69,6 +71,9 @@ type handler[In, Out, E proto.Message, S any] struct {
 	any    bool
 	lastTS int64
 }
+
+// RingMessages implements fold.Describer.
+func (h *handler[In, Out, E, S]) RingMessages() fold.Messages { return h.sp.Messages }
 
 func emptyOf[M proto.Message]() M {
 	var zero M

@@ -79,6 +79,9 @@ type Spec[In, Out proto.Message, S any] struct {
 	// Split turns a Batch input into its Configure message and its data
 	// messages in ts order: the replay law's feed (tests, clients).
 	Split func(in In) (cfg In, data []In)
+	// Messages declares the reply output and the events of the handler
+	// (the kernel's typed ring messages are generated from it).
+	Messages Messages
 }
 
 // New returns a Handler over a fresh state (configured with defaults, as
@@ -163,6 +166,45 @@ func State[S any](h Handler) (*S, bool) {
 }
 
 func (h *typed[In, Out, S]) stateAny() any { return h.state }
+
+// RingMessages implements Describer.
+func (h *typed[In, Out, S]) RingMessages() Messages { return h.spec.Messages }
+
+// Messages declares what a ring kernel sends besides its Batch output: the
+// output of a data message's reply (Reply) and the events it emits (Emit).
+// internal/cmd/kernelsvcgen generates the kernel's typed ring messages
+// from it (<Kernel>RingRequest, <Kernel>RingReply, <Kernel>RingEvent in the
+// kernel's proto package), and the server uses the same declaration to
+// carry replies and events as those messages. A handler that emits a kind
+// or replies with a type it does not declare breaks the typed protocol: a
+// test over every Ring id replays its fixtures and checks both.
+type Messages struct {
+	// Reply is the type (any value of it) of the output fold.Reply gives a
+	// data message; nil when data messages' replies carry no output.
+	Reply proto.Message
+	// ReplyDoc says what a data message's reply output holds.
+	ReplyDoc string
+	// Events are the kinds the handler emits, in the order of their field
+	// numbers in <Kernel>RingEvent: append new kinds at the end, never
+	// reorder or remove one (the field numbers are the wire format).
+	Events []EventType
+}
+
+// EventType is one event kind a handler emits.
+type EventType struct {
+	// Kind is the kind passed to Context.Emit (RingEvent.kind).
+	Kind string
+	// Message is the type (any value of it) of the emitted message.
+	Message proto.Message
+	// Doc says when the event fires and what it carries.
+	Doc string
+}
+
+// Describer is a handler that declares its Messages. Handlers built from
+// Spec (and the helpers over it) are Describers.
+type Describer interface {
+	RingMessages() Messages
+}
 
 // Replier is implemented by the runtime's Context: it takes the output of
 // the reply to the message being applied. It is a separate interface so

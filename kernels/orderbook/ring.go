@@ -28,6 +28,27 @@ const (
 // each data message carries one or more OrderMessages (non-decreasing ts)
 // that go straight into a live engine.
 var ringKernel = enginefold.Kernel[*orderbookv1.MatchingInput, *orderbookv1.MatchingOutput]{
+	Messages: fold.Messages{
+		Reply: &orderbookv1.MatchingOutput{},
+		ReplyDoc: "This message's slice of the Batch output: its book events in execution order, the number of " +
+			"executions (matches), and the state of each order it named once the whole message is applied.",
+		Events: []fold.EventType{
+			{Kind: EventAccepted, Message: &orderbookv1.Event{}, Doc: "An order entered the book (Event.accepted): " +
+				"its id, symbol, side, type, limit price, quantity and time in force."},
+			{Kind: EventExecuted, Message: &orderbookv1.Event{}, Doc: "A fill (Event.executed): maker and taker ids, " +
+				"price, quantity and aggressor side, one per match in execution order."},
+			{Kind: EventCanceled, Message: &orderbookv1.Event{}, Doc: "Quantity left the book (Event.canceled): a " +
+				"cancel, an IOC/market remainder, a self-trade prevention or end of day; with the reason."},
+			{Kind: EventReplaced, Message: &orderbookv1.Event{}, Doc: "A modify changed an order's price or quantity " +
+				"(Event.replaced); priority_kept says whether it kept its place in the queue."},
+			{Kind: EventRejected, Message: &orderbookv1.Event{}, Doc: "A request was refused by the book " +
+				"(Event.rejected): the request kind and the reason. The message itself is still applied."},
+			{Kind: EventSnapshot, Message: &orderbookv1.Event{}, Doc: "A snapshot request's L2 book " +
+				"(Event.snapshot): per symbol, the bid and ask levels up to the requested depth."},
+			{Kind: EventOrderState, Message: &orderbookv1.OrderState{}, Doc: "After the book events of a submit, " +
+				"cancel or modify: the named order's resulting state (status, filled, remaining, average price)."},
+		},
+	},
 	New: func(_ context.Context, in *orderbookv1.MatchingInput) (enginefold.Engine[*orderbookv1.MatchingInput, *orderbookv1.MatchingOutput], error) {
 		if len(in.GetMessages()) > 0 {
 			return nil, kerr.Invalid("messages", "Configure takes config only; send orders as data messages")

@@ -26,6 +26,16 @@ type (
 // the opening accounts; a data message opens accounts (OpenAccount), then
 // applies its messages (non-decreasing ts).
 var ringLedger = enginefold.Kernel[procIn, procOut]{
+	Messages: fold.Messages{
+		Reply: &paymentsv1.ProcessingOutput{},
+		ReplyDoc: "The status changes this message caused, in order (its instructions' results and any queued " +
+			"payments it released), in ProcessingOutput.events.",
+		Events: []fold.EventType{
+			{Kind: EventStatusChange, Message: &paymentsv1.StatusChange{}, Doc: "A payment changed status " +
+				"(ACSC settled, PDNG queued, RJCT rejected, with the ISO 20022 reason), one per change in the order " +
+				"the ledger made them; a settlement may release queued payments of other payers in the same message."},
+		},
+	},
 	New: func(ctx context.Context, in procIn) (enginefold.Engine[procIn, procOut], error) {
 		if len(in.GetMessages()) > 0 {
 			return nil, kerr.Invalid("messages", "Configure takes config and accounts only; send messages as data messages")

@@ -97,6 +97,9 @@ type Kernel struct {
 	gpu GPUFunc // optional device implementation, set by AttachGPU before Freeze
 
 	ring func() fold.Handler // optional ring handler, set by Def.Ring or AddRing
+
+	ringMsgsOnce sync.Once
+	ringMsgs     fold.Messages // the handler's declaration (ringtypes.go)
 }
 
 // RingHandler returns a fresh ring handler for the kernel, if it has one.

@@ -275,6 +275,14 @@ type KernelInfo struct {
 	ExpectedThroughput float64 `protobuf:"fixed64,9,opt,name=expected_throughput,json=expectedThroughput,proto3" json:"expected_throughput,omitempty"`
 	// Target latency in microseconds (0 = not stated).
 	TargetLatencyUs float64 `protobuf:"fixed64,10,opt,name=target_latency_us,json=targetLatencyUs,proto3" json:"target_latency_us,omitempty"`
+	// Ring kernels: the proto names of the typed ring messages
+	// (<Kernel>RingRequest, <Kernel>RingReply, <Kernel>RingEvent in the
+	// kernel's package), carried as Any in RingRequest.typed_data,
+	// RingReply.typed_output and RingEvent.typed_payload. Empty for Batch-only
+	// kernels.
+	RingRequestType string `protobuf:"bytes,11,opt,name=ring_request_type,json=ringRequestType,proto3" json:"ring_request_type,omitempty"`
+	RingReplyType   string `protobuf:"bytes,12,opt,name=ring_reply_type,json=ringReplyType,proto3" json:"ring_reply_type,omitempty"`
+	RingEventType   string `protobuf:"bytes,13,opt,name=ring_event_type,json=ringEventType,proto3" json:"ring_event_type,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -377,6 +385,27 @@ func (x *KernelInfo) GetTargetLatencyUs() float64 {
 		return x.TargetLatencyUs
 	}
 	return 0
+}
+
+func (x *KernelInfo) GetRingRequestType() string {
+	if x != nil {
+		return x.RingRequestType
+	}
+	return ""
+}
+
+func (x *KernelInfo) GetRingReplyType() string {
+	if x != nil {
+		return x.RingReplyType
+	}
+	return ""
+}
+
+func (x *KernelInfo) GetRingEventType() string {
+	if x != nil {
+		return x.RingEventType
+	}
+	return ""
 }
 
 type ExecuteRequest struct {
@@ -725,7 +754,7 @@ const file_gokernels_v1_kernel_proto_rawDesc = "" +
 	"\tkernel_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\bkernelId\"E\n" +
 	"\x11GetKernelResponse\x120\n" +
-	"\x06kernel\x18\x01 \x01(\v2\x18.gokernels.v1.KernelInfoR\x06kernel\"\xbf\x02\n" +
+	"\x06kernel\x18\x01 \x01(\v2\x18.gokernels.v1.KernelInfoR\x06kernel\"\xbb\x03\n" +
 	"\n" +
 	"KernelInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
@@ -740,7 +769,10 @@ const file_gokernels_v1_kernel_proto_rawDesc = "" +
 	"outputType\x12/\n" +
 	"\x13expected_throughput\x18\t \x01(\x01R\x12expectedThroughput\x12*\n" +
 	"\x11target_latency_us\x18\n" +
-	" \x01(\x01R\x0ftargetLatencyUs\"\x81\x03\n" +
+	" \x01(\x01R\x0ftargetLatencyUs\x12*\n" +
+	"\x11ring_request_type\x18\v \x01(\tR\x0fringRequestType\x12&\n" +
+	"\x0fring_reply_type\x18\f \x01(\tR\rringReplyType\x12&\n" +
+	"\x0fring_event_type\x18\r \x01(\tR\rringEventType\"\x81\x03\n" +
 	"\x0eExecuteRequest\x12'\n" +
 	"\tkernel_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\bkernelId\x127\n" +

@@ -30,9 +30,16 @@ type KernelMethod struct {
 	// Supported modes: "BATCH" and/or "RING".
 	Modes []string `protobuf:"bytes,2,rep,name=modes,proto3" json:"modes,omitempty"`
 	// The registry's one-line description.
-	Description   string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// Ring kernels: the proto names of the kernel's typed ring messages
+	// (generated in its package, ring_messages.proto): the request carried in
+	// RingRequest.typed_data, the reply in RingReply.typed_output and the
+	// event in RingEvent.typed_payload.
+	RingRequestType string `protobuf:"bytes,4,opt,name=ring_request_type,json=ringRequestType,proto3" json:"ring_request_type,omitempty"`
+	RingReplyType   string `protobuf:"bytes,5,opt,name=ring_reply_type,json=ringReplyType,proto3" json:"ring_reply_type,omitempty"`
+	RingEventType   string `protobuf:"bytes,6,opt,name=ring_event_type,json=ringEventType,proto3" json:"ring_event_type,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *KernelMethod) Reset() {
@@ -86,6 +93,27 @@ func (x *KernelMethod) GetDescription() string {
 	return ""
 }
 
+func (x *KernelMethod) GetRingRequestType() string {
+	if x != nil {
+		return x.RingRequestType
+	}
+	return ""
+}
+
+func (x *KernelMethod) GetRingReplyType() string {
+	if x != nil {
+		return x.RingReplyType
+	}
+	return ""
+}
+
+func (x *KernelMethod) GetRingEventType() string {
+	if x != nil {
+		return x.RingEventType
+	}
+	return ""
+}
+
 var file_gokernels_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MessageOptions)(nil),
@@ -134,11 +162,14 @@ var File_gokernels_v1_options_proto protoreflect.FileDescriptor
 
 const file_gokernels_v1_options_proto_rawDesc = "" +
 	"\n" +
-	"\x1agokernels/v1/options.proto\x12\fgokernels.v1\x1a google/protobuf/descriptor.proto\"V\n" +
+	"\x1agokernels/v1/options.proto\x12\fgokernels.v1\x1a google/protobuf/descriptor.proto\"\xd2\x01\n" +
 	"\fKernelMethod\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05modes\x18\x02 \x03(\tR\x05modes\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription:7\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12*\n" +
+	"\x11ring_request_type\x18\x04 \x01(\tR\x0fringRequestType\x12&\n" +
+	"\x0fring_reply_type\x18\x05 \x01(\tR\rringReplyType\x12&\n" +
+	"\x0fring_event_type\x18\x06 \x01(\tR\rringEventType:7\n" +
 	"\x05tuple\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\bR\x05tuple:T\n" +
 	"\x06kernel\x12\x1e.google.protobuf.MethodOptions\x18\xb6\x87\x03 \x01(\v2\x1a.gokernels.v1.KernelMethodR\x06kernelB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
 

@@ -365,8 +365,13 @@ type Ring struct {
 	SnapshotEvery  uint32                 `protobuf:"varint,13,opt,name=snapshot_every,json=snapshotEvery,proto3" json:"snapshot_every,omitempty"`
 	// The proto name of the ring's data and configure messages (the kernel's
 	// input) and of its Snapshot output.
-	MessageType   string `protobuf:"bytes,14,opt,name=message_type,json=messageType,proto3" json:"message_type,omitempty"`
-	OutputType    string `protobuf:"bytes,15,opt,name=output_type,json=outputType,proto3" json:"output_type,omitempty"`
+	MessageType string `protobuf:"bytes,14,opt,name=message_type,json=messageType,proto3" json:"message_type,omitempty"`
+	OutputType  string `protobuf:"bytes,15,opt,name=output_type,json=outputType,proto3" json:"output_type,omitempty"`
+	// The proto names of the kernel's typed ring messages: the request
+	// (typed_data), the reply (typed_output) and the event (typed_payload).
+	RequestType   string `protobuf:"bytes,16,opt,name=request_type,json=requestType,proto3" json:"request_type,omitempty"`
+	ReplyType     string `protobuf:"bytes,17,opt,name=reply_type,json=replyType,proto3" json:"reply_type,omitempty"`
+	EventType     string `protobuf:"bytes,18,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -502,6 +507,27 @@ func (x *Ring) GetMessageType() string {
 func (x *Ring) GetOutputType() string {
 	if x != nil {
 		return x.OutputType
+	}
+	return ""
+}
+
+func (x *Ring) GetRequestType() string {
+	if x != nil {
+		return x.RequestType
+	}
+	return ""
+}
+
+func (x *Ring) GetReplyType() string {
+	if x != nil {
+		return x.ReplyType
+	}
+	return ""
+}
+
+func (x *Ring) GetEventType() string {
+	if x != nil {
+		return x.EventType
 	}
 	return ""
 }
@@ -1104,6 +1130,12 @@ type RingRequest_Data struct {
 }
 
 type RingRequest_TypedData struct {
+	// The kernel's input message as a data message, or the kernel's typed
+	// ring request (Ring.request_type, e.g.
+	// gokernels.kernels.orderbook.v1.MatchingRingRequest) carrying any of
+	// data, configure, snapshot or reset; its reply then carries the typed
+	// ring reply (Ring.reply_type) in typed_output, whatever typed_output
+	// says, and a session gives that message's events as typed_payload.
 	TypedData *anypb.Any `protobuf:"bytes,5,opt,name=typed_data,json=typedData,proto3,oneof"`
 }
 
@@ -1287,7 +1319,9 @@ type RingReply struct {
 	// the same output back while the anti-replay window keeps it (outputs
 	// are kept up to 16 KiB each and 128 KiB per client; past that a retry
 	// gets ALREADY_EXISTS). JSON-shaped in output, or typed_output when the
-	// request set typed_output.
+	// request set typed_output. A request carrying the kernel's typed ring
+	// request (RingRequest.typed_data) is answered with the typed ring reply
+	// (Ring.reply_type: its output or snapshot field set) in typed_output.
 	Output        *structpb.Struct `protobuf:"bytes,6,opt,name=output,proto3" json:"output,omitempty"`
 	TypedOutput   *anypb.Any       `protobuf:"bytes,7,opt,name=typed_output,json=typedOutput,proto3" json:"typed_output,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1378,7 +1412,10 @@ type WatchRequest struct {
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Replay the retained events after this seq first (0: every retained
 	// event); unset: only new events.
-	AfterSeq      *uint64 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3,oneof" json:"after_seq,omitempty"`
+	AfterSeq *uint64 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3,oneof" json:"after_seq,omitempty"`
+	// Carry event payloads as the kernel's typed ring event (Ring.event_type)
+	// in typed_payload instead of the JSON-shaped payload.
+	TypedEvents   bool `protobuf:"varint,3,opt,name=typed_events,json=typedEvents,proto3" json:"typed_events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1427,8 +1464,21 @@ func (x *WatchRequest) GetAfterSeq() uint64 {
 	return 0
 }
 
+func (x *WatchRequest) GetTypedEvents() bool {
+	if x != nil {
+		return x.TypedEvents
+	}
+	return false
+}
+
 // RingEvent is something a message made happen. Every applied message
-// gives an "applied" event after the events its handler emitted.
+// gives an "applied" event after the events its handler emitted. The kinds
+// each kernel emits, their messages and when they fire are documented on
+// the kernel's typed ring event (Ring.event_type), e.g. orderbook/matching:
+// MatchingRingEvent (Accepted, Executed fills, Canceled, Replaced, Rejected,
+// Snapshot, OrderState); compliance/rapid-movement: RapidMovementRingEvent
+// (RapidMovementAlert); compliance/reciprocity-flow (ReciprocityAlert);
+// screening (SanctionsResult/SanctionsHit, PepResult/PepHit).
 type RingEvent struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Seq       uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
@@ -1437,8 +1487,14 @@ type RingEvent struct {
 	ClientId  string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSeq uint64                 `protobuf:"varint,5,opt,name=client_seq,json=clientSeq,proto3" json:"client_seq,omitempty"`
 	// "applied": the reply's gRPC code.
-	Code          int32            `protobuf:"varint,6,opt,name=code,proto3" json:"code,omitempty"`
-	Payload       *structpb.Struct `protobuf:"bytes,7,opt,name=payload,proto3" json:"payload,omitempty"`
+	Code int32 `protobuf:"varint,6,opt,name=code,proto3" json:"code,omitempty"`
+	// The event's message, JSON-shaped (unset for "applied").
+	Payload *structpb.Struct `protobuf:"bytes,7,opt,name=payload,proto3" json:"payload,omitempty"`
+	// With typed_events (WatchRequest, SessionOpen), or in a session for the
+	// events of a typed ring request: the kernel's typed ring event
+	// (Ring.event_type) with the field named by kind set, in place of
+	// payload (unset for "applied").
+	TypedPayload  *anypb.Any `protobuf:"bytes,8,opt,name=typed_payload,json=typedPayload,proto3" json:"typed_payload,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1518,6 +1574,13 @@ func (x *RingEvent) GetCode() int32 {
 func (x *RingEvent) GetPayload() *structpb.Struct {
 	if x != nil {
 		return x.Payload
+	}
+	return nil
+}
+
+func (x *RingEvent) GetTypedPayload() *anypb.Any {
+	if x != nil {
+		return x.TypedPayload
 	}
 	return nil
 }
@@ -1611,7 +1674,10 @@ type SessionOpen struct {
 	// The session's client id: requests without one use it.
 	ClientId string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	// Also stream the ring's events caused by other senders.
-	Watch         bool `protobuf:"varint,3,opt,name=watch,proto3" json:"watch,omitempty"`
+	Watch bool `protobuf:"varint,3,opt,name=watch,proto3" json:"watch,omitempty"`
+	// Carry every event payload as the kernel's typed ring event
+	// (Ring.event_type) in RingEvent.typed_payload instead of JSON.
+	TypedEvents   bool `protobuf:"varint,4,opt,name=typed_events,json=typedEvents,proto3" json:"typed_events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1663,6 +1729,13 @@ func (x *SessionOpen) GetClientId() string {
 func (x *SessionOpen) GetWatch() bool {
 	if x != nil {
 		return x.Watch
+	}
+	return false
+}
+
+func (x *SessionOpen) GetTypedEvents() bool {
+	if x != nil {
+		return x.TypedEvents
 	}
 	return false
 }
@@ -1904,7 +1977,7 @@ const file_gokernels_v1_ring_proto_rawDesc = "" +
 	"\x04seed\x18\x06 \x01(\x04R\x04seed\x12?\n" +
 	"\tconfigure\x18\a \x01(\v2\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03H\x00R\tconfigure\x12?\n" +
 	"\x0ftyped_configure\x18\b \x01(\v2\x14.google.protobuf.AnyH\x00R\x0etypedConfigure:\x8f\x01\x92A\x8b\x012\x88\x01{\"kernel_id\": \"graph/degree-centrality\", \"ring_id\": \"payments-graph\", \"durability\": \"DURABILITY_JOURNAL\", \"configure\": {\"num_nodes\": 4}}B\x13\n" +
-	"\x11configure_payload\"\xcf\x04\n" +
+	"\x11configure_payload\"\xb0\x05\n" +
 	"\x04Ring\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tkernel_id\x18\x02 \x01(\tR\bkernelId\x128\n" +
@@ -1926,7 +1999,12 @@ const file_gokernels_v1_ring_proto_rawDesc = "" +
 	"\x0esnapshot_every\x18\r \x01(\rR\rsnapshotEvery\x12!\n" +
 	"\fmessage_type\x18\x0e \x01(\tR\vmessageType\x12\x1f\n" +
 	"\voutput_type\x18\x0f \x01(\tR\n" +
-	"outputType\"0\n" +
+	"outputType\x12!\n" +
+	"\frequest_type\x18\x10 \x01(\tR\vrequestType\x12\x1d\n" +
+	"\n" +
+	"reply_type\x18\x11 \x01(\tR\treplyType\x12\x1d\n" +
+	"\n" +
+	"event_type\x18\x12 \x01(\tR\teventType\"0\n" +
 	"\x0eGetRingRequest\x12\x1e\n" +
 	"\x04name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x04name\"\x12\n" +
@@ -1982,13 +2060,14 @@ const file_gokernels_v1_ring_proto_rawDesc = "" +
 	"\x06status\x18\x04 \x01(\v2\x12.google.rpc.StatusR\x06status\x12\x1c\n" +
 	"\tduplicate\x18\x05 \x01(\bR\tduplicate\x12/\n" +
 	"\x06output\x18\x06 \x01(\v2\x17.google.protobuf.StructR\x06output\x127\n" +
-	"\ftyped_output\x18\a \x01(\v2\x14.google.protobuf.AnyR\vtypedOutput\"^\n" +
+	"\ftyped_output\x18\a \x01(\v2\x14.google.protobuf.AnyR\vtypedOutput\"\x81\x01\n" +
 	"\fWatchRequest\x12\x1e\n" +
 	"\x04name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x04name\x12 \n" +
-	"\tafter_seq\x18\x02 \x01(\x04H\x00R\bafterSeq\x88\x01\x01B\f\n" +
+	"\tafter_seq\x18\x02 \x01(\x04H\x00R\bafterSeq\x88\x01\x01\x12!\n" +
+	"\ftyped_events\x18\x03 \x01(\bR\vtypedEventsB\f\n" +
 	"\n" +
-	"_after_seq\"\xc4\x01\n" +
+	"_after_seq\"\xff\x01\n" +
 	"\tRingEvent\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x0e\n" +
 	"\x02ts\x18\x02 \x01(\x03R\x02ts\x12\x12\n" +
@@ -1997,16 +2076,18 @@ const file_gokernels_v1_ring_proto_rawDesc = "" +
 	"\n" +
 	"client_seq\x18\x05 \x01(\x04R\tclientSeq\x12\x12\n" +
 	"\x04code\x18\x06 \x01(\x05R\x04code\x121\n" +
-	"\apayload\x18\a \x01(\v2\x17.google.protobuf.StructR\apayload\"\x80\x01\n" +
+	"\apayload\x18\a \x01(\v2\x17.google.protobuf.StructR\apayload\x129\n" +
+	"\rtyped_payload\x18\b \x01(\v2\x14.google.protobuf.AnyR\ftypedPayload\"\x80\x01\n" +
 	"\x0eSessionRequest\x12/\n" +
 	"\x04open\x18\x01 \x01(\v2\x19.gokernels.v1.SessionOpenH\x00R\x04open\x125\n" +
 	"\arequest\x18\x02 \x01(\v2\x19.gokernels.v1.RingRequestH\x00R\arequestB\x06\n" +
-	"\x04kind\"j\n" +
+	"\x04kind\"\x8d\x01\n" +
 	"\vSessionOpen\x12\x1e\n" +
 	"\x04name\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x04name\x12%\n" +
 	"\tclient_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\bclientId\x12\x14\n" +
-	"\x05watch\x18\x03 \x01(\bR\x05watch\"\xe0\x01\n" +
+	"\x05watch\x18\x03 \x01(\bR\x05watch\x12!\n" +
+	"\ftyped_events\x18\x04 \x01(\bR\vtypedEvents\"\xe0\x01\n" +
 	"\x0fSessionResponse\x125\n" +
 	"\x06opened\x18\x01 \x01(\v2\x1b.gokernels.v1.SessionOpenedH\x00R\x06opened\x12/\n" +
 	"\x05reply\x18\x02 \x01(\v2\x17.gokernels.v1.RingReplyH\x00R\x05reply\x12/\n" +
@@ -2123,42 +2204,43 @@ var file_gokernels_v1_ring_proto_depIdxs = []int32{
 	27, // 16: gokernels.v1.RingReply.output:type_name -> google.protobuf.Struct
 	28, // 17: gokernels.v1.RingReply.typed_output:type_name -> google.protobuf.Any
 	27, // 18: gokernels.v1.RingEvent.payload:type_name -> google.protobuf.Struct
-	23, // 19: gokernels.v1.SessionRequest.open:type_name -> gokernels.v1.SessionOpen
-	15, // 20: gokernels.v1.SessionRequest.request:type_name -> gokernels.v1.RingRequest
-	25, // 21: gokernels.v1.SessionResponse.opened:type_name -> gokernels.v1.SessionOpened
-	19, // 22: gokernels.v1.SessionResponse.reply:type_name -> gokernels.v1.RingReply
-	21, // 23: gokernels.v1.SessionResponse.event:type_name -> gokernels.v1.RingEvent
-	26, // 24: gokernels.v1.SessionResponse.end:type_name -> gokernels.v1.SessionEnd
-	4,  // 25: gokernels.v1.SessionOpened.ring:type_name -> gokernels.v1.Ring
-	2,  // 26: gokernels.v1.SessionEnd.reason:type_name -> gokernels.v1.SessionEnd.Reason
-	30, // 27: gokernels.v1.SessionEnd.status:type_name -> google.rpc.Status
-	3,  // 28: gokernels.v1.RingService.CreateRing:input_type -> gokernels.v1.CreateRingRequest
-	5,  // 29: gokernels.v1.RingService.GetRing:input_type -> gokernels.v1.GetRingRequest
-	6,  // 30: gokernels.v1.RingService.ListRings:input_type -> gokernels.v1.ListRingsRequest
-	8,  // 31: gokernels.v1.RingService.DeleteRing:input_type -> gokernels.v1.DeleteRingRequest
-	10, // 32: gokernels.v1.RingService.SnapshotRing:input_type -> gokernels.v1.SnapshotRingRequest
-	12, // 33: gokernels.v1.RingService.RestoreRing:input_type -> gokernels.v1.RestoreRingRequest
-	13, // 34: gokernels.v1.RingService.PauseRing:input_type -> gokernels.v1.PauseRingRequest
-	14, // 35: gokernels.v1.RingService.ResumeRing:input_type -> gokernels.v1.ResumeRingRequest
-	18, // 36: gokernels.v1.RingService.Send:input_type -> gokernels.v1.SendRequest
-	20, // 37: gokernels.v1.RingService.Watch:input_type -> gokernels.v1.WatchRequest
-	22, // 38: gokernels.v1.RingService.Session:input_type -> gokernels.v1.SessionRequest
-	4,  // 39: gokernels.v1.RingService.CreateRing:output_type -> gokernels.v1.Ring
-	4,  // 40: gokernels.v1.RingService.GetRing:output_type -> gokernels.v1.Ring
-	7,  // 41: gokernels.v1.RingService.ListRings:output_type -> gokernels.v1.ListRingsResponse
-	9,  // 42: gokernels.v1.RingService.DeleteRing:output_type -> gokernels.v1.DeleteRingResponse
-	11, // 43: gokernels.v1.RingService.SnapshotRing:output_type -> gokernels.v1.SnapshotRingResponse
-	4,  // 44: gokernels.v1.RingService.RestoreRing:output_type -> gokernels.v1.Ring
-	4,  // 45: gokernels.v1.RingService.PauseRing:output_type -> gokernels.v1.Ring
-	4,  // 46: gokernels.v1.RingService.ResumeRing:output_type -> gokernels.v1.Ring
-	19, // 47: gokernels.v1.RingService.Send:output_type -> gokernels.v1.RingReply
-	21, // 48: gokernels.v1.RingService.Watch:output_type -> gokernels.v1.RingEvent
-	24, // 49: gokernels.v1.RingService.Session:output_type -> gokernels.v1.SessionResponse
-	39, // [39:50] is the sub-list for method output_type
-	28, // [28:39] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	28, // 19: gokernels.v1.RingEvent.typed_payload:type_name -> google.protobuf.Any
+	23, // 20: gokernels.v1.SessionRequest.open:type_name -> gokernels.v1.SessionOpen
+	15, // 21: gokernels.v1.SessionRequest.request:type_name -> gokernels.v1.RingRequest
+	25, // 22: gokernels.v1.SessionResponse.opened:type_name -> gokernels.v1.SessionOpened
+	19, // 23: gokernels.v1.SessionResponse.reply:type_name -> gokernels.v1.RingReply
+	21, // 24: gokernels.v1.SessionResponse.event:type_name -> gokernels.v1.RingEvent
+	26, // 25: gokernels.v1.SessionResponse.end:type_name -> gokernels.v1.SessionEnd
+	4,  // 26: gokernels.v1.SessionOpened.ring:type_name -> gokernels.v1.Ring
+	2,  // 27: gokernels.v1.SessionEnd.reason:type_name -> gokernels.v1.SessionEnd.Reason
+	30, // 28: gokernels.v1.SessionEnd.status:type_name -> google.rpc.Status
+	3,  // 29: gokernels.v1.RingService.CreateRing:input_type -> gokernels.v1.CreateRingRequest
+	5,  // 30: gokernels.v1.RingService.GetRing:input_type -> gokernels.v1.GetRingRequest
+	6,  // 31: gokernels.v1.RingService.ListRings:input_type -> gokernels.v1.ListRingsRequest
+	8,  // 32: gokernels.v1.RingService.DeleteRing:input_type -> gokernels.v1.DeleteRingRequest
+	10, // 33: gokernels.v1.RingService.SnapshotRing:input_type -> gokernels.v1.SnapshotRingRequest
+	12, // 34: gokernels.v1.RingService.RestoreRing:input_type -> gokernels.v1.RestoreRingRequest
+	13, // 35: gokernels.v1.RingService.PauseRing:input_type -> gokernels.v1.PauseRingRequest
+	14, // 36: gokernels.v1.RingService.ResumeRing:input_type -> gokernels.v1.ResumeRingRequest
+	18, // 37: gokernels.v1.RingService.Send:input_type -> gokernels.v1.SendRequest
+	20, // 38: gokernels.v1.RingService.Watch:input_type -> gokernels.v1.WatchRequest
+	22, // 39: gokernels.v1.RingService.Session:input_type -> gokernels.v1.SessionRequest
+	4,  // 40: gokernels.v1.RingService.CreateRing:output_type -> gokernels.v1.Ring
+	4,  // 41: gokernels.v1.RingService.GetRing:output_type -> gokernels.v1.Ring
+	7,  // 42: gokernels.v1.RingService.ListRings:output_type -> gokernels.v1.ListRingsResponse
+	9,  // 43: gokernels.v1.RingService.DeleteRing:output_type -> gokernels.v1.DeleteRingResponse
+	11, // 44: gokernels.v1.RingService.SnapshotRing:output_type -> gokernels.v1.SnapshotRingResponse
+	4,  // 45: gokernels.v1.RingService.RestoreRing:output_type -> gokernels.v1.Ring
+	4,  // 46: gokernels.v1.RingService.PauseRing:output_type -> gokernels.v1.Ring
+	4,  // 47: gokernels.v1.RingService.ResumeRing:output_type -> gokernels.v1.Ring
+	19, // 48: gokernels.v1.RingService.Send:output_type -> gokernels.v1.RingReply
+	21, // 49: gokernels.v1.RingService.Watch:output_type -> gokernels.v1.RingEvent
+	24, // 50: gokernels.v1.RingService.Session:output_type -> gokernels.v1.SessionResponse
+	40, // [40:51] is the sub-list for method output_type
+	29, // [29:40] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_v1_ring_proto_init() }

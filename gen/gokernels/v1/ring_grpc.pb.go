@@ -42,7 +42,12 @@ const (
 // and a retry with the same pair returns the original reply without being
 // applied twice. Messages are the kernel's input message (KernelInfo
 // input_type) carrying a slice of the data, JSON-shaped or as an Any, like
-// Execute's input. Feeding a Batch input as data messages in ts order, then
+// Execute's input. Each Ring kernel also has typed ring messages, a oneof
+// each (Ring.request_type, reply_type, event_type): <Kernel>RingRequest
+// {data, configure, snapshot, reset} in typed_data, answered by a
+// <Kernel>RingReply {output, snapshot} in typed_output, and its events as
+// <Kernel>RingEvent {one field per event kind} in RingEvent.typed_payload
+// when the watch or session sets typed_events. Feeding a Batch input as data messages in ts order, then
 // Snapshot, gives the Batch output of the same kernel (the replay law).
 type RingServiceClient interface {
 	// CreateRing starts a ring of a Ring kernel, named
@@ -222,7 +227,12 @@ type RingService_SessionClient = grpc.BidiStreamingClient[SessionRequest, Sessio
 // and a retry with the same pair returns the original reply without being
 // applied twice. Messages are the kernel's input message (KernelInfo
 // input_type) carrying a slice of the data, JSON-shaped or as an Any, like
-// Execute's input. Feeding a Batch input as data messages in ts order, then
+// Execute's input. Each Ring kernel also has typed ring messages, a oneof
+// each (Ring.request_type, reply_type, event_type): <Kernel>RingRequest
+// {data, configure, snapshot, reset} in typed_data, answered by a
+// <Kernel>RingReply {output, snapshot} in typed_output, and its events as
+// <Kernel>RingEvent {one field per event kind} in RingEvent.typed_payload
+// when the watch or session sets typed_events. Feeding a Batch input as data messages in ts order, then
 // Snapshot, gives the Batch output of the same kernel (the replay law).
 type RingServiceServer interface {
 	// CreateRing starts a ring of a Ring kernel, named

@@ -11,6 +11,12 @@
 // `make generate` runs it before buf; `make check-generated` runs it with
 // -check, which fails when a committed file differs from what it would write.
 //
+// For the Ring kernels it also writes ring_messages.proto in each domain:
+// per kernel the typed ring messages <Kernel>RingRequest, <Kernel>RingReply
+// and <Kernel>RingEvent (registry.RingTypes), built from the handler's
+// fold.Messages declaration, so the 27 ring protocols stay one shape and a
+// new ring kernel gets its messages from `make generate`.
+//
 // It links the catalog, which links gen/: a kernel whose messages were
 // removed from the protos needs its stale service.proto deleted first.
 package main
@@ -58,8 +64,10 @@ func main() {
 			fail(err)
 		}
 	}
-	// A service file of a domain that has no kernels any more.
+	// A service (or ring messages) file of a domain that has none any more.
 	existing, _ := filepath.Glob(filepath.Join(*out, "gokernels/kernels/*/v1/service.proto"))
+	rings, _ := filepath.Glob(filepath.Join(*out, "gokernels/kernels/*/v1/"+ringFile))
+	existing = append(existing, rings...)
 	for _, path := range existing {
 		rel, _ := filepath.Rel(*out, path)
 		if _, ok := files[filepath.ToSlash(rel)]; ok {
@@ -121,6 +129,13 @@ func Generate(kernels []*registry.Kernel) (map[string][]byte, error) {
 		seg := strings.Split(string(pkg), ".")[2] // graph
 		sort.Slice(d.kernels, func(i, j int) bool { return d.kernels[i].ID < d.kernels[j].ID })
 		files["gokernels/kernels/"+seg+"/v1/service.proto"] = d.render(seg)
+		ring, err := d.renderRing(seg)
+		if err != nil {
+			return nil, err
+		}
+		if ring != nil {
+			files["gokernels/kernels/"+seg+"/v1/"+ringFile] = ring
+		}
 	}
 	return files, nil
 }
@@ -192,6 +207,12 @@ func (d *domain) render(seg string) []byte {
 			w("      modes: [\n        %s\n      ]\n", strings.Join(modes, ",\n        "))
 		}
 		w("      description: %s\n", protoString(desc))
+		if isRing(k) {
+			rt := k.RingTypes()
+			w("      ring_request_type: %q\n", rt.Request)
+			w("      ring_reply_type: %q\n", rt.Reply)
+			w("      ring_event_type: %q\n", rt.Event)
+		}
 		w("    };\n")
 		// One field: buf format's one-line layout.
 		w("    option (grpc.gateway.protoc_gen_openapiv2.options.openapiv2_operation) = {summary: %s};\n", protoString(desc))

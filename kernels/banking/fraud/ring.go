@@ -128,6 +128,12 @@ func configure(ctx context.Context, in *bankingv1.FraudPatternMatchInput) (*Ring
 
 // RingSpec is the ring handler of banking/fraud-pattern-match.
 var RingSpec = fold.Spec[*bankingv1.FraudPatternMatchInput, *bankingv1.FraudPatternMatchOutput, RingState]{
+	Messages: fold.Messages{Events: []fold.EventType{
+		{Kind: EventResult, Message: &bankingv1.FraudResult{}, Doc: "One per scored transaction, in message " +
+			"order: its FraudResult (score, matched patterns, action), the ring's answer to Score(tx)."},
+		{Kind: EventAlert, Message: &bankingv1.FraudResult{}, Doc: "After the result of a transaction whose action " +
+			"is HOLD or BLOCK_AND_ALERT: the same FraudResult again, for watchers that only want alerts."},
+	}},
 	Configure: configure,
 	Apply: func(rc fold.Context, s *RingState, in *bankingv1.FraudPatternMatchInput) error {
 		switch {

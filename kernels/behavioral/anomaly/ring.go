@@ -20,6 +20,10 @@ const EventAlert = "anomaly"
 // anomalous one emits its EventAnomaly (kind "anomaly") before the
 // message's reply; Snapshot lists every result, equal to Batch.
 var RingSpec = eventfold.Spec[*behavioralv1.AnomalyInput, *behavioralv1.AnomalyOutput, *behavioralv1.UserEvent, *State]{
+	Messages: fold.Messages{Events: []fold.EventType{
+		{Kind: EventAlert, Message: &behavioralv1.EventAnomaly{}, Doc: "An event scored as anomalous against its " +
+			"user's statistics when it arrived: its EventAnomaly (score, contributing type), before the message's reply."},
+	}},
 	Events: (*behavioralv1.AnomalyInput).GetEvents,
 	TS:     (*behavioralv1.UserEvent).GetTs,
 	Check: func(ctx context.Context, evs []*behavioralv1.UserEvent) error {

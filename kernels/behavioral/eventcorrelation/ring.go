@@ -20,6 +20,10 @@ const EventMerged = "cluster_merged"
 // Snapshot equals Batch. State: the window deque, the top lists, the
 // union-find with its per-cluster aggregates.
 var RingSpec = eventfold.Spec[*behavioralv1.EventCorrelationInput, *behavioralv1.EventCorrelationOutput, *behavioralv1.UserEvent, *State]{
+	Messages: fold.Messages{Events: []fold.EventType{
+		{Kind: EventMerged, Message: &behavioralv1.ClusterMerged{}, Doc: "An event's strong correlations united " +
+			"two clusters: the cluster merged (from) and the one it joined (into)."},
+	}},
 	Events: (*behavioralv1.EventCorrelationInput).GetEvents,
 	TS:     (*behavioralv1.UserEvent).GetTs,
 	Check: func(ctx context.Context, evs []*behavioralv1.UserEvent) error {

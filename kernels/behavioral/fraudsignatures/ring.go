@@ -25,6 +25,10 @@ const EventAlert = "signature"
 // Snapshot recomputes the best match per (signature, user) over the
 // streams, so it equals Batch.
 var RingSpec = eventfold.Spec[*behavioralv1.FraudSignaturesInput, *behavioralv1.FraudSignaturesOutput, *behavioralv1.UserEvent, *State]{
+	Messages: fold.Messages{Events: []fold.EventType{
+		{Kind: EventAlert, Message: &behavioralv1.SignatureMatch{}, Doc: "An event completed a signature's match " +
+			"for its user (at most one per signature per event): the SignatureMatch."},
+	}},
 	Events: (*behavioralv1.FraudSignaturesInput).GetEvents,
 	TS:     (*behavioralv1.UserEvent).GetTs,
 	Check: func(ctx context.Context, evs []*behavioralv1.UserEvent) error {

@@ -522,6 +522,11 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 
 // RingSpec is the ring handler of compliance/transaction-monitoring.
 var RingSpec = fold.Spec[*compliancev1.TransactionMonitoringInput, *compliancev1.TransactionMonitoringOutput, RingState]{
+	Messages: fold.Messages{Events: []fold.EventType{
+		{Kind: EventAlert, Message: &compliancev1.MonitoringAlert{}, Doc: "A rule fired for an entity on a " +
+			"transaction (threshold reached in its window, outside the rule's cooldown): the alert id, rule, entity, " +
+			"severity, the value that crossed the threshold and the transactions behind it."},
+	}},
 	Configure: configure,
 	Apply:     applyRing,
 	Snapshot: func(ctx context.Context, s *RingState) (*compliancev1.TransactionMonitoringOutput, error) {

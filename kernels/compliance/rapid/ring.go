@@ -32,6 +32,15 @@ type RingState struct{ st *State }
 // the parameters, data messages carry transactions in ts order, Snapshot
 // is the Batch output over them.
 var RingSpec = fold.Spec[*compliancev1.RapidMovementInput, *compliancev1.RapidMovementOutput, RingState]{
+	Messages: fold.Messages{
+		Reply: &compliancev1.RapidMovementOutput{},
+		ReplyDoc: "The rows (as Snapshot would give them now) of the entities this message's transactions touched, " +
+			"sorted by id.",
+		Events: []fold.EventType{
+			{Kind: EventAlert, Message: &compliancev1.RapidMovementEntity{}, Doc: "RapidMovementAlert: an entity's " +
+				"flagged turned on (money in and out again within the window): its row as Snapshot would give it then."},
+		},
+	},
 	Configure: txfold.Configure(prepare, func(j *job) *RingState { return &RingState{st: New(j.params)} }),
 	Apply: func(rc fold.Context, s *RingState, in *compliancev1.RapidMovementInput) error {
 		if err := txfold.CheckData(in); err != nil {

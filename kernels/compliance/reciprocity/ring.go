@@ -33,6 +33,16 @@ type RingState struct{ st *State }
 // (a < b); a pair whose min first reaches min_amount with both directions
 // present emits EventAlert before the reply.
 var RingSpec = fold.Spec[*compliancev1.ReciprocityFlowInput, *compliancev1.ReciprocityFlowOutput, RingState]{
+	Messages: fold.Messages{
+		Reply: &compliancev1.ReciprocalPair{},
+		ReplyDoc: "The pair of the message's last counted transaction, with its sums and counts in both " +
+			"directions (unset when no transaction counted).",
+		Events: []fold.EventType{
+			{Kind: EventAlert, Message: &compliancev1.ReciprocalPair{}, Doc: "ReciprocityAlert: a pair first became " +
+				"reciprocal (both directions present, min(amount_ab, amount_ba) >= min_amount): the pair's sums and " +
+				"counts at that transaction."},
+		},
+	},
 	Configure: txfold.Configure(prepare, func(j *job) *RingState { return &RingState{st: New(j.params)} }),
 	Apply:     applyRing,
 	Snapshot: func(_ context.Context, s *RingState) (*compliancev1.ReciprocityFlowOutput, error) {

@@ -53,6 +53,9 @@ type Kernel[In, Out proto.Message] struct {
 	// Split turns a Batch input into its Configure message and its data
 	// messages in ts order (the replay law's feed).
 	Split func(in In) (cfg In, data []In)
+	// Messages declares the engine's reply output and events
+	// (fold.Messages).
+	Messages fold.Messages
 }
 
 // State is the persisted history and the live engine built from it.
@@ -105,7 +108,8 @@ func Spec[In, Out proto.Message](k Kernel[In, Out]) fold.Spec[In, Out, State[In,
 			}
 			return s.eng.Snapshot(ctx)
 		},
-		Split: k.Split,
+		Split:    k.Split,
+		Messages: k.Messages,
 	}
 }
 

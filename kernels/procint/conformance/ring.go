@@ -25,6 +25,10 @@ const EventDeviation = "deviation"
 // and m/r/p/c (DFG: the last activity and allowed pairs), and the
 // precision counters.
 var RingSpec = eventfold.Spec[*procintv1.ConformanceInput, *procintv1.ConformanceOutput, *procintv1.Event, *State]{
+	Messages: fold.Messages{Events: []fold.EventType{
+		{Kind: EventDeviation, Message: &procintv1.CaseDeviation{}, Doc: "An event deviated from the model when " +
+			"replayed on its case's marking or last activity: the case id and the deviation at the event's index in its trace."},
+	}},
 	Events: (*procintv1.ConformanceInput).GetEvents,
 	TS:     (*procintv1.Event).GetTs,
 	Check:  func(ctx context.Context, evs []*procintv1.Event) error { return eventlog.Check(ctx, "events", evs) },

@@ -121,6 +121,12 @@ func (k Kind[In, Out, E, Q, R, L]) Spec() fold.Spec[In, Out, State[L]] {
 			}
 			return cfg, data
 		},
+		Messages: fold.Messages{Events: []fold.EventType{
+			{Kind: k.EventResult, Message: k.NewResult(), Doc: "One per screened query of a data message, in query order: the " +
+				"query's result, as the Batch output lists it."},
+			{Kind: k.EventHit, Message: k.NewResult(), Doc: "After the result of a query that is a hit (its hit flag set): " +
+				"the same result again, for watchers that only want hits."},
+		}},
 	}
 }
 

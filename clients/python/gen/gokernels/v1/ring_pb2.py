@@ -20,7 +20,7 @@ from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from protoc_gen_openapiv2.options import annotations_pb2 as protoc__gen__openapiv2_dot_options_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17gokernels/v1/ring.proto\x12\x0cgokernels.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/protobuf/any.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xd3\x03\n\x11\x43reateRingRequest\x12\x1d\n\tkernel_id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01\x12\x18\n\x07ring_id\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18?\x12,\n\ndurability\x18\x03 \x01(\x0e\x32\x18.gokernels.v1.Durability\x12#\n\x10mailbox_capacity\x18\x04 \x01(\rB\t\xbaH\x06*\x04\x18\x80\x80\x04\x12\x16\n\x0esnapshot_every\x18\x05 \x01(\r\x12\x0c\n\x04seed\x18\x06 \x01(\x04\x12\x34\n\tconfigure\x18\x07 \x01(\x0b\x32\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03H\x00\x12/\n\x0ftyped_configure\x18\x08 \x01(\x0b\x32\x14.google.protobuf.AnyH\x00:\x8f\x01\x92\x41\x8b\x01\x32\x88\x01{\"kernel_id\": \"graph/degree-centrality\", \"ring_id\": \"payments-graph\", \"durability\": \"DURABILITY_JOURNAL\", \"configure\": {\"num_nodes\": 4}}B\x13\n\x11\x63onfigure_payload\"\xa1\x03\n\x04Ring\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tkernel_id\x18\x02 \x01(\t\x12,\n\ndurability\x18\x03 \x01(\x0e\x32\x18.gokernels.v1.Durability\x12&\n\x05state\x18\x04 \x01(\x0e\x32\x17.gokernels.v1.RingState\x12\x13\n\x0b\x66\x61il_reason\x18\x05 \x01(\t\x12\x0b\n\x03seq\x18\x06 \x01(\x04\x12\x15\n\rmailbox_depth\x18\x07 \x01(\r\x12\x18\n\x10mailbox_capacity\x18\x08 \x01(\r\x12\x10\n\x08restarts\x18\t \x01(\x03\x12\x13\n\x0bquarantined\x18\n \x01(\x03\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_active_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0esnapshot_every\x18\r \x01(\r\x12\x14\n\x0cmessage_type\x18\x0e \x01(\t\x12\x13\n\x0boutput_type\x18\x0f \x01(\t\"*\n\x0eGetRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\"\x12\n\x10ListRingsRequest\"6\n\x11ListRingsResponse\x12!\n\x05rings\x18\x01 \x03(\x0b\x32\x12.gokernels.v1.Ring\"-\n\x11\x44\x65leteRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\"\x14\n\x12\x44\x65leteRingResponse\"8\n\x13SnapshotRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02:\x07\x92\x41\x04\x32\x02{}\"1\n\x14SnapshotRingResponse\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"\x81\x01\n\x12RestoreRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\x12\x15\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x42\x07\xbaH\x04z\x02\x10\x01::\x92\x41\x37\x32\x35{\"data\": \"<the data field of a SnapshotRing answer>\"}\"5\n\x10PauseRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02:\x07\x92\x41\x04\x32\x02{}\"6\n\x11ResumeRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02:\x07\x92\x41\x04\x32\x02{}\"\xff\x03\n\x0bRingRequest\x12\x1b\n\tclient_id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\x12\x12\n\nclient_seq\x18\x02 \x01(\x04\x12\n\n\x02ts\x18\x03 \x01(\x03\x12/\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03H\x00\x12*\n\ntyped_data\x18\x05 \x01(\x0b\x32\x14.google.protobuf.AnyH\x00\x12\x34\n\tconfigure\x18\x06 \x01(\x0b\x32\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03H\x00\x12/\n\x0ftyped_configure\x18\x07 \x01(\x0b\x32\x14.google.protobuf.AnyH\x00\x12\x31\n\x08snapshot\x18\x08 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\t \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x12\x14\n\x0ctyped_output\x18\n \x01(\x08:r\x92\x41o2m{\"client_id\": \"loader-1\", \"client_seq\": \"1\", \"ts\": \"1700000000\", \"data\": {\"num_nodes\": 4, \"edges\": [[0, 1]]}}B\x05\n\x03msg\"\x11\n\x0fSnapshotControl\"\x0e\n\x0cResetControl\"[\n\x0bSendRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\x12\x32\n\x07request\x18\x02 \x01(\x0b\x32\x19.gokernels.v1.RingRequestB\x06\xbaH\x03\xc8\x01\x01\"\xcb\x01\n\tRingReply\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x12\n\nclient_seq\x18\x03 \x01(\x04\x12\"\n\x06status\x18\x04 \x01(\x0b\x32\x12.google.rpc.Status\x12\x11\n\tduplicate\x18\x05 \x01(\x08\x12\'\n\x06output\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x0ctyped_output\x18\x07 \x01(\x0b\x32\x14.google.protobuf.Any\"N\n\x0cWatchRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\x12\x16\n\tafter_seq\x18\x02 \x01(\x04H\x00\x88\x01\x01\x42\x0c\n\n_after_seq\"\x91\x01\n\tRingEvent\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\n\n\x02ts\x18\x02 \x01(\x03\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x12\n\nclient_seq\x18\x05 \x01(\x04\x12\x0c\n\x04\x63ode\x18\x06 \x01(\x05\x12(\n\x07payload\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\"q\n\x0eSessionRequest\x12)\n\x04open\x18\x01 \x01(\x0b\x32\x19.gokernels.v1.SessionOpenH\x00\x12,\n\x07request\x18\x02 \x01(\x0b\x32\x19.gokernels.v1.RingRequestH\x00\x42\x06\n\x04kind\"S\n\x0bSessionOpen\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\x12\x1b\n\tclient_id\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\x12\r\n\x05watch\x18\x03 \x01(\x08\"\xc5\x01\n\x0fSessionResponse\x12-\n\x06opened\x18\x01 \x01(\x0b\x32\x1b.gokernels.v1.SessionOpenedH\x00\x12(\n\x05reply\x18\x02 \x01(\x0b\x32\x17.gokernels.v1.RingReplyH\x00\x12(\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x17.gokernels.v1.RingEventH\x00\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x18.gokernels.v1.SessionEndH\x00\x42\x06\n\x04kind\"B\n\rSessionOpened\x12 \n\x04ring\x18\x01 \x01(\x0b\x32\x12.gokernels.v1.Ring\x12\x0f\n\x07\x63redits\x18\x02 \x01(\r\"\x92\x02\n\nSessionEnd\x12/\n\x06reason\x18\x01 \x01(\x0e\x32\x1f.gokernels.v1.SessionEnd.Reason\x12\"\n\x06status\x18\x02 \x01(\x0b\x32\x12.google.rpc.Status\"\xae\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14REASON_CLIENT_CLOSED\x10\x01\x12\x17\n\x13REASON_IDLE_EVICTED\x10\x02\x12\x13\n\x0fREASON_DRAINING\x10\x03\x12\x12\n\x0eREASON_DELETED\x10\x04\x12\x16\n\x12REASON_RING_FAILED\x10\x05\x12\x18\n\x14REASON_SLOW_CONSUMER\x10\x06*n\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44URABILITY_NONE\x10\x01\x12\x17\n\x13\x44URABILITY_SNAPSHOT\x10\x02\x12\x16\n\x12\x44URABILITY_JOURNAL\x10\x03*\x87\x01\n\tRingState\x12\x1a\n\x16RING_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11RING_STATE_ACTIVE\x10\x01\x12\x15\n\x11RING_STATE_PAUSED\x10\x02\x12\x19\n\x15RING_STATE_PASSIVATED\x10\x03\x12\x15\n\x11RING_STATE_FAILED\x10\x04\x32\x8e\t\n\x0bRingService\x12T\n\nCreateRing\x12\x1f.gokernels.v1.CreateRingRequest\x1a\x12.gokernels.v1.Ring\"\x11\x82\xd3\xe4\x93\x02\x0b\"\x06/rings:\x01*\x12^\n\x07GetRing\x12\x1c.gokernels.v1.GetRingRequest\x1a\x12.gokernels.v1.Ring\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/{name=tenants/*/rings/*}\x12\\\n\tListRings\x12\x1e.gokernels.v1.ListRingsRequest\x1a\x1f.gokernels.v1.ListRingsResponse\"\x0e\x82\xd3\xe4\x93\x02\x08\x12\x06/rings\x12r\n\nDeleteRing\x12\x1f.gokernels.v1.DeleteRingRequest\x1a .gokernels.v1.DeleteRingResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/{name=tenants/*/rings/*}\x12\x84\x01\n\x0cSnapshotRing\x12!.gokernels.v1.SnapshotRingRequest\x1a\".gokernels.v1.SnapshotRingResponse\"-\x82\xd3\xe4\x93\x02\'\"\"/{name=tenants/*/rings/*}:snapshot:\x01*\x12q\n\x0bRestoreRing\x12 .gokernels.v1.RestoreRingRequest\x1a\x12.gokernels.v1.Ring\",\x82\xd3\xe4\x93\x02&\"!/{name=tenants/*/rings/*}:restore:\x01*\x12k\n\tPauseRing\x12\x1e.gokernels.v1.PauseRingRequest\x1a\x12.gokernels.v1.Ring\"*\x82\xd3\xe4\x93\x02$\"\x1f/{name=tenants/*/rings/*}:pause:\x01*\x12n\n\nResumeRing\x12\x1f.gokernels.v1.ResumeRingRequest\x1a\x12.gokernels.v1.Ring\"+\x82\xd3\xe4\x93\x02%\" /{name=tenants/*/rings/*}:resume:\x01*\x12k\n\x04Send\x12\x19.gokernels.v1.SendRequest\x1a\x17.gokernels.v1.RingReply\"/\x82\xd3\xe4\x93\x02)\"\x1e/{name=tenants/*/rings/*}:send:\x07request\x12g\n\x05Watch\x12\x1a.gokernels.v1.WatchRequest\x1a\x17.gokernels.v1.RingEvent\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/{name=tenants/*/rings/*}:watch0\x01\x12J\n\x07Session\x12\x1c.gokernels.v1.SessionRequest\x1a\x1d.gokernels.v1.SessionResponse(\x01\x30\x01\x42=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17gokernels/v1/ring.proto\x12\x0cgokernels.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/protobuf/any.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xd3\x03\n\x11\x43reateRingRequest\x12\x1d\n\tkernel_id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x01\x12\x18\n\x07ring_id\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18?\x12,\n\ndurability\x18\x03 \x01(\x0e\x32\x18.gokernels.v1.Durability\x12#\n\x10mailbox_capacity\x18\x04 \x01(\rB\t\xbaH\x06*\x04\x18\x80\x80\x04\x12\x16\n\x0esnapshot_every\x18\x05 \x01(\r\x12\x0c\n\x04seed\x18\x06 \x01(\x04\x12\x34\n\tconfigure\x18\x07 \x01(\x0b\x32\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03H\x00\x12/\n\x0ftyped_configure\x18\x08 \x01(\x0b\x32\x14.google.protobuf.AnyH\x00:\x8f\x01\x92\x41\x8b\x01\x32\x88\x01{\"kernel_id\": \"graph/degree-centrality\", \"ring_id\": \"payments-graph\", \"durability\": \"DURABILITY_JOURNAL\", \"configure\": {\"num_nodes\": 4}}B\x13\n\x11\x63onfigure_payload\"\xdf\x03\n\x04Ring\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tkernel_id\x18\x02 \x01(\t\x12,\n\ndurability\x18\x03 \x01(\x0e\x32\x18.gokernels.v1.Durability\x12&\n\x05state\x18\x04 \x01(\x0e\x32\x17.gokernels.v1.RingState\x12\x13\n\x0b\x66\x61il_reason\x18\x05 \x01(\t\x12\x0b\n\x03seq\x18\x06 \x01(\x04\x12\x15\n\rmailbox_depth\x18\x07 \x01(\r\x12\x18\n\x10mailbox_capacity\x18\x08 \x01(\r\x12\x10\n\x08restarts\x18\t \x01(\x03\x12\x13\n\x0bquarantined\x18\n \x01(\x03\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_active_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0esnapshot_every\x18\r \x01(\r\x12\x14\n\x0cmessage_type\x18\x0e \x01(\t\x12\x13\n\x0boutput_type\x18\x0f \x01(\t\x12\x14\n\x0crequest_type\x18\x10 \x01(\t\x12\x12\n\nreply_type\x18\x11 \x01(\t\x12\x12\n\nevent_type\x18\x12 \x01(\t\"*\n\x0eGetRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\"\x12\n\x10ListRingsRequest\"6\n\x11ListRingsResponse\x12!\n\x05rings\x18\x01 \x03(\x0b\x32\x12.gokernels.v1.Ring\"-\n\x11\x44\x65leteRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\"\x14\n\x12\x44\x65leteRingResponse\"8\n\x13SnapshotRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02:\x07\x92\x41\x04\x32\x02{}\"1\n\x14SnapshotRingResponse\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"\x81\x01\n\x12RestoreRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\x12\x15\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x42\x07\xbaH\x04z\x02\x10\x01::\x92\x41\x37\x32\x35{\"data\": \"<the data field of a SnapshotRing answer>\"}\"5\n\x10PauseRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02:\x07\x92\x41\x04\x32\x02{}\"6\n\x11ResumeRingRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02:\x07\x92\x41\x04\x32\x02{}\"\xff\x03\n\x0bRingRequest\x12\x1b\n\tclient_id\x18\x01 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\x12\x12\n\nclient_seq\x18\x02 \x01(\x04\x12\n\n\x02ts\x18\x03 \x01(\x03\x12/\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03H\x00\x12*\n\ntyped_data\x18\x05 \x01(\x0b\x32\x14.google.protobuf.AnyH\x00\x12\x34\n\tconfigure\x18\x06 \x01(\x0b\x32\x17.google.protobuf.StructB\x06\xbaH\x03\xd8\x01\x03H\x00\x12/\n\x0ftyped_configure\x18\x07 \x01(\x0b\x32\x14.google.protobuf.AnyH\x00\x12\x31\n\x08snapshot\x18\x08 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\t \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x12\x14\n\x0ctyped_output\x18\n \x01(\x08:r\x92\x41o2m{\"client_id\": \"loader-1\", \"client_seq\": \"1\", \"ts\": \"1700000000\", \"data\": {\"num_nodes\": 4, \"edges\": [[0, 1]]}}B\x05\n\x03msg\"\x11\n\x0fSnapshotControl\"\x0e\n\x0cResetControl\"[\n\x0bSendRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\x12\x32\n\x07request\x18\x02 \x01(\x0b\x32\x19.gokernels.v1.RingRequestB\x06\xbaH\x03\xc8\x01\x01\"\xcb\x01\n\tRingReply\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x12\n\nclient_seq\x18\x03 \x01(\x04\x12\"\n\x06status\x18\x04 \x01(\x0b\x32\x12.google.rpc.Status\x12\x11\n\tduplicate\x18\x05 \x01(\x08\x12\'\n\x06output\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x0ctyped_output\x18\x07 \x01(\x0b\x32\x14.google.protobuf.Any\"d\n\x0cWatchRequest\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\x12\x16\n\tafter_seq\x18\x02 \x01(\x04H\x00\x88\x01\x01\x12\x14\n\x0ctyped_events\x18\x03 \x01(\x08\x42\x0c\n\n_after_seq\"\xbe\x01\n\tRingEvent\x12\x0b\n\x03seq\x18\x01 \x01(\x04\x12\n\n\x02ts\x18\x02 \x01(\x03\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\x12\n\nclient_seq\x18\x05 \x01(\x04\x12\x0c\n\x04\x63ode\x18\x06 \x01(\x05\x12(\n\x07payload\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12+\n\rtyped_payload\x18\x08 \x01(\x0b\x32\x14.google.protobuf.Any\"q\n\x0eSessionRequest\x12)\n\x04open\x18\x01 \x01(\x0b\x32\x19.gokernels.v1.SessionOpenH\x00\x12,\n\x07request\x18\x02 \x01(\x0b\x32\x19.gokernels.v1.RingRequestH\x00\x42\x06\n\x04kind\"i\n\x0bSessionOpen\x12\x18\n\x04name\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\x80\x02\x12\x1b\n\tclient_id\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x01\x12\r\n\x05watch\x18\x03 \x01(\x08\x12\x14\n\x0ctyped_events\x18\x04 \x01(\x08\"\xc5\x01\n\x0fSessionResponse\x12-\n\x06opened\x18\x01 \x01(\x0b\x32\x1b.gokernels.v1.SessionOpenedH\x00\x12(\n\x05reply\x18\x02 \x01(\x0b\x32\x17.gokernels.v1.RingReplyH\x00\x12(\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x17.gokernels.v1.RingEventH\x00\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x18.gokernels.v1.SessionEndH\x00\x42\x06\n\x04kind\"B\n\rSessionOpened\x12 \n\x04ring\x18\x01 \x01(\x0b\x32\x12.gokernels.v1.Ring\x12\x0f\n\x07\x63redits\x18\x02 \x01(\r\"\x92\x02\n\nSessionEnd\x12/\n\x06reason\x18\x01 \x01(\x0e\x32\x1f.gokernels.v1.SessionEnd.Reason\x12\"\n\x06status\x18\x02 \x01(\x0b\x32\x12.google.rpc.Status\"\xae\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14REASON_CLIENT_CLOSED\x10\x01\x12\x17\n\x13REASON_IDLE_EVICTED\x10\x02\x12\x13\n\x0fREASON_DRAINING\x10\x03\x12\x12\n\x0eREASON_DELETED\x10\x04\x12\x16\n\x12REASON_RING_FAILED\x10\x05\x12\x18\n\x14REASON_SLOW_CONSUMER\x10\x06*n\n\nDurability\x12\x1a\n\x16\x44URABILITY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44URABILITY_NONE\x10\x01\x12\x17\n\x13\x44URABILITY_SNAPSHOT\x10\x02\x12\x16\n\x12\x44URABILITY_JOURNAL\x10\x03*\x87\x01\n\tRingState\x12\x1a\n\x16RING_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11RING_STATE_ACTIVE\x10\x01\x12\x15\n\x11RING_STATE_PAUSED\x10\x02\x12\x19\n\x15RING_STATE_PASSIVATED\x10\x03\x12\x15\n\x11RING_STATE_FAILED\x10\x04\x32\x8e\t\n\x0bRingService\x12T\n\nCreateRing\x12\x1f.gokernels.v1.CreateRingRequest\x1a\x12.gokernels.v1.Ring\"\x11\x82\xd3\xe4\x93\x02\x0b\"\x06/rings:\x01*\x12^\n\x07GetRing\x12\x1c.gokernels.v1.GetRingRequest\x1a\x12.gokernels.v1.Ring\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/{name=tenants/*/rings/*}\x12\\\n\tListRings\x12\x1e.gokernels.v1.ListRingsRequest\x1a\x1f.gokernels.v1.ListRingsResponse\"\x0e\x82\xd3\xe4\x93\x02\x08\x12\x06/rings\x12r\n\nDeleteRing\x12\x1f.gokernels.v1.DeleteRingRequest\x1a .gokernels.v1.DeleteRingResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/{name=tenants/*/rings/*}\x12\x84\x01\n\x0cSnapshotRing\x12!.gokernels.v1.SnapshotRingRequest\x1a\".gokernels.v1.SnapshotRingResponse\"-\x82\xd3\xe4\x93\x02\'\"\"/{name=tenants/*/rings/*}:snapshot:\x01*\x12q\n\x0bRestoreRing\x12 .gokernels.v1.RestoreRingRequest\x1a\x12.gokernels.v1.Ring\",\x82\xd3\xe4\x93\x02&\"!/{name=tenants/*/rings/*}:restore:\x01*\x12k\n\tPauseRing\x12\x1e.gokernels.v1.PauseRingRequest\x1a\x12.gokernels.v1.Ring\"*\x82\xd3\xe4\x93\x02$\"\x1f/{name=tenants/*/rings/*}:pause:\x01*\x12n\n\nResumeRing\x12\x1f.gokernels.v1.ResumeRingRequest\x1a\x12.gokernels.v1.Ring\"+\x82\xd3\xe4\x93\x02%\" /{name=tenants/*/rings/*}:resume:\x01*\x12k\n\x04Send\x12\x19.gokernels.v1.SendRequest\x1a\x17.gokernels.v1.RingReply\"/\x82\xd3\xe4\x93\x02)\"\x1e/{name=tenants/*/rings/*}:send:\x07request\x12g\n\x05Watch\x12\x1a.gokernels.v1.WatchRequest\x1a\x17.gokernels.v1.RingEvent\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/{name=tenants/*/rings/*}:watch0\x01\x12J\n\x07Session\x12\x1c.gokernels.v1.SessionRequest\x1a\x1d.gokernels.v1.SessionResponse(\x01\x30\x01\x42=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.v1.ring_pb2', globals())
@@ -98,60 +98,60 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _RINGSERVICE.methods_by_name['Send']._serialized_options = b'\202\323\344\223\002)\"\036/{name=tenants/*/rings/*}:send:\007request'
   _RINGSERVICE.methods_by_name['Watch']._options = None
   _RINGSERVICE.methods_by_name['Watch']._serialized_options = b'\202\323\344\223\002!\022\037/{name=tenants/*/rings/*}:watch'
-  _DURABILITY._serialized_start=3515
-  _DURABILITY._serialized_end=3625
-  _RINGSTATE._serialized_start=3628
-  _RINGSTATE._serialized_end=3763
+  _DURABILITY._serialized_start=3666
+  _DURABILITY._serialized_end=3776
+  _RINGSTATE._serialized_start=3779
+  _RINGSTATE._serialized_end=3914
   _CREATERINGREQUEST._serialized_start=264
   _CREATERINGREQUEST._serialized_end=731
   _RING._serialized_start=734
-  _RING._serialized_end=1151
-  _GETRINGREQUEST._serialized_start=1153
-  _GETRINGREQUEST._serialized_end=1195
-  _LISTRINGSREQUEST._serialized_start=1197
-  _LISTRINGSREQUEST._serialized_end=1215
-  _LISTRINGSRESPONSE._serialized_start=1217
-  _LISTRINGSRESPONSE._serialized_end=1271
-  _DELETERINGREQUEST._serialized_start=1273
-  _DELETERINGREQUEST._serialized_end=1318
-  _DELETERINGRESPONSE._serialized_start=1320
-  _DELETERINGRESPONSE._serialized_end=1340
-  _SNAPSHOTRINGREQUEST._serialized_start=1342
-  _SNAPSHOTRINGREQUEST._serialized_end=1398
-  _SNAPSHOTRINGRESPONSE._serialized_start=1400
-  _SNAPSHOTRINGRESPONSE._serialized_end=1449
-  _RESTORERINGREQUEST._serialized_start=1452
-  _RESTORERINGREQUEST._serialized_end=1581
-  _PAUSERINGREQUEST._serialized_start=1583
-  _PAUSERINGREQUEST._serialized_end=1636
-  _RESUMERINGREQUEST._serialized_start=1638
-  _RESUMERINGREQUEST._serialized_end=1692
-  _RINGREQUEST._serialized_start=1695
-  _RINGREQUEST._serialized_end=2206
-  _SNAPSHOTCONTROL._serialized_start=2208
-  _SNAPSHOTCONTROL._serialized_end=2225
-  _RESETCONTROL._serialized_start=2227
-  _RESETCONTROL._serialized_end=2241
-  _SENDREQUEST._serialized_start=2243
-  _SENDREQUEST._serialized_end=2334
-  _RINGREPLY._serialized_start=2337
-  _RINGREPLY._serialized_end=2540
-  _WATCHREQUEST._serialized_start=2542
-  _WATCHREQUEST._serialized_end=2620
-  _RINGEVENT._serialized_start=2623
-  _RINGEVENT._serialized_end=2768
-  _SESSIONREQUEST._serialized_start=2770
-  _SESSIONREQUEST._serialized_end=2883
-  _SESSIONOPEN._serialized_start=2885
-  _SESSIONOPEN._serialized_end=2968
-  _SESSIONRESPONSE._serialized_start=2971
-  _SESSIONRESPONSE._serialized_end=3168
-  _SESSIONOPENED._serialized_start=3170
-  _SESSIONOPENED._serialized_end=3236
-  _SESSIONEND._serialized_start=3239
-  _SESSIONEND._serialized_end=3513
-  _SESSIONEND_REASON._serialized_start=3339
-  _SESSIONEND_REASON._serialized_end=3513
-  _RINGSERVICE._serialized_start=3766
-  _RINGSERVICE._serialized_end=4932
+  _RING._serialized_end=1213
+  _GETRINGREQUEST._serialized_start=1215
+  _GETRINGREQUEST._serialized_end=1257
+  _LISTRINGSREQUEST._serialized_start=1259
+  _LISTRINGSREQUEST._serialized_end=1277
+  _LISTRINGSRESPONSE._serialized_start=1279
+  _LISTRINGSRESPONSE._serialized_end=1333
+  _DELETERINGREQUEST._serialized_start=1335
+  _DELETERINGREQUEST._serialized_end=1380
+  _DELETERINGRESPONSE._serialized_start=1382
+  _DELETERINGRESPONSE._serialized_end=1402
+  _SNAPSHOTRINGREQUEST._serialized_start=1404
+  _SNAPSHOTRINGREQUEST._serialized_end=1460
+  _SNAPSHOTRINGRESPONSE._serialized_start=1462
+  _SNAPSHOTRINGRESPONSE._serialized_end=1511
+  _RESTORERINGREQUEST._serialized_start=1514
+  _RESTORERINGREQUEST._serialized_end=1643
+  _PAUSERINGREQUEST._serialized_start=1645
+  _PAUSERINGREQUEST._serialized_end=1698
+  _RESUMERINGREQUEST._serialized_start=1700
+  _RESUMERINGREQUEST._serialized_end=1754
+  _RINGREQUEST._serialized_start=1757
+  _RINGREQUEST._serialized_end=2268
+  _SNAPSHOTCONTROL._serialized_start=2270
+  _SNAPSHOTCONTROL._serialized_end=2287
+  _RESETCONTROL._serialized_start=2289
+  _RESETCONTROL._serialized_end=2303
+  _SENDREQUEST._serialized_start=2305
+  _SENDREQUEST._serialized_end=2396
+  _RINGREPLY._serialized_start=2399
+  _RINGREPLY._serialized_end=2602
+  _WATCHREQUEST._serialized_start=2604
+  _WATCHREQUEST._serialized_end=2704
+  _RINGEVENT._serialized_start=2707
+  _RINGEVENT._serialized_end=2897
+  _SESSIONREQUEST._serialized_start=2899
+  _SESSIONREQUEST._serialized_end=3012
+  _SESSIONOPEN._serialized_start=3014
+  _SESSIONOPEN._serialized_end=3119
+  _SESSIONRESPONSE._serialized_start=3122
+  _SESSIONRESPONSE._serialized_end=3319
+  _SESSIONOPENED._serialized_start=3321
+  _SESSIONOPENED._serialized_end=3387
+  _SESSIONEND._serialized_start=3390
+  _SESSIONEND._serialized_end=3664
+  _SESSIONEND_REASON._serialized_start=3490
+  _SESSIONEND_REASON._serialized_end=3664
+  _RINGSERVICE._serialized_start=3917
+  _RINGSERVICE._serialized_end=5083
 # @@protoc_insertion_point(module_scope)

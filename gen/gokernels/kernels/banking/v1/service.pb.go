@@ -34,10 +34,10 @@ var File_gokernels_kernels_banking_v1_service_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_banking_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"*gokernels/kernels/banking/v1/service.proto\x12\x1cgokernels.kernels.banking.v1\x1a(gokernels/kernels/banking/v1/fraud.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x87\a\n" +
-	"\x0eBankingService\x12\xbb\x05\n" +
-	"\x11FraudPatternMatch\x124.gokernels.kernels.banking.v1.FraudPatternMatchInput\x1a5.gokernels.kernels.banking.v1.FraudPatternMatchOutput\"\xb8\x04\x92A\xe7\x01\x12\xe4\x01Fraud pattern matching: each transaction against its preceding history (rapid split, cycles, Poisson velocity, amount, impossible travel, time, account takeover, mule, layering, Aho-Corasick keywords), noisy-OR score and action.\xb2\xbb\x18\x91\x02\n" +
-	"\x1bbanking/fraud-pattern-match\x12\x05BATCH\x12\x04RING\x1a\xe4\x01Fraud pattern matching: each transaction against its preceding history (rapid split, cycles, Poisson velocity, amount, impossible travel, time, account takeover, mule, layering, Aho-Corasick keywords), noisy-OR score and action.\x82\xd3\xe4\x93\x021:\x01*\",/kernels/banking/fraud-pattern-match:execute\x1a\xb6\x01\x92A\xb2\x01\n" +
+	"*gokernels/kernels/banking/v1/service.proto\x12\x1cgokernels.kernels.banking.v1\x1a(gokernels/kernels/banking/v1/fraud.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xb4\b\n" +
+	"\x0eBankingService\x12\xe8\x06\n" +
+	"\x11FraudPatternMatch\x124.gokernels.kernels.banking.v1.FraudPatternMatchInput\x1a5.gokernels.kernels.banking.v1.FraudPatternMatchOutput\"\xe5\x05\x92A\xe7\x01\x12\xe4\x01Fraud pattern matching: each transaction against its preceding history (rapid split, cycles, Poisson velocity, amount, impossible travel, time, account takeover, mule, layering, Aho-Corasick keywords), noisy-OR score and action.\xb2\xbb\x18\xbe\x03\n" +
+	"\x1bbanking/fraud-pattern-match\x12\x05BATCH\x12\x04RING\x1a\xe4\x01Fraud pattern matching: each transaction against its preceding history (rapid split, cycles, Poisson velocity, amount, impossible travel, time, account takeover, mule, layering, Aho-Corasick keywords), noisy-OR score and action.\"9gokernels.kernels.banking.v1.FraudPatternMatchRingRequest*7gokernels.kernels.banking.v1.FraudPatternMatchRingReply27gokernels.kernels.banking.v1.FraudPatternMatchRingEvent\x82\xd3\xe4\x93\x021:\x01*\",/kernels/banking/fraud-pattern-match:execute\x1a\xb6\x01\x92A\xb2\x01\n" +
 	"\abanking\x12\xa6\x01The banking kernels: one operation per kernel, POST /kernels/banking/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.BKZIgithub.com/gokernels/gokernels/gen/gokernels/kernels/banking/v1;bankingv1b\x06proto3"
 
 var file_gokernels_kernels_banking_v1_service_proto_goTypes = []any{

@@ -34,10 +34,10 @@ var File_gokernels_kernels_orderbook_v1_service_proto protoreflect.FileDescripto
 
 const file_gokernels_kernels_orderbook_v1_service_proto_rawDesc = "" +
 	"\n" +
-	",gokernels/kernels/orderbook/v1/service.proto\x12\x1egokernels.kernels.orderbook.v1\x1a-gokernels/kernels/orderbook/v1/matching.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xfa\x05\n" +
-	"\x10OrderbookService\x12\xa6\x04\n" +
-	"\bMatching\x12-.gokernels.kernels.orderbook.v1.MatchingInput\x1a..gokernels.kernels.orderbook.v1.MatchingOutput\"\xba\x03\x92A\xb1\x01\x12\xae\x01Continuous double auction with price-time priority (ITCH 5.0 events, FIX STP modes, FOK pre-check, Eurex modify priority); equals the Python reference engine event for event.\xb2\xbb\x18\xd2\x01\n" +
-	"\x12orderbook/matching\x12\x05BATCH\x12\x04RING\x1a\xae\x01Continuous double auction with price-time priority (ITCH 5.0 events, FIX STP modes, FOK pre-check, Eurex modify priority); equals the Python reference engine event for event.\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/orderbook/matching:execute\x1a\xbc\x01\x92A\xb8\x01\n" +
+	",gokernels/kernels/orderbook/v1/service.proto\x12\x1egokernels.kernels.orderbook.v1\x1a-gokernels/kernels/orderbook/v1/matching.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\x92\a\n" +
+	"\x10OrderbookService\x12\xbe\x05\n" +
+	"\bMatching\x12-.gokernels.kernels.orderbook.v1.MatchingInput\x1a..gokernels.kernels.orderbook.v1.MatchingOutput\"\xd2\x04\x92A\xb1\x01\x12\xae\x01Continuous double auction with price-time priority (ITCH 5.0 events, FIX STP modes, FOK pre-check, Eurex modify priority); equals the Python reference engine event for event.\xb2\xbb\x18\xea\x02\n" +
+	"\x12orderbook/matching\x12\x05BATCH\x12\x04RING\x1a\xae\x01Continuous double auction with price-time priority (ITCH 5.0 events, FIX STP modes, FOK pre-check, Eurex modify priority); equals the Python reference engine event for event.\"2gokernels.kernels.orderbook.v1.MatchingRingRequest*0gokernels.kernels.orderbook.v1.MatchingRingReply20gokernels.kernels.orderbook.v1.MatchingRingEvent\x82\xd3\xe4\x93\x02(:\x01*\"#/kernels/orderbook/matching:execute\x1a\xbc\x01\x92A\xb8\x01\n" +
 	"\torderbook\x12\xaa\x01The orderbook kernels: one operation per kernel, POST /kernels/orderbook/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.BOZMgithub.com/gokernels/gokernels/gen/gokernels/kernels/orderbook/v1;orderbookv1b\x06proto3"
 
 var file_gokernels_kernels_orderbook_v1_service_proto_goTypes = []any{

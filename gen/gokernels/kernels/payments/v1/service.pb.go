@@ -34,14 +34,13 @@ var File_gokernels_kernels_payments_v1_service_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_payments_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/payments/v1/service.proto\x12\x1dgokernels.kernels.payments.v1\x1a1gokernels/kernels/payments/v1/flow_analysis.proto\x1a.gokernels/kernels/payments/v1/processing.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xc1\n" +
-	"\n" +
+	"+gokernels/kernels/payments/v1/service.proto\x12\x1dgokernels.kernels.payments.v1\x1a1gokernels/kernels/payments/v1/flow_analysis.proto\x1a.gokernels/kernels/payments/v1/processing.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a.protoc-gen-openapiv2/options/annotations.proto2\xdc\v\n" +
 	"\x0fPaymentsService\x12\xe0\x04\n" +
 	"\fFlowAnalysis\x120.gokernels.kernels.payments.v1.FlowAnalysisInput\x1a1.gokernels.kernels.payments.v1.FlowAnalysisOutput\"\xea\x03\x92A\xc8\x01\x12\xc5\x01Payment-network topology (Soramäki et al. 2007): links, degrees, strengths, density, reciprocity, clustering, bow-tie, path length, volume PageRank, hourly profile and anomalies (equals networkx).\xb2\xbb\x18\xe7\x01\n" +
-	"\x16payments/flow-analysis\x12\x05BATCH\x1a\xc5\x01Payment-network topology (Soramäki et al. 2007): links, degrees, strengths, density, reciprocity, clustering, bow-tie, path length, volume PageRank, hourly profile and anomalies (equals networkx).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/payments/flow-analysis:execute\x12\x8e\x04\n" +
+	"\x16payments/flow-analysis\x12\x05BATCH\x1a\xc5\x01Payment-network topology (Soramäki et al. 2007): links, degrees, strengths, density, reciprocity, clustering, bow-tie, path length, volume PageRank, hourly profile and anomalies (equals networkx).\x82\xd3\xe4\x93\x02,:\x01*\"'/kernels/payments/flow-analysis:execute\x12\xa9\x05\n" +
 	"\n" +
-	"Processing\x12..gokernels.kernels.payments.v1.ProcessingInput\x1a/.gokernels.kernels.payments.v1.ProcessingOutput\"\x9e\x03\x92A\xa2\x01\x12\x9f\x01RTGS ledger with TARGET2-style queues: atomic debit/credit, ISO 20022 reason codes, priority queues with FIFO retry, settlement window and end-of-day policies.\xb2\xbb\x18\xc4\x01\n" +
-	"\x13payments/processing\x12\x05BATCH\x12\x04RING\x1a\x9f\x01RTGS ledger with TARGET2-style queues: atomic debit/credit, ISO 20022 reason codes, priority queues with FIFO retry, settlement window and end-of-day policies.\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/payments/processing:execute\x1a\xb9\x01\x92A\xb5\x01\n" +
+	"Processing\x12..gokernels.kernels.payments.v1.ProcessingInput\x1a/.gokernels.kernels.payments.v1.ProcessingOutput\"\xb9\x04\x92A\xa2\x01\x12\x9f\x01RTGS ledger with TARGET2-style queues: atomic debit/credit, ISO 20022 reason codes, priority queues with FIFO retry, settlement window and end-of-day policies.\xb2\xbb\x18\xdf\x02\n" +
+	"\x13payments/processing\x12\x05BATCH\x12\x04RING\x1a\x9f\x01RTGS ledger with TARGET2-style queues: atomic debit/credit, ISO 20022 reason codes, priority queues with FIFO retry, settlement window and end-of-day policies.\"3gokernels.kernels.payments.v1.ProcessingRingRequest*1gokernels.kernels.payments.v1.ProcessingRingReply21gokernels.kernels.payments.v1.ProcessingRingEvent\x82\xd3\xe4\x93\x02):\x01*\"$/kernels/payments/processing:execute\x1a\xb9\x01\x92A\xb5\x01\n" +
 	"\bpayments\x12\xa8\x01The payments kernels: one operation per kernel, POST /kernels/payments/<name>:execute with the kernel's typed input as the JSON body and its typed output as the answer.BMZKgithub.com/gokernels/gokernels/gen/gokernels/kernels/payments/v1;paymentsv1b\x06proto3"
 
 var file_gokernels_kernels_payments_v1_service_proto_goTypes = []any{
