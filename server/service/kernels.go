@@ -156,11 +156,13 @@ func Info(k *registry.Kernel) *gokernelsv1.KernelInfo {
 	for i, m := range k.Modes {
 		modes[i] = m.String()
 	}
+	req, rep, ev := describeRing(k)
 	return &gokernelsv1.KernelInfo{
 		Id: k.ID, Domain: k.Domain, Description: k.Description, Version: k.Version,
 		Modes: modes, Backends: k.Backends(),
 		InputType: string(k.Input.Descriptor().FullName()), OutputType: string(k.Output.Descriptor().FullName()),
 		ExpectedThroughput: k.ExpectedThroughput, TargetLatencyUs: k.TargetLatencyUS,
+		RingRequestType: req, RingReplyType: rep, RingEventType: ev,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -192,7 +193,7 @@ func (s *Rings) Send(ctx context.Context, req *gokernelsv1.SendRequest) (*gokern
 	}
 	info := reqinfo.From(ctx)
 	info.KernelID = r.KernelID()
-	m, err := message(r.Kernel(), req.GetRequest(), "")
+	m, f, err := message(r.Kernel(), req.GetRequest(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +204,7 @@ func (s *Rings) Send(ctx context.Context, req *gokernelsv1.SendRequest) (*gokern
 	if rep.Err != nil {
 		return nil, rep.Err
 	}
-	return reply(rep, req.GetRequest().GetTypedOutput())
+	return reply(rep, f)
 }
 
 // Watch implements RingService.
@@ -226,7 +227,7 @@ func (s *Rings) Watch(req *gokernelsv1.WatchRequest, stream grpc.ServerStreaming
 			if !ok {
 				return endStatus(w.Reason())
 			}
-			if err := stream.Send(event(e)); err != nil {
+			if err := stream.Send(event(r.Kernel(), e, req.GetTypedEvents())); err != nil {
 				return err
 			}
 		}
@@ -323,12 +324,12 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 					fmt.Sprintf("no credit: at most %d requests may be in flight on a session", credits), 0))})
 				continue
 			}
-			m, err := message(r.Kernel(), rq, "request.")
+			m, f, err := message(r.Kernel(), rq, "request.")
 			if err == nil {
-				typed := rq.GetTypedOutput()
+				f.typedEvents = f.perKernel || open.GetTypedEvents()
 				// Called on the ring's goroutines: only queue the reply; it is
 				// rendered on this session's writer.
-				err = r.Submit(m, func(rep ring.Reply) { sess.push(outBundle{rep: &rep, rq: rq, typed: typed, credit: true}) })
+				err = r.Submit(m, func(rep ring.Reply) { sess.push(outBundle{rep: &rep, rq: rq, form: f, credit: true}) })
 			}
 			if err != nil {
 				sess.push(outBundle{refusal: refusal(rq, err), credit: true})
@@ -390,7 +391,7 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 						return end(sessionReason(w.Reason()), endStatus(w.Reason()))
 					}
 					if e.ClientID != open.GetClientId() {
-						if err := send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}}); err != nil {
+						if err := send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(r.Kernel(), e, open.GetTypedEvents())}}); err != nil {
 							return err
 						}
 					}
@@ -491,7 +492,7 @@ func (s *session) give() {
 type outBundle struct {
 	rep     *ring.Reply
 	rq      *gokernelsv1.RingRequest
-	typed   bool
+	form    form
 	refusal *gokernelsv1.RingReply
 	credit  bool
 }
@@ -502,9 +503,9 @@ func (b outBundle) render() []*gokernelsv1.SessionResponse {
 	}
 	msgs := make([]*gokernelsv1.SessionResponse, 0, len(b.rep.Events)+1)
 	for _, e := range b.rep.Events {
-		msgs = append(msgs, &gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}})
+		msgs = append(msgs, &gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(b.form.k, e, b.form.typedEvents)}})
 	}
-	rr, err := reply(*b.rep, b.typed)
+	rr, err := reply(*b.rep, b.form)
 	if err != nil {
 		rr = refusal(b.rq, err)
 	}
@@ -554,15 +555,24 @@ func sessionReason(why ring.EndReason) gokernelsv1.SessionEnd_Reason {
 	return gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED
 }
 
-// message converts an API request to a runtime message.
-func message(k *registry.Kernel, rq *gokernelsv1.RingRequest, prefix string) (ring.Message, error) {
+// message converts an API request to a runtime message, and says how its
+// reply and events are to be rendered.
+func message(k *registry.Kernel, rq *gokernelsv1.RingRequest, prefix string) (ring.Message, form, error) {
 	m := ring.Message{ClientID: rq.GetClientId(), ClientSeq: rq.GetClientSeq(), TS: rq.GetTs()}
+	f := form{k: k, typedOutput: rq.GetTypedOutput()}
 	var err error
 	switch p := rq.GetMsg().(type) {
 	case *gokernelsv1.RingRequest_Data:
 		m.Kind = ring.KindData
 		m.Payload, err = decodeStruct(k, p.Data, prefix+"data")
 	case *gokernelsv1.RingRequest_TypedData:
+		// The kernel's typed ring request (any of its four messages), or
+		// its bare input message as a data message.
+		if t := typesOf(k); t != nil && p.TypedData.MessageName() == t.reqName {
+			f.perKernel = true
+			err = t.decodeTyped(&m, p.TypedData.GetValue(), prefix+"typed_data")
+			break
+		}
 		m.Kind = ring.KindData
 		m.Payload, err = decodeAny(k, p.TypedData, prefix+"typed_data")
 	case *gokernelsv1.RingRequest_Configure:
@@ -576,10 +586,11 @@ func message(k *registry.Kernel, rq *gokernelsv1.RingRequest, prefix string) (ri
 	case *gokernelsv1.RingRequest_Reset_:
 		m.Kind = ring.KindReset
 	default:
-		return m, errs.InvalidFields("the request carries no message", errs.Field(prefix+"msg",
+		return m, f, errs.InvalidFields("the request carries no message", errs.Field(prefix+"msg",
 			"one of data, typed_data, configure, typed_configure, snapshot, reset is required"))
 	}
-	return m, err
+	f.kind = m.Kind
+	return m, f, err
 }
 
 func decodeStruct(k *registry.Kernel, st *structpb.Struct, field string) (proto.Message, error) {
@@ -594,7 +605,11 @@ func decodeStruct(k *registry.Kernel, st *structpb.Struct, field string) (proto.
 func decodeAny(k *registry.Kernel, a *anypb.Any, field string) (proto.Message, error) {
 	want := string(k.Input.Descriptor().FullName())
 	if got := string(a.MessageName()); got != want {
-		return nil, errs.InvalidFields(fmt.Sprintf("%s holds %s, kernel %s takes %s", field, got, k.ID, want),
+		also := ""
+		if t := typesOf(k); t != nil && field != "typed_configure" && !strings.HasSuffix(field, ".typed_configure") {
+			also = " or its typed ring request " + string(t.reqName)
+		}
+		return nil, errs.InvalidFields(fmt.Sprintf("%s holds %s, kernel %s takes %s%s", field, got, k.ID, want, also),
 			errs.Field(field+".type_url", "must be type.googleapis.com/"+want))
 	}
 	in := k.NewInput()
@@ -604,15 +619,24 @@ func decodeAny(k *registry.Kernel, a *anypb.Any, field string) (proto.Message, e
 	return in, nil
 }
 
-func reply(rep ring.Reply, typed bool) (*gokernelsv1.RingReply, error) {
+func reply(rep ring.Reply, f form) (*gokernelsv1.RingReply, error) {
 	out := &gokernelsv1.RingReply{Seq: rep.Seq, ClientId: rep.ClientID, ClientSeq: rep.ClientSeq, Duplicate: rep.Duplicate}
 	if rep.Err != nil {
 		out.Status = rep.Err.GRPCStatus().Proto()
 	} else {
 		out.Status = status.New(codes.OK, "").Proto()
 	}
+	if f.perKernel && rep.Err == nil {
+		// A typed ring request gets the typed ring reply, output or not.
+		a, err := typesOf(f.k).typedReply(rep.Output, f.kind)
+		if err != nil {
+			return nil, err
+		}
+		out.TypedOutput = a
+		return out, nil
+	}
 	if rep.Output != nil {
-		if typed {
+		if f.typedOutput {
 			a, err := anypb.New(rep.Output)
 			if err != nil {
 				return nil, status.Error(codes.Internal, "internal error")
@@ -637,8 +661,18 @@ func replyMsg(r *gokernelsv1.RingReply) []*gokernelsv1.SessionResponse {
 	return []*gokernelsv1.SessionResponse{{Kind: &gokernelsv1.SessionResponse_Reply{Reply: r}}}
 }
 
-func event(e ring.Event) *gokernelsv1.RingEvent {
+// event renders e; typed asks for the kernel's typed ring event in
+// typed_payload (kinds without one keep the JSON-shaped payload).
+func event(k *registry.Kernel, e ring.Event, typed bool) *gokernelsv1.RingEvent {
 	out := &gokernelsv1.RingEvent{Seq: e.Seq, Ts: e.TS, Kind: e.Kind, ClientId: e.ClientID, ClientSeq: e.ClientSeq, Code: int32(e.Code)}
+	if typed && e.Payload != nil {
+		if t := typesOf(k); t != nil {
+			if a := t.typedEvent(e); a != nil {
+				out.TypedPayload = a
+				return out
+			}
+		}
+	}
 	if e.Payload != nil {
 		if st, err := jsoninput.ToStruct(e.Payload); err == nil {
 			out.Payload = st
@@ -650,6 +684,7 @@ func event(e ring.Event) *gokernelsv1.RingEvent {
 func ringInfo(r *ring.Ring) *gokernelsv1.Ring {
 	in := r.Info()
 	k := r.Kernel()
+	req, rep, ev := describeRing(k)
 	return &gokernelsv1.Ring{
 		Name: in.Name, KernelId: in.KernelID, Durability: gokernelsv1.Durability(in.Durability),
 		State: ringState(in.State), FailReason: in.FailReason, Seq: in.Seq,
@@ -658,6 +693,7 @@ func ringInfo(r *ring.Ring) *gokernelsv1.Ring {
 		CreateTime: timestamppb.New(in.Created), LastActiveTime: timestamppb.New(in.LastActive),
 		SnapshotEvery: uint32(in.SnapshotEvery),
 		MessageType:   string(k.Input.Descriptor().FullName()), OutputType: string(k.Output.Descriptor().FullName()),
+		RequestType: req, ReplyType: rep, EventType: ev,
 	}
 }
 

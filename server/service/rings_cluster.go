@@ -13,6 +13,7 @@ import (
 
 	"github.com/gokernels/gokernels/cluster"
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/ring"
 	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/reqinfo"
@@ -151,7 +152,7 @@ func (s *ClusterRings) Send(ctx context.Context, req *gokernelsv1.SendRequest) (
 		return nil, err
 	}
 	reqinfo.From(ctx).KernelID = k.ID
-	m, err := message(k, req.GetRequest(), "")
+	m, f, err := message(k, req.GetRequest(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func (s *ClusterRings) Send(ctx context.Context, req *gokernelsv1.SendRequest) (
 	if rep.Err != nil {
 		return nil, rep.Err
 	}
-	return reply(rep, req.GetRequest().GetTypedOutput())
+	return reply(rep, f)
 }
 
 // Watch implements RingService: the ring's new events, from whichever
@@ -175,6 +176,12 @@ func (s *ClusterRings) Watch(req *gokernelsv1.WatchRequest, stream grpc.ServerSt
 	}
 	if req.AfterSeq != nil {
 		return status.Error(codes.Unimplemented, "after_seq replay is not available in cluster mode; watch without it")
+	}
+	var k *registry.Kernel // only typed events need it
+	if req.GetTypedEvents() {
+		if k, err = s.Node.Kernel(ctx, tenant, id); err != nil {
+			return err
+		}
 	}
 	w, err := s.Node.Watch(ctx, tenant, id)
 	if err != nil {
@@ -193,7 +200,7 @@ func (s *ClusterRings) Watch(req *gokernelsv1.WatchRequest, stream grpc.ServerSt
 			if !ok {
 				return endStatus(ring.EndSlowConsumer)
 			}
-			if err := stream.Send(event(e)); err != nil {
+			if err := stream.Send(event(k, e, req.GetTypedEvents())); err != nil {
 				return err
 			}
 		}
@@ -248,7 +255,8 @@ func (s *ClusterRings) Session(stream grpc.BidiStreamingServer[gokernelsv1.Sessi
 				if rq.GetClientId() == "" {
 					rq.ClientId = open.GetClientId()
 				}
-				m, err := message(k, rq, "request.")
+				m, fm, err := message(k, rq, "request.")
+				fm.typedEvents = fm.perKernel || open.GetTypedEvents()
 				if err != nil {
 					f <- replyMsg(refusal(rq, err))
 				} else {
@@ -260,9 +268,9 @@ func (s *ClusterRings) Session(stream grpc.BidiStreamingServer[gokernelsv1.Sessi
 						}
 						var out []*gokernelsv1.SessionResponse
 						for _, e := range rep.Events {
-							out = append(out, &gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(e)}})
+							out = append(out, &gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(k, e, fm.typedEvents)}})
 						}
-						rr, cerr := reply(rep, rq.GetTypedOutput())
+						rr, cerr := reply(rep, fm)
 						if cerr != nil {
 							rr = refusal(rq, cerr)
 						}
@@ -309,6 +317,7 @@ func (s *ClusterRings) info(in cluster.Info) *gokernelsv1.Ring {
 	}
 	if k, ok := s.Node.Registry().Get(in.KernelID); ok {
 		out.MessageType, out.OutputType = string(k.Input.Descriptor().FullName()), string(k.Output.Descriptor().FullName())
+		out.RequestType, out.ReplyType, out.EventType = describeRing(k)
 	}
 	return out
 }
