@@ -45,6 +45,12 @@ var deterministic = proto.MarshalOptions{Deterministic: true}
 // AnomalyRing is anomaly-detection's handler; Snapshot equals Batch bit
 // for bit.
 var AnomalyRing = fold.Spec[*temporalv1.AnomalyDetectionInput, *temporalv1.AnomalyDetectionOutput, AnomalyState]{
+	Messages: fold.Messages{Events: []fold.EventType{
+		{Kind: EventAnomaly, Message: &temporalv1.AnomalyDetectionEvent{}, Doc: "A windowed ring (window > 0) scored " +
+			"a value as anomalous against the previous window: its index, value, score, threshold and bounds, and " +
+			"its timestamp when the message gave one. Rings without a window emit none (their scores depend on the " +
+			"whole series; Snapshot gives them)."},
+	}},
 	Configure: func(ctx context.Context, in *temporalv1.AnomalyDetectionInput) (*AnomalyState, error) {
 		if len(in.GetValues()) > 0 || len(in.GetTimestamps()) > 0 {
 			return nil, kerr.Invalid("values", "is data: send values in data messages, not in Configure")

@@ -121,7 +121,8 @@ func (k Kind[In, Out, E, Q, R, L]) Spec() fold.Spec[In, Out, State[L]] {
 			}
 			return cfg, data
 		},
-		Messages: fold.Messages{Events: []fold.EventType{
+		Messages: fold.Messages{Reply: k.Output(nil, 0, 0), ReplyDoc: "The results of this message's queries, in " +
+			"query order, with the list's version and size after the message.", Events: []fold.EventType{
 			{Kind: k.EventResult, Message: k.NewResult(), Doc: "One per screened query of a data message, in query order: the " +
 				"query's result, as the Batch output lists it."},
 			{Kind: k.EventHit, Message: k.NewResult(), Doc: "After the result of a query that is a hit (its hit flag set): " +

@@ -715,7 +715,7 @@ func (x *PepScreeningRingReply) GetResult() isPepScreeningRingReply_Result {
 	return nil
 }
 
-func (x *PepScreeningRingReply) GetOutput() *emptypb.Empty {
+func (x *PepScreeningRingReply) GetOutput() *PepScreeningOutput {
 	if x != nil {
 		if x, ok := x.Result.(*PepScreeningRingReply_Output); ok {
 			return x.Output
@@ -738,8 +738,9 @@ type isPepScreeningRingReply_Result interface {
 }
 
 type PepScreeningRingReply_Output struct {
-	// Data messages of this kernel reply with no output (never set).
-	Output *emptypb.Empty `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
+	// A data message's reply output. The results of this message's queries, in
+	// query order, with the list's version and size after the message.
+	Output *PepScreeningOutput `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
 }
 
 type PepScreeningRingReply_Snapshot struct {
@@ -1604,7 +1605,7 @@ func (x *SanctionsScreeningRingReply) GetResult() isSanctionsScreeningRingReply_
 	return nil
 }
 
-func (x *SanctionsScreeningRingReply) GetOutput() *emptypb.Empty {
+func (x *SanctionsScreeningRingReply) GetOutput() *SanctionsScreeningOutput {
 	if x != nil {
 		if x, ok := x.Result.(*SanctionsScreeningRingReply_Output); ok {
 			return x.Output
@@ -1627,8 +1628,9 @@ type isSanctionsScreeningRingReply_Result interface {
 }
 
 type SanctionsScreeningRingReply_Output struct {
-	// Data messages of this kernel reply with no output (never set).
-	Output *emptypb.Empty `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
+	// A data message's reply output. The results of this message's queries, in
+	// query order, with the list's version and size after the message.
+	Output *SanctionsScreeningOutput `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
 }
 
 type SanctionsScreeningRingReply_Snapshot struct {
@@ -2056,9 +2058,9 @@ const file_gokernels_kernels_compliance_v1_ring_messages_proto_rawDesc = "" +
 	"\tconfigure\x18\x02 \x01(\v22.gokernels.kernels.compliance.v1.PepScreeningInputH\x00R\tconfigure\x12;\n" +
 	"\bsnapshot\x18\x03 \x01(\v2\x1d.gokernels.v1.SnapshotControlH\x00R\bsnapshot\x122\n" +
 	"\x05reset\x18\x04 \x01(\v2\x1a.gokernels.v1.ResetControlH\x00R\x05resetB\x05\n" +
-	"\x03msg\"\xa6\x01\n" +
-	"\x15PepScreeningRingReply\x120\n" +
-	"\x06output\x18\x01 \x01(\v2\x16.google.protobuf.EmptyH\x00R\x06output\x12Q\n" +
+	"\x03msg\"\xc3\x01\n" +
+	"\x15PepScreeningRingReply\x12M\n" +
+	"\x06output\x18\x01 \x01(\v23.gokernels.kernels.compliance.v1.PepScreeningOutputH\x00R\x06output\x12Q\n" +
 	"\bsnapshot\x18\x02 \x01(\v23.gokernels.kernels.compliance.v1.PepScreeningOutputH\x00R\bsnapshotB\b\n" +
 	"\x06result\"\xb4\x01\n" +
 	"\x15PepScreeningRingEvent\x12K\n" +
@@ -2097,9 +2099,9 @@ const file_gokernels_kernels_compliance_v1_ring_messages_proto_rawDesc = "" +
 	"\tconfigure\x18\x02 \x01(\v28.gokernels.kernels.compliance.v1.SanctionsScreeningInputH\x00R\tconfigure\x12;\n" +
 	"\bsnapshot\x18\x03 \x01(\v2\x1d.gokernels.v1.SnapshotControlH\x00R\bsnapshot\x122\n" +
 	"\x05reset\x18\x04 \x01(\v2\x1a.gokernels.v1.ResetControlH\x00R\x05resetB\x05\n" +
-	"\x03msg\"\xb2\x01\n" +
-	"\x1bSanctionsScreeningRingReply\x120\n" +
-	"\x06output\x18\x01 \x01(\v2\x16.google.protobuf.EmptyH\x00R\x06output\x12W\n" +
+	"\x03msg\"\xd5\x01\n" +
+	"\x1bSanctionsScreeningRingReply\x12S\n" +
+	"\x06output\x18\x01 \x01(\v29.gokernels.kernels.compliance.v1.SanctionsScreeningOutputH\x00R\x06output\x12W\n" +
 	"\bsnapshot\x18\x02 \x01(\v29.gokernels.kernels.compliance.v1.SanctionsScreeningOutputH\x00R\bsnapshotB\b\n" +
 	"\x06result\"\xde\x01\n" +
 	"\x1bSanctionsScreeningRingEvent\x12]\n" +
@@ -2195,7 +2197,7 @@ var file_gokernels_kernels_compliance_v1_ring_messages_proto_depIdxs = []int32{
 	28, // 13: gokernels.kernels.compliance.v1.PepScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
 	22, // 14: gokernels.kernels.compliance.v1.PepScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
 	23, // 15: gokernels.kernels.compliance.v1.PepScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	24, // 16: gokernels.kernels.compliance.v1.PepScreeningRingReply.output:type_name -> google.protobuf.Empty
+	29, // 16: gokernels.kernels.compliance.v1.PepScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
 	29, // 17: gokernels.kernels.compliance.v1.PepScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
 	30, // 18: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_result:type_name -> gokernels.kernels.compliance.v1.PepResult
 	30, // 19: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_hit:type_name -> gokernels.kernels.compliance.v1.PepResult
@@ -2217,7 +2219,7 @@ var file_gokernels_kernels_compliance_v1_ring_messages_proto_depIdxs = []int32{
 	37, // 35: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
 	22, // 36: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
 	23, // 37: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	24, // 38: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.output:type_name -> google.protobuf.Empty
+	38, // 38: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
 	38, // 39: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
 	39, // 40: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_result:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
 	39, // 41: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_hit:type_name -> gokernels.kernels.compliance.v1.SanctionsResult

@@ -246,12 +246,18 @@ func (*AnomalyDetectionRingReply_Output) isAnomalyDetectionRingReply_Result() {}
 
 func (*AnomalyDetectionRingReply_Snapshot) isAnomalyDetectionRingReply_Result() {}
 
-// AnomalyDetectionRingEvent would carry the events of a ring of
-// temporal/anomaly-detection in gokernels.v1.RingEvent.typed_payload; this
-// kernel emits none besides "applied" (which has no payload), so it has no
-// fields.
+// AnomalyDetectionRingEvent is one event of a ring of
+// temporal/anomaly-detection, carried as an Any in
+// gokernels.v1.RingEvent.typed_payload when the watcher or session asked for
+// typed_events (RingEvent.kind names the field). A message's events come before
+// its reply, in the order the handler emitted them; the "applied" event that
+// follows them has no payload.
 type AnomalyDetectionRingEvent struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*AnomalyDetectionRingEvent_AnomalyDetected
+	Event         isAnomalyDetectionRingEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -285,6 +291,37 @@ func (x *AnomalyDetectionRingEvent) ProtoReflect() protoreflect.Message {
 func (*AnomalyDetectionRingEvent) Descriptor() ([]byte, []int) {
 	return file_gokernels_kernels_temporal_v1_ring_messages_proto_rawDescGZIP(), []int{2}
 }
+
+func (x *AnomalyDetectionRingEvent) GetEvent() isAnomalyDetectionRingEvent_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *AnomalyDetectionRingEvent) GetAnomalyDetected() *AnomalyDetectionEvent {
+	if x != nil {
+		if x, ok := x.Event.(*AnomalyDetectionRingEvent_AnomalyDetected); ok {
+			return x.AnomalyDetected
+		}
+	}
+	return nil
+}
+
+type isAnomalyDetectionRingEvent_Event interface {
+	isAnomalyDetectionRingEvent_Event()
+}
+
+type AnomalyDetectionRingEvent_AnomalyDetected struct {
+	// kind "AnomalyDetected": A windowed ring (window > 0) scored a value as
+	// anomalous against the previous window: its index, value, score, threshold
+	// and bounds, and its timestamp when the message gave one. Rings without a
+	// window emit none (their scores depend on the whole series; Snapshot gives
+	// them).
+	AnomalyDetected *AnomalyDetectionEvent `protobuf:"bytes,1,opt,name=anomaly_detected,json=anomalyDetected,proto3,oneof"`
+}
+
+func (*AnomalyDetectionRingEvent_AnomalyDetected) isAnomalyDetectionRingEvent_Event() {}
 
 // VolatilityAnalysisRingRequest is one message to a ring of
 // temporal/volatility-analysis, carried as an Any in
@@ -556,8 +593,10 @@ const file_gokernels_kernels_temporal_v1_ring_messages_proto_rawDesc = "" +
 	"\x19AnomalyDetectionRingReply\x120\n" +
 	"\x06output\x18\x01 \x01(\v2\x16.google.protobuf.EmptyH\x00R\x06output\x12S\n" +
 	"\bsnapshot\x18\x02 \x01(\v25.gokernels.kernels.temporal.v1.AnomalyDetectionOutputH\x00R\bsnapshotB\b\n" +
-	"\x06result\"\x1b\n" +
-	"\x19AnomalyDetectionRingEvent\"\xbd\x02\n" +
+	"\x06result\"\x87\x01\n" +
+	"\x19AnomalyDetectionRingEvent\x12a\n" +
+	"\x10anomaly_detected\x18\x01 \x01(\v24.gokernels.kernels.temporal.v1.AnomalyDetectionEventH\x00R\x0fanomalyDetectedB\a\n" +
+	"\x05event\"\xbd\x02\n" +
 	"\x1dVolatilityAnalysisRingRequest\x12L\n" +
 	"\x04data\x18\x01 \x01(\v26.gokernels.kernels.temporal.v1.VolatilityAnalysisInputH\x00R\x04data\x12V\n" +
 	"\tconfigure\x18\x02 \x01(\v26.gokernels.kernels.temporal.v1.VolatilityAnalysisInputH\x00R\tconfigure\x12;\n" +
@@ -595,8 +634,9 @@ var file_gokernels_kernels_temporal_v1_ring_messages_proto_goTypes = []any{
 	(*v1.ResetControl)(nil),               // 8: gokernels.v1.ResetControl
 	(*emptypb.Empty)(nil),                 // 9: google.protobuf.Empty
 	(*AnomalyDetectionOutput)(nil),        // 10: gokernels.kernels.temporal.v1.AnomalyDetectionOutput
-	(*VolatilityAnalysisInput)(nil),       // 11: gokernels.kernels.temporal.v1.VolatilityAnalysisInput
-	(*VolatilityAnalysisOutput)(nil),      // 12: gokernels.kernels.temporal.v1.VolatilityAnalysisOutput
+	(*AnomalyDetectionEvent)(nil),         // 11: gokernels.kernels.temporal.v1.AnomalyDetectionEvent
+	(*VolatilityAnalysisInput)(nil),       // 12: gokernels.kernels.temporal.v1.VolatilityAnalysisInput
+	(*VolatilityAnalysisOutput)(nil),      // 13: gokernels.kernels.temporal.v1.VolatilityAnalysisOutput
 }
 var file_gokernels_kernels_temporal_v1_ring_messages_proto_depIdxs = []int32{
 	6,  // 0: gokernels.kernels.temporal.v1.AnomalyDetectionRingRequest.data:type_name -> gokernels.kernels.temporal.v1.AnomalyDetectionInput
@@ -605,17 +645,18 @@ var file_gokernels_kernels_temporal_v1_ring_messages_proto_depIdxs = []int32{
 	8,  // 3: gokernels.kernels.temporal.v1.AnomalyDetectionRingRequest.reset:type_name -> gokernels.v1.ResetControl
 	9,  // 4: gokernels.kernels.temporal.v1.AnomalyDetectionRingReply.output:type_name -> google.protobuf.Empty
 	10, // 5: gokernels.kernels.temporal.v1.AnomalyDetectionRingReply.snapshot:type_name -> gokernels.kernels.temporal.v1.AnomalyDetectionOutput
-	11, // 6: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.data:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisInput
-	11, // 7: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.configure:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisInput
-	7,  // 8: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	8,  // 9: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	9,  // 10: gokernels.kernels.temporal.v1.VolatilityAnalysisRingReply.output:type_name -> google.protobuf.Empty
-	12, // 11: gokernels.kernels.temporal.v1.VolatilityAnalysisRingReply.snapshot:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisOutput
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	11, // 6: gokernels.kernels.temporal.v1.AnomalyDetectionRingEvent.anomaly_detected:type_name -> gokernels.kernels.temporal.v1.AnomalyDetectionEvent
+	12, // 7: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.data:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisInput
+	12, // 8: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.configure:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisInput
+	7,  // 9: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	8,  // 10: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	9,  // 11: gokernels.kernels.temporal.v1.VolatilityAnalysisRingReply.output:type_name -> google.protobuf.Empty
+	13, // 12: gokernels.kernels.temporal.v1.VolatilityAnalysisRingReply.snapshot:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisOutput
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_temporal_v1_ring_messages_proto_init() }
@@ -634,6 +675,9 @@ func file_gokernels_kernels_temporal_v1_ring_messages_proto_init() {
 	file_gokernels_kernels_temporal_v1_ring_messages_proto_msgTypes[1].OneofWrappers = []any{
 		(*AnomalyDetectionRingReply_Output)(nil),
 		(*AnomalyDetectionRingReply_Snapshot)(nil),
+	}
+	file_gokernels_kernels_temporal_v1_ring_messages_proto_msgTypes[2].OneofWrappers = []any{
+		(*AnomalyDetectionRingEvent_AnomalyDetected)(nil),
 	}
 	file_gokernels_kernels_temporal_v1_ring_messages_proto_msgTypes[3].OneofWrappers = []any{
 		(*VolatilityAnalysisRingRequest_Data)(nil),

@@ -17,7 +17,7 @@ from gokernels.v1 import ring_pb2 as gokernels_dot_v1_dot_ring__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1gokernels/kernels/temporal/v1/ring_messages.proto\x12\x1dgokernels.kernels.temporal.v1\x1a+gokernels/kernels/temporal/v1/anomaly.proto\x1a.gokernels/kernels/temporal/v1/volatility.proto\x1a\x17gokernels/v1/ring.proto\x1a\x1bgoogle/protobuf/empty.proto\"\x95\x02\n\x1b\x41nomalyDetectionRingRequest\x12\x44\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x34.gokernels.kernels.temporal.v1.AnomalyDetectionInputH\x00\x12I\n\tconfigure\x18\x02 \x01(\x0b\x32\x34.gokernels.kernels.temporal.v1.AnomalyDetectionInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\x9a\x01\n\x19\x41nomalyDetectionRingReply\x12(\n\x06output\x18\x01 \x01(\x0b\x32\x16.google.protobuf.EmptyH\x00\x12I\n\x08snapshot\x18\x02 \x01(\x0b\x32\x35.gokernels.kernels.temporal.v1.AnomalyDetectionOutputH\x00\x42\x08\n\x06result\"\x1b\n\x19\x41nomalyDetectionRingEvent\"\x9b\x02\n\x1dVolatilityAnalysisRingRequest\x12\x46\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x36.gokernels.kernels.temporal.v1.VolatilityAnalysisInputH\x00\x12K\n\tconfigure\x18\x02 \x01(\x0b\x32\x36.gokernels.kernels.temporal.v1.VolatilityAnalysisInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\x9e\x01\n\x1bVolatilityAnalysisRingReply\x12(\n\x06output\x18\x01 \x01(\x0b\x32\x16.google.protobuf.EmptyH\x00\x12K\n\x08snapshot\x18\x02 \x01(\x0b\x32\x37.gokernels.kernels.temporal.v1.VolatilityAnalysisOutputH\x00\x42\x08\n\x06result\"\x1d\n\x1bVolatilityAnalysisRingEventBMZKgithub.com/gokernels/gokernels/gen/gokernels/kernels/temporal/v1;temporalv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1gokernels/kernels/temporal/v1/ring_messages.proto\x12\x1dgokernels.kernels.temporal.v1\x1a+gokernels/kernels/temporal/v1/anomaly.proto\x1a.gokernels/kernels/temporal/v1/volatility.proto\x1a\x17gokernels/v1/ring.proto\x1a\x1bgoogle/protobuf/empty.proto\"\x95\x02\n\x1b\x41nomalyDetectionRingRequest\x12\x44\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x34.gokernels.kernels.temporal.v1.AnomalyDetectionInputH\x00\x12I\n\tconfigure\x18\x02 \x01(\x0b\x32\x34.gokernels.kernels.temporal.v1.AnomalyDetectionInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\x9a\x01\n\x19\x41nomalyDetectionRingReply\x12(\n\x06output\x18\x01 \x01(\x0b\x32\x16.google.protobuf.EmptyH\x00\x12I\n\x08snapshot\x18\x02 \x01(\x0b\x32\x35.gokernels.kernels.temporal.v1.AnomalyDetectionOutputH\x00\x42\x08\n\x06result\"v\n\x19\x41nomalyDetectionRingEvent\x12P\n\x10\x61nomaly_detected\x18\x01 \x01(\x0b\x32\x34.gokernels.kernels.temporal.v1.AnomalyDetectionEventH\x00\x42\x07\n\x05\x65vent\"\x9b\x02\n\x1dVolatilityAnalysisRingRequest\x12\x46\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x36.gokernels.kernels.temporal.v1.VolatilityAnalysisInputH\x00\x12K\n\tconfigure\x18\x02 \x01(\x0b\x32\x36.gokernels.kernels.temporal.v1.VolatilityAnalysisInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\x9e\x01\n\x1bVolatilityAnalysisRingReply\x12(\n\x06output\x18\x01 \x01(\x0b\x32\x16.google.protobuf.EmptyH\x00\x12K\n\x08snapshot\x18\x02 \x01(\x0b\x32\x37.gokernels.kernels.temporal.v1.VolatilityAnalysisOutputH\x00\x42\x08\n\x06result\"\x1d\n\x1bVolatilityAnalysisRingEventBMZKgithub.com/gokernels/gokernels/gen/gokernels/kernels/temporal/v1;temporalv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.temporal.v1.ring_messages_pb2', globals())
@@ -30,11 +30,11 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ANOMALYDETECTIONRINGREPLY._serialized_start=512
   _ANOMALYDETECTIONRINGREPLY._serialized_end=666
   _ANOMALYDETECTIONRINGEVENT._serialized_start=668
-  _ANOMALYDETECTIONRINGEVENT._serialized_end=695
-  _VOLATILITYANALYSISRINGREQUEST._serialized_start=698
-  _VOLATILITYANALYSISRINGREQUEST._serialized_end=981
-  _VOLATILITYANALYSISRINGREPLY._serialized_start=984
-  _VOLATILITYANALYSISRINGREPLY._serialized_end=1142
-  _VOLATILITYANALYSISRINGEVENT._serialized_start=1144
-  _VOLATILITYANALYSISRINGEVENT._serialized_end=1173
+  _ANOMALYDETECTIONRINGEVENT._serialized_end=786
+  _VOLATILITYANALYSISRINGREQUEST._serialized_start=789
+  _VOLATILITYANALYSISRINGREQUEST._serialized_end=1072
+  _VOLATILITYANALYSISRINGREPLY._serialized_start=1075
+  _VOLATILITYANALYSISRINGREPLY._serialized_end=1233
+  _VOLATILITYANALYSISRINGEVENT._serialized_start=1235
+  _VOLATILITYANALYSISRINGEVENT._serialized_end=1264
 # @@protoc_insertion_point(module_scope)
