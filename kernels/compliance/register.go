@@ -24,8 +24,9 @@ import (
 )
 
 // Register adds the compliance kernels to r, the incremental rings of
-// reciprocity-flow (per-pair sums, ReciprocityAlert) and rapid-movement
-// (bounded FIFO lots and activity windows), ring handlers for the
+// reciprocity-flow (per-pair sums, ReciprocityAlert), rapid-movement
+// (bounded FIFO lots and activity windows) and circular-flow (aggregated
+// graph with incrementally merged SCCs, CircularFlowAlert), ring handlers for the
 // other transaction folds (txfold: Configure = the parameters, data = the
 // transactions, Snapshot = Batch), and the list-screening handlers of
 // sanctions- and pep-screening (data messages load/upsert entries and
@@ -48,7 +49,7 @@ func Register(r *registry.Registry) error {
 		return err
 	}
 	return errors.Join(
-		r.AddRing(circular.Def.ID, func() fold.Handler { return txfold.Spec(circular.Def).New() }),
+		r.AddRing(circular.Def.ID, circular.RingSpec.New),
 		r.AddRing(reciprocity.Def.ID, reciprocity.RingSpec.New),
 		r.AddRing(rapid.Def.ID, rapid.RingSpec.New),
 		r.AddRing(monitoring.Def.ID, monitoring.RingSpec.New),

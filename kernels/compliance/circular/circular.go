@@ -15,6 +15,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/finance/flowgraph"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
 	"github.com/gokernels/gokernels/kernels/graph/components"
+	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
@@ -51,13 +52,21 @@ func prepare(ctx context.Context, in *compliancev1.CircularFlowInput) (*job, err
 	if err != nil {
 		return nil, err
 	}
-	return &job{params: Params{MinAmount: in.GetMinAmount(), CountSelfLoops: in.GetCountSelfLoops()}, g: g}, nil
+	if in.IdHorizonSeconds != nil && in.GetIdHorizonSeconds() < 1 {
+		return nil, kerr.Invalid("id_horizon_seconds", "must be >= 1, got %d", in.GetIdHorizonSeconds())
+	}
+	return &job{params: Params{MinAmount: in.GetMinAmount(), CountSelfLoops: in.GetCountSelfLoops(),
+		IDHorizon: registry.Or(in.IdHorizonSeconds, DefaultIDHorizon)}, g: g}, nil
 }
+
+// DefaultIDHorizon is the default id_horizon_seconds: one day.
+const DefaultIDHorizon = 86_400
 
 // Params are the kernel's options.
 type Params struct {
 	MinAmount      float64
 	CountSelfLoops bool
+	IDHorizon      int64 // ring only: seconds a transaction id is remembered
 }
 
 // State is the fold: transactions applied in ts order, Snapshot = Batch.
@@ -83,11 +92,12 @@ func (s *State) Apply(tx *financev1.Transaction) error {
 // It does not change the state.
 //
 // The strongly connected components are computed on one core while the
-// other sorts the names and sums the out amounts; one pass over the arcs
+// other sorts the names and sums the out amounts (in ts order); edgeSums
 // then sums each component's internal amounts and each entity's outgoing
-// internal amount (circular_out_amount once its component is reported).
-// Every sum runs over the arcs in ts order, so Batch and the fold agree to
-// the bit. The working arrays come from txn's free lists.
+// internal amount (circular_out_amount once its component is reported)
+// per edge first, in an order the ring's per-edge state reproduces, so
+// Batch, the fold and the ring agree to the bit. The working arrays come
+// from txn's free lists.
 func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput, error) {
 	out := &compliancev1.CircularFlowOutput{}
 	n := s.g.Entities.Len()
@@ -116,33 +126,30 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput,
 		return nil, sccErr
 	}
 	k := scc.Count()
-	internal, internalCount, pos := txn.F64.Get(k), txn.I32.Get(k), txn.I32.Get(k)
+	internal, internalCount := txn.F64.Get(k), txn.I32.Get(k)
 	defer txn.F64.Put(internal)
-	defer txn.I32.Put(internalCount, pos)
+	defer txn.I32.Put(internalCount)
 	clear(internal)
 	clear(internalCount)
 	selfLoop := make([]bool, k)
-	labels := scc.Labels
-	for i, u := range s.g.Src {
-		v := s.g.Dst[i]
-		if u == v {
-			if !s.p.CountSelfLoops {
-				continue
-			}
-			selfLoop[labels[u]] = true
-		}
-		if c := labels[u]; c == labels[v] {
-			a := s.g.Amount[i]
-			internal[c] += a
-			internalCount[c]++
-			circOut[u] += a
-		}
-	}
+	edgeSums(&s.g, scc.Labels, byName, s.p.CountSelfLoops, selfLoop, internal, internalCount, circOut)
+	return assemble(out, &s.p, s.g.Entities.Names, byName, scc, selfLoop, internal, internalCount, circOut, outAmt), nil
+}
+
+// assemble finishes the output (Batch and ring alike) from the per-SCC
+// internal sums and counts, the per-entity outgoing internal sums
+// (circOut, kept only for reported SCCs) and out amounts; out holds
+// total_amount already.
+func assemble(out *compliancev1.CircularFlowOutput, p *Params, names []string, byName []int32, scc components.Result,
+	selfLoop []bool, internal []float64, internalCount []int32, circOut, outAmt []float64) *compliancev1.CircularFlowOutput {
+	k, n, labels := scc.Count(), len(names), scc.Labels
+	pos := txn.I32.Get(k)
+	defer txn.I32.Put(pos)
 	// pos[c] is the reported component's index in comps, -1 if not reported.
 	var comps []int32
 	for c := range int32(k) {
 		pos[c] = -1
-		if (scc.Sizes[c] >= 2 || selfLoop[c]) && internal[c] >= s.p.MinAmount {
+		if (scc.Sizes[c] >= 2 || selfLoop[c]) && internal[c] >= p.MinAmount {
 			pos[c] = int32(len(comps))
 			comps = append(comps, c)
 		}
@@ -150,7 +157,7 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput,
 	members := make([][]string, len(comps))
 	for _, u := range byName { // members come out sorted
 		if p := pos[labels[u]]; p >= 0 {
-			members[p] = append(members[p], s.g.Entities.Names[u])
+			members[p] = append(members[p], names[u])
 		}
 	}
 	order := make([]int32, len(comps)) // positions in comps
@@ -170,18 +177,96 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput,
 		})
 		out.CircularAmount += internal[c]
 	}
-	out.CircularRatio = txn.Ratio(out.CircularAmount, out.TotalAmount)
+	// The circular and total sums add the same amounts in different orders
+	// (per edge, per entity, per SCC versus ts order), so when everything is
+	// circular their ratio can round to just above 1: ratios are clamped.
+	out.CircularRatio = min(1, txn.Ratio(out.CircularAmount, out.TotalAmount))
 	// One allocation for all n entity messages instead of n.
 	ents := make([]compliancev1.CircularEntity, n)
 	out.Entities = make([]*compliancev1.CircularEntity, n)
 	for i, u := range byName {
 		e := &ents[i]
-		e.Id, e.OutAmount = s.g.Entities.Names[u], outAmt[u]
+		e.Id, e.OutAmount = names[u], outAmt[u]
 		if pos[labels[u]] >= 0 {
 			e.CircularOutAmount = circOut[u]
 		}
-		e.Ratio = txn.Ratio(e.CircularOutAmount, outAmt[u])
+		e.Ratio = min(1, txn.Ratio(e.CircularOutAmount, outAmt[u]))
 		out.Entities[i] = e
 	}
-	return out, nil
+	return out
+}
+
+// edgeSums fills, per SCC label, the sum and count of the internal
+// transactions (both ends in the SCC; a self-loop only with selfLoops)
+// and whether it holds a counted self-loop, and per entity the sum of its
+// outgoing internal transactions (circOut, zeroed first). internal and
+// count must be zero.
+//
+// The sums are taken per edge first, then per entity and then per SCC in
+// a fixed order: an entity's circular outflow adds its internal out-edges'
+// sums in order of each edge's first transaction (ts order), each edge's
+// amounts in ts order; an SCC's internal amount adds its members' circular
+// outflows by member id. That order depends only on the aggregated graph
+// (per-edge sums in ts order, edges in order of creation), which is what
+// the ring keeps instead of the transactions, so its Snapshot rounds every
+// sum exactly as this does. (Summing the arcs in ts order, one pass, is
+// cheaper, but the ring would then have to keep every transaction.)
+func edgeSums(g *flowgraph.Builder, labels, byName []int32, selfLoops bool, selfLoop []bool, internal []float64, count []int32, circOut []float64) {
+	n, m := g.Entities.Len(), len(g.Src)
+	// Internal arcs bucketed by source, keeping ts order inside a bucket:
+	// each one's (dest, amount), so the summing pass reads its bucket
+	// sequentially.
+	ptr, mark := txn.I32.Get(n+1), txn.I32.Get(n)
+	defer txn.I32.Put(ptr, mark)
+	clear(ptr)
+	clear(mark)
+	inside := make([]bool, m)
+	for i, u := range g.Src {
+		v := g.Dst[i]
+		if u == v && !selfLoops {
+			continue
+		}
+		if c := labels[u]; c == labels[v] {
+			inside[i] = true
+			ptr[u+1]++
+			if u == v {
+				selfLoop[c] = true
+			}
+		}
+	}
+	for u := range n {
+		ptr[u+1] += ptr[u]
+	}
+	dst, fill := txn.I32.Get(int(ptr[n])), txn.I32.Get(n)
+	amt, acc := txn.F64.Get(int(ptr[n])), txn.F64.Get(n)
+	defer txn.I32.Put(dst, fill)
+	defer txn.F64.Put(amt, acc)
+	copy(fill, ptr[:n])
+	for i, u := range g.Src {
+		if inside[i] {
+			dst[fill[u]], amt[fill[u]] = g.Dst[i], g.Amount[i]
+			fill[u]++
+		}
+	}
+	var dests []int32
+	for u := range int32(n) { // mark[v] = u+1 while v is an out-neighbour of u being summed
+		dests = dests[:0]
+		circOut[u] = 0
+		for k := ptr[u]; k < ptr[u+1]; k++ {
+			v := dst[k]
+			if mark[v] != u+1 {
+				mark[v] = u + 1
+				acc[v] = 0
+				dests = append(dests, v)
+			}
+			acc[v] += amt[k]
+		}
+		for _, v := range dests {
+			circOut[u] += acc[v]
+		}
+		count[labels[u]] += ptr[u+1] - ptr[u]
+	}
+	for _, u := range byName {
+		internal[labels[u]] += circOut[u]
+	}
 }

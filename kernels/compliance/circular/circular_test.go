@@ -11,9 +11,9 @@ import (
 	"github.com/gokernels/gokernels/kernels/finance/txn"
 )
 
-type fold struct{ *State }
+type batchFold struct{ *State }
 
-func (f fold) Snapshot() (*compliancev1.CircularFlowOutput, error) {
+func (f batchFold) Snapshot() (*compliancev1.CircularFlowOutput, error) {
 	return f.State.Snapshot(context.Background())
 }
 
@@ -41,7 +41,7 @@ func TestReplayLaw(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			replay.Check(t, fold{New(j.params)}, txn.Sorted(in.GetTransactions(), order), batch, func(k int) bool { return k%37 == 0 })
+			replay.Check(t, batchFold{New(j.params)}, txn.Sorted(in.GetTransactions(), order), batch, func(k int) bool { return k%37 == 0 })
 		})
 	}
 }

@@ -30,8 +30,22 @@ const (
 // transactions. Reference: networkx strongly_connected_components on the
 // transactions' DiGraph plus pandas sums (scripts/fixtures/compliance.py).
 //
-// Ring twin (replay law): the state applies transactions one at a time in
-// ts order; its Snapshot equals this Batch output on the same list.
+// Ring twin (replay law): Configure takes min_amount and count_self_loops;
+// data messages carry transactions in ts order; Snapshot equals this Batch
+// output on the same list, bit for bit. The ring keeps the aggregated graph,
+// not the transactions: per directed edge its amount sum (in ts order) and
+// count, per entity its out_amount, and the SCCs, merged incrementally (a
+// new edge u -> v between two SCCs searches v's descendants in the
+// condensation for u and merges every SCC on a v ~> u path), so its state
+// grows with the distinct edges, not the stream. A ts before the latest is
+// refused naming transactions[i].ts; a transaction whose id was applied
+// within the last id_horizon_seconds is refused naming transactions[i].id
+// (older ids are forgotten, as in reciprocity-flow: the ring keeps one
+// horizon's ids, retries are the (client_id, client_seq) window's job);
+// a refused message leaves the state unchanged. Each transaction that makes the output's sccs gain a member set
+// (a merge closing a cycle, a counted self-loop, or internal_amount
+// reaching min_amount) emits a CircularFlowAlert event (kind
+// "CircularFlowAlert") before the reply; the reply is a CircularFlowReply.
 type CircularFlowInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions; at most the server's edge limit. Duplicate ids are a 400.
@@ -43,8 +57,12 @@ type CircularFlowInput struct {
 	// non-trivial SCC, and whether self-loops count as internal transactions.
 	// Default false.
 	CountSelfLoops bool `protobuf:"varint,3,opt,name=count_self_loops,json=countSelfLoops,proto3" json:"count_self_loops,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Ring only: how long, in seconds, the ring remembers a transaction id to
+	// refuse its repeat (see above). Default 86400 (one day), > 0. Batch
+	// ignores it: it refuses every duplicate id.
+	IdHorizonSeconds *int64 `protobuf:"varint,4,opt,name=id_horizon_seconds,json=idHorizonSeconds,proto3,oneof" json:"id_horizon_seconds,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CircularFlowInput) Reset() {
@@ -98,6 +116,13 @@ func (x *CircularFlowInput) GetCountSelfLoops() bool {
 	return false
 }
 
+func (x *CircularFlowInput) GetIdHorizonSeconds() int64 {
+	if x != nil && x.IdHorizonSeconds != nil {
+		return *x.IdHorizonSeconds
+	}
+	return 0
+}
+
 // CircularFlowOutput: the circular SCCs and per-entity circular shares.
 type CircularFlowOutput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -109,7 +134,8 @@ type CircularFlowOutput struct {
 	CircularAmount float64 `protobuf:"fixed64,2,opt,name=circular_amount,json=circularAmount,proto3" json:"circular_amount,omitempty"`
 	// Sum of every transaction's amount, self-loops included.
 	TotalAmount float64 `protobuf:"fixed64,3,opt,name=total_amount,json=totalAmount,proto3" json:"total_amount,omitempty"`
-	// circular_amount / total_amount, in [0, 1]; 0 when total_amount is 0.
+	// circular_amount / total_amount, in [0, 1] (clamped: the two sums add
+	// the same amounts in different orders); 0 when total_amount is 0.
 	CircularRatio float64 `protobuf:"fixed64,4,opt,name=circular_ratio,json=circularRatio,proto3" json:"circular_ratio,omitempty"`
 	// Every id seen as source or dest, sorted bytewise by id.
 	Entities      []*CircularEntity `protobuf:"bytes,5,rep,name=entities,proto3" json:"entities,omitempty"`
@@ -188,7 +214,10 @@ type StronglyConnectedFlow struct {
 	// Member ids, sorted bytewise.
 	Members []string `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
 	// Sum of the amounts of internal transactions: both ends in the SCC (a
-	// self-loop only with count_self_loops).
+	// self-loop only with count_self_loops). Summed as the members'
+	// circular_out_amount (before zeroing, see CircularEntity) in member id
+	// order; the ring keeps the per-edge sums these are built from, so it
+	// rounds exactly the same way.
 	InternalAmount float64 `protobuf:"fixed64,2,opt,name=internal_amount,json=internalAmount,proto3" json:"internal_amount,omitempty"`
 	// Number of internal transactions.
 	InternalTxCount int32 `protobuf:"varint,3,opt,name=internal_tx_count,json=internalTxCount,proto3" json:"internal_tx_count,omitempty"`
@@ -247,6 +276,162 @@ func (x *StronglyConnectedFlow) GetInternalTxCount() int32 {
 	return 0
 }
 
+// CircularFlowAlert is the ring's event: a transaction made an SCC appear
+// in the output's sccs that was not there before the transaction (ring
+// twin of CircularFlowInput). It fires at most once per transaction, once
+// per member set: when the transaction closes a cycle that merges SCCs into
+// one reported SCC, when a counted self-loop makes a single entity a
+// reported SCC, or when the transaction's amount brings an unreported SCC's
+// internal_amount to min_amount. A reported SCC that only gains internal
+// amount fires nothing more; one that grows by a later merge fires again
+// with its new members.
+type CircularFlowAlert struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The SCC's members, sorted bytewise.
+	Members []string `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// The SCC's internal_amount after the transaction, as Snapshot reports it.
+	InternalAmount float64 `protobuf:"fixed64,2,opt,name=internal_amount,json=internalAmount,proto3" json:"internal_amount,omitempty"`
+	// The SCC's internal_tx_count after the transaction.
+	InternalTxCount int32 `protobuf:"varint,3,opt,name=internal_tx_count,json=internalTxCount,proto3" json:"internal_tx_count,omitempty"`
+	// Id of the transaction that raised the alert.
+	TxId string `protobuf:"bytes,4,opt,name=tx_id,json=txId,proto3" json:"tx_id,omitempty"`
+	// Its ts.
+	Ts int64 `protobuf:"varint,5,opt,name=ts,proto3" json:"ts,omitempty"`
+	// Whether the transaction closed a cycle (merged SCCs) rather than
+	// raising an existing SCC's amount or adding a counted self-loop.
+	CycleClosed   bool `protobuf:"varint,6,opt,name=cycle_closed,json=cycleClosed,proto3" json:"cycle_closed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CircularFlowAlert) Reset() {
+	*x = CircularFlowAlert{}
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CircularFlowAlert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CircularFlowAlert) ProtoMessage() {}
+
+func (x *CircularFlowAlert) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CircularFlowAlert.ProtoReflect.Descriptor instead.
+func (*CircularFlowAlert) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CircularFlowAlert) GetMembers() []string {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *CircularFlowAlert) GetInternalAmount() float64 {
+	if x != nil {
+		return x.InternalAmount
+	}
+	return 0
+}
+
+func (x *CircularFlowAlert) GetInternalTxCount() int32 {
+	if x != nil {
+		return x.InternalTxCount
+	}
+	return 0
+}
+
+func (x *CircularFlowAlert) GetTxId() string {
+	if x != nil {
+		return x.TxId
+	}
+	return ""
+}
+
+func (x *CircularFlowAlert) GetTs() int64 {
+	if x != nil {
+		return x.Ts
+	}
+	return 0
+}
+
+func (x *CircularFlowAlert) GetCycleClosed() bool {
+	if x != nil {
+		return x.CycleClosed
+	}
+	return false
+}
+
+// CircularFlowReply is the ring's reply to a data message.
+type CircularFlowReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The alerts the message raised, in the order they were emitted.
+	Alerts []*CircularFlowAlert `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	// Per transaction of the message, in order: the number of members of
+	// its source's SCC after it (1 when the source lies on no cycle).
+	SccSizes      []int32 `protobuf:"varint,2,rep,packed,name=scc_sizes,json=sccSizes,proto3" json:"scc_sizes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CircularFlowReply) Reset() {
+	*x = CircularFlowReply{}
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CircularFlowReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CircularFlowReply) ProtoMessage() {}
+
+func (x *CircularFlowReply) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CircularFlowReply.ProtoReflect.Descriptor instead.
+func (*CircularFlowReply) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CircularFlowReply) GetAlerts() []*CircularFlowAlert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+func (x *CircularFlowReply) GetSccSizes() []int32 {
+	if x != nil {
+		return x.SccSizes
+	}
+	return nil
+}
+
 // CircularEntity is one entity's outflow and the part of it that is
 // circular.
 type CircularEntity struct {
@@ -255,9 +440,12 @@ type CircularEntity struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Sum of the entity's outgoing transactions, self-loops included.
 	OutAmount float64 `protobuf:"fixed64,2,opt,name=out_amount,json=outAmount,proto3" json:"out_amount,omitempty"`
-	// Sum of the entity's outgoing internal transactions of reported SCCs.
+	// Sum of the entity's outgoing internal transactions of reported SCCs:
+	// per out-edge first (its amounts in ts order), then the edges in order
+	// of their first transaction.
 	CircularOutAmount float64 `protobuf:"fixed64,3,opt,name=circular_out_amount,json=circularOutAmount,proto3" json:"circular_out_amount,omitempty"`
-	// circular_out_amount / out_amount, in [0, 1]; 0 without outflow.
+	// circular_out_amount / out_amount, in [0, 1] (clamped); 0 without
+	// outflow.
 	Ratio         float64 `protobuf:"fixed64,4,opt,name=ratio,proto3" json:"ratio,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -265,7 +453,7 @@ type CircularEntity struct {
 
 func (x *CircularEntity) Reset() {
 	*x = CircularEntity{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[3]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -277,7 +465,7 @@ func (x *CircularEntity) String() string {
 func (*CircularEntity) ProtoMessage() {}
 
 func (x *CircularEntity) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[3]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -290,7 +478,7 @@ func (x *CircularEntity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CircularEntity.ProtoReflect.Descriptor instead.
 func (*CircularEntity) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{3}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CircularEntity) GetId() string {
@@ -369,7 +557,7 @@ type ReciprocityFlowInput struct {
 
 func (x *ReciprocityFlowInput) Reset() {
 	*x = ReciprocityFlowInput{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[4]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +569,7 @@ func (x *ReciprocityFlowInput) String() string {
 func (*ReciprocityFlowInput) ProtoMessage() {}
 
 func (x *ReciprocityFlowInput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[4]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +582,7 @@ func (x *ReciprocityFlowInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReciprocityFlowInput.ProtoReflect.Descriptor instead.
 func (*ReciprocityFlowInput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{4}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ReciprocityFlowInput) GetTransactions() []*v1.Transaction {
@@ -450,7 +638,7 @@ type ReciprocityFlowOutput struct {
 
 func (x *ReciprocityFlowOutput) Reset() {
 	*x = ReciprocityFlowOutput{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[5]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -462,7 +650,7 @@ func (x *ReciprocityFlowOutput) String() string {
 func (*ReciprocityFlowOutput) ProtoMessage() {}
 
 func (x *ReciprocityFlowOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[5]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -475,7 +663,7 @@ func (x *ReciprocityFlowOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReciprocityFlowOutput.ProtoReflect.Descriptor instead.
 func (*ReciprocityFlowOutput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{5}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReciprocityFlowOutput) GetPairs() []*ReciprocalPair {
@@ -545,7 +733,7 @@ type ReciprocalPair struct {
 
 func (x *ReciprocalPair) Reset() {
 	*x = ReciprocalPair{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[6]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -557,7 +745,7 @@ func (x *ReciprocalPair) String() string {
 func (*ReciprocalPair) ProtoMessage() {}
 
 func (x *ReciprocalPair) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[6]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -570,7 +758,7 @@ func (x *ReciprocalPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReciprocalPair.ProtoReflect.Descriptor instead.
 func (*ReciprocalPair) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{6}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReciprocalPair) GetA() string {
@@ -641,7 +829,7 @@ type ReciprocityEntity struct {
 
 func (x *ReciprocityEntity) Reset() {
 	*x = ReciprocityEntity{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[7]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +841,7 @@ func (x *ReciprocityEntity) String() string {
 func (*ReciprocityEntity) ProtoMessage() {}
 
 func (x *ReciprocityEntity) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[7]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +854,7 @@ func (x *ReciprocityEntity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReciprocityEntity.ProtoReflect.Descriptor instead.
 func (*ReciprocityEntity) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{7}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReciprocityEntity) GetId() string {
@@ -759,7 +947,7 @@ type RapidMovementInput struct {
 
 func (x *RapidMovementInput) Reset() {
 	*x = RapidMovementInput{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[8]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -771,7 +959,7 @@ func (x *RapidMovementInput) String() string {
 func (*RapidMovementInput) ProtoMessage() {}
 
 func (x *RapidMovementInput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[8]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -784,7 +972,7 @@ func (x *RapidMovementInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RapidMovementInput.ProtoReflect.Descriptor instead.
 func (*RapidMovementInput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{8}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RapidMovementInput) GetTransactions() []*v1.Transaction {
@@ -835,7 +1023,7 @@ type RapidMovementOutput struct {
 
 func (x *RapidMovementOutput) Reset() {
 	*x = RapidMovementOutput{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[9]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -847,7 +1035,7 @@ func (x *RapidMovementOutput) String() string {
 func (*RapidMovementOutput) ProtoMessage() {}
 
 func (x *RapidMovementOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[9]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -860,7 +1048,7 @@ func (x *RapidMovementOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RapidMovementOutput.ProtoReflect.Descriptor instead.
 func (*RapidMovementOutput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{9}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RapidMovementOutput) GetEntities() []*RapidMovementEntity {
@@ -909,7 +1097,7 @@ type RapidMovementEntity struct {
 
 func (x *RapidMovementEntity) Reset() {
 	*x = RapidMovementEntity{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[10]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1109,7 @@ func (x *RapidMovementEntity) String() string {
 func (*RapidMovementEntity) ProtoMessage() {}
 
 func (x *RapidMovementEntity) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[10]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1122,7 @@ func (x *RapidMovementEntity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RapidMovementEntity.ProtoReflect.Descriptor instead.
 func (*RapidMovementEntity) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{10}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RapidMovementEntity) GetId() string {
@@ -1027,7 +1215,7 @@ type FlowReversalInput struct {
 
 func (x *FlowReversalInput) Reset() {
 	*x = FlowReversalInput{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[11]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1039,7 +1227,7 @@ func (x *FlowReversalInput) String() string {
 func (*FlowReversalInput) ProtoMessage() {}
 
 func (x *FlowReversalInput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[11]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1052,7 +1240,7 @@ func (x *FlowReversalInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlowReversalInput.ProtoReflect.Descriptor instead.
 func (*FlowReversalInput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{11}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *FlowReversalInput) GetTransactions() []*v1.Transaction {
@@ -1112,7 +1300,7 @@ type FlowReversalOutput struct {
 
 func (x *FlowReversalOutput) Reset() {
 	*x = FlowReversalOutput{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[12]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1312,7 @@ func (x *FlowReversalOutput) String() string {
 func (*FlowReversalOutput) ProtoMessage() {}
 
 func (x *FlowReversalOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[12]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1325,7 @@ func (x *FlowReversalOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlowReversalOutput.ProtoReflect.Descriptor instead.
 func (*FlowReversalOutput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{12}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *FlowReversalOutput) GetPairs() []*ReversalPair {
@@ -1212,7 +1400,7 @@ type ReversalPair struct {
 
 func (x *ReversalPair) Reset() {
 	*x = ReversalPair{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[13]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1412,7 @@ func (x *ReversalPair) String() string {
 func (*ReversalPair) ProtoMessage() {}
 
 func (x *ReversalPair) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[13]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1425,7 @@ func (x *ReversalPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReversalPair.ProtoReflect.Descriptor instead.
 func (*ReversalPair) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{13}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReversalPair) GetOriginalId() string {
@@ -1316,7 +1504,7 @@ type RepeatOffender struct {
 
 func (x *RepeatOffender) Reset() {
 	*x = RepeatOffender{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[14]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1328,7 +1516,7 @@ func (x *RepeatOffender) String() string {
 func (*RepeatOffender) ProtoMessage() {}
 
 func (x *RepeatOffender) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[14]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1341,7 +1529,7 @@ func (x *RepeatOffender) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepeatOffender.ProtoReflect.Descriptor instead.
 func (*RepeatOffender) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{14}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RepeatOffender) GetId() string {
@@ -1402,7 +1590,7 @@ type FlowSplitInput struct {
 
 func (x *FlowSplitInput) Reset() {
 	*x = FlowSplitInput{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[15]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1602,7 @@ func (x *FlowSplitInput) String() string {
 func (*FlowSplitInput) ProtoMessage() {}
 
 func (x *FlowSplitInput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[15]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1615,7 @@ func (x *FlowSplitInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlowSplitInput.ProtoReflect.Descriptor instead.
 func (*FlowSplitInput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{15}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *FlowSplitInput) GetTransactions() []*v1.Transaction {
@@ -1514,7 +1702,7 @@ type FlowSplitOutput struct {
 
 func (x *FlowSplitOutput) Reset() {
 	*x = FlowSplitOutput{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[16]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1714,7 @@ func (x *FlowSplitOutput) String() string {
 func (*FlowSplitOutput) ProtoMessage() {}
 
 func (x *FlowSplitOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[16]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1727,7 @@ func (x *FlowSplitOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlowSplitOutput.ProtoReflect.Descriptor instead.
 func (*FlowSplitOutput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{16}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *FlowSplitOutput) GetSplits() []*Split {
@@ -1607,7 +1795,7 @@ type Split struct {
 
 func (x *Split) Reset() {
 	*x = Split{}
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[17]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1807,7 @@ func (x *Split) String() string {
 func (*Split) ProtoMessage() {}
 
 func (x *Split) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[17]
+	mi := &file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1820,7 @@ func (x *Split) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Split.ProtoReflect.Descriptor instead.
 func (*Split) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{17}
+	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Split) GetSource() string {
@@ -1688,12 +1876,14 @@ var File_gokernels_kernels_compliance_v1_flows_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_compliance_v1_flows_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/compliance/v1/flows.proto\x12\x1fgokernels.kernels.compliance.v1\x1a\x1bbuf/validate/validate.proto\x1a.gokernels/kernels/finance/v1/transaction.proto\"\xbd\x01\n" +
+	"+gokernels/kernels/compliance/v1/flows.proto\x12\x1fgokernels.kernels.compliance.v1\x1a\x1bbuf/validate/validate.proto\x1a.gokernels/kernels/finance/v1/transaction.proto\"\x90\x02\n" +
 	"\x11CircularFlowInput\x12M\n" +
 	"\ftransactions\x18\x01 \x03(\v2).gokernels.kernels.finance.v1.TransactionR\ftransactions\x12/\n" +
 	"\n" +
 	"min_amount\x18\x02 \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\tminAmount\x12(\n" +
-	"\x10count_self_loops\x18\x03 \x01(\bR\x0ecountSelfLoops\"\xa0\x02\n" +
+	"\x10count_self_loops\x18\x03 \x01(\bR\x0ecountSelfLoops\x12:\n" +
+	"\x12id_horizon_seconds\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00H\x00R\x10idHorizonSeconds\x88\x01\x01B\x15\n" +
+	"\x13_id_horizon_seconds\"\xa0\x02\n" +
 	"\x12CircularFlowOutput\x12J\n" +
 	"\x04sccs\x18\x01 \x03(\v26.gokernels.kernels.compliance.v1.StronglyConnectedFlowR\x04sccs\x12'\n" +
 	"\x0fcircular_amount\x18\x02 \x01(\x01R\x0ecircularAmount\x12!\n" +
@@ -1703,7 +1893,17 @@ const file_gokernels_kernels_compliance_v1_flows_proto_rawDesc = "" +
 	"\x15StronglyConnectedFlow\x12\x18\n" +
 	"\amembers\x18\x01 \x03(\tR\amembers\x12'\n" +
 	"\x0finternal_amount\x18\x02 \x01(\x01R\x0einternalAmount\x12*\n" +
-	"\x11internal_tx_count\x18\x03 \x01(\x05R\x0finternalTxCount\"\x85\x01\n" +
+	"\x11internal_tx_count\x18\x03 \x01(\x05R\x0finternalTxCount\"\xca\x01\n" +
+	"\x11CircularFlowAlert\x12\x18\n" +
+	"\amembers\x18\x01 \x03(\tR\amembers\x12'\n" +
+	"\x0finternal_amount\x18\x02 \x01(\x01R\x0einternalAmount\x12*\n" +
+	"\x11internal_tx_count\x18\x03 \x01(\x05R\x0finternalTxCount\x12\x13\n" +
+	"\x05tx_id\x18\x04 \x01(\tR\x04txId\x12\x0e\n" +
+	"\x02ts\x18\x05 \x01(\x03R\x02ts\x12!\n" +
+	"\fcycle_closed\x18\x06 \x01(\bR\vcycleClosed\"|\n" +
+	"\x11CircularFlowReply\x12J\n" +
+	"\x06alerts\x18\x01 \x03(\v22.gokernels.kernels.compliance.v1.CircularFlowAlertR\x06alerts\x12\x1b\n" +
+	"\tscc_sizes\x18\x02 \x03(\x05R\bsccSizes\"\x85\x01\n" +
 	"\x0eCircularEntity\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1844,49 +2044,52 @@ func file_gokernels_kernels_compliance_v1_flows_proto_rawDescGZIP() []byte {
 	return file_gokernels_kernels_compliance_v1_flows_proto_rawDescData
 }
 
-var file_gokernels_kernels_compliance_v1_flows_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_gokernels_kernels_compliance_v1_flows_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_gokernels_kernels_compliance_v1_flows_proto_goTypes = []any{
 	(*CircularFlowInput)(nil),     // 0: gokernels.kernels.compliance.v1.CircularFlowInput
 	(*CircularFlowOutput)(nil),    // 1: gokernels.kernels.compliance.v1.CircularFlowOutput
 	(*StronglyConnectedFlow)(nil), // 2: gokernels.kernels.compliance.v1.StronglyConnectedFlow
-	(*CircularEntity)(nil),        // 3: gokernels.kernels.compliance.v1.CircularEntity
-	(*ReciprocityFlowInput)(nil),  // 4: gokernels.kernels.compliance.v1.ReciprocityFlowInput
-	(*ReciprocityFlowOutput)(nil), // 5: gokernels.kernels.compliance.v1.ReciprocityFlowOutput
-	(*ReciprocalPair)(nil),        // 6: gokernels.kernels.compliance.v1.ReciprocalPair
-	(*ReciprocityEntity)(nil),     // 7: gokernels.kernels.compliance.v1.ReciprocityEntity
-	(*RapidMovementInput)(nil),    // 8: gokernels.kernels.compliance.v1.RapidMovementInput
-	(*RapidMovementOutput)(nil),   // 9: gokernels.kernels.compliance.v1.RapidMovementOutput
-	(*RapidMovementEntity)(nil),   // 10: gokernels.kernels.compliance.v1.RapidMovementEntity
-	(*FlowReversalInput)(nil),     // 11: gokernels.kernels.compliance.v1.FlowReversalInput
-	(*FlowReversalOutput)(nil),    // 12: gokernels.kernels.compliance.v1.FlowReversalOutput
-	(*ReversalPair)(nil),          // 13: gokernels.kernels.compliance.v1.ReversalPair
-	(*RepeatOffender)(nil),        // 14: gokernels.kernels.compliance.v1.RepeatOffender
-	(*FlowSplitInput)(nil),        // 15: gokernels.kernels.compliance.v1.FlowSplitInput
-	(*FlowSplitOutput)(nil),       // 16: gokernels.kernels.compliance.v1.FlowSplitOutput
-	(*Split)(nil),                 // 17: gokernels.kernels.compliance.v1.Split
-	(*v1.Transaction)(nil),        // 18: gokernels.kernels.finance.v1.Transaction
-	(*v1.TimeWindow)(nil),         // 19: gokernels.kernels.finance.v1.TimeWindow
+	(*CircularFlowAlert)(nil),     // 3: gokernels.kernels.compliance.v1.CircularFlowAlert
+	(*CircularFlowReply)(nil),     // 4: gokernels.kernels.compliance.v1.CircularFlowReply
+	(*CircularEntity)(nil),        // 5: gokernels.kernels.compliance.v1.CircularEntity
+	(*ReciprocityFlowInput)(nil),  // 6: gokernels.kernels.compliance.v1.ReciprocityFlowInput
+	(*ReciprocityFlowOutput)(nil), // 7: gokernels.kernels.compliance.v1.ReciprocityFlowOutput
+	(*ReciprocalPair)(nil),        // 8: gokernels.kernels.compliance.v1.ReciprocalPair
+	(*ReciprocityEntity)(nil),     // 9: gokernels.kernels.compliance.v1.ReciprocityEntity
+	(*RapidMovementInput)(nil),    // 10: gokernels.kernels.compliance.v1.RapidMovementInput
+	(*RapidMovementOutput)(nil),   // 11: gokernels.kernels.compliance.v1.RapidMovementOutput
+	(*RapidMovementEntity)(nil),   // 12: gokernels.kernels.compliance.v1.RapidMovementEntity
+	(*FlowReversalInput)(nil),     // 13: gokernels.kernels.compliance.v1.FlowReversalInput
+	(*FlowReversalOutput)(nil),    // 14: gokernels.kernels.compliance.v1.FlowReversalOutput
+	(*ReversalPair)(nil),          // 15: gokernels.kernels.compliance.v1.ReversalPair
+	(*RepeatOffender)(nil),        // 16: gokernels.kernels.compliance.v1.RepeatOffender
+	(*FlowSplitInput)(nil),        // 17: gokernels.kernels.compliance.v1.FlowSplitInput
+	(*FlowSplitOutput)(nil),       // 18: gokernels.kernels.compliance.v1.FlowSplitOutput
+	(*Split)(nil),                 // 19: gokernels.kernels.compliance.v1.Split
+	(*v1.Transaction)(nil),        // 20: gokernels.kernels.finance.v1.Transaction
+	(*v1.TimeWindow)(nil),         // 21: gokernels.kernels.finance.v1.TimeWindow
 }
 var file_gokernels_kernels_compliance_v1_flows_proto_depIdxs = []int32{
-	18, // 0: gokernels.kernels.compliance.v1.CircularFlowInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	20, // 0: gokernels.kernels.compliance.v1.CircularFlowInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
 	2,  // 1: gokernels.kernels.compliance.v1.CircularFlowOutput.sccs:type_name -> gokernels.kernels.compliance.v1.StronglyConnectedFlow
-	3,  // 2: gokernels.kernels.compliance.v1.CircularFlowOutput.entities:type_name -> gokernels.kernels.compliance.v1.CircularEntity
-	18, // 3: gokernels.kernels.compliance.v1.ReciprocityFlowInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
-	19, // 4: gokernels.kernels.compliance.v1.ReciprocityFlowInput.window:type_name -> gokernels.kernels.finance.v1.TimeWindow
-	6,  // 5: gokernels.kernels.compliance.v1.ReciprocityFlowOutput.pairs:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
-	7,  // 6: gokernels.kernels.compliance.v1.ReciprocityFlowOutput.entities:type_name -> gokernels.kernels.compliance.v1.ReciprocityEntity
-	18, // 7: gokernels.kernels.compliance.v1.RapidMovementInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
-	10, // 8: gokernels.kernels.compliance.v1.RapidMovementOutput.entities:type_name -> gokernels.kernels.compliance.v1.RapidMovementEntity
-	18, // 9: gokernels.kernels.compliance.v1.FlowReversalInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
-	13, // 10: gokernels.kernels.compliance.v1.FlowReversalOutput.pairs:type_name -> gokernels.kernels.compliance.v1.ReversalPair
-	14, // 11: gokernels.kernels.compliance.v1.FlowReversalOutput.repeat_offenders:type_name -> gokernels.kernels.compliance.v1.RepeatOffender
-	18, // 12: gokernels.kernels.compliance.v1.FlowSplitInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
-	17, // 13: gokernels.kernels.compliance.v1.FlowSplitOutput.splits:type_name -> gokernels.kernels.compliance.v1.Split
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	5,  // 2: gokernels.kernels.compliance.v1.CircularFlowOutput.entities:type_name -> gokernels.kernels.compliance.v1.CircularEntity
+	3,  // 3: gokernels.kernels.compliance.v1.CircularFlowReply.alerts:type_name -> gokernels.kernels.compliance.v1.CircularFlowAlert
+	20, // 4: gokernels.kernels.compliance.v1.ReciprocityFlowInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	21, // 5: gokernels.kernels.compliance.v1.ReciprocityFlowInput.window:type_name -> gokernels.kernels.finance.v1.TimeWindow
+	8,  // 6: gokernels.kernels.compliance.v1.ReciprocityFlowOutput.pairs:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
+	9,  // 7: gokernels.kernels.compliance.v1.ReciprocityFlowOutput.entities:type_name -> gokernels.kernels.compliance.v1.ReciprocityEntity
+	20, // 8: gokernels.kernels.compliance.v1.RapidMovementInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	12, // 9: gokernels.kernels.compliance.v1.RapidMovementOutput.entities:type_name -> gokernels.kernels.compliance.v1.RapidMovementEntity
+	20, // 10: gokernels.kernels.compliance.v1.FlowReversalInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	15, // 11: gokernels.kernels.compliance.v1.FlowReversalOutput.pairs:type_name -> gokernels.kernels.compliance.v1.ReversalPair
+	16, // 12: gokernels.kernels.compliance.v1.FlowReversalOutput.repeat_offenders:type_name -> gokernels.kernels.compliance.v1.RepeatOffender
+	20, // 13: gokernels.kernels.compliance.v1.FlowSplitInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	19, // 14: gokernels.kernels.compliance.v1.FlowSplitOutput.splits:type_name -> gokernels.kernels.compliance.v1.Split
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_compliance_v1_flows_proto_init() }
@@ -1894,17 +2097,18 @@ func file_gokernels_kernels_compliance_v1_flows_proto_init() {
 	if File_gokernels_kernels_compliance_v1_flows_proto != nil {
 		return
 	}
-	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[4].OneofWrappers = []any{}
-	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[8].OneofWrappers = []any{}
-	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[11].OneofWrappers = []any{}
-	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[15].OneofWrappers = []any{}
+	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[0].OneofWrappers = []any{}
+	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[6].OneofWrappers = []any{}
+	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[10].OneofWrappers = []any{}
+	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[13].OneofWrappers = []any{}
+	file_gokernels_kernels_compliance_v1_flows_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_kernels_compliance_v1_flows_proto_rawDesc), len(file_gokernels_kernels_compliance_v1_flows_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
