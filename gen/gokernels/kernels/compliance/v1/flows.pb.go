@@ -42,10 +42,11 @@ const (
 // within the last id_horizon_seconds is refused naming transactions[i].id
 // (older ids are forgotten, as in reciprocity-flow: the ring keeps one
 // horizon's ids, retries are the (client_id, client_seq) window's job);
-// a refused message leaves the state unchanged. Each transaction that makes the output's sccs gain a member set
-// (a merge closing a cycle, a counted self-loop, or internal_amount
-// reaching min_amount) emits a CircularFlowAlert event (kind
-// "CircularFlowAlert") before the reply; the reply is a CircularFlowReply.
+// a refused message leaves the state unchanged. Each transaction that
+// makes the output's sccs gain a member set (a merge closing a cycle, a
+// counted self-loop, or internal_amount reaching min_amount) emits a
+// CircularFlowAlert event (kind "CircularFlowAlert") before the reply; the
+// reply is a CircularFlowReply.
 type CircularFlowInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions; at most the server's edge limit. Duplicate ids are a 400.
