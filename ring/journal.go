@@ -147,6 +147,71 @@ type journal struct {
 	// broken: a write or sync failed. The segment is never written again
 	// (its page cache state is unknown); a Restore rotates away from it.
 	broken bool
+	// next is the following segment, zero-filled in the background so that
+	// a rotation is a rename, not a write of the whole preallocation.
+	next *spare
+}
+
+// spare is a zero-filled, synced file waiting to become the next segment.
+type spare struct {
+	done chan struct{}
+	f    *os.File
+	path string
+	size int64
+	err  error
+}
+
+const sparePattern = ".wal-spare-*.tmp"
+
+func prepareSpare(dir string, size int64) *spare {
+	s := &spare{done: make(chan struct{}), size: size}
+	go func() {
+		defer close(s.done)
+		f, err := os.CreateTemp(dir, sparePattern)
+		if err != nil {
+			s.err = err
+			return
+		}
+		if err = zeroFill(f, 0, size); err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			s.err = err
+			return
+		}
+		s.f, s.path = f, f.Name()
+	}()
+	return s
+}
+
+// ready reports, without waiting, whether the spare can be used.
+func (s *spare) ready() bool {
+	select {
+	case <-s.done:
+		return s.err == nil
+	default:
+		return false
+	}
+}
+
+// discard waits for the spare and deletes it.
+func (s *spare) discard() {
+	<-s.done
+	if s.f != nil {
+		s.f.Close()
+		os.Remove(s.path)
+		s.f = nil
+	}
+}
+
+// removeSpares deletes spares a crash left behind.
+func removeSpares(dir string) {
+	names, _ := filepath.Glob(filepath.Join(dir, sparePattern))
+	for _, n := range names {
+		os.Remove(n)
+	}
 }
 
 // segFile is what the journal does to a segment once it is open: every
@@ -269,12 +334,19 @@ func replay(dir string, after uint64, fn func(entry) error) (map[uint64]int64, e
 // zeros, so no old bytes can ever be read as a record after new ones.
 func openJournal(dir string, first uint64, prealloc int64, wrap func(segFile) segFile) (*journal, error) {
 	path := filepath.Join(dir, segmentName(first))
+	_, statErr := os.Lstat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	fail := func(err error) (*journal, error) {
 		f.Close()
+		if created {
+			// No segment name may be left that the records go past: the
+			// caller keeps appending to the previous segment.
+			os.Remove(path)
+		}
 		return nil, err
 	}
 	size, err := readSegment(path, nil)
@@ -355,7 +427,14 @@ func (j *journal) write() error {
 }
 
 func (j *journal) close() error {
-	if j == nil || j.f == nil {
+	if j == nil {
+		return nil
+	}
+	if j.next != nil {
+		j.next.discard()
+		j.next = nil
+	}
+	if j.f == nil {
 		return nil
 	}
 	err := j.f.Close()
@@ -363,12 +442,14 @@ func (j *journal) close() error {
 	return err
 }
 
-// rotate starts the segment at first, preallocated for about as much as
-// this one held, and closes this one. If the new one cannot be opened the
-// current one stays in use (replay skips what the snapshot covers), so a
-// full disk fails the snapshot, not the ring. Rotating to the current
-// segment (a second checkpoint with no message in between) keeps it: its
-// records are all covered by the new snapshot.
+// rotate starts the segment at first and closes this one: by renaming the
+// spare prepared in the background when it is ready (one directory sync on
+// the caller's path), else by creating it with a small preallocation. If
+// the new one cannot be opened the current one stays in use (replay skips
+// what the snapshot covers), so a full disk fails the snapshot, not the
+// ring. Rotating to the current segment (a second checkpoint with no
+// message in between) keeps it: its records are all covered by the new
+// snapshot.
 func (j *journal) rotate(first uint64) (*journal, error) {
 	if first == j.first && !j.broken {
 		return j, nil
@@ -378,15 +459,48 @@ func (j *journal) rotate(first uint64) (*journal, error) {
 			return nil, err
 		}
 	}
-	nj, err := openJournal(j.dir, first, preallocFor(j.size), j.wrap)
+	nj, err := j.takeSpare(first)
+	if nj == nil && err == nil {
+		nj, err = openJournal(j.dir, first, minPrealloc, j.wrap)
+	}
 	if err != nil {
 		if j.f == nil {
 			return nil, err
 		}
 		return j, err
 	}
+	nj.next = prepareSpare(j.dir, preallocFor(j.size))
 	_ = j.close() // everything in it is synced; a close error changes nothing
 	return nj, nil
+}
+
+// takeSpare makes the ready spare the segment at first; nil, nil when there
+// is none ready (or the name is taken).
+func (j *journal) takeSpare(first uint64) (*journal, error) {
+	s := j.next
+	if s == nil || !s.ready() {
+		return nil, nil
+	}
+	path := filepath.Join(j.dir, segmentName(first))
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	j.next = nil
+	if err := os.Rename(s.path, path); err != nil {
+		s.discard()
+		return nil, nil
+	}
+	// The new name must be durable before a record in it is acknowledged.
+	if err := syncDir(j.dir); err != nil {
+		s.f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	var sf segFile = osSegment{s.f}
+	if j.wrap != nil {
+		sf = j.wrap(sf)
+	}
+	return &journal{dir: j.dir, first: first, f: sf, alloc: s.size, wrap: j.wrap}, nil
 }
 
 // pruneSegments removes segments whose records are all at or below keep

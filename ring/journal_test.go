@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 )
@@ -100,5 +101,50 @@ func TestPreallocSize(t *testing.T) {
 		if got := preallocFor(c.prev); got != c.want {
 			t.Errorf("preallocFor(%d) = %d, want %d", c.prev, got, c.want)
 		}
+	}
+}
+
+// TestRotationUsesSpare: after a periodic snapshot the ring appends to a
+// segment that was zero-filled in the background (preallocated, so its
+// size is ahead of its records), old segments are pruned, and stopping
+// the ring leaves no spare behind.
+func TestRotationUsesSpare(t *testing.T) {
+	dir := t.TempDir()
+	rt := newRuntime(t, dir, func(o *Options) { o.SnapshotEvery = 20 })
+	r, err := rt.Create(context.Background(), "acme", "wal", sumID, Config{Durability: Journal}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 65; i++ {
+		sendAll(t, r, i, i)
+		if i%20 == 0 {
+			// Give the spare time to be ready for the next rotation.
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	var j *journal
+	if err := r.do(context.Background(), func() error { j = r.j; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if j.first != 61 || j.size == 0 || j.alloc < j.size+minPrealloc/2 {
+		t.Fatalf("current segment first %d, size %d, allocated %d: want seq 61 on, preallocated", j.first, j.size, j.alloc)
+	}
+	segs, _ := segments(r.dir)
+	if len(segs) > 3 {
+		t.Fatalf("segments %v: the ones before the older kept snapshot were not pruned", segs)
+	}
+	if err := rt.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(r.dir, sparePattern)); len(left) != 0 {
+		t.Fatalf("spares left after shutdown: %v", left)
+	}
+	rt2 := newRuntime(t, dir, nil)
+	r2, err := rt2.Get("acme", "wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := snapshotOut(t, r2); out.GetCount() != 65 {
+		t.Fatalf("recovered %d messages, want 65", out.GetCount())
 	}
 }

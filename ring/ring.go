@@ -172,6 +172,8 @@ type Ring struct {
 	syncq   chan *flush
 	syncing sync.WaitGroup
 	syncErr atomic.Pointer[string]
+	// snapping: a periodic snapshot being written in the background.
+	snapping sync.WaitGroup
 
 	// Owned by the ring goroutine (or by whoever holds mu exclusively while
 	// the goroutine is not running).
@@ -520,7 +522,7 @@ func (r *Ring) process(batch []*request) {
 		// barrier also notes a failed sync: then the state holds messages
 		// that are not durable, and no snapshot may make them so.
 		if r.barrier(); r.failed == nil {
-			if err := r.checkpoint(); err != nil {
+			if err := r.checkpointAt(true); err != nil {
 				r.rt.log.Error("ring snapshot failed", "ring", r.Name, "error", err)
 			}
 		}
@@ -642,11 +644,13 @@ func (r *Ring) syncer(q chan *flush) {
 	}
 }
 
-// barrier waits until every dispatched batch is synced and delivered
-// (before a checkpoint rotates the journal, a control operation or a stop),
-// then notes a sync failure it may have ended with.
+// barrier waits until every dispatched batch is synced and delivered and
+// a snapshot being written in the background is on disk (before a
+// checkpoint rotates the journal, a control operation or a stop), then
+// notes a sync failure it may have ended with.
 func (r *Ring) barrier() {
 	r.syncing.Wait()
+	r.snapping.Wait()
 	r.noteSyncErr()
 }
 
@@ -931,7 +935,18 @@ func (r *Ring) rebuild() error {
 
 // checkpoint takes a snapshot: in memory always (the base of rebuilds), on
 // disk for durable rings, and starts a new journal segment after it.
-func (r *Ring) checkpoint() error {
+func (r *Ring) checkpoint() error { return r.checkpointAt(false) }
+
+// checkpointAt with background set writes the snapshot file on its own
+// goroutine (the periodic snapshot of a running ring), so that the ring
+// goroutine, and the replies waiting behind it, pay only for encoding the
+// state and switching to the next (preallocated) segment. That is safe in
+// either order of completion: the caller has synced every record up to
+// the snapshot's seq (barrier), the new segment starts right after it, and
+// the old segments are pruned only once the new snapshot is durable — a
+// crash before then recovers from the previous snapshot and replays them.
+// barrier waits for the writer, so snapshot writes never overlap.
+func (r *Ring) checkpointAt(background bool) error {
 	t0 := time.Now()
 	data, err := r.encode()
 	if err != nil {
@@ -949,25 +964,42 @@ func (r *Ring) checkpoint() error {
 	if r.dir == "" || r.cfg.Durability == None {
 		return nil
 	}
-	older, err := writeSnapshot(r.dir, data, r.applied)
-	if err != nil {
-		return err
-	}
-	r.rt.metrics.snapshot(r.kernel.ID, time.Since(t0), len(data))
+	var rotErr error
 	if r.j != nil {
 		j, err := r.j.rotate(r.applied + 1)
 		if j != nil {
 			r.j = j
+		} else {
+			// The broken segment is closed and no new one opened.
+			r.j = &journal{dir: r.dir, broken: true, wrap: r.rt.segWrap}
 		}
+		rotErr = err
+	}
+	dir, seq, prune := r.dir, r.applied, r.j != nil
+	write := func() error {
+		older, err := writeSnapshot(dir, data, seq)
 		if err != nil {
-			if j == nil {
-				// The broken segment is closed and no new one opened.
-				r.j = &journal{dir: r.dir, broken: true, wrap: r.rt.segWrap}
-			}
 			return err
 		}
-		return pruneSegments(r.dir, older)
+		r.rt.metrics.snapshot(r.kernel.ID, time.Since(t0), len(data))
+		if prune {
+			return pruneSegments(dir, older)
+		}
+		return nil
 	}
+	if !background {
+		return errors.Join(rotErr, write())
+	}
+	if rotErr != nil {
+		r.rt.log.Error("ring journal rotation failed", "ring", r.Name, "error", rotErr)
+	}
+	r.snapping.Add(1)
+	go func() {
+		defer r.snapping.Done()
+		if err := write(); err != nil {
+			r.rt.log.Error("ring snapshot failed", "ring", r.Name, "error", err)
+		}
+	}()
 	return nil
 }
 
@@ -1336,15 +1368,20 @@ func (r *Ring) recover() error {
 	if err != nil {
 		return err
 	}
+	removeSpares(r.dir)
 	if len(segs) == 0 {
 		r.j, err = openJournal(r.dir, r.applied+1, initialPrealloc, r.rt.segWrap)
+	} else {
+		// openJournal finds the last segment's intact end again and cuts
+		// the torn tail (if any) there.
+		last := segs[len(segs)-1]
+		r.j, err = openJournal(r.dir, last, preallocFor(good[last]), r.rt.segWrap)
+	}
+	if err != nil {
 		return err
 	}
-	// openJournal finds the last segment's intact end again and cuts the
-	// torn tail (if any) there.
-	last := segs[len(segs)-1]
-	r.j, err = openJournal(r.dir, last, preallocFor(good[last]), r.rt.segWrap)
-	return err
+	r.j.next = prepareSpare(r.dir, preallocFor(r.j.size))
+	return nil
 }
 
 // writeMeta records the ring's identity and config next to its data.
