@@ -6,7 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
+	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/limits"
 )
 
@@ -73,4 +77,53 @@ func BenchmarkScreen100k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRingListEdit: one ring message editing a 20,000-entry list
+// (upsert of a listed id, or delete of one), against the baseline of
+// preparing the whole list again (what an in-place replacement cost
+// before List.Remove). Ratios, not times, are what to read.
+func BenchmarkRingListEdit(b *testing.B) {
+	ctx := context.Background()
+	in := benchInput(20000, 0)
+	b.Run("baseline-prepare-list", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := New(ctx, Params{MinScore: 0.7}, in.Entries); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	load := func(b *testing.B) fold.Handler {
+		h := RingSpec.New()
+		if err := h.Apply(foldtest.New(ctx, 1), &compliancev1.SanctionsScreeningInput{Entries: in.Entries}); err != nil {
+			b.Fatal(err)
+		}
+		return h
+	}
+	b.Run("upsert-listed", func(b *testing.B) {
+		h := load(b)
+		i := 0
+		for b.Loop() {
+			e := proto.Clone(in.Entries[i%len(in.Entries)]).(*compliancev1.SanctionsEntry)
+			e.Name += " Jr"
+			if err := h.Apply(foldtest.New(ctx, 1), &compliancev1.SanctionsScreeningInput{Entries: []*compliancev1.SanctionsEntry{e}}); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("delete-and-readd", func(b *testing.B) {
+		h := load(b)
+		i := 0
+		for b.Loop() {
+			e := in.Entries[i%len(in.Entries)]
+			if err := h.Apply(foldtest.New(ctx, 1), &compliancev1.SanctionsScreeningInput{DeleteIds: []string{e.Id}}); err != nil {
+				b.Fatal(err)
+			}
+			if err := h.Apply(foldtest.New(ctx, 1), &compliancev1.SanctionsScreeningInput{Entries: []*compliancev1.SanctionsEntry{e}}); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 }
