@@ -2,6 +2,15 @@
 // the generated proto inputs of proto/gokernels/kernels/temporal/v1 to the
 // algorithm packages below this directory, applies the documented defaults,
 // checks cross-field rules and server limits, and builds the outputs.
+//
+// Two of them are also Ring kernels. anomaly-detection with a window is an
+// online detector whose ring state is O(window) (AnomalyState); without
+// one it keeps the series. volatility-analysis keeps every return: "ewma"
+// because its output lists them, "garch" also because its parameters are
+// the maximum-likelihood fit over the whole series, which no bounded
+// summary of the returns determines, so Snapshot refits over all of them;
+// per return it runs the GARCH filter under periodically refitted
+// parameters (VolatilityState).
 package temporal
 
 import (

@@ -103,27 +103,8 @@ func GARCH(ctx context.Context, r []float64, withMean bool) (*GARCHResult, error
 		z[i] = v / sd
 	}
 	zmean := mean / sd
-	unpack := func(u []float64) (mu, omega, a, b float64) {
-		omega = math.Exp(u[0])
-		m := math.Max(0, math.Max(u[1], u[2]))
-		ea, eb, e0 := math.Exp(u[1]-m), math.Exp(u[2]-m), math.Exp(-m)
-		a, b = ea/(e0+ea+eb), eb/(e0+ea+eb)
-		if withMean {
-			mu = zmean + u[3]
-		}
-		return
-	}
-	nll := func(u []float64) float64 {
-		if ctx.Err() != nil {
-			return math.Inf(1) // stops the line search; Minimize reports ctx.Err()
-		}
-		mu, omega, a, b := unpack(u)
-		v := negLogLik(z, mu, omega, a, b, nil)
-		if math.IsNaN(v) {
-			return math.Inf(1)
-		}
-		return v / float64(n)
-	}
+	unpack := func(u []float64) (mu, omega, a, b float64) { return unpackParams(u, zmean, withMean) }
+	nll := scaledNLL(ctx, z, zmean, withMean)
 	type start struct{ a, b float64 }
 	// The last starts sit near the boundary (beta or alpha ≈ 0): there the
 	// logits must run off towards −∞, and from interior starts BFGS can
@@ -174,6 +155,46 @@ func GARCH(ctx context.Context, r []float64, withMean bool) (*GARCHResult, error
 		Variance: make([]float64, n), Converged: results[best].Converged}
 	g.LogLik = -negLogLik(r, g.Mu, g.Omega, a, b, g.Variance)
 	return g, nil
+}
+
+// unpackParams maps the search's unconstrained point u to the parameters
+// on the scaled returns: omega = exp(u[0]), (alpha, beta) the first two of
+// a softmax over the logits (u[1], u[2], 0), mu = zmean + u[3].
+func unpackParams(u []float64, zmean float64, withMean bool) (mu, omega, a, b float64) {
+	omega = math.Exp(u[0])
+	m := math.Max(0, math.Max(u[1], u[2]))
+	ea, eb, e0 := math.Exp(u[1]-m), math.Exp(u[2]-m), math.Exp(-m)
+	a, b = ea/(e0+ea+eb), eb/(e0+ea+eb)
+	if withMean {
+		mu = zmean + u[3]
+	}
+	return
+}
+
+// scaledNLL is the search's objective: the mean negative log-likelihood of
+// the scaled returns z at unpackParams(u).
+func scaledNLL(ctx context.Context, z []float64, zmean float64, withMean bool) func(u []float64) float64 {
+	return func(u []float64) float64 {
+		if ctx.Err() != nil {
+			return math.Inf(1) // stops the line search; Minimize reports ctx.Err()
+		}
+		mu, omega, a, b := unpackParams(u, zmean, withMean)
+		v := negLogLik(z, mu, omega, a, b, nil)
+		if math.IsNaN(v) {
+			return math.Inf(1)
+		}
+		return v / float64(len(z))
+	}
+}
+
+// Params are GARCH(1, 1) parameters on the returns' own scale.
+type Params struct {
+	Mu, Omega, Alpha, Beta float64
+}
+
+// Params returns g's parameters.
+func (g *GARCHResult) Params() Params {
+	return Params{Mu: g.Mu, Omega: g.Omega, Alpha: g.Alpha, Beta: g.Beta}
 }
 
 // negLogLik is the GARCH(1, 1) negative log-likelihood; it stores h_t in h
