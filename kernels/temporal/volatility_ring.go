@@ -76,6 +76,10 @@ const garchFirstRefit = 64
 // the EWMA recursion and the log-likelihood sum run in Batch's order with
 // Batch's operations, and the GARCH Snapshot is Batch's fit.
 var VolatilityRing = fold.Spec[*temporalv1.VolatilityAnalysisInput, *temporalv1.VolatilityAnalysisOutput, VolatilityState]{
+	Messages: fold.Messages{Reply: &temporalv1.VolatilityUpdate{}, ReplyDoc: "The variance forecast for the next " +
+		"return after this message, O(1): \"ewma\": s_t of its last return; \"garch\": h_{t+1|t} of the GARCH filter under " +
+		"the parameters of the latest refit (Batch's fit at 64, 128, ..., 4096 returns, then every 4096 over the latest " +
+		"4096; none before 64 returns), with those parameters."},
 	Configure: func(_ context.Context, in *temporalv1.VolatilityAnalysisInput) (*VolatilityState, error) {
 		if len(in.GetValues()) > 0 || len(in.GetTimestamps()) > 0 {
 			return nil, kerr.Invalid("values", "is data: send values in data messages, not in Configure")

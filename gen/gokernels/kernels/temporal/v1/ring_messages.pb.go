@@ -503,7 +503,7 @@ func (x *VolatilityAnalysisRingReply) GetResult() isVolatilityAnalysisRingReply_
 	return nil
 }
 
-func (x *VolatilityAnalysisRingReply) GetOutput() *emptypb.Empty {
+func (x *VolatilityAnalysisRingReply) GetOutput() *VolatilityUpdate {
 	if x != nil {
 		if x, ok := x.Result.(*VolatilityAnalysisRingReply_Output); ok {
 			return x.Output
@@ -526,8 +526,12 @@ type isVolatilityAnalysisRingReply_Result interface {
 }
 
 type VolatilityAnalysisRingReply_Output struct {
-	// Data messages of this kernel reply with no output (never set).
-	Output *emptypb.Empty `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
+	// A data message's reply output. The variance forecast for the next return
+	// after this message, O(1): "ewma": s_t of its last return; "garch":
+	// h_{t+1|t} of the GARCH filter under the parameters of the latest refit
+	// (Batch's fit at 64, 128, ..., 4096 returns, then every 4096 over the
+	// latest 4096; none before 64 returns), with those parameters.
+	Output *VolatilityUpdate `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
 }
 
 type VolatilityAnalysisRingReply_Snapshot struct {
@@ -602,9 +606,9 @@ const file_gokernels_kernels_temporal_v1_ring_messages_proto_rawDesc = "" +
 	"\tconfigure\x18\x02 \x01(\v26.gokernels.kernels.temporal.v1.VolatilityAnalysisInputH\x00R\tconfigure\x12;\n" +
 	"\bsnapshot\x18\x03 \x01(\v2\x1d.gokernels.v1.SnapshotControlH\x00R\bsnapshot\x122\n" +
 	"\x05reset\x18\x04 \x01(\v2\x1a.gokernels.v1.ResetControlH\x00R\x05resetB\x05\n" +
-	"\x03msg\"\xb0\x01\n" +
-	"\x1bVolatilityAnalysisRingReply\x120\n" +
-	"\x06output\x18\x01 \x01(\v2\x16.google.protobuf.EmptyH\x00R\x06output\x12U\n" +
+	"\x03msg\"\xc9\x01\n" +
+	"\x1bVolatilityAnalysisRingReply\x12I\n" +
+	"\x06output\x18\x01 \x01(\v2/.gokernels.kernels.temporal.v1.VolatilityUpdateH\x00R\x06output\x12U\n" +
 	"\bsnapshot\x18\x02 \x01(\v27.gokernels.kernels.temporal.v1.VolatilityAnalysisOutputH\x00R\bsnapshotB\b\n" +
 	"\x06result\"\x1d\n" +
 	"\x1bVolatilityAnalysisRingEventBMZKgithub.com/gokernels/gokernels/gen/gokernels/kernels/temporal/v1;temporalv1b\x06proto3"
@@ -636,7 +640,8 @@ var file_gokernels_kernels_temporal_v1_ring_messages_proto_goTypes = []any{
 	(*AnomalyDetectionOutput)(nil),        // 10: gokernels.kernels.temporal.v1.AnomalyDetectionOutput
 	(*AnomalyDetectionEvent)(nil),         // 11: gokernels.kernels.temporal.v1.AnomalyDetectionEvent
 	(*VolatilityAnalysisInput)(nil),       // 12: gokernels.kernels.temporal.v1.VolatilityAnalysisInput
-	(*VolatilityAnalysisOutput)(nil),      // 13: gokernels.kernels.temporal.v1.VolatilityAnalysisOutput
+	(*VolatilityUpdate)(nil),              // 13: gokernels.kernels.temporal.v1.VolatilityUpdate
+	(*VolatilityAnalysisOutput)(nil),      // 14: gokernels.kernels.temporal.v1.VolatilityAnalysisOutput
 }
 var file_gokernels_kernels_temporal_v1_ring_messages_proto_depIdxs = []int32{
 	6,  // 0: gokernels.kernels.temporal.v1.AnomalyDetectionRingRequest.data:type_name -> gokernels.kernels.temporal.v1.AnomalyDetectionInput
@@ -650,8 +655,8 @@ var file_gokernels_kernels_temporal_v1_ring_messages_proto_depIdxs = []int32{
 	12, // 8: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.configure:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisInput
 	7,  // 9: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
 	8,  // 10: gokernels.kernels.temporal.v1.VolatilityAnalysisRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	9,  // 11: gokernels.kernels.temporal.v1.VolatilityAnalysisRingReply.output:type_name -> google.protobuf.Empty
-	13, // 12: gokernels.kernels.temporal.v1.VolatilityAnalysisRingReply.snapshot:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisOutput
+	13, // 11: gokernels.kernels.temporal.v1.VolatilityAnalysisRingReply.output:type_name -> gokernels.kernels.temporal.v1.VolatilityUpdate
+	14, // 12: gokernels.kernels.temporal.v1.VolatilityAnalysisRingReply.snapshot:type_name -> gokernels.kernels.temporal.v1.VolatilityAnalysisOutput
 	13, // [13:13] is the sub-list for method output_type
 	13, // [13:13] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
