@@ -258,7 +258,7 @@ func TestAnomalyRingRejects(t *testing.T) {
 }
 
 // BenchmarkAnomalyRingApply: one value per message after 10k and 100k
-// prior ones (an append).
+// prior ones (without a window: an append).
 func BenchmarkAnomalyRingApply(b *testing.B) {
 	msg := func(i int) proto.Message {
 		return &temporalv1.AnomalyDetectionInput{Values: []float64{math.Sin(float64(i) * 0.3)}}
@@ -267,5 +267,17 @@ func BenchmarkAnomalyRingApply(b *testing.B) {
 		b.Run(fmt.Sprintf("prior=%d", prior), func(b *testing.B) {
 			ringreplay.BenchApply(b, AnomalyRing.New(), &temporalv1.AnomalyDetectionInput{}, prior, msg)
 		})
+	}
+	// Windowed: scoring and sliding the window (O(1) amortised for
+	// zscore, a binary search and a copy of up to W values for iqr), the
+	// same after 10k and 100k prior values.
+	for _, method := range []string{"zscore", "iqr"} {
+		for _, w := range []int32{100, 10_000} {
+			for _, prior := range []int{10_000, 100_000} {
+				b.Run(fmt.Sprintf("%s/window=%d/prior=%d", method, w, prior), func(b *testing.B) {
+					ringreplay.BenchApply(b, AnomalyRing.New(), &temporalv1.AnomalyDetectionInput{Method: method, Window: w}, prior, msg)
+				})
+			}
+		}
 	}
 }
