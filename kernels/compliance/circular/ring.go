@@ -76,6 +76,16 @@ func newRing(p Params) *RingState {
 // makes sccs gain a member set emits EventAlert; the reply is a
 // CircularFlowReply.
 var RingSpec = fold.Spec[*compliancev1.CircularFlowInput, *compliancev1.CircularFlowOutput, RingState]{
+	Messages: fold.Messages{
+		Reply: &compliancev1.CircularFlowReply{},
+		ReplyDoc: "The alerts the message raised (as emitted) and, per transaction in order, the member " +
+			"count of its source's SCC after it.",
+		Events: []fold.EventType{
+			{Kind: EventAlert, Message: &compliancev1.CircularFlowAlert{}, Doc: "CircularFlowAlert: a transaction " +
+				"made the output's sccs gain a member set (a merge closing a cycle, a counted self-loop, or " +
+				"internal_amount reaching min_amount): the SCC as Snapshot reports it, with the transaction's id and ts."},
+		},
+	},
 	Configure: txfold.Configure(prepare, func(j *job) *RingState { return newRing(j.params) }),
 	Apply:     applyRing,
 	Snapshot: func(_ context.Context, s *RingState) (*compliancev1.CircularFlowOutput, error) {

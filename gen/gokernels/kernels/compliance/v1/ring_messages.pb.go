@@ -462,7 +462,7 @@ func (x *CircularFlowRingReply) GetResult() isCircularFlowRingReply_Result {
 	return nil
 }
 
-func (x *CircularFlowRingReply) GetOutput() *emptypb.Empty {
+func (x *CircularFlowRingReply) GetOutput() *CircularFlowReply {
 	if x != nil {
 		if x, ok := x.Result.(*CircularFlowRingReply_Output); ok {
 			return x.Output
@@ -485,8 +485,10 @@ type isCircularFlowRingReply_Result interface {
 }
 
 type CircularFlowRingReply_Output struct {
-	// Data messages of this kernel reply with no output (never set).
-	Output *emptypb.Empty `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
+	// A data message's reply output. The alerts the message raised (as emitted)
+	// and, per transaction in order, the member count of its source's SCC after
+	// it.
+	Output *CircularFlowReply `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
 }
 
 type CircularFlowRingReply_Snapshot struct {
@@ -498,11 +500,17 @@ func (*CircularFlowRingReply_Output) isCircularFlowRingReply_Result() {}
 
 func (*CircularFlowRingReply_Snapshot) isCircularFlowRingReply_Result() {}
 
-// CircularFlowRingEvent would carry the events of a ring of
-// compliance/circular-flow in gokernels.v1.RingEvent.typed_payload; this kernel
-// emits none besides "applied" (which has no payload), so it has no fields.
+// CircularFlowRingEvent is one event of a ring of compliance/circular-flow,
+// carried as an Any in gokernels.v1.RingEvent.typed_payload when the watcher or
+// session asked for typed_events (RingEvent.kind names the field). A message's
+// events come before its reply, in the order the handler emitted them; the
+// "applied" event that follows them has no payload.
 type CircularFlowRingEvent struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*CircularFlowRingEvent_CircularFlowAlert
+	Event         isCircularFlowRingEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -536,6 +544,36 @@ func (x *CircularFlowRingEvent) ProtoReflect() protoreflect.Message {
 func (*CircularFlowRingEvent) Descriptor() ([]byte, []int) {
 	return file_gokernels_kernels_compliance_v1_ring_messages_proto_rawDescGZIP(), []int{5}
 }
+
+func (x *CircularFlowRingEvent) GetEvent() isCircularFlowRingEvent_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *CircularFlowRingEvent) GetCircularFlowAlert() *CircularFlowAlert {
+	if x != nil {
+		if x, ok := x.Event.(*CircularFlowRingEvent_CircularFlowAlert); ok {
+			return x.CircularFlowAlert
+		}
+	}
+	return nil
+}
+
+type isCircularFlowRingEvent_Event interface {
+	isCircularFlowRingEvent_Event()
+}
+
+type CircularFlowRingEvent_CircularFlowAlert struct {
+	// kind "CircularFlowAlert": CircularFlowAlert: a transaction made the
+	// output's sccs gain a member set (a merge closing a cycle, a counted
+	// self-loop, or internal_amount reaching min_amount): the SCC as Snapshot
+	// reports it, with the transaction's id and ts.
+	CircularFlowAlert *CircularFlowAlert `protobuf:"bytes,1,opt,name=circular_flow_alert,json=circularFlowAlert,proto3,oneof"`
+}
+
+func (*CircularFlowRingEvent_CircularFlowAlert) isCircularFlowRingEvent_Event() {}
 
 // PepScreeningRingRequest is one message to a ring of compliance/pep-screening,
 // carried as an Any in gokernels.v1.RingRequest.typed_data (the ring's reply
@@ -2047,12 +2085,14 @@ const file_gokernels_kernels_compliance_v1_ring_messages_proto_rawDesc = "" +
 	"\tconfigure\x18\x02 \x01(\v22.gokernels.kernels.compliance.v1.CircularFlowInputH\x00R\tconfigure\x12;\n" +
 	"\bsnapshot\x18\x03 \x01(\v2\x1d.gokernels.v1.SnapshotControlH\x00R\bsnapshot\x122\n" +
 	"\x05reset\x18\x04 \x01(\v2\x1a.gokernels.v1.ResetControlH\x00R\x05resetB\x05\n" +
-	"\x03msg\"\xa6\x01\n" +
-	"\x15CircularFlowRingReply\x120\n" +
-	"\x06output\x18\x01 \x01(\v2\x16.google.protobuf.EmptyH\x00R\x06output\x12Q\n" +
+	"\x03msg\"\xc2\x01\n" +
+	"\x15CircularFlowRingReply\x12L\n" +
+	"\x06output\x18\x01 \x01(\v22.gokernels.kernels.compliance.v1.CircularFlowReplyH\x00R\x06output\x12Q\n" +
 	"\bsnapshot\x18\x02 \x01(\v23.gokernels.kernels.compliance.v1.CircularFlowOutputH\x00R\bsnapshotB\b\n" +
-	"\x06result\"\x17\n" +
-	"\x15CircularFlowRingEvent\"\xaf\x02\n" +
+	"\x06result\"\x86\x01\n" +
+	"\x15CircularFlowRingEvent\x12d\n" +
+	"\x13circular_flow_alert\x18\x01 \x01(\v22.gokernels.kernels.compliance.v1.CircularFlowAlertH\x00R\x11circularFlowAlertB\a\n" +
+	"\x05event\"\xaf\x02\n" +
 	"\x17PepScreeningRingRequest\x12H\n" +
 	"\x04data\x18\x01 \x01(\v22.gokernels.kernels.compliance.v1.PepScreeningInputH\x00R\x04data\x12R\n" +
 	"\tconfigure\x18\x02 \x01(\v22.gokernels.kernels.compliance.v1.PepScreeningInputH\x00R\tconfigure\x12;\n" +
@@ -2163,22 +2203,24 @@ var file_gokernels_kernels_compliance_v1_ring_messages_proto_goTypes = []any{
 	(*emptypb.Empty)(nil),                    // 24: google.protobuf.Empty
 	(*AmlPatternsOutput)(nil),                // 25: gokernels.kernels.compliance.v1.AmlPatternsOutput
 	(*CircularFlowInput)(nil),                // 26: gokernels.kernels.compliance.v1.CircularFlowInput
-	(*CircularFlowOutput)(nil),               // 27: gokernels.kernels.compliance.v1.CircularFlowOutput
-	(*PepScreeningInput)(nil),                // 28: gokernels.kernels.compliance.v1.PepScreeningInput
-	(*PepScreeningOutput)(nil),               // 29: gokernels.kernels.compliance.v1.PepScreeningOutput
-	(*PepResult)(nil),                        // 30: gokernels.kernels.compliance.v1.PepResult
-	(*RapidMovementInput)(nil),               // 31: gokernels.kernels.compliance.v1.RapidMovementInput
-	(*RapidMovementOutput)(nil),              // 32: gokernels.kernels.compliance.v1.RapidMovementOutput
-	(*RapidMovementEntity)(nil),              // 33: gokernels.kernels.compliance.v1.RapidMovementEntity
-	(*ReciprocityFlowInput)(nil),             // 34: gokernels.kernels.compliance.v1.ReciprocityFlowInput
-	(*ReciprocalPair)(nil),                   // 35: gokernels.kernels.compliance.v1.ReciprocalPair
-	(*ReciprocityFlowOutput)(nil),            // 36: gokernels.kernels.compliance.v1.ReciprocityFlowOutput
-	(*SanctionsScreeningInput)(nil),          // 37: gokernels.kernels.compliance.v1.SanctionsScreeningInput
-	(*SanctionsScreeningOutput)(nil),         // 38: gokernels.kernels.compliance.v1.SanctionsScreeningOutput
-	(*SanctionsResult)(nil),                  // 39: gokernels.kernels.compliance.v1.SanctionsResult
-	(*TransactionMonitoringInput)(nil),       // 40: gokernels.kernels.compliance.v1.TransactionMonitoringInput
-	(*TransactionMonitoringOutput)(nil),      // 41: gokernels.kernels.compliance.v1.TransactionMonitoringOutput
-	(*MonitoringAlert)(nil),                  // 42: gokernels.kernels.compliance.v1.MonitoringAlert
+	(*CircularFlowReply)(nil),                // 27: gokernels.kernels.compliance.v1.CircularFlowReply
+	(*CircularFlowOutput)(nil),               // 28: gokernels.kernels.compliance.v1.CircularFlowOutput
+	(*CircularFlowAlert)(nil),                // 29: gokernels.kernels.compliance.v1.CircularFlowAlert
+	(*PepScreeningInput)(nil),                // 30: gokernels.kernels.compliance.v1.PepScreeningInput
+	(*PepScreeningOutput)(nil),               // 31: gokernels.kernels.compliance.v1.PepScreeningOutput
+	(*PepResult)(nil),                        // 32: gokernels.kernels.compliance.v1.PepResult
+	(*RapidMovementInput)(nil),               // 33: gokernels.kernels.compliance.v1.RapidMovementInput
+	(*RapidMovementOutput)(nil),              // 34: gokernels.kernels.compliance.v1.RapidMovementOutput
+	(*RapidMovementEntity)(nil),              // 35: gokernels.kernels.compliance.v1.RapidMovementEntity
+	(*ReciprocityFlowInput)(nil),             // 36: gokernels.kernels.compliance.v1.ReciprocityFlowInput
+	(*ReciprocalPair)(nil),                   // 37: gokernels.kernels.compliance.v1.ReciprocalPair
+	(*ReciprocityFlowOutput)(nil),            // 38: gokernels.kernels.compliance.v1.ReciprocityFlowOutput
+	(*SanctionsScreeningInput)(nil),          // 39: gokernels.kernels.compliance.v1.SanctionsScreeningInput
+	(*SanctionsScreeningOutput)(nil),         // 40: gokernels.kernels.compliance.v1.SanctionsScreeningOutput
+	(*SanctionsResult)(nil),                  // 41: gokernels.kernels.compliance.v1.SanctionsResult
+	(*TransactionMonitoringInput)(nil),       // 42: gokernels.kernels.compliance.v1.TransactionMonitoringInput
+	(*TransactionMonitoringOutput)(nil),      // 43: gokernels.kernels.compliance.v1.TransactionMonitoringOutput
+	(*MonitoringAlert)(nil),                  // 44: gokernels.kernels.compliance.v1.MonitoringAlert
 }
 var file_gokernels_kernels_compliance_v1_ring_messages_proto_depIdxs = []int32{
 	21, // 0: gokernels.kernels.compliance.v1.AmlPatternsRingRequest.data:type_name -> gokernels.kernels.compliance.v1.AmlPatternsInput
@@ -2191,50 +2233,51 @@ var file_gokernels_kernels_compliance_v1_ring_messages_proto_depIdxs = []int32{
 	26, // 7: gokernels.kernels.compliance.v1.CircularFlowRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.CircularFlowInput
 	22, // 8: gokernels.kernels.compliance.v1.CircularFlowRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
 	23, // 9: gokernels.kernels.compliance.v1.CircularFlowRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	24, // 10: gokernels.kernels.compliance.v1.CircularFlowRingReply.output:type_name -> google.protobuf.Empty
-	27, // 11: gokernels.kernels.compliance.v1.CircularFlowRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.CircularFlowOutput
-	28, // 12: gokernels.kernels.compliance.v1.PepScreeningRingRequest.data:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
-	28, // 13: gokernels.kernels.compliance.v1.PepScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
-	22, // 14: gokernels.kernels.compliance.v1.PepScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 15: gokernels.kernels.compliance.v1.PepScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	29, // 16: gokernels.kernels.compliance.v1.PepScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
-	29, // 17: gokernels.kernels.compliance.v1.PepScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
-	30, // 18: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_result:type_name -> gokernels.kernels.compliance.v1.PepResult
-	30, // 19: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_hit:type_name -> gokernels.kernels.compliance.v1.PepResult
-	31, // 20: gokernels.kernels.compliance.v1.RapidMovementRingRequest.data:type_name -> gokernels.kernels.compliance.v1.RapidMovementInput
-	31, // 21: gokernels.kernels.compliance.v1.RapidMovementRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.RapidMovementInput
-	22, // 22: gokernels.kernels.compliance.v1.RapidMovementRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 23: gokernels.kernels.compliance.v1.RapidMovementRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	32, // 24: gokernels.kernels.compliance.v1.RapidMovementRingReply.output:type_name -> gokernels.kernels.compliance.v1.RapidMovementOutput
-	32, // 25: gokernels.kernels.compliance.v1.RapidMovementRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.RapidMovementOutput
-	33, // 26: gokernels.kernels.compliance.v1.RapidMovementRingEvent.rapid_movement_alert:type_name -> gokernels.kernels.compliance.v1.RapidMovementEntity
-	34, // 27: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.data:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowInput
-	34, // 28: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowInput
-	22, // 29: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 30: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	35, // 31: gokernels.kernels.compliance.v1.ReciprocityFlowRingReply.output:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
-	36, // 32: gokernels.kernels.compliance.v1.ReciprocityFlowRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowOutput
-	35, // 33: gokernels.kernels.compliance.v1.ReciprocityFlowRingEvent.reciprocity_alert:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
-	37, // 34: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.data:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
-	37, // 35: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
-	22, // 36: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 37: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	38, // 38: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
-	38, // 39: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
-	39, // 40: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_result:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
-	39, // 41: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_hit:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
-	40, // 42: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.data:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
-	40, // 43: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
-	22, // 44: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 45: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	24, // 46: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.output:type_name -> google.protobuf.Empty
-	41, // 47: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringOutput
-	42, // 48: gokernels.kernels.compliance.v1.TransactionMonitoringRingEvent.monitoring_alert:type_name -> gokernels.kernels.compliance.v1.MonitoringAlert
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	27, // 10: gokernels.kernels.compliance.v1.CircularFlowRingReply.output:type_name -> gokernels.kernels.compliance.v1.CircularFlowReply
+	28, // 11: gokernels.kernels.compliance.v1.CircularFlowRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.CircularFlowOutput
+	29, // 12: gokernels.kernels.compliance.v1.CircularFlowRingEvent.circular_flow_alert:type_name -> gokernels.kernels.compliance.v1.CircularFlowAlert
+	30, // 13: gokernels.kernels.compliance.v1.PepScreeningRingRequest.data:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
+	30, // 14: gokernels.kernels.compliance.v1.PepScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
+	22, // 15: gokernels.kernels.compliance.v1.PepScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 16: gokernels.kernels.compliance.v1.PepScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	31, // 17: gokernels.kernels.compliance.v1.PepScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
+	31, // 18: gokernels.kernels.compliance.v1.PepScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
+	32, // 19: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_result:type_name -> gokernels.kernels.compliance.v1.PepResult
+	32, // 20: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_hit:type_name -> gokernels.kernels.compliance.v1.PepResult
+	33, // 21: gokernels.kernels.compliance.v1.RapidMovementRingRequest.data:type_name -> gokernels.kernels.compliance.v1.RapidMovementInput
+	33, // 22: gokernels.kernels.compliance.v1.RapidMovementRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.RapidMovementInput
+	22, // 23: gokernels.kernels.compliance.v1.RapidMovementRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 24: gokernels.kernels.compliance.v1.RapidMovementRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	34, // 25: gokernels.kernels.compliance.v1.RapidMovementRingReply.output:type_name -> gokernels.kernels.compliance.v1.RapidMovementOutput
+	34, // 26: gokernels.kernels.compliance.v1.RapidMovementRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.RapidMovementOutput
+	35, // 27: gokernels.kernels.compliance.v1.RapidMovementRingEvent.rapid_movement_alert:type_name -> gokernels.kernels.compliance.v1.RapidMovementEntity
+	36, // 28: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.data:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowInput
+	36, // 29: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowInput
+	22, // 30: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 31: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	37, // 32: gokernels.kernels.compliance.v1.ReciprocityFlowRingReply.output:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
+	38, // 33: gokernels.kernels.compliance.v1.ReciprocityFlowRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowOutput
+	37, // 34: gokernels.kernels.compliance.v1.ReciprocityFlowRingEvent.reciprocity_alert:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
+	39, // 35: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.data:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
+	39, // 36: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
+	22, // 37: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 38: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	40, // 39: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
+	40, // 40: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
+	41, // 41: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_result:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
+	41, // 42: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_hit:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
+	42, // 43: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.data:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
+	42, // 44: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
+	22, // 45: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 46: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	24, // 47: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.output:type_name -> google.protobuf.Empty
+	43, // 48: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringOutput
+	44, // 49: gokernels.kernels.compliance.v1.TransactionMonitoringRingEvent.monitoring_alert:type_name -> gokernels.kernels.compliance.v1.MonitoringAlert
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_compliance_v1_ring_messages_proto_init() }
@@ -2264,6 +2307,9 @@ func file_gokernels_kernels_compliance_v1_ring_messages_proto_init() {
 	file_gokernels_kernels_compliance_v1_ring_messages_proto_msgTypes[4].OneofWrappers = []any{
 		(*CircularFlowRingReply_Output)(nil),
 		(*CircularFlowRingReply_Snapshot)(nil),
+	}
+	file_gokernels_kernels_compliance_v1_ring_messages_proto_msgTypes[5].OneofWrappers = []any{
+		(*CircularFlowRingEvent_CircularFlowAlert)(nil),
 	}
 	file_gokernels_kernels_compliance_v1_ring_messages_proto_msgTypes[6].OneofWrappers = []any{
 		(*PepScreeningRingRequest_Data)(nil),
