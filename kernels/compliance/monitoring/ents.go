@@ -13,11 +13,12 @@ import "github.com/gokernels/gokernels/kernels/finance/txn"
 // Departed states are kept on a free list and reused with their slices,
 // so a steady stream allocates nothing per entity.
 type entIndex struct {
-	names txn.Interner
-	ents  []*entity // by interned id; nil once the entity left
-	live  int
-	free  []*entity
-	rules int // len(aggs) of a new entity
+	names  txn.Interner
+	ents   []*entity // by interned id; nil once the entity left
+	live   int
+	free   []*entity
+	rules  int // len(fires) of a new entity
+	groups int // len(wins) of a new entity
 }
 
 // get returns name's state, creating an empty one when it has none.
@@ -31,7 +32,7 @@ func (x *entIndex) get(name string) *entity {
 		if n := len(x.free); n > 0 {
 			e, x.free = x.free[n-1], x.free[:n-1]
 		} else {
-			e = &entity{aggs: make([]agg, x.rules)}
+			e = &entity{wins: make([]win, x.groups), fires: make([]fire, x.rules)}
 		}
 		e.id = id
 		x.ents[id] = e

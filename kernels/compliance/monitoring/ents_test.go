@@ -11,7 +11,7 @@ import (
 // live entity's state and name.
 func TestEntIndex(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
-	x := entIndex{rules: 2}
+	x := entIndex{rules: 2, groups: 3}
 	want := map[string]*entity{}
 	compactions, lastLen := 0, 0
 	for k := range 200_000 {
@@ -26,8 +26,8 @@ func TestEntIndex(t *testing.T) {
 			if ok && e != want[name] {
 				t.Fatalf("get(%q) returned a different state", name)
 			}
-			if len(e.aggs) != 2 {
-				t.Fatalf("new entity has %d aggs", len(e.aggs))
+			if len(e.fires) != 2 || len(e.wins) != 3 {
+				t.Fatalf("new entity has %d rule and %d group states", len(e.fires), len(e.wins))
 			}
 			want[name] = e
 		}

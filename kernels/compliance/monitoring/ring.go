@@ -22,12 +22,14 @@ import (
 const EventAlert = "MonitoringAlert"
 
 // entry is one transaction in an entity's window; ts and amount are
-// copied so the window scans stay inside the entity's own memory.
+// copied so the window scans stay inside the entity's own memory. It
+// holds no pointer (the transaction is sweep[seq - the index of sweep[0]]),
+// so the garbage collector does not scan the windows.
 type entry struct {
 	ts      int64
 	amount  float64
-	tx      *financev1.Transaction
-	out, in bool // the entity is the source / the dest
+	seq     int64 // the transaction's absolute index in sweep
+	out, in bool  // the entity is the source / the dest
 	risky   bool
 }
 
@@ -36,29 +38,58 @@ type crule struct {
 	*Rule
 	single  bool // SINGLE_AMOUNT: no window
 	out, in bool // the direction admits the entity as source / as dest
+	grp     int  // the rule's window group (window rules)
+	kind    int  // Type as one of the kinds below
 }
+
+const (
+	kindSingle = iota
+	kindAggregate
+	kindCount
+	kindVelocity
+	kindGeo
+)
+
+var kinds = map[string]int{"SINGLE_AMOUNT": kindSingle, "AGGREGATE_AMOUNT": kindAggregate,
+	"TRANSACTION_COUNT": kindCount, "VELOCITY": kindVelocity, "GEOGRAPHIC_RISK": kindGeo}
 
 func (c *crule) matches(e *entry) bool { return (c.out && e.out) || (c.in && e.in) }
 
-// agg is one rule's state for one entity: a window rule's running value
-// over the entries from head on (those with ts > the entity's latest ts
-// - W), and when the rule last alerted for the entity.
-type agg struct {
+// group is a window and a direction: the window rules that share both
+// (e.g. an aggregate, a count and a geographic rule over the same day)
+// share one running state per entity, so each transaction updates each
+// group once rather than each rule.
+type group struct {
+	window  int64
+	out, in bool
+}
+
+func (g *group) matches(e *entry) bool { return (g.out && e.out) || (g.in && e.in) }
+
+// win is one group's running value for one entity over the entries from
+// head on (those with ts > the entity's latest ts - the window).
+type win struct {
 	head     int64 // absolute entry index
 	sum      float64
 	n, risky int32
-	fired    bool
-	last     int64
+}
+
+// fire is when a rule last alerted for an entity.
+type fire struct {
+	fired bool
+	last  int64
 }
 
 // entity is one entity's window: its transactions over the ring's
-// retention (the longest window or cooldown) and its rules' states.
+// retention (the longest window or cooldown), its groups' running values
+// and its rules' alert times.
 type entity struct {
-	q    []entry
-	buf  []entry // q's whole array (q is a suffix of its first part)
-	off  int64   // absolute index of q[0]
-	aggs []agg
-	id   int32 // in the entIndex
+	q     []entry
+	buf   []entry // q's whole array (q is a suffix of its first part)
+	off   int64   // absolute index of q[0]
+	wins  []win   // by group
+	fires []fire  // by rule
+	id    int32   // in the entIndex
 }
 
 // RingState is transaction-monitoring's ring state. It holds
@@ -77,14 +108,18 @@ type RingState struct {
 	cfg       []byte
 	p         Params
 	rules     []crule // s.p.Rules, compiled
+	groups    []group // the window rules' (window, direction) pairs
 	retain    int64   // max over rules of the window (window rules) and the cooldown
 	minSingle float64
 	ents      entIndex
 	sweep     []*financev1.Transaction // applied, ts > latest - retain: the entities' windows
+	sweepBuf  []*financev1.Transaction // sweep's whole array (sweep is a suffix of its first part)
+	seq0      int64                    // absolute index of sweep[0]
 	owners    [][2]*entity             // parallel to sweep: the entities holding each (dst nil for a self-loop)
+	ownersBuf [][2]*entity
 	win       []*financev1.Transaction // Snapshot's window; aliases sweep when current_time is unset
 	hits      []*financev1.Transaction // SINGLE_AMOUNT hits older than win
-	held      map[string]int8          // ids held in sweep, win or hits (duplicate check)
+	held      map[uint64]int32         // txn.HashID of the ids held in sweep, win or hits (duplicate check)
 	lastTS    int64
 	any       bool
 	alerts    uint32 // alerts emitted; the next alert's id is alerts+1
@@ -102,13 +137,26 @@ func configure(ctx context.Context, in *compliancev1.TransactionMonitoringInput)
 	if err != nil {
 		return nil, err
 	}
-	s := &RingState{cfg: cfg, p: p, minSingle: math.Inf(1), held: map[string]int8{}}
+	s := &RingState{cfg: cfg, p: p, minSingle: math.Inf(1), held: map[uint64]int32{}}
 	s.ents.rules = len(p.Rules)
 	slices.SortStableFunc(s.p.Rules, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
 	for i := range s.p.Rules {
 		r := &s.p.Rules[i]
-		s.rules = append(s.rules, crule{Rule: r, single: r.Type == "SINGLE_AMOUNT", out: r.Direction != "IN", in: r.Direction != "OUT"})
+		kind, ok := kinds[r.Type]
+		if !ok { // the transport's validation refuses it first
+			return nil, kerr.Invalid("rules", "rule %d: unknown type %q", r.ID, r.Type)
+		}
+		c := crule{Rule: r, single: kind == kindSingle, out: r.Direction != "IN", in: r.Direction != "OUT", grp: -1, kind: kind}
+		if !c.single {
+			g := group{window: r.Window, out: c.out, in: c.in}
+			if c.grp = slices.Index(s.groups, g); c.grp < 0 {
+				c.grp = len(s.groups)
+				s.groups = append(s.groups, g)
+			}
+		}
+		s.rules = append(s.rules, c)
 	}
+	s.ents.groups = len(s.groups)
 	for _, r := range s.p.Rules {
 		s.retain = max(s.retain, r.Cooldown)
 		if r.Type == "SINGLE_AMOUNT" {
@@ -122,12 +170,34 @@ func configure(ctx context.Context, in *compliancev1.TransactionMonitoringInput)
 
 var deterministic = proto.MarshalOptions{Deterministic: true}
 
-func (s *RingState) hold(tx *financev1.Transaction) { s.held[tx.GetId()]++ }
+// The duplicate check counts held transactions by the 64-bit hash of their
+// id: a map without pointers, which the garbage collector does not scan
+// and which hashes a word instead of a string. A hash already held is
+// confirmed against the held transactions themselves (holds), so a
+// collision cannot refuse a new id.
+func (s *RingState) hold(tx *financev1.Transaction) { s.held[txn.HashID(tx.GetId())]++ }
 
 func (s *RingState) release(tx *financev1.Transaction) {
-	if s.held[tx.GetId()]--; s.held[tx.GetId()] <= 0 {
-		delete(s.held, tx.GetId())
+	h := txn.HashID(tx.GetId())
+	if s.held[h]--; s.held[h] <= 0 {
+		delete(s.held, h)
 	}
+}
+
+// holds reports whether a held transaction has id (the exact check behind
+// a held hash; a scan, which only a duplicate or a 2^-64 collision runs).
+func (s *RingState) holds(id string) bool {
+	if s.held[txn.HashID(id)] <= 0 {
+		return false
+	}
+	for _, l := range [][]*financev1.Transaction{s.sweep, s.win, s.hits} {
+		for _, tx := range l {
+			if tx.GetId() == id {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *RingState) single(tx *financev1.Transaction) bool {
@@ -154,7 +224,7 @@ func (s *RingState) evict(ts int64) {
 			s.release(tx)
 		}
 	}
-	s.sweep, s.owners = s.sweep[i:], s.owners[i:]
+	s.sweep, s.owners, s.seq0 = s.sweep[i:], s.owners[i:], s.seq0+int64(i)
 	if s.p.Now == nil {
 		s.win = s.sweep
 		return
@@ -176,77 +246,79 @@ func (s *RingState) evict(ts int64) {
 
 // popEntity drops the entity's oldest entry (the one sweep drops).
 func (s *RingState) popEntity(e *entity) {
-	x := e.q[0]
-	for i := range s.rules {
-		r := &s.rules[i]
-		a := &e.aggs[i]
-		if a.head == e.off {
-			if !r.single && r.matches(&x) {
-				a.sum -= x.amount
-				a.n--
+	x := &e.q[0]
+	for g := range s.groups {
+		w := &e.wins[g]
+		if w.head == e.off {
+			if s.groups[g].matches(x) {
+				w.sum -= x.amount
+				w.n--
 				if x.risky {
-					a.risky--
+					w.risky--
 				}
 			}
-			a.head++
+			w.head++
 		}
 	}
-	e.q[0] = entry{}
 	e.q, e.off = e.q[1:], e.off+1
 	if len(e.q) == 0 {
 		s.ents.drop(e)
 	}
 }
 
+// enqueue appends v to q, a queue that pops from the front and is a
+// suffix of buf's first part: once q fills its array and the popped front
+// is at least half of buf, q moves back to buf's start instead of
+// growing into a new array, so a steady queue allocates nothing.
+func enqueue[T any](q, buf []T, v T) ([]T, []T) {
+	if len(q) == cap(q) && 2*len(q) <= len(buf) {
+		n := copy(buf, q)
+		clear(buf[n:])
+		q = buf[:n]
+	}
+	grow := len(q) == cap(q)
+	q = append(q, v)
+	if grow {
+		buf = q[:cap(q)]
+	}
+	return q, buf
+}
+
 // push adds tx to one of its entities and moves the rules' windows to ts.
 func (s *RingState) push(name string, x entry) *entity {
 	e := s.ents.get(name)
 	if len(e.q) == 0 {
-		for i := range e.aggs {
-			e.aggs[i] = agg{head: e.off} // an empty window sums to exactly 0; a new entity never alerted
+		for g := range e.wins {
+			e.wins[g] = win{head: e.off} // an empty window sums to exactly 0
 		}
+		clear(e.fires) // a new entity never alerted
 	}
-	if len(e.q) == cap(e.q) && 2*len(e.q) <= len(e.buf) {
-		// The window slides forward through buf (pop reslices from the
-		// front): move it back to buf's start once that frees at least
-		// half, instead of letting append allocate a new array.
-		n := copy(e.buf, e.q)
-		clear(e.buf[n:])
-		e.q = e.buf[:n]
-	}
-	grow := len(e.q) == cap(e.q)
-	e.q = append(e.q, x)
-	if grow {
-		e.buf = e.q[:cap(e.q)]
-	}
+	e.q, e.buf = enqueue(e.q, e.buf, x)
 	ts := x.ts
 	q := e.q
-	for i := range s.rules {
-		r := &s.rules[i]
-		if r.single {
-			continue
-		}
-		a := &e.aggs[i]
-		if r.matches(&x) {
-			a.sum += x.amount
-			a.n++
+	for g := range s.groups {
+		gr := &s.groups[g]
+		w := &e.wins[g]
+		if gr.matches(&x) {
+			w.sum += x.amount
+			w.n++
 			if x.risky {
-				a.risky++
+				w.risky++
 			}
 		}
-		for a.head < e.off+int64(len(q)) && q[a.head-e.off].ts <= ts-r.Window {
-			y := &q[a.head-e.off]
-			if r.matches(y) {
-				a.sum -= y.amount
-				a.n--
+		for w.head < e.off+int64(len(q)) && q[w.head-e.off].ts <= ts-gr.window {
+			y := &q[w.head-e.off]
+			if gr.matches(y) {
+				w.sum -= y.amount
+				w.n--
 				if y.risky {
-					a.risky--
+					w.risky--
 				}
 			}
-			a.head++
+			w.head++
 		}
-		if a.n == 0 {
-			a.sum = 0
+		if w.n == 0 {
+			w.sum = 0
 		}
 	}
 	return e
@@ -257,7 +329,8 @@ func (s *RingState) push(name string, x entry) *entity {
 func (s *RingState) add(rc fold.Context, tx *financev1.Transaction) {
 	ts := tx.GetTs()
 	s.evict(ts)
-	s.sweep = append(s.sweep, tx)
+	seq := s.seq0 + int64(len(s.sweep))
+	s.sweep, s.sweepBuf = enqueue(s.sweep, s.sweepBuf, tx)
 	s.hold(tx)
 	if s.p.Now == nil {
 		s.win = s.sweep
@@ -269,14 +342,14 @@ func (s *RingState) add(rc fold.Context, tx *financev1.Transaction) {
 	// Self-loops are one entry (BOTH counts them once).
 	src, dst := tx.GetSourceId(), tx.GetDestId()
 	risky := len(s.p.HighRisk) > 0 && (&State{p: s.p}).risky(tx)
-	x := entry{ts: ts, amount: tx.GetAmount(), tx: tx, out: true, in: src == dst, risky: risky}
+	x := entry{ts: ts, amount: tx.GetAmount(), seq: seq, out: true, in: src == dst, risky: risky}
 	es := s.push(src, x)
 	var ed *entity
 	if dst != src {
 		x.out, x.in = false, true
 		ed = s.push(dst, x)
 	}
-	s.owners = append(s.owners, [2]*entity{es, ed})
+	s.owners, s.ownersBuf = enqueue(s.owners, s.ownersBuf, [2]*entity{es, ed})
 	if rc == nil {
 		return
 	}
@@ -299,60 +372,68 @@ func (s *RingState) add(rc fold.Context, tx *financev1.Transaction) {
 // check emits rule r's alert for entity name at tx when it fires.
 func (s *RingState) check(rc fold.Context, i int, r *crule, name string, e *entity, tx *financev1.Transaction) {
 	ts := tx.GetTs()
-	a := &e.aggs[i]
-	if a.fired && ts-a.last < r.Cooldown {
-		return
-	}
+	// The running value gates first (it is in the cache already: push
+	// just updated it); the alert time is read only for a rule that may
+	// fire.
 	tol := 1e-6 * max(1, math.Abs(r.Threshold)) // running sums drift; the exact value decides
-	var value float64
-	var ids []string
-	switch r.Type {
-	case "SINGLE_AMOUNT":
+	var w *win
+	if !r.single {
+		w = &e.wins[r.grp]
+	}
+	switch r.kind {
+	case kindSingle:
 		if tx.GetAmount() < r.Threshold {
 			return
 		}
-		value, ids = tx.GetAmount(), []string{tx.GetId()}
-	case "TRANSACTION_COUNT":
-		if float64(a.n) < r.Threshold {
+	case kindCount:
+		if float64(w.n) < r.Threshold {
 			return
 		}
-	case "GEOGRAPHIC_RISK":
-		if a.risky == 0 || float64(a.risky) < r.Threshold {
+	case kindGeo:
+		if w.risky == 0 || float64(w.risky) < r.Threshold {
 			return
 		}
-	case "AGGREGATE_AMOUNT":
-		if a.sum < r.Threshold-tol {
+	case kindAggregate:
+		if w.sum < r.Threshold-tol {
 			return
 		}
-	case "VELOCITY":
-		if a.sum/(float64(r.Window)/3600) < r.Threshold-tol {
+	case kindVelocity:
+		if w.sum/(float64(r.Window)/3600) < r.Threshold-tol {
 			return
 		}
 	}
-	if r.Type != "SINGLE_AMOUNT" {
+	f := &e.fires[i]
+	if f.fired && ts-f.last < r.Cooldown {
+		return
+	}
+	var value float64
+	var ids []string
+	if r.single {
+		value, ids = tx.GetAmount(), []string{tx.GetId()}
+	} else {
 		// The window's transactions in order, summed as Batch sums them.
 		var sum float64
-		for k := range e.q[a.head-e.off:] {
-			x := &e.q[a.head-e.off+int64(k)]
-			if !r.matches(x) || (r.Type == "GEOGRAPHIC_RISK" && !x.risky) {
+		for k := range e.q[w.head-e.off:] {
+			x := &e.q[w.head-e.off+int64(k)]
+			if !r.matches(x) || (r.kind == kindGeo && !x.risky) {
 				continue
 			}
-			ids = append(ids, x.tx.GetId())
+			ids = append(ids, s.sweep[x.seq-s.seq0].GetId())
 			sum += x.amount
 		}
-		switch r.Type {
-		case "TRANSACTION_COUNT", "GEOGRAPHIC_RISK":
+		switch r.kind {
+		case kindCount, kindGeo:
 			value = float64(len(ids))
-		case "AGGREGATE_AMOUNT":
-			value, a.sum = sum, sum
-		case "VELOCITY":
-			value, a.sum = sum/(float64(r.Window)/3600), sum
+		case kindAggregate:
+			value, w.sum = sum, sum
+		case kindVelocity:
+			value, w.sum = sum/(float64(r.Window)/3600), sum
 		}
 		if len(ids) == 0 || value < r.Threshold {
 			return
 		}
 	}
-	a.fired, a.last = true, ts
+	f.fired, f.last = true, ts
 	s.alerts++
 	rc.Emit(EventAlert, &compliancev1.MonitoringAlert{AlertId: s.alerts, RuleId: r.ID, RuleType: r.Type,
 		EntityId: name, Severity: r.Severity, Value: value, TxIds: ids})
@@ -381,7 +462,7 @@ func applyRing(rc fold.Context, s *RingState, in *compliancev1.TransactionMonito
 		if any && tx.GetTs() < last {
 			return kerr.Invalid(fmt.Sprintf("transactions[%d].ts", i), "ts %d is before the last applied ts %d", tx.GetTs(), last)
 		}
-		if s.held[tx.GetId()] > 0 || seen[tx.GetId()] {
+		if seen[tx.GetId()] || s.holds(tx.GetId()) {
 			return kerr.Invalid(fmt.Sprintf("transactions[%d].id", i), "duplicate transaction id %q", tx.GetId())
 		}
 		if seen != nil {
@@ -448,7 +529,7 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	s.ents.each(func(name string, e *entity) {
-		for i, a := range e.aggs {
+		for i, a := range e.fires {
 			if a.fired {
 				if w.Fired[name] == nil {
 					w.Fired[name] = map[int32]int64{}
@@ -509,10 +590,10 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("monitoring ring state: alert times for %q, which holds no transaction", name)
 		}
 		for i, ts := range rules {
-			if int(i) >= len(e.aggs) || i < 0 {
+			if int(i) >= len(e.fires) || i < 0 {
 				return fmt.Errorf("monitoring ring state: rule index %d out of range", i)
 			}
-			e.aggs[i].fired, e.aggs[i].last = true, ts
+			e.fires[i].fired, e.fires[i].last = true, ts
 		}
 	}
 	fresh.lastTS, fresh.any, fresh.alerts = w.LastTS, w.Any, w.Alerts

@@ -267,3 +267,58 @@ func TestRingCurrentTime(t *testing.T) {
 		t.Fatalf("snapshot differs from Batch (%d alerts)", len(want.Alerts))
 	}
 }
+
+// TestRingRefusesHeldIDs: an id held in the state (in the window, or a
+// SINGLE_AMOUNT hit after it left the window) is refused, naming the
+// field, and the refused message changes nothing; two equal ids in one
+// message are refused; an id that left the state is accepted again.
+func TestRingRefusesHeldIDs(t *testing.T) {
+	ctx := context.Background()
+	rc := foldtest.New(ctx, 1)
+	h := RingSpec.New()
+	cfg := &compliancev1.TransactionMonitoringInput{Rules: []*compliancev1.MonitoringRule{
+		{RuleId: 1, Type: "SINGLE_AMOUNT", Threshold: proto.Float64(1000), WindowSeconds: proto.Int64(10)},
+		{RuleId: 2, Type: "TRANSACTION_COUNT", Threshold: proto.Float64(100), WindowSeconds: proto.Int64(10)},
+	}}
+	if err := h.Configure(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	msg := func(txs ...*financev1.Transaction) *compliancev1.TransactionMonitoringInput {
+		return &compliancev1.TransactionMonitoringInput{Transactions: txs}
+	}
+	tx := func(id string, ts int64, amt float64) *financev1.Transaction {
+		return &financev1.Transaction{Id: id, SourceId: "a", DestId: "b", Amount: amt, Ts: ts}
+	}
+	for _, m := range []*compliancev1.TransactionMonitoringInput{msg(tx("small", 0, 5)), msg(tx("big", 0, 5000))} {
+		if err := h.Apply(rc, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := h.Snapshot(ctx)
+	for name, c := range map[string]struct {
+		m     *compliancev1.TransactionMonitoringInput
+		field string
+	}{
+		"held in the window":  {msg(tx("small", 5, 1)), "transactions[0].id"},
+		"two in one message":  {msg(tx("n1", 6, 1), tx("n2", 6, 1), tx("n1", 6, 1)), "transactions[2].id"},
+		"second of a message": {msg(tx("n3", 6, 1), tx("big", 6, 1)), "transactions[1].id"},
+	} {
+		err := h.Apply(rc, c.m)
+		if err == nil || !strings.Contains(err.Error(), c.field) {
+			t.Fatalf("%s: error %v, want one naming %s", name, err, c.field)
+		}
+	}
+	if after, _ := h.Snapshot(ctx); !proto.Equal(before, after) {
+		t.Fatal("a refused message changed the state")
+	}
+	// At ts 20 both have left the window; "big" stays as a SINGLE_AMOUNT hit.
+	if err := h.Apply(rc, msg(tx("x", 20, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Apply(rc, msg(tx("small", 21, 1))); err != nil {
+		t.Fatalf("an id that left the state was refused: %v", err)
+	}
+	if err := h.Apply(rc, msg(tx("big", 22, 1))); err == nil {
+		t.Fatal("the id of a held SINGLE_AMOUNT hit was accepted")
+	}
+}
