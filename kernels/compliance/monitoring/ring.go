@@ -412,7 +412,13 @@ func (s *RingState) check(rc fold.Context, i int, r *crule, name string, e *enti
 		value, ids = tx.GetAmount(), []string{tx.GetId()}
 	} else {
 		// The window's transactions in order, summed as Batch sums them.
+		// The running counts size ids (a hint: append still checks).
 		var sum float64
+		if r.kind == kindGeo {
+			ids = make([]string, 0, max(0, w.risky))
+		} else {
+			ids = make([]string, 0, max(0, w.n))
+		}
 		for k := range e.q[w.head-e.off:] {
 			x := &e.q[w.head-e.off+int64(k)]
 			if !r.matches(x) || (r.kind == kindGeo && !x.risky) {
