@@ -101,6 +101,19 @@ func TestRingTypedSessionOrderbook(t *testing.T) {
 		r.GetEventType() != "gokernels.kernels.orderbook.v1.MatchingRingEvent" {
 		t.Fatalf("ring names %q %q %q", r.GetRequestType(), r.GetReplyType(), r.GetEventType())
 	}
+	// An observer session (watch, typed_events) sees the other client's
+	// events typed too.
+	obs, err := c.Session(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := obs.Send(&gokernelsv1.SessionRequest{Kind: &gokernelsv1.SessionRequest_Open{Open: &gokernelsv1.SessionOpen{
+		Name: r.GetName(), ClientId: "observer", Watch: true, TypedEvents: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := obs.Recv(); err != nil || m.GetOpened() == nil {
+		t.Fatalf("observer open: %v %v", m, err)
+	}
 	ss, err := c.Session(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +249,35 @@ func TestRingTypedSessionOrderbook(t *testing.T) {
 			break
 		}
 	}
+
+	observed := 0
+	for {
+		m, err := obs.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := m.GetEvent()
+		if e == nil {
+			t.Fatalf("observer got %v", m)
+		}
+		if e.GetKind() == "applied" {
+			if e.GetSeq() >= lastData {
+				break
+			}
+			continue
+		}
+		me := &orderbookv1.MatchingRingEvent{}
+		if e.GetClientId() != "typed" || e.GetPayload() != nil || e.GetTypedPayload().UnmarshalTo(me) != nil {
+			t.Fatalf("observed event %q: %v", e.GetKind(), e)
+		}
+		if me.GetExecuted() != nil {
+			observed++
+		}
+	}
+	if observed != wantFills {
+		t.Fatalf("the observer saw %d typed fills, want %d", observed, wantFills)
+	}
+	_ = obs.CloseSend()
 
 	// A Watch with typed_events replays the same events, typed.
 	after := uint64(0)
