@@ -43,10 +43,12 @@ func (p *Pool) Admit(ctx context.Context, id string) (*Slot, error) {
 		return nil, ErrClosed
 	}
 	if p.nquarantined.Load() > 0 {
-		if until, ok := p.until[id]; ok && time.Now().Before(until) {
-			p.mu.RUnlock()
-			p.rejected.Add(1)
-			return nil, &quarantineError{id: id, left: time.Until(until)}
+		if until, ok := p.until[id]; ok {
+			if now := p.cfg.Now(); now.Before(until) {
+				p.mu.RUnlock()
+				p.rejected.Add(1)
+				return nil, &QuarantineError{KernelID: id, Panics: p.cfg.QuarantineAfter, Window: p.cfg.QuarantineWindow, Left: until.Sub(now)}
+			}
 		}
 	}
 	p.calls.Add(1) // under the read lock: Close waits for it

@@ -59,17 +59,21 @@ func (e *PanicError) Error() string {
 
 func stack() []byte { return debug.Stack() }
 
-// quarantineError is ErrKernelQuarantined with the kernel and the time left.
-type quarantineError struct {
-	id   string
-	left time.Duration
+// QuarantineError is ErrKernelQuarantined (errors.Is) for one kernel: it
+// panicked Panics times within Window and is refused for Left more.
+type QuarantineError struct {
+	KernelID string
+	Panics   int
+	Window   time.Duration
+	Left     time.Duration
 }
 
-func (e *quarantineError) Error() string {
-	return fmt.Sprintf("%v: %s, for %s more", ErrKernelQuarantined, e.id, e.left.Round(time.Second))
+func (e *QuarantineError) Error() string {
+	return fmt.Sprintf("kernel %s is quarantined after %d panics within %s: refused for %s more",
+		e.KernelID, e.Panics, e.Window, e.Left.Round(time.Second))
 }
 
-func (e *quarantineError) Unwrap() error { return ErrKernelQuarantined }
+func (e *QuarantineError) Unwrap() error { return ErrKernelQuarantined }
 
 // Config sizes a Pool. Zero values take the defaults.
 type Config struct {
@@ -90,6 +94,8 @@ type Config struct {
 	// MemoryBudget is the bytes that Reserve lets running calls account
 	// (0: no memory accounting). Execute does not reserve; the server does.
 	MemoryBudget int64
+	// Now is the clock of the quarantine (nil: time.Now; tests set it).
+	Now func() time.Time
 }
 
 // Stats counts what the pool did.
@@ -146,6 +152,9 @@ func New(reg *registry.Registry, cfg Config) (*Pool, error) {
 	if cfg.QuarantineFor <= 0 {
 		cfg.QuarantineFor = 15 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Pool{reg: reg, cfg: cfg, slots: make(chan struct{}, cfg.Workers), started: time.Now(),
 		panics: map[string][]time.Time{}, until: map[string]time.Time{}}, nil
 }
@@ -154,7 +163,7 @@ func (p *Pool) notePanic(id string) {
 	if p.cfg.QuarantineAfter < 0 {
 		return
 	}
-	now := time.Now()
+	now := p.cfg.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k, t := range p.until { // expired quarantines

@@ -97,6 +97,73 @@ func TestPanicsFailOnlyTheirCallAndQuarantine(t *testing.T) {
 	}
 }
 
+// fakeClock is a settable clock for the quarantine.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// TestQuarantineWindowAndExpiry: panics count only within the window; the
+// quarantine names the kernel, the panic count, the window and the time
+// left, refuses only that kernel, and ends after QuarantineFor.
+func TestQuarantineWindowAndExpiry(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	p := testPool(t, pool.Config{Workers: 1, QuarantineAfter: 2, QuarantineWindow: 10 * time.Second,
+		QuarantineFor: 30 * time.Second, Now: clock.Now})
+	ctx := context.Background()
+	boom := &testingv1.EchoInput{Panic: true}
+	var pe *pool.PanicError
+	if _, err := p.Execute(ctx, testkernels.Echo, boom); !errors.As(err, &pe) {
+		t.Fatalf("panic 1: %v", err)
+	}
+	clock.Advance(11 * time.Second) // the first panic leaves the window
+	if _, err := p.Execute(ctx, testkernels.Echo, boom); !errors.As(err, &pe) {
+		t.Fatalf("panic 2: %v", err)
+	}
+	if _, err := p.Execute(ctx, testkernels.Echo, &testingv1.EchoInput{Count: 1}); err != nil {
+		t.Fatalf("two panics 11 s apart (window 10 s) quarantined the kernel: %v", err)
+	}
+	clock.Advance(time.Second)
+	if _, err := p.Execute(ctx, testkernels.Echo, boom); !errors.As(err, &pe) {
+		t.Fatalf("panic 3: %v", err)
+	}
+	clock.Advance(5 * time.Second)
+	_, err := p.Execute(ctx, testkernels.Echo, &testingv1.EchoInput{Count: 1})
+	var qe *pool.QuarantineError
+	if !errors.Is(err, pool.ErrKernelQuarantined) || !errors.As(err, &qe) {
+		t.Fatalf("two panics within 10 s: %v, want a quarantine", err)
+	}
+	if qe.KernelID != testkernels.Echo || qe.Panics != 2 || qe.Window != 10*time.Second || qe.Left != 25*time.Second {
+		t.Errorf("quarantine %+v, want echo, 2 panics, 10s window, 25s left", qe)
+	}
+	if msg := err.Error(); !strings.Contains(msg, testkernels.Echo) || !strings.Contains(msg, "25s") {
+		t.Errorf("message %q does not name the kernel and the time left", msg)
+	}
+	if s := p.Stats(); s.Rejected != 1 || s.Panics != 3 {
+		t.Errorf("stats %+v, want 1 rejected and 3 panics", s)
+	}
+	clock.Advance(25*time.Second - time.Millisecond)
+	if _, err := p.Execute(ctx, testkernels.Echo, &testingv1.EchoInput{Count: 1}); !errors.Is(err, pool.ErrKernelQuarantined) {
+		t.Fatalf("1 ms before the end of the quarantine: %v", err)
+	}
+	clock.Advance(time.Millisecond)
+	if out, err := p.Execute(ctx, testkernels.Echo, &testingv1.EchoInput{Count: 4}); err != nil || out.(*testingv1.EchoOutput).GetCount() != 4 {
+		t.Fatalf("after the quarantine: %v %v", out, err)
+	}
+}
+
 func TestTimeoutAndClose(t *testing.T) {
 	base := runtime.NumGoroutine()
 	p := testPool(t, pool.Config{Workers: 2, DefaultTimeout: 50 * time.Millisecond})

@@ -156,7 +156,8 @@ func (e *DrainTimeoutError) Error() string {
 // Shutdown drains: readiness fails at once; after DrainGrace new requests
 // are refused; requests in flight get up to DrainTimeout to be answered to
 // the last byte; then the HTTP server, the gateway's in-process connection
-// and the gRPC server close, in that order. It returns when the server has
+// and the gRPC server close, in that order, and last the kernel pool
+// (pool.Close: it admits nothing more and waits for running kernels). It returns when the server has
 // stopped, with a *DrainTimeoutError naming what was cut if the timeout ran
 // out.
 func (s *Server) Shutdown() error {
@@ -209,6 +210,12 @@ func (s *Server) Shutdown() error {
 		case <-stopped:
 		case <-ctx.Done():
 			s.grpc.Stop()
+		}
+		// The transports accept nothing more; close the pool: a kernel still
+		// running (a drain that timed out) gets what is left of the closing
+		// time to finish, and nothing is admitted after it (ErrClosed).
+		if perr := s.pool.Close(ctx); perr != nil {
+			s.log.Warn("drain: kernels still running when the pool closed", "running", s.pool.Running(), "error", perr)
 		}
 		s.cancel()
 		if s.pprof != nil {

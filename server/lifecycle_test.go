@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -10,7 +11,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	testingv1 "github.com/gokernels/gokernels/gen/gokernels/testing/v1"
 	"github.com/gokernels/gokernels/kernels/testkernels"
+	"github.com/gokernels/gokernels/pool"
 	"github.com/gokernels/gokernels/server/servertest"
 )
 
@@ -67,5 +70,39 @@ func TestDrainOverEveryTransport(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// TestDrainClosesThePool: a graceful shutdown lets the kernel in flight
+// finish and answer, then closes the server's kernel pool once the
+// transports accept nothing more: no kernel is left running and nothing is
+// admitted after it (pool.ErrClosed).
+func TestDrainClosesThePool(t *testing.T) {
+	srv := servertest.Start(t, servertest.Config(t, nil), testRegistry(t), serverOptions())
+	rest := servertest.Transports(t, srv)[2]
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inflight := make(chan servertest.Result, 1)
+	go func() {
+		inflight <- rest.Call(ctx, "POST", "/execute", execBody(testkernels.Echo, `{"sleep_ms": 500, "count": 7}`), nil)
+	}()
+	for srv.Pool().Running() == 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := srv.Pool().Execute(ctx, testkernels.Echo, &testingv1.EchoInput{Count: 1}); err != nil {
+		t.Fatalf("the pool before the drain: %v", err)
+	}
+	if err := srv.Shutdown(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if r := <-inflight; r.Code != codes.OK || r.Output["count"] != 7.0 {
+		t.Fatalf("in-flight request: %v %s %v", r.Code, r.Message, r.Output)
+	}
+	st := srv.Pool().Stats()
+	if st.Running != 0 || st.Succeeded != 2 {
+		t.Errorf("pool after the drain: %+v, want nothing running and both calls succeeded", st)
+	}
+	if _, err := srv.Pool().Execute(ctx, testkernels.Echo, &testingv1.EchoInput{Count: 1}); !errors.Is(err, pool.ErrClosed) {
+		t.Errorf("a call after the drain: %v, want pool.ErrClosed", err)
 	}
 }

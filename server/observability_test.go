@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,10 +18,17 @@ import (
 	"github.com/prometheus/common/model"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
 
+	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/testkernels"
 	"github.com/gokernels/gokernels/server"
+	"github.com/gokernels/gokernels/server/errs"
 	"github.com/gokernels/gokernels/server/servertest"
 )
 
@@ -146,41 +154,123 @@ func TestOneRESTCallIsOneTrace(t *testing.T) {
 	}
 }
 
-// TestHealthIgnoresAPanicBurst: panics are server-side failures (INTERNAL,
-// counted in the metrics), but a burst of them — issue 13: ten requests
-// that crashed a kernel turned /health 503 for 60 s — does not degrade
-// health, which follows only a sustained rate (observe.ErrorWindow; the
-// sustained case is TestErrorWindowIgnoresBursts). Client errors never count.
-func TestHealthIgnoresAPanicBurst(t *testing.T) {
-	srv, transports := startDefault(t, nil)
+// testClock is a settable clock (the kernel quarantine's).
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// TestAPanickingKernelIsQuarantined: a panic is an INTERNAL answer to its
+// own request (issue 13: a burst of them must not turn health 503); after
+// GOKERNELS_QUARANTINE_AFTER panics within the window that kernel answers
+// UNAVAILABLE / 503 on every transport, naming itself and when to retry
+// (Retry-After, RetryInfo), while other kernels run and health stays
+// SERVING; when the quarantine ends the kernel runs again. Client errors
+// never count.
+func TestAPanickingKernelIsQuarantined(t *testing.T) {
+	clock := &testClock{now: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	srv := servertest.Start(t, servertest.Config(t, map[string]string{"GOKERNELS_QUARANTINE_AFTER": "3",
+		"GOKERNELS_QUARANTINE_WINDOW": "1m", "GOKERNELS_QUARANTINE_FOR": "30s"}), testRegistry(t), server.Options{Now: clock.Now})
+	transports := servertest.Transports(t, srv)
 	rest := transports[2]
 	ctx := context.Background()
+	echo := func(input string) []byte { return execBody(testkernels.Echo, input) }
 	for i := 0; i < 10; i++ {
-		rest.Call(ctx, "POST", "/execute", execBody(testkernels.Echo, `{"count": 99999}`), nil)
+		if r := rest.Call(ctx, "POST", "/execute", echo(`{"count": 99999}`), nil); r.Code != codes.InvalidArgument {
+			t.Fatalf("client error %d: %v", i, r.Code)
+		}
 	}
 	if r := rest.Call(ctx, "GET", "/health", nil, nil); r.HTTPStatus != 200 || r.Body["status"] != "healthy" {
 		t.Fatalf("client errors affected health: %d %v", r.HTTPStatus, r.Body["status"])
 	}
-	for i := 0; i < 12; i++ {
-		if r := rest.Call(ctx, "POST", "/execute", execBody(testkernels.Echo, `{"panic": true}`), nil); r.Code != codes.Internal {
-			t.Fatalf("panic %d answered %v, want INTERNAL", i, r.Code)
+	if r := rest.Call(ctx, "POST", "/execute", echo(`{"count": 2}`), nil); r.Code != codes.OK {
+		t.Fatalf("10 client errors quarantined the kernel: %v %s", r.Code, r.Message)
+	}
+	// Three panics, one per transport (they share one pool): INTERNAL each.
+	for _, tr := range transports {
+		if r := tr.Call(ctx, "POST", "/execute", echo(`{"panic": true}`), nil); r.Code != codes.Internal || strings.Contains(r.Message, "panic") {
+			t.Fatalf("%s: panic answered %v %q, want a plain INTERNAL", tr.Name(), r.Code, r.Message)
+		}
+	}
+	clock.Advance(10 * time.Second)
+	quarantined := func(when, retryAfter string) {
+		t.Helper()
+		for _, tr := range transports {
+			r := tr.Call(ctx, "POST", "/execute", echo(`{"count": 1}`), nil)
+			if r.Code != codes.Unavailable || r.Reason != "KERNEL_QUARANTINED" || !strings.Contains(r.Message, "kernel "+testkernels.Echo+" is quarantined after 3 panics within 1m0s") {
+				t.Errorf("%s %s: %v %s %q, want UNAVAILABLE KERNEL_QUARANTINED naming the kernel", tr.Name(), when, r.Code, r.Reason, r.Message)
+			}
+			if tr.Name() == "rest" && (r.HTTPStatus != 503 || r.RetryAfter != retryAfter) {
+				t.Errorf("%s %s: HTTP %d Retry-After %q, want 503 and %s", tr.Name(), when, r.HTTPStatus, r.RetryAfter, retryAfter)
+			}
+		}
+	}
+	quarantined("10 s into the quarantine", "20")
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	in, _ := structpb.NewStruct(map[string]any{"count": 1})
+	_, err = gokernelsv1.NewKernelServiceClient(conn).Execute(ctx, &gokernelsv1.ExecuteRequest{KernelId: testkernels.Echo,
+		Payload: &gokernelsv1.ExecuteRequest_Input{Input: in}})
+	if st := status.Convert(err); st.Code() != codes.Unavailable || errs.RetryAfter(st) != 20*time.Second || !strings.Contains(st.Message(), "retry in 20s") {
+		t.Errorf("gRPC: %v %q with RetryInfo %v, want UNAVAILABLE and 20s", st.Code(), st.Message(), errs.RetryAfter(st))
+	}
+	// Other kernels run; health is SERVING.
+	for _, tr := range transports {
+		r := tr.Call(ctx, "POST", "/execute", execBody("graph/degree-centrality", `{"num_nodes": 3, "edges": [[0, 1], [1, 2]]}`), nil)
+		if r.Code != codes.OK {
+			t.Errorf("%s: another kernel during the quarantine: %v %s", tr.Name(), r.Code, r.Message)
 		}
 	}
 	r := rest.Call(ctx, "GET", "/health", nil, nil)
 	if r.HTTPStatus != 200 || r.Body["status"] != "healthy" {
-		t.Fatalf("a burst of 12 panics made health %v (HTTP %d)", r.Body["status"], r.HTTPStatus)
+		t.Fatalf("a quarantined kernel made health %v (HTTP %d)", r.Body["status"], r.HTTPStatus)
 	}
-	comps := r.Body["components"].(map[string]any)
-	exe := comps["execution"].(map[string]any)
-	if exe["status"] != "healthy" {
+	if exe := r.Body["components"].(map[string]any)["execution"].(map[string]any); exe["status"] != "healthy" {
 		t.Errorf("execution component %v", exe)
 	}
-	if st := srv.Metrics().Stats.Snapshot(testkernels.Echo); len(st) != 1 || st[0].Failures["Internal"] != 12 {
-		t.Errorf("the 12 panics are not counted as server errors: %+v", st)
+	if hr, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || hr.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("grpc.health.v1: %v %v, want SERVING", hr.GetStatus(), err)
 	}
-	// Liveness is independent of kernel state.
 	if r := rest.Call(ctx, "GET", "/health/live", nil, nil); r.HTTPStatus != 200 {
 		t.Errorf("live: %d", r.HTTPStatus)
+	}
+	// The panics are server errors; the refusals are counted as such.
+	if st := srv.Metrics().Stats.Snapshot(testkernels.Echo); len(st) != 1 || st[0].Failures["Internal"] != 3 || st[0].Failures["Unavailable"] != 4 {
+		t.Errorf("stats %+v, want 3 Internal and 4 Unavailable", st)
+	}
+	if got := rejected(t, srv, "kernel_quarantined"); got != 4 {
+		t.Errorf("gokernels_rejected_total{reason=kernel_quarantined} = %v, want 4", got)
+	}
+
+	clock.Advance(20*time.Second - time.Millisecond)
+	quarantined("1 ms before its end", "1")
+	clock.Advance(time.Millisecond)
+	for _, tr := range transports {
+		if r := tr.Call(ctx, "POST", "/execute", echo(`{"count": 3}`), nil); r.Code != codes.OK || r.Output["count"] != 3.0 {
+			t.Errorf("%s: after the quarantine: %v %s %v", tr.Name(), r.Code, r.Message, r.Output)
+		}
+	}
+	// The count starts afresh: one more panic is only its own INTERNAL.
+	if r := rest.Call(ctx, "POST", "/execute", echo(`{"panic": true}`), nil); r.Code != codes.Internal {
+		t.Fatalf("panic after the quarantine: %v", r.Code)
+	}
+	if r := rest.Call(ctx, "POST", "/execute", echo(`{"count": 1}`), nil); r.Code != codes.OK {
+		t.Errorf("one panic after the quarantine: %v %s", r.Code, r.Message)
 	}
 }
 
@@ -209,6 +299,28 @@ func TestStats(t *testing.T) {
 			t.Errorf("%s: p50 %v ms for a 5 ms kernel", tr.Name(), p50)
 		}
 	}
+}
+
+// rejected reads gokernels_rejected_total{reason}.
+func rejected(t *testing.T, srv *server.Server, reason string) float64 {
+	t.Helper()
+	families, err := srv.Metrics().Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "gokernels_rejected_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return -1
 }
 
 // connected reports whether the kernel span among spans reaches the span

@@ -73,6 +73,8 @@ type Options struct {
 	// RingSlowConsumerAfter closes a ring Session whose write has been
 	// blocked this long (the client stopped reading); 0 = the default 10s.
 	RingSlowConsumerAfter time.Duration
+	// Now is the clock of the kernel quarantine (nil: time.Now; tests).
+	Now func() time.Time
 }
 
 // Server is a configured, not yet listening, gokernels server.
@@ -126,15 +128,21 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	s.streamsCtx, s.endStreamsNow = context.WithCancel(context.Background())
 	// The server admits executions through the embeddable pool's admission
 	// (one mechanism, not two). Deadlines come from the chain's deadline
-	// stage, not the pool's default. Quarantine stays off: a panic is an
-	// INTERNAL answer to its own request, and a kernel that panics on one
-	// input may serve others (health reports the fault rate).
+	// stage, not the pool's default. A panic is an INTERNAL answer to its
+	// own request; a kernel that keeps panicking (GOKERNELS_QUARANTINE_*)
+	// is refused for a while, with UNAVAILABLE and a retry delay, while
+	// the other kernels and health carry on.
 	mailbox := cfg.MaxQueue
 	if mailbox == 0 {
 		mailbox = -1 // no waiting (pool's 0 means its default)
 	}
+	quarantine := cfg.QuarantineAfter
+	if quarantine == 0 {
+		quarantine = -1 // never (pool's 0 means its default)
+	}
 	p, err := pool.New(reg, pool.Config{Workers: cfg.EffectiveConcurrency(), MailboxCapacity: mailbox,
-		DefaultTimeout: -1, QuarantineAfter: -1, MemoryBudget: cfg.EffectiveMemoryBudget()})
+		DefaultTimeout: -1, QuarantineAfter: quarantine, QuarantineWindow: cfg.QuarantineWindow, QuarantineFor: cfg.QuarantineFor,
+		MemoryBudget: cfg.EffectiveMemoryBudget(), Now: opts.Now})
 	if err != nil {
 		return nil, err
 	}

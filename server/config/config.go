@@ -41,6 +41,11 @@ type Config struct {
 
 	MaxConcurrency int
 	MaxQueue       int
+	// QuarantineAfter panics of one kernel within QuarantineWindow
+	// quarantine it for QuarantineFor (0: never).
+	QuarantineAfter  int
+	QuarantineWindow time.Duration
+	QuarantineFor    time.Duration
 
 	RateLimitRPS         float64
 	RateLimitBurst       int

@@ -191,6 +191,13 @@ var settings = func() []setting {
 	add("max_concurrency", "0", "", "kernels executing at once; 0 = number of CPUs", false, f, g)
 	f, g = integer(func(c *Config) *int { return &c.MaxQueue }, 0)
 	add("max_queue", "1000", "", "requests waiting for a worker before 429", false, f, g)
+	f, g = integer(func(c *Config) *int { return &c.QuarantineAfter }, 0)
+	add("quarantine_after", "5", "", "panics of one kernel within quarantine_window that quarantine it: its calls answer 503 / UNAVAILABLE "+
+		"with Retry-After for quarantine_for, other kernels are unaffected; 0 = never", false, f, g)
+	f, g = dur(func(c *Config) *time.Duration { return &c.QuarantineWindow }, time.Millisecond)
+	add("quarantine_window", "30s", "", "window in which quarantine_after panics of one kernel quarantine it", false, f, g)
+	f, g = dur(func(c *Config) *time.Duration { return &c.QuarantineFor }, time.Millisecond)
+	add("quarantine_for", "15s", "", "how long a quarantined kernel is refused", false, f, g)
 	f, g = number(func(c *Config) *float64 { return &c.RateLimitRPS })
 	add("rate_limit_rps", "0", "", "global requests per second; 0 disables", false, f, g)
 	f, g = integer(func(c *Config) *int { return &c.RateLimitBurst }, 0)

@@ -35,6 +35,10 @@ const (
 	ReasonMemoryBusy = "MEMORY_BUDGET_BUSY"
 	// The request alone needs more than GOKERNELS_MEMORY_BUDGET: 413.
 	ReasonMemoryTooLarge = "MEMORY_BUDGET_EXCEEDED"
+	// The kernel panicked GOKERNELS_QUARANTINE_AFTER times within
+	// GOKERNELS_QUARANTINE_WINDOW and is refused for a while: 503 with
+	// Retry-After.
+	ReasonKernelQuarantined = "KERNEL_QUARANTINED"
 )
 
 // InvalidFields builds INVALID_ARGUMENT with one BadRequest violation per field.

@@ -23,6 +23,7 @@ const (
 	RejectUnauthenticated  = "unauthenticated"
 	RejectPermissionDenied = "permission_denied"
 	RejectDraining         = "draining"
+	RejectQuarantined      = "kernel_quarantined"
 )
 
 // The execution health component is computed over the last 60 s and
@@ -155,7 +156,7 @@ func New(opts Options) *Recorder {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	for _, reason := range []string{RejectRateLimit, RejectQueueFull, RejectTooLarge, RejectUnauthenticated, RejectPermissionDenied, RejectDraining} {
+	for _, reason := range []string{RejectRateLimit, RejectQueueFull, RejectTooLarge, RejectUnauthenticated, RejectPermissionDenied, RejectDraining, RejectQuarantined} {
 		r.rejected.WithLabelValues(reason)
 	}
 	return r

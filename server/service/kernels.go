@@ -316,11 +316,15 @@ func (s *Kernels) execute(ctx context.Context, j *job) error {
 	admitStart := time.Now()
 	slot, err := s.Pool.Admit(ctx, k.ID)
 	if err != nil {
-		if !errors.Is(err, pool.ErrMailboxFull) { // it waited, then ctx ended
-			s.Metrics.Queued(time.Since(admitStart))
-		} else {
+		switch {
+		case errors.Is(err, pool.ErrMailboxFull):
 			s.Metrics.Queued(0)
 			s.Metrics.Reject(observe.RejectQueueFull)
+		case errors.Is(err, pool.ErrKernelQuarantined):
+			s.Metrics.Queued(0)
+			s.Metrics.Reject(observe.RejectQuarantined)
+		default: // it waited, then ctx ended
+			s.Metrics.Queued(time.Since(admitStart))
 		}
 		return fail(admissionError(err))
 	}
@@ -466,12 +470,17 @@ func (s *Kernels) decode(k *registry.Kernel, req *gokernelsv1.ExecuteRequest, re
 
 // admissionError is the answer to a call the pool did not admit.
 func admissionError(err error) error {
+	var qe *pool.QuarantineError
 	switch {
 	case errors.Is(err, pool.ErrMailboxFull):
 		return errs.WithReason(codes.ResourceExhausted, errs.ReasonQueueFull,
 			"server is at capacity: the execution queue is full; retry later", time.Second)
-	case errors.Is(err, pool.ErrKernelQuarantined):
-		return status.Error(codes.Unavailable, err.Error()+"; retry later")
+	case errors.As(err, &qe):
+		// Whole seconds, rounded up, as Retry-After carries them.
+		wait := (qe.Left + time.Second - 1).Truncate(time.Second)
+		return errs.WithReason(codes.Unavailable, errs.ReasonKernelQuarantined, fmt.Sprintf(
+			"kernel %s is quarantined after %d panics within %s; retry in %s (other kernels are not affected)",
+			qe.KernelID, qe.Panics, qe.Window, wait), wait)
 	case errors.Is(err, pool.ErrClosed):
 		return status.Error(codes.Unavailable, "server is shutting down; retry on another replica")
 	}
