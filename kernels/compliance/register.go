@@ -18,19 +18,18 @@ import (
 	"github.com/gokernels/gokernels/kernels/compliance/reversal"
 	"github.com/gokernels/gokernels/kernels/compliance/sanctions"
 	"github.com/gokernels/gokernels/kernels/compliance/split"
-	"github.com/gokernels/gokernels/kernels/finance/txfold"
-	"github.com/gokernels/gokernels/kernels/fold"
 	"github.com/gokernels/gokernels/kernels/registry"
 )
 
-// Register adds the compliance kernels to r, the incremental rings of
-// reciprocity-flow (per-pair sums, ReciprocityAlert), rapid-movement
-// (bounded FIFO lots and activity windows) and circular-flow (aggregated
-// graph with incrementally merged SCCs, CircularFlowAlert), ring handlers for the
-// other transaction folds (txfold: Configure = the parameters, data = the
-// transactions, Snapshot = Batch), and the list-screening handlers of
-// sanctions- and pep-screening (data messages load/upsert entries and
-// screen queries; each query's result is emitted before the reply).
+// Register adds the compliance kernels to r and their ring handlers: the
+// incremental transaction rings of reciprocity-flow (per-pair sums,
+// ReciprocityAlert), rapid-movement (bounded FIFO lots and activity
+// windows), circular-flow (aggregated graph with incrementally merged
+// SCCs, CircularFlowAlert), aml-patterns (open windows per anchor and a
+// window of in-edges for the path searches, AmlPatternAlert) and
+// transaction-monitoring, and the list-screening handlers of sanctions-
+// and pep-screening (data messages load/upsert entries and screen queries;
+// each query's result is emitted before the reply).
 func Register(r *registry.Registry) error {
 	err := errors.Join(
 		registry.Register(r, circular.Def),
@@ -53,7 +52,7 @@ func Register(r *registry.Registry) error {
 		r.AddRing(reciprocity.Def.ID, reciprocity.RingSpec.New),
 		r.AddRing(rapid.Def.ID, rapid.RingSpec.New),
 		r.AddRing(monitoring.Def.ID, monitoring.RingSpec.New),
-		r.AddRing(amlpatterns.Def.ID, func() fold.Handler { return txfold.Spec(amlpatterns.Def).New() }),
+		r.AddRing(amlpatterns.Def.ID, amlpatterns.RingSpec.New),
 		r.AddRing(sanctions.Def.ID, sanctions.RingSpec.New),
 		r.AddRing(pep.Def.ID, pep.RingSpec.New),
 	)

@@ -148,22 +148,16 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.AmlPatternsOutput, 
 		}
 		found = append(found, paths...)
 	}
+	return report(found, s.txs), nil
+}
+
+// report is the output of the detections found, in the order the detectors
+// found them (which the risk score's sum follows), their ranks indexing
+// txs.
+func report(found []detection, txs []*financev1.Transaction) *compliancev1.AmlPatternsOutput {
 	out := &compliancev1.AmlPatternsOutput{}
 	for _, d := range found {
-		det := &compliancev1.AmlDetection{Pattern: d.pattern, Anchor: d.anchor, Confidence: d.conf,
-			StartTs: s.txs[d.ranks[0]].GetTs(), EndTs: s.txs[d.ranks[len(d.ranks)-1]].GetTs()}
-		for _, r := range d.ranks {
-			tx := s.txs[r]
-			det.TxIds = append(det.TxIds, tx.GetId())
-			det.Amount += tx.GetAmount()
-			for _, e := range []string{tx.GetSourceId(), tx.GetDestId()} {
-				if !slices.Contains(det.Entities, e) {
-					det.Entities = append(det.Entities, e)
-				}
-			}
-		}
-		slices.Sort(det.Entities)
-		out.Detections = append(out.Detections, det)
+		out.Detections = append(out.Detections, detectionMsg(d, txs))
 		out.RiskScore += d.conf * weights[d.pattern]
 	}
 	out.RiskScore = min(100, out.RiskScore)
@@ -182,7 +176,25 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.AmlPatternsOutput, 
 		}
 		return slices.Compare(a.TxIds, b.TxIds)
 	})
-	return out, nil
+	return out
+}
+
+// detectionMsg is detection d as the output lists it.
+func detectionMsg(d detection, txs []*financev1.Transaction) *compliancev1.AmlDetection {
+	det := &compliancev1.AmlDetection{Pattern: d.pattern, Anchor: d.anchor, Confidence: d.conf,
+		StartTs: txs[d.ranks[0]].GetTs(), EndTs: txs[d.ranks[len(d.ranks)-1]].GetTs()}
+	for _, r := range d.ranks {
+		tx := txs[r]
+		det.TxIds = append(det.TxIds, tx.GetId())
+		det.Amount += tx.GetAmount()
+		for _, e := range []string{tx.GetSourceId(), tx.GetDestId()} {
+			if !slices.Contains(det.Entities, e) {
+				det.Entities = append(det.Entities, e)
+			}
+		}
+	}
+	slices.Sort(det.Entities)
+	return det
 }
 
 // windows runs a greedy window detector: per anchor, over its relevant

@@ -10,9 +10,9 @@ import (
 	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
 )
 
-type fold struct{ *State }
+type batchFold struct{ *State }
 
-func (f fold) Snapshot() (*compliancev1.AmlPatternsOutput, error) {
+func (f batchFold) Snapshot() (*compliancev1.AmlPatternsOutput, error) {
 	return f.State.Snapshot(context.Background())
 }
 
@@ -30,7 +30,7 @@ func TestReplayLaw(t *testing.T) {
 			batch := func(txs []*financev1.Transaction) (*compliancev1.AmlPatternsOutput, error) {
 				return Def.CPU(ctx, &job{params: j.params, txs: txs})
 			}
-			replay.Check(t, fold{New(j.params)}, j.txs, batch, func(k int) bool { return k%17 == 0 })
+			replay.Check(t, batchFold{New(j.params)}, j.txs, batch, func(k int) bool { return k%17 == 0 })
 		})
 	}
 }

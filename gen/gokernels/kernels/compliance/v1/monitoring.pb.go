@@ -436,6 +436,34 @@ func (x *MonitoringAlert) GetTxIds() []string {
 // last tx, hops, tx sequence) and take each whose first tx comes after the
 // last tx taken. Reference: brute-force Python (bisect windows, DFS over
 // ts-sorted edges bounded by max_hops).
+//
+// Ring twin (compliance/aml-patterns over RingService): Configure takes
+// every field but transactions; data messages carry transactions in
+// non-decreasing ts; Snapshot equals this Batch output over them, bit for
+// bit. The ring keeps no history beyond one window: per (pattern, anchor)
+// the relevant transactions since the last detection whose windows can
+// still grow (a window [t, t+W) whose transactions all fail can only
+// qualify by gaining later ones, and the earliest open one holds every
+// later one, so only it is tested), the open detection (while t+W is
+// ahead, later relevant transactions join it), and per entity the
+// non-self-loop transactions into it of the last W seconds, searched
+// backwards from each new transaction for round trips and layering chains
+// ending at it (a path that did not exist before cannot end earlier). It
+// also keeps the detections made (the output) and, per anchor, its first
+// relevant rank and last taken path transaction (bounded by the entities).
+// A ts before the latest is refused naming transactions[i].ts, an id
+// applied within the last W seconds naming transactions[i].id (older ids
+// are forgotten), a parameter naming it; a message whose path search
+// exceeds the server's step budget (16 x max iterations) is refused naming
+// transactions. A refused message leaves the state unchanged. Each new
+// detection emits an AmlPatternAlert (kind "AmlPatternAlert") before the
+// reply, exactly when the Batch output over the transactions so far first
+// contains it; the reply is an AmlPatternsReply. Batch's greedy choice of
+// paths is not monotone in the input: a later transaction can complete a
+// path that starts before an origin's latest ROUND_TRIP or LAYERING
+// detection, which then takes its place (its first transaction falls
+// inside the new one), exactly as Batch over the longer input reports;
+// the displaced detection leaves the Snapshot without an event.
 type AmlPatternsInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions; duplicate ids are a 400.
@@ -720,6 +748,166 @@ func (x *AmlDetection) GetEndTs() int64 {
 	return 0
 }
 
+// AmlPatternAlert is the aml-patterns ring's event: a transaction created a
+// detection, i.e. the Batch output over the transactions so far contains a
+// detection (pattern, anchor, first transaction) it did not contain before
+// the transaction. A STRUCTURING, FUNNEL or FAN_OUT detection keeps gaining
+// the anchor's relevant transactions until window_end_ts without a second
+// alert; a ROUND_TRIP or LAYERING detection is complete when it fires (a
+// later, earlier-starting path of the same origin may displace it; see
+// AmlPatternsInput).
+type AmlPatternAlert struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The detection as Snapshot reports it right after the transaction, with
+	// tx_ids and entities cut to their first 64 (amount, confidence, start_ts
+	// and end_ts cover the whole detection).
+	Detection *AmlDetection `protobuf:"bytes,1,opt,name=detection,proto3" json:"detection,omitempty"`
+	// Number of transactions in the detection (tx_ids may list fewer).
+	TxCount int32 `protobuf:"varint,2,opt,name=tx_count,json=txCount,proto3" json:"tx_count,omitempty"`
+	// Amounts of detection.tx_ids, in the same order.
+	Amounts []float64 `protobuf:"fixed64,3,rep,packed,name=amounts,proto3" json:"amounts,omitempty"`
+	// Id of the transaction that created the detection (its last one).
+	TxId string `protobuf:"bytes,4,opt,name=tx_id,json=txId,proto3" json:"tx_id,omitempty"`
+	// STRUCTURING, FUNNEL, FAN_OUT: start_ts + window_seconds (saturating);
+	// the anchor's relevant transactions before it still join the detection.
+	// ROUND_TRIP, LAYERING: the detection's end_ts.
+	WindowEndTs   int64 `protobuf:"varint,5,opt,name=window_end_ts,json=windowEndTs,proto3" json:"window_end_ts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AmlPatternAlert) Reset() {
+	*x = AmlPatternAlert{}
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AmlPatternAlert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AmlPatternAlert) ProtoMessage() {}
+
+func (x *AmlPatternAlert) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AmlPatternAlert.ProtoReflect.Descriptor instead.
+func (*AmlPatternAlert) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AmlPatternAlert) GetDetection() *AmlDetection {
+	if x != nil {
+		return x.Detection
+	}
+	return nil
+}
+
+func (x *AmlPatternAlert) GetTxCount() int32 {
+	if x != nil {
+		return x.TxCount
+	}
+	return 0
+}
+
+func (x *AmlPatternAlert) GetAmounts() []float64 {
+	if x != nil {
+		return x.Amounts
+	}
+	return nil
+}
+
+func (x *AmlPatternAlert) GetTxId() string {
+	if x != nil {
+		return x.TxId
+	}
+	return ""
+}
+
+func (x *AmlPatternAlert) GetWindowEndTs() int64 {
+	if x != nil {
+		return x.WindowEndTs
+	}
+	return 0
+}
+
+// AmlPatternsReply is the aml-patterns ring's reply to a data message.
+type AmlPatternsReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bitmask of the patterns whose detections the message created or
+	// extended: bit 0 STRUCTURING, 1 LAYERING, 3 ROUND_TRIP, 4 FUNNEL,
+	// 5 FAN_OUT (bit 2, upstream's RAPID_MOVEMENT, is never set).
+	PatternsMatched uint32 `protobuf:"varint,1,opt,name=patterns_matched,json=patternsMatched,proto3" json:"patterns_matched,omitempty"`
+	// The highest confidence among those detections after the message; 0
+	// when none.
+	MaxConfidence float64 `protobuf:"fixed64,2,opt,name=max_confidence,json=maxConfidence,proto3" json:"max_confidence,omitempty"`
+	// Number of detections the message created (the alerts it emitted).
+	NewDetections int32 `protobuf:"varint,3,opt,name=new_detections,json=newDetections,proto3" json:"new_detections,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AmlPatternsReply) Reset() {
+	*x = AmlPatternsReply{}
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AmlPatternsReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AmlPatternsReply) ProtoMessage() {}
+
+func (x *AmlPatternsReply) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AmlPatternsReply.ProtoReflect.Descriptor instead.
+func (*AmlPatternsReply) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AmlPatternsReply) GetPatternsMatched() uint32 {
+	if x != nil {
+		return x.PatternsMatched
+	}
+	return 0
+}
+
+func (x *AmlPatternsReply) GetMaxConfidence() float64 {
+	if x != nil {
+		return x.MaxConfidence
+	}
+	return 0
+}
+
+func (x *AmlPatternsReply) GetNewDetections() int32 {
+	if x != nil {
+		return x.NewDetections
+	}
+	return 0
+}
+
 var File_gokernels_kernels_compliance_v1_monitoring_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_compliance_v1_monitoring_proto_rawDesc = "" +
@@ -790,7 +978,17 @@ const file_gokernels_kernels_compliance_v1_monitoring_proto_rawDesc = "" +
 	"confidence\x18\x06 \x01(\x01R\n" +
 	"confidence\x12\x19\n" +
 	"\bstart_ts\x18\a \x01(\x03R\astartTs\x12\x15\n" +
-	"\x06end_ts\x18\b \x01(\x03R\x05endTsBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1;compliancev1b\x06proto3"
+	"\x06end_ts\x18\b \x01(\x03R\x05endTs\"\xcc\x01\n" +
+	"\x0fAmlPatternAlert\x12K\n" +
+	"\tdetection\x18\x01 \x01(\v2-.gokernels.kernels.compliance.v1.AmlDetectionR\tdetection\x12\x19\n" +
+	"\btx_count\x18\x02 \x01(\x05R\atxCount\x12\x18\n" +
+	"\aamounts\x18\x03 \x03(\x01R\aamounts\x12\x13\n" +
+	"\x05tx_id\x18\x04 \x01(\tR\x04txId\x12\"\n" +
+	"\rwindow_end_ts\x18\x05 \x01(\x03R\vwindowEndTs\"\x8b\x01\n" +
+	"\x10AmlPatternsReply\x12)\n" +
+	"\x10patterns_matched\x18\x01 \x01(\rR\x0fpatternsMatched\x12%\n" +
+	"\x0emax_confidence\x18\x02 \x01(\x01R\rmaxConfidence\x12%\n" +
+	"\x0enew_detections\x18\x03 \x01(\x05R\rnewDetectionsBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1;compliancev1b\x06proto3"
 
 var (
 	file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescOnce sync.Once
@@ -804,7 +1002,7 @@ func file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP() []byte 
 	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescData
 }
 
-var file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_gokernels_kernels_compliance_v1_monitoring_proto_goTypes = []any{
 	(*TransactionMonitoringInput)(nil),  // 0: gokernels.kernels.compliance.v1.TransactionMonitoringInput
 	(*MonitoringRule)(nil),              // 1: gokernels.kernels.compliance.v1.MonitoringRule
@@ -813,19 +1011,22 @@ var file_gokernels_kernels_compliance_v1_monitoring_proto_goTypes = []any{
 	(*AmlPatternsInput)(nil),            // 4: gokernels.kernels.compliance.v1.AmlPatternsInput
 	(*AmlPatternsOutput)(nil),           // 5: gokernels.kernels.compliance.v1.AmlPatternsOutput
 	(*AmlDetection)(nil),                // 6: gokernels.kernels.compliance.v1.AmlDetection
-	(*v1.Transaction)(nil),              // 7: gokernels.kernels.finance.v1.Transaction
+	(*AmlPatternAlert)(nil),             // 7: gokernels.kernels.compliance.v1.AmlPatternAlert
+	(*AmlPatternsReply)(nil),            // 8: gokernels.kernels.compliance.v1.AmlPatternsReply
+	(*v1.Transaction)(nil),              // 9: gokernels.kernels.finance.v1.Transaction
 }
 var file_gokernels_kernels_compliance_v1_monitoring_proto_depIdxs = []int32{
-	7, // 0: gokernels.kernels.compliance.v1.TransactionMonitoringInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	9, // 0: gokernels.kernels.compliance.v1.TransactionMonitoringInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
 	1, // 1: gokernels.kernels.compliance.v1.TransactionMonitoringInput.rules:type_name -> gokernels.kernels.compliance.v1.MonitoringRule
 	3, // 2: gokernels.kernels.compliance.v1.TransactionMonitoringOutput.alerts:type_name -> gokernels.kernels.compliance.v1.MonitoringAlert
-	7, // 3: gokernels.kernels.compliance.v1.AmlPatternsInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	9, // 3: gokernels.kernels.compliance.v1.AmlPatternsInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
 	6, // 4: gokernels.kernels.compliance.v1.AmlPatternsOutput.detections:type_name -> gokernels.kernels.compliance.v1.AmlDetection
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	6, // 5: gokernels.kernels.compliance.v1.AmlPatternAlert.detection:type_name -> gokernels.kernels.compliance.v1.AmlDetection
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_compliance_v1_monitoring_proto_init() }
@@ -842,7 +1043,7 @@ func file_gokernels_kernels_compliance_v1_monitoring_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_kernels_compliance_v1_monitoring_proto_rawDesc), len(file_gokernels_kernels_compliance_v1_monitoring_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -209,7 +209,7 @@ func (x *AmlPatternsRingReply) GetResult() isAmlPatternsRingReply_Result {
 	return nil
 }
 
-func (x *AmlPatternsRingReply) GetOutput() *emptypb.Empty {
+func (x *AmlPatternsRingReply) GetOutput() *AmlPatternsReply {
 	if x != nil {
 		if x, ok := x.Result.(*AmlPatternsRingReply_Output); ok {
 			return x.Output
@@ -232,8 +232,10 @@ type isAmlPatternsRingReply_Result interface {
 }
 
 type AmlPatternsRingReply_Output struct {
-	// Data messages of this kernel reply with no output (never set).
-	Output *emptypb.Empty `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
+	// A data message's reply output. The patterns whose detections the message
+	// created or extended (bitmask in upstream order), their highest confidence,
+	// and how many detections it created.
+	Output *AmlPatternsReply `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
 }
 
 type AmlPatternsRingReply_Snapshot struct {
@@ -245,11 +247,17 @@ func (*AmlPatternsRingReply_Output) isAmlPatternsRingReply_Result() {}
 
 func (*AmlPatternsRingReply_Snapshot) isAmlPatternsRingReply_Result() {}
 
-// AmlPatternsRingEvent would carry the events of a ring of
-// compliance/aml-patterns in gokernels.v1.RingEvent.typed_payload; this kernel
-// emits none besides "applied" (which has no payload), so it has no fields.
+// AmlPatternsRingEvent is one event of a ring of compliance/aml-patterns,
+// carried as an Any in gokernels.v1.RingEvent.typed_payload when the watcher or
+// session asked for typed_events (RingEvent.kind names the field). A message's
+// events come before its reply, in the order the handler emitted them; the
+// "applied" event that follows them has no payload.
 type AmlPatternsRingEvent struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*AmlPatternsRingEvent_AmlPatternAlert
+	Event         isAmlPatternsRingEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -283,6 +291,36 @@ func (x *AmlPatternsRingEvent) ProtoReflect() protoreflect.Message {
 func (*AmlPatternsRingEvent) Descriptor() ([]byte, []int) {
 	return file_gokernels_kernels_compliance_v1_ring_messages_proto_rawDescGZIP(), []int{2}
 }
+
+func (x *AmlPatternsRingEvent) GetEvent() isAmlPatternsRingEvent_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *AmlPatternsRingEvent) GetAmlPatternAlert() *AmlPatternAlert {
+	if x != nil {
+		if x, ok := x.Event.(*AmlPatternsRingEvent_AmlPatternAlert); ok {
+			return x.AmlPatternAlert
+		}
+	}
+	return nil
+}
+
+type isAmlPatternsRingEvent_Event interface {
+	isAmlPatternsRingEvent_Event()
+}
+
+type AmlPatternsRingEvent_AmlPatternAlert struct {
+	// kind "AmlPatternAlert": AmlPatternAlert: a transaction created a detection
+	// (the Batch output over the transactions so far first contains it): the
+	// detection as Snapshot reports it then (tx ids cut to 64), their amounts,
+	// the triggering id and the window end.
+	AmlPatternAlert *AmlPatternAlert `protobuf:"bytes,1,opt,name=aml_pattern_alert,json=amlPatternAlert,proto3,oneof"`
+}
+
+func (*AmlPatternsRingEvent_AmlPatternAlert) isAmlPatternsRingEvent_Event() {}
 
 // CircularFlowRingRequest is one message to a ring of compliance/circular-flow,
 // carried as an Any in gokernels.v1.RingRequest.typed_data (the ring's reply
@@ -2074,12 +2112,14 @@ const file_gokernels_kernels_compliance_v1_ring_messages_proto_rawDesc = "" +
 	"\tconfigure\x18\x02 \x01(\v21.gokernels.kernels.compliance.v1.AmlPatternsInputH\x00R\tconfigure\x12;\n" +
 	"\bsnapshot\x18\x03 \x01(\v2\x1d.gokernels.v1.SnapshotControlH\x00R\bsnapshot\x122\n" +
 	"\x05reset\x18\x04 \x01(\v2\x1a.gokernels.v1.ResetControlH\x00R\x05resetB\x05\n" +
-	"\x03msg\"\xa4\x01\n" +
-	"\x14AmlPatternsRingReply\x120\n" +
-	"\x06output\x18\x01 \x01(\v2\x16.google.protobuf.EmptyH\x00R\x06output\x12P\n" +
+	"\x03msg\"\xbf\x01\n" +
+	"\x14AmlPatternsRingReply\x12K\n" +
+	"\x06output\x18\x01 \x01(\v21.gokernels.kernels.compliance.v1.AmlPatternsReplyH\x00R\x06output\x12P\n" +
 	"\bsnapshot\x18\x02 \x01(\v22.gokernels.kernels.compliance.v1.AmlPatternsOutputH\x00R\bsnapshotB\b\n" +
-	"\x06result\"\x16\n" +
-	"\x14AmlPatternsRingEvent\"\xaf\x02\n" +
+	"\x06result\"\x7f\n" +
+	"\x14AmlPatternsRingEvent\x12^\n" +
+	"\x11aml_pattern_alert\x18\x01 \x01(\v20.gokernels.kernels.compliance.v1.AmlPatternAlertH\x00R\x0famlPatternAlertB\a\n" +
+	"\x05event\"\xaf\x02\n" +
 	"\x17CircularFlowRingRequest\x12H\n" +
 	"\x04data\x18\x01 \x01(\v22.gokernels.kernels.compliance.v1.CircularFlowInputH\x00R\x04data\x12R\n" +
 	"\tconfigure\x18\x02 \x01(\v22.gokernels.kernels.compliance.v1.CircularFlowInputH\x00R\tconfigure\x12;\n" +
@@ -2200,84 +2240,87 @@ var file_gokernels_kernels_compliance_v1_ring_messages_proto_goTypes = []any{
 	(*AmlPatternsInput)(nil),                 // 21: gokernels.kernels.compliance.v1.AmlPatternsInput
 	(*v1.SnapshotControl)(nil),               // 22: gokernels.v1.SnapshotControl
 	(*v1.ResetControl)(nil),                  // 23: gokernels.v1.ResetControl
-	(*emptypb.Empty)(nil),                    // 24: google.protobuf.Empty
+	(*AmlPatternsReply)(nil),                 // 24: gokernels.kernels.compliance.v1.AmlPatternsReply
 	(*AmlPatternsOutput)(nil),                // 25: gokernels.kernels.compliance.v1.AmlPatternsOutput
-	(*CircularFlowInput)(nil),                // 26: gokernels.kernels.compliance.v1.CircularFlowInput
-	(*CircularFlowReply)(nil),                // 27: gokernels.kernels.compliance.v1.CircularFlowReply
-	(*CircularFlowOutput)(nil),               // 28: gokernels.kernels.compliance.v1.CircularFlowOutput
-	(*CircularFlowAlert)(nil),                // 29: gokernels.kernels.compliance.v1.CircularFlowAlert
-	(*PepScreeningInput)(nil),                // 30: gokernels.kernels.compliance.v1.PepScreeningInput
-	(*PepScreeningOutput)(nil),               // 31: gokernels.kernels.compliance.v1.PepScreeningOutput
-	(*PepResult)(nil),                        // 32: gokernels.kernels.compliance.v1.PepResult
-	(*RapidMovementInput)(nil),               // 33: gokernels.kernels.compliance.v1.RapidMovementInput
-	(*RapidMovementOutput)(nil),              // 34: gokernels.kernels.compliance.v1.RapidMovementOutput
-	(*RapidMovementEntity)(nil),              // 35: gokernels.kernels.compliance.v1.RapidMovementEntity
-	(*ReciprocityFlowInput)(nil),             // 36: gokernels.kernels.compliance.v1.ReciprocityFlowInput
-	(*ReciprocalPair)(nil),                   // 37: gokernels.kernels.compliance.v1.ReciprocalPair
-	(*ReciprocityFlowOutput)(nil),            // 38: gokernels.kernels.compliance.v1.ReciprocityFlowOutput
-	(*SanctionsScreeningInput)(nil),          // 39: gokernels.kernels.compliance.v1.SanctionsScreeningInput
-	(*SanctionsScreeningOutput)(nil),         // 40: gokernels.kernels.compliance.v1.SanctionsScreeningOutput
-	(*SanctionsResult)(nil),                  // 41: gokernels.kernels.compliance.v1.SanctionsResult
-	(*TransactionMonitoringInput)(nil),       // 42: gokernels.kernels.compliance.v1.TransactionMonitoringInput
-	(*TransactionMonitoringOutput)(nil),      // 43: gokernels.kernels.compliance.v1.TransactionMonitoringOutput
-	(*MonitoringAlert)(nil),                  // 44: gokernels.kernels.compliance.v1.MonitoringAlert
+	(*AmlPatternAlert)(nil),                  // 26: gokernels.kernels.compliance.v1.AmlPatternAlert
+	(*CircularFlowInput)(nil),                // 27: gokernels.kernels.compliance.v1.CircularFlowInput
+	(*CircularFlowReply)(nil),                // 28: gokernels.kernels.compliance.v1.CircularFlowReply
+	(*CircularFlowOutput)(nil),               // 29: gokernels.kernels.compliance.v1.CircularFlowOutput
+	(*CircularFlowAlert)(nil),                // 30: gokernels.kernels.compliance.v1.CircularFlowAlert
+	(*PepScreeningInput)(nil),                // 31: gokernels.kernels.compliance.v1.PepScreeningInput
+	(*PepScreeningOutput)(nil),               // 32: gokernels.kernels.compliance.v1.PepScreeningOutput
+	(*PepResult)(nil),                        // 33: gokernels.kernels.compliance.v1.PepResult
+	(*RapidMovementInput)(nil),               // 34: gokernels.kernels.compliance.v1.RapidMovementInput
+	(*RapidMovementOutput)(nil),              // 35: gokernels.kernels.compliance.v1.RapidMovementOutput
+	(*RapidMovementEntity)(nil),              // 36: gokernels.kernels.compliance.v1.RapidMovementEntity
+	(*ReciprocityFlowInput)(nil),             // 37: gokernels.kernels.compliance.v1.ReciprocityFlowInput
+	(*ReciprocalPair)(nil),                   // 38: gokernels.kernels.compliance.v1.ReciprocalPair
+	(*ReciprocityFlowOutput)(nil),            // 39: gokernels.kernels.compliance.v1.ReciprocityFlowOutput
+	(*SanctionsScreeningInput)(nil),          // 40: gokernels.kernels.compliance.v1.SanctionsScreeningInput
+	(*SanctionsScreeningOutput)(nil),         // 41: gokernels.kernels.compliance.v1.SanctionsScreeningOutput
+	(*SanctionsResult)(nil),                  // 42: gokernels.kernels.compliance.v1.SanctionsResult
+	(*TransactionMonitoringInput)(nil),       // 43: gokernels.kernels.compliance.v1.TransactionMonitoringInput
+	(*emptypb.Empty)(nil),                    // 44: google.protobuf.Empty
+	(*TransactionMonitoringOutput)(nil),      // 45: gokernels.kernels.compliance.v1.TransactionMonitoringOutput
+	(*MonitoringAlert)(nil),                  // 46: gokernels.kernels.compliance.v1.MonitoringAlert
 }
 var file_gokernels_kernels_compliance_v1_ring_messages_proto_depIdxs = []int32{
 	21, // 0: gokernels.kernels.compliance.v1.AmlPatternsRingRequest.data:type_name -> gokernels.kernels.compliance.v1.AmlPatternsInput
 	21, // 1: gokernels.kernels.compliance.v1.AmlPatternsRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.AmlPatternsInput
 	22, // 2: gokernels.kernels.compliance.v1.AmlPatternsRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
 	23, // 3: gokernels.kernels.compliance.v1.AmlPatternsRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	24, // 4: gokernels.kernels.compliance.v1.AmlPatternsRingReply.output:type_name -> google.protobuf.Empty
+	24, // 4: gokernels.kernels.compliance.v1.AmlPatternsRingReply.output:type_name -> gokernels.kernels.compliance.v1.AmlPatternsReply
 	25, // 5: gokernels.kernels.compliance.v1.AmlPatternsRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.AmlPatternsOutput
-	26, // 6: gokernels.kernels.compliance.v1.CircularFlowRingRequest.data:type_name -> gokernels.kernels.compliance.v1.CircularFlowInput
-	26, // 7: gokernels.kernels.compliance.v1.CircularFlowRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.CircularFlowInput
-	22, // 8: gokernels.kernels.compliance.v1.CircularFlowRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 9: gokernels.kernels.compliance.v1.CircularFlowRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	27, // 10: gokernels.kernels.compliance.v1.CircularFlowRingReply.output:type_name -> gokernels.kernels.compliance.v1.CircularFlowReply
-	28, // 11: gokernels.kernels.compliance.v1.CircularFlowRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.CircularFlowOutput
-	29, // 12: gokernels.kernels.compliance.v1.CircularFlowRingEvent.circular_flow_alert:type_name -> gokernels.kernels.compliance.v1.CircularFlowAlert
-	30, // 13: gokernels.kernels.compliance.v1.PepScreeningRingRequest.data:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
-	30, // 14: gokernels.kernels.compliance.v1.PepScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
-	22, // 15: gokernels.kernels.compliance.v1.PepScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 16: gokernels.kernels.compliance.v1.PepScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	31, // 17: gokernels.kernels.compliance.v1.PepScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
-	31, // 18: gokernels.kernels.compliance.v1.PepScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
-	32, // 19: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_result:type_name -> gokernels.kernels.compliance.v1.PepResult
-	32, // 20: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_hit:type_name -> gokernels.kernels.compliance.v1.PepResult
-	33, // 21: gokernels.kernels.compliance.v1.RapidMovementRingRequest.data:type_name -> gokernels.kernels.compliance.v1.RapidMovementInput
-	33, // 22: gokernels.kernels.compliance.v1.RapidMovementRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.RapidMovementInput
-	22, // 23: gokernels.kernels.compliance.v1.RapidMovementRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 24: gokernels.kernels.compliance.v1.RapidMovementRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	34, // 25: gokernels.kernels.compliance.v1.RapidMovementRingReply.output:type_name -> gokernels.kernels.compliance.v1.RapidMovementOutput
-	34, // 26: gokernels.kernels.compliance.v1.RapidMovementRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.RapidMovementOutput
-	35, // 27: gokernels.kernels.compliance.v1.RapidMovementRingEvent.rapid_movement_alert:type_name -> gokernels.kernels.compliance.v1.RapidMovementEntity
-	36, // 28: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.data:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowInput
-	36, // 29: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowInput
-	22, // 30: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 31: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	37, // 32: gokernels.kernels.compliance.v1.ReciprocityFlowRingReply.output:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
-	38, // 33: gokernels.kernels.compliance.v1.ReciprocityFlowRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowOutput
-	37, // 34: gokernels.kernels.compliance.v1.ReciprocityFlowRingEvent.reciprocity_alert:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
-	39, // 35: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.data:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
-	39, // 36: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
-	22, // 37: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 38: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	40, // 39: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
-	40, // 40: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
-	41, // 41: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_result:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
-	41, // 42: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_hit:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
-	42, // 43: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.data:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
-	42, // 44: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
-	22, // 45: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
-	23, // 46: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	24, // 47: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.output:type_name -> google.protobuf.Empty
-	43, // 48: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringOutput
-	44, // 49: gokernels.kernels.compliance.v1.TransactionMonitoringRingEvent.monitoring_alert:type_name -> gokernels.kernels.compliance.v1.MonitoringAlert
-	50, // [50:50] is the sub-list for method output_type
-	50, // [50:50] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	26, // 6: gokernels.kernels.compliance.v1.AmlPatternsRingEvent.aml_pattern_alert:type_name -> gokernels.kernels.compliance.v1.AmlPatternAlert
+	27, // 7: gokernels.kernels.compliance.v1.CircularFlowRingRequest.data:type_name -> gokernels.kernels.compliance.v1.CircularFlowInput
+	27, // 8: gokernels.kernels.compliance.v1.CircularFlowRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.CircularFlowInput
+	22, // 9: gokernels.kernels.compliance.v1.CircularFlowRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 10: gokernels.kernels.compliance.v1.CircularFlowRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	28, // 11: gokernels.kernels.compliance.v1.CircularFlowRingReply.output:type_name -> gokernels.kernels.compliance.v1.CircularFlowReply
+	29, // 12: gokernels.kernels.compliance.v1.CircularFlowRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.CircularFlowOutput
+	30, // 13: gokernels.kernels.compliance.v1.CircularFlowRingEvent.circular_flow_alert:type_name -> gokernels.kernels.compliance.v1.CircularFlowAlert
+	31, // 14: gokernels.kernels.compliance.v1.PepScreeningRingRequest.data:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
+	31, // 15: gokernels.kernels.compliance.v1.PepScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.PepScreeningInput
+	22, // 16: gokernels.kernels.compliance.v1.PepScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 17: gokernels.kernels.compliance.v1.PepScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	32, // 18: gokernels.kernels.compliance.v1.PepScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
+	32, // 19: gokernels.kernels.compliance.v1.PepScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.PepScreeningOutput
+	33, // 20: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_result:type_name -> gokernels.kernels.compliance.v1.PepResult
+	33, // 21: gokernels.kernels.compliance.v1.PepScreeningRingEvent.pep_hit:type_name -> gokernels.kernels.compliance.v1.PepResult
+	34, // 22: gokernels.kernels.compliance.v1.RapidMovementRingRequest.data:type_name -> gokernels.kernels.compliance.v1.RapidMovementInput
+	34, // 23: gokernels.kernels.compliance.v1.RapidMovementRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.RapidMovementInput
+	22, // 24: gokernels.kernels.compliance.v1.RapidMovementRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 25: gokernels.kernels.compliance.v1.RapidMovementRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	35, // 26: gokernels.kernels.compliance.v1.RapidMovementRingReply.output:type_name -> gokernels.kernels.compliance.v1.RapidMovementOutput
+	35, // 27: gokernels.kernels.compliance.v1.RapidMovementRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.RapidMovementOutput
+	36, // 28: gokernels.kernels.compliance.v1.RapidMovementRingEvent.rapid_movement_alert:type_name -> gokernels.kernels.compliance.v1.RapidMovementEntity
+	37, // 29: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.data:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowInput
+	37, // 30: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowInput
+	22, // 31: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 32: gokernels.kernels.compliance.v1.ReciprocityFlowRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	38, // 33: gokernels.kernels.compliance.v1.ReciprocityFlowRingReply.output:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
+	39, // 34: gokernels.kernels.compliance.v1.ReciprocityFlowRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.ReciprocityFlowOutput
+	38, // 35: gokernels.kernels.compliance.v1.ReciprocityFlowRingEvent.reciprocity_alert:type_name -> gokernels.kernels.compliance.v1.ReciprocalPair
+	40, // 36: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.data:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
+	40, // 37: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningInput
+	22, // 38: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 39: gokernels.kernels.compliance.v1.SanctionsScreeningRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	41, // 40: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.output:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
+	41, // 41: gokernels.kernels.compliance.v1.SanctionsScreeningRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.SanctionsScreeningOutput
+	42, // 42: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_result:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
+	42, // 43: gokernels.kernels.compliance.v1.SanctionsScreeningRingEvent.sanctions_hit:type_name -> gokernels.kernels.compliance.v1.SanctionsResult
+	43, // 44: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.data:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
+	43, // 45: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
+	22, // 46: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
+	23, // 47: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.reset:type_name -> gokernels.v1.ResetControl
+	44, // 48: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.output:type_name -> google.protobuf.Empty
+	45, // 49: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringOutput
+	46, // 50: gokernels.kernels.compliance.v1.TransactionMonitoringRingEvent.monitoring_alert:type_name -> gokernels.kernels.compliance.v1.MonitoringAlert
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_compliance_v1_ring_messages_proto_init() }
@@ -2297,6 +2340,9 @@ func file_gokernels_kernels_compliance_v1_ring_messages_proto_init() {
 	file_gokernels_kernels_compliance_v1_ring_messages_proto_msgTypes[1].OneofWrappers = []any{
 		(*AmlPatternsRingReply_Output)(nil),
 		(*AmlPatternsRingReply_Snapshot)(nil),
+	}
+	file_gokernels_kernels_compliance_v1_ring_messages_proto_msgTypes[2].OneofWrappers = []any{
+		(*AmlPatternsRingEvent_AmlPatternAlert)(nil),
 	}
 	file_gokernels_kernels_compliance_v1_ring_messages_proto_msgTypes[3].OneofWrappers = []any{
 		(*CircularFlowRingRequest_Data)(nil),
