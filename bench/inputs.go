@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -91,6 +92,16 @@ func (w *workload) build() error {
 	in := k.NewInput()
 	if err := jsoninput.FromStruct(st, in); err != nil {
 		return err
+	}
+	// A generated client sends the edges in their binary form,
+	// packed_edges, not as the JSON form's ListValues.
+	m := in.ProtoReflect()
+	fds := m.Descriptor().Fields()
+	m.Clear(fds.ByName("edges"))
+	packed := m.Mutable(fds.ByName("packed_edges")).List()
+	for _, e := range w.Edges {
+		packed.Append(protoreflect.ValueOfInt32(int32(e[0])))
+		packed.Append(protoreflect.ValueOfInt32(int32(e[1])))
 	}
 	a, err := anypb.New(in)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/gokernels/gokernels/cuda/cudatest"
 	"github.com/gokernels/gokernels/cuda/emu"
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
+	"github.com/gokernels/gokernels/kernels/graph/graphinput"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/server/errs"
@@ -70,7 +71,7 @@ func testCtx() (context.Context, struct{}) {
 func ring(n int) *graphv1.PageRankInput {
 	in := &graphv1.PageRankInput{NumNodes: int32(n), Directed: true}
 	for i := 0; i < n; i++ {
-		in.Edges = append(in.Edges, &graphv1.Edge{Source: int32(i), Target: int32((i + 1) % n)})
+		in.Edges = append(in.Edges, graphinput.PairList([2]int32{int32(i), int32((i + 1) % n)})...)
 	}
 	return in
 }
@@ -176,7 +177,7 @@ func TestCUDAImpossibleIsFailedPrecondition(t *testing.T) {
 	}
 	// An input the GPU implementation does not cover: weighted betweenness.
 	bc := kernel(t, reg, "graph/betweenness-centrality")
-	weighted := &graphv1.BetweennessCentralityInput{NumNodes: 3, Edges: cudatest.UniformEdges(3, 3, 1), Weights: []float64{1, 2, 3}}
+	weighted := &graphv1.BetweennessCentralityInput{NumNodes: 3, PackedEdges: cudatest.UniformEdges(3, 3, 1), Weights: []float64{1, 2, 3}}
 	_, _, err = sel.Choose(bc, weighted, "CUDA")
 	if code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "weighted") {
 		t.Errorf("weighted betweenness on CUDA: %v", err)
@@ -268,7 +269,7 @@ func TestFallbackOnGPUError(t *testing.T) {
 
 	// Input errors are not GPU failures: same error as the CPU, no fallback.
 	dev.Fail("PageRank", nil)
-	bad := &graphv1.PageRankInput{NumNodes: 2, Edges: []*graphv1.Edge{{Source: 0, Target: 5}}}
+	bad := &graphv1.PageRankInput{NumNodes: 2, Edges: graphinput.PairList([2]int32{0, 5})}
 	fn, _, _ = sel.Choose(pr, bad, "AUTO")
 	_, _, gerr := fn(ctx, bad)
 	_, cerr := pr.RunCPU(ctx, bad)

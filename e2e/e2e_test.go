@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
 )
 
@@ -269,6 +270,57 @@ func TestGrpcurl(t *testing.T) {
 	out, code = runTool(t, grpcurl, "-plaintext", "-d", `{"kernel_id":"graph/nope","input":{}}`, s.grpc, "gokernels.v1.KernelService/Execute")
 	if code == 0 || !strings.Contains(out, "NotFound") {
 		t.Errorf("grpcurl Execute unknown kernel: exit %d\n%s", code, out)
+	}
+}
+
+// TestGrpcurlTypedGraphRPCs: the issue's grpcurl line — the typed input in
+// protojson, edges as [[0, 1], [1, 2]] — parses on every GraphService RPC
+// whose input has edges (grpcurl reads the nested arrays into the
+// google.protobuf.ListValue items), answers degree centrality exactly, and a
+// bad edge comes back as InvalidArgument naming it.
+func TestGrpcurlTypedGraphRPCs(t *testing.T) {
+	s := startServer(t)
+	const body = `{"num_nodes":3,"edges":[[0,1],[1,2]]}`
+	out, code := runTool(t, grpcurl, "-plaintext", "-d", body, s.grpc, "gokernels.kernels.graph.v1.GraphService/DegreeCentrality")
+	var got struct{ Scores []float64 }
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || !slices.Equal(got.Scores, []float64{0.5, 1, 0.5}) {
+		t.Fatalf("grpcurl DegreeCentrality %s: exit %d\n%s\nwant scores [0.5 1 0.5] (nx.degree_centrality of the path 0-1-2)", body, code, out)
+	}
+	svc := graphv1.File_gokernels_kernels_graph_v1_service_proto.Services().ByName("GraphService")
+	methods := svc.Methods()
+	ran := 0
+	for i := range methods.Len() {
+		m := methods.Get(i)
+		if m.Input().Fields().ByName("edges") == nil {
+			continue // graph/value-similarity: distributions, no graph
+		}
+		ran++
+		full := string(svc.FullName()) + "/" + string(m.Name())
+		out, code := runTool(t, grpcurl, "-plaintext", "-d", body, s.grpc, full)
+		// Kernels with required parameters of their own (a source node,
+		// features, communities) answer InvalidArgument about those: the
+		// edges were read.
+		if code != 0 && (!strings.Contains(out, "InvalidArgument") || strings.Contains(out, "edges")) {
+			t.Errorf("grpcurl %s %s: exit %d\n%s", full, body, code, out)
+		}
+	}
+	if ran < 25 {
+		t.Errorf("ran %d graph RPCs, want every one with edges", ran)
+	}
+	for bad, field := range map[string]string{
+		`{"num_nodes":3,"edges":[[0,1],[1,"2"]]}`:         "edges[1][1]",
+		`{"num_nodes":3,"edges":[[0,1,2]]}`:               "edges[0]",
+		`{"num_nodes":3,"edges":[[0,1e308]]}`:             "edges[0][1]",
+		`{"num_nodes":3,"edges":[[0,1]],"pairs":[[0,3]]}`: "pairs[0]",
+	} {
+		rpc := "DegreeCentrality"
+		if strings.Contains(bad, "pairs") {
+			rpc = "JaccardSimilarity"
+		}
+		out, code := runTool(t, grpcurl, "-plaintext", "-d", bad, s.grpc, "gokernels.kernels.graph.v1.GraphService/"+rpc)
+		if code == 0 || !strings.Contains(out, "InvalidArgument") || !strings.Contains(out, `"field": "`+field+`"`) {
+			t.Errorf("grpcurl %s %s: exit %d, want InvalidArgument on %s\n%s", rpc, bad, code, field, out)
+		}
 	}
 }
 

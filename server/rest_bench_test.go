@@ -16,6 +16,7 @@ import (
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/graph/graphinput"
 	"github.com/gokernels/gokernels/server/servertest"
 )
 
@@ -76,12 +77,13 @@ func BenchmarkGRPCTyped1MEdgePageRank(b *testing.B) {
 	benchGRPCTyped(b, in)
 }
 
-// BenchmarkGRPCTypedEdgeMessages1MEdgePageRank: the same with the edges as
-// one Edge message each (the form before packed_edges).
+// BenchmarkGRPCTypedEdgeMessages1MEdgePageRank: the same with the edges in
+// their JSON form, one google.protobuf.ListValue of two double Values each
+// (what a protojson client such as grpcurl sends over gRPC).
 func BenchmarkGRPCTypedEdgeMessages1MEdgePageRank(b *testing.B) {
 	in := &graphv1.PageRankInput{NumNodes: benchNodes, Directed: true}
 	for _, e := range benchEdgeList() {
-		in.Edges = append(in.Edges, &graphv1.Edge{Source: e[0], Target: e[1]})
+		in.Edges = append(in.Edges, graphinput.PairList(e)...)
 	}
 	benchGRPCTyped(b, in)
 }

@@ -17,6 +17,7 @@ import (
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
+	"github.com/gokernels/gokernels/kernels/graph/graphinput"
 	"github.com/gokernels/gokernels/server"
 	"github.com/gokernels/gokernels/server/servertest"
 )
@@ -51,7 +52,7 @@ func startSmallBench(b *testing.B) *server.Server {
 func smallRing() *graphv1.DegreeCentralityInput {
 	in := &graphv1.DegreeCentralityInput{NumNodes: 10}
 	for i := range int32(10) {
-		in.Edges = append(in.Edges, &graphv1.Edge{Source: i, Target: (i + 1) % 10})
+		in.Edges = append(in.Edges, graphinput.PairList([2]int32{i, (i + 1) % 10})...)
 	}
 	return in
 }

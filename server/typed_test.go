@@ -7,10 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	"github.com/gokernels/gokernels/server"
@@ -124,12 +127,83 @@ func TestReflectionListsKernelServices(t *testing.T) {
 	}
 
 	out, err := graphv1.NewGraphServiceClient(conn).DegreeCentrality(ctx, &graphv1.DegreeCentralityInput{
-		NumNodes: 3, Edges: []*graphv1.Edge{{Source: 0, Target: 1}, {Source: 1, Target: 2}},
+		NumNodes: 3, PackedEdges: []int32{0, 1, 1, 2},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []float64{0.5, 1, 0.5}; !slices.Equal(out.GetScores(), want) {
 		t.Errorf("DegreeCentrality = %v, want %v", out.GetScores(), want)
+	}
+}
+
+// TestTypedRPCReadsProtoJSONEdges: the typed input as a protojson client
+// (grpcurl -d, a generated JSON client) writes it — edges as [[0, 1], [1, 2]],
+// which protojson reads into google.protobuf.ListValue items — runs over the
+// typed gRPC RPC; every shape that is not a pair of integer node ids is
+// INVALID_ARGUMENT naming the item or the value, never a crash.
+func TestTypedRPCReadsProtoJSONEdges(t *testing.T) {
+	srv, _ := startDefault(t, nil)
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := graphv1.NewGraphServiceClient(conn)
+	call := func(body string) (*graphv1.DegreeCentralityOutput, error) {
+		t.Helper()
+		in := &graphv1.DegreeCentralityInput{}
+		if err := protojson.Unmarshal([]byte(body), in); err != nil {
+			t.Fatalf("protojson rejects %s: %v", body, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return client.DegreeCentrality(ctx, in)
+	}
+	// The issue's grpcurl line: degree centrality of the path 0-1-2 is
+	// deg/(n-1) = [1/2, 2/2, 1/2] (nx.degree_centrality).
+	for _, body := range []string{
+		`{"num_nodes":3,"edges":[[0,1],[1,2]]}`,
+		`{"numNodes":3,"edges":[[0,1.0],[1e0,2]]}`, // integral doubles are ids
+		`{"num_nodes":3,"packed_edges":[0,1,1,2]}`,
+	} {
+		out, err := call(body)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if want := []float64{0.5, 1, 0.5}; !slices.Equal(out.GetScores(), want) {
+			t.Errorf("%s: scores %v, want %v", body, out.GetScores(), want)
+		}
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{"num_nodes":3,"edges":[[0,1],[1,2,0]]}`, "edges[1]"},
+		{`{"num_nodes":3,"edges":[[0]]}`, "edges[0]"},
+		{`{"num_nodes":3,"edges":[[]]}`, "edges[0]"},
+		{`{"num_nodes":3,"edges":[[0,3]]}`, "edges[0]"},
+		{`{"num_nodes":3,"edges":[[-1,0]]}`, "edges[0]"},
+		{`{"num_nodes":3,"edges":[[0,"1"]]}`, "edges[0][1]"},
+		{`{"num_nodes":3,"edges":[[0,null]]}`, "edges[0][1]"},
+		{`{"num_nodes":3,"edges":[[true,1]]}`, "edges[0][0]"},
+		{`{"num_nodes":3,"edges":[[0,[1]]]}`, "edges[0][1]"},
+		{`{"num_nodes":3,"edges":[[0,{"id":1}]]}`, "edges[0][1]"},
+		{`{"num_nodes":3,"edges":[[0.5,1]]}`, "edges[0][0]"},
+		{`{"num_nodes":3,"edges":[[0,1],[1e308,1]]}`, "edges[1][0]"},
+		{`{"num_nodes":3,"edges":[[0,-1e308]]}`, "edges[0][1]"},
+		{`{"num_nodes":3,"edges":[[9007199254740993,1]]}`, "edges[0][0]"},
+		{`{"num_nodes":3,"edges":[[0,1]],"packed_edges":[1,2]}`, "packed_edges"},
+	} {
+		_, err := call(c.body)
+		st := status.Convert(err)
+		var fields []string
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				for _, fv := range br.GetFieldViolations() {
+					fields = append(fields, fv.GetField())
+				}
+			}
+		}
+		if st.Code() != codes.InvalidArgument || !slices.Equal(fields, []string{c.field}) {
+			t.Errorf("%s: %v %q fields %v, want INVALID_ARGUMENT on %s", c.body, st.Code(), st.Message(), fields, c.field)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	mlv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1"
 	riskv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/risk/v1"
 	"github.com/gokernels/gokernels/kernels/graph"
+	"github.com/gokernels/gokernels/kernels/graph/graphinput"
 	"github.com/gokernels/gokernels/kernels/ml"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/kernels/risk"
@@ -75,23 +76,23 @@ func Cases(s Scale) []Case {
 		// a large graph stops after one iteration. 1e-10 makes the
 		// iterations (the part that runs on the device) count.
 		Case{"pagerank", "graph/pagerank", size(g.n, g.m), &graphv1.PageRankInput{
-			NumNodes: int32(g.n), Edges: PowerLawEdges(g.n, g.m, 1), Directed: true, Tolerance: proto.Float64(1e-10)}},
+			NumNodes: int32(g.n), PackedEdges: PowerLawEdges(g.n, g.m, 1), Directed: true, Tolerance: proto.Float64(1e-10)}},
 		Case{"pagerank-weighted-undirected", "graph/pagerank", size(g.n/2, g.m/2), &graphv1.PageRankInput{
-			NumNodes: int32(g.n / 2), Edges: PowerLawEdges(g.n/2, g.m/2, 2), Weights: Weights(g.m/2, 3)}},
+			NumNodes: int32(g.n / 2), PackedEdges: PowerLawEdges(g.n/2, g.m/2, 2), Weights: Weights(g.m/2, 3)}},
 		Case{"betweenness", "graph/betweenness-centrality", size(bc.n, bc.m), &graphv1.BetweennessCentralityInput{
-			NumNodes: int32(bc.n), Edges: UniformEdges(bc.n, bc.m, 4)}},
+			NumNodes: int32(bc.n), PackedEdges: UniformEdges(bc.n, bc.m, 4)}},
 		Case{"betweenness-directed", "graph/betweenness-centrality", size(bc.n/2, bc.m/2), &graphv1.BetweennessCentralityInput{
-			NumNodes: int32(bc.n / 2), Edges: UniformEdges(bc.n/2, bc.m/2, 5), Directed: true, Normalized: proto.Bool(false)}},
+			NumNodes: int32(bc.n / 2), PackedEdges: UniformEdges(bc.n/2, bc.m/2, 5), Directed: true, Normalized: proto.Bool(false)}},
 		Case{"degree", "graph/degree-centrality", size(g.n, g.m), &graphv1.DegreeCentralityInput{
-			NumNodes: int32(g.n), Edges: PowerLawEdges(g.n, g.m, 6)}},
+			NumNodes: int32(g.n), PackedEdges: PowerLawEdges(g.n, g.m, 6)}},
 		Case{"degree-in", "graph/degree-centrality", size(g.n, g.m), &graphv1.DegreeCentralityInput{
-			NumNodes: int32(g.n), Edges: PowerLawEdges(g.n, g.m, 7), Directed: true, Mode: "in"}},
+			NumNodes: int32(g.n), PackedEdges: PowerLawEdges(g.n, g.m, 7), Directed: true, Mode: "in"}},
 		Case{"components", "graph/connected-components", size(g.n, g.m/4), &graphv1.ConnectedComponentsInput{
-			NumNodes: int32(g.n), Edges: UniformEdges(g.n, g.m/4, 8)}},
+			NumNodes: int32(g.n), PackedEdges: UniformEdges(g.n, g.m/4, 8)}},
 		Case{"components-directed", "graph/connected-components", size(g.n/4, g.m/8), &graphv1.ConnectedComponentsInput{
-			NumNodes: int32(g.n / 4), Edges: UniformEdges(g.n/4, g.m/8, 9), Directed: true}},
+			NumNodes: int32(g.n / 4), PackedEdges: UniformEdges(g.n/4, g.m/8, 9), Directed: true}},
 		Case{"triangles", "graph/triangle-counting", size(tri.n, tri.m), &graphv1.TriangleCountingInput{
-			NumNodes: int32(tri.n), Edges: PowerLawEdges(tri.n, tri.m, 10)}},
+			NumNodes: int32(tri.n), PackedEdges: PowerLawEdges(tri.n, tri.m, 10)}},
 		kmeansCase(km[0], km[1], km[2], s),
 		mcCase(mc[0], mc[1]),
 		corrCase(co[0], co[1]),
@@ -173,27 +174,30 @@ func corrCase(n, t int) Case {
 }
 
 // UniformEdges returns m random edges on n nodes (duplicates and self-loops
-// included, as clients send them).
-func UniformEdges(n, m int, seed uint64) []*graphv1.Edge {
+// included, as clients send them) as packed_edges [s0, t0, s1, t1, ...],
+// the binary form gRPC clients send.
+func UniformEdges(n, m int, seed uint64) []int32 {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	out := make([]*graphv1.Edge, m)
-	for i := range out {
-		out[i] = &graphv1.Edge{Source: int32(rng.IntN(n)), Target: int32(rng.IntN(n))}
+	out := make([]int32, 2*m)
+	for i := 0; i < m; i++ {
+		out[2*i], out[2*i+1] = int32(rng.IntN(n)), int32(rng.IntN(n))
 	}
 	return out
 }
 
 // PowerLawEdges returns m edges whose endpoints are skewed towards low ids
-// (a heavy-tailed degree distribution, like web and social graphs).
-func PowerLawEdges(n, m int, seed uint64) []*graphv1.Edge {
+// (a heavy-tailed degree distribution, like web and social graphs), packed
+// like UniformEdges.
+func PowerLawEdges(n, m int, seed uint64) []int32 {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	pick := func() int32 {
 		u := rng.Float64()
 		return int32(min(n-1, int(float64(n)*math.Pow(u, 2.5))))
 	}
-	out := make([]*graphv1.Edge, m)
-	for i := range out {
-		out[i] = &graphv1.Edge{Source: int32(rng.IntN(n)), Target: pick()}
+	out := make([]int32, 2*m)
+	for i := 0; i < m; i++ {
+		out[2*i] = int32(rng.IntN(n))
+		out[2*i+1] = pick()
 	}
 	return out
 }
@@ -220,16 +224,16 @@ func InvalidCases() []Case {
 	}
 	return []Case{
 		{"pagerank-negative-weight", "graph/pagerank", "", &graphv1.PageRankInput{NumNodes: 2,
-			Edges: []*graphv1.Edge{{Source: 0, Target: 1}}, Weights: []float64{-1}}},
+			Edges: graphinput.PairList([2]int32{0, 1}), Weights: []float64{-1}}},
 		{"pagerank-node-out-of-range", "graph/pagerank", "", &graphv1.PageRankInput{NumNodes: 2,
-			Edges: []*graphv1.Edge{{Source: 0, Target: 2}}}},
+			Edges: graphinput.PairList([2]int32{0, 2})}},
 		{"betweenness-node-out-of-range", "graph/betweenness-centrality", "", &graphv1.BetweennessCentralityInput{NumNodes: 2,
-			Edges: []*graphv1.Edge{{Source: 0, Target: 1}, {Source: -1, Target: 1}}}},
+			Edges: graphinput.PairList([2]int32{0, 1}, [2]int32{-1, 1})}},
 		{"degree-in-undirected", "graph/degree-centrality", "", &graphv1.DegreeCentralityInput{NumNodes: 2, Mode: "in"}},
 		{"components-weights-count", "graph/connected-components", "", &graphv1.ConnectedComponentsInput{NumNodes: 2,
-			Edges: []*graphv1.Edge{{Source: 0, Target: 1}}, Weights: []float64{1, 2}}},
+			Edges: graphinput.PairList([2]int32{0, 1}), Weights: []float64{1, 2}}},
 		{"triangles-bad-edge", "graph/triangle-counting", "", &graphv1.TriangleCountingInput{NumNodes: 3,
-			Edges: []*graphv1.Edge{{Source: 0, Target: 1}, {Source: 3, Target: 1}}}},
+			Edges: graphinput.PairList([2]int32{0, 1}, [2]int32{3, 1})}},
 		{"kmeans-k-too-big", "ml/kmeans-cluster", "", &mlv1.KMeansClusterInput{Data: []float64{1, 2}, NSamples: 2, NFeatures: 1, K: 3}},
 		{"kmeans-bad-init", "ml/kmeans-cluster", "", &mlv1.KMeansClusterInput{Data: []float64{1, 2, 3}, NSamples: 3, NFeatures: 1, K: 2,
 			Init: []float64{1}}},

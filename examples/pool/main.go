@@ -28,8 +28,9 @@ func main() {
 	defer p.Close(context.Background())
 	ctx := context.Background()
 
-	// Typed: the generated input and output messages.
-	in := &graphv1.PageRankInput{NumNodes: 3, Edges: []*graphv1.Edge{{Source: 0, Target: 1}, {Source: 1, Target: 2}, {Source: 2, Target: 0}}, Directed: true}
+	// Typed: the generated input and output messages, the edges in their
+	// binary form (packed_edges: [source0, target0, source1, target1, ...]).
+	in := &graphv1.PageRankInput{NumNodes: 3, PackedEdges: []int32{0, 1, 1, 2, 2, 0}, Directed: true}
 	out, err := pool.Run[*graphv1.PageRankInput, *graphv1.PageRankOutput](ctx, p, "graph/pagerank", in)
 	if err != nil {
 		log.Fatal(err)

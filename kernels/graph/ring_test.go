@@ -13,10 +13,12 @@ import (
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	"github.com/gokernels/gokernels/internal/fixture"
 	"github.com/gokernels/gokernels/kernels/fold"
+	"github.com/gokernels/gokernels/kernels/graph/graphinput"
 	"github.com/gokernels/gokernels/kernels/registry"
 	"github.com/gokernels/gokernels/ring/ringreplay"
 )
@@ -121,7 +123,7 @@ func driveRandom(t *testing.T, reg *registry.Registry, id string, n int, directe
 		r := m.ProtoReflect()
 		l := r.Mutable(r.Descriptor().Fields().ByName(protoreflect.Name(name))).List()
 		for _, e := range edges {
-			l.Append(protoreflect.ValueOfMessage((&graphv1.Edge{Source: e[0], Target: e[1]}).ProtoReflect()))
+			l.Append(protoreflect.ValueOfMessage(graphinput.PairList(e)[0].ProtoReflect()))
 		}
 		if ws != nil {
 			wl := r.Mutable(r.Descriptor().Fields().ByName("weights")).List()
@@ -214,28 +216,28 @@ func TestDegreeRingsRandomStreams(t *testing.T) {
 func TestGraphRingRejects(t *testing.T) {
 	ctx := context.Background()
 	h := DegreeRatioRing.New()
-	if err := h.Apply(ringreplay.NewContext(1, 0), &graphv1.DegreeRatioInput{Edges: []*graphv1.Edge{{Source: 0, Target: 1}}}); fixture.ErrorField(err) != "num_nodes" {
+	if err := h.Apply(ringreplay.NewContext(1, 0), &graphv1.DegreeRatioInput{Edges: graphinput.PairList([2]int32{0, 1})}); fixture.ErrorField(err) != "num_nodes" {
 		t.Fatalf("unconfigured: %v", err)
 	}
-	if err := h.Configure(ctx, &graphv1.DegreeRatioInput{NumNodes: 3, Edges: []*graphv1.Edge{{Source: 0, Target: 1}}}); fixture.ErrorField(err) != "edges" {
+	if err := h.Configure(ctx, &graphv1.DegreeRatioInput{NumNodes: 3, Edges: graphinput.PairList([2]int32{0, 1})}); fixture.ErrorField(err) != "edges" {
 		t.Fatalf("edges in Configure: %v", err)
 	}
 	if err := h.Configure(ctx, &graphv1.DegreeRatioInput{NumNodes: 3}); err != nil {
 		t.Fatal(err)
 	}
-	e := func(u, v int32) *graphv1.Edge { return &graphv1.Edge{Source: u, Target: v} }
-	if err := h.Apply(ringreplay.NewContext(1, 0), &graphv1.DegreeRatioInput{Edges: []*graphv1.Edge{e(0, 1), e(1, 2)}, Weights: []float64{2, 3}}); err != nil {
+	e := func(u, v int32) *structpb.ListValue { return graphinput.PairList([2]int32{u, v})[0] }
+	if err := h.Apply(ringreplay.NewContext(1, 0), &graphv1.DegreeRatioInput{Edges: []*structpb.ListValue{e(0, 1), e(1, 2)}, Weights: []float64{2, 3}}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := h.MarshalState()
 	for want, m := range map[string]*graphv1.DegreeRatioInput{
-		"remove_edges[1]": {RemoveEdges: []*graphv1.Edge{e(1, 0), e(0, 2)}},
-		"remove_edges[0]": {RemoveEdges: []*graphv1.Edge{e(0, 3)}},
-		"edges[0]":        {Edges: []*graphv1.Edge{e(0, 5)}},
-		"weights[0]":      {Edges: []*graphv1.Edge{e(0, 2)}, Weights: []float64{nan()}},
-		"num_nodes":       {NumNodes: 4, Edges: []*graphv1.Edge{e(0, 2)}},
-		"directed":        {Directed: true, Edges: []*graphv1.Edge{e(0, 2)}},
-		"weights":         {Edges: []*graphv1.Edge{e(0, 2)}, Weights: []float64{1, 2}},
+		"remove_edges[1]": {RemoveEdges: []*structpb.ListValue{e(1, 0), e(0, 2)}},
+		"remove_edges[0]": {RemoveEdges: []*structpb.ListValue{e(0, 3)}},
+		"edges[0]":        {Edges: []*structpb.ListValue{e(0, 5)}},
+		"weights[0]":      {Edges: []*structpb.ListValue{e(0, 2)}, Weights: []float64{nan()}},
+		"num_nodes":       {NumNodes: 4, Edges: []*structpb.ListValue{e(0, 2)}},
+		"directed":        {Directed: true, Edges: []*structpb.ListValue{e(0, 2)}},
+		"weights":         {Edges: []*structpb.ListValue{e(0, 2)}, Weights: []float64{1, 2}},
 	} {
 		if err := h.Apply(ringreplay.NewContext(2, 0), m); fixture.ErrorField(err) != want {
 			t.Errorf("%s: %v", want, err)
@@ -273,16 +275,16 @@ func TestGraphRingRejects(t *testing.T) {
 // prior messages on a 200,000-node graph with uniformly random edges:
 // Apply is O(degree), so the cost per message should not grow with the
 // history.
-func benchGraphRing(b *testing.B, h fold.Handler, cfg proto.Message, prior int, edgeMsg func(e *graphv1.Edge, del bool) proto.Message) {
+func benchGraphRing(b *testing.B, h fold.Handler, cfg proto.Message, prior int, edgeMsg func(e []*structpb.ListValue, del bool) proto.Message) {
 	const n = 200_000
 	rng := rand.New(rand.NewPCG(7, 7))
 	total := prior + b.N
 	type step struct {
-		e   *graphv1.Edge
+		e   [2]int32
 		del bool
 	}
 	steps := make([]step, 0, total)
-	var added []*graphv1.Edge
+	var added [][2]int32
 	for len(steps) < total {
 		if len(added) > 0 && len(steps)%4 == 3 {
 			i := rng.IntN(len(added))
@@ -291,13 +293,13 @@ func benchGraphRing(b *testing.B, h fold.Handler, cfg proto.Message, prior int, 
 			added = added[:len(added)-1]
 			continue
 		}
-		e := &graphv1.Edge{Source: int32(rng.IntN(n)), Target: int32(rng.IntN(n))}
-		if e.Source == e.Target {
+		e := [2]int32{int32(rng.IntN(n)), int32(rng.IntN(n))}
+		if e[0] == e[1] {
 			continue
 		}
 		dup := false
 		for _, a := range added[max(0, len(added)-4):] {
-			dup = dup || (a.Source == e.Source && a.Target == e.Target)
+			dup = dup || a == e
 		}
 		if dup {
 			continue
@@ -305,15 +307,20 @@ func benchGraphRing(b *testing.B, h fold.Handler, cfg proto.Message, prior int, 
 		steps = append(steps, step{e, false})
 		added = append(added, e)
 	}
-	ringreplay.BenchApply(b, h, cfg, prior, func(i int) proto.Message { return edgeMsg(steps[i].e, steps[i].del) })
+	// The messages are built before the timer, as a client would send them.
+	msgs := make([][]*structpb.ListValue, len(steps))
+	for i, st := range steps {
+		msgs[i] = graphinput.PairList(st.e)
+	}
+	ringreplay.BenchApply(b, h, cfg, prior, func(i int) proto.Message { return edgeMsg(msgs[i], steps[i].del) })
 }
 
 func BenchmarkDegreeRingApply(b *testing.B) {
-	msg := func(e *graphv1.Edge, del bool) proto.Message {
+	msg := func(e []*structpb.ListValue, del bool) proto.Message {
 		if del {
-			return &graphv1.DegreeCentralityInput{RemoveEdges: []*graphv1.Edge{e}}
+			return &graphv1.DegreeCentralityInput{RemoveEdges: e}
 		}
-		return &graphv1.DegreeCentralityInput{Edges: []*graphv1.Edge{e}}
+		return &graphv1.DegreeCentralityInput{Edges: e}
 	}
 	for _, prior := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("prior=%d", prior), func(b *testing.B) {
@@ -323,11 +330,11 @@ func BenchmarkDegreeRingApply(b *testing.B) {
 }
 
 func BenchmarkDegreeRatioRingApply(b *testing.B) {
-	msg := func(e *graphv1.Edge, del bool) proto.Message {
+	msg := func(e []*structpb.ListValue, del bool) proto.Message {
 		if del {
-			return &graphv1.DegreeRatioInput{RemoveEdges: []*graphv1.Edge{e}}
+			return &graphv1.DegreeRatioInput{RemoveEdges: e}
 		}
-		return &graphv1.DegreeRatioInput{Edges: []*graphv1.Edge{e}, Weights: []float64{1.5}}
+		return &graphv1.DegreeRatioInput{Edges: e, Weights: []float64{1.5}}
 	}
 	for _, prior := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("prior=%d", prior), func(b *testing.B) {
@@ -423,7 +430,7 @@ func TestPageRankRingRandomStreams(t *testing.T) {
 	if err := h.Configure(context.Background(), &graphv1.PageRankInput{NumNodes: 3}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Apply(ringreplay.NewContext(1, 0), &graphv1.PageRankInput{Edges: []*graphv1.Edge{{Source: 0, Target: 1}}, Weights: []float64{-1}}); fixture.ErrorField(err) != "weights[0]" {
+	if err := h.Apply(ringreplay.NewContext(1, 0), &graphv1.PageRankInput{Edges: graphinput.PairList([2]int32{0, 1}), Weights: []float64{-1}}); fixture.ErrorField(err) != "weights[0]" {
 		t.Fatalf("negative weight: %v", err)
 	}
 }
@@ -433,11 +440,11 @@ func TestPageRankRingRandomStreams(t *testing.T) {
 // re-convergence (every (n+m)/8 changes) included: amortised O(8·iterations)
 // per change.
 func BenchmarkPageRankRingApply(b *testing.B) {
-	msg := func(e *graphv1.Edge, del bool) proto.Message {
+	msg := func(e []*structpb.ListValue, del bool) proto.Message {
 		if del {
-			return &graphv1.PageRankInput{RemoveEdges: []*graphv1.Edge{e}}
+			return &graphv1.PageRankInput{RemoveEdges: e}
 		}
-		return &graphv1.PageRankInput{Edges: []*graphv1.Edge{e}}
+		return &graphv1.PageRankInput{Edges: e}
 	}
 	for _, prior := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("prior=%d", prior), func(b *testing.B) {

@@ -4,7 +4,8 @@ package graph
 
 import (
 	"context"
-	"fmt"
+
+	"google.golang.org/protobuf/types/known/structpb"
 
 	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	"github.com/gokernels/gokernels/kernels/graph/graphinput"
@@ -18,7 +19,7 @@ import (
 // pairInput is what the four neighbourhood-similarity inputs share.
 type pairInput interface {
 	graphinput.Fields
-	GetPairs() []*graphv1.NodePair
+	GetPairs() []*structpb.ListValue
 }
 
 // neighborhoodScores scores in's pairs, or finds the top-k pairs when there
@@ -56,14 +57,17 @@ func neighborhoodScores(ctx context.Context, in pairInput, topK *int32, m neighb
 		return out, scores, nil
 	}
 	pairs := make([]neighborhood.Pair, len(in.GetPairs()))
+	echo := make([]*graphv1.NodePair, len(pairs))
 	for i, p := range in.GetPairs() {
-		if p == nil {
-			return nil, nil, kerr.Invalid(fmt.Sprintf("pairs[%d]", i), "missing pair")
+		u, v, err := graphinput.Pair("pairs", i, p, in.GetNumNodes())
+		if err != nil {
+			return nil, nil, err
 		}
-		pairs[i] = neighborhood.Pair{U: p.GetU(), V: p.GetV()}
+		pairs[i] = neighborhood.Pair{U: u, V: v}
+		echo[i] = &graphv1.NodePair{U: u, V: v}
 	}
 	scores, err := neighborhood.Score(ctx, g, m, pairs)
-	return in.GetPairs(), scores, err
+	return echo, scores, err
 }
 
 // JaccardSimilarity is graph/jaccard-similarity.

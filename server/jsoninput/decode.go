@@ -1,6 +1,7 @@
 package jsoninput
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/gokernels/gokernels/kernels/kerr"
 )
@@ -39,9 +41,18 @@ func Decode(data []byte, msg proto.Message) error {
 // The REST gateway forwards the result as typed_input without ever building
 // the message, so a large body costs about its own size in memory.
 func Transcode(data []byte, md protoreflect.MessageDescriptor) ([]byte, error) {
-	// The wire form is smaller than the JSON text, so one allocation of the
-	// input's size holds it without regrowth.
-	d := &decoder{buf: data, out: make([]byte, 0, len(data)+16)}
+	// The wire form is mostly smaller than the JSON text, so one
+	// allocation of the input's size holds it without regrowth. The
+	// exception is a list of short arrays read as google.protobuf.ListValue
+	// items (graph edges, [0,1] → 24 bytes: a Value of a tag and a double per
+	// id): for a message with such a field, up to 20 more bytes per '['
+	// cover them, and a bytes.Count costs far less than the copies of a
+	// regrowing buffer.
+	size := len(data) + 16
+	if hasListValues(md) {
+		size += 20 * bytes.Count(data, []byte{'['})
+	}
+	d := &decoder{buf: data, out: make([]byte, 0, size)}
 	switch d.peek() {
 	case '{':
 	case '[', '"', 't', 'f', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
@@ -56,6 +67,18 @@ func Transcode(data []byte, md protoreflect.MessageDescriptor) ([]byte, error) {
 		return nil, d.syntax("unexpected data after the object")
 	}
 	return d.out, nil
+}
+
+// hasListValues reports whether md has a repeated google.protobuf.ListValue
+// field (graph edges).
+func hasListValues(md protoreflect.MessageDescriptor) bool {
+	fds := md.Fields()
+	for i := range fds.Len() {
+		if fd := fds.Get(i); fd.IsList() && fd.Message() != nil && fd.Message().FullName() == "google.protobuf.ListValue" {
+			return true
+		}
+	}
+	return false
 }
 
 type segment struct {
@@ -358,20 +381,19 @@ func (d *decoder) mapValue(fd protoreflect.FieldDescriptor) error {
 // well-known types) whatever protojson accepts.
 func (d *decoder) message(md protoreflect.MessageDescriptor) error {
 	if md.FullName().Parent() == "google.protobuf" {
-		start := d.pos
-		if err := d.skip(); err != nil {
-			return err
+		// ListValue and Value are transcoded here, not by protojson: graph
+		// edges are a ListValue each ([[0, 1], ...]), a million of them in a
+		// large request, and protojson on a dynamic message costs
+		// microseconds apiece.
+		switch md.FullName() {
+		case "google.protobuf.ListValue":
+			if d.peek() == '[' {
+				return d.listValue(0)
+			}
+		case "google.protobuf.Value":
+			return d.value(0)
 		}
-		m := dynamicpb.NewMessage(md)
-		if err := protojson.Unmarshal(d.buf[start:d.pos], m); err != nil {
-			return d.fail("%v", err)
-		}
-		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
-		if err != nil {
-			return d.fail("%v", err)
-		}
-		d.out = append(d.out, b...)
-		return nil
+		return d.protojsonBody(md)
 	}
 	switch d.peek() {
 	case '{':
@@ -386,6 +408,137 @@ func (d *decoder) message(md protoreflect.MessageDescriptor) error {
 		return d.fail("must be an array")
 	}
 	return d.fail("must be an object")
+}
+
+// protojsonBody transcodes one value with protojson, as the message md.
+func (d *decoder) protojsonBody(md protoreflect.MessageDescriptor) error {
+	start := d.pos
+	if err := d.skip(); err != nil {
+		return err
+	}
+	m := dynamicpb.NewMessage(md)
+	if err := protojson.Unmarshal(d.buf[start:d.pos], m); err != nil {
+		return d.fail("%v", err)
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	if err != nil {
+		return d.fail("%v", err)
+	}
+	d.out = append(d.out, b...)
+	return nil
+}
+
+// maxListDepth bounds the nesting of arrays inside a google.protobuf.Value,
+// which the schema does not: [[[[...]]]] from a large body must be an
+// error, not a stack overflow. (protojson's own limit is 10,000.)
+const maxListDepth = 10000
+
+// Field numbers of google.protobuf.Value (its kind oneof) and ListValue.
+const (
+	valueNull   = 1
+	valueNumber = 2
+	valueString = 3
+	valueBool   = 4
+	valueStruct = 5
+	valueList   = 6
+	listValues  = 1
+)
+
+var structDesc = (&structpb.Struct{}).ProtoReflect().Descriptor()
+
+// listValue transcodes a JSON array as a google.protobuf.ListValue body,
+// each element a Value, the way protojson reads it. Errors name the element
+// ("edges[3][1]").
+func (d *decoder) listValue(depth int) error {
+	if depth >= maxListDepth {
+		return d.fail("arrays nested more than %d deep", maxListDepth)
+	}
+	d.pos++ // [
+	d.path = append(d.path, segment{idx: 0})
+	top := len(d.path) - 1
+	if d.peek() == ']' {
+		d.pos++
+		d.path = d.path[:top]
+		return nil
+	}
+	for i := 0; ; i++ {
+		d.path[top].idx = i
+		d.out = protowire.AppendTag(d.out, listValues, protowire.BytesType)
+		s := d.beginLen()
+		if err := d.value(depth); err != nil {
+			return err
+		}
+		d.endLen(s)
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			d.path = d.path[:top]
+			return nil
+		default:
+			return d.syntax("expected , or ]")
+		}
+	}
+}
+
+// value transcodes any JSON value as a google.protobuf.Value body, as
+// protojson reads it: null, a number (a double; beyond ±1.8e308 is an
+// error), a string, a bool, a list or an object.
+func (d *decoder) value(depth int) error {
+	switch c := d.peek(); {
+	case c == 'n':
+		if !d.null() {
+			return d.syntax("expected a value")
+		}
+		d.out = protowire.AppendTag(d.out, valueNull, protowire.VarintType)
+		d.out = protowire.AppendVarint(d.out, 0)
+	case c == 't' || c == 'f':
+		var b bool
+		switch {
+		case len(d.buf)-d.pos >= 4 && string(d.buf[d.pos:d.pos+4]) == "true":
+			b, d.pos = true, d.pos+4
+		case len(d.buf)-d.pos >= 5 && string(d.buf[d.pos:d.pos+5]) == "false":
+			d.pos += 5
+		default:
+			return d.syntax("expected a value")
+		}
+		d.out = protowire.AppendTag(d.out, valueBool, protowire.VarintType)
+		d.out = protowire.AppendVarint(d.out, protowire.EncodeBool(b))
+	case c == '"':
+		str, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.out = protowire.AppendTag(d.out, valueString, protowire.BytesType)
+		d.out = protowire.AppendString(d.out, str)
+	case c == '-' || isDigit(c):
+		f, err := d.numberValue()
+		if err != nil {
+			return err
+		}
+		d.out = protowire.AppendTag(d.out, valueNumber, protowire.Fixed64Type)
+		d.out = protowire.AppendFixed64(d.out, math.Float64bits(f))
+	case c == '[':
+		d.out = protowire.AppendTag(d.out, valueList, protowire.BytesType)
+		s := d.beginLen()
+		if err := d.listValue(depth + 1); err != nil {
+			return err
+		}
+		d.endLen(s)
+	case c == '{':
+		d.out = protowire.AppendTag(d.out, valueStruct, protowire.BytesType)
+		s := d.beginLen()
+		if err := d.protojsonBody(structDesc); err != nil {
+			return err
+		}
+		d.endLen(s)
+	case c == 0:
+		return d.syntax("unexpected end of input")
+	default:
+		return d.syntax("expected a value")
+	}
+	return nil
 }
 
 func (d *decoder) tuple(md protoreflect.MessageDescriptor) error {

@@ -4,7 +4,8 @@ Every kernel is an RPC of its domain's service
 (gokernels.kernels.graph.v1.GraphService/PageRank); the stubs generated from
 proto/ live in clients/python/gen (scripts/gen-python.sh). This module adds
 one convenience on top of them: call a kernel by name with keyword
-arguments, records written as tuples the way the REST API writes them::
+arguments, records written as tuples the way the REST API writes them
+(edges are sent in their binary form, packed_edges)::
 
     from gokernels_client import Client
 
@@ -98,6 +99,37 @@ def _fill(msg, value, path):
         _set_field(msg, field, v, where)
 
 
+_LIST_VALUE = "google.protobuf.ListValue"
+
+
+def _int32_tuple(field):
+    """The (gokernels.v1.int32_tuple) option of a field: the length of each
+    item of a repeated ListValue field such as edges, 0 when unset."""
+    opts = field.GetOptions()
+    return opts.Extensions[options_pb2.int32_tuple] if opts.HasExtension(options_pb2.int32_tuple) else 0
+
+
+def _set_pairs(msg, field, v, where):
+    """Sets a repeated ListValue field of n-integer items (edges, pairs,
+    remove_edges; the int32_tuple option) from a list of tuples. When the
+    message has the packed twin packed_<name> (packed_edges), the ids go
+    there: two varints per edge instead of a ListValue of two doubles."""
+    n = _int32_tuple(field)
+    for i, item in enumerate(v):
+        if not isinstance(item, (list, tuple)) or (n and len(item) != n):
+            raise ValueError("%s[%d]: want %s ids, got %r" % (where, i, n or "a list of", item))
+        for x in item:
+            if isinstance(x, bool) or not isinstance(x, int):
+                raise ValueError("%s[%d]: node ids are integers, got %r" % (where, i, x))
+    packed = msg.DESCRIPTOR.fields_by_name.get("packed_" + field.name)
+    if packed is not None and n:
+        getattr(msg, packed.name).extend(x for item in v for x in item)
+        return
+    target = getattr(msg, field.name)
+    for item in v:
+        target.add().extend(item)
+
+
 def _scalar(field, v):
     if field.enum_type is not None and isinstance(v, str):
         return field.enum_type.values_by_name[v].number
@@ -115,6 +147,10 @@ def _set_field(msg, field, v, where):
                 _fill(target[key], item, "%s[%r]" % (where, key))
             else:
                 target[key] = _scalar(value_field, item)
+        return
+    if field.label == field.LABEL_REPEATED and field.message_type is not None \
+            and field.message_type.full_name == _LIST_VALUE:
+        _set_pairs(msg, field, v, where)
         return
     if field.label == field.LABEL_REPEATED:
         target = getattr(msg, field.name)
@@ -174,16 +210,22 @@ class Client:
     def kernel_ids(self):
         return sorted(self._kernels)
 
+    def input(self, kernel_id, input=None, **fields):
+        """The input message run would send: input is a message or a dict
+        of its fields; keyword arguments set fields too."""
+        msg = self.kernel(kernel_id).input_class()
+        if input is not None:
+            _fill(msg, input, "")
+        if fields:
+            _fill(msg, fields, "")
+        return msg
+
     def run(self, kernel_id, input=None, **fields):
         """Runs a kernel: input is its input message or a dict of its
         fields; keyword arguments set fields too. Returns the output message;
         a gRPC error is raised as grpc.RpcError (code(), details())."""
         k = self.kernel(kernel_id)
-        msg = k.input_class()
-        if input is not None:
-            _fill(msg, input, "")
-        if fields:
-            _fill(msg, fields, "")
+        msg = self.input(kernel_id, input, **fields)
         call = self._calls.get(kernel_id)
         if call is None:
             call = self._channel.unary_unary(

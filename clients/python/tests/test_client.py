@@ -14,10 +14,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import grpc  # noqa: E402
 import networkx as nx  # noqa: E402
-from google.protobuf import struct_pb2  # noqa: E402
+from google.protobuf import json_format, struct_pb2  # noqa: E402
 
 import gokernels_client  # noqa: E402  (puts clients/python/gen on sys.path)
-from gokernels.kernels.graph.v1 import centrality_pb2, graph_pb2, service_pb2_grpc  # noqa: E402
+from gokernels.kernels.graph.v1 import centrality_pb2, service_pb2_grpc  # noqa: E402
 from gokernels.v1 import kernel_pb2, kernel_pb2_grpc  # noqa: E402
 from google.rpc import error_details_pb2, status_pb2  # noqa: E402
 
@@ -66,13 +66,33 @@ class ClientTest(unittest.TestCase):
             self.assertAlmostEqual(out.scores[v], want[v], delta=1e-8, msg="node %d" % v)
 
     def test_generated_stub_degree_centrality(self):
+        # The plain stubs, with the edges in each of their two forms: the
+        # binary packed_edges, and edges as protojson reads the issue's
+        # grpcurl body (each [u, v] a google.protobuf.ListValue).
         stub = service_pb2_grpc.GraphServiceStub(self.channel)
-        req = centrality_pb2.DegreeCentralityInput(
-            num_nodes=3, edges=[graph_pb2.Edge(source=0, target=1), graph_pb2.Edge(source=1, target=2)])
-        out = stub.DegreeCentrality(req, timeout=30)
-        g = nx.path_graph(3)
-        want = nx.degree_centrality(g)
-        self.assertEqual(list(out.scores), [want[v] for v in range(3)])
+        want = nx.degree_centrality(nx.path_graph(3))
+        packed = centrality_pb2.DegreeCentralityInput(num_nodes=3, packed_edges=[0, 1, 1, 2])
+        from_json = json_format.Parse('{"num_nodes":3,"edges":[[0,1],[1,2]]}', centrality_pb2.DegreeCentralityInput())
+        self.assertEqual(len(from_json.edges), 2)
+        for req in (packed, from_json):
+            out = stub.DegreeCentrality(req, timeout=30)
+            self.assertEqual(list(out.scores), [want[v] for v in range(3)])
+        bad = json_format.Parse('{"num_nodes":3,"edges":[[0,"1"]]}', centrality_pb2.DegreeCentralityInput())
+        with self.assertRaises(grpc.RpcError) as ctx:
+            stub.DegreeCentrality(bad, timeout=30)
+        self.assertEqual(ctx.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("edges[0][1]", field_violations(ctx.exception))
+
+    def test_helper_sends_packed_edges(self):
+        msg = self.client.input("graph/pagerank", num_nodes=3, edges=[(0, 1), (1, 2)])
+        self.assertEqual(list(msg.packed_edges), [0, 1, 1, 2])
+        self.assertEqual(len(msg.edges), 0)
+        # Pair lists without a packed twin are sent as [u, v] lists.
+        msg = self.client.input("graph/jaccard-similarity", num_nodes=3, edges=[(0, 1)], pairs=[(0, 2)])
+        self.assertEqual([list(p.values) for p in msg.pairs], [[struct_pb2.Value(number_value=0), struct_pb2.Value(number_value=2)]])
+        out = self.client.jaccard_similarity(num_nodes=3, edges=[(0, 1), (1, 2)], pairs=[(0, 2)])
+        self.assertEqual([(p.u, p.v) for p in out.pairs], [(0, 2)])
+        self.assertEqual(list(out.scores), [1.0])
 
     def test_typed_equals_execute(self):
         # The typed RPC and KernelService.Execute run the same kernel.
@@ -89,7 +109,13 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(grpc.RpcError) as ctx:
             self.client.degree_centrality(num_nodes=3, edges=[(0, 5)])
         self.assertEqual(ctx.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
-        self.assertIn("edges[0]", field_violations(ctx.exception))
+        # The helper sends edges as packed_edges, so the server names the
+        # offending id's position there: edge i is packed_edges[2i].
+        self.assertIn("packed_edges[0]", field_violations(ctx.exception))
+        with self.assertRaises(grpc.RpcError) as ctx:
+            self.client.jaccard_similarity(num_nodes=3, pairs=[(0, 1), (0, 3)])
+        self.assertEqual(ctx.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("pairs[1]", field_violations(ctx.exception))
         with self.assertRaises(grpc.RpcError) as ctx:
             self.client.pagerank(num_nodes=2, damping=1.5)
         self.assertEqual(ctx.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
@@ -100,6 +126,8 @@ class ClientTest(unittest.TestCase):
             self.client.pagerank(num_nodes=2, no_such_field=1)
         with self.assertRaises(ValueError):
             self.client.pagerank(num_nodes=3, edges=[(0, 1, 2)])
+        with self.assertRaises(ValueError):
+            self.client.pagerank(num_nodes=3, edges=[(0, 1.5)])
         with self.assertRaises(KeyError):
             self.client.run("graph/no-such-kernel")
 

@@ -124,6 +124,14 @@ var file_gokernels_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 		Filename:      "gokernels/v1/options.proto",
 	},
 	{
+		ExtendedType:  (*descriptorpb.FieldOptions)(nil),
+		ExtensionType: (*uint32)(nil),
+		Field:         50103,
+		Name:          "gokernels.v1.int32_tuple",
+		Tag:           "varint,50103,opt,name=int32_tuple",
+		Filename:      "gokernels/v1/options.proto",
+	},
+	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
 		ExtensionType: (*KernelMethod)(nil),
 		Field:         50102,
@@ -146,6 +154,21 @@ var (
 	E_Tuple = &file_gokernels_v1_options_proto_extTypes[0]
 )
 
+// Extension fields to descriptorpb.FieldOptions.
+var (
+	// int32_tuple marks a repeated google.protobuf.ListValue field whose every
+	// item is an array of exactly this many integers in int32 range, such as
+	// a graph's edges [[0, 1], [1, 2]]. ListValue is the one proto type that
+	// protojson (grpcurl, generated JSON clients) reads a nested JSON array
+	// into; this option gives the shape the type cannot: the OpenAPI schema
+	// of each item is a fixed-length integer array (internal/cmd/openapienrich),
+	// and the kernel checks every item in Go, naming "edges[i]" or
+	// "edges[i][j]".
+	//
+	// optional uint32 int32_tuple = 50103;
+	E_Int32Tuple = &file_gokernels_v1_options_proto_extTypes[1]
+)
+
 // Extension fields to descriptorpb.MethodOptions.
 var (
 	// kernel marks an RPC of a per-domain kernel service
@@ -155,7 +178,7 @@ var (
 	// registry by internal/cmd/kernelsvcgen.
 	//
 	// optional gokernels.v1.KernelMethod kernel = 50102;
-	E_Kernel = &file_gokernels_v1_options_proto_extTypes[1]
+	E_Kernel = &file_gokernels_v1_options_proto_extTypes[2]
 )
 
 var File_gokernels_v1_options_proto protoreflect.FileDescriptor
@@ -170,7 +193,9 @@ const file_gokernels_v1_options_proto_rawDesc = "" +
 	"\x11ring_request_type\x18\x04 \x01(\tR\x0fringRequestType\x12&\n" +
 	"\x0fring_reply_type\x18\x05 \x01(\tR\rringReplyType\x12&\n" +
 	"\x0fring_event_type\x18\x06 \x01(\tR\rringEventType:7\n" +
-	"\x05tuple\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\bR\x05tuple:T\n" +
+	"\x05tuple\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\bR\x05tuple:@\n" +
+	"\vint32_tuple\x12\x1d.google.protobuf.FieldOptions\x18\xb7\x87\x03 \x01(\rR\n" +
+	"int32Tuple:T\n" +
 	"\x06kernel\x12\x1e.google.protobuf.MethodOptions\x18\xb6\x87\x03 \x01(\v2\x1a.gokernels.v1.KernelMethodR\x06kernelB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3"
 
 var (
@@ -189,16 +214,18 @@ var file_gokernels_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_gokernels_v1_options_proto_goTypes = []any{
 	(*KernelMethod)(nil),                // 0: gokernels.v1.KernelMethod
 	(*descriptorpb.MessageOptions)(nil), // 1: google.protobuf.MessageOptions
-	(*descriptorpb.MethodOptions)(nil),  // 2: google.protobuf.MethodOptions
+	(*descriptorpb.FieldOptions)(nil),   // 2: google.protobuf.FieldOptions
+	(*descriptorpb.MethodOptions)(nil),  // 3: google.protobuf.MethodOptions
 }
 var file_gokernels_v1_options_proto_depIdxs = []int32{
 	1, // 0: gokernels.v1.tuple:extendee -> google.protobuf.MessageOptions
-	2, // 1: gokernels.v1.kernel:extendee -> google.protobuf.MethodOptions
-	0, // 2: gokernels.v1.kernel:type_name -> gokernels.v1.KernelMethod
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	2, // [2:3] is the sub-list for extension type_name
-	0, // [0:2] is the sub-list for extension extendee
+	2, // 1: gokernels.v1.int32_tuple:extendee -> google.protobuf.FieldOptions
+	3, // 2: gokernels.v1.kernel:extendee -> google.protobuf.MethodOptions
+	0, // 3: gokernels.v1.kernel:type_name -> gokernels.v1.KernelMethod
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	3, // [3:4] is the sub-list for extension type_name
+	0, // [0:3] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -214,7 +241,7 @@ func file_gokernels_v1_options_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_v1_options_proto_rawDesc), len(file_gokernels_v1_options_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
-			NumExtensions: 2,
+			NumExtensions: 3,
 			NumServices:   0,
 		},
 		GoTypes:           file_gokernels_v1_options_proto_goTypes,

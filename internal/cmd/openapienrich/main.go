@@ -18,20 +18,25 @@
 // gokernels.v1), so a new kernel needs nothing here:
 //
 //   - stable, readable definition names. Every strategy of the generator
-//     is either the full proto name (gokernels.kernels.graph.v1.Edge, which
-//     SDK generators turn into GokernelsKernelsGraphV1Edge) or resolves
-//     collisions by context, so adding procint's Edge would rename graph's.
-//     Here a domain message is always prefixed with its domain (GraphEdge,
-//     GraphPageRankInput), a core gokernels.v1 message keeps its own name
-//     (ExecuteRequest), and a name clash fails the build.
+//     is either the full proto name (gokernels.kernels.graph.v1.NodePair,
+//     which SDK generators turn into GokernelsKernelsGraphV1NodePair) or
+//     resolves collisions by context, so adding another domain's NodePair
+//     would rename graph's. Here a domain message is always prefixed with
+//     its domain (GraphNodePair, GraphPageRankInput), a core gokernels.v1
+//     message keeps its own name (ExecuteRequest), and a name clash fails
+//     the build.
 //   - buf.validate rules as JSON-schema bounds (minimum/maximum, exclusive
 //     for gt/lt, minLength/maxLength, pattern, minItems/maxItems, `in` and
 //     `const` as enum, required). The generator does not read buf.validate;
 //     its own openapiv2_field options would repeat every rule by hand, and
 //     it drops a bound of 0 (a float64 with omitempty), the commonest one.
-//   - tuples (messages with the gokernels.v1.tuple option, e.g. graph Edge)
-//     as the fixed-length arrays the API reads and writes ([0, 1]). A
-//     message option cannot give a schema "items".
+//   - tuples (messages with the gokernels.v1.tuple option, e.g. graph
+//     NodePair) as the fixed-length arrays the API reads and writes
+//     ([0, 1]). A message option cannot give a schema "items".
+//   - fields with the gokernels.v1.int32_tuple option (graph edges: repeated
+//     google.protobuf.ListValue, so that protojson clients such as grpcurl
+//     send [[0, 1], [1, 2]]) as arrays of fixed-length integer arrays; the
+//     generator's ListValue item is an untyped array.
 //   - comments as descriptions only. The generator turns a comment whose
 //     first paragraph has no final full stop into a schema "title", which
 //     SDK generators take for a type name (openapi-python-client, the

@@ -31,6 +31,11 @@ func enrichMessage(schema map[string]any, md protoreflect.MessageDescriptor) err
 		if v, ok := documentedDefault(p); ok {
 			p["default"] = v
 		}
+		if n := int32Tuple(fd); n > 0 {
+			if err := int32TupleSchema(p, fd, n); err != nil {
+				return err
+			}
+		}
 		rules := fieldRules(fd)
 		if rules == nil {
 			continue
@@ -79,6 +84,34 @@ func fieldRules(fd protoreflect.FieldDescriptor) *validate.FieldRules {
 	}
 	r, _ := proto.GetExtension(opts, validate.E_Field).(*validate.FieldRules)
 	return r
+}
+
+// int32Tuple is a field's (gokernels.v1.int32_tuple) option: the length of
+// each item, 0 when the field has none.
+func int32Tuple(fd protoreflect.FieldDescriptor) uint32 {
+	opts, ok := fd.Options().(*descriptorpb.FieldOptions)
+	if !ok || !proto.HasExtension(opts, gokernelsv1.E_Int32Tuple) {
+		return 0
+	}
+	return proto.GetExtension(opts, gokernelsv1.E_Int32Tuple).(uint32)
+}
+
+// int32TupleSchema gives a repeated google.protobuf.ListValue field marked
+// int32_tuple = n (graph edges) the schema of what the kernel accepts: an
+// array of n-integer arrays, [[0, 1], [1, 2]]. The generator's schema for
+// a ListValue item is an untyped array, which would let SDKs send anything.
+func int32TupleSchema(p map[string]any, fd protoreflect.FieldDescriptor, n uint32) error {
+	if !fd.IsList() || fd.Message() == nil || fd.Message().FullName() != "google.protobuf.ListValue" {
+		return fmt.Errorf("field %s: int32_tuple needs a repeated google.protobuf.ListValue", fd.FullName())
+	}
+	p["type"] = "array"
+	p["items"] = map[string]any{
+		"type":     "array",
+		"minItems": n,
+		"maxItems": n,
+		"items":    map[string]any{"type": "integer", "format": "int32"},
+	}
+	return nil
 }
 
 func isTuple(md protoreflect.MessageDescriptor) bool {

@@ -147,6 +147,11 @@ func checkMessage(t *testing.T, spec string, defs map[string]any, name string, m
 		if p["description"] == nil && p["title"] == nil {
 			t.Errorf("%s: %s.%s has no description", spec, name, fields.Get(i).Name())
 		}
+		if n := int32Tuple(fields.Get(i)); n > 0 {
+			if item := obj(p, "items"); item["type"] != "array" || item["minItems"] != float64(n) || item["maxItems"] != float64(n) {
+				t.Errorf("%s: %s.%s items %v, want arrays of %d integers", spec, name, fields.Get(i).Name(), item, n)
+			}
+		}
 	}
 }
 
@@ -190,13 +195,20 @@ func TestPublishedSchemaDetails(t *testing.T) {
 		if d := obj(spec.defs, "GraphPageRankInput", "properties", "damping")["description"]; d == nil {
 			t.Errorf("%s: damping has no description", spec.name)
 		}
-		edge := obj(spec.defs, "GraphEdge")
-		if edge["type"] != "array" || edge["minItems"] != 2.0 || edge["maxItems"] != 2.0 || obj(edge, "items")["type"] != "integer" {
-			t.Errorf("%s: GraphEdge %v, want an array of 2 integers", spec.name, edge)
+		// A tuple message (an output's node pairs) is an array of its fields.
+		pair := obj(spec.defs, "GraphNodePair")
+		if pair["type"] != "array" || pair["minItems"] != 2.0 || pair["maxItems"] != 2.0 || obj(pair, "items")["type"] != "integer" {
+			t.Errorf("%s: GraphNodePair %v, want an array of 2 integers", spec.name, pair)
 		}
-		edges := obj(spec.defs, "GraphPageRankInput", "properties", "edges")
-		if obj(edges, "items")["$ref"] == nil || !strings.HasSuffix(obj(edges, "items")["$ref"].(string), "/GraphEdge") {
-			t.Errorf("%s: PageRank edges %v, want items GraphEdge", spec.name, edges)
+		// An int32_tuple field (edges: repeated ListValue, for protojson
+		// clients) is an array of 2-integer arrays, not of untyped lists.
+		for _, field := range [][2]string{{"GraphPageRankInput", "edges"}, {"GraphPageRankInput", "remove_edges"}, {"GraphJaccardSimilarityInput", "pairs"}} {
+			edges := obj(spec.defs, field[0], "properties", field[1])
+			item := obj(edges, "items")
+			if edges["type"] != "array" || item["type"] != "array" || item["minItems"] != 2.0 || item["maxItems"] != 2.0 ||
+				obj(item, "items")["type"] != "integer" || obj(item, "items")["format"] != "int32" {
+				t.Errorf("%s: %s.%s %v, want an array of [integer, integer]", spec.name, field[0], field[1], edges)
+			}
 		}
 		metric := obj(spec.defs, "MlHierarchicalClusterInput", "properties", "metric")
 		if enum, _ := metric["enum"].([]any); len(enum) < 3 {

@@ -2,7 +2,13 @@
 // (num_nodes, edges or packed_edges, weights, directed) into a csr.Graph, enforcing the
 // server's size limits and reporting bad input as kerr field errors named
 // the way the JSON request names them ("num_nodes", "edges[3]",
-// "weights", "weights[7]").
+// "edges[3][1]", "weights", "weights[7]").
+//
+// edges (and remove_edges, and the similarity kernels' pairs) are the JSON
+// form of a pair list: google.protobuf.ListValue items, so that protojson
+// clients such as grpcurl can send [[0, 1], [1, 2]] as they are. Pair reads
+// one item, checking what the type cannot: exactly two numbers, integers,
+// ids in [0, num_nodes).
 package graphinput
 
 import (
@@ -11,7 +17,8 @@ import (
 	"math"
 	"strconv"
 
-	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
+	"google.golang.org/protobuf/types/known/structpb"
+
 	"github.com/gokernels/gokernels/kernels/graph/csr"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
@@ -21,7 +28,7 @@ import (
 // edges, weights, directed, packed_edges as fields 1-5).
 type Fields interface {
 	GetNumNodes() int32
-	GetEdges() []*graphv1.Edge
+	GetEdges() []*structpb.ListValue
 	GetWeights() []float64
 	GetDirected() bool
 	GetPackedEdges() []int32
@@ -98,7 +105,7 @@ func UndirectedView(ctx context.Context, in Fields) (*csr.Graph, error) {
 // present with both ids in [0, num_nodes); every weight finite. Weights are
 // used when given (weighted graph), ignored otherwise. Duplicate edges and
 // self-loops follow networkx's simple graphs (see csr.Build).
-func Build(ctx context.Context, numNodes int32, edges []*graphv1.Edge, weights []float64, directed bool) (*csr.Graph, error) {
+func Build(ctx context.Context, numNodes int32, edges []*structpb.ListValue, weights []float64, directed bool) (*csr.Graph, error) {
 	src, dst, err := Edges(ctx, numNodes, edges, weights)
 	if err != nil {
 		return nil, err
@@ -130,23 +137,87 @@ func csrBuildNamed(n int, src, dst []int32, w []float64, directed bool, name fun
 // Edges validates the common fields like Build but returns the edges as
 // parallel source/target slices instead of building a CSR, for kernels
 // that work on the raw edge list (union-find components).
-func Edges(ctx context.Context, numNodes int32, edges []*graphv1.Edge, weights []float64) (src, dst []int32, err error) {
+func Edges(ctx context.Context, numNodes int32, edges []*structpb.ListValue, weights []float64) (src, dst []int32, err error) {
 	if err := checkCommon(ctx, numNodes, "edges", len(edges), weights); err != nil {
 		return nil, nil, err
 	}
 	src = make([]int32, len(edges))
 	dst = make([]int32, len(edges))
 	for i, e := range edges {
-		if e == nil {
-			return nil, nil, kerr.Invalid(field("edges", i), "missing edge")
-		}
-		s, t := e.GetSource(), e.GetTarget()
-		if s < 0 || s >= numNodes || t < 0 || t >= numNodes {
-			return nil, nil, kerr.Invalid(field("edges", i), "node id out of range [0, %d): [%d, %d]", numNodes, s, t)
+		s, t, err := Pair("edges", i, e, numNodes)
+		if err != nil {
+			return nil, nil, err
 		}
 		src[i], dst[i] = s, t
 	}
 	return src, dst, finiteWeights(weights)
+}
+
+// Pair reads item i of the pair list called name (edges, remove_edges,
+// pairs): a list of exactly two numbers that are integers, each in
+// [0, numNodes). A wrong count or an id out of range is an error on
+// name[i] ("edges[3]"); a value that is not an integer — a string, null,
+// a bool, a list, 1.5, NaN, ±1e308 — is an error on name[i][j]. It never
+// allocates unless it fails.
+func Pair(name string, i int, item *structpb.ListValue, numNodes int32) (u, v int32, err error) {
+	vals := item.GetValues()
+	if len(vals) != 2 {
+		return 0, 0, kerr.Invalid(field(name, i), "must be a pair [u, v] of node ids, got %d values", len(vals))
+	}
+	u, err = intValue(name, i, 0, vals[0])
+	if err != nil {
+		return 0, 0, err
+	}
+	v, err = intValue(name, i, 1, vals[1])
+	if err != nil {
+		return 0, 0, err
+	}
+	if u < 0 || u >= numNodes || v < 0 || v >= numNodes {
+		return 0, 0, kerr.Invalid(field(name, i), "node id out of range [0, %d): [%d, %d]", numNodes, u, v)
+	}
+	return u, v, nil
+}
+
+// intValue reads a node id: a number that is an integer in int32 range.
+// Every float64 that passes is exact (|x| < 2^31), so 2^53+1, rounded to
+// 2^53 by any JSON reader, is out of range rather than misread.
+func intValue(name string, i, j int, x *structpb.Value) (int32, error) {
+	n, ok := x.GetKind().(*structpb.Value_NumberValue)
+	if !ok {
+		return 0, kerr.Invalid(field(name, i)+"["+strconv.Itoa(j)+"]", "must be an integer node id, got %s", kindName(x))
+	}
+	f := n.NumberValue
+	// NaN fails the first test (NaN != NaN), ±Inf the range test.
+	if f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+		return 0, kerr.Invalid(field(name, i)+"["+strconv.Itoa(j)+"]", "must be an integer node id in int32 range, got %v", f)
+	}
+	return int32(f), nil
+}
+
+// kindName names what a non-number Value holds, for error messages.
+func kindName(x *structpb.Value) string {
+	switch x.GetKind().(type) {
+	case *structpb.Value_StringValue:
+		return "a string"
+	case *structpb.Value_BoolValue:
+		return "a bool"
+	case *structpb.Value_ListValue:
+		return "a list"
+	case *structpb.Value_StructValue:
+		return "an object"
+	}
+	return "null"
+}
+
+// PairList builds the JSON form of a pair list (edges, remove_edges,
+// pairs) from [u, v] pairs: for tests and Go callers that hold ids. Clients
+// that send many edges should use packed_edges instead.
+func PairList(pairs ...[2]int32) []*structpb.ListValue {
+	out := make([]*structpb.ListValue, len(pairs))
+	for i, p := range pairs {
+		out[i] = &structpb.ListValue{Values: []*structpb.Value{structpb.NewNumberValue(float64(p[0])), structpb.NewNumberValue(float64(p[1]))}}
+	}
+	return out
 }
 
 // checkCommon checks num_nodes, the edge count m (of the field named

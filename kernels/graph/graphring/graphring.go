@@ -22,8 +22,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
 
-	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
 	"github.com/gokernels/gokernels/kernels/graph/graphinput"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
@@ -32,7 +32,7 @@ import (
 // Msg is a graph kernel's input message as a ring data message.
 type Msg interface {
 	graphinput.Fields
-	GetRemoveEdges() []*graphv1.Edge
+	GetRemoveEdges() []*structpb.ListValue
 }
 
 // Adj is one node's adjacency: neighbours ascending, weights parallel
@@ -173,18 +173,19 @@ func (g *Graph) Apply(ctx context.Context, m Msg, checkWeights func([]float64) e
 	}
 	rm := m.GetRemoveEdges()
 	for i, e := range rm {
-		if s, t := e.GetSource(), e.GetTarget(); s < 0 || int(s) >= g.N || t < 0 || int(t) >= g.N {
-			return kerr.Invalid(fmt.Sprintf("remove_edges[%d]", i), "node id out of range [0, %d): [%d, %d]", g.N, s, t)
+		if _, _, err := graphinput.Pair("remove_edges", i, e, int32(g.N)); err != nil {
+			return err
 		}
 	}
 	var undo []op
 	for i, e := range rm {
-		w, ok := g.del(e.GetSource(), e.GetTarget())
+		s, t, _ := graphinput.Pair("remove_edges", i, e, int32(g.N)) // checked above
+		w, ok := g.del(s, t)
 		if !ok {
 			g.rollback(undo)
-			return kerr.Invalid(fmt.Sprintf("remove_edges[%d]", i), "[%d, %d] is not an edge of the ring's graph", e.GetSource(), e.GetTarget())
+			return kerr.Invalid(fmt.Sprintf("remove_edges[%d]", i), "[%d, %d] is not an edge of the ring's graph", s, t)
 		}
-		undo = append(undo, op{u: e.GetSource(), v: e.GetTarget(), w: w, had: true})
+		undo = append(undo, op{u: s, v: t, w: w, had: true})
 	}
 	ws := m.GetWeights()
 	for i := range src {
@@ -286,10 +287,10 @@ func Split[M interface {
 	for _, name := range []protoreflect.Name{"edges", "weights", "packed_edges", "remove_edges"} {
 		r.Clear(fields.ByName(name))
 	}
-	var edges []*graphv1.Edge
+	var edges []*structpb.ListValue
 	if p := in.GetPackedEdges(); len(p) > 0 {
 		for i := 0; i+1 < len(p); i += 2 {
-			edges = append(edges, &graphv1.Edge{Source: p[i], Target: p[i+1]})
+			edges = append(edges, graphinput.PairList([2]int32{p[i], p[i+1]})...)
 		}
 	} else {
 		edges = in.GetEdges()

@@ -14,12 +14,13 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1agokernels/v1/options.proto\x12\x0cgokernels.v1\x1a google/protobuf/descriptor.proto\"\x8b\x01\n\x0cKernelMethod\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05modes\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x19\n\x11ring_request_type\x18\x04 \x01(\t\x12\x17\n\x0fring_reply_type\x18\x05 \x01(\t\x12\x17\n\x0fring_event_type\x18\x06 \x01(\t:0\n\x05tuple\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\x08:L\n\x06kernel\x12\x1e.google.protobuf.MethodOptions\x18\xb6\x87\x03 \x01(\x0b\x32\x1a.gokernels.v1.KernelMethodB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1agokernels/v1/options.proto\x12\x0cgokernels.v1\x1a google/protobuf/descriptor.proto\"\x8b\x01\n\x0cKernelMethod\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05modes\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x19\n\x11ring_request_type\x18\x04 \x01(\t\x12\x17\n\x0fring_reply_type\x18\x05 \x01(\t\x12\x17\n\x0fring_event_type\x18\x06 \x01(\t:0\n\x05tuple\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\x08:4\n\x0bint32_tuple\x12\x1d.google.protobuf.FieldOptions\x18\xb7\x87\x03 \x01(\r:L\n\x06kernel\x12\x1e.google.protobuf.MethodOptions\x18\xb6\x87\x03 \x01(\x0b\x32\x1a.gokernels.v1.KernelMethodB=Z;github.com/gokernels/gokernels/gen/gokernels/v1;gokernelsv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.v1.options_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
   google_dot_protobuf_dot_descriptor__pb2.MessageOptions.RegisterExtension(tuple)
+  google_dot_protobuf_dot_descriptor__pb2.FieldOptions.RegisterExtension(int32_tuple)
   google_dot_protobuf_dot_descriptor__pb2.MethodOptions.RegisterExtension(kernel)
 
   DESCRIPTOR._options = None

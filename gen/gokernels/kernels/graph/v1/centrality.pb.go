@@ -25,8 +25,10 @@ package graphv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -57,21 +59,24 @@ type BetweennessCentralityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge lengths, one per edge, each > 0.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Normalize, default true: scores are multiplied by 1/((n-1)(n-2)) when
 	// n > 2 (left as they are for n <= 2); unnormalized scores of undirected
@@ -119,7 +124,7 @@ func (x *BetweennessCentralityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *BetweennessCentralityInput) GetEdges() []*Edge {
+func (x *BetweennessCentralityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -215,21 +220,24 @@ type PageRankInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge, each >= 0.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Damping factor (networkx's alpha), default 0.85, in [0, 1].
 	Damping *float64 `protobuf:"fixed64,10,opt,name=damping,proto3,oneof" json:"damping,omitempty"`
@@ -240,8 +248,9 @@ type PageRankInput struct {
 	Tolerance *float64 `protobuf:"fixed64,12,opt,name=tolerance,proto3,oneof" json:"tolerance,omitempty"`
 	// Ring data messages only: edges to delete, applied before the message's
 	// edges (each must exist; in an undirected graph [u, v] and [v, u] are the
-	// same edge). Unary Execute rejects it: a Batch input is its edge set.
-	RemoveEdges   []*Edge `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
+	// same edge). Written like edges: [source, target] pairs of integer node
+	// ids. Unary Execute rejects it: a Batch input is its edge set.
+	RemoveEdges   []*structpb.ListValue `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -283,7 +292,7 @@ func (x *PageRankInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *PageRankInput) GetEdges() []*Edge {
+func (x *PageRankInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -332,7 +341,7 @@ func (x *PageRankInput) GetTolerance() float64 {
 	return 0
 }
 
-func (x *PageRankInput) GetRemoveEdges() []*Edge {
+func (x *PageRankInput) GetRemoveEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.RemoveEdges
 	}
@@ -416,21 +425,24 @@ type DegreeCentralityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Edge weights (accepted for a uniform input shape; ignored).
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Which degree: "total" (default; in + out for directed graphs), "in" or
 	// "out". "in" and "out" need directed = true (networkx defines them only
@@ -438,8 +450,9 @@ type DegreeCentralityInput struct {
 	Mode string `protobuf:"bytes,10,opt,name=mode,proto3" json:"mode,omitempty"`
 	// Ring data messages only: edges to delete, applied before the message's
 	// edges (each must exist; in an undirected graph [u, v] and [v, u] are the
-	// same edge). Unary Execute rejects it: a Batch input is its edge set.
-	RemoveEdges   []*Edge `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
+	// same edge). Written like edges: [source, target] pairs of integer node
+	// ids. Unary Execute rejects it: a Batch input is its edge set.
+	RemoveEdges   []*structpb.ListValue `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -481,7 +494,7 @@ func (x *DegreeCentralityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *DegreeCentralityInput) GetEdges() []*Edge {
+func (x *DegreeCentralityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -516,7 +529,7 @@ func (x *DegreeCentralityInput) GetMode() string {
 	return ""
 }
 
-func (x *DegreeCentralityInput) GetRemoveEdges() []*Edge {
+func (x *DegreeCentralityInput) GetRemoveEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.RemoveEdges
 	}
@@ -587,21 +600,24 @@ type ClosenessCentralityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge lengths, one per edge, each >= 0.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Harmonic centrality instead of closeness, default false.
 	Harmonic bool `protobuf:"varint,10,opt,name=harmonic,proto3" json:"harmonic,omitempty"`
@@ -652,7 +668,7 @@ func (x *ClosenessCentralityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *ClosenessCentralityInput) GetEdges() []*Edge {
+func (x *ClosenessCentralityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -762,21 +778,24 @@ type EigenvectorCentralityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge, each >= 0.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Maximum number of iterations, default 100 (at most the server's
 	// iteration limit).
@@ -824,7 +843,7 @@ func (x *EigenvectorCentralityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *EigenvectorCentralityInput) GetEdges() []*Edge {
+func (x *EigenvectorCentralityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -946,21 +965,24 @@ type KatzCentralityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Attenuation factor, default 0.1 (> 0).
 	Alpha *float64 `protobuf:"fixed64,10,opt,name=alpha,proto3,oneof" json:"alpha,omitempty"`
@@ -1014,7 +1036,7 @@ func (x *KatzCentralityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *KatzCentralityInput) GetEdges() []*Edge {
+func (x *KatzCentralityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -1146,10 +1168,11 @@ var File_gokernels_kernels_graph_v1_centrality_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/graph/v1/centrality.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\x97\x02\n" +
+	"+gokernels/kernels/graph/v1/centrality.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x95\x02\n" +
 	"\x1aBetweennessCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12#\n" +
@@ -1159,18 +1182,20 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"normalized\x88\x01\x01B\r\n" +
 	"\v_normalized\"5\n" +
 	"\x1bBetweennessCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xf4\x03\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xf0\x03\n" +
 	"\rPageRankInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x128\n" +
 	"\adamping\x18\n" +
 	" \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00H\x00R\adamping\x88\x01\x01\x123\n" +
 	"\x0emax_iterations\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x01R\rmaxIterations\x88\x01\x01\x123\n" +
-	"\ttolerance\x18\f \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x02R\ttolerance\x88\x01\x01\x12K\n" +
-	"\fremove_edges\x18\x14 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\vremoveEdgesB\n" +
+	"\ttolerance\x18\f \x01(\x01B\x10\xbaH\r\x12\v@\x01!\x00\x00\x00\x00\x00\x00\x00\x00H\x02R\ttolerance\x88\x01\x01\x12I\n" +
+	"\fremove_edges\x18\x14 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\vremoveEdgesB\n" +
 	"\n" +
 	"\b_dampingB\x11\n" +
 	"\x0f_max_iterationsB\f\n" +
@@ -1181,21 +1206,24 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
 	"iterations\x18\x02 \x01(\x05R\n" +
 	"iterations\x12\x1c\n" +
-	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xd8\x02\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xd4\x02\n" +
 	"\x15DegreeCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12+\n" +
 	"\x04mode\x18\n" +
-	" \x01(\tB\x17\xbaH\x14r\x12R\x00R\x05totalR\x02inR\x03outR\x04mode\x12K\n" +
-	"\fremove_edges\x18\x14 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\vremoveEdges\"0\n" +
+	" \x01(\tB\x17\xbaH\x14r\x12R\x00R\x05totalR\x02inR\x03outR\x04mode\x12I\n" +
+	"\fremove_edges\x18\x14 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\vremoveEdges\"0\n" +
 	"\x16DegreeCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xe7\x02\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xe5\x02\n" +
 	"\x18ClosenessCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x1a\n" +
@@ -1209,10 +1237,11 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\f_wf_improvedB\r\n" +
 	"\v_normalized\"3\n" +
 	"\x19ClosenessCentralityOutput\x12\x16\n" +
-	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xee\x02\n" +
+	"\x06scores\x18\x01 \x03(\x01R\x06scores\"\xec\x02\n" +
 	"\x1aEigenvectorCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x123\n" +
@@ -1227,10 +1256,11 @@ const file_gokernels_kernels_graph_v1_centrality_proto_rawDesc = "" +
 	"\n" +
 	"iterations\x18\x02 \x01(\x05R\n" +
 	"iterations\x12\x1c\n" +
-	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xfd\x03\n" +
+	"\tconverged\x18\x03 \x01(\bR\tconverged\"\xfb\x03\n" +
 	"\x13KatzCentralityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12+\n" +
@@ -1281,17 +1311,17 @@ var file_gokernels_kernels_graph_v1_centrality_proto_goTypes = []any{
 	(*EigenvectorCentralityOutput)(nil), // 9: gokernels.kernels.graph.v1.EigenvectorCentralityOutput
 	(*KatzCentralityInput)(nil),         // 10: gokernels.kernels.graph.v1.KatzCentralityInput
 	(*KatzCentralityOutput)(nil),        // 11: gokernels.kernels.graph.v1.KatzCentralityOutput
-	(*Edge)(nil),                        // 12: gokernels.kernels.graph.v1.Edge
+	(*structpb.ListValue)(nil),          // 12: google.protobuf.ListValue
 }
 var file_gokernels_kernels_graph_v1_centrality_proto_depIdxs = []int32{
-	12, // 0: gokernels.kernels.graph.v1.BetweennessCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 1: gokernels.kernels.graph.v1.PageRankInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 2: gokernels.kernels.graph.v1.PageRankInput.remove_edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 3: gokernels.kernels.graph.v1.DegreeCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 4: gokernels.kernels.graph.v1.DegreeCentralityInput.remove_edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 5: gokernels.kernels.graph.v1.ClosenessCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 6: gokernels.kernels.graph.v1.EigenvectorCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	12, // 7: gokernels.kernels.graph.v1.KatzCentralityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	12, // 0: gokernels.kernels.graph.v1.BetweennessCentralityInput.edges:type_name -> google.protobuf.ListValue
+	12, // 1: gokernels.kernels.graph.v1.PageRankInput.edges:type_name -> google.protobuf.ListValue
+	12, // 2: gokernels.kernels.graph.v1.PageRankInput.remove_edges:type_name -> google.protobuf.ListValue
+	12, // 3: gokernels.kernels.graph.v1.DegreeCentralityInput.edges:type_name -> google.protobuf.ListValue
+	12, // 4: gokernels.kernels.graph.v1.DegreeCentralityInput.remove_edges:type_name -> google.protobuf.ListValue
+	12, // 5: gokernels.kernels.graph.v1.ClosenessCentralityInput.edges:type_name -> google.protobuf.ListValue
+	12, // 6: gokernels.kernels.graph.v1.EigenvectorCentralityInput.edges:type_name -> google.protobuf.ListValue
+	12, // 7: gokernels.kernels.graph.v1.KatzCentralityInput.edges:type_name -> google.protobuf.ListValue
 	8,  // [8:8] is the sub-list for method output_type
 	8,  // [8:8] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
@@ -1304,7 +1334,6 @@ func file_gokernels_kernels_graph_v1_centrality_proto_init() {
 	if File_gokernels_kernels_graph_v1_centrality_proto != nil {
 		return
 	}
-	file_gokernels_kernels_graph_v1_graph_proto_init()
 	file_gokernels_kernels_graph_v1_centrality_proto_msgTypes[0].OneofWrappers = []any{}
 	file_gokernels_kernels_graph_v1_centrality_proto_msgTypes[2].OneofWrappers = []any{}
 	file_gokernels_kernels_graph_v1_centrality_proto_msgTypes[6].OneofWrappers = []any{}

@@ -20,8 +20,10 @@ package graphv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -50,21 +52,24 @@ type ModularityScoreInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge (default 1 each).
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Community label of every node (one per node, any int32 values: nodes with
 	// the same label form one community). Must have num_nodes entries.
@@ -113,7 +118,7 @@ func (x *ModularityScoreInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *ModularityScoreInput) GetEdges() []*Edge {
+func (x *ModularityScoreInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -249,21 +254,24 @@ type LouvainCommunityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge (default 1 each), finite and
 	// non-negative. (Checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (directed modularity, as networkx).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Resolution parameter gamma, default 1.
 	Resolution *float64 `protobuf:"fixed64,10,opt,name=resolution,proto3,oneof" json:"resolution,omitempty"`
@@ -314,7 +322,7 @@ func (x *LouvainCommunityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *LouvainCommunityInput) GetEdges() []*Edge {
+func (x *LouvainCommunityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -457,21 +465,24 @@ type LabelPropagationInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge (default 1 each), finite and
 	// non-negative. (Checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (labels then flow from successors).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Seed of the visiting order and of tie-breaking, default 0.
 	Seed *int64 `protobuf:"varint,10,opt,name=seed,proto3,oneof" json:"seed,omitempty"`
@@ -521,7 +532,7 @@ func (x *LabelPropagationInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *LabelPropagationInput) GetEdges() []*Edge {
+func (x *LabelPropagationInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -640,10 +651,11 @@ var File_gokernels_kernels_graph_v1_community_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_community_proto_rawDesc = "" +
 	"\n" +
-	"*gokernels/kernels/graph/v1/community.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xc5\x02\n" +
+	"*gokernels/kernels/graph/v1/community.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xc3\x02\n" +
 	"\x14ModularityScoreInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12 \n" +
@@ -657,10 +669,11 @@ const file_gokernels_kernels_graph_v1_community_proto_rawDesc = "" +
 	"\n" +
 	"modularity\x18\x01 \x01(\x01R\n" +
 	"modularity\x12'\n" +
-	"\x0fnum_communities\x18\x02 \x01(\x05R\x0enumCommunities\"\x89\x03\n" +
+	"\x0fnum_communities\x18\x02 \x01(\x05R\x0enumCommunities\"\x87\x03\n" +
 	"\x15LouvainCommunityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x125\n" +
@@ -680,10 +693,11 @@ const file_gokernels_kernels_graph_v1_community_proto_rawDesc = "" +
 	"\n" +
 	"modularity\x18\x03 \x01(\x01R\n" +
 	"modularity\x12\x16\n" +
-	"\x06levels\x18\x04 \x01(\x05R\x06levels\"\xc8\x02\n" +
+	"\x06levels\x18\x04 \x01(\x05R\x06levels\"\xc6\x02\n" +
 	"\x15LabelPropagationInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x17\n" +
@@ -720,12 +734,12 @@ var file_gokernels_kernels_graph_v1_community_proto_goTypes = []any{
 	(*LouvainCommunityOutput)(nil), // 3: gokernels.kernels.graph.v1.LouvainCommunityOutput
 	(*LabelPropagationInput)(nil),  // 4: gokernels.kernels.graph.v1.LabelPropagationInput
 	(*LabelPropagationOutput)(nil), // 5: gokernels.kernels.graph.v1.LabelPropagationOutput
-	(*Edge)(nil),                   // 6: gokernels.kernels.graph.v1.Edge
+	(*structpb.ListValue)(nil),     // 6: google.protobuf.ListValue
 }
 var file_gokernels_kernels_graph_v1_community_proto_depIdxs = []int32{
-	6, // 0: gokernels.kernels.graph.v1.ModularityScoreInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	6, // 1: gokernels.kernels.graph.v1.LouvainCommunityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	6, // 2: gokernels.kernels.graph.v1.LabelPropagationInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	6, // 0: gokernels.kernels.graph.v1.ModularityScoreInput.edges:type_name -> google.protobuf.ListValue
+	6, // 1: gokernels.kernels.graph.v1.LouvainCommunityInput.edges:type_name -> google.protobuf.ListValue
+	6, // 2: gokernels.kernels.graph.v1.LabelPropagationInput.edges:type_name -> google.protobuf.ListValue
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -738,7 +752,6 @@ func file_gokernels_kernels_graph_v1_community_proto_init() {
 	if File_gokernels_kernels_graph_v1_community_proto != nil {
 		return
 	}
-	file_gokernels_kernels_graph_v1_graph_proto_init()
 	file_gokernels_kernels_graph_v1_community_proto_msgTypes[0].OneofWrappers = []any{}
 	file_gokernels_kernels_graph_v1_community_proto_msgTypes[2].OneofWrappers = []any{}
 	file_gokernels_kernels_graph_v1_community_proto_msgTypes[4].OneofWrappers = []any{}

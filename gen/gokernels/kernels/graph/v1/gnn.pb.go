@@ -33,8 +33,10 @@ package graphv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -131,21 +133,24 @@ type GnnInferenceInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights (entries of A), one per edge, finite and
 	// non-negative. (Checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (A is then not symmetric).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Node features, row-major num_nodes x num_features, finite. (Checked in
 	// Go, naming features[i]: this list can hold millions of values.)
@@ -195,7 +200,7 @@ func (x *GnnInferenceInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *GnnInferenceInput) GetEdges() []*Edge {
+func (x *GnnInferenceInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -441,21 +446,24 @@ type GraphAttentionInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored by attention.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (see the file comment).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Node features, row-major num_nodes x num_features, finite. (Checked in
 	// Go, naming features[i]: this list can hold millions of values.)
@@ -505,7 +513,7 @@ func (x *GraphAttentionInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *GraphAttentionInput) GetEdges() []*Edge {
+func (x *GraphAttentionInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -623,17 +631,18 @@ var File_gokernels_kernels_graph_v1_gnn_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_gnn_proto_rawDesc = "" +
 	"\n" +
-	"$gokernels/kernels/graph/v1/gnn.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xbf\x01\n" +
+	"$gokernels/kernels/graph/v1/gnn.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xbf\x01\n" +
 	"\bGcnLayer\x12 \n" +
 	"\aout_dim\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\x06outDim\x12&\n" +
 	"\x06weight\x18\x02 \x03(\x01B\x0e\xbaH\v\x92\x01\b\b\x01\"\x04\x12\x02@\x01R\x06weight\x12 \n" +
 	"\x04bias\x18\x03 \x03(\x01B\f\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01R\x04bias\x12G\n" +
 	"\n" +
 	"activation\x18\x04 \x01(\tB'\xbaH$r\"R\x00R\x04noneR\x04reluR\x04tanhR\asigmoidR\x03eluR\n" +
-	"activation\"\xea\x02\n" +
+	"activation\"\xe8\x02\n" +
 	"\x11GnnInferenceInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x1a\n" +
@@ -660,10 +669,11 @@ const file_gokernels_kernels_graph_v1_gnn_proto_rawDesc = "" +
 	"head_merge\x18\a \x01(\tB\x15\xbaH\x12r\x10R\x00R\x06concatR\x04meanR\theadMerge\x12<\n" +
 	"\x0enegative_slope\x18\b \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00H\x01R\rnegativeSlope\x88\x01\x01B\b\n" +
 	"\x06_headsB\x11\n" +
-	"\x0f_negative_slope\"\xec\x02\n" +
+	"\x0f_negative_slope\"\xea\x02\n" +
 	"\x13GraphAttentionInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x1a\n" +
@@ -698,12 +708,12 @@ var file_gokernels_kernels_graph_v1_gnn_proto_goTypes = []any{
 	(*GatLayer)(nil),             // 3: gokernels.kernels.graph.v1.GatLayer
 	(*GraphAttentionInput)(nil),  // 4: gokernels.kernels.graph.v1.GraphAttentionInput
 	(*GraphAttentionOutput)(nil), // 5: gokernels.kernels.graph.v1.GraphAttentionOutput
-	(*Edge)(nil),                 // 6: gokernels.kernels.graph.v1.Edge
+	(*structpb.ListValue)(nil),   // 6: google.protobuf.ListValue
 }
 var file_gokernels_kernels_graph_v1_gnn_proto_depIdxs = []int32{
-	6, // 0: gokernels.kernels.graph.v1.GnnInferenceInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	6, // 0: gokernels.kernels.graph.v1.GnnInferenceInput.edges:type_name -> google.protobuf.ListValue
 	0, // 1: gokernels.kernels.graph.v1.GnnInferenceInput.layers:type_name -> gokernels.kernels.graph.v1.GcnLayer
-	6, // 2: gokernels.kernels.graph.v1.GraphAttentionInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	6, // 2: gokernels.kernels.graph.v1.GraphAttentionInput.edges:type_name -> google.protobuf.ListValue
 	3, // 3: gokernels.kernels.graph.v1.GraphAttentionInput.layers:type_name -> gokernels.kernels.graph.v1.GatLayer
 	4, // [4:4] is the sub-list for method output_type
 	4, // [4:4] is the sub-list for method input_type
@@ -717,7 +727,6 @@ func file_gokernels_kernels_graph_v1_gnn_proto_init() {
 	if File_gokernels_kernels_graph_v1_gnn_proto != nil {
 		return
 	}
-	file_gokernels_kernels_graph_v1_graph_proto_init()
 	file_gokernels_kernels_graph_v1_gnn_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -9,17 +9,25 @@
 // Every graph kernel's input starts with the same five fields:
 //
 //   int32 num_nodes = 1;      // nodes are the ids 0 .. num_nodes-1 (>= 1)
-//   repeated Edge edges = 2;  // [[source, target], ...]
+//   repeated google.protobuf.ListValue edges = 2; // [[source, target], ...]
 //   repeated double weights = 3; // optional, one finite value per edge
 //   bool directed = 4;        // default false
 //   repeated int32 packed_edges = 5; // edges as [s0, t0, s1, t1, ...]
 //
-// followed by the kernel's own parameters from field 10 on. packed_edges is
-// the same edge list in the compact form gRPC clients should send (packed
-// varints; no message per edge); give edges or packed_edges, not both. In
-// JSON:
+// followed by the kernel's own parameters from field 10 on. In JSON:
 //
 //   {"num_nodes": 4, "edges": [[0, 1], [1, 2]], "weights": [1.5, 2], "directed": false}
+//
+// edges is the JSON form of the edge list: a list of [source, target]
+// pairs, typed google.protobuf.ListValue because that is the only proto
+// type protojson reads a nested JSON array into, so grpcurl, REST and
+// every protojson client send exactly the array above. Each item must be a
+// list of exactly two numbers that are integers in [0, num_nodes); anything
+// else (a string, null, 1.5, NaN, a third id) is rejected naming "edges[i]"
+// or "edges[i][j]". packed_edges is the same edge list in the binary form
+// generated gRPC clients should send (packed varints, no message per edge);
+// give edges or packed_edges, not both. (Until 2026-12-03 edges was a list
+// of Edge messages; docs/api-changes.md says why it changed.)
 //
 // Graph semantics are those of networkx 2.8's simple graphs (nx.Graph when
 // directed is false, nx.DiGraph when true) built with
@@ -37,11 +45,9 @@
 package graphv1
 
 import (
-	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
-	sync "sync"
 	unsafe "unsafe"
 )
 
@@ -52,93 +58,13 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Edge is one edge [source, target]. It is a tuple message: in JSON it is
-// written as the two-element array [source, target] (the object form
-// {"source": 0, "target": 1} is accepted too). In an undirected graph the
-// order of the two ids does not matter.
-type Edge struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Source node id, in [0, num_nodes).
-	Source int32 `protobuf:"varint,1,opt,name=source,proto3" json:"source,omitempty"`
-	// Target node id, in [0, num_nodes).
-	//
-	// Ids are range-checked in Go while the graph is built (a bad edge is a
-	// 400 naming edges[i]), not by protovalidate: per-element rules would
-	// evaluate a million times on a million-edge graph.
-	Target        int32 `protobuf:"varint,2,opt,name=target,proto3" json:"target,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Edge) Reset() {
-	*x = Edge{}
-	mi := &file_gokernels_kernels_graph_v1_graph_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Edge) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Edge) ProtoMessage() {}
-
-func (x *Edge) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_graph_v1_graph_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Edge.ProtoReflect.Descriptor instead.
-func (*Edge) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_graph_v1_graph_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *Edge) GetSource() int32 {
-	if x != nil {
-		return x.Source
-	}
-	return 0
-}
-
-func (x *Edge) GetTarget() int32 {
-	if x != nil {
-		return x.Target
-	}
-	return 0
-}
-
 var File_gokernels_kernels_graph_v1_graph_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_graph_proto_rawDesc = "" +
 	"\n" +
-	"&gokernels/kernels/graph/v1/graph.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1agokernels/v1/options.proto\"<\n" +
-	"\x04Edge\x12\x16\n" +
-	"\x06source\x18\x01 \x01(\x05R\x06source\x12\x16\n" +
-	"\x06target\x18\x02 \x01(\x05R\x06target:\x04\xa8\xbb\x18\x01BGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3"
+	"&gokernels/kernels/graph/v1/graph.proto\x12\x1agokernels.kernels.graph.v1BGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3"
 
-var (
-	file_gokernels_kernels_graph_v1_graph_proto_rawDescOnce sync.Once
-	file_gokernels_kernels_graph_v1_graph_proto_rawDescData []byte
-)
-
-func file_gokernels_kernels_graph_v1_graph_proto_rawDescGZIP() []byte {
-	file_gokernels_kernels_graph_v1_graph_proto_rawDescOnce.Do(func() {
-		file_gokernels_kernels_graph_v1_graph_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_gokernels_kernels_graph_v1_graph_proto_rawDesc), len(file_gokernels_kernels_graph_v1_graph_proto_rawDesc)))
-	})
-	return file_gokernels_kernels_graph_v1_graph_proto_rawDescData
-}
-
-var file_gokernels_kernels_graph_v1_graph_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_gokernels_kernels_graph_v1_graph_proto_goTypes = []any{
-	(*Edge)(nil), // 0: gokernels.kernels.graph.v1.Edge
-}
+var file_gokernels_kernels_graph_v1_graph_proto_goTypes = []any{}
 var file_gokernels_kernels_graph_v1_graph_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
 	0, // [0:0] is the sub-list for method input_type
@@ -158,13 +84,12 @@ func file_gokernels_kernels_graph_v1_graph_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_kernels_graph_v1_graph_proto_rawDesc), len(file_gokernels_kernels_graph_v1_graph_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   0,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_gokernels_kernels_graph_v1_graph_proto_goTypes,
 		DependencyIndexes: file_gokernels_kernels_graph_v1_graph_proto_depIdxs,
-		MessageInfos:      file_gokernels_kernels_graph_v1_graph_proto_msgTypes,
 	}.Build()
 	File_gokernels_kernels_graph_v1_graph_proto = out.File
 	file_gokernels_kernels_graph_v1_graph_proto_goTypes = nil

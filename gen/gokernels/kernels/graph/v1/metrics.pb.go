@@ -17,8 +17,10 @@ package graphv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -43,21 +45,24 @@ type ConnectedComponentsInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Edge weights (accepted for a uniform input shape; ignored).
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -100,7 +105,7 @@ func (x *ConnectedComponentsInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *ConnectedComponentsInput) GetEdges() []*Edge {
+func (x *ConnectedComponentsInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -230,21 +235,24 @@ type DensityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Edge weights (accepted for a uniform input shape; ignored).
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -287,7 +295,7 @@ func (x *DensityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *DensityInput) GetEdges() []*Edge {
+func (x *DensityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -382,21 +390,24 @@ type ClusteringCoefficientInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge, each >= 0 (weighted clustering).
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -439,7 +450,7 @@ func (x *ClusteringCoefficientInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *ClusteringCoefficientInput) GetEdges() []*Edge {
+func (x *ClusteringCoefficientInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -542,21 +553,24 @@ type TriangleCountingInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Edge weights (accepted for a uniform input shape; ignored).
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Count on the undirected view of a directed graph when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -599,7 +613,7 @@ func (x *TriangleCountingInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *TriangleCountingInput) GetEdges() []*Edge {
+func (x *TriangleCountingInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -691,21 +705,24 @@ type FullMetricsInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge, each >= 0.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Compute the path metrics (average_path_length, diameter), which need a
 	// search from every node. Unset: computed when num_nodes is within the
@@ -754,7 +771,7 @@ func (x *FullMetricsInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *FullMetricsInput) GetEdges() []*Edge {
+func (x *FullMetricsInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -990,10 +1007,11 @@ var File_gokernels_kernels_graph_v1_metrics_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_metrics_proto_rawDesc = "" +
 	"\n" +
-	"(gokernels/kernels/graph/v1/metrics.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xe1\x01\n" +
+	"(gokernels/kernels/graph/v1/metrics.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xdf\x01\n" +
 	"\x18ConnectedComponentsInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"\xec\x01\n" +
@@ -1003,37 +1021,41 @@ const file_gokernels_kernels_graph_v1_metrics_proto_rawDesc = "" +
 	"\x05sizes\x18\x03 \x03(\x05R\x05sizes\x12#\n" +
 	"\rstrong_labels\x18\x04 \x03(\x05R\fstrongLabels\x122\n" +
 	"\x15num_strong_components\x18\x05 \x01(\x05R\x13numStrongComponents\x12!\n" +
-	"\fstrong_sizes\x18\x06 \x03(\x05R\vstrongSizes\"\xd5\x01\n" +
+	"\fstrong_sizes\x18\x06 \x03(\x05R\vstrongSizes\"\xd3\x01\n" +
 	"\fDensityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\")\n" +
 	"\rDensityOutput\x12\x18\n" +
-	"\adensity\x18\x01 \x01(\x01R\adensity\"\xe3\x01\n" +
+	"\adensity\x18\x01 \x01(\x01R\adensity\"\xe1\x01\n" +
 	"\x1aClusteringCoefficientInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"\x94\x01\n" +
 	"\x1bClusteringCoefficientOutput\x12\"\n" +
 	"\fcoefficients\x18\x01 \x03(\x01R\fcoefficients\x12-\n" +
 	"\x12average_clustering\x18\x02 \x01(\x01R\x11averageClustering\x12\"\n" +
-	"\ftransitivity\x18\x03 \x01(\x01R\ftransitivity\"\xde\x01\n" +
+	"\ftransitivity\x18\x03 \x01(\x01R\ftransitivity\"\xdc\x01\n" +
 	"\x15TriangleCountingInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"L\n" +
 	"\x16TriangleCountingOutput\x12\x1c\n" +
 	"\ttriangles\x18\x01 \x03(\x03R\ttriangles\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x03R\x05total\"\x92\x02\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\"\x90\x02\n" +
 	"\x10FullMetricsInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12&\n" +
@@ -1086,14 +1108,14 @@ var file_gokernels_kernels_graph_v1_metrics_proto_goTypes = []any{
 	(*TriangleCountingOutput)(nil),      // 7: gokernels.kernels.graph.v1.TriangleCountingOutput
 	(*FullMetricsInput)(nil),            // 8: gokernels.kernels.graph.v1.FullMetricsInput
 	(*FullMetricsOutput)(nil),           // 9: gokernels.kernels.graph.v1.FullMetricsOutput
-	(*Edge)(nil),                        // 10: gokernels.kernels.graph.v1.Edge
+	(*structpb.ListValue)(nil),          // 10: google.protobuf.ListValue
 }
 var file_gokernels_kernels_graph_v1_metrics_proto_depIdxs = []int32{
-	10, // 0: gokernels.kernels.graph.v1.ConnectedComponentsInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	10, // 1: gokernels.kernels.graph.v1.DensityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	10, // 2: gokernels.kernels.graph.v1.ClusteringCoefficientInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	10, // 3: gokernels.kernels.graph.v1.TriangleCountingInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	10, // 4: gokernels.kernels.graph.v1.FullMetricsInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	10, // 0: gokernels.kernels.graph.v1.ConnectedComponentsInput.edges:type_name -> google.protobuf.ListValue
+	10, // 1: gokernels.kernels.graph.v1.DensityInput.edges:type_name -> google.protobuf.ListValue
+	10, // 2: gokernels.kernels.graph.v1.ClusteringCoefficientInput.edges:type_name -> google.protobuf.ListValue
+	10, // 3: gokernels.kernels.graph.v1.TriangleCountingInput.edges:type_name -> google.protobuf.ListValue
+	10, // 4: gokernels.kernels.graph.v1.FullMetricsInput.edges:type_name -> google.protobuf.ListValue
 	5,  // [5:5] is the sub-list for method output_type
 	5,  // [5:5] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
@@ -1106,7 +1128,6 @@ func file_gokernels_kernels_graph_v1_metrics_proto_init() {
 	if File_gokernels_kernels_graph_v1_metrics_proto != nil {
 		return
 	}
-	file_gokernels_kernels_graph_v1_graph_proto_init()
 	file_gokernels_kernels_graph_v1_metrics_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -17,8 +17,10 @@ package graphv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -52,21 +54,24 @@ type ShortestPathInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge lengths, one per edge, each >= 0.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Source node for single-source paths, in [0, num_nodes). Required unless
 	// all_pairs is true (ignored then).
@@ -114,7 +119,7 @@ func (x *ShortestPathInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *ShortestPathInput) GetEdges() []*Edge {
+func (x *ShortestPathInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -245,21 +250,24 @@ type AveragePathLengthInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge lengths, one per edge, each >= 0 (Dijkstra).
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (nx.DiGraph) when true.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// What to do with a disconnected graph: "error" (default, networkx) or
 	// "reachable" (average over reachable pairs, igraph's unconn=True).
@@ -305,7 +313,7 @@ func (x *AveragePathLengthInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *AveragePathLengthInput) GetEdges() []*Edge {
+func (x *AveragePathLengthInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -409,10 +417,11 @@ var File_gokernels_kernels_graph_v1_paths_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_paths_proto_rawDesc = "" +
 	"\n" +
-	"&gokernels/kernels/graph/v1/paths.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xa8\x02\n" +
+	"&gokernels/kernels/graph/v1/paths.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xa6\x02\n" +
 	"\x11ShortestPathInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12$\n" +
@@ -422,10 +431,11 @@ const file_gokernels_kernels_graph_v1_paths_proto_rawDesc = "" +
 	"\a_source\"V\n" +
 	"\x12ShortestPathOutput\x12\x1c\n" +
 	"\tdistances\x18\x01 \x03(\x01R\tdistances\x12\"\n" +
-	"\fpredecessors\x18\x02 \x03(\x05R\fpredecessors\"\x9e\x02\n" +
+	"\fpredecessors\x18\x02 \x03(\x05R\fpredecessors\"\x9c\x02\n" +
 	"\x16AveragePathLengthInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12=\n" +
@@ -454,11 +464,11 @@ var file_gokernels_kernels_graph_v1_paths_proto_goTypes = []any{
 	(*ShortestPathOutput)(nil),      // 1: gokernels.kernels.graph.v1.ShortestPathOutput
 	(*AveragePathLengthInput)(nil),  // 2: gokernels.kernels.graph.v1.AveragePathLengthInput
 	(*AveragePathLengthOutput)(nil), // 3: gokernels.kernels.graph.v1.AveragePathLengthOutput
-	(*Edge)(nil),                    // 4: gokernels.kernels.graph.v1.Edge
+	(*structpb.ListValue)(nil),      // 4: google.protobuf.ListValue
 }
 var file_gokernels_kernels_graph_v1_paths_proto_depIdxs = []int32{
-	4, // 0: gokernels.kernels.graph.v1.ShortestPathInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	4, // 1: gokernels.kernels.graph.v1.AveragePathLengthInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	4, // 0: gokernels.kernels.graph.v1.ShortestPathInput.edges:type_name -> google.protobuf.ListValue
+	4, // 1: gokernels.kernels.graph.v1.AveragePathLengthInput.edges:type_name -> google.protobuf.ListValue
 	2, // [2:2] is the sub-list for method output_type
 	2, // [2:2] is the sub-list for method input_type
 	2, // [2:2] is the sub-list for extension type_name
@@ -471,7 +481,6 @@ func file_gokernels_kernels_graph_v1_paths_proto_init() {
 	if File_gokernels_kernels_graph_v1_paths_proto != nil {
 		return
 	}
-	file_gokernels_kernels_graph_v1_graph_proto_init()
 	file_gokernels_kernels_graph_v1_paths_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

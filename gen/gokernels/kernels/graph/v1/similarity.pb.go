@@ -36,6 +36,7 @@ import (
 	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -111,25 +112,30 @@ type JaccardSimilarityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
-	// Pairs to score; empty = return the top_k best non-adjacent pairs.
-	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
-	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	// Pairs to score, [u, v] pairs of integer node ids ([[0, 1], [2, 3]], the
+	// same JSON form as edges); empty = return the top_k best non-adjacent
+	// pairs. (Ids are checked in Go, naming pairs[i], not per item by
+	// protovalidate.)
+	Pairs []*structpb.ListValue `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
 	// Number of pairs to return when pairs is empty, default 10.
 	TopK          *int32 `protobuf:"varint,11,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -173,7 +179,7 @@ func (x *JaccardSimilarityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *JaccardSimilarityInput) GetEdges() []*Edge {
+func (x *JaccardSimilarityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -201,7 +207,7 @@ func (x *JaccardSimilarityInput) GetPackedEdges() []int32 {
 	return nil
 }
 
-func (x *JaccardSimilarityInput) GetPairs() []*NodePair {
+func (x *JaccardSimilarityInput) GetPairs() []*structpb.ListValue {
 	if x != nil {
 		return x.Pairs
 	}
@@ -280,25 +286,30 @@ type CosineSimilarityInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
-	// Pairs to score; empty = return the top_k best non-adjacent pairs.
-	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
-	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	// Pairs to score, [u, v] pairs of integer node ids ([[0, 1], [2, 3]], the
+	// same JSON form as edges); empty = return the top_k best non-adjacent
+	// pairs. (Ids are checked in Go, naming pairs[i], not per item by
+	// protovalidate.)
+	Pairs []*structpb.ListValue `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
 	// Number of pairs to return when pairs is empty, default 10.
 	TopK          *int32 `protobuf:"varint,11,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -342,7 +353,7 @@ func (x *CosineSimilarityInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *CosineSimilarityInput) GetEdges() []*Edge {
+func (x *CosineSimilarityInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -370,7 +381,7 @@ func (x *CosineSimilarityInput) GetPackedEdges() []int32 {
 	return nil
 }
 
-func (x *CosineSimilarityInput) GetPairs() []*NodePair {
+func (x *CosineSimilarityInput) GetPairs() []*structpb.ListValue {
 	if x != nil {
 		return x.Pairs
 	}
@@ -448,25 +459,30 @@ type AdamicAdarInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
-	// Pairs to score; empty = return the top_k best non-adjacent pairs.
-	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
-	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	// Pairs to score, [u, v] pairs of integer node ids ([[0, 1], [2, 3]], the
+	// same JSON form as edges); empty = return the top_k best non-adjacent
+	// pairs. (Ids are checked in Go, naming pairs[i], not per item by
+	// protovalidate.)
+	Pairs []*structpb.ListValue `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
 	// Number of pairs to return when pairs is empty, default 10.
 	TopK          *int32 `protobuf:"varint,11,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -510,7 +526,7 @@ func (x *AdamicAdarInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *AdamicAdarInput) GetEdges() []*Edge {
+func (x *AdamicAdarInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -538,7 +554,7 @@ func (x *AdamicAdarInput) GetPackedEdges() []int32 {
 	return nil
 }
 
-func (x *AdamicAdarInput) GetPairs() []*NodePair {
+func (x *AdamicAdarInput) GetPairs() []*structpb.ListValue {
 	if x != nil {
 		return x.Pairs
 	}
@@ -613,25 +629,30 @@ type CommonNeighborsInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false: the score is defined on undirected graphs.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
-	// Pairs to score; empty = return the top_k best non-adjacent pairs.
-	// (Ids are checked in Go, naming pairs[i], not per item by protovalidate.)
-	Pairs []*NodePair `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	// Pairs to score, [u, v] pairs of integer node ids ([[0, 1], [2, 3]], the
+	// same JSON form as edges); empty = return the top_k best non-adjacent
+	// pairs. (Ids are checked in Go, naming pairs[i], not per item by
+	// protovalidate.)
+	Pairs []*structpb.ListValue `protobuf:"bytes,10,rep,name=pairs,proto3" json:"pairs,omitempty"`
 	// Number of pairs to return when pairs is empty, default 10.
 	TopK          *int32 `protobuf:"varint,11,opt,name=top_k,json=topK,proto3,oneof" json:"top_k,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -675,7 +696,7 @@ func (x *CommonNeighborsInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *CommonNeighborsInput) GetEdges() []*Edge {
+func (x *CommonNeighborsInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -703,7 +724,7 @@ func (x *CommonNeighborsInput) GetPackedEdges() []int32 {
 	return nil
 }
 
-func (x *CommonNeighborsInput) GetPairs() []*NodePair {
+func (x *CommonNeighborsInput) GetPairs() []*structpb.ListValue {
 	if x != nil {
 		return x.Pairs
 	}
@@ -935,57 +956,65 @@ var File_gokernels_kernels_graph_v1_similarity_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_similarity_proto_rawDesc = "" +
 	"\n" +
-	"+gokernels/kernels/graph/v1/similarity.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\">\n" +
+	"+gokernels/kernels/graph/v1/similarity.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\">\n" +
 	"\bNodePair\x12\x15\n" +
 	"\x01u\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01u\x12\x15\n" +
-	"\x01v\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01v:\x04\xa8\xbb\x18\x01\"\xd0\x02\n" +
+	"\x01v\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x01v:\x04\xa8\xbb\x18\x01\"\xc8\x02\n" +
 	"\x16JaccardSimilarityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
-	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12B\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12<\n" +
 	"\x05pairs\x18\n" +
-	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
+	" \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"m\n" +
 	"\x17JaccardSimilarityOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xcf\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xc7\x02\n" +
 	"\x15CosineSimilarityInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
-	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12B\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12<\n" +
 	"\x05pairs\x18\n" +
-	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
+	" \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"l\n" +
 	"\x16CosineSimilarityOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xc9\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xc1\x02\n" +
 	"\x0fAdamicAdarInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
-	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12B\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12<\n" +
 	"\x05pairs\x18\n" +
-	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
+	" \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"f\n" +
 	"\x10AdamicAdarOutput\x12:\n" +
 	"\x05pairs\x18\x01 \x03(\v2$.gokernels.kernels.graph.v1.NodePairR\x05pairs\x12\x16\n" +
-	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xce\x02\n" +
+	"\x06scores\x18\x02 \x03(\x01R\x06scores\"\xc6\x02\n" +
 	"\x14CommonNeighborsInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
-	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12B\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12<\n" +
 	"\x05pairs\x18\n" +
-	" \x03(\v2$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03R\x05pairs\x12!\n" +
+	" \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05pairs\x12!\n" +
 	"\x05top_k\x18\v \x01(\x05B\a\xbaH\x04\x1a\x02(\x01H\x00R\x04topK\x88\x01\x01B\b\n" +
 	"\x06_top_k\"k\n" +
 	"\x15CommonNeighborsOutput\x12:\n" +
@@ -1027,20 +1056,20 @@ var file_gokernels_kernels_graph_v1_similarity_proto_goTypes = []any{
 	(*CommonNeighborsOutput)(nil),   // 8: gokernels.kernels.graph.v1.CommonNeighborsOutput
 	(*ValueSimilarityInput)(nil),    // 9: gokernels.kernels.graph.v1.ValueSimilarityInput
 	(*ValueSimilarityOutput)(nil),   // 10: gokernels.kernels.graph.v1.ValueSimilarityOutput
-	(*Edge)(nil),                    // 11: gokernels.kernels.graph.v1.Edge
+	(*structpb.ListValue)(nil),      // 11: google.protobuf.ListValue
 }
 var file_gokernels_kernels_graph_v1_similarity_proto_depIdxs = []int32{
-	11, // 0: gokernels.kernels.graph.v1.JaccardSimilarityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	0,  // 1: gokernels.kernels.graph.v1.JaccardSimilarityInput.pairs:type_name -> gokernels.kernels.graph.v1.NodePair
+	11, // 0: gokernels.kernels.graph.v1.JaccardSimilarityInput.edges:type_name -> google.protobuf.ListValue
+	11, // 1: gokernels.kernels.graph.v1.JaccardSimilarityInput.pairs:type_name -> google.protobuf.ListValue
 	0,  // 2: gokernels.kernels.graph.v1.JaccardSimilarityOutput.pairs:type_name -> gokernels.kernels.graph.v1.NodePair
-	11, // 3: gokernels.kernels.graph.v1.CosineSimilarityInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	0,  // 4: gokernels.kernels.graph.v1.CosineSimilarityInput.pairs:type_name -> gokernels.kernels.graph.v1.NodePair
+	11, // 3: gokernels.kernels.graph.v1.CosineSimilarityInput.edges:type_name -> google.protobuf.ListValue
+	11, // 4: gokernels.kernels.graph.v1.CosineSimilarityInput.pairs:type_name -> google.protobuf.ListValue
 	0,  // 5: gokernels.kernels.graph.v1.CosineSimilarityOutput.pairs:type_name -> gokernels.kernels.graph.v1.NodePair
-	11, // 6: gokernels.kernels.graph.v1.AdamicAdarInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	0,  // 7: gokernels.kernels.graph.v1.AdamicAdarInput.pairs:type_name -> gokernels.kernels.graph.v1.NodePair
+	11, // 6: gokernels.kernels.graph.v1.AdamicAdarInput.edges:type_name -> google.protobuf.ListValue
+	11, // 7: gokernels.kernels.graph.v1.AdamicAdarInput.pairs:type_name -> google.protobuf.ListValue
 	0,  // 8: gokernels.kernels.graph.v1.AdamicAdarOutput.pairs:type_name -> gokernels.kernels.graph.v1.NodePair
-	11, // 9: gokernels.kernels.graph.v1.CommonNeighborsInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	0,  // 10: gokernels.kernels.graph.v1.CommonNeighborsInput.pairs:type_name -> gokernels.kernels.graph.v1.NodePair
+	11, // 9: gokernels.kernels.graph.v1.CommonNeighborsInput.edges:type_name -> google.protobuf.ListValue
+	11, // 10: gokernels.kernels.graph.v1.CommonNeighborsInput.pairs:type_name -> google.protobuf.ListValue
 	0,  // 11: gokernels.kernels.graph.v1.CommonNeighborsOutput.pairs:type_name -> gokernels.kernels.graph.v1.NodePair
 	12, // [12:12] is the sub-list for method output_type
 	12, // [12:12] is the sub-list for method input_type
@@ -1054,7 +1083,6 @@ func file_gokernels_kernels_graph_v1_similarity_proto_init() {
 	if File_gokernels_kernels_graph_v1_similarity_proto != nil {
 		return
 	}
-	file_gokernels_kernels_graph_v1_graph_proto_init()
 	file_gokernels_kernels_graph_v1_similarity_proto_msgTypes[1].OneofWrappers = []any{}
 	file_gokernels_kernels_graph_v1_similarity_proto_msgTypes[3].OneofWrappers = []any{}
 	file_gokernels_kernels_graph_v1_similarity_proto_msgTypes[5].OneofWrappers = []any{}

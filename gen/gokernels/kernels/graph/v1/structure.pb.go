@@ -19,6 +19,7 @@ import (
 	_ "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -46,21 +47,24 @@ type MotifDetectionInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Directed (16 triad classes) or undirected (4 classes).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -103,7 +107,7 @@ func (x *MotifDetectionInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *MotifDetectionInput) GetEdges() []*Edge {
+func (x *MotifDetectionInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -249,21 +253,24 @@ type KCliqueInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Must be false.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Clique size k, 2..64, default 3.
 	K *int32 `protobuf:"varint,10,opt,name=k,proto3,oneof" json:"k,omitempty"`
@@ -311,7 +318,7 @@ func (x *KCliqueInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *KCliqueInput) GetEdges() []*Edge {
+func (x *KCliqueInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -443,26 +450,30 @@ type DegreeRatioInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights, one per edge; used by the strengths only.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Treat the edges as directed (the usual case for this kernel).
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Ring data messages only: edges to delete, applied before the message's
 	// edges (each must exist; in an undirected graph [u, v] and [v, u] are the
-	// same edge). Unary Execute rejects it: a Batch input is its edge set.
-	RemoveEdges   []*Edge `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
+	// same edge). Written like edges: [source, target] pairs of integer node
+	// ids. Unary Execute rejects it: a Batch input is its edge set.
+	RemoveEdges   []*structpb.ListValue `protobuf:"bytes,20,rep,name=remove_edges,json=removeEdges,proto3" json:"remove_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -504,7 +515,7 @@ func (x *DegreeRatioInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *DegreeRatioInput) GetEdges() []*Edge {
+func (x *DegreeRatioInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -532,7 +543,7 @@ func (x *DegreeRatioInput) GetPackedEdges() []int32 {
 	return nil
 }
 
-func (x *DegreeRatioInput) GetRemoveEdges() []*Edge {
+func (x *DegreeRatioInput) GetRemoveEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.RemoveEdges
 	}
@@ -643,21 +654,24 @@ type StarTopologyInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Accepted; the undirected view is used either way.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	// Leaf neighbours a node needs to be listed in hubs, default 3.
 	MinSpokes     *int32 `protobuf:"varint,10,opt,name=min_spokes,json=minSpokes,proto3,oneof" json:"min_spokes,omitempty"`
@@ -702,7 +716,7 @@ func (x *StarTopologyInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *StarTopologyInput) GetEdges() []*Edge {
+func (x *StarTopologyInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -833,21 +847,24 @@ type CycleParticipationInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of nodes; node ids are 0 .. num_nodes-1.
 	NumNodes int32 `protobuf:"varint,1,opt,name=num_nodes,json=numNodes,proto3" json:"num_nodes,omitempty"`
-	// Edges [[source, target], ...]; see graph.proto.
+	// Edges in their JSON form: [source, target] pairs of integer node ids,
+	// [[0, 1], [1, 2]], as grpcurl, REST and every protojson client write
+	// them. Each item must hold exactly two integers in [0, num_nodes); see
+	// graph.proto. Generated binary clients should send packed_edges.
 	// (No protovalidate pass over the list: ids are checked while the CSR is
 	// built, which is far cheaper for million-edge graphs.)
-	Edges []*Edge `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
+	Edges []*structpb.ListValue `protobuf:"bytes,2,rep,name=edges,proto3" json:"edges,omitempty"`
 	// Optional edge weights; accepted and ignored.
 	// (Finite values are checked in Go with the edges, naming weights[i]:
 	// per-item protovalidate rules cost too much on million-edge inputs.)
 	Weights []float64 `protobuf:"fixed64,3,rep,packed,name=weights,proto3" json:"weights,omitempty"`
 	// Directed (cycles follow edge directions) or undirected.
 	Directed bool `protobuf:"varint,4,opt,name=directed,proto3" json:"directed,omitempty"`
-	// The edges as one packed list of node ids [source0, target0, source1,
-	// target1, ...]: the compact binary form of edges for gRPC clients (two
-	// varints per edge on the wire instead of one message per edge). Give
-	// edges or packed_edges, not both; weights[i] then belongs to the i-th
-	// pair. JSON clients can keep using edges.
+	// Edges in their binary form, for generated gRPC clients: one packed list
+	// of node ids [source0, target0, source1, target1, ...] (two varints per
+	// edge on the wire, where edges costs a list of two double Values per
+	// edge). Give edges or packed_edges, not both; weights[i] then belongs to
+	// the i-th pair. JSON clients use edges.
 	PackedEdges   []int32 `protobuf:"varint,5,rep,packed,name=packed_edges,json=packedEdges,proto3" json:"packed_edges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -890,7 +907,7 @@ func (x *CycleParticipationInput) GetNumNodes() int32 {
 	return 0
 }
 
-func (x *CycleParticipationInput) GetEdges() []*Edge {
+func (x *CycleParticipationInput) GetEdges() []*structpb.ListValue {
 	if x != nil {
 		return x.Edges
 	}
@@ -1013,10 +1030,11 @@ var File_gokernels_kernels_graph_v1_structure_proto protoreflect.FileDescriptor
 
 const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\n" +
-	"*gokernels/kernels/graph/v1/structure.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\"\xdc\x01\n" +
+	"*gokernels/kernels/graph/v1/structure.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xda\x01\n" +
 	"\x13MotifDetectionInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"O\n" +
@@ -1025,10 +1043,11 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"triadTypes\x12\x16\n" +
 	"\x06counts\x18\x02 \x03(\x03R\x06counts\"%\n" +
 	"\aNodeSet\x12\x14\n" +
-	"\x05nodes\x18\x01 \x03(\x05R\x05nodes:\x04\xa8\xbb\x18\x01\"\xb8\x02\n" +
+	"\x05nodes\x18\x01 \x03(\x05R\x05nodes:\x04\xa8\xbb\x18\x01\"\xb6\x02\n" +
 	"\fKCliqueInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12\x1c\n" +
@@ -1043,14 +1062,16 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"numCliques\x12=\n" +
 	"\acliques\x18\x02 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\acliques\x12\x1c\n" +
 	"\ttruncated\x18\x03 \x01(\bR\ttruncated\x12E\n" +
-	"\vcommunities\x18\x04 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\vcommunities\"\xa6\x02\n" +
+	"\vcommunities\x18\x04 \x03(\v2#.gokernels.kernels.graph.v1.NodeSetR\vcommunities\"\xa2\x02\n" +
 	"\x10DegreeRatioInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
-	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12K\n" +
-	"\fremove_edges\x18\x14 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\vremoveEdges\"\xa9\x01\n" +
+	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12I\n" +
+	"\fremove_edges\x18\x14 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\vremoveEdges\"\xa9\x01\n" +
 	"\x11DegreeRatioOutput\x12\x1b\n" +
 	"\tin_degree\x18\x01 \x03(\x05R\binDegree\x12\x1d\n" +
 	"\n" +
@@ -1058,10 +1079,11 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\x05ratio\x18\x03 \x03(\x01R\x05ratio\x12\x1f\n" +
 	"\vin_strength\x18\x04 \x03(\x01R\n" +
 	"inStrength\x12!\n" +
-	"\fout_strength\x18\x05 \x03(\x01R\voutStrength\"\x96\x02\n" +
+	"\fout_strength\x18\x05 \x03(\x01R\voutStrength\"\x94\x02\n" +
 	"\x11StarTopologyInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\x12+\n" +
@@ -1074,10 +1096,11 @@ const file_gokernels_kernels_graph_v1_structure_proto_rawDesc = "" +
 	"\x06degree\x18\x02 \x03(\x05R\x06degree\x12%\n" +
 	"\x0eleaf_neighbors\x18\x03 \x03(\x05R\rleafNeighbors\x12\x12\n" +
 	"\x04hubs\x18\x04 \x03(\x05R\x04hubs\x123\n" +
-	"\x15degree_centralization\x18\x05 \x01(\x01R\x14degreeCentralization\"\xe0\x01\n" +
+	"\x15degree_centralization\x18\x05 \x01(\x01R\x14degreeCentralization\"\xde\x01\n" +
 	"\x17CycleParticipationInput\x12$\n" +
-	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12>\n" +
-	"\x05edges\x18\x02 \x03(\v2 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03R\x05edges\x12\x18\n" +
+	"\tnum_nodes\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\bnumNodes\x12<\n" +
+	"\x05edges\x18\x02 \x03(\v2\x1a.google.protobuf.ListValueB\n" +
+	"\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02R\x05edges\x12\x18\n" +
 	"\aweights\x18\x03 \x03(\x01R\aweights\x12\x1a\n" +
 	"\bdirected\x18\x04 \x01(\bR\bdirected\x12)\n" +
 	"\fpacked_edges\x18\x05 \x03(\x05B\x06\xbaH\x03\xd8\x01\x03R\vpackedEdges\"\xda\x01\n" +
@@ -1120,17 +1143,17 @@ var file_gokernels_kernels_graph_v1_structure_proto_goTypes = []any{
 	(*StarTopologyOutput)(nil),       // 8: gokernels.kernels.graph.v1.StarTopologyOutput
 	(*CycleParticipationInput)(nil),  // 9: gokernels.kernels.graph.v1.CycleParticipationInput
 	(*CycleParticipationOutput)(nil), // 10: gokernels.kernels.graph.v1.CycleParticipationOutput
-	(*Edge)(nil),                     // 11: gokernels.kernels.graph.v1.Edge
+	(*structpb.ListValue)(nil),       // 11: google.protobuf.ListValue
 }
 var file_gokernels_kernels_graph_v1_structure_proto_depIdxs = []int32{
-	11, // 0: gokernels.kernels.graph.v1.MotifDetectionInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	11, // 1: gokernels.kernels.graph.v1.KCliqueInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	11, // 0: gokernels.kernels.graph.v1.MotifDetectionInput.edges:type_name -> google.protobuf.ListValue
+	11, // 1: gokernels.kernels.graph.v1.KCliqueInput.edges:type_name -> google.protobuf.ListValue
 	2,  // 2: gokernels.kernels.graph.v1.KCliqueOutput.cliques:type_name -> gokernels.kernels.graph.v1.NodeSet
 	2,  // 3: gokernels.kernels.graph.v1.KCliqueOutput.communities:type_name -> gokernels.kernels.graph.v1.NodeSet
-	11, // 4: gokernels.kernels.graph.v1.DegreeRatioInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	11, // 5: gokernels.kernels.graph.v1.DegreeRatioInput.remove_edges:type_name -> gokernels.kernels.graph.v1.Edge
-	11, // 6: gokernels.kernels.graph.v1.StarTopologyInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
-	11, // 7: gokernels.kernels.graph.v1.CycleParticipationInput.edges:type_name -> gokernels.kernels.graph.v1.Edge
+	11, // 4: gokernels.kernels.graph.v1.DegreeRatioInput.edges:type_name -> google.protobuf.ListValue
+	11, // 5: gokernels.kernels.graph.v1.DegreeRatioInput.remove_edges:type_name -> google.protobuf.ListValue
+	11, // 6: gokernels.kernels.graph.v1.StarTopologyInput.edges:type_name -> google.protobuf.ListValue
+	11, // 7: gokernels.kernels.graph.v1.CycleParticipationInput.edges:type_name -> google.protobuf.ListValue
 	8,  // [8:8] is the sub-list for method output_type
 	8,  // [8:8] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
@@ -1143,7 +1166,6 @@ func file_gokernels_kernels_graph_v1_structure_proto_init() {
 	if File_gokernels_kernels_graph_v1_structure_proto != nil {
 		return
 	}
-	file_gokernels_kernels_graph_v1_graph_proto_init()
 	file_gokernels_kernels_graph_v1_structure_proto_msgTypes[3].OneofWrappers = []any{}
 	file_gokernels_kernels_graph_v1_structure_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}

@@ -12,10 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
-from gokernels.kernels.graph.v1 import graph_pb2 as gokernels_dot_kernels_dot_graph_dot_v1_dot_graph__pb2
+from gokernels.v1 import options_pb2 as gokernels_dot_v1_dot_options__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+gokernels/kernels/graph/v1/centrality.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xda\x01\n\x1a\x42\x65tweennessCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x17\n\nnormalized\x18\n \x01(\x08H\x00\x88\x01\x01\x42\r\n\x0b_normalized\"-\n\x1b\x42\x65tweennessCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\"\x93\x03\n\rPageRankInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12/\n\x07\x64\x61mping\x18\n \x01(\x01\x42\x19\xbaH\x16\x12\x14\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x12$\n\x0emax_iterations\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x01\x88\x01\x01\x12(\n\ttolerance\x18\x0c \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x02\x88\x01\x01\x12>\n\x0cremove_edges\x18\x14 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x42\n\n\x08_dampingB\x11\n\x0f_max_iterationsB\x0c\n\n_tolerance\"G\n\x0ePageRankOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\x12\x12\n\niterations\x18\x02 \x01(\x05\x12\x11\n\tconverged\x18\x03 \x01(\x08\"\x94\x02\n\x15\x44\x65greeCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12%\n\x04mode\x18\n \x01(\tB\x17\xbaH\x14r\x12R\x00R\x05totalR\x02inR\x03out\x12>\n\x0cremove_edges\x18\x14 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\"(\n\x16\x44\x65greeCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\"\x94\x02\n\x18\x43losenessCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x10\n\x08harmonic\x18\n \x01(\x08\x12\x18\n\x0bwf_improved\x18\x0b \x01(\x08H\x00\x88\x01\x01\x12\x17\n\nnormalized\x18\x0c \x01(\x08H\x01\x88\x01\x01\x42\x0e\n\x0c_wf_improvedB\r\n\x0b_normalized\"+\n\x19\x43losenessCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\"\xa3\x02\n\x1a\x45igenvectorCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12$\n\x0emax_iterations\x18\n \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x12(\n\ttolerance\x18\x0b \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x01\x88\x01\x01\x42\x11\n\x0f_max_iterationsB\x0c\n\n_tolerance\"T\n\x1b\x45igenvectorCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\x12\x12\n\niterations\x18\x02 \x01(\x05\x12\x11\n\tconverged\x18\x03 \x01(\x08\"\x99\x03\n\x13KatzCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12$\n\x05\x61lpha\x18\n \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x12\x1a\n\x04\x62\x65ta\x18\x0b \x01(\x01\x42\x07\xbaH\x04\x12\x02@\x01H\x01\x88\x01\x01\x12\x17\n\nnormalized\x18\x0c \x01(\x08H\x02\x88\x01\x01\x12$\n\x0emax_iterations\x18\r \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x03\x88\x01\x01\x12(\n\ttolerance\x18\x0e \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x04\x88\x01\x01\x42\x08\n\x06_alphaB\x07\n\x05_betaB\r\n\x0b_normalizedB\x11\n\x0f_max_iterationsB\x0c\n\n_tolerance\"M\n\x14KatzCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\x12\x12\n\niterations\x18\x02 \x01(\x05\x12\x11\n\tconverged\x18\x03 \x01(\x08\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+gokernels/kernels/graph/v1/centrality.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xd8\x01\n\x1a\x42\x65tweennessCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x17\n\nnormalized\x18\n \x01(\x08H\x00\x88\x01\x01\x42\r\n\x0b_normalized\"-\n\x1b\x42\x65tweennessCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\"\x8f\x03\n\rPageRankInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12/\n\x07\x64\x61mping\x18\n \x01(\x01\x42\x19\xbaH\x16\x12\x14\x19\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x12$\n\x0emax_iterations\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x01\x88\x01\x01\x12(\n\ttolerance\x18\x0c \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x02\x88\x01\x01\x12<\n\x0cremove_edges\x18\x14 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x42\n\n\x08_dampingB\x11\n\x0f_max_iterationsB\x0c\n\n_tolerance\"G\n\x0ePageRankOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\x12\x12\n\niterations\x18\x02 \x01(\x05\x12\x11\n\tconverged\x18\x03 \x01(\x08\"\x90\x02\n\x15\x44\x65greeCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12%\n\x04mode\x18\n \x01(\tB\x17\xbaH\x14r\x12R\x00R\x05totalR\x02inR\x03out\x12<\n\x0cremove_edges\x18\x14 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\"(\n\x16\x44\x65greeCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\"\x92\x02\n\x18\x43losenessCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x10\n\x08harmonic\x18\n \x01(\x08\x12\x18\n\x0bwf_improved\x18\x0b \x01(\x08H\x00\x88\x01\x01\x12\x17\n\nnormalized\x18\x0c \x01(\x08H\x01\x88\x01\x01\x42\x0e\n\x0c_wf_improvedB\r\n\x0b_normalized\"+\n\x19\x43losenessCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\"\xa1\x02\n\x1a\x45igenvectorCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12$\n\x0emax_iterations\x18\n \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x12(\n\ttolerance\x18\x0b \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x01\x88\x01\x01\x42\x11\n\x0f_max_iterationsB\x0c\n\n_tolerance\"T\n\x1b\x45igenvectorCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\x12\x12\n\niterations\x18\x02 \x01(\x05\x12\x11\n\tconverged\x18\x03 \x01(\x08\"\x97\x03\n\x13KatzCentralityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12$\n\x05\x61lpha\x18\n \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x12\x1a\n\x04\x62\x65ta\x18\x0b \x01(\x01\x42\x07\xbaH\x04\x12\x02@\x01H\x01\x88\x01\x01\x12\x17\n\nnormalized\x18\x0c \x01(\x08H\x02\x88\x01\x01\x12$\n\x0emax_iterations\x18\r \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x03\x88\x01\x01\x12(\n\ttolerance\x18\x0e \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x04\x88\x01\x01\x42\x08\n\x06_alphaB\x07\n\x05_betaB\r\n\x0b_normalizedB\x11\n\x0f_max_iterationsB\x0c\n\n_tolerance\"M\n\x14KatzCentralityOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\x12\x12\n\niterations\x18\x02 \x01(\x05\x12\x11\n\tconverged\x18\x03 \x01(\x08\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.graph.v1.centrality_pb2', globals())
@@ -26,13 +27,13 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _BETWEENNESSCENTRALITYINPUT.fields_by_name['num_nodes']._options = None
   _BETWEENNESSCENTRALITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _BETWEENNESSCENTRALITYINPUT.fields_by_name['edges']._options = None
-  _BETWEENNESSCENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _BETWEENNESSCENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _BETWEENNESSCENTRALITYINPUT.fields_by_name['packed_edges']._options = None
   _BETWEENNESSCENTRALITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _PAGERANKINPUT.fields_by_name['num_nodes']._options = None
   _PAGERANKINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _PAGERANKINPUT.fields_by_name['edges']._options = None
-  _PAGERANKINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _PAGERANKINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _PAGERANKINPUT.fields_by_name['packed_edges']._options = None
   _PAGERANKINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _PAGERANKINPUT.fields_by_name['damping']._options = None
@@ -42,27 +43,27 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _PAGERANKINPUT.fields_by_name['tolerance']._options = None
   _PAGERANKINPUT.fields_by_name['tolerance']._serialized_options = b'\272H\r\022\013!\000\000\000\000\000\000\000\000@\001'
   _PAGERANKINPUT.fields_by_name['remove_edges']._options = None
-  _PAGERANKINPUT.fields_by_name['remove_edges']._serialized_options = b'\272H\003\330\001\003'
+  _PAGERANKINPUT.fields_by_name['remove_edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _DEGREECENTRALITYINPUT.fields_by_name['num_nodes']._options = None
   _DEGREECENTRALITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _DEGREECENTRALITYINPUT.fields_by_name['edges']._options = None
-  _DEGREECENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _DEGREECENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _DEGREECENTRALITYINPUT.fields_by_name['packed_edges']._options = None
   _DEGREECENTRALITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _DEGREECENTRALITYINPUT.fields_by_name['mode']._options = None
   _DEGREECENTRALITYINPUT.fields_by_name['mode']._serialized_options = b'\272H\024r\022R\000R\005totalR\002inR\003out'
   _DEGREECENTRALITYINPUT.fields_by_name['remove_edges']._options = None
-  _DEGREECENTRALITYINPUT.fields_by_name['remove_edges']._serialized_options = b'\272H\003\330\001\003'
+  _DEGREECENTRALITYINPUT.fields_by_name['remove_edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _CLOSENESSCENTRALITYINPUT.fields_by_name['num_nodes']._options = None
   _CLOSENESSCENTRALITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _CLOSENESSCENTRALITYINPUT.fields_by_name['edges']._options = None
-  _CLOSENESSCENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _CLOSENESSCENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _CLOSENESSCENTRALITYINPUT.fields_by_name['packed_edges']._options = None
   _CLOSENESSCENTRALITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _EIGENVECTORCENTRALITYINPUT.fields_by_name['num_nodes']._options = None
   _EIGENVECTORCENTRALITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _EIGENVECTORCENTRALITYINPUT.fields_by_name['edges']._options = None
-  _EIGENVECTORCENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _EIGENVECTORCENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _EIGENVECTORCENTRALITYINPUT.fields_by_name['packed_edges']._options = None
   _EIGENVECTORCENTRALITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _EIGENVECTORCENTRALITYINPUT.fields_by_name['max_iterations']._options = None
@@ -72,7 +73,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _KATZCENTRALITYINPUT.fields_by_name['num_nodes']._options = None
   _KATZCENTRALITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _KATZCENTRALITYINPUT.fields_by_name['edges']._options = None
-  _KATZCENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _KATZCENTRALITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _KATZCENTRALITYINPUT.fields_by_name['packed_edges']._options = None
   _KATZCENTRALITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _KATZCENTRALITYINPUT.fields_by_name['alpha']._options = None
@@ -83,28 +84,28 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _KATZCENTRALITYINPUT.fields_by_name['max_iterations']._serialized_options = b'\272H\004\032\002(\001'
   _KATZCENTRALITYINPUT.fields_by_name['tolerance']._options = None
   _KATZCENTRALITYINPUT.fields_by_name['tolerance']._serialized_options = b'\272H\r\022\013!\000\000\000\000\000\000\000\000@\001'
-  _BETWEENNESSCENTRALITYINPUT._serialized_start=145
-  _BETWEENNESSCENTRALITYINPUT._serialized_end=363
-  _BETWEENNESSCENTRALITYOUTPUT._serialized_start=365
-  _BETWEENNESSCENTRALITYOUTPUT._serialized_end=410
-  _PAGERANKINPUT._serialized_start=413
-  _PAGERANKINPUT._serialized_end=816
-  _PAGERANKOUTPUT._serialized_start=818
-  _PAGERANKOUTPUT._serialized_end=889
-  _DEGREECENTRALITYINPUT._serialized_start=892
-  _DEGREECENTRALITYINPUT._serialized_end=1168
-  _DEGREECENTRALITYOUTPUT._serialized_start=1170
-  _DEGREECENTRALITYOUTPUT._serialized_end=1210
-  _CLOSENESSCENTRALITYINPUT._serialized_start=1213
-  _CLOSENESSCENTRALITYINPUT._serialized_end=1489
-  _CLOSENESSCENTRALITYOUTPUT._serialized_start=1491
-  _CLOSENESSCENTRALITYOUTPUT._serialized_end=1534
-  _EIGENVECTORCENTRALITYINPUT._serialized_start=1537
-  _EIGENVECTORCENTRALITYINPUT._serialized_end=1828
-  _EIGENVECTORCENTRALITYOUTPUT._serialized_start=1830
-  _EIGENVECTORCENTRALITYOUTPUT._serialized_end=1914
-  _KATZCENTRALITYINPUT._serialized_start=1917
-  _KATZCENTRALITYINPUT._serialized_end=2326
-  _KATZCENTRALITYOUTPUT._serialized_start=2328
-  _KATZCENTRALITYOUTPUT._serialized_end=2405
+  _BETWEENNESSCENTRALITYINPUT._serialized_start=163
+  _BETWEENNESSCENTRALITYINPUT._serialized_end=379
+  _BETWEENNESSCENTRALITYOUTPUT._serialized_start=381
+  _BETWEENNESSCENTRALITYOUTPUT._serialized_end=426
+  _PAGERANKINPUT._serialized_start=429
+  _PAGERANKINPUT._serialized_end=828
+  _PAGERANKOUTPUT._serialized_start=830
+  _PAGERANKOUTPUT._serialized_end=901
+  _DEGREECENTRALITYINPUT._serialized_start=904
+  _DEGREECENTRALITYINPUT._serialized_end=1176
+  _DEGREECENTRALITYOUTPUT._serialized_start=1178
+  _DEGREECENTRALITYOUTPUT._serialized_end=1218
+  _CLOSENESSCENTRALITYINPUT._serialized_start=1221
+  _CLOSENESSCENTRALITYINPUT._serialized_end=1495
+  _CLOSENESSCENTRALITYOUTPUT._serialized_start=1497
+  _CLOSENESSCENTRALITYOUTPUT._serialized_end=1540
+  _EIGENVECTORCENTRALITYINPUT._serialized_start=1543
+  _EIGENVECTORCENTRALITYINPUT._serialized_end=1832
+  _EIGENVECTORCENTRALITYOUTPUT._serialized_start=1834
+  _EIGENVECTORCENTRALITYOUTPUT._serialized_end=1918
+  _KATZCENTRALITYINPUT._serialized_start=1921
+  _KATZCENTRALITYINPUT._serialized_end=2328
+  _KATZCENTRALITYOUTPUT._serialized_start=2330
+  _KATZCENTRALITYOUTPUT._serialized_end=2407
 # @@protoc_insertion_point(module_scope)

@@ -12,10 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
-from gokernels.kernels.graph.v1 import graph_pb2 as gokernels_dot_kernels_dot_graph_dot_v1_dot_graph__pb2
+from gokernels.v1 import options_pb2 as gokernels_dot_v1_dot_options__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*gokernels/kernels/graph/v1/community.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xfb\x01\n\x14ModularityScoreInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x13\n\x0b\x63ommunities\x18\n \x03(\x05\x12)\n\nresolution\x18\x0b \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x42\r\n\x0b_resolution\"D\n\x15ModularityScoreOutput\x12\x12\n\nmodularity\x18\x01 \x01(\x01\x12\x17\n\x0fnum_communities\x18\x02 \x01(\x05\"\xbb\x02\n\x15LouvainCommunityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12)\n\nresolution\x18\n \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x12\x11\n\x04seed\x18\x0b \x01(\x03H\x01\x88\x01\x01\x12(\n\tthreshold\x18\x0c \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x02\x88\x01\x01\x42\r\n\x0b_resolutionB\x07\n\x05_seedB\x0c\n\n_threshold\"e\n\x16LouvainCommunityOutput\x12\x0e\n\x06labels\x18\x01 \x03(\x05\x12\x17\n\x0fnum_communities\x18\x02 \x01(\x05\x12\x12\n\nmodularity\x18\x03 \x01(\x01\x12\x0e\n\x06levels\x18\x04 \x01(\x05\"\x82\x02\n\x15LabelPropagationInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x11\n\x04seed\x18\n \x01(\x03H\x00\x88\x01\x01\x12$\n\x0emax_iterations\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x01\x88\x01\x01\x42\x07\n\x05_seedB\x11\n\x0f_max_iterations\"h\n\x16LabelPropagationOutput\x12\x0e\n\x06labels\x18\x01 \x03(\x05\x12\x17\n\x0fnum_communities\x18\x02 \x01(\x05\x12\x12\n\niterations\x18\x03 \x01(\x05\x12\x11\n\tconverged\x18\x04 \x01(\x08\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*gokernels/kernels/graph/v1/community.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xf9\x01\n\x14ModularityScoreInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x13\n\x0b\x63ommunities\x18\n \x03(\x05\x12)\n\nresolution\x18\x0b \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x42\r\n\x0b_resolution\"D\n\x15ModularityScoreOutput\x12\x12\n\nmodularity\x18\x01 \x01(\x01\x12\x17\n\x0fnum_communities\x18\x02 \x01(\x05\"\xb9\x02\n\x15LouvainCommunityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12)\n\nresolution\x18\n \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x00\x88\x01\x01\x12\x11\n\x04seed\x18\x0b \x01(\x03H\x01\x88\x01\x01\x12(\n\tthreshold\x18\x0c \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x02\x88\x01\x01\x42\r\n\x0b_resolutionB\x07\n\x05_seedB\x0c\n\n_threshold\"e\n\x16LouvainCommunityOutput\x12\x0e\n\x06labels\x18\x01 \x03(\x05\x12\x17\n\x0fnum_communities\x18\x02 \x01(\x05\x12\x12\n\nmodularity\x18\x03 \x01(\x01\x12\x0e\n\x06levels\x18\x04 \x01(\x05\"\x80\x02\n\x15LabelPropagationInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x11\n\x04seed\x18\n \x01(\x03H\x00\x88\x01\x01\x12$\n\x0emax_iterations\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x01\x88\x01\x01\x42\x07\n\x05_seedB\x11\n\x0f_max_iterations\"h\n\x16LabelPropagationOutput\x12\x0e\n\x06labels\x18\x01 \x03(\x05\x12\x17\n\x0fnum_communities\x18\x02 \x01(\x05\x12\x12\n\niterations\x18\x03 \x01(\x05\x12\x11\n\tconverged\x18\x04 \x01(\x08\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.graph.v1.community_pb2', globals())
@@ -26,7 +27,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _MODULARITYSCOREINPUT.fields_by_name['num_nodes']._options = None
   _MODULARITYSCOREINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _MODULARITYSCOREINPUT.fields_by_name['edges']._options = None
-  _MODULARITYSCOREINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _MODULARITYSCOREINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _MODULARITYSCOREINPUT.fields_by_name['packed_edges']._options = None
   _MODULARITYSCOREINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _MODULARITYSCOREINPUT.fields_by_name['resolution']._options = None
@@ -34,7 +35,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LOUVAINCOMMUNITYINPUT.fields_by_name['num_nodes']._options = None
   _LOUVAINCOMMUNITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _LOUVAINCOMMUNITYINPUT.fields_by_name['edges']._options = None
-  _LOUVAINCOMMUNITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _LOUVAINCOMMUNITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _LOUVAINCOMMUNITYINPUT.fields_by_name['packed_edges']._options = None
   _LOUVAINCOMMUNITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _LOUVAINCOMMUNITYINPUT.fields_by_name['resolution']._options = None
@@ -44,21 +45,21 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LABELPROPAGATIONINPUT.fields_by_name['num_nodes']._options = None
   _LABELPROPAGATIONINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _LABELPROPAGATIONINPUT.fields_by_name['edges']._options = None
-  _LABELPROPAGATIONINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _LABELPROPAGATIONINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _LABELPROPAGATIONINPUT.fields_by_name['packed_edges']._options = None
   _LABELPROPAGATIONINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _LABELPROPAGATIONINPUT.fields_by_name['max_iterations']._options = None
   _LABELPROPAGATIONINPUT.fields_by_name['max_iterations']._serialized_options = b'\272H\004\032\002(\001'
-  _MODULARITYSCOREINPUT._serialized_start=144
-  _MODULARITYSCOREINPUT._serialized_end=395
-  _MODULARITYSCOREOUTPUT._serialized_start=397
-  _MODULARITYSCOREOUTPUT._serialized_end=465
-  _LOUVAINCOMMUNITYINPUT._serialized_start=468
-  _LOUVAINCOMMUNITYINPUT._serialized_end=783
-  _LOUVAINCOMMUNITYOUTPUT._serialized_start=785
-  _LOUVAINCOMMUNITYOUTPUT._serialized_end=886
-  _LABELPROPAGATIONINPUT._serialized_start=889
-  _LABELPROPAGATIONINPUT._serialized_end=1147
-  _LABELPROPAGATIONOUTPUT._serialized_start=1149
-  _LABELPROPAGATIONOUTPUT._serialized_end=1253
+  _MODULARITYSCOREINPUT._serialized_start=162
+  _MODULARITYSCOREINPUT._serialized_end=411
+  _MODULARITYSCOREOUTPUT._serialized_start=413
+  _MODULARITYSCOREOUTPUT._serialized_end=481
+  _LOUVAINCOMMUNITYINPUT._serialized_start=484
+  _LOUVAINCOMMUNITYINPUT._serialized_end=797
+  _LOUVAINCOMMUNITYOUTPUT._serialized_start=799
+  _LOUVAINCOMMUNITYOUTPUT._serialized_end=900
+  _LABELPROPAGATIONINPUT._serialized_start=903
+  _LABELPROPAGATIONINPUT._serialized_end=1159
+  _LABELPROPAGATIONOUTPUT._serialized_start=1161
+  _LABELPROPAGATIONOUTPUT._serialized_end=1265
 # @@protoc_insertion_point(module_scope)

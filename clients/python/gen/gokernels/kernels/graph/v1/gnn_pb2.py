@@ -12,10 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
-from gokernels.kernels.graph.v1 import graph_pb2 as gokernels_dot_kernels_dot_graph_dot_v1_dot_graph__pb2
+from gokernels.v1 import options_pb2 as gokernels_dot_v1_dot_options__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$gokernels/kernels/graph/v1/gnn.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\x9d\x01\n\x08GcnLayer\x12\x18\n\x07out_dim\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x1e\n\x06weight\x18\x02 \x03(\x01\x42\x0e\xbaH\x0b\x92\x01\x08\x08\x01\"\x04\x12\x02@\x01\x12\x1a\n\x04\x62ias\x18\x03 \x03(\x01\x42\x0c\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01\x12;\n\nactivation\x18\x04 \x01(\tB\'\xbaH$r\"R\x00R\x04noneR\x04reluR\x04tanhR\x07sigmoidR\x03\x65lu\"\x9a\x02\n\x11GnnInferenceInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x10\n\x08\x66\x65\x61tures\x18\n \x03(\x01\x12\x1d\n\x0cnum_features\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12>\n\x06layers\x18\x0c \x03(\x0b\x32$.gokernels.kernels.graph.v1.GcnLayerB\x08\xbaH\x05\x92\x01\x02\x08\x01\"H\n\x12GnnInferenceOutput\x12\x12\n\nembeddings\x18\x01 \x03(\x01\x12\x11\n\tnum_nodes\x18\x02 \x01(\x05\x12\x0b\n\x03\x64im\x18\x03 \x01(\x05\"\xd6\x02\n\x08GatLayer\x12\x1d\n\x05heads\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18@(\x01H\x00\x88\x01\x01\x12\x18\n\x07out_dim\x18\x02 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x1e\n\x06weight\x18\x03 \x03(\x01\x42\x0e\xbaH\x0b\x92\x01\x08\x08\x01\"\x04\x12\x02@\x01\x12!\n\tattention\x18\x04 \x03(\x01\x42\x0e\xbaH\x0b\x92\x01\x08\x08\x02\"\x04\x12\x02@\x01\x12\x1a\n\x04\x62ias\x18\x05 \x03(\x01\x42\x0c\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01\x12;\n\nactivation\x18\x06 \x01(\tB\'\xbaH$r\"R\x00R\x04noneR\x04reluR\x04tanhR\x07sigmoidR\x03\x65lu\x12)\n\nhead_merge\x18\x07 \x01(\tB\x15\xbaH\x12r\x10R\x00R\x06\x63oncatR\x04mean\x12-\n\x0enegative_slope\x18\x08 \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x01\x88\x01\x01\x42\x08\n\x06_headsB\x11\n\x0f_negative_slope\"\x9c\x02\n\x13GraphAttentionInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x10\n\x08\x66\x65\x61tures\x18\n \x03(\x01\x12\x1d\n\x0cnum_features\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12>\n\x06layers\x18\x0c \x03(\x0b\x32$.gokernels.kernels.graph.v1.GatLayerB\x08\xbaH\x05\x92\x01\x02\x08\x01\"J\n\x14GraphAttentionOutput\x12\x12\n\nembeddings\x18\x01 \x03(\x01\x12\x11\n\tnum_nodes\x18\x02 \x01(\x05\x12\x0b\n\x03\x64im\x18\x03 \x01(\x05\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$gokernels/kernels/graph/v1/gnn.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x9d\x01\n\x08GcnLayer\x12\x18\n\x07out_dim\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x1e\n\x06weight\x18\x02 \x03(\x01\x42\x0e\xbaH\x0b\x92\x01\x08\x08\x01\"\x04\x12\x02@\x01\x12\x1a\n\x04\x62ias\x18\x03 \x03(\x01\x42\x0c\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01\x12;\n\nactivation\x18\x04 \x01(\tB\'\xbaH$r\"R\x00R\x04noneR\x04reluR\x04tanhR\x07sigmoidR\x03\x65lu\"\x98\x02\n\x11GnnInferenceInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x10\n\x08\x66\x65\x61tures\x18\n \x03(\x01\x12\x1d\n\x0cnum_features\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12>\n\x06layers\x18\x0c \x03(\x0b\x32$.gokernels.kernels.graph.v1.GcnLayerB\x08\xbaH\x05\x92\x01\x02\x08\x01\"H\n\x12GnnInferenceOutput\x12\x12\n\nembeddings\x18\x01 \x03(\x01\x12\x11\n\tnum_nodes\x18\x02 \x01(\x05\x12\x0b\n\x03\x64im\x18\x03 \x01(\x05\"\xd6\x02\n\x08GatLayer\x12\x1d\n\x05heads\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18@(\x01H\x00\x88\x01\x01\x12\x18\n\x07out_dim\x18\x02 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x1e\n\x06weight\x18\x03 \x03(\x01\x42\x0e\xbaH\x0b\x92\x01\x08\x08\x01\"\x04\x12\x02@\x01\x12!\n\tattention\x18\x04 \x03(\x01\x42\x0e\xbaH\x0b\x92\x01\x08\x08\x02\"\x04\x12\x02@\x01\x12\x1a\n\x04\x62ias\x18\x05 \x03(\x01\x42\x0c\xbaH\t\x92\x01\x06\"\x04\x12\x02@\x01\x12;\n\nactivation\x18\x06 \x01(\tB\'\xbaH$r\"R\x00R\x04noneR\x04reluR\x04tanhR\x07sigmoidR\x03\x65lu\x12)\n\nhead_merge\x18\x07 \x01(\tB\x15\xbaH\x12r\x10R\x00R\x06\x63oncatR\x04mean\x12-\n\x0enegative_slope\x18\x08 \x01(\x01\x42\x10\xbaH\r\x12\x0b)\x00\x00\x00\x00\x00\x00\x00\x00@\x01H\x01\x88\x01\x01\x42\x08\n\x06_headsB\x11\n\x0f_negative_slope\"\x9a\x02\n\x13GraphAttentionInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x10\n\x08\x66\x65\x61tures\x18\n \x03(\x01\x12\x1d\n\x0cnum_features\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12>\n\x06layers\x18\x0c \x03(\x0b\x32$.gokernels.kernels.graph.v1.GatLayerB\x08\xbaH\x05\x92\x01\x02\x08\x01\"J\n\x14GraphAttentionOutput\x12\x12\n\nembeddings\x18\x01 \x03(\x01\x12\x11\n\tnum_nodes\x18\x02 \x01(\x05\x12\x0b\n\x03\x64im\x18\x03 \x01(\x05\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.graph.v1.gnn_pb2', globals())
@@ -34,7 +35,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GNNINFERENCEINPUT.fields_by_name['num_nodes']._options = None
   _GNNINFERENCEINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _GNNINFERENCEINPUT.fields_by_name['edges']._options = None
-  _GNNINFERENCEINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _GNNINFERENCEINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _GNNINFERENCEINPUT.fields_by_name['packed_edges']._options = None
   _GNNINFERENCEINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _GNNINFERENCEINPUT.fields_by_name['num_features']._options = None
@@ -60,23 +61,23 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GRAPHATTENTIONINPUT.fields_by_name['num_nodes']._options = None
   _GRAPHATTENTIONINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _GRAPHATTENTIONINPUT.fields_by_name['edges']._options = None
-  _GRAPHATTENTIONINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _GRAPHATTENTIONINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _GRAPHATTENTIONINPUT.fields_by_name['packed_edges']._options = None
   _GRAPHATTENTIONINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _GRAPHATTENTIONINPUT.fields_by_name['num_features']._options = None
   _GRAPHATTENTIONINPUT.fields_by_name['num_features']._serialized_options = b'\272H\004\032\002(\001'
   _GRAPHATTENTIONINPUT.fields_by_name['layers']._options = None
   _GRAPHATTENTIONINPUT.fields_by_name['layers']._serialized_options = b'\272H\005\222\001\002\010\001'
-  _GCNLAYER._serialized_start=138
-  _GCNLAYER._serialized_end=295
-  _GNNINFERENCEINPUT._serialized_start=298
-  _GNNINFERENCEINPUT._serialized_end=580
-  _GNNINFERENCEOUTPUT._serialized_start=582
-  _GNNINFERENCEOUTPUT._serialized_end=654
-  _GATLAYER._serialized_start=657
-  _GATLAYER._serialized_end=999
-  _GRAPHATTENTIONINPUT._serialized_start=1002
-  _GRAPHATTENTIONINPUT._serialized_end=1286
-  _GRAPHATTENTIONOUTPUT._serialized_start=1288
-  _GRAPHATTENTIONOUTPUT._serialized_end=1362
+  _GCNLAYER._serialized_start=156
+  _GCNLAYER._serialized_end=313
+  _GNNINFERENCEINPUT._serialized_start=316
+  _GNNINFERENCEINPUT._serialized_end=596
+  _GNNINFERENCEOUTPUT._serialized_start=598
+  _GNNINFERENCEOUTPUT._serialized_end=670
+  _GATLAYER._serialized_start=673
+  _GATLAYER._serialized_end=1015
+  _GRAPHATTENTIONINPUT._serialized_start=1018
+  _GRAPHATTENTIONINPUT._serialized_end=1300
+  _GRAPHATTENTIONOUTPUT._serialized_start=1302
+  _GRAPHATTENTIONOUTPUT._serialized_end=1376
 # @@protoc_insertion_point(module_scope)

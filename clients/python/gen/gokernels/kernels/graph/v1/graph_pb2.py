@@ -11,10 +11,9 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
-from gokernels.v1 import options_pb2 as gokernels_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&gokernels/kernels/graph/v1/graph.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1agokernels/v1/options.proto\",\n\x04\x45\x64ge\x12\x0e\n\x06source\x18\x01 \x01(\x05\x12\x0e\n\x06target\x18\x02 \x01(\x05:\x04\xa8\xbb\x18\x01\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&gokernels/kernels/graph/v1/graph.proto\x12\x1agokernels.kernels.graph.v1BGZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.graph.v1.graph_pb2', globals())
@@ -22,8 +21,4 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'ZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1'
-  _EDGE._options = None
-  _EDGE._serialized_options = b'\250\273\030\001'
-  _EDGE._serialized_start=98
-  _EDGE._serialized_end=142
 # @@protoc_insertion_point(module_scope)

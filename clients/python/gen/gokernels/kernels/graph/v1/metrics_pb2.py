@@ -12,10 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
-from gokernels.kernels.graph.v1 import graph_pb2 as gokernels_dot_kernels_dot_graph_dot_v1_dot_graph__pb2
+from gokernels.v1 import options_pb2 as gokernels_dot_v1_dot_options__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gokernels/kernels/graph/v1/metrics.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xb0\x01\n\x18\x43onnectedComponentsInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\"\x9e\x01\n\x19\x43onnectedComponentsOutput\x12\x0e\n\x06labels\x18\x01 \x03(\x05\x12\x16\n\x0enum_components\x18\x02 \x01(\x05\x12\r\n\x05sizes\x18\x03 \x03(\x05\x12\x15\n\rstrong_labels\x18\x04 \x03(\x05\x12\x1d\n\x15num_strong_components\x18\x05 \x01(\x05\x12\x14\n\x0cstrong_sizes\x18\x06 \x03(\x05\"\xa4\x01\n\x0c\x44\x65nsityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\" \n\rDensityOutput\x12\x0f\n\x07\x64\x65nsity\x18\x01 \x01(\x01\"\xb2\x01\n\x1a\x43lusteringCoefficientInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\"e\n\x1b\x43lusteringCoefficientOutput\x12\x14\n\x0c\x63oefficients\x18\x01 \x03(\x01\x12\x1a\n\x12\x61verage_clustering\x18\x02 \x01(\x01\x12\x14\n\x0ctransitivity\x18\x03 \x01(\x01\"\xad\x01\n\x15TriangleCountingInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\":\n\x16TriangleCountingOutput\x12\x11\n\ttriangles\x18\x01 \x03(\x03\x12\r\n\x05total\x18\x02 \x01(\x03\"\xd4\x01\n\x10\x46ullMetricsInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x19\n\x0cpath_metrics\x18\n \x01(\x08H\x00\x88\x01\x01\x42\x0f\n\r_path_metrics\"\xa9\x03\n\x11\x46ullMetricsOutput\x12\x11\n\tnum_nodes\x18\x01 \x01(\x05\x12\x11\n\tnum_edges\x18\x02 \x01(\x05\x12\x12\n\nself_loops\x18\x03 \x01(\x05\x12\x0f\n\x07\x64\x65nsity\x18\x04 \x01(\x01\x12\x16\n\x0e\x61verage_degree\x18\x05 \x01(\x01\x12\x12\n\nmax_degree\x18\x06 \x01(\x05\x12\x1a\n\x12\x61verage_clustering\x18\x07 \x01(\x01\x12\x14\n\x0ctransitivity\x18\x08 \x01(\x01\x12\x11\n\ttriangles\x18\t \x01(\x03\x12\x16\n\x0enum_components\x18\n \x01(\x05\x12\x1e\n\x16largest_component_size\x18\x0b \x01(\x05\x12\x1d\n\x15num_strong_components\x18\x0c \x01(\x05\x12%\n\x1dlargest_strong_component_size\x18\r \x01(\x05\x12\x11\n\tconnected\x18\x0e \x01(\x08\x12\x18\n\x10has_path_metrics\x18\x0f \x01(\x08\x12\x1b\n\x13\x61verage_path_length\x18\x10 \x01(\x01\x12\x10\n\x08\x64iameter\x18\x11 \x01(\x01\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(gokernels/kernels/graph/v1/metrics.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xae\x01\n\x18\x43onnectedComponentsInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\"\x9e\x01\n\x19\x43onnectedComponentsOutput\x12\x0e\n\x06labels\x18\x01 \x03(\x05\x12\x16\n\x0enum_components\x18\x02 \x01(\x05\x12\r\n\x05sizes\x18\x03 \x03(\x05\x12\x15\n\rstrong_labels\x18\x04 \x03(\x05\x12\x1d\n\x15num_strong_components\x18\x05 \x01(\x05\x12\x14\n\x0cstrong_sizes\x18\x06 \x03(\x05\"\xa2\x01\n\x0c\x44\x65nsityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\" \n\rDensityOutput\x12\x0f\n\x07\x64\x65nsity\x18\x01 \x01(\x01\"\xb0\x01\n\x1a\x43lusteringCoefficientInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\"e\n\x1b\x43lusteringCoefficientOutput\x12\x14\n\x0c\x63oefficients\x18\x01 \x03(\x01\x12\x1a\n\x12\x61verage_clustering\x18\x02 \x01(\x01\x12\x14\n\x0ctransitivity\x18\x03 \x01(\x01\"\xab\x01\n\x15TriangleCountingInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\":\n\x16TriangleCountingOutput\x12\x11\n\ttriangles\x18\x01 \x03(\x03\x12\r\n\x05total\x18\x02 \x01(\x03\"\xd2\x01\n\x10\x46ullMetricsInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x19\n\x0cpath_metrics\x18\n \x01(\x08H\x00\x88\x01\x01\x42\x0f\n\r_path_metrics\"\xa9\x03\n\x11\x46ullMetricsOutput\x12\x11\n\tnum_nodes\x18\x01 \x01(\x05\x12\x11\n\tnum_edges\x18\x02 \x01(\x05\x12\x12\n\nself_loops\x18\x03 \x01(\x05\x12\x0f\n\x07\x64\x65nsity\x18\x04 \x01(\x01\x12\x16\n\x0e\x61verage_degree\x18\x05 \x01(\x01\x12\x12\n\nmax_degree\x18\x06 \x01(\x05\x12\x1a\n\x12\x61verage_clustering\x18\x07 \x01(\x01\x12\x14\n\x0ctransitivity\x18\x08 \x01(\x01\x12\x11\n\ttriangles\x18\t \x01(\x03\x12\x16\n\x0enum_components\x18\n \x01(\x05\x12\x1e\n\x16largest_component_size\x18\x0b \x01(\x05\x12\x1d\n\x15num_strong_components\x18\x0c \x01(\x05\x12%\n\x1dlargest_strong_component_size\x18\r \x01(\x05\x12\x11\n\tconnected\x18\x0e \x01(\x08\x12\x18\n\x10has_path_metrics\x18\x0f \x01(\x08\x12\x1b\n\x13\x61verage_path_length\x18\x10 \x01(\x01\x12\x10\n\x08\x64iameter\x18\x11 \x01(\x01\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.graph.v1.metrics_pb2', globals())
@@ -26,51 +27,51 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CONNECTEDCOMPONENTSINPUT.fields_by_name['num_nodes']._options = None
   _CONNECTEDCOMPONENTSINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _CONNECTEDCOMPONENTSINPUT.fields_by_name['edges']._options = None
-  _CONNECTEDCOMPONENTSINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _CONNECTEDCOMPONENTSINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _CONNECTEDCOMPONENTSINPUT.fields_by_name['packed_edges']._options = None
   _CONNECTEDCOMPONENTSINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _DENSITYINPUT.fields_by_name['num_nodes']._options = None
   _DENSITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _DENSITYINPUT.fields_by_name['edges']._options = None
-  _DENSITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _DENSITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _DENSITYINPUT.fields_by_name['packed_edges']._options = None
   _DENSITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _CLUSTERINGCOEFFICIENTINPUT.fields_by_name['num_nodes']._options = None
   _CLUSTERINGCOEFFICIENTINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _CLUSTERINGCOEFFICIENTINPUT.fields_by_name['edges']._options = None
-  _CLUSTERINGCOEFFICIENTINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _CLUSTERINGCOEFFICIENTINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _CLUSTERINGCOEFFICIENTINPUT.fields_by_name['packed_edges']._options = None
   _CLUSTERINGCOEFFICIENTINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _TRIANGLECOUNTINGINPUT.fields_by_name['num_nodes']._options = None
   _TRIANGLECOUNTINGINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _TRIANGLECOUNTINGINPUT.fields_by_name['edges']._options = None
-  _TRIANGLECOUNTINGINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _TRIANGLECOUNTINGINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _TRIANGLECOUNTINGINPUT.fields_by_name['packed_edges']._options = None
   _TRIANGLECOUNTINGINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _FULLMETRICSINPUT.fields_by_name['num_nodes']._options = None
   _FULLMETRICSINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _FULLMETRICSINPUT.fields_by_name['edges']._options = None
-  _FULLMETRICSINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _FULLMETRICSINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _FULLMETRICSINPUT.fields_by_name['packed_edges']._options = None
   _FULLMETRICSINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
-  _CONNECTEDCOMPONENTSINPUT._serialized_start=142
-  _CONNECTEDCOMPONENTSINPUT._serialized_end=318
-  _CONNECTEDCOMPONENTSOUTPUT._serialized_start=321
-  _CONNECTEDCOMPONENTSOUTPUT._serialized_end=479
-  _DENSITYINPUT._serialized_start=482
-  _DENSITYINPUT._serialized_end=646
-  _DENSITYOUTPUT._serialized_start=648
-  _DENSITYOUTPUT._serialized_end=680
-  _CLUSTERINGCOEFFICIENTINPUT._serialized_start=683
-  _CLUSTERINGCOEFFICIENTINPUT._serialized_end=861
-  _CLUSTERINGCOEFFICIENTOUTPUT._serialized_start=863
-  _CLUSTERINGCOEFFICIENTOUTPUT._serialized_end=964
-  _TRIANGLECOUNTINGINPUT._serialized_start=967
-  _TRIANGLECOUNTINGINPUT._serialized_end=1140
-  _TRIANGLECOUNTINGOUTPUT._serialized_start=1142
-  _TRIANGLECOUNTINGOUTPUT._serialized_end=1200
-  _FULLMETRICSINPUT._serialized_start=1203
-  _FULLMETRICSINPUT._serialized_end=1415
-  _FULLMETRICSOUTPUT._serialized_start=1418
-  _FULLMETRICSOUTPUT._serialized_end=1843
+  _CONNECTEDCOMPONENTSINPUT._serialized_start=160
+  _CONNECTEDCOMPONENTSINPUT._serialized_end=334
+  _CONNECTEDCOMPONENTSOUTPUT._serialized_start=337
+  _CONNECTEDCOMPONENTSOUTPUT._serialized_end=495
+  _DENSITYINPUT._serialized_start=498
+  _DENSITYINPUT._serialized_end=660
+  _DENSITYOUTPUT._serialized_start=662
+  _DENSITYOUTPUT._serialized_end=694
+  _CLUSTERINGCOEFFICIENTINPUT._serialized_start=697
+  _CLUSTERINGCOEFFICIENTINPUT._serialized_end=873
+  _CLUSTERINGCOEFFICIENTOUTPUT._serialized_start=875
+  _CLUSTERINGCOEFFICIENTOUTPUT._serialized_end=976
+  _TRIANGLECOUNTINGINPUT._serialized_start=979
+  _TRIANGLECOUNTINGINPUT._serialized_end=1150
+  _TRIANGLECOUNTINGOUTPUT._serialized_start=1152
+  _TRIANGLECOUNTINGOUTPUT._serialized_end=1210
+  _FULLMETRICSINPUT._serialized_start=1213
+  _FULLMETRICSINPUT._serialized_end=1423
+  _FULLMETRICSOUTPUT._serialized_start=1426
+  _FULLMETRICSOUTPUT._serialized_end=1851
 # @@protoc_insertion_point(module_scope)

@@ -12,10 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
-from gokernels.kernels.graph.v1 import graph_pb2 as gokernels_dot_kernels_dot_graph_dot_v1_dot_graph__pb2
+from gokernels.v1 import options_pb2 as gokernels_dot_v1_dot_options__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&gokernels/kernels/graph/v1/paths.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\"\xe5\x01\n\x11ShortestPathInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x1c\n\x06source\x18\n \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00H\x00\x88\x01\x01\x12\x11\n\tall_pairs\x18\x0b \x01(\x08\x42\t\n\x07_source\"=\n\x12ShortestPathOutput\x12\x11\n\tdistances\x18\x01 \x03(\x01\x12\x14\n\x0cpredecessors\x18\x02 \x03(\x05\"\xdf\x01\n\x16\x41veragePathLengthInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12/\n\x0c\x64isconnected\x18\n \x01(\tB\x19\xbaH\x16r\x14R\x00R\x05\x65rrorR\treachable\"b\n\x17\x41veragePathLengthOutput\x12\x1b\n\x13\x61verage_path_length\x18\x01 \x01(\x01\x12\x11\n\tconnected\x18\x02 \x01(\x08\x12\x17\n\x0freachable_pairs\x18\x03 \x01(\x03\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&gokernels/kernels/graph/v1/paths.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe3\x01\n\x11ShortestPathInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x1c\n\x06source\x18\n \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00H\x00\x88\x01\x01\x12\x11\n\tall_pairs\x18\x0b \x01(\x08\x42\t\n\x07_source\"=\n\x12ShortestPathOutput\x12\x11\n\tdistances\x18\x01 \x03(\x01\x12\x14\n\x0cpredecessors\x18\x02 \x03(\x05\"\xdd\x01\n\x16\x41veragePathLengthInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12/\n\x0c\x64isconnected\x18\n \x01(\tB\x19\xbaH\x16r\x14R\x00R\x05\x65rrorR\treachable\"b\n\x17\x41veragePathLengthOutput\x12\x1b\n\x13\x61verage_path_length\x18\x01 \x01(\x01\x12\x11\n\tconnected\x18\x02 \x01(\x08\x12\x17\n\x0freachable_pairs\x18\x03 \x01(\x03\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.graph.v1.paths_pb2', globals())
@@ -26,7 +27,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SHORTESTPATHINPUT.fields_by_name['num_nodes']._options = None
   _SHORTESTPATHINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _SHORTESTPATHINPUT.fields_by_name['edges']._options = None
-  _SHORTESTPATHINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _SHORTESTPATHINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _SHORTESTPATHINPUT.fields_by_name['packed_edges']._options = None
   _SHORTESTPATHINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _SHORTESTPATHINPUT.fields_by_name['source']._options = None
@@ -34,17 +35,17 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _AVERAGEPATHLENGTHINPUT.fields_by_name['num_nodes']._options = None
   _AVERAGEPATHLENGTHINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _AVERAGEPATHLENGTHINPUT.fields_by_name['edges']._options = None
-  _AVERAGEPATHLENGTHINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _AVERAGEPATHLENGTHINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _AVERAGEPATHLENGTHINPUT.fields_by_name['packed_edges']._options = None
   _AVERAGEPATHLENGTHINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _AVERAGEPATHLENGTHINPUT.fields_by_name['disconnected']._options = None
   _AVERAGEPATHLENGTHINPUT.fields_by_name['disconnected']._serialized_options = b'\272H\026r\024R\000R\005errorR\treachable'
-  _SHORTESTPATHINPUT._serialized_start=140
-  _SHORTESTPATHINPUT._serialized_end=369
-  _SHORTESTPATHOUTPUT._serialized_start=371
-  _SHORTESTPATHOUTPUT._serialized_end=432
-  _AVERAGEPATHLENGTHINPUT._serialized_start=435
-  _AVERAGEPATHLENGTHINPUT._serialized_end=658
-  _AVERAGEPATHLENGTHOUTPUT._serialized_start=660
-  _AVERAGEPATHLENGTHOUTPUT._serialized_end=758
+  _SHORTESTPATHINPUT._serialized_start=158
+  _SHORTESTPATHINPUT._serialized_end=385
+  _SHORTESTPATHOUTPUT._serialized_start=387
+  _SHORTESTPATHOUTPUT._serialized_end=448
+  _AVERAGEPATHLENGTHINPUT._serialized_start=451
+  _AVERAGEPATHLENGTHINPUT._serialized_end=672
+  _AVERAGEPATHLENGTHOUTPUT._serialized_start=674
+  _AVERAGEPATHLENGTHOUTPUT._serialized_end=772
 # @@protoc_insertion_point(module_scope)

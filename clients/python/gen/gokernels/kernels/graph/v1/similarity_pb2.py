@@ -12,11 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
-from gokernels.kernels.graph.v1 import graph_pb2 as gokernels_dot_kernels_dot_graph_dot_v1_dot_graph__pb2
 from gokernels.v1 import options_pb2 as gokernels_dot_v1_dot_options__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+gokernels/kernels/graph/v1/similarity.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\"8\n\x08NodePair\x12\x12\n\x01u\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00\x12\x12\n\x01v\x18\x02 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00:\x04\xa8\xbb\x18\x01\"\x92\x02\n\x16JaccardSimilarityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12;\n\x05pairs\x18\n \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03\x12\x1b\n\x05top_k\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\x08\n\x06_top_k\"^\n\x17JaccardSimilarityOutput\x12\x33\n\x05pairs\x18\x01 \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePair\x12\x0e\n\x06scores\x18\x02 \x03(\x01\"\x91\x02\n\x15\x43osineSimilarityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12;\n\x05pairs\x18\n \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03\x12\x1b\n\x05top_k\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\x08\n\x06_top_k\"]\n\x16\x43osineSimilarityOutput\x12\x33\n\x05pairs\x18\x01 \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePair\x12\x0e\n\x06scores\x18\x02 \x03(\x01\"\x8b\x02\n\x0f\x41\x64\x61micAdarInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12;\n\x05pairs\x18\n \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03\x12\x1b\n\x05top_k\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\x08\n\x06_top_k\"W\n\x10\x41\x64\x61micAdarOutput\x12\x33\n\x05pairs\x18\x01 \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePair\x12\x0e\n\x06scores\x18\x02 \x03(\x01\"\x90\x02\n\x14\x43ommonNeighborsInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12;\n\x05pairs\x18\n \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePairB\x06\xbaH\x03\xd8\x01\x03\x12\x1b\n\x05top_k\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\x08\n\x06_top_k\"\\\n\x15\x43ommonNeighborsOutput\x12\x33\n\x05pairs\x18\x01 \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePair\x12\x0e\n\x06scores\x18\x02 \x03(\x01\"\x7f\n\x14ValueSimilarityInput\x12\x13\n\x01p\x18\x01 \x03(\x01\x42\x08\xbaH\x05\x92\x01\x02\x08\x01\x12\x13\n\x01q\x18\x02 \x03(\x01\x42\x08\xbaH\x05\x92\x01\x02\x08\x01\x12\x0f\n\x07support\x18\x03 \x03(\x01\x12#\n\x04\x62\x61se\x18\x04 \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\xf0?@\x01H\x00\x88\x01\x01\x42\x07\n\x05_base\"y\n\x15ValueSimilarityOutput\x12\x1f\n\x17jensen_shannon_distance\x18\x01 \x01(\x01\x12!\n\x19jensen_shannon_divergence\x18\x02 \x01(\x01\x12\x1c\n\x14wasserstein_distance\x18\x03 \x01(\x01\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+gokernels/kernels/graph/v1/similarity.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"8\n\x08NodePair\x12\x12\n\x01u\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00\x12\x12\n\x01v\x18\x02 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00:\x04\xa8\xbb\x18\x01\"\x8a\x02\n\x16JaccardSimilarityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x35\n\x05pairs\x18\n \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x1b\n\x05top_k\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\x08\n\x06_top_k\"^\n\x17JaccardSimilarityOutput\x12\x33\n\x05pairs\x18\x01 \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePair\x12\x0e\n\x06scores\x18\x02 \x03(\x01\"\x89\x02\n\x15\x43osineSimilarityInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x35\n\x05pairs\x18\n \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x1b\n\x05top_k\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\x08\n\x06_top_k\"]\n\x16\x43osineSimilarityOutput\x12\x33\n\x05pairs\x18\x01 \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePair\x12\x0e\n\x06scores\x18\x02 \x03(\x01\"\x83\x02\n\x0f\x41\x64\x61micAdarInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x35\n\x05pairs\x18\n \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x1b\n\x05top_k\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\x08\n\x06_top_k\"W\n\x10\x41\x64\x61micAdarOutput\x12\x33\n\x05pairs\x18\x01 \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePair\x12\x0e\n\x06scores\x18\x02 \x03(\x01\"\x88\x02\n\x14\x43ommonNeighborsInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x35\n\x05pairs\x18\n \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x1b\n\x05top_k\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\x08\n\x06_top_k\"\\\n\x15\x43ommonNeighborsOutput\x12\x33\n\x05pairs\x18\x01 \x03(\x0b\x32$.gokernels.kernels.graph.v1.NodePair\x12\x0e\n\x06scores\x18\x02 \x03(\x01\"\x7f\n\x14ValueSimilarityInput\x12\x13\n\x01p\x18\x01 \x03(\x01\x42\x08\xbaH\x05\x92\x01\x02\x08\x01\x12\x13\n\x01q\x18\x02 \x03(\x01\x42\x08\xbaH\x05\x92\x01\x02\x08\x01\x12\x0f\n\x07support\x18\x03 \x03(\x01\x12#\n\x04\x62\x61se\x18\x04 \x01(\x01\x42\x10\xbaH\r\x12\x0b!\x00\x00\x00\x00\x00\x00\xf0?@\x01H\x00\x88\x01\x01\x42\x07\n\x05_base\"y\n\x15ValueSimilarityOutput\x12\x1f\n\x17jensen_shannon_distance\x18\x01 \x01(\x01\x12!\n\x19jensen_shannon_divergence\x18\x02 \x01(\x01\x12\x1c\n\x14wasserstein_distance\x18\x03 \x01(\x01\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.graph.v1.similarity_pb2', globals())
@@ -33,41 +33,41 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _JACCARDSIMILARITYINPUT.fields_by_name['num_nodes']._options = None
   _JACCARDSIMILARITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _JACCARDSIMILARITYINPUT.fields_by_name['edges']._options = None
-  _JACCARDSIMILARITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _JACCARDSIMILARITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _JACCARDSIMILARITYINPUT.fields_by_name['packed_edges']._options = None
   _JACCARDSIMILARITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _JACCARDSIMILARITYINPUT.fields_by_name['pairs']._options = None
-  _JACCARDSIMILARITYINPUT.fields_by_name['pairs']._serialized_options = b'\272H\003\330\001\003'
+  _JACCARDSIMILARITYINPUT.fields_by_name['pairs']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _JACCARDSIMILARITYINPUT.fields_by_name['top_k']._options = None
   _JACCARDSIMILARITYINPUT.fields_by_name['top_k']._serialized_options = b'\272H\004\032\002(\001'
   _COSINESIMILARITYINPUT.fields_by_name['num_nodes']._options = None
   _COSINESIMILARITYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _COSINESIMILARITYINPUT.fields_by_name['edges']._options = None
-  _COSINESIMILARITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _COSINESIMILARITYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _COSINESIMILARITYINPUT.fields_by_name['packed_edges']._options = None
   _COSINESIMILARITYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _COSINESIMILARITYINPUT.fields_by_name['pairs']._options = None
-  _COSINESIMILARITYINPUT.fields_by_name['pairs']._serialized_options = b'\272H\003\330\001\003'
+  _COSINESIMILARITYINPUT.fields_by_name['pairs']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _COSINESIMILARITYINPUT.fields_by_name['top_k']._options = None
   _COSINESIMILARITYINPUT.fields_by_name['top_k']._serialized_options = b'\272H\004\032\002(\001'
   _ADAMICADARINPUT.fields_by_name['num_nodes']._options = None
   _ADAMICADARINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _ADAMICADARINPUT.fields_by_name['edges']._options = None
-  _ADAMICADARINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _ADAMICADARINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _ADAMICADARINPUT.fields_by_name['packed_edges']._options = None
   _ADAMICADARINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _ADAMICADARINPUT.fields_by_name['pairs']._options = None
-  _ADAMICADARINPUT.fields_by_name['pairs']._serialized_options = b'\272H\003\330\001\003'
+  _ADAMICADARINPUT.fields_by_name['pairs']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _ADAMICADARINPUT.fields_by_name['top_k']._options = None
   _ADAMICADARINPUT.fields_by_name['top_k']._serialized_options = b'\272H\004\032\002(\001'
   _COMMONNEIGHBORSINPUT.fields_by_name['num_nodes']._options = None
   _COMMONNEIGHBORSINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _COMMONNEIGHBORSINPUT.fields_by_name['edges']._options = None
-  _COMMONNEIGHBORSINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _COMMONNEIGHBORSINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _COMMONNEIGHBORSINPUT.fields_by_name['packed_edges']._options = None
   _COMMONNEIGHBORSINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _COMMONNEIGHBORSINPUT.fields_by_name['pairs']._options = None
-  _COMMONNEIGHBORSINPUT.fields_by_name['pairs']._serialized_options = b'\272H\003\330\001\003'
+  _COMMONNEIGHBORSINPUT.fields_by_name['pairs']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _COMMONNEIGHBORSINPUT.fields_by_name['top_k']._options = None
   _COMMONNEIGHBORSINPUT.fields_by_name['top_k']._serialized_options = b'\272H\004\032\002(\001'
   _VALUESIMILARITYINPUT.fields_by_name['p']._options = None
@@ -76,26 +76,26 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _VALUESIMILARITYINPUT.fields_by_name['q']._serialized_options = b'\272H\005\222\001\002\010\001'
   _VALUESIMILARITYINPUT.fields_by_name['base']._options = None
   _VALUESIMILARITYINPUT.fields_by_name['base']._serialized_options = b'\272H\r\022\013!\000\000\000\000\000\000\360?@\001'
-  _NODEPAIR._serialized_start=172
-  _NODEPAIR._serialized_end=228
-  _JACCARDSIMILARITYINPUT._serialized_start=231
-  _JACCARDSIMILARITYINPUT._serialized_end=505
-  _JACCARDSIMILARITYOUTPUT._serialized_start=507
-  _JACCARDSIMILARITYOUTPUT._serialized_end=601
-  _COSINESIMILARITYINPUT._serialized_start=604
-  _COSINESIMILARITYINPUT._serialized_end=877
-  _COSINESIMILARITYOUTPUT._serialized_start=879
-  _COSINESIMILARITYOUTPUT._serialized_end=972
-  _ADAMICADARINPUT._serialized_start=975
-  _ADAMICADARINPUT._serialized_end=1242
-  _ADAMICADAROUTPUT._serialized_start=1244
-  _ADAMICADAROUTPUT._serialized_end=1331
-  _COMMONNEIGHBORSINPUT._serialized_start=1334
-  _COMMONNEIGHBORSINPUT._serialized_end=1606
-  _COMMONNEIGHBORSOUTPUT._serialized_start=1608
-  _COMMONNEIGHBORSOUTPUT._serialized_end=1700
-  _VALUESIMILARITYINPUT._serialized_start=1702
-  _VALUESIMILARITYINPUT._serialized_end=1829
-  _VALUESIMILARITYOUTPUT._serialized_start=1831
-  _VALUESIMILARITYOUTPUT._serialized_end=1952
+  _NODEPAIR._serialized_start=162
+  _NODEPAIR._serialized_end=218
+  _JACCARDSIMILARITYINPUT._serialized_start=221
+  _JACCARDSIMILARITYINPUT._serialized_end=487
+  _JACCARDSIMILARITYOUTPUT._serialized_start=489
+  _JACCARDSIMILARITYOUTPUT._serialized_end=583
+  _COSINESIMILARITYINPUT._serialized_start=586
+  _COSINESIMILARITYINPUT._serialized_end=851
+  _COSINESIMILARITYOUTPUT._serialized_start=853
+  _COSINESIMILARITYOUTPUT._serialized_end=946
+  _ADAMICADARINPUT._serialized_start=949
+  _ADAMICADARINPUT._serialized_end=1208
+  _ADAMICADAROUTPUT._serialized_start=1210
+  _ADAMICADAROUTPUT._serialized_end=1297
+  _COMMONNEIGHBORSINPUT._serialized_start=1300
+  _COMMONNEIGHBORSINPUT._serialized_end=1564
+  _COMMONNEIGHBORSOUTPUT._serialized_start=1566
+  _COMMONNEIGHBORSOUTPUT._serialized_end=1658
+  _VALUESIMILARITYINPUT._serialized_start=1660
+  _VALUESIMILARITYINPUT._serialized_end=1787
+  _VALUESIMILARITYOUTPUT._serialized_start=1789
+  _VALUESIMILARITYOUTPUT._serialized_end=1910
 # @@protoc_insertion_point(module_scope)

@@ -12,11 +12,11 @@ _sym_db = _symbol_database.Default()
 
 
 from buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
-from gokernels.kernels.graph.v1 import graph_pb2 as gokernels_dot_kernels_dot_graph_dot_v1_dot_graph__pb2
 from gokernels.v1 import options_pb2 as gokernels_dot_v1_dot_options__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*gokernels/kernels/graph/v1/structure.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a&gokernels/kernels/graph/v1/graph.proto\x1a\x1agokernels/v1/options.proto\"\xab\x01\n\x13MotifDetectionInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\";\n\x14MotifDetectionOutput\x12\x13\n\x0btriad_types\x18\x01 \x03(\t\x12\x0e\n\x06\x63ounts\x18\x02 \x03(\x03\"\x1e\n\x07NodeSet\x12\r\n\x05nodes\x18\x01 \x03(\x05:\x04\xa8\xbb\x18\x01\"\xf8\x01\n\x0cKCliqueInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x19\n\x01k\x18\n \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18@(\x02H\x00\x88\x01\x01\x12!\n\x0bmax_cliques\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00H\x01\x88\x01\x01\x42\x04\n\x02_kB\x0e\n\x0c_max_cliques\"\xa7\x01\n\rKCliqueOutput\x12\x13\n\x0bnum_cliques\x18\x01 \x01(\x03\x12\x34\n\x07\x63liques\x18\x02 \x03(\x0b\x32#.gokernels.kernels.graph.v1.NodeSet\x12\x11\n\ttruncated\x18\x03 \x01(\x08\x12\x38\n\x0b\x63ommunities\x18\x04 \x03(\x0b\x32#.gokernels.kernels.graph.v1.NodeSet\"\xe8\x01\n\x10\x44\x65greeRatioInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12>\n\x0cremove_edges\x18\x14 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\"t\n\x11\x44\x65greeRatioOutput\x12\x11\n\tin_degree\x18\x01 \x03(\x05\x12\x12\n\nout_degree\x18\x02 \x03(\x05\x12\r\n\x05ratio\x18\x03 \x03(\x01\x12\x13\n\x0bin_strength\x18\x04 \x03(\x01\x12\x14\n\x0cout_strength\x18\x05 \x03(\x01\"\xda\x01\n\x11StarTopologyInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12 \n\nmin_spokes\x18\n \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\r\n\x0b_min_spokes\"y\n\x12StarTopologyOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\x12\x0e\n\x06\x64\x65gree\x18\x02 \x03(\x05\x12\x16\n\x0eleaf_neighbors\x18\x03 \x03(\x05\x12\x0c\n\x04hubs\x18\x04 \x03(\x05\x12\x1d\n\x15\x64\x65gree_centralization\x18\x05 \x01(\x01\"\xaf\x01\n\x17\x43ycleParticipationInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x37\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32 .gokernels.kernels.graph.v1.EdgeB\x06\xbaH\x03\xd8\x01\x03\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\"\x95\x01\n\x18\x43ycleParticipationOutput\x12\x13\n\x0b\x63ycles_len2\x18\x01 \x03(\x03\x12\x13\n\x0b\x63ycles_len3\x18\x02 \x03(\x03\x12\x13\n\x0b\x63ycles_len4\x18\x03 \x03(\x03\x12\x12\n\ntotal_len2\x18\x04 \x01(\x03\x12\x12\n\ntotal_len3\x18\x05 \x01(\x03\x12\x12\n\ntotal_len4\x18\x06 \x01(\x03\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*gokernels/kernels/graph/v1/structure.proto\x12\x1agokernels.kernels.graph.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1agokernels/v1/options.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xa9\x01\n\x13MotifDetectionInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\";\n\x14MotifDetectionOutput\x12\x13\n\x0btriad_types\x18\x01 \x03(\t\x12\x0e\n\x06\x63ounts\x18\x02 \x03(\x03\"\x1e\n\x07NodeSet\x12\r\n\x05nodes\x18\x01 \x03(\x05:\x04\xa8\xbb\x18\x01\"\xf6\x01\n\x0cKCliqueInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12\x19\n\x01k\x18\n \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18@(\x02H\x00\x88\x01\x01\x12!\n\x0bmax_cliques\x18\x0b \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x00H\x01\x88\x01\x01\x42\x04\n\x02_kB\x0e\n\x0c_max_cliques\"\xa7\x01\n\rKCliqueOutput\x12\x13\n\x0bnum_cliques\x18\x01 \x01(\x03\x12\x34\n\x07\x63liques\x18\x02 \x03(\x0b\x32#.gokernels.kernels.graph.v1.NodeSet\x12\x11\n\ttruncated\x18\x03 \x01(\x08\x12\x38\n\x0b\x63ommunities\x18\x04 \x03(\x0b\x32#.gokernels.kernels.graph.v1.NodeSet\"\xe4\x01\n\x10\x44\x65greeRatioInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12<\n\x0cremove_edges\x18\x14 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\"t\n\x11\x44\x65greeRatioOutput\x12\x11\n\tin_degree\x18\x01 \x03(\x05\x12\x12\n\nout_degree\x18\x02 \x03(\x05\x12\r\n\x05ratio\x18\x03 \x03(\x01\x12\x13\n\x0bin_strength\x18\x04 \x03(\x01\x12\x14\n\x0cout_strength\x18\x05 \x03(\x01\"\xd8\x01\n\x11StarTopologyInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\x12 \n\nmin_spokes\x18\n \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01H\x00\x88\x01\x01\x42\r\n\x0b_min_spokes\"y\n\x12StarTopologyOutput\x12\x0e\n\x06scores\x18\x01 \x03(\x01\x12\x0e\n\x06\x64\x65gree\x18\x02 \x03(\x05\x12\x16\n\x0eleaf_neighbors\x18\x03 \x03(\x05\x12\x0c\n\x04hubs\x18\x04 \x03(\x05\x12\x1d\n\x15\x64\x65gree_centralization\x18\x05 \x01(\x01\"\xad\x01\n\x17\x43ycleParticipationInput\x12\x1a\n\tnum_nodes\x18\x01 \x01(\x05\x42\x07\xbaH\x04\x1a\x02(\x01\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.ListValueB\n\xbaH\x03\xd8\x01\x03\xb8\xbb\x18\x02\x12\x0f\n\x07weights\x18\x03 \x03(\x01\x12\x10\n\x08\x64irected\x18\x04 \x01(\x08\x12\x1c\n\x0cpacked_edges\x18\x05 \x03(\x05\x42\x06\xbaH\x03\xd8\x01\x03\"\x95\x01\n\x18\x43ycleParticipationOutput\x12\x13\n\x0b\x63ycles_len2\x18\x01 \x03(\x03\x12\x13\n\x0b\x63ycles_len3\x18\x02 \x03(\x03\x12\x13\n\x0b\x63ycles_len4\x18\x03 \x03(\x03\x12\x12\n\ntotal_len2\x18\x04 \x01(\x03\x12\x12\n\ntotal_len3\x18\x05 \x01(\x03\x12\x12\n\ntotal_len4\x18\x06 \x01(\x03\x42GZEgithub.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1;graphv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.graph.v1.structure_pb2', globals())
@@ -27,7 +27,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _MOTIFDETECTIONINPUT.fields_by_name['num_nodes']._options = None
   _MOTIFDETECTIONINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _MOTIFDETECTIONINPUT.fields_by_name['edges']._options = None
-  _MOTIFDETECTIONINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _MOTIFDETECTIONINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _MOTIFDETECTIONINPUT.fields_by_name['packed_edges']._options = None
   _MOTIFDETECTIONINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _NODESET._options = None
@@ -35,7 +35,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _KCLIQUEINPUT.fields_by_name['num_nodes']._options = None
   _KCLIQUEINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _KCLIQUEINPUT.fields_by_name['edges']._options = None
-  _KCLIQUEINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _KCLIQUEINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _KCLIQUEINPUT.fields_by_name['packed_edges']._options = None
   _KCLIQUEINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _KCLIQUEINPUT.fields_by_name['k']._options = None
@@ -45,15 +45,15 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _DEGREERATIOINPUT.fields_by_name['num_nodes']._options = None
   _DEGREERATIOINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _DEGREERATIOINPUT.fields_by_name['edges']._options = None
-  _DEGREERATIOINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _DEGREERATIOINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _DEGREERATIOINPUT.fields_by_name['packed_edges']._options = None
   _DEGREERATIOINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _DEGREERATIOINPUT.fields_by_name['remove_edges']._options = None
-  _DEGREERATIOINPUT.fields_by_name['remove_edges']._serialized_options = b'\272H\003\330\001\003'
+  _DEGREERATIOINPUT.fields_by_name['remove_edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _STARTOPOLOGYINPUT.fields_by_name['num_nodes']._options = None
   _STARTOPOLOGYINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _STARTOPOLOGYINPUT.fields_by_name['edges']._options = None
-  _STARTOPOLOGYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _STARTOPOLOGYINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _STARTOPOLOGYINPUT.fields_by_name['packed_edges']._options = None
   _STARTOPOLOGYINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
   _STARTOPOLOGYINPUT.fields_by_name['min_spokes']._options = None
@@ -61,29 +61,29 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CYCLEPARTICIPATIONINPUT.fields_by_name['num_nodes']._options = None
   _CYCLEPARTICIPATIONINPUT.fields_by_name['num_nodes']._serialized_options = b'\272H\004\032\002(\001'
   _CYCLEPARTICIPATIONINPUT.fields_by_name['edges']._options = None
-  _CYCLEPARTICIPATIONINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003'
+  _CYCLEPARTICIPATIONINPUT.fields_by_name['edges']._serialized_options = b'\272H\003\330\001\003\270\273\030\002'
   _CYCLEPARTICIPATIONINPUT.fields_by_name['packed_edges']._options = None
   _CYCLEPARTICIPATIONINPUT.fields_by_name['packed_edges']._serialized_options = b'\272H\003\330\001\003'
-  _MOTIFDETECTIONINPUT._serialized_start=172
-  _MOTIFDETECTIONINPUT._serialized_end=343
-  _MOTIFDETECTIONOUTPUT._serialized_start=345
-  _MOTIFDETECTIONOUTPUT._serialized_end=404
-  _NODESET._serialized_start=406
-  _NODESET._serialized_end=436
-  _KCLIQUEINPUT._serialized_start=439
-  _KCLIQUEINPUT._serialized_end=687
-  _KCLIQUEOUTPUT._serialized_start=690
-  _KCLIQUEOUTPUT._serialized_end=857
-  _DEGREERATIOINPUT._serialized_start=860
-  _DEGREERATIOINPUT._serialized_end=1092
-  _DEGREERATIOOUTPUT._serialized_start=1094
-  _DEGREERATIOOUTPUT._serialized_end=1210
-  _STARTOPOLOGYINPUT._serialized_start=1213
-  _STARTOPOLOGYINPUT._serialized_end=1431
-  _STARTOPOLOGYOUTPUT._serialized_start=1433
-  _STARTOPOLOGYOUTPUT._serialized_end=1554
-  _CYCLEPARTICIPATIONINPUT._serialized_start=1557
-  _CYCLEPARTICIPATIONINPUT._serialized_end=1732
-  _CYCLEPARTICIPATIONOUTPUT._serialized_start=1735
-  _CYCLEPARTICIPATIONOUTPUT._serialized_end=1884
+  _MOTIFDETECTIONINPUT._serialized_start=162
+  _MOTIFDETECTIONINPUT._serialized_end=331
+  _MOTIFDETECTIONOUTPUT._serialized_start=333
+  _MOTIFDETECTIONOUTPUT._serialized_end=392
+  _NODESET._serialized_start=394
+  _NODESET._serialized_end=424
+  _KCLIQUEINPUT._serialized_start=427
+  _KCLIQUEINPUT._serialized_end=673
+  _KCLIQUEOUTPUT._serialized_start=676
+  _KCLIQUEOUTPUT._serialized_end=843
+  _DEGREERATIOINPUT._serialized_start=846
+  _DEGREERATIOINPUT._serialized_end=1074
+  _DEGREERATIOOUTPUT._serialized_start=1076
+  _DEGREERATIOOUTPUT._serialized_end=1192
+  _STARTOPOLOGYINPUT._serialized_start=1195
+  _STARTOPOLOGYINPUT._serialized_end=1411
+  _STARTOPOLOGYOUTPUT._serialized_start=1413
+  _STARTOPOLOGYOUTPUT._serialized_end=1534
+  _CYCLEPARTICIPATIONINPUT._serialized_start=1537
+  _CYCLEPARTICIPATIONINPUT._serialized_end=1710
+  _CYCLEPARTICIPATIONOUTPUT._serialized_start=1713
+  _CYCLEPARTICIPATIONOUTPUT._serialized_end=1862
 # @@protoc_insertion_point(module_scope)
