@@ -1,6 +1,7 @@
 package circular
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -50,21 +51,21 @@ type RingState struct {
 
 	parent []int32 // union-find; a representative is its SCC's smallest member
 	// Per representative (empty elsewhere).
-	members [][]int32
+	members [][]int32 // sorted by name
 	cond    [][]int32 // out-edges leaving the SCC (internal ones are dropped at merges)
+	rcond   [][]int32 // in-edges entering the SCC
+	ord     []int32   // a topological order of the SCCs (Pearce–Kelly); not encoded
 	loop    []bool    // holds a counted self-loop
 	approx  []float64 // internal amount summed in arrival order: a filter only (see check)
 	alerted []int32   // member count at its last alert; 0 before any
 
 	// Search scratch, not state.
-	mark  []uint32
-	reach []bool
-	stamp uint32
-	stack []frame
-	seen  []int32
+	markF, markB []uint32
+	stamp        uint32
+	nextOrd      int32
+	stack        []int32
+	fwd, bwd     []int32
 }
-
-type frame struct{ rep, next int32 }
 
 func newRing(p Params) *RingState {
 	return &RingState{p: p, guard: txn.NewHorizonGuard(p.IDHorizon), edge: map[uint64]int32{}}
@@ -155,11 +156,14 @@ func (s *RingState) entity(name string) int32 {
 		s.parent = append(s.parent, u)
 		s.members = append(s.members, []int32{u})
 		s.cond = append(s.cond, nil)
+		s.rcond = append(s.rcond, nil)
+		s.ord = append(s.ord, s.nextOrd)
+		s.nextOrd++
 		s.loop = append(s.loop, false)
 		s.approx = append(s.approx, 0)
 		s.alerted = append(s.alerted, 0)
-		s.mark = append(s.mark, 0)
-		s.reach = append(s.reach, false)
+		s.markF = append(s.markF, 0)
+		s.markB = append(s.markB, 0)
 	}
 	return u
 }
@@ -171,10 +175,6 @@ func (s *RingState) newEdge(u, v int32) int32 {
 	s.eu, s.ev = append(s.eu, u), append(s.ev, v)
 	s.sum, s.count = append(s.sum, 0), append(s.count, 0)
 	s.adj[u] = append(s.adj[u], e)
-	if u != v {
-		r := s.find(u)
-		s.cond[r] = append(s.cond[r], e)
-	}
 	return e
 }
 
@@ -218,71 +218,103 @@ func (s *RingState) add(tx *financev1.Transaction) (int32, bool) {
 	if old { // the edge was there when u and v already lay in different SCCs
 		return ru, false
 	}
-	if !s.search(rv, ru) {
+	s.cond[ru] = append(s.cond[ru], e)
+	s.rcond[rv] = append(s.rcond[rv], e)
+	if s.ord[ru] < s.ord[rv] { // consistent with the order: no cycle, nothing moves
 		return ru, false
 	}
-	return s.merge(), true
+	return s.reorder(ru, rv)
 }
 
-// search reports whether from reaches to in the condensation, leaving in
-// s.seen the SCCs visited and in s.reach which of them reach to. The
-// condensation is a DAG, so a finished SCC's answer is final and each is
-// expanded once.
-func (s *RingState) search(from, to int32) bool {
+// reorder handles a new edge ru→rv against the topological order of the
+// SCCs (Pearce and Kelly, "A dynamic topological sort algorithm for
+// directed acyclic graphs", JEA 2006): only SCCs ordered between rv and ru
+// can lie on an rv⇝ru path, so the forward search from rv stops above
+// ord[ru] and the backward search from ru below ord[rv]. When the forward
+// search reaches ru the SCCs found by both lie on rv⇝ru paths and merge
+// into one; either way the searched SCCs are renumbered within their own
+// order slots (those reaching ru first, then the merged one, then those
+// reached from rv), which keeps the order topological. It returns the
+// source's SCC and whether it merged.
+func (s *RingState) reorder(ru, rv int32) (int32, bool) {
+	ub, lb := s.ord[ru], s.ord[rv]
 	s.stamp++
 	if s.stamp == 0 { // wrapped: forget every old mark
-		clear(s.mark)
+		clear(s.markF)
+		clear(s.markB)
 		s.stamp = 1
 	}
-	s.seen = append(s.seen[:0], from)
-	s.mark[from], s.reach[from] = s.stamp, false
-	s.stack = append(s.stack[:0], frame{rep: from})
-	for len(s.stack) > 0 {
-		f := &s.stack[len(s.stack)-1]
-		if int(f.next) == len(s.cond[f.rep]) {
-			s.stack = s.stack[:len(s.stack)-1]
-			if len(s.stack) > 0 && s.reach[f.rep] {
-				s.reach[s.stack[len(s.stack)-1].rep] = true
-			}
-			continue
+	s.fwd = s.collect(rv, s.fwd[:0], s.markF, s.cond, s.ev, func(w int32) bool { return s.ord[w] <= ub })
+	s.bwd = s.collect(ru, s.bwd[:0], s.markB, s.rcond, s.eu, func(w int32) bool { return s.ord[w] >= lb })
+	cycle := s.markF[ru] == s.stamp
+	var pool, parts, before, after []int32
+	for _, x := range s.bwd {
+		pool = append(pool, s.ord[x])
+		if cycle && s.markF[x] == s.stamp {
+			parts = append(parts, x)
+		} else {
+			before = append(before, x)
 		}
-		w := s.find(s.ev[s.cond[f.rep][f.next]])
-		f.next++
-		if w == f.rep {
-			continue
-		}
-		if s.mark[w] == s.stamp {
-			if s.reach[w] {
-				s.reach[f.rep] = true
-			}
-			continue
-		}
-		s.mark[w] = s.stamp
-		s.seen = append(s.seen, w)
-		if w == to {
-			s.reach[w], s.reach[f.rep] = true, true
-			continue
-		}
-		s.reach[w] = false
-		s.stack = append(s.stack, frame{rep: w})
 	}
-	return s.reach[from]
+	for _, x := range s.fwd {
+		if s.markB[x] != s.stamp {
+			pool = append(pool, s.ord[x])
+			after = append(after, x)
+		}
+	}
+	slices.Sort(pool)
+	byOrd := func(a, b int32) int { return cmp.Compare(s.ord[a], s.ord[b]) }
+	slices.SortFunc(before, byOrd)
+	slices.SortFunc(after, byOrd)
+	i := 0
+	for _, x := range before {
+		s.ord[x] = pool[i]
+		i++
+	}
+	r := ru
+	if cycle {
+		r = s.merge(parts)
+		s.ord[r] = pool[i]
+		i++
+	}
+	for _, x := range after {
+		s.ord[x] = pool[i]
+		i++
+	}
+	return r, cycle
 }
 
-// merge joins the SCCs of s.seen that reach the search's target into one
-// and returns its representative.
-func (s *RingState) merge() int32 {
-	var parts []int32
-	for _, x := range s.seen {
-		if s.reach[x] {
-			parts = append(parts, x)
+// collect returns in out the SCCs reachable from start over the edge
+// lists adj (the far end of edge e is end[e]) through SCCs that pass keep,
+// marking them in mark.
+func (s *RingState) collect(start int32, out []int32, mark []uint32, adj [][]int32, end []int32, keep func(int32) bool) []int32 {
+	mark[start] = s.stamp
+	out = append(out, start)
+	s.stack = append(s.stack[:0], start)
+	for len(s.stack) > 0 {
+		x := s.stack[len(s.stack)-1]
+		s.stack = s.stack[:len(s.stack)-1]
+		for _, e := range adj[x] {
+			w := s.find(end[e])
+			if w == x || mark[w] == s.stamp || !keep(w) {
+				continue
+			}
+			mark[w] = s.stamp
+			out = append(out, w)
+			s.stack = append(s.stack, w)
 		}
 	}
+	return out
+}
+
+// merge joins the SCCs parts (every one on an rv⇝ru path) into one and
+// returns its representative, the smallest member index of all.
+func (s *RingState) merge(parts []int32) int32 {
 	slices.Sort(parts)
-	r := parts[0] // the smallest member index of all parts
-	inside := func(w int32) bool { return s.mark[w] == s.stamp && s.reach[w] }
+	r := parts[0]
+	inside := func(w int32) bool { return s.markF[w] == s.stamp && s.markB[w] == s.stamp }
 	approx := s.approx[r]
-	big := r // the largest part keeps its slices; the others are appended
+	big := r // the largest part's members are merged with the others
 	for _, x := range parts[1:] {
 		approx += s.approx[x]
 		if len(s.members[x]) > len(s.members[big]) {
@@ -290,10 +322,10 @@ func (s *RingState) merge() int32 {
 		}
 	}
 	members, loop := s.members[big], false
-	var cond []int32
+	var cond, rcond []int32
 	for _, x := range parts {
 		if x != big {
-			members = append(members, s.members[x]...)
+			members = s.mergeNames(members, s.members[x])
 		}
 		loop = loop || s.loop[x]
 		for _, e := range s.cond[x] {
@@ -303,13 +335,18 @@ func (s *RingState) merge() int32 {
 				cond = append(cond, e)
 			}
 		}
+		for _, e := range s.rcond[x] {
+			if !inside(s.find(s.eu[e])) {
+				rcond = append(rcond, e)
+			}
+		}
 	}
 	for _, x := range parts {
-		s.members[x], s.cond[x], s.approx[x], s.loop[x] = nil, nil, 0, false
+		s.members[x], s.cond[x], s.rcond[x], s.approx[x], s.loop[x] = nil, nil, nil, 0, false
 		s.parent[x] = r
 	}
 	// alerted[r] stays: it is at most r's old size, below the new one.
-	s.members[r], s.cond[r], s.approx[r], s.loop[r] = members, cond, approx, loop
+	s.members[r], s.cond[r], s.rcond[r], s.approx[r], s.loop[r] = members, cond, rcond, approx, loop
 	return r
 }
 
@@ -339,11 +376,23 @@ func (s *RingState) check(c int32, tx *financev1.Transaction, closed bool) *comp
 		InternalTxCount: row.InternalTxCount, TxId: tx.GetId(), Ts: tx.GetTs(), CycleClosed: closed}
 }
 
+// mergeNames merges two member lists sorted by name.
+func (s *RingState) mergeNames(a, b []int32) []int32 {
+	out := make([]int32, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if s.ents.Names[b[0]] < s.ents.Names[a[0]] {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
 // row is SCC c as Snapshot reports it, summed in edgeSums' order: per
 // member by id, its internal out-edges in creation order.
 func (s *RingState) row(c int32) *compliancev1.StronglyConnectedFlow {
-	ms := slices.Clone(s.members[c])
-	slices.SortFunc(ms, func(a, b int32) int { return cmpNames(s.ents.Names[a], s.ents.Names[b]) })
+	ms := s.members[c]
 	row := &compliancev1.StronglyConnectedFlow{Members: make([]string, len(ms))}
 	for i, u := range ms {
 		row.Members[i] = s.ents.Names[u]
@@ -357,16 +406,6 @@ func (s *RingState) row(c int32) *compliancev1.StronglyConnectedFlow {
 		row.InternalAmount += circOut
 	}
 	return row
-}
-
-func cmpNames(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // snapshot is the Batch output: the same sums in the same order as
@@ -484,6 +523,11 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 			st.members[u] = nil
 		}
 	}
+	for r, ms := range st.members {
+		if len(ms) > 1 {
+			slices.SortFunc(st.members[r], func(a, b int32) int { return cmp.Compare(st.ents.Names[a], st.ents.Names[b]) })
+		}
+	}
 	for _, e := range w.Edges {
 		u, v := int32(e[0]), int32(e[1])
 		if e[0] < 0 || e[0] >= int64(n) || e[1] < 0 || e[1] >= int64(n) {
@@ -501,6 +545,7 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 		switch {
 		case ru != rv:
 			st.cond[ru] = append(st.cond[ru], id)
+			st.rcond[rv] = append(st.rcond[rv], id)
 		case st.counted(u, v):
 			st.approx[ru] += st.sum[id]
 			if u == v {
@@ -519,6 +564,35 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("circular ring state: %w", err)
 	}
 	st.guard = g
+	// A topological order of the SCCs (Kahn's, in index order): the live
+	// state's order depends on its history and is not encoded.
+	indeg := make([]int32, n)
+	var queue []int32
+	reps := 0
+	for u := range int32(n) {
+		if st.parent[u] == u {
+			reps++
+			if indeg[u] = int32(len(st.rcond[u])); indeg[u] == 0 {
+				queue = append(queue, u)
+			}
+		}
+	}
+	next := int32(0)
+	for ; len(queue) > 0; queue = queue[1:] {
+		x := queue[0]
+		st.ord[x] = next
+		next++
+		for _, e := range st.cond[x] {
+			w := st.parent[st.ev[e]]
+			if indeg[w]--; indeg[w] == 0 {
+				queue = append(queue, w)
+			}
+		}
+	}
+	if int(next) != reps {
+		return fmt.Errorf("circular ring state: the SCC labels leave a cycle between SCCs")
+	}
+	st.nextOrd = int32(n)
 	*s = *st
 	return nil
 }

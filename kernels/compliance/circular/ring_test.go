@@ -18,6 +18,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/ring/ringreplay"
 )
 
 func tx(id, src, dst string, amount float64, ts int64) *financev1.Transaction {
@@ -355,5 +356,26 @@ func TestRingLongCycle(t *testing.T) {
 	}
 	if !slices.IsSorted(as[0].Members) {
 		t.Fatal("alert members are not sorted")
+	}
+}
+
+// BenchmarkRingApply: one transaction per message among 20,000 accounts
+// (benchInput's shape: 70% uniform, 30% to a near account, so new edges
+// keep arriving and SCCs keep merging) after 10k and 100k prior messages;
+// equal costs mean Apply does not grow with the history.
+func BenchmarkRingApply(b *testing.B) {
+	const accounts = 20_000
+	msg := func(i int) proto.Message {
+		r := rand.New(rand.NewPCG(uint64(i), 99))
+		s, d := r.IntN(accounts), r.IntN(accounts)
+		if r.Float64() >= 0.7 {
+			d = (s + 1 + r.IntN(49)) % accounts
+		}
+		return data(tx(itoa(i), "A"+itoa(s), "A"+itoa(d), 1+r.Float64()*9999, int64(i)))
+	}
+	for _, prior := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint("prior=", prior), func(b *testing.B) {
+			ringreplay.BenchApply(b, RingSpec.New(), &compliancev1.CircularFlowInput{}, prior, msg)
+		})
 	}
 }
