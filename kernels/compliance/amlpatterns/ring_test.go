@@ -17,6 +17,7 @@ import (
 	"github.com/gokernels/gokernels/kernels/fold/foldtest"
 	"github.com/gokernels/gokernels/kernels/kerr"
 	"github.com/gokernels/gokernels/kernels/limits"
+	"github.com/gokernels/gokernels/ring/ringreplay"
 )
 
 func tx(id, src, dst string, amount float64, ts int64) *financev1.Transaction {
@@ -316,3 +317,21 @@ func TestRingRefused(t *testing.T) {
 }
 
 var w2f = 5000.0
+
+// BenchmarkRingApply: one transaction per message among 500 accounts, one
+// per second, a one-hour window and the default patterns, after 10k and
+// 100k prior messages; equal costs mean Apply does not grow with the
+// history (only the window's traffic).
+func BenchmarkRingApply(b *testing.B) {
+	w := int64(3600)
+	msg := func(i int) proto.Message {
+		r := rand.New(rand.NewPCG(uint64(i), 98))
+		return data(tx(fmt.Sprint("t", i), fmt.Sprint("a", r.IntN(500)), fmt.Sprint("a", r.IntN(500)),
+			float64(100+r.IntN(2_000_000))/100, int64(i)))
+	}
+	for _, prior := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint("prior=", prior), func(b *testing.B) {
+			ringreplay.BenchApply(b, RingSpec.New(), &compliancev1.AmlPatternsInput{WindowSeconds: &w}, prior, msg)
+		})
+	}
+}
