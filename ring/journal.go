@@ -226,6 +226,26 @@ type segFile interface {
 
 type osSegment struct{ *os.File }
 
+// hookedSegment runs Options.JournalFault before each write and fsync.
+type hookedSegment struct {
+	segFile
+	fault func(op string) error
+}
+
+func (h hookedSegment) WriteAt(p []byte, off int64) (int, error) {
+	if err := h.fault("write"); err != nil {
+		return 0, err
+	}
+	return h.segFile.WriteAt(p, off)
+}
+
+func (h hookedSegment) Sync() error {
+	if err := h.fault("sync"); err != nil {
+		return err
+	}
+	return h.segFile.Sync()
+}
+
 func (s osSegment) Sync() error { return datasync(s.File) }
 
 // Preallocation bounds: a new segment gets about what the previous one

@@ -52,6 +52,11 @@ type Options struct {
 	// Metrics registers the gokernels_ring_* families (nil: not exported).
 	Metrics prometheus.Registerer
 	Logger  *slog.Logger
+	// JournalFault is for fault-injection tests of code above the runtime
+	// (the server's Session stream): called before every journal segment
+	// write ("write") and fsync ("sync"); a non-nil error is that
+	// operation's failure. nil in production.
+	JournalFault func(op string) error
 }
 
 func (o *Options) defaults() {
@@ -113,6 +118,9 @@ func New(reg *registry.Registry, opts Options) (*Runtime, error) {
 	rt := &Runtime{opts: opts, reg: reg, log: opts.Logger, ctx: ctx, cancel: cancel,
 		rings: map[string]*Ring{}, tombstones: map[string]time.Time{}, janitor: make(chan struct{})}
 	rt.metrics = newMetrics(rt, opts.Metrics)
+	if f := opts.JournalFault; f != nil {
+		rt.segWrap = func(s segFile) segFile { return hookedSegment{s, f} }
+	}
 	// The directory is created by the first durable ring, so a server that
 	// never hosts one leaves no trace on disk.
 	if _, err := os.Stat(opts.Dir); opts.Dir != "" && err == nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -355,5 +357,96 @@ func TestRingReplyOutputOrderBook(t *testing.T) {
 	if rep.GetTypedOutput() != nil || len(orders) != 1 ||
 		orders[0].GetStructValue().GetFields()["order_id"].GetNumberValue() != 1001 {
 		t.Fatalf("JSON-shaped reply output: %v", rep)
+	}
+}
+
+// TestRingSessionJournalFailureAnswersEveryRequest: when the journal's
+// fsync fails, every request the session had in flight is answered
+// UNAVAILABLE (never acknowledged) before the SessionEnd RING_FAILED — the
+// end must not overtake the replies owed.
+func TestRingSessionJournalFailureAnswersEveryRequest(t *testing.T) {
+	// The failing fsync is held until the server has taken every request
+	// of the test, so all of them are in flight when the ring fails.
+	var failSync atomic.Bool
+	hold := make(chan struct{})
+	_, c, name := bookServer(t, server.Options{RingJournalFault: func(op string) error {
+		if op == "sync" && failSync.Load() {
+			<-hold
+			return syscall.EIO
+		}
+		return nil
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ss, credits := openSession(t, ctx, c, name, "w")
+	if credits < 8 {
+		t.Fatalf("credits %d", credits)
+	}
+	// One message acknowledged normally first.
+	send := func(seq int) {
+		t.Helper()
+		if err := ss.Send(&gokernelsv1.SessionRequest{Kind: &gokernelsv1.SessionRequest_Request{Request: &gokernelsv1.RingRequest{
+			ClientId: "w", ClientSeq: uint64(seq), Ts: int64(seq), Msg: &gokernelsv1.RingRequest_TypedData{TypedData: crossingOrders(seq, 2)}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replies := map[uint64]*gokernelsv1.RingReply{}
+	recvReply := func() (*gokernelsv1.SessionResponse, error) {
+		for {
+			m, err := ss.Recv()
+			if err != nil || m.GetEvent() == nil {
+				return m, err
+			}
+		}
+	}
+	send(1)
+	m, err := recvReply()
+	if err != nil || m.GetReply().GetStatus().GetCode() != 0 {
+		t.Fatalf("first reply: %v %v", m, err)
+	}
+	failSync.Store(true)
+	const n = 8
+	for i := 2; i < 2+n; i++ {
+		send(i)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		r, err := c.GetRing(ctx, &gokernelsv1.GetRingRequest{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.GetSeq()+uint64(r.GetMailboxDepth()) >= 2+n { // seq 1 is the create, 2 the first message
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not take the %d requests: %v", n, r)
+		}
+	}
+	close(hold)
+	var end *gokernelsv1.SessionEnd
+	for end == nil {
+		m, err := recvReply()
+		if err != nil {
+			t.Fatalf("stream ended without SessionEnd after %d replies: %v", len(replies), err)
+		}
+		if r := m.GetReply(); r != nil {
+			replies[r.GetClientSeq()] = r
+		}
+		end = m.GetEnd()
+	}
+	if end.GetReason() != gokernelsv1.SessionEnd_REASON_RING_FAILED {
+		t.Fatalf("end %v", end)
+	}
+	for i := 2; i < 2+n; i++ {
+		r := replies[uint64(i)]
+		if r == nil {
+			t.Fatalf("client_seq %d: no reply before the SessionEnd (got %d replies)", i, len(replies))
+		}
+		// The batch whose fsync failed (and any queued behind it) is answered
+		// UNAVAILABLE; what arrives after the ring is FAILED is refused
+		// FAILED_PRECONDITION. Nothing is acknowledged.
+		switch c := codes.Code(r.GetStatus().GetCode()); {
+		case i == 2 && c != codes.Unavailable, c != codes.Unavailable && c != codes.FailedPrecondition:
+			t.Fatalf("client_seq %d acknowledged or wrong code after a failed fsync: %v", i, r.GetStatus())
+		}
 	}
 }

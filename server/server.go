@@ -75,6 +75,9 @@ type Options struct {
 	RingSlowConsumerAfter time.Duration
 	// Now is the clock of the kernel quarantine (nil: time.Now; tests).
 	Now func() time.Time
+	// RingJournalFault injects journal write/fsync failures (tests only;
+	// see ring.Options.JournalFault).
+	RingJournalFault func(op string) error
 }
 
 // Server is a configured, not yet listening, gokernels server.
@@ -167,7 +170,7 @@ func New(cfg *config.Config, reg *registry.Registry, opts Options) (*Server, err
 	rings, err := ring.New(reg, ring.Options{
 		Dir: cfg.DataDir, Development: !cfg.Production(), IdleTimeout: idle,
 		MaxRings: cfg.MaxRings, MaxRingsPerTenant: cfg.MaxRingsPerTenant,
-		Metrics: s.metrics.Registry, Logger: log,
+		Metrics: s.metrics.Registry, Logger: log, JournalFault: opts.RingJournalFault,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rings (GOKERNELS_DATA_DIR %q): %w", cfg.DataDir, err)

@@ -360,6 +360,13 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 	writerDone := make(chan error, 1)
 	go func() {
 		writerDone <- func() error {
+			// ringEnded is set once the ring's watch ends (failed, deleted,
+			// evicted, draining). The session then ends only after the replies
+			// still owed for accepted requests are delivered: a journal failure
+			// answers them UNAVAILABLE, and that answer must not lose the race
+			// against the SessionEnd.
+			wc := w.C
+			ringEnded := false
 			for {
 				select {
 				case <-ctx.Done():
@@ -374,6 +381,9 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 					return end(gokernelsv1.SessionEnd_REASON_SLOW_CONSUMER, slowConsumer())
 				case b, ok := <-sess.out:
 					if !ok {
+						if ringEnded {
+							return end(sessionReason(w.Reason()), endStatus(w.Reason()))
+						}
 						return end(gokernelsv1.SessionEnd_REASON_CLIENT_CLOSED, nil)
 					}
 					// The credit returns before the reply is written: a client may
@@ -386,9 +396,11 @@ func (s *Rings) Session(stream grpc.BidiStreamingServer[gokernelsv1.SessionReque
 							return err
 						}
 					}
-				case e, ok := <-w.C:
+				case e, ok := <-wc:
 					if !ok {
-						return end(sessionReason(w.Reason()), endStatus(w.Reason()))
+						wc, ringEnded = nil, true
+						sess.closeWhenIdle()
+						continue
 					}
 					if e.ClientID != open.GetClientId() {
 						if err := send(&gokernelsv1.SessionResponse{Kind: &gokernelsv1.SessionResponse_Event{Event: event(r.Kernel(), e, open.GetTypedEvents())}}); err != nil {
