@@ -367,7 +367,7 @@ var cores = map[string]func(ctx context.Context, in proto.Message) (prep, run fu
 		// The kernel runs union-find on the edge list: no CSR.
 		var src, dst []int32
 		return func() (err error) {
-				src, dst, err = graphinput.Edges(ctx, in.GetNumNodes(), in.GetEdges(), in.GetWeights())
+				src, dst, err = graphinput.EdgesOf(ctx, in)
 				return err
 			}, func() error {
 				_, err := components.WeakEdges(ctx, int(in.GetNumNodes()), src, dst)

@@ -27,7 +27,13 @@ import (
 // per value. It accepts exactly what FromStruct accepts and reports errors
 // the same way (field path, kerr.FieldError).
 func Decode(data []byte, msg proto.Message) error {
-	b, err := Transcode(data, msg.ProtoReflect().Descriptor())
+	return decode(data, msg, true)
+}
+
+// decode is Decode, with graph edges written as packed_edges where that
+// changes nothing the kernel reports (packededges.go) when pack is set.
+func decode(data []byte, msg proto.Message, pack bool) error {
+	b, err := transcode(data, msg.ProtoReflect().Descriptor(), pack)
 	if err != nil {
 		return err
 	}
@@ -41,18 +47,25 @@ func Decode(data []byte, msg proto.Message) error {
 // The REST gateway forwards the result as typed_input without ever building
 // the message, so a large body costs about its own size in memory.
 func Transcode(data []byte, md protoreflect.MessageDescriptor) ([]byte, error) {
+	return transcode(data, md, true)
+}
+
+func transcode(data []byte, md protoreflect.MessageDescriptor, pack bool) ([]byte, error) {
 	// The wire form is mostly smaller than the JSON text, so one
 	// allocation of the input's size holds it without regrowth. The
 	// exception is a list of short arrays read as google.protobuf.ListValue
 	// items (graph edges, [0,1] → 24 bytes: a Value of a tag and a double per
 	// id): for a message with such a field, up to 20 more bytes per '['
 	// cover them, and a bytes.Count costs far less than the copies of a
-	// regrowing buffer.
+	// regrowing buffer. Graph edges written as packed_edges (packededges.go)
+	// are smaller than their JSON: there the extra room is left for the rare
+	// fallback to regrow into.
 	size := len(data) + 16
-	if hasListValues(md) {
+	pack = pack && packableEdges(md) != nil
+	if hasListValues(md) && !pack {
 		size += 20 * bytes.Count(data, []byte{'['})
 	}
-	d := &decoder{buf: data, out: make([]byte, 0, size)}
+	d := &decoder{buf: data, out: make([]byte, 0, size), pack: pack}
 	switch d.peek() {
 	case '{':
 	case '[', '"', 't', 'f', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
@@ -91,6 +104,7 @@ type decoder struct {
 	pos  int
 	path []segment
 	out  []byte
+	pack bool // write the top-level object's graph edges as packed_edges when possible
 }
 
 func (d *decoder) pathString() string {
@@ -186,6 +200,12 @@ func (d *decoder) object(md protoreflect.MessageDescriptor) error {
 		return nil
 	}
 	var seen fieldSet
+	var ef *edgeFields // set when this object's edges may go as packed_edges
+	var sp packedSpan
+	objStart := len(d.out)
+	if d.pack && len(d.path) == 0 {
+		ef = packableEdges(md)
+	}
 	for {
 		if d.peek() != '"' {
 			return d.syntax("expected a field name")
@@ -215,8 +235,11 @@ func (d *decoder) object(md protoreflect.MessageDescriptor) error {
 				return d.fail("only one of the %s fields may be given", od.Name())
 			}
 		}
-		if err := d.field(fd); err != nil {
-			return err
+		packed := ef != nil && fd == ef.edges && !seen.has(int(ef.packed.Number())) && d.peek() == '[' && d.packEdges(ef, &sp)
+		if !packed {
+			if err := d.field(fd); err != nil {
+				return err
+			}
 		}
 		d.path = d.path[:len(d.path)-1]
 		switch d.peek() {
@@ -224,6 +247,9 @@ func (d *decoder) object(md protoreflect.MessageDescriptor) error {
 			d.pos++
 		case '}':
 			d.pos++
+			if ef != nil {
+				return d.settlePacked(ef, &sp, objStart, &seen)
+			}
 			return nil
 		default:
 			return d.syntax("expected , or }")
@@ -907,6 +933,15 @@ func validNumber(b []byte) bool {
 type fieldSet struct {
 	bits uint64
 	more map[int]struct{}
+}
+
+// has reports whether n was recorded.
+func (s *fieldSet) has(n int) bool {
+	if n >= 0 && n < 64 {
+		return s.bits&(1<<n) != 0
+	}
+	_, ok := s.more[n]
+	return ok
 }
 
 // add records n and reports whether it was new.

@@ -44,7 +44,9 @@ var listValueInputs = []string{
 func TestListValueAgreesWithProtojson(t *testing.T) {
 	for _, body := range listValueInputs {
 		var a, b graphv1.DegreeCentralityInput
-		errA := Decode([]byte(body), &a)
+		// The ListValue path itself (Decode writes plain pairs as
+		// packed_edges; packededges_test.go compares the two).
+		errA := decode([]byte(body), &a, false)
 		errB := protojson.Unmarshal([]byte(body), &b)
 		if errA != nil {
 			if _, ok := kerr.AsField(errA); !ok {
