@@ -53,7 +53,15 @@ func prepare(ctx context.Context, in *compliancev1.ReciprocityFlowInput) (*job, 
 	if in.IdHorizonSeconds != nil && in.GetIdHorizonSeconds() < 1 {
 		return nil, kerr.Invalid("id_horizon_seconds", "must be >= 1, got %d", in.GetIdHorizonSeconds())
 	}
-	p := Params{MinAmount: in.GetMinAmount(), IDHorizon: registry.Or(in.IdHorizonSeconds, DefaultIDHorizon)}
+	if in.WindowSeconds != nil {
+		if in.GetWindowSeconds() < 1 {
+			return nil, kerr.Invalid("window_seconds", "must be >= 1, got %d", in.GetWindowSeconds())
+		}
+		if in.GetWindow() != nil {
+			return nil, kerr.Invalid("window_seconds", "cannot be set together with window: choose the sliding or the fixed window")
+		}
+	}
+	p := Params{MinAmount: in.GetMinAmount(), IDHorizon: registry.Or(in.IdHorizonSeconds, DefaultIDHorizon), Slide: in.GetWindowSeconds()}
 	if w := in.GetWindow(); w != nil {
 		if w.GetEnd() < w.GetStart() {
 			return nil, kerr.Invalid("window.end", "must be >= window.start (%d), got %d", w.GetStart(), w.GetEnd())
@@ -72,12 +80,20 @@ type Params struct {
 	Windowed   bool
 	Start, End int64 // [Start, End) when Windowed
 	IDHorizon  int64 // seconds a transaction id is remembered (> 0)
+	Slide      int64 // ring only: the sliding window_seconds W (0 = none); Batch ignores it
 }
 
 type flow struct {
 	amount  float64
 	count   int32
 	alerted bool // the pair's ReciprocityAlert was emitted (ring; set on both directions)
+	// Sliding window only: the live amounts in ts order (amts[head:]) and
+	// how many of them are not integers, so an expiry can subtract exactly
+	// when all are integers and the sum is below 2^53, and otherwise
+	// re-adds the live amounts in order (the Batch sum, bit for bit).
+	amts []float64
+	head int32
+	frac int32
 }
 
 // State is the fold: transactions applied in ts order, Snapshot = Batch.
@@ -86,6 +102,19 @@ type State struct {
 	guard txn.HorizonGuard // ids of the last IDHorizon seconds
 	ents  txn.Interner
 	flows map[uint64]*flow // src<<32 | dst
+	// Sliding window only: the counted transactions still inside it, in
+	// ts order (queue[qhead:]), and per entity id how many of them name it.
+	queue []queued
+	qhead int
+	refs  []int32
+	live  int // entities with refs > 0
+}
+
+// queued is one counted transaction of the sliding window: pointer-free.
+type queued struct {
+	ts     int64
+	u, v   int32
+	amount float64
 }
 
 // New returns an empty state.
@@ -120,16 +149,22 @@ func (s *State) add(tx *financev1.Transaction) (u, v int32, ok bool) {
 	if !s.counted(tx) {
 		return 0, 0, false
 	}
-	u, v = s.ents.ID(tx.GetSourceId()), s.ents.ID(tx.GetDestId())
+	u, v = s.addNames(tx.GetSourceId(), tx.GetDestId(), tx.GetAmount())
+	return u, v, true
+}
+
+// addNames counts a transaction src→dst (not a self-loop) in its flow.
+func (s *State) addNames(src, dst string, amount float64) (u, v int32) {
+	u, v = s.ents.ID(src), s.ents.ID(dst)
 	k := key(u, v)
 	f := s.flows[k]
 	if f == nil {
 		f = &flow{}
 		s.flows[k] = f
 	}
-	f.amount += tx.GetAmount()
+	f.amount += amount
 	f.count++
-	return u, v, true
+	return u, v
 }
 
 // Snapshot computes the Batch output over the transactions applied so far.

@@ -24,7 +24,9 @@ const EventAlert = "ReciprocityAlert"
 // pair sums and counts inside the configured window, entity names, the
 // ids of the last id_horizon_seconds), so it is bounded by the number of
 // distinct pairs and one horizon's traffic, not the number of
-// transactions, and Snapshot is the Batch output.
+// transactions, and Snapshot is the Batch output. With window_seconds it
+// also keeps the window's counted transactions in a FIFO queue (slide.go)
+// and holds one window's traffic.
 type RingState struct{ st *State }
 
 // RingSpec is the ring handler of compliance/reciprocity-flow. A data
@@ -46,6 +48,9 @@ var RingSpec = fold.Spec[*compliancev1.ReciprocityFlowInput, *compliancev1.Recip
 	Configure: txfold.Configure(prepare, func(j *job) *RingState { return &RingState{st: New(j.params)} }),
 	Apply:     applyRing,
 	Snapshot: func(_ context.Context, s *RingState) (*compliancev1.ReciprocityFlowOutput, error) {
+		if s.st.p.Slide > 0 {
+			return s.st.slidingSnapshot(), nil
+		}
 		return s.st.Snapshot(), nil
 	},
 	Split: txfold.Split[*compliancev1.ReciprocityFlowInput],
@@ -77,9 +82,15 @@ func applyRing(rc fold.Context, s *RingState, in *compliancev1.ReciprocityFlowIn
 		if err := st.guard.Admit(tx, "transaction"); err != nil {
 			return err // checked above; cannot happen
 		}
+		if st.p.Slide > 0 {
+			st.expire(tx.GetTs())
+		}
 		u, v, ok := st.add(tx)
 		if !ok {
 			continue
+		}
+		if st.p.Slide > 0 {
+			st.push(tx.GetTs(), u, v, tx.GetAmount())
 		}
 		f, back := st.flows[key(u, v)], st.flows[key(v, u)]
 		if back != nil && !f.alerted && min(f.amount, back.amount) >= st.p.MinAmount {
@@ -133,6 +144,8 @@ type wire struct {
 	LastTS    int64        `json:"last_ts"`
 	Any       bool         `json:"any"`
 	Held      []txn.HeldID `json:"held"` // ids of the last id_horizon seconds, in ts order
+	Slide     int64        `json:"window_seconds,omitempty"`
+	Queue     [][4]int64   `json:"queue,omitempty"` // sliding window: ts, src, dst, amount bits, in ts order
 }
 
 // MarshalJSON encodes the state deterministically.
@@ -141,7 +154,10 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 	w := wire{
 		MinAmount: math.Float64bits(st.p.MinAmount), Windowed: st.p.Windowed, Start: st.p.Start, End: st.p.End,
 		Names: st.ents.Names, Flows: make([][5]int64, 0, len(st.flows)),
-		IDHorizon: st.p.IDHorizon, Held: st.guard.Held(),
+		IDHorizon: st.p.IDHorizon, Held: st.guard.Held(), Slide: st.p.Slide,
+	}
+	for _, q := range st.queue[st.qhead:] {
+		w.Queue = append(w.Queue, [4]int64{q.ts, int64(q.u), int64(q.v), int64(math.Float64bits(q.amount))})
 	}
 	w.LastTS, w.Any = st.guard.Last()
 	if w.Names == nil {
@@ -169,7 +185,7 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	st := New(Params{MinAmount: math.Float64frombits(w.MinAmount), Windowed: w.Windowed, Start: w.Start, End: w.End, IDHorizon: w.IDHorizon})
+	st := New(Params{MinAmount: math.Float64frombits(w.MinAmount), Windowed: w.Windowed, Start: w.Start, End: w.End, IDHorizon: w.IDHorizon, Slide: w.Slide})
 	for i, name := range w.Names {
 		if id := st.ents.ID(name); int(id) != i {
 			return fmt.Errorf("reciprocity ring state: entity %q repeated", name)
@@ -181,6 +197,17 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("reciprocity ring state: flow %d→%d names no entity", f[0], f[1])
 		}
 		st.flows[key(int32(f[0]), int32(f[1]))] = &flow{amount: math.Float64frombits(uint64(f[2])), count: int32(f[3]), alerted: f[4] != 0}
+	}
+	for _, q := range w.Queue {
+		if q[1] < 0 || q[1] >= n || q[2] < 0 || q[2] >= n || st.flows[key(int32(q[1]), int32(q[2]))] == nil {
+			return fmt.Errorf("reciprocity ring state: queued transaction %d→%d names no flow", q[1], q[2])
+		}
+		st.push(q[0], int32(q[1]), int32(q[2]), math.Float64frombits(uint64(q[3])))
+	}
+	for _, f := range st.flows {
+		if st.p.Slide > 0 && len(f.amts) != int(f.count) {
+			return fmt.Errorf("reciprocity ring state: a flow's count %d differs from its %d queued transactions", f.count, len(f.amts))
+		}
 	}
 	g, err := txn.Restore(w.IDHorizon, w.LastTS, w.Any, w.Held)
 	if err != nil {

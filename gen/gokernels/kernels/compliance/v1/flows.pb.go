@@ -517,7 +517,7 @@ func (x *CircularEntity) GetRatio() float64 {
 // Picciolo, Ruzzenenti, Garlaschelli 2013 (Sci. Rep. 3:2729).
 //
 // Ring twin (compliance/reciprocity-flow over RingService): Configure takes
-// window, min_amount and id_horizon_seconds; data messages carry
+// window, min_amount, id_horizon_seconds and window_seconds; data messages carry
 // transactions in non-decreasing ts (a ts before the latest is refused
 // naming transactions[i].ts, state unchanged), and Snapshot is this Batch
 // output over them (replay law). The state is the per-pair sums and
@@ -552,8 +552,22 @@ type ReciprocityFlowInput struct {
 	// refuse its repeat (see above). Default 86400 (one day), > 0. Batch
 	// ignores it: it refuses every duplicate id.
 	IdHorizonSeconds *int64 `protobuf:"varint,4,opt,name=id_horizon_seconds,json=idHorizonSeconds,proto3,oneof" json:"id_horizon_seconds,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Ring only: an optional sliding window of W seconds. "now" is the ts of
+	// the latest transaction applied; before a transaction at ts t counts,
+	// every counted transaction with ts <= t - W expires (FIFO): its amount
+	// and count leave its pair (exactly: a pair's amount is always the Batch
+	// sum of its live transactions), and a pair left with no transaction is
+	// dropped. Snapshot is then this Batch output with window = [now - W + 1,
+	// now + 1) over all transactions so far, and the state holds one
+	// window's traffic. With W set, ReciprocityAlert fires whenever a pair
+	// goes from not reciprocal to reciprocal within the window's state: it
+	// fires again after expiries made the pair lose a direction or drop
+	// below min_amount (checked after the expiries before each transaction,
+	// then after its addition). Must be >= 1; 400 when set with window.
+	// Batch ignores it.
+	WindowSeconds *int64 `protobuf:"varint,5,opt,name=window_seconds,json=windowSeconds,proto3,oneof" json:"window_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReciprocityFlowInput) Reset() {
@@ -610,6 +624,13 @@ func (x *ReciprocityFlowInput) GetMinAmount() float64 {
 func (x *ReciprocityFlowInput) GetIdHorizonSeconds() int64 {
 	if x != nil && x.IdHorizonSeconds != nil {
 		return *x.IdHorizonSeconds
+	}
+	return 0
+}
+
+func (x *ReciprocityFlowInput) GetWindowSeconds() int64 {
+	if x != nil && x.WindowSeconds != nil {
+		return *x.WindowSeconds
 	}
 	return 0
 }
@@ -1910,14 +1931,16 @@ const file_gokernels_kernels_compliance_v1_flows_proto_rawDesc = "" +
 	"\n" +
 	"out_amount\x18\x02 \x01(\x01R\toutAmount\x12.\n" +
 	"\x13circular_out_amount\x18\x03 \x01(\x01R\x11circularOutAmount\x12\x14\n" +
-	"\x05ratio\x18\x04 \x01(\x01R\x05ratio\"\xab\x02\n" +
+	"\x05ratio\x18\x04 \x01(\x01R\x05ratio\"\xf3\x02\n" +
 	"\x14ReciprocityFlowInput\x12M\n" +
 	"\ftransactions\x18\x01 \x03(\v2).gokernels.kernels.finance.v1.TransactionR\ftransactions\x12@\n" +
 	"\x06window\x18\x02 \x01(\v2(.gokernels.kernels.finance.v1.TimeWindowR\x06window\x12/\n" +
 	"\n" +
 	"min_amount\x18\x03 \x01(\x01B\x10\xbaH\r\x12\v@\x01)\x00\x00\x00\x00\x00\x00\x00\x00R\tminAmount\x12:\n" +
-	"\x12id_horizon_seconds\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00H\x00R\x10idHorizonSeconds\x88\x01\x01B\x15\n" +
-	"\x13_id_horizon_seconds\"\xdc\x02\n" +
+	"\x12id_horizon_seconds\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00H\x00R\x10idHorizonSeconds\x88\x01\x01\x123\n" +
+	"\x0ewindow_seconds\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02 \x00H\x01R\rwindowSeconds\x88\x01\x01B\x15\n" +
+	"\x13_id_horizon_secondsB\x11\n" +
+	"\x0f_window_seconds\"\xdc\x02\n" +
 	"\x15ReciprocityFlowOutput\x12E\n" +
 	"\x05pairs\x18\x01 \x03(\v2/.gokernels.kernels.compliance.v1.ReciprocalPairR\x05pairs\x12)\n" +
 	"\x10edge_reciprocity\x18\x02 \x01(\x01R\x0fedgeReciprocity\x121\n" +
