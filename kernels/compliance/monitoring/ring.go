@@ -36,11 +36,22 @@ type entry struct {
 // crule is a rule in the form the per-transaction loops read.
 type crule struct {
 	*Rule
-	single  bool // SINGLE_AMOUNT: no window
-	out, in bool // the direction admits the entity as source / as dest
-	grp     int  // the rule's window group (window rules)
-	kind    int  // Type as one of the kinds below
+	single  bool   // SINGLE_AMOUNT: no window
+	out, in bool   // the direction admits the entity as source / as dest
+	grp     int    // the rule's window group (window rules)
+	kind    int    // Type as one of the kinds below
+	score   uint32 // the reply's risk_score of the rule's severity
+	flag    uint64 // the reply's alert_flags bit: 1 << (rule_id % 64)
 }
+
+// txResult counts the alerts of one transaction for the reply.
+type txResult struct {
+	count, score uint32
+	flags        uint64
+}
+
+// riskScores maps a severity (SeverityRank) to the reply's risk_score.
+var riskScores = [...]uint32{10, 25, 50, 75, 100}
 
 const (
 	kindSingle = iota
@@ -122,7 +133,8 @@ type RingState struct {
 	held      map[uint64]int32         // txn.HashID of the ids held in sweep, win or hits (duplicate check)
 	lastTS    int64
 	any       bool
-	alerts    uint32 // alerts emitted; the next alert's id is alerts+1
+	alerts    uint32   // alerts emitted; the next alert's id is alerts+1
+	cur       txResult // the reply entry of the transaction add is checking
 }
 
 func configure(ctx context.Context, in *compliancev1.TransactionMonitoringInput) (*RingState, error) {
@@ -146,7 +158,8 @@ func configure(ctx context.Context, in *compliancev1.TransactionMonitoringInput)
 		if !ok { // the transport's validation refuses it first
 			return nil, kerr.Invalid("rules", "rule %d: unknown type %q", r.ID, r.Type)
 		}
-		c := crule{Rule: r, single: kind == kindSingle, out: r.Direction != "IN", in: r.Direction != "OUT", grp: -1, kind: kind}
+		c := crule{Rule: r, single: kind == kindSingle, out: r.Direction != "IN", in: r.Direction != "OUT", grp: -1, kind: kind,
+			score: riskScores[SeverityRank[r.Severity]], flag: 1 << (r.ID % 64)}
 		if !c.single {
 			g := group{window: r.Window, out: c.out, in: c.in}
 			if c.grp = slices.Index(s.groups, g); c.grp < 0 {
@@ -353,6 +366,7 @@ func (s *RingState) add(rc fold.Context, tx *financev1.Transaction) {
 	if rc == nil {
 		return
 	}
+	s.cur = txResult{}
 	// The entities of tx under each rule's direction, as entitiesOf says.
 	for i := range s.rules {
 		r := &s.rules[i]
@@ -441,6 +455,9 @@ func (s *RingState) check(rc fold.Context, i int, r *crule, name string, e *enti
 	}
 	f.fired, f.last = true, ts
 	s.alerts++
+	s.cur.count++
+	s.cur.score = max(s.cur.score, r.score)
+	s.cur.flags |= r.flag
 	rc.Emit(EventAlert, &compliancev1.MonitoringAlert{AlertId: s.alerts, RuleId: r.ID, RuleType: r.Type,
 		EntityId: name, Severity: r.Severity, Value: value, TxIds: ids})
 }
@@ -476,10 +493,35 @@ func applyRing(rc fold.Context, s *RingState, in *compliancev1.TransactionMonito
 		}
 		last, any = tx.GetTs(), true
 	}
-	for _, tx := range txs {
+	// The reply: one entry per transaction, from the counters check keeps
+	// while add runs (deterministic: replay recomputes it).
+	reply, results := newReply(len(txs))
+	for i, tx := range txs {
 		s.add(rc, tx)
+		r := &results[i]
+		r.TxId, r.AlertCount, r.RiskScore, r.AlertFlags = tx.GetId(), s.cur.count, s.cur.score, s.cur.flags
+		reply.Results[i] = r
 	}
+	fold.Reply(rc, reply)
 	return nil
+}
+
+// oneReply is the reply to a one-transaction message (the common case) in
+// one allocation.
+type oneReply struct {
+	reply compliancev1.MonitoringReply
+	res   [1]compliancev1.MonitoringTxResult
+	ptr   [1]*compliancev1.MonitoringTxResult
+}
+
+// newReply returns a reply of n results and the results' array.
+func newReply(n int) (*compliancev1.MonitoringReply, []compliancev1.MonitoringTxResult) {
+	if n == 1 {
+		o := &oneReply{}
+		o.reply.Results = o.ptr[:]
+		return &o.reply, o.res[:]
+	}
+	return &compliancev1.MonitoringReply{Results: make([]*compliancev1.MonitoringTxResult, n)}, make([]compliancev1.MonitoringTxResult, n)
 }
 
 // wire is RingState's encoding. The running sums are not in it: they are
@@ -609,11 +651,16 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 
 // RingSpec is the ring handler of compliance/transaction-monitoring.
 var RingSpec = fold.Spec[*compliancev1.TransactionMonitoringInput, *compliancev1.TransactionMonitoringOutput, RingState]{
-	Messages: fold.Messages{Events: []fold.EventType{
-		{Kind: EventAlert, Message: &compliancev1.MonitoringAlert{}, Doc: "A rule fired for an entity on a " +
-			"transaction (threshold reached in its window, outside the rule's cooldown): the alert id, rule, entity, " +
-			"severity, the value that crossed the threshold and the transactions behind it."},
-	}},
+	Messages: fold.Messages{
+		Reply: &compliancev1.MonitoringReply{},
+		ReplyDoc: "One entry per transaction of the message, in order: its id, how many alerts it raised (after " +
+			"cooldown), risk_score (its highest alert severity: INFO 10, LOW 25, MEDIUM 50, HIGH 75, CRITICAL 100; " +
+			"0 if none) and alert_flags (bit rule_id % 64 per rule that alerted).",
+		Events: []fold.EventType{
+			{Kind: EventAlert, Message: &compliancev1.MonitoringAlert{}, Doc: "A rule fired for an entity on a " +
+				"transaction (threshold reached in its window, outside the rule's cooldown): the alert id, rule, entity, " +
+				"severity, the value that crossed the threshold and the transactions behind it."},
+		}},
 	Configure: configure,
 	Apply:     applyRing,
 	Snapshot: func(ctx context.Context, s *RingState) (*compliancev1.TransactionMonitoringOutput, error) {

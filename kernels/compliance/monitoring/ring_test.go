@@ -73,6 +73,7 @@ func TestRingAlertsEqualBatchPrefix(t *testing.T) {
 				t.Fatal(err)
 			}
 			var wantKeys, gotKeys []string
+			var wantAlerts []*compliancev1.MonitoringAlert
 			for _, a := range want.Alerts {
 				if a.RuleType == "SINGLE_AMOUNT" {
 					if a.TxIds[0] != tx.GetId() {
@@ -86,6 +87,11 @@ func TestRingAlertsEqualBatchPrefix(t *testing.T) {
 					continue
 				}
 				wantKeys = append(wantKeys, alertKey(a))
+				wantAlerts = append(wantAlerts, a)
+			}
+			// The reply agrees with the Batch-prefix alerts too.
+			if got, want := replyOf(t, rc), summarize(tx.GetId(), wantAlerts); len(got) != 1 || !proto.Equal(got[0], want) {
+				t.Fatalf("%s: tx %d: reply %v, Batch prefix gives %v", name, k, got, want)
 			}
 			for _, a := range foldtest.Emitted[*compliancev1.MonitoringAlert](rc, EventAlert) {
 				gotKeys = append(gotKeys, alertKey(a))
@@ -320,5 +326,116 @@ func TestRingRefusesHeldIDs(t *testing.T) {
 	}
 	if err := h.Apply(rc, msg(tx("big", 22, 1))); err == nil {
 		t.Fatal("the id of a held SINGLE_AMOUNT hit was accepted")
+	}
+}
+
+// summarize is the reply entry recomputed from a transaction's alerts.
+func summarize(id string, alerts []*compliancev1.MonitoringAlert) *compliancev1.MonitoringTxResult {
+	scores := map[string]uint32{"INFO": 10, "LOW": 25, "MEDIUM": 50, "HIGH": 75, "CRITICAL": 100}
+	r := &compliancev1.MonitoringTxResult{TxId: id}
+	for _, a := range alerts {
+		r.AlertCount++
+		r.RiskScore = max(r.RiskScore, scores[a.Severity])
+		r.AlertFlags |= 1 << (a.RuleId % 64)
+	}
+	return r
+}
+
+// replyOf returns the results of rc's MonitoringReply.
+func replyOf(t *testing.T, rc *foldtest.Context) []*compliancev1.MonitoringTxResult {
+	t.Helper()
+	r, ok := rc.Reply().(*compliancev1.MonitoringReply)
+	if !ok {
+		t.Fatalf("reply is %T, want *MonitoringReply", rc.Reply())
+	}
+	return r.GetResults()
+}
+
+// TestRingReplySummarizesAlerts: over random streams, rules (ids up to
+// 200, so flags wrap at 64), severities and cooldowns, each transaction's
+// reply entry equals the count, max-severity score and rule flags of the
+// alerts it emitted (one-transaction messages attribute them); messages of
+// several transactions reply one entry per transaction, in order, equal to
+// those, with the same events; a transaction raising nothing gets zeros.
+func TestRingReplySummarizesAlerts(t *testing.T) {
+	ctx := context.Background()
+	sevs := []string{"INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+	types := []string{"SINGLE_AMOUNT", "AGGREGATE_AMOUNT", "TRANSACTION_COUNT", "VELOCITY", "GEOGRAPHIC_RISK"}
+	dirs := []string{"IN", "OUT", "BOTH"}
+	var zeros, alerted, wrapped int
+	for seed := range uint64(12) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		cfg := &compliancev1.TransactionMonitoringInput{HighRiskCountries: []string{"KP"}}
+		ids := rng.Perm(200)
+		for k := range 2 + rng.IntN(7) {
+			typ := types[rng.IntN(len(types))]
+			thr := map[string]float64{"SINGLE_AMOUNT": 5000 + rng.Float64()*20000, "AGGREGATE_AMOUNT": 2000 + rng.Float64()*20000,
+				"TRANSACTION_COUNT": float64(2 + rng.IntN(8)), "VELOCITY": 100 + rng.Float64()*3000, "GEOGRAPHIC_RISK": float64(1 + rng.IntN(3))}[typ]
+			cfg.Rules = append(cfg.Rules, &compliancev1.MonitoringRule{RuleId: uint32(ids[k] + 1), Type: typ, Threshold: proto.Float64(thr),
+				WindowSeconds: proto.Int64(int64(600 + rng.IntN(20000))), Severity: sevs[rng.IntN(len(sevs))],
+				Direction: dirs[rng.IntN(len(dirs))], CooldownSeconds: proto.Int64(int64(rng.IntN(3) * rng.IntN(5000)))})
+		}
+		txs := stream(400, 5+rng.IntN(40), int64(1+rng.IntN(120)))
+		one, many := RingSpec.New(), RingSpec.New()
+		if err := one.Configure(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if err := many.Configure(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		var want []*compliancev1.MonitoringTxResult
+		var wantKinds []string
+		for _, tx := range txs {
+			rc := foldtest.New(ctx, 1)
+			if err := one.Apply(rc, &compliancev1.TransactionMonitoringInput{Transactions: []*financev1.Transaction{tx}}); err != nil {
+				t.Fatal(err)
+			}
+			emitted := foldtest.Emitted[*compliancev1.MonitoringAlert](rc, EventAlert)
+			got := replyOf(t, rc)
+			w := summarize(tx.GetId(), emitted)
+			if len(got) != 1 || !proto.Equal(got[0], w) {
+				t.Fatalf("seed %d, tx %s: reply %v, its %d alerts give %v", seed, tx.GetId(), got, len(emitted), w)
+			}
+			if len(emitted) == 0 {
+				zeros++
+				if got[0].AlertCount != 0 || got[0].RiskScore != 0 || got[0].AlertFlags != 0 {
+					t.Fatalf("seed %d, tx %s: no alert but reply %v", seed, tx.GetId(), got[0])
+				}
+			} else {
+				alerted++
+			}
+			for _, a := range emitted {
+				if a.RuleId >= 64 {
+					wrapped++
+				}
+			}
+			want = append(want, w)
+			wantKinds = append(wantKinds, rc.Kinds()...)
+		}
+		var got []*compliancev1.MonitoringTxResult
+		var gotKinds []string
+		for i := 0; i < len(txs); {
+			n := min(len(txs)-i, 1+rng.IntN(5))
+			rc := foldtest.New(ctx, 1)
+			if err := many.Apply(rc, &compliancev1.TransactionMonitoringInput{Transactions: txs[i : i+n]}); err != nil {
+				t.Fatal(err)
+			}
+			r := replyOf(t, rc)
+			if len(r) != n {
+				t.Fatalf("seed %d: a message of %d transactions replied %d entries", seed, n, len(r))
+			}
+			got = append(got, r...)
+			gotKinds = append(gotKinds, rc.Kinds()...)
+			i += n
+		}
+		if !slices.EqualFunc(got, want, func(a, b *compliancev1.MonitoringTxResult) bool { return proto.Equal(a, b) }) {
+			t.Fatalf("seed %d: multi-transaction replies differ from one-transaction replies", seed)
+		}
+		if !slices.Equal(gotKinds, wantKinds) {
+			t.Fatalf("seed %d: multi-transaction messages emit %d events, one-transaction %d", seed, len(gotKinds), len(wantKinds))
+		}
+	}
+	if zeros == 0 || alerted == 0 || wrapped == 0 {
+		t.Fatalf("streams too narrow: %d quiet, %d alerting transactions, %d alerts of rule_id >= 64", zeros, alerted, wrapped)
 	}
 }

@@ -62,7 +62,12 @@ const (
 //	  message order, per rule in rule_id order, source before dest. A
 //	  (rule, entity) pair that fired stays silent until now - (its last
 //	  alert's ts) >= cooldown_seconds.
-//	Reply: carries no output; the alerts are the events.
+//	Reply (a MonitoringReply): one MonitoringTxResult per transaction of
+//	  the message, in message order: its id, alert_count (the alerts it
+//	  emitted, after cooldown), risk_score (the highest severity among
+//	  them mapped INFO 10, LOW 25, MEDIUM 50, HIGH 75, CRITICAL 100; 0 if
+//	  none) and alert_flags (bit rule_id % 64 set for each rule that
+//	  alerted). A transaction raising nothing gets zeros.
 //
 // With cooldown 0 the alerts of
 // transaction k equal the Batch alerts over transactions[0..k] at
@@ -411,6 +416,128 @@ func (x *MonitoringAlert) GetTxIds() []string {
 	return nil
 }
 
+// MonitoringReply is the transaction-monitoring ring's reply to a data
+// message.
+type MonitoringReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per transaction of the message, in message order.
+	Results       []*MonitoringTxResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MonitoringReply) Reset() {
+	*x = MonitoringReply{}
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MonitoringReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MonitoringReply) ProtoMessage() {}
+
+func (x *MonitoringReply) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MonitoringReply.ProtoReflect.Descriptor instead.
+func (*MonitoringReply) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *MonitoringReply) GetResults() []*MonitoringTxResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// MonitoringTxResult summarizes the alerts one transaction raised in the
+// ring (after cooldown).
+type MonitoringTxResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The transaction's id.
+	TxId string `protobuf:"bytes,1,opt,name=tx_id,json=txId,proto3" json:"tx_id,omitempty"`
+	// The MonitoringAlert events it emitted.
+	AlertCount uint32 `protobuf:"varint,2,opt,name=alert_count,json=alertCount,proto3" json:"alert_count,omitempty"`
+	// The highest severity among them: INFO 10, LOW 25, MEDIUM 50, HIGH 75,
+	// CRITICAL 100; 0 when it raised none.
+	RiskScore uint32 `protobuf:"varint,3,opt,name=risk_score,json=riskScore,proto3" json:"risk_score,omitempty"`
+	// Bit (rule_id % 64) set for each rule that alerted on it.
+	AlertFlags    uint64 `protobuf:"varint,4,opt,name=alert_flags,json=alertFlags,proto3" json:"alert_flags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MonitoringTxResult) Reset() {
+	*x = MonitoringTxResult{}
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MonitoringTxResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MonitoringTxResult) ProtoMessage() {}
+
+func (x *MonitoringTxResult) ProtoReflect() protoreflect.Message {
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MonitoringTxResult.ProtoReflect.Descriptor instead.
+func (*MonitoringTxResult) Descriptor() ([]byte, []int) {
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MonitoringTxResult) GetTxId() string {
+	if x != nil {
+		return x.TxId
+	}
+	return ""
+}
+
+func (x *MonitoringTxResult) GetAlertCount() uint32 {
+	if x != nil {
+		return x.AlertCount
+	}
+	return 0
+}
+
+func (x *MonitoringTxResult) GetRiskScore() uint32 {
+	if x != nil {
+		return x.RiskScore
+	}
+	return 0
+}
+
+func (x *MonitoringTxResult) GetAlertFlags() uint64 {
+	if x != nil {
+		return x.AlertFlags
+	}
+	return 0
+}
+
 // AmlPatternsInput detects typologies over the whole history. Every
 // detector uses windows [t, t+W) over transactions in (ts, input) order;
 // self-loops never count for FUNNEL and FAN_OUT and never form a hop.
@@ -491,7 +618,7 @@ type AmlPatternsInput struct {
 
 func (x *AmlPatternsInput) Reset() {
 	*x = AmlPatternsInput{}
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[4]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -503,7 +630,7 @@ func (x *AmlPatternsInput) String() string {
 func (*AmlPatternsInput) ProtoMessage() {}
 
 func (x *AmlPatternsInput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[4]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -516,7 +643,7 @@ func (x *AmlPatternsInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmlPatternsInput.ProtoReflect.Descriptor instead.
 func (*AmlPatternsInput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{4}
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AmlPatternsInput) GetTransactions() []*v1.Transaction {
@@ -597,7 +724,7 @@ type AmlPatternsOutput struct {
 
 func (x *AmlPatternsOutput) Reset() {
 	*x = AmlPatternsOutput{}
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[5]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +736,7 @@ func (x *AmlPatternsOutput) String() string {
 func (*AmlPatternsOutput) ProtoMessage() {}
 
 func (x *AmlPatternsOutput) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[5]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +749,7 @@ func (x *AmlPatternsOutput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmlPatternsOutput.ProtoReflect.Descriptor instead.
 func (*AmlPatternsOutput) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{5}
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AmlPatternsOutput) GetDetections() []*AmlDetection {
@@ -664,7 +791,7 @@ type AmlDetection struct {
 
 func (x *AmlDetection) Reset() {
 	*x = AmlDetection{}
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[6]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +803,7 @@ func (x *AmlDetection) String() string {
 func (*AmlDetection) ProtoMessage() {}
 
 func (x *AmlDetection) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[6]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +816,7 @@ func (x *AmlDetection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmlDetection.ProtoReflect.Descriptor instead.
 func (*AmlDetection) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{6}
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AmlDetection) GetPattern() string {
@@ -778,7 +905,7 @@ type AmlPatternAlert struct {
 
 func (x *AmlPatternAlert) Reset() {
 	*x = AmlPatternAlert{}
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[7]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -790,7 +917,7 @@ func (x *AmlPatternAlert) String() string {
 func (*AmlPatternAlert) ProtoMessage() {}
 
 func (x *AmlPatternAlert) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[7]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -803,7 +930,7 @@ func (x *AmlPatternAlert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmlPatternAlert.ProtoReflect.Descriptor instead.
 func (*AmlPatternAlert) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{7}
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AmlPatternAlert) GetDetection() *AmlDetection {
@@ -859,7 +986,7 @@ type AmlPatternsReply struct {
 
 func (x *AmlPatternsReply) Reset() {
 	*x = AmlPatternsReply{}
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[8]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +998,7 @@ func (x *AmlPatternsReply) String() string {
 func (*AmlPatternsReply) ProtoMessage() {}
 
 func (x *AmlPatternsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[8]
+	mi := &file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +1011,7 @@ func (x *AmlPatternsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmlPatternsReply.ProtoReflect.Descriptor instead.
 func (*AmlPatternsReply) Descriptor() ([]byte, []int) {
-	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{8}
+	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AmlPatternsReply) GetPatternsMatched() uint32 {
@@ -941,7 +1068,17 @@ const file_gokernels_kernels_compliance_v1_monitoring_proto_rawDesc = "" +
 	"\tentity_id\x18\x04 \x01(\tR\bentityId\x12\x1a\n" +
 	"\bseverity\x18\x05 \x01(\tR\bseverity\x12\x14\n" +
 	"\x05value\x18\x06 \x01(\x01R\x05value\x12\x15\n" +
-	"\x06tx_ids\x18\a \x03(\tR\x05txIds\"\xcb\x05\n" +
+	"\x06tx_ids\x18\a \x03(\tR\x05txIds\"`\n" +
+	"\x0fMonitoringReply\x12M\n" +
+	"\aresults\x18\x01 \x03(\v23.gokernels.kernels.compliance.v1.MonitoringTxResultR\aresults\"\x8a\x01\n" +
+	"\x12MonitoringTxResult\x12\x13\n" +
+	"\x05tx_id\x18\x01 \x01(\tR\x04txId\x12\x1f\n" +
+	"\valert_count\x18\x02 \x01(\rR\n" +
+	"alertCount\x12\x1d\n" +
+	"\n" +
+	"risk_score\x18\x03 \x01(\rR\triskScore\x12\x1f\n" +
+	"\valert_flags\x18\x04 \x01(\x04R\n" +
+	"alertFlags\"\xcb\x05\n" +
 	"\x10AmlPatternsInput\x12M\n" +
 	"\ftransactions\x18\x01 \x03(\v2).gokernels.kernels.finance.v1.TransactionR\ftransactions\x12Z\n" +
 	"\bpatterns\x18\x02 \x03(\tB>\xbaH;\x92\x018\"6r4R\vSTRUCTURINGR\bLAYERINGR\n" +
@@ -1002,31 +1139,34 @@ func file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescGZIP() []byte 
 	return file_gokernels_kernels_compliance_v1_monitoring_proto_rawDescData
 }
 
-var file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_gokernels_kernels_compliance_v1_monitoring_proto_goTypes = []any{
 	(*TransactionMonitoringInput)(nil),  // 0: gokernels.kernels.compliance.v1.TransactionMonitoringInput
 	(*MonitoringRule)(nil),              // 1: gokernels.kernels.compliance.v1.MonitoringRule
 	(*TransactionMonitoringOutput)(nil), // 2: gokernels.kernels.compliance.v1.TransactionMonitoringOutput
 	(*MonitoringAlert)(nil),             // 3: gokernels.kernels.compliance.v1.MonitoringAlert
-	(*AmlPatternsInput)(nil),            // 4: gokernels.kernels.compliance.v1.AmlPatternsInput
-	(*AmlPatternsOutput)(nil),           // 5: gokernels.kernels.compliance.v1.AmlPatternsOutput
-	(*AmlDetection)(nil),                // 6: gokernels.kernels.compliance.v1.AmlDetection
-	(*AmlPatternAlert)(nil),             // 7: gokernels.kernels.compliance.v1.AmlPatternAlert
-	(*AmlPatternsReply)(nil),            // 8: gokernels.kernels.compliance.v1.AmlPatternsReply
-	(*v1.Transaction)(nil),              // 9: gokernels.kernels.finance.v1.Transaction
+	(*MonitoringReply)(nil),             // 4: gokernels.kernels.compliance.v1.MonitoringReply
+	(*MonitoringTxResult)(nil),          // 5: gokernels.kernels.compliance.v1.MonitoringTxResult
+	(*AmlPatternsInput)(nil),            // 6: gokernels.kernels.compliance.v1.AmlPatternsInput
+	(*AmlPatternsOutput)(nil),           // 7: gokernels.kernels.compliance.v1.AmlPatternsOutput
+	(*AmlDetection)(nil),                // 8: gokernels.kernels.compliance.v1.AmlDetection
+	(*AmlPatternAlert)(nil),             // 9: gokernels.kernels.compliance.v1.AmlPatternAlert
+	(*AmlPatternsReply)(nil),            // 10: gokernels.kernels.compliance.v1.AmlPatternsReply
+	(*v1.Transaction)(nil),              // 11: gokernels.kernels.finance.v1.Transaction
 }
 var file_gokernels_kernels_compliance_v1_monitoring_proto_depIdxs = []int32{
-	9, // 0: gokernels.kernels.compliance.v1.TransactionMonitoringInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
-	1, // 1: gokernels.kernels.compliance.v1.TransactionMonitoringInput.rules:type_name -> gokernels.kernels.compliance.v1.MonitoringRule
-	3, // 2: gokernels.kernels.compliance.v1.TransactionMonitoringOutput.alerts:type_name -> gokernels.kernels.compliance.v1.MonitoringAlert
-	9, // 3: gokernels.kernels.compliance.v1.AmlPatternsInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
-	6, // 4: gokernels.kernels.compliance.v1.AmlPatternsOutput.detections:type_name -> gokernels.kernels.compliance.v1.AmlDetection
-	6, // 5: gokernels.kernels.compliance.v1.AmlPatternAlert.detection:type_name -> gokernels.kernels.compliance.v1.AmlDetection
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	11, // 0: gokernels.kernels.compliance.v1.TransactionMonitoringInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	1,  // 1: gokernels.kernels.compliance.v1.TransactionMonitoringInput.rules:type_name -> gokernels.kernels.compliance.v1.MonitoringRule
+	3,  // 2: gokernels.kernels.compliance.v1.TransactionMonitoringOutput.alerts:type_name -> gokernels.kernels.compliance.v1.MonitoringAlert
+	5,  // 3: gokernels.kernels.compliance.v1.MonitoringReply.results:type_name -> gokernels.kernels.compliance.v1.MonitoringTxResult
+	11, // 4: gokernels.kernels.compliance.v1.AmlPatternsInput.transactions:type_name -> gokernels.kernels.finance.v1.Transaction
+	8,  // 5: gokernels.kernels.compliance.v1.AmlPatternsOutput.detections:type_name -> gokernels.kernels.compliance.v1.AmlDetection
+	8,  // 6: gokernels.kernels.compliance.v1.AmlPatternAlert.detection:type_name -> gokernels.kernels.compliance.v1.AmlDetection
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_gokernels_kernels_compliance_v1_monitoring_proto_init() }
@@ -1036,14 +1176,14 @@ func file_gokernels_kernels_compliance_v1_monitoring_proto_init() {
 	}
 	file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[0].OneofWrappers = []any{}
 	file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[1].OneofWrappers = []any{}
-	file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[4].OneofWrappers = []any{}
+	file_gokernels_kernels_compliance_v1_monitoring_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gokernels_kernels_compliance_v1_monitoring_proto_rawDesc), len(file_gokernels_kernels_compliance_v1_monitoring_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

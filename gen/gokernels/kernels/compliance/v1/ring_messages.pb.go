@@ -18,7 +18,6 @@ import (
 	v1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1990,7 +1989,7 @@ func (x *TransactionMonitoringRingReply) GetResult() isTransactionMonitoringRing
 	return nil
 }
 
-func (x *TransactionMonitoringRingReply) GetOutput() *emptypb.Empty {
+func (x *TransactionMonitoringRingReply) GetOutput() *MonitoringReply {
 	if x != nil {
 		if x, ok := x.Result.(*TransactionMonitoringRingReply_Output); ok {
 			return x.Output
@@ -2013,8 +2012,11 @@ type isTransactionMonitoringRingReply_Result interface {
 }
 
 type TransactionMonitoringRingReply_Output struct {
-	// Data messages of this kernel reply with no output (never set).
-	Output *emptypb.Empty `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
+	// A data message's reply output. One entry per transaction of the message,
+	// in order: its id, how many alerts it raised (after cooldown), risk_score
+	// (its highest alert severity: INFO 10, LOW 25, MEDIUM 50, HIGH 75, CRITICAL
+	// 100; 0 if none) and alert_flags (bit rule_id % 64 per rule that alerted).
+	Output *MonitoringReply `protobuf:"bytes,1,opt,name=output,proto3,oneof"`
 }
 
 type TransactionMonitoringRingReply_Snapshot struct {
@@ -2106,7 +2108,7 @@ var File_gokernels_kernels_compliance_v1_ring_messages_proto protoreflect.FileDe
 
 const file_gokernels_kernels_compliance_v1_ring_messages_proto_rawDesc = "" +
 	"\n" +
-	"3gokernels/kernels/compliance/v1/ring_messages.proto\x12\x1fgokernels.kernels.compliance.v1\x1a+gokernels/kernels/compliance/v1/flows.proto\x1a0gokernels/kernels/compliance/v1/monitoring.proto\x1a/gokernels/kernels/compliance/v1/screening.proto\x1a\x17gokernels/v1/ring.proto\x1a\x1bgoogle/protobuf/empty.proto\"\xac\x02\n" +
+	"3gokernels/kernels/compliance/v1/ring_messages.proto\x12\x1fgokernels.kernels.compliance.v1\x1a+gokernels/kernels/compliance/v1/flows.proto\x1a0gokernels/kernels/compliance/v1/monitoring.proto\x1a/gokernels/kernels/compliance/v1/screening.proto\x1a\x17gokernels/v1/ring.proto\"\xac\x02\n" +
 	"\x16AmlPatternsRingRequest\x12G\n" +
 	"\x04data\x18\x01 \x01(\v21.gokernels.kernels.compliance.v1.AmlPatternsInputH\x00R\x04data\x12Q\n" +
 	"\tconfigure\x18\x02 \x01(\v21.gokernels.kernels.compliance.v1.AmlPatternsInputH\x00R\tconfigure\x12;\n" +
@@ -2193,9 +2195,9 @@ const file_gokernels_kernels_compliance_v1_ring_messages_proto_rawDesc = "" +
 	"\tconfigure\x18\x02 \x01(\v2;.gokernels.kernels.compliance.v1.TransactionMonitoringInputH\x00R\tconfigure\x12;\n" +
 	"\bsnapshot\x18\x03 \x01(\v2\x1d.gokernels.v1.SnapshotControlH\x00R\bsnapshot\x122\n" +
 	"\x05reset\x18\x04 \x01(\v2\x1a.gokernels.v1.ResetControlH\x00R\x05resetB\x05\n" +
-	"\x03msg\"\xb8\x01\n" +
-	"\x1eTransactionMonitoringRingReply\x120\n" +
-	"\x06output\x18\x01 \x01(\v2\x16.google.protobuf.EmptyH\x00R\x06output\x12Z\n" +
+	"\x03msg\"\xd2\x01\n" +
+	"\x1eTransactionMonitoringRingReply\x12J\n" +
+	"\x06output\x18\x01 \x01(\v20.gokernels.kernels.compliance.v1.MonitoringReplyH\x00R\x06output\x12Z\n" +
 	"\bsnapshot\x18\x02 \x01(\v2<.gokernels.kernels.compliance.v1.TransactionMonitoringOutputH\x00R\bsnapshotB\b\n" +
 	"\x06result\"\x88\x01\n" +
 	"\x1eTransactionMonitoringRingEvent\x12]\n" +
@@ -2260,7 +2262,7 @@ var file_gokernels_kernels_compliance_v1_ring_messages_proto_goTypes = []any{
 	(*SanctionsScreeningOutput)(nil),         // 41: gokernels.kernels.compliance.v1.SanctionsScreeningOutput
 	(*SanctionsResult)(nil),                  // 42: gokernels.kernels.compliance.v1.SanctionsResult
 	(*TransactionMonitoringInput)(nil),       // 43: gokernels.kernels.compliance.v1.TransactionMonitoringInput
-	(*emptypb.Empty)(nil),                    // 44: google.protobuf.Empty
+	(*MonitoringReply)(nil),                  // 44: gokernels.kernels.compliance.v1.MonitoringReply
 	(*TransactionMonitoringOutput)(nil),      // 45: gokernels.kernels.compliance.v1.TransactionMonitoringOutput
 	(*MonitoringAlert)(nil),                  // 46: gokernels.kernels.compliance.v1.MonitoringAlert
 }
@@ -2313,7 +2315,7 @@ var file_gokernels_kernels_compliance_v1_ring_messages_proto_depIdxs = []int32{
 	43, // 45: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.configure:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringInput
 	22, // 46: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.snapshot:type_name -> gokernels.v1.SnapshotControl
 	23, // 47: gokernels.kernels.compliance.v1.TransactionMonitoringRingRequest.reset:type_name -> gokernels.v1.ResetControl
-	44, // 48: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.output:type_name -> google.protobuf.Empty
+	44, // 48: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.output:type_name -> gokernels.kernels.compliance.v1.MonitoringReply
 	45, // 49: gokernels.kernels.compliance.v1.TransactionMonitoringRingReply.snapshot:type_name -> gokernels.kernels.compliance.v1.TransactionMonitoringOutput
 	46, // 50: gokernels.kernels.compliance.v1.TransactionMonitoringRingEvent.monitoring_alert:type_name -> gokernels.kernels.compliance.v1.MonitoringAlert
 	51, // [51:51] is the sub-list for method output_type

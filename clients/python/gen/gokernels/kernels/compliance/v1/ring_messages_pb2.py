@@ -15,10 +15,9 @@ from gokernels.kernels.compliance.v1 import flows_pb2 as gokernels_dot_kernels_d
 from gokernels.kernels.compliance.v1 import monitoring_pb2 as gokernels_dot_kernels_dot_compliance_dot_v1_dot_monitoring__pb2
 from gokernels.kernels.compliance.v1 import screening_pb2 as gokernels_dot_kernels_dot_compliance_dot_v1_dot_screening__pb2
 from gokernels.v1 import ring_pb2 as gokernels_dot_v1_dot_ring__pb2
-from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3gokernels/kernels/compliance/v1/ring_messages.proto\x12\x1fgokernels.kernels.compliance.v1\x1a+gokernels/kernels/compliance/v1/flows.proto\x1a\x30gokernels/kernels/compliance/v1/monitoring.proto\x1a/gokernels/kernels/compliance/v1/screening.proto\x1a\x17gokernels/v1/ring.proto\x1a\x1bgoogle/protobuf/empty.proto\"\x8a\x02\n\x16\x41mlPatternsRingRequest\x12\x41\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x31.gokernels.kernels.compliance.v1.AmlPatternsInputH\x00\x12\x46\n\tconfigure\x18\x02 \x01(\x0b\x32\x31.gokernels.kernels.compliance.v1.AmlPatternsInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xad\x01\n\x14\x41mlPatternsRingReply\x12\x43\n\x06output\x18\x01 \x01(\x0b\x32\x31.gokernels.kernels.compliance.v1.AmlPatternsReplyH\x00\x12\x46\n\x08snapshot\x18\x02 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.AmlPatternsOutputH\x00\x42\x08\n\x06result\"n\n\x14\x41mlPatternsRingEvent\x12M\n\x11\x61ml_pattern_alert\x18\x01 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.AmlPatternAlertH\x00\x42\x07\n\x05\x65vent\"\x8d\x02\n\x17\x43ircularFlowRingRequest\x12\x42\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.CircularFlowInputH\x00\x12G\n\tconfigure\x18\x02 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.CircularFlowInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xb0\x01\n\x15\x43ircularFlowRingReply\x12\x44\n\x06output\x18\x01 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.CircularFlowReplyH\x00\x12G\n\x08snapshot\x18\x02 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.CircularFlowOutputH\x00\x42\x08\n\x06result\"s\n\x15\x43ircularFlowRingEvent\x12Q\n\x13\x63ircular_flow_alert\x18\x01 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.CircularFlowAlertH\x00\x42\x07\n\x05\x65vent\"\x8d\x02\n\x17PepScreeningRingRequest\x12\x42\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.PepScreeningInputH\x00\x12G\n\tconfigure\x18\x02 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.PepScreeningInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xb1\x01\n\x15PepScreeningRingReply\x12\x45\n\x06output\x18\x01 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.PepScreeningOutputH\x00\x12G\n\x08snapshot\x18\x02 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.PepScreeningOutputH\x00\x42\x08\n\x06result\"\xa1\x01\n\x15PepScreeningRingEvent\x12@\n\npep_result\x18\x01 \x01(\x0b\x32*.gokernels.kernels.compliance.v1.PepResultH\x00\x12=\n\x07pep_hit\x18\x02 \x01(\x0b\x32*.gokernels.kernels.compliance.v1.PepResultH\x00\x42\x07\n\x05\x65vent\"\x90\x02\n\x18RapidMovementRingRequest\x12\x43\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.RapidMovementInputH\x00\x12H\n\tconfigure\x18\x02 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.RapidMovementInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xb4\x01\n\x16RapidMovementRingReply\x12\x46\n\x06output\x18\x01 \x01(\x0b\x32\x34.gokernels.kernels.compliance.v1.RapidMovementOutputH\x00\x12H\n\x08snapshot\x18\x02 \x01(\x0b\x32\x34.gokernels.kernels.compliance.v1.RapidMovementOutputH\x00\x42\x08\n\x06result\"w\n\x16RapidMovementRingEvent\x12T\n\x14rapid_movement_alert\x18\x01 \x01(\x0b\x32\x34.gokernels.kernels.compliance.v1.RapidMovementEntityH\x00\x42\x07\n\x05\x65vent\"\x96\x02\n\x1aReciprocityFlowRingRequest\x12\x45\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x35.gokernels.kernels.compliance.v1.ReciprocityFlowInputH\x00\x12J\n\tconfigure\x18\x02 \x01(\x0b\x32\x35.gokernels.kernels.compliance.v1.ReciprocityFlowInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xb3\x01\n\x18ReciprocityFlowRingReply\x12\x41\n\x06output\x18\x01 \x01(\x0b\x32/.gokernels.kernels.compliance.v1.ReciprocalPairH\x00\x12J\n\x08snapshot\x18\x02 \x01(\x0b\x32\x36.gokernels.kernels.compliance.v1.ReciprocityFlowOutputH\x00\x42\x08\n\x06result\"q\n\x18ReciprocityFlowRingEvent\x12L\n\x11reciprocity_alert\x18\x01 \x01(\x0b\x32/.gokernels.kernels.compliance.v1.ReciprocalPairH\x00\x42\x07\n\x05\x65vent\"\x9f\x02\n\x1dSanctionsScreeningRingRequest\x12H\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x38.gokernels.kernels.compliance.v1.SanctionsScreeningInputH\x00\x12M\n\tconfigure\x18\x02 \x01(\x0b\x32\x38.gokernels.kernels.compliance.v1.SanctionsScreeningInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xc3\x01\n\x1bSanctionsScreeningRingReply\x12K\n\x06output\x18\x01 \x01(\x0b\x32\x39.gokernels.kernels.compliance.v1.SanctionsScreeningOutputH\x00\x12M\n\x08snapshot\x18\x02 \x01(\x0b\x32\x39.gokernels.kernels.compliance.v1.SanctionsScreeningOutputH\x00\x42\x08\n\x06result\"\xbf\x01\n\x1bSanctionsScreeningRingEvent\x12L\n\x10sanctions_result\x18\x01 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.SanctionsResultH\x00\x12I\n\rsanctions_hit\x18\x02 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.SanctionsResultH\x00\x42\x07\n\x05\x65vent\"\xa8\x02\n TransactionMonitoringRingRequest\x12K\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32;.gokernels.kernels.compliance.v1.TransactionMonitoringInputH\x00\x12P\n\tconfigure\x18\x02 \x01(\x0b\x32;.gokernels.kernels.compliance.v1.TransactionMonitoringInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xa6\x01\n\x1eTransactionMonitoringRingReply\x12(\n\x06output\x18\x01 \x01(\x0b\x32\x16.google.protobuf.EmptyH\x00\x12P\n\x08snapshot\x18\x02 \x01(\x0b\x32<.gokernels.kernels.compliance.v1.TransactionMonitoringOutputH\x00\x42\x08\n\x06result\"w\n\x1eTransactionMonitoringRingEvent\x12L\n\x10monitoring_alert\x18\x01 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.MonitoringAlertH\x00\x42\x07\n\x05\x65ventBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1;compliancev1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3gokernels/kernels/compliance/v1/ring_messages.proto\x12\x1fgokernels.kernels.compliance.v1\x1a+gokernels/kernels/compliance/v1/flows.proto\x1a\x30gokernels/kernels/compliance/v1/monitoring.proto\x1a/gokernels/kernels/compliance/v1/screening.proto\x1a\x17gokernels/v1/ring.proto\"\x8a\x02\n\x16\x41mlPatternsRingRequest\x12\x41\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x31.gokernels.kernels.compliance.v1.AmlPatternsInputH\x00\x12\x46\n\tconfigure\x18\x02 \x01(\x0b\x32\x31.gokernels.kernels.compliance.v1.AmlPatternsInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xad\x01\n\x14\x41mlPatternsRingReply\x12\x43\n\x06output\x18\x01 \x01(\x0b\x32\x31.gokernels.kernels.compliance.v1.AmlPatternsReplyH\x00\x12\x46\n\x08snapshot\x18\x02 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.AmlPatternsOutputH\x00\x42\x08\n\x06result\"n\n\x14\x41mlPatternsRingEvent\x12M\n\x11\x61ml_pattern_alert\x18\x01 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.AmlPatternAlertH\x00\x42\x07\n\x05\x65vent\"\x8d\x02\n\x17\x43ircularFlowRingRequest\x12\x42\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.CircularFlowInputH\x00\x12G\n\tconfigure\x18\x02 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.CircularFlowInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xb0\x01\n\x15\x43ircularFlowRingReply\x12\x44\n\x06output\x18\x01 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.CircularFlowReplyH\x00\x12G\n\x08snapshot\x18\x02 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.CircularFlowOutputH\x00\x42\x08\n\x06result\"s\n\x15\x43ircularFlowRingEvent\x12Q\n\x13\x63ircular_flow_alert\x18\x01 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.CircularFlowAlertH\x00\x42\x07\n\x05\x65vent\"\x8d\x02\n\x17PepScreeningRingRequest\x12\x42\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.PepScreeningInputH\x00\x12G\n\tconfigure\x18\x02 \x01(\x0b\x32\x32.gokernels.kernels.compliance.v1.PepScreeningInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xb1\x01\n\x15PepScreeningRingReply\x12\x45\n\x06output\x18\x01 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.PepScreeningOutputH\x00\x12G\n\x08snapshot\x18\x02 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.PepScreeningOutputH\x00\x42\x08\n\x06result\"\xa1\x01\n\x15PepScreeningRingEvent\x12@\n\npep_result\x18\x01 \x01(\x0b\x32*.gokernels.kernels.compliance.v1.PepResultH\x00\x12=\n\x07pep_hit\x18\x02 \x01(\x0b\x32*.gokernels.kernels.compliance.v1.PepResultH\x00\x42\x07\n\x05\x65vent\"\x90\x02\n\x18RapidMovementRingRequest\x12\x43\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.RapidMovementInputH\x00\x12H\n\tconfigure\x18\x02 \x01(\x0b\x32\x33.gokernels.kernels.compliance.v1.RapidMovementInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xb4\x01\n\x16RapidMovementRingReply\x12\x46\n\x06output\x18\x01 \x01(\x0b\x32\x34.gokernels.kernels.compliance.v1.RapidMovementOutputH\x00\x12H\n\x08snapshot\x18\x02 \x01(\x0b\x32\x34.gokernels.kernels.compliance.v1.RapidMovementOutputH\x00\x42\x08\n\x06result\"w\n\x16RapidMovementRingEvent\x12T\n\x14rapid_movement_alert\x18\x01 \x01(\x0b\x32\x34.gokernels.kernels.compliance.v1.RapidMovementEntityH\x00\x42\x07\n\x05\x65vent\"\x96\x02\n\x1aReciprocityFlowRingRequest\x12\x45\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x35.gokernels.kernels.compliance.v1.ReciprocityFlowInputH\x00\x12J\n\tconfigure\x18\x02 \x01(\x0b\x32\x35.gokernels.kernels.compliance.v1.ReciprocityFlowInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xb3\x01\n\x18ReciprocityFlowRingReply\x12\x41\n\x06output\x18\x01 \x01(\x0b\x32/.gokernels.kernels.compliance.v1.ReciprocalPairH\x00\x12J\n\x08snapshot\x18\x02 \x01(\x0b\x32\x36.gokernels.kernels.compliance.v1.ReciprocityFlowOutputH\x00\x42\x08\n\x06result\"q\n\x18ReciprocityFlowRingEvent\x12L\n\x11reciprocity_alert\x18\x01 \x01(\x0b\x32/.gokernels.kernels.compliance.v1.ReciprocalPairH\x00\x42\x07\n\x05\x65vent\"\x9f\x02\n\x1dSanctionsScreeningRingRequest\x12H\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x38.gokernels.kernels.compliance.v1.SanctionsScreeningInputH\x00\x12M\n\tconfigure\x18\x02 \x01(\x0b\x32\x38.gokernels.kernels.compliance.v1.SanctionsScreeningInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xc3\x01\n\x1bSanctionsScreeningRingReply\x12K\n\x06output\x18\x01 \x01(\x0b\x32\x39.gokernels.kernels.compliance.v1.SanctionsScreeningOutputH\x00\x12M\n\x08snapshot\x18\x02 \x01(\x0b\x32\x39.gokernels.kernels.compliance.v1.SanctionsScreeningOutputH\x00\x42\x08\n\x06result\"\xbf\x01\n\x1bSanctionsScreeningRingEvent\x12L\n\x10sanctions_result\x18\x01 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.SanctionsResultH\x00\x12I\n\rsanctions_hit\x18\x02 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.SanctionsResultH\x00\x42\x07\n\x05\x65vent\"\xa8\x02\n TransactionMonitoringRingRequest\x12K\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32;.gokernels.kernels.compliance.v1.TransactionMonitoringInputH\x00\x12P\n\tconfigure\x18\x02 \x01(\x0b\x32;.gokernels.kernels.compliance.v1.TransactionMonitoringInputH\x00\x12\x31\n\x08snapshot\x18\x03 \x01(\x0b\x32\x1d.gokernels.v1.SnapshotControlH\x00\x12+\n\x05reset\x18\x04 \x01(\x0b\x32\x1a.gokernels.v1.ResetControlH\x00\x42\x05\n\x03msg\"\xc0\x01\n\x1eTransactionMonitoringRingReply\x12\x42\n\x06output\x18\x01 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.MonitoringReplyH\x00\x12P\n\x08snapshot\x18\x02 \x01(\x0b\x32<.gokernels.kernels.compliance.v1.TransactionMonitoringOutputH\x00\x42\x08\n\x06result\"w\n\x1eTransactionMonitoringRingEvent\x12L\n\x10monitoring_alert\x18\x01 \x01(\x0b\x32\x30.gokernels.kernels.compliance.v1.MonitoringAlertH\x00\x42\x07\n\x05\x65ventBQZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1;compliancev1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gokernels.kernels.compliance.v1.ring_messages_pb2', globals())
@@ -26,46 +25,46 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'ZOgithub.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1;compliancev1'
-  _AMLPATTERNSRINGREQUEST._serialized_start=287
-  _AMLPATTERNSRINGREQUEST._serialized_end=553
-  _AMLPATTERNSRINGREPLY._serialized_start=556
-  _AMLPATTERNSRINGREPLY._serialized_end=729
-  _AMLPATTERNSRINGEVENT._serialized_start=731
-  _AMLPATTERNSRINGEVENT._serialized_end=841
-  _CIRCULARFLOWRINGREQUEST._serialized_start=844
-  _CIRCULARFLOWRINGREQUEST._serialized_end=1113
-  _CIRCULARFLOWRINGREPLY._serialized_start=1116
-  _CIRCULARFLOWRINGREPLY._serialized_end=1292
-  _CIRCULARFLOWRINGEVENT._serialized_start=1294
-  _CIRCULARFLOWRINGEVENT._serialized_end=1409
-  _PEPSCREENINGRINGREQUEST._serialized_start=1412
-  _PEPSCREENINGRINGREQUEST._serialized_end=1681
-  _PEPSCREENINGRINGREPLY._serialized_start=1684
-  _PEPSCREENINGRINGREPLY._serialized_end=1861
-  _PEPSCREENINGRINGEVENT._serialized_start=1864
-  _PEPSCREENINGRINGEVENT._serialized_end=2025
-  _RAPIDMOVEMENTRINGREQUEST._serialized_start=2028
-  _RAPIDMOVEMENTRINGREQUEST._serialized_end=2300
-  _RAPIDMOVEMENTRINGREPLY._serialized_start=2303
-  _RAPIDMOVEMENTRINGREPLY._serialized_end=2483
-  _RAPIDMOVEMENTRINGEVENT._serialized_start=2485
-  _RAPIDMOVEMENTRINGEVENT._serialized_end=2604
-  _RECIPROCITYFLOWRINGREQUEST._serialized_start=2607
-  _RECIPROCITYFLOWRINGREQUEST._serialized_end=2885
-  _RECIPROCITYFLOWRINGREPLY._serialized_start=2888
-  _RECIPROCITYFLOWRINGREPLY._serialized_end=3067
-  _RECIPROCITYFLOWRINGEVENT._serialized_start=3069
-  _RECIPROCITYFLOWRINGEVENT._serialized_end=3182
-  _SANCTIONSSCREENINGRINGREQUEST._serialized_start=3185
-  _SANCTIONSSCREENINGRINGREQUEST._serialized_end=3472
-  _SANCTIONSSCREENINGRINGREPLY._serialized_start=3475
-  _SANCTIONSSCREENINGRINGREPLY._serialized_end=3670
-  _SANCTIONSSCREENINGRINGEVENT._serialized_start=3673
-  _SANCTIONSSCREENINGRINGEVENT._serialized_end=3864
-  _TRANSACTIONMONITORINGRINGREQUEST._serialized_start=3867
-  _TRANSACTIONMONITORINGRINGREQUEST._serialized_end=4163
-  _TRANSACTIONMONITORINGRINGREPLY._serialized_start=4166
-  _TRANSACTIONMONITORINGRINGREPLY._serialized_end=4332
-  _TRANSACTIONMONITORINGRINGEVENT._serialized_start=4334
-  _TRANSACTIONMONITORINGRINGEVENT._serialized_end=4453
+  _AMLPATTERNSRINGREQUEST._serialized_start=258
+  _AMLPATTERNSRINGREQUEST._serialized_end=524
+  _AMLPATTERNSRINGREPLY._serialized_start=527
+  _AMLPATTERNSRINGREPLY._serialized_end=700
+  _AMLPATTERNSRINGEVENT._serialized_start=702
+  _AMLPATTERNSRINGEVENT._serialized_end=812
+  _CIRCULARFLOWRINGREQUEST._serialized_start=815
+  _CIRCULARFLOWRINGREQUEST._serialized_end=1084
+  _CIRCULARFLOWRINGREPLY._serialized_start=1087
+  _CIRCULARFLOWRINGREPLY._serialized_end=1263
+  _CIRCULARFLOWRINGEVENT._serialized_start=1265
+  _CIRCULARFLOWRINGEVENT._serialized_end=1380
+  _PEPSCREENINGRINGREQUEST._serialized_start=1383
+  _PEPSCREENINGRINGREQUEST._serialized_end=1652
+  _PEPSCREENINGRINGREPLY._serialized_start=1655
+  _PEPSCREENINGRINGREPLY._serialized_end=1832
+  _PEPSCREENINGRINGEVENT._serialized_start=1835
+  _PEPSCREENINGRINGEVENT._serialized_end=1996
+  _RAPIDMOVEMENTRINGREQUEST._serialized_start=1999
+  _RAPIDMOVEMENTRINGREQUEST._serialized_end=2271
+  _RAPIDMOVEMENTRINGREPLY._serialized_start=2274
+  _RAPIDMOVEMENTRINGREPLY._serialized_end=2454
+  _RAPIDMOVEMENTRINGEVENT._serialized_start=2456
+  _RAPIDMOVEMENTRINGEVENT._serialized_end=2575
+  _RECIPROCITYFLOWRINGREQUEST._serialized_start=2578
+  _RECIPROCITYFLOWRINGREQUEST._serialized_end=2856
+  _RECIPROCITYFLOWRINGREPLY._serialized_start=2859
+  _RECIPROCITYFLOWRINGREPLY._serialized_end=3038
+  _RECIPROCITYFLOWRINGEVENT._serialized_start=3040
+  _RECIPROCITYFLOWRINGEVENT._serialized_end=3153
+  _SANCTIONSSCREENINGRINGREQUEST._serialized_start=3156
+  _SANCTIONSSCREENINGRINGREQUEST._serialized_end=3443
+  _SANCTIONSSCREENINGRINGREPLY._serialized_start=3446
+  _SANCTIONSSCREENINGRINGREPLY._serialized_end=3641
+  _SANCTIONSSCREENINGRINGEVENT._serialized_start=3644
+  _SANCTIONSSCREENINGRINGEVENT._serialized_end=3835
+  _TRANSACTIONMONITORINGRINGREQUEST._serialized_start=3838
+  _TRANSACTIONMONITORINGRINGREQUEST._serialized_end=4134
+  _TRANSACTIONMONITORINGRINGREPLY._serialized_start=4137
+  _TRANSACTIONMONITORINGRINGREPLY._serialized_end=4329
+  _TRANSACTIONMONITORINGRINGEVENT._serialized_start=4331
+  _TRANSACTIONMONITORINGRINGEVENT._serialized_end=4450
 # @@protoc_insertion_point(module_scope)
