@@ -168,14 +168,7 @@ func TestRingFixturesAndRestore(t *testing.T) {
 				}
 			}
 			if r.IntN(6) == 0 {
-				b, err := h.MarshalState()
-				if err != nil {
-					t.Fatal(err)
-				}
-				hh := RingSpec.New()
-				if err := hh.UnmarshalState(b); err != nil {
-					t.Fatal(err)
-				}
+				hh := foldtest.Restored(t, h, RingSpec.New)
 				restored = append(restored, hh)
 			}
 			i = j

@@ -211,14 +211,7 @@ func TestRingMessagesAndRestore(t *testing.T) {
 			}
 		}
 		if r.IntN(8) == 0 {
-			b, err := grouped.MarshalState()
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := RingSpec.New()
-			if err := h.UnmarshalState(b); err != nil {
-				t.Fatal(err)
-			}
+			h := foldtest.Restored(t, grouped, RingSpec.New)
 			restored = append(restored, h)
 		}
 		i = j

@@ -48,14 +48,7 @@ func TestRingRoundTrip(t *testing.T) {
 		var restored []fold.Handler
 		for i, m := range msgs {
 			if i%97 == 1 {
-				b, err := h.MarshalState()
-				if err != nil {
-					t.Fatal(err)
-				}
-				r := RingSpec.New()
-				if err := r.UnmarshalState(b); err != nil {
-					t.Fatal(err)
-				}
+				r := foldtest.Restored(t, h, RingSpec.New)
 				restored = append(restored, r)
 			}
 			for _, hh := range append([]fold.Handler{h}, restored...) {
@@ -216,11 +209,7 @@ func TestRingIDWindow(t *testing.T) {
 	}
 	refused(h, data(tx("p", 149)), "transactions[0].id")
 	refused(h, data(tx("r", 130), tx("q", 169)), "transactions[1].id")
-	b, _ := h.MarshalState()
-	h2 := RingSpec.New()
-	if err := h2.UnmarshalState(b); err != nil {
-		t.Fatal(err)
-	}
+	h2 := foldtest.Restored(t, h, RingSpec.New)
 	for _, hh := range []fold.Handler{h, h2} {
 		refused(hh, data(tx("p", 149)), "transactions[0].id")
 		if err := hh.Apply(rc, data(tx("p", 150))); err != nil { // 100 + W: p has left the window

@@ -114,14 +114,7 @@ func TestRingRoundTrip(t *testing.T) {
 		rc2 := foldtest.New(ctx, 1)
 		for i, m := range msgs {
 			if i == len(msgs)/2 {
-				b, err := h.MarshalState()
-				if err != nil {
-					t.Fatal(err)
-				}
-				restored = RingSpec.New()
-				if err := restored.UnmarshalState(b); err != nil {
-					t.Fatal(err)
-				}
+				restored = foldtest.Restored(t, h, RingSpec.New)
 			}
 			if err := h.Apply(rc, m); err != nil {
 				t.Fatal(err)
@@ -236,11 +229,7 @@ func TestRingIDHorizon(t *testing.T) {
 	refused(h, data(tx("p", "a", "b", 5, 1099)), "transactions[0].id")                             // 99 s after p
 	refused(h, data(tx("r", "a", "b", 5, 1060), tx("q", "c", "d", 1, 1149)), "transactions[1].id") // 99 s after q
 	refused(h, data(tx("s", "a", "b", 5, 1070), tx("s", "c", "d", 1, 1080)), "transactions[1].id") // within the message
-	b, _ := h.MarshalState()
-	h2 := RingSpec.New()
-	if err := h2.UnmarshalState(b); err != nil {
-		t.Fatal(err)
-	}
+	h2 := foldtest.Restored(t, h, RingSpec.New)
 	refused(h2, data(tx("p", "a", "b", 5, 1099)), "transactions[0].id")
 	for _, hh := range []fold.Handler{h, h2} {
 		// p (ts 1000) is forgotten at 1100; q (1050) is still remembered.

@@ -132,14 +132,7 @@ func TestRingSlidingMatchesBatch(t *testing.T) {
 				}
 			}
 			if restored == nil && i >= n/2 {
-				b, err := h.MarshalState()
-				if err != nil {
-					t.Fatal(err)
-				}
-				restored = RingSpec.New()
-				if err := restored.UnmarshalState(b); err != nil {
-					t.Fatal(err)
-				}
+				restored = foldtest.Restored(t, h, RingSpec.New)
 			}
 		}
 		a, _ := h.MarshalState()
@@ -189,11 +182,7 @@ func TestRingSlidingBounded(t *testing.T) {
 			}
 		}
 		if i == 50_000 { // restore across many compactions
-			b, _ := h.MarshalState()
-			restored = RingSpec.New()
-			if err := restored.UnmarshalState(b); err != nil {
-				t.Fatal(err)
-			}
+			restored = foldtest.Restored(t, h, RingSpec.New)
 		}
 		if i%1000 == 999 {
 			b, _ := h.MarshalState()

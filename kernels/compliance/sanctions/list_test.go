@@ -296,14 +296,7 @@ func TestRingRandomListOps(t *testing.T) {
 				}
 			}
 			if step >= 150 && restored == nil {
-				b, err := h.MarshalState()
-				if err != nil {
-					t.Fatal(err)
-				}
-				restored = RingSpec.New()
-				if err := restored.UnmarshalState(b); err != nil {
-					t.Fatal(err)
-				}
+				restored = foldtest.Restored(t, h, RingSpec.New)
 			}
 		}
 		a, _ := h.MarshalState()

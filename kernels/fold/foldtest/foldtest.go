@@ -10,6 +10,7 @@ package foldtest
 import (
 	"context"
 	"math/rand/v2"
+	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -126,4 +127,20 @@ func (c *Context) Reply() proto.Message { return c.reply }
 // overwritten by later Emits (copy it to keep it).
 func (c *Context) Clear() {
 	c.events, c.reply = c.events[:0], nil
+}
+
+// Restored is h's state marshalled and unmarshalled into a fresh handler
+// from newHandler: the mid-stream round trip the ring tests compare
+// against the handler that kept running.
+func Restored(t testing.TB, h fold.Handler, newHandler func() fold.Handler) fold.Handler {
+	t.Helper()
+	b, err := h.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newHandler()
+	if err := r.UnmarshalState(b); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
