@@ -12,6 +12,7 @@ import (
 
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/finance/exactsum"
 	"github.com/gokernels/gokernels/kernels/finance/flowgraph"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
 	"github.com/gokernels/gokernels/kernels/graph/components"
@@ -104,6 +105,9 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput,
 	if n == 0 {
 		return out, nil
 	}
+	if s.g.Exact() {
+		return s.exactSnapshot(ctx, out)
+	}
 	outAmt, circOut := txn.F64.Get(n), txn.F64.Get(n)
 	defer txn.F64.Put(outAmt, circOut)
 	clear(outAmt)
@@ -133,15 +137,78 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput,
 	clear(internalCount)
 	selfLoop := make([]bool, k)
 	edgeSums(&s.g, scc.Labels, byName, s.p.CountSelfLoops, selfLoop, internal, internalCount, circOut)
-	return assemble(out, &s.p, s.g.Entities.Names, byName, scc, selfLoop, internal, internalCount, circOut, outAmt), nil
+	return assemble(out, &s.p, s.g.Entities.Names, byName, scc, selfLoop, internal, nil, internalCount, circOut, outAmt), nil
+}
+
+// exactSnapshot is Snapshot when every amount qualifies for exactsum and
+// the total fits (the Builder is Exact): every sum is exact and rounded
+// once, so it does not depend on the order of the arcs, and the ring,
+// which keeps exact sums per edge and entity, rounds to the same bits.
+// The components are computed on one core while the other sorts the names
+// and sums the out amounts.
+func (s *State) exactSnapshot(ctx context.Context, out *compliancev1.CircularFlowOutput) (*compliancev1.CircularFlowOutput, error) {
+	g := &s.g
+	n := g.Entities.Len()
+	out.TotalAmount = g.Total.Float64()
+	var (
+		scc    components.Result
+		sccErr error
+		wg     sync.WaitGroup
+	)
+	wg.Go(func() { scc, sccErr = g.SCC(ctx) })
+	byName := g.Entities.ByName()
+	outAcc := make([]exactsum.Sum, n) // no overflow: every sum is at most the total
+	for i, u := range g.Src {
+		outAcc[u].AddFloat(g.Amount[i])
+	}
+	outAmt, circOut := txn.F64.Get(n), txn.F64.Get(n)
+	defer txn.F64.Put(outAmt, circOut)
+	for u := range outAcc {
+		outAmt[u] = outAcc[u].Float64()
+	}
+	wg.Wait()
+	if sccErr != nil {
+		return nil, sccErr
+	}
+	k, labels := scc.Count(), scc.Labels
+	circAcc := outAcc
+	clear(circAcc)
+	internalAcc, count, selfLoop := make([]exactsum.Sum, k), txn.I32.Get(k), make([]bool, k)
+	defer txn.I32.Put(count)
+	clear(count)
+	for i, u := range g.Src {
+		v := g.Dst[i]
+		c := labels[u]
+		if c != labels[v] || u == v && !s.p.CountSelfLoops {
+			continue
+		}
+		a := g.Amount[i]
+		circAcc[u].AddFloat(a)
+		internalAcc[c].AddFloat(a)
+		count[c]++
+		if u == v {
+			selfLoop[c] = true
+		}
+	}
+	internal := txn.F64.Get(k)
+	defer txn.F64.Put(internal)
+	for c := range internal {
+		internal[c] = internalAcc[c].Float64()
+	}
+	for u := range circOut {
+		circOut[u] = circAcc[u].Float64()
+	}
+	return assemble(out, &s.p, g.Entities.Names, byName, scc, selfLoop, internal, internalAcc, count, circOut, outAmt), nil
 }
 
 // assemble finishes the output (Batch and ring alike) from the per-SCC
 // internal sums and counts, the per-entity outgoing internal sums
 // (circOut, kept only for reported SCCs) and out amounts; out holds
-// total_amount already.
+// total_amount already. With exact sums (internalExact, else nil)
+// circular_amount is the exact sum of the reported internal amounts,
+// rounded once; otherwise their float64 sum in output order.
 func assemble(out *compliancev1.CircularFlowOutput, p *Params, names []string, byName []int32, scc components.Result,
-	selfLoop []bool, internal []float64, internalCount []int32, circOut, outAmt []float64) *compliancev1.CircularFlowOutput {
+	selfLoop []bool, internal []float64, internalExact []exactsum.Sum, internalCount []int32, circOut, outAmt []float64) *compliancev1.CircularFlowOutput {
 	k, n, labels := scc.Count(), len(names), scc.Labels
 	pos := txn.I32.Get(k)
 	defer txn.I32.Put(pos)
@@ -170,12 +237,20 @@ func assemble(out *compliancev1.CircularFlowOutput, p *Params, names []string, b
 		}
 		return cmp.Compare(members[a][0], members[b][0])
 	})
+	var circular exactsum.Sum
 	for _, p := range order {
 		c := comps[p]
 		out.Sccs = append(out.Sccs, &compliancev1.StronglyConnectedFlow{
 			Members: members[p], InternalAmount: internal[c], InternalTxCount: internalCount[c],
 		})
-		out.CircularAmount += internal[c]
+		if internalExact != nil {
+			circular.Add(internalExact[c]) // at most the total: no overflow
+		} else {
+			out.CircularAmount += internal[c]
+		}
+	}
+	if internalExact != nil {
+		out.CircularAmount = circular.Float64()
 	}
 	// The circular and total sums add the same amounts in different orders
 	// (per edge, per entity, per SCC versus ts order), so when everything is

@@ -10,6 +10,7 @@ import (
 
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/finance/exactsum"
 	"github.com/gokernels/gokernels/kernels/finance/txfold"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
 	"github.com/gokernels/gokernels/kernels/fold"
@@ -40,6 +41,14 @@ type RingState struct {
 	ents  txn.Interner
 	out   []float64 // per entity: out_amount, summed in ts order
 	total float64   // total_amount, summed in ts order
+	// While exact, the same sums (and sumX per edge) as exactsum sums,
+	// which Snapshot reports instead, as Batch does (see exactSnapshot);
+	// the first amount that does not qualify, or a total that no longer
+	// fits, drops them for good and the float64 sums are reported.
+	exact  bool
+	totalX exactsum.Sum
+	outX   []exactsum.Sum
+	sumX   []exactsum.Sum
 
 	// Edges in order of creation (ts order of their first transaction).
 	edge  map[uint64]int32 // u<<32 | v → edge index
@@ -68,7 +77,7 @@ type RingState struct {
 }
 
 func newRing(p Params) *RingState {
-	return &RingState{p: p, guard: txn.NewHorizonGuard(p.IDHorizon), edge: map[uint64]int32{}}
+	return &RingState{p: p, guard: txn.NewHorizonGuard(p.IDHorizon), edge: map[uint64]int32{}, exact: true}
 }
 
 // RingSpec is the ring handler of compliance/circular-flow: Configure sets
@@ -152,6 +161,9 @@ func (s *RingState) entity(name string) int32 {
 	u := s.ents.ID(name)
 	if int(u) == len(s.out) {
 		s.out = append(s.out, 0)
+		if s.exact {
+			s.outX = append(s.outX, exactsum.Sum{})
+		}
 		s.adj = append(s.adj, nil)
 		s.parent = append(s.parent, u)
 		s.members = append(s.members, []int32{u})
@@ -174,6 +186,9 @@ func (s *RingState) newEdge(u, v int32) int32 {
 	s.edge[edgeKey(u, v)] = e
 	s.eu, s.ev = append(s.eu, u), append(s.ev, v)
 	s.sum, s.count = append(s.sum, 0), append(s.count, 0)
+	if s.exact {
+		s.sumX = append(s.sumX, exactsum.Sum{})
+	}
 	s.adj[u] = append(s.adj[u], e)
 	return e
 }
@@ -205,6 +220,14 @@ func (s *RingState) add(tx *financev1.Transaction) (int32, bool) {
 	}
 	s.sum[e] += a
 	s.count[e]++
+	if s.exact {
+		if t, ok := exactsum.Of(a); !ok || s.totalX.Add(t) {
+			s.exact, s.totalX, s.outX, s.sumX = false, exactsum.Sum{}, nil, nil
+		} else {
+			s.outX[u].Add(t) // at most the total: no overflow
+			s.sumX[e].Add(t)
+		}
+	}
 	ru, rv := s.find(u), s.find(v)
 	if ru == rv {
 		if s.counted(u, v) {
@@ -389,21 +412,30 @@ func (s *RingState) mergeNames(a, b []int32) []int32 {
 	return append(append(out, a...), b...)
 }
 
-// row is SCC c as Snapshot reports it, summed in edgeSums' order: per
-// member by id, its internal out-edges in creation order.
+// row is SCC c as Snapshot reports it: its exact internal sum while the
+// state is exact, else summed in edgeSums' order (per member by id, its
+// internal out-edges in creation order).
 func (s *RingState) row(c int32) *compliancev1.StronglyConnectedFlow {
 	ms := s.members[c]
 	row := &compliancev1.StronglyConnectedFlow{Members: make([]string, len(ms))}
+	var exact exactsum.Sum
 	for i, u := range ms {
 		row.Members[i] = s.ents.Names[u]
 		var circOut float64
 		for _, e := range s.adj[u] {
 			if v := s.ev[e]; s.find(v) == c && s.counted(u, v) {
-				circOut += s.sum[e]
+				if s.exact {
+					exact.Add(s.sumX[e])
+				} else {
+					circOut += s.sum[e]
+				}
 				row.InternalTxCount += s.count[e]
 			}
 		}
 		row.InternalAmount += circOut
+	}
+	if s.exact {
+		row.InternalAmount = exact.Float64()
 	}
 	return row
 }
@@ -433,6 +465,9 @@ func (s *RingState) snapshot() *compliancev1.CircularFlowOutput {
 	selfLoop := make([]bool, k)
 	internal, count, circOut := make([]float64, k), make([]int32, k), make([]float64, n)
 	byName := s.ents.ByName()
+	if s.exact {
+		return s.exactSnapshot(out, scc, byName, selfLoop, internal, count, circOut)
+	}
 	for _, u := range byName {
 		c := scc.Labels[u]
 		for _, e := range s.adj[u] {
@@ -448,7 +483,39 @@ func (s *RingState) snapshot() *compliancev1.CircularFlowOutput {
 		}
 		internal[c] += circOut[u]
 	}
-	return assemble(out, &s.p, s.ents.Names, byName, scc, selfLoop, internal, count, circOut, slices.Clone(s.out))
+	return assemble(out, &s.p, s.ents.Names, byName, scc, selfLoop, internal, nil, count, circOut, slices.Clone(s.out))
+}
+
+// exactSnapshot is snapshot from the exact sums: each rounded once, as
+// Batch's exactSnapshot rounds them.
+func (s *RingState) exactSnapshot(out *compliancev1.CircularFlowOutput, scc components.Result, byName []int32,
+	selfLoop []bool, internal []float64, count []int32, circOut []float64) *compliancev1.CircularFlowOutput {
+	out.TotalAmount = s.totalX.Float64()
+	n, k := len(circOut), len(internal)
+	internalX := make([]exactsum.Sum, k)
+	outAmt := make([]float64, n)
+	for u := range int32(n) {
+		c := scc.Labels[u]
+		var circ exactsum.Sum
+		for _, e := range s.adj[u] {
+			v := s.ev[e]
+			if scc.Labels[v] != c || !s.counted(u, v) {
+				continue
+			}
+			if u == v {
+				selfLoop[c] = true
+			}
+			count[c] += s.count[e]
+			circ.Add(s.sumX[e])
+		}
+		internalX[c].Add(circ)
+		circOut[u] = circ.Float64()
+		outAmt[u] = s.outX[u].Float64()
+	}
+	for c := range internal {
+		internal[c] = internalX[c].Float64()
+	}
+	return assemble(out, &s.p, s.ents.Names, byName, scc, selfLoop, internal, internalX, count, circOut, outAmt)
 }
 
 // wire is RingState's encoding: floats as IEEE bits (sums may overflow to
@@ -468,6 +535,13 @@ type wire struct {
 	LastTS    int64        `json:"last_ts"`
 	Any       bool         `json:"any"`
 	Held      []txn.HeldID `json:"held"` // ids of the last id_horizon seconds, in ts order
+	// While the sums are exact: the exact total, out sums by entity and
+	// edge sums in creation order, each as [hi, lo]. A state without them
+	// (or saved before they existed) restores with float64 sums only.
+	Exact  bool        `json:"exact,omitempty"`
+	TotalX [2]uint64   `json:"total_x,omitzero"`
+	OutX   [][2]uint64 `json:"out_x,omitempty"`
+	EdgeX  [][2]uint64 `json:"edge_x,omitempty"`
 }
 
 // MarshalJSON encodes the state deterministically.
@@ -481,6 +555,16 @@ func (s *RingState) MarshalJSON() ([]byte, error) {
 	w.LastTS, w.Any = s.guard.Last()
 	if w.Names == nil {
 		w.Names = []string{}
+	}
+	if s.exact {
+		w.Exact, w.TotalX = true, [2]uint64{s.totalX.Hi, s.totalX.Lo}
+		w.OutX, w.EdgeX = make([][2]uint64, n), make([][2]uint64, len(s.eu))
+		for u, x := range s.outX {
+			w.OutX[u] = [2]uint64{x.Hi, x.Lo}
+		}
+		for e, x := range s.sumX {
+			w.EdgeX[e] = [2]uint64{x.Hi, x.Lo}
+		}
 	}
 	for u := range int32(n) {
 		w.Out[u] = math.Float64bits(s.out[u])
@@ -505,12 +589,27 @@ func (s *RingState) UnmarshalJSON(data []byte) error {
 	if len(w.Out) != n || len(w.SCC) != n {
 		return fmt.Errorf("circular ring state: %d names, %d sums, %d SCC labels", n, len(w.Out), len(w.SCC))
 	}
+	if w.Exact && (len(w.OutX) != n || len(w.EdgeX) != len(w.Edges)) {
+		return fmt.Errorf("circular ring state: %d exact out sums for %d names, %d exact edge sums for %d edges",
+			len(w.OutX), n, len(w.EdgeX), len(w.Edges))
+	}
 	st := newRing(Params{MinAmount: math.Float64frombits(w.MinAmount), CountSelfLoops: w.SelfLoops, IDHorizon: w.IDHorizon})
+	st.exact = w.Exact
 	for i, name := range w.Names {
 		if u := st.entity(name); int(u) != i {
 			return fmt.Errorf("circular ring state: entity %q repeated", name)
 		}
 		st.out[i] = math.Float64frombits(w.Out[i])
+		if w.Exact {
+			st.outX[i] = exactsum.Sum{Hi: w.OutX[i][0], Lo: w.OutX[i][1]}
+		}
+	}
+	if w.Exact {
+		st.totalX = exactsum.Sum{Hi: w.TotalX[0], Lo: w.TotalX[1]}
+		st.sumX = make([]exactsum.Sum, 0, len(w.Edges))
+		for _, x := range w.EdgeX {
+			st.sumX = append(st.sumX, exactsum.Sum{Hi: x[0], Lo: x[1]})
+		}
 	}
 	st.total = math.Float64frombits(w.Total)
 	for u, r := range w.SCC {

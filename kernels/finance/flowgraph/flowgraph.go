@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
+	"github.com/gokernels/gokernels/kernels/finance/exactsum"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
 	"github.com/gokernels/gokernels/kernels/graph/components"
 	"github.com/gokernels/gokernels/kernels/graph/csr"
@@ -24,6 +25,23 @@ type Builder struct {
 	Entities txn.Interner
 	Src, Dst []int32
 	Amount   []float64
+	// Total is the exact sum of the amounts while every amount qualifies
+	// for exactsum and the sum fits (Exact); the kernels then report
+	// exact sums, which do not depend on the arcs' order.
+	Total   exactsum.Sum
+	inexact bool
+}
+
+// Exact reports whether every amount qualifies for exactsum and their
+// total fits: then every sum over a subset of the arcs is exact too.
+func (b *Builder) Exact() bool { return !b.inexact }
+
+// addExact adds a to the exact total, or marks the builder inexact.
+func (b *Builder) addExact(a float64) {
+	t, ok := exactsum.Of(a)
+	if !ok || b.Total.Add(t) {
+		b.inexact = true
+	}
 }
 
 // Grow reserves room for n more arcs.
@@ -38,6 +56,9 @@ func (b *Builder) Add(source, dest string, a float64) {
 	b.Src = append(b.Src, b.Entities.ID(source))
 	b.Dst = append(b.Dst, b.Entities.ID(dest))
 	b.Amount = append(b.Amount, a)
+	if !b.inexact {
+		b.addExact(a)
+	}
 }
 
 // Release gives the builder's arrays and table back to txn's free lists,
@@ -98,7 +119,9 @@ func (b *Builder) SCC(ctx context.Context) (components.Result, error) {
 // Load is txn.Check followed by Add over every transaction in ts order,
 // for a Batch request: it refuses more than limits.MaxEdges transactions
 // (field names the list) and duplicate ids, and returns the builder with
-// one arc per transaction in the §1.5 order.
+// one arc per transaction in the §1.5 order, or in input order when the
+// builder is Exact (its sums are then taken exactly, in any order, and the
+// ts sort would be wasted).
 //
 // It reads each message once, in input order: the messages lie in memory
 // roughly in that order while the ts order jumps around, so one sequential
@@ -148,13 +171,24 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 		q.remap = make([]int32, q.ents.Len())
 		b.Entities.IDs(q.ents.Names, q.remap)
 	}
-	// The ts order: already sorted (a stream), one radix sort of packed
-	// (ts - min, index) words per part, or pdqsort when those do not fit.
-	lo, hi, sorted := w.parts[0].minTS, w.parts[0].maxTS, true
+	// Exact sums need no order: the arcs stay in input order.
 	for p := range w.parts {
 		q := &w.parts[p]
-		lo, hi = min(lo, q.minTS), max(hi, q.maxTS)
-		sorted = sorted && q.sorted && (p == 0 || q.firstTS >= w.parts[p-1].lastTS)
+		if q.inexact || b.Total.Add(q.total) {
+			b.inexact = true
+		}
+	}
+	// The ts order: not needed (exact sums), already sorted (a stream),
+	// one radix sort of packed (ts - min, index) words per part, or
+	// pdqsort when those do not fit.
+	lo, hi, sorted := w.parts[0].minTS, w.parts[0].maxTS, b.Exact()
+	if !sorted {
+		sorted = true
+		for p := range w.parts {
+			q := &w.parts[p]
+			lo, hi = min(lo, q.minTS), max(hi, q.maxTS)
+			sorted = sorted && q.sorted && (p == 0 || q.firstTS >= w.parts[p-1].lastTS)
+		}
 	}
 	idxBits := bits.Len(uint(n))
 	tsBits := bits.Len64(uint64(hi) - uint64(lo)) // hi-lo as unsigned: no overflow
@@ -247,6 +281,8 @@ type part struct {
 	remap                         []int32      // part id -> merged id (parts after the first)
 	minTS, maxTS, firstTS, lastTS int64
 	sorted                        bool     // ts non-decreasing within the part
+	total                         exactsum.Sum
+	inexact                       bool // an amount does not qualify or the part's total overflows
 	hs, ts                        []uint64 // the part's sorted id hashes and ts keys
 }
 
@@ -306,7 +342,11 @@ func (w *loader) read(ctx context.Context, p *part) error {
 			ts := tx.GetTs()
 			w.hs[lo+k] = txn.HashID(tx.GetId())
 			w.ts[lo+k] = uint64(ts)
-			w.amt[lo+k] = math.Float64bits(tx.GetAmount())
+			a := tx.GetAmount()
+			w.amt[lo+k] = math.Float64bits(a)
+			if t, ok := exactsum.Of(a); !ok || p.total.Add(t) {
+				p.inexact = true
+			}
 			names[2*k], names[2*k+1] = tx.GetSourceId(), tx.GetDestId()
 			if ts < p.lastTS {
 				p.sorted = false
