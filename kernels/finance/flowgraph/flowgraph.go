@@ -280,9 +280,9 @@ type part struct {
 	ents                          txn.Interner // the part's names
 	remap                         []int32      // part id -> merged id (parts after the first)
 	minTS, maxTS, firstTS, lastTS int64
-	sorted                        bool     // ts non-decreasing within the part
+	sorted                        bool // ts non-decreasing within the part
 	total                         exactsum.Sum
-	inexact                       bool // an amount does not qualify or the part's total overflows
+	inexact                       bool     // an amount does not qualify or the part's total overflows
 	hs, ts                        []uint64 // the part's sorted id hashes and ts keys
 }
 
