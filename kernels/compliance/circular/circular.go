@@ -144,61 +144,71 @@ func (s *State) Snapshot(ctx context.Context) (*compliancev1.CircularFlowOutput,
 // the total fits (the Builder is Exact): every sum is exact and rounded
 // once, so it does not depend on the order of the arcs, and the ring,
 // which keeps exact sums per edge and entity, rounds to the same bits.
-// The components are computed on one core while the other sorts the names
-// and sums the out amounts.
+//
+// The arcs are bucketed by source (on two cores); the components are
+// computed on one core while the other sorts the names; then each half of
+// the entities sums its own buckets (out and internal amounts, one
+// sequential pass), and the per-SCC sums are the members' exact sums.
 func (s *State) exactSnapshot(ctx context.Context, out *compliancev1.CircularFlowOutput) (*compliancev1.CircularFlowOutput, error) {
 	g := &s.g
 	n := g.Entities.Len()
 	out.TotalAmount = g.Total.Float64()
+	arcs := g.BySource(true)
+	defer arcs.Release()
 	var (
 		scc    components.Result
 		sccErr error
 		wg     sync.WaitGroup
 	)
-	wg.Go(func() { scc, sccErr = g.SCC(ctx) })
+	wg.Go(func() { scc, sccErr = arcs.SCC(ctx) })
 	byName := g.Entities.ByName()
-	outAcc := make([]exactsum.Sum, n) // no overflow: every sum is at most the total
-	for i, u := range g.Src {
-		outAcc[u].AddFloat(g.Amount[i])
-	}
-	outAmt, circOut := txn.F64.Get(n), txn.F64.Get(n)
-	defer txn.F64.Put(outAmt, circOut)
-	for u := range outAcc {
-		outAmt[u] = outAcc[u].Float64()
-	}
 	wg.Wait()
 	if sccErr != nil {
 		return nil, sccErr
 	}
 	k, labels := scc.Count(), scc.Labels
-	circAcc := outAcc
-	clear(circAcc)
-	internalAcc, count, selfLoop := make([]exactsum.Sum, k), txn.I32.Get(k), make([]bool, k)
+	outAmt, circOut := txn.F64.Get(n), txn.F64.Get(n)
+	defer txn.F64.Put(outAmt, circOut)
+	cnt := txn.I32.Get(n)
+	defer txn.I32.Put(cnt)
+	circX, loops := make([]exactsum.Sum, n), make([]bool, n)
+	sum := func(lo, hi int32) {
+		for u := lo; u < hi; u++ {
+			c := labels[u]
+			var o, ci exactsum.Sum // no overflow: every sum is at most the total
+			nc := int32(0)
+			for e := arcs.Ptr[u]; e < arcs.Ptr[u+1]; e++ {
+				t, _ := exactsum.Of(arcs.Amount[e])
+				o.Add(t)
+				if v := arcs.Dst[e]; labels[v] == c && (u != v || s.p.CountSelfLoops) {
+					ci.Add(t)
+					nc++
+					loops[u] = loops[u] || u == v
+				}
+			}
+			outAmt[u], circOut[u], circX[u], cnt[u] = o.Float64(), ci.Float64(), ci, nc
+		}
+	}
+	// Two halves of about equal arc counts.
+	mid, _ := slices.BinarySearch(arcs.Ptr, arcs.Ptr[n]/2)
+	mid = min(mid, n)
+	wg.Go(func() { sum(0, int32(mid)) })
+	sum(int32(mid), int32(n))
+	wg.Wait()
+	internalX, count, selfLoop := make([]exactsum.Sum, k), txn.I32.Get(k), make([]bool, k)
 	defer txn.I32.Put(count)
 	clear(count)
-	for i, u := range g.Src {
-		v := g.Dst[i]
-		c := labels[u]
-		if c != labels[v] || u == v && !s.p.CountSelfLoops {
-			continue
-		}
-		a := g.Amount[i]
-		circAcc[u].AddFloat(a)
-		internalAcc[c].AddFloat(a)
-		count[c]++
-		if u == v {
-			selfLoop[c] = true
-		}
+	for u, c := range labels {
+		internalX[c].Add(circX[u])
+		count[c] += cnt[u]
+		selfLoop[c] = selfLoop[c] || loops[u]
 	}
 	internal := txn.F64.Get(k)
 	defer txn.F64.Put(internal)
 	for c := range internal {
-		internal[c] = internalAcc[c].Float64()
+		internal[c] = internalX[c].Float64()
 	}
-	for u := range circOut {
-		circOut[u] = circAcc[u].Float64()
-	}
-	return assemble(out, &s.p, g.Entities.Names, byName, scc, selfLoop, internal, internalAcc, count, circOut, outAmt), nil
+	return assemble(out, &s.p, g.Entities.Names, byName, scc, selfLoop, internal, internalX, count, circOut, outAmt), nil
 }
 
 // assemble finishes the output (Batch and ring alike) from the per-SCC

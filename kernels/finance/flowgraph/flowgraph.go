@@ -87,33 +87,104 @@ func (b *Builder) Graph() *csr.Graph {
 }
 
 // SCC labels the strongly connected components (iterative Tarjan).
-//
-// Tarjan needs only each node's out-arcs, and parallel arcs do not change
-// its result, so the arcs are bucketed by source with one counting pass
-// and one scatter instead of building the simple graph (Graph sorts every
-// bucket to collapse parallel arcs and builds the in-arcs too). The
-// multigraph is handed to components.Strong as a csr.Graph with only Ptr
-// and Idx set; TestSCCMultigraph checks it against Graph().
 func (b *Builder) SCC(ctx context.Context) (components.Result, error) {
-	n := b.Entities.Len()
-	if n == 0 {
+	if b.Entities.Len() == 0 {
 		return components.Result{}, nil
 	}
-	ptr, idx, fill := txn.I32.Get(n+1), txn.I32.Get(len(b.Src)), txn.I32.Get(n)
-	defer txn.I32.Put(ptr, idx, fill)
-	clear(ptr)
-	for _, u := range b.Src {
-		ptr[u+1]++
+	out := b.BySource(false)
+	defer out.Release()
+	return out.SCC(ctx)
+}
+
+// Out is the arcs bucketed by source: u's arcs go to Dst[Ptr[u]:Ptr[u+1]]
+// with amounts Amount[Ptr[u]:Ptr[u+1]] (when asked for). Within a bucket
+// the arcs keep their order in the builder.
+type Out struct {
+	Ptr, Dst []int32
+	Amount   []float64
+}
+
+// BySource buckets the arcs by source (a counting sort; the arrays come
+// from txn's free lists, see Release). Large builders are cut in two
+// halves counted and scattered on two cores: the second half's arcs of u
+// follow the first half's.
+func (b *Builder) BySource(amounts bool) Out {
+	n, m := b.Entities.Len(), len(b.Src)
+	o := Out{Ptr: txn.I32.Get(n + 1), Dst: txn.I32.Get(m)}
+	if amounts {
+		o.Amount = txn.F64.Get(m)
 	}
+	halves := 1
+	if m >= 2*minPart && runtime.GOMAXPROCS(0) > 1 {
+		halves = 2
+	}
+	counts := make([][]int32, halves)
+	var wg sync.WaitGroup
+	for h := range halves {
+		wg.Go(func() {
+			c := txn.I32.Get(n + 1)
+			clear(c)
+			for _, u := range b.Src[h*m/halves : (h+1)*m/halves] {
+				c[u+1]++
+			}
+			counts[h] = c
+		})
+	}
+	wg.Wait()
+	// Ptr from the counts; counts[h][u+1] becomes half h's first slot in
+	// u's bucket.
+	ptr := o.Ptr
+	ptr[0] = 0
 	for u := range n {
-		ptr[u+1] += ptr[u]
+		total := ptr[u]
+		for h := range halves {
+			c := counts[h][u+1]
+			counts[h][u+1] = total
+			total += c
+		}
+		ptr[u+1] = total
 	}
-	copy(fill, ptr[:n])
-	for i, u := range b.Src {
-		idx[fill[u]] = b.Dst[i]
-		fill[u]++
+	for h := range halves {
+		wg.Go(func() {
+			fill := counts[h][1:]
+			lo, hi := h*m/halves, (h+1)*m/halves
+			for i := lo; i < hi; i++ {
+				u := b.Src[i]
+				k := fill[u]
+				o.Dst[k] = b.Dst[i]
+				if amounts {
+					o.Amount[k] = b.Amount[i]
+				}
+				fill[u] = k + 1
+			}
+		})
 	}
-	return components.Strong(ctx, &csr.Graph{N: n, Directed: true, Ptr: ptr, Idx: idx, NumEdges: len(idx)})
+	wg.Wait()
+	for _, c := range counts {
+		txn.I32.Put(c)
+	}
+	return o
+}
+
+// Release gives the arrays back to txn's free lists.
+func (o Out) Release() {
+	txn.I32.Put(o.Ptr, o.Dst)
+	if o.Amount != nil {
+		txn.F64.Put(o.Amount)
+	}
+}
+
+// SCC labels the strongly connected components of the arcs (iterative
+// Tarjan).
+//
+// Tarjan needs only each node's out-arcs, and parallel arcs do not change
+// its result, so it runs on the buckets instead of the simple graph
+// (Graph sorts every bucket to collapse parallel arcs and builds the
+// in-arcs too): they are handed to components.Strong as a csr.Graph with
+// only Ptr and Idx set; TestSCCMultigraph checks it against Graph().
+func (o Out) SCC(ctx context.Context) (components.Result, error) {
+	n := len(o.Ptr) - 1
+	return components.Strong(ctx, &csr.Graph{N: n, Directed: true, Ptr: o.Ptr, Idx: o.Dst, NumEdges: len(o.Dst)})
 }
 
 // Load is txn.Check followed by Add over every transaction in ts order,

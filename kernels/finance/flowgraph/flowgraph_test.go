@@ -59,6 +59,42 @@ func TestSCCMultigraph(t *testing.T) {
 	}
 }
 
+// TestBySource: every arc lands in its source's bucket with its amount,
+// in builder order within the bucket, on one core and cut in two halves.
+func TestBySource(t *testing.T) {
+	defer func(m int) { minPart = m }(minPart)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, mp := range []int{1 << 15, 3} {
+		minPart = mp
+		for trial := range 30 {
+			var b Builder
+			n := 1 + rng.IntN(40)
+			for i := range rng.IntN(300) {
+				b.Add(fmt.Sprint("e", rng.IntN(n)), fmt.Sprint("e", rng.IntN(n)), float64(i))
+			}
+			o := b.BySource(true)
+			n = b.Entities.Len()
+			want := make([][]float64, n) // amount = arc index: the builder order
+			for i, u := range b.Src {
+				want[u] = append(want[u], float64(i))
+			}
+			for u := range n {
+				got := o.Amount[o.Ptr[u]:o.Ptr[u+1]]
+				if !slices.Equal(got, want[u]) {
+					t.Fatalf("minPart %d trial %d: bucket %d holds arcs %v, want %v", mp, trial, u, got, want[u])
+				}
+				for k := o.Ptr[u]; k < o.Ptr[u+1]; k++ {
+					if i := int(o.Amount[k]); o.Dst[k] != b.Dst[i] {
+						t.Fatalf("minPart %d trial %d: arc %d's dest %d, want %d", mp, trial, i, o.Dst[k], b.Dst[i])
+					}
+				}
+			}
+			o.Release()
+		}
+	}
+}
+
 // TestLoadEqualsCheckAndAdd: Load gives the arcs (by name) and amounts of
 // txn.Check's order followed by Add, and the same duplicate-id error, in
 // one part and cut into two to four parts (the parallel path), on inputs
