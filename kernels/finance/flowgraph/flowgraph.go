@@ -287,7 +287,7 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		runs, free := w.runs(func(p *part) []uint64 { return p.hs }, w.hs, w.hs2)
-		dupErr = txn.CheckSortedIDHashes(ctx, field, txs, txn.MergeRuns(free, runs, txn.IDHashShift))
+		dupErr = txn.CheckIDHashRuns(ctx, field, txs, runs, free)
 	})
 	switch {
 	case sorted:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"sort"
+	"sync"
 
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/kerr"
@@ -73,6 +75,15 @@ func SortIDHashes(hs, scratch []uint64) []uint64 { return radixSort(hs, scratch,
 // CheckSortedIDHashes is CheckIDHashes on hashes SortIDHashes (or
 // MergeRuns with IDHashShift) ordered.
 func CheckSortedIDHashes(ctx context.Context, field string, txs []*financev1.Transaction, hs []uint64) error {
+	if repeats(hs) {
+		return uniqueIDsExact(ctx, field, txs)
+	}
+	return nil
+}
+
+// repeats reports whether hashes ordered by their top bits hold two equal
+// ones (they lie in the same run of equal top bits).
+func repeats(hs []uint64) bool {
 	for i := 0; i < len(hs); {
 		j := i + 1
 		for j < len(hs) && hs[j]>>IDHashShift == hs[i]>>IDHashShift {
@@ -81,11 +92,44 @@ func CheckSortedIDHashes(ctx context.Context, field string, txs []*financev1.Tra
 		for a := i; a < j; a++ {
 			for b := a + 1; b < j; b++ {
 				if hs[a] == hs[b] {
-					return uniqueIDsExact(ctx, field, txs)
+					return true
 				}
 			}
 		}
 		i = j
+	}
+	return false
+}
+
+// CheckIDHashRuns is CheckSortedIDHashes on the merge of runs, each
+// ordered by SortIDHashes (the parts of a parallel sort), with dst (their
+// total length) as the merge's space. The range of top bits is cut into
+// one slice per run, and each slice of every run is merged and checked on
+// a goroutine of its own: equal hashes share their top bits, so they meet
+// in one slice.
+func CheckIDHashRuns(ctx context.Context, field string, txs []*financev1.Transaction, runs [][]uint64, dst []uint64) error {
+	p := len(runs)
+	if p == 1 {
+		return CheckSortedIDHashes(ctx, field, txs, runs[0])
+	}
+	found := make([]bool, p)
+	var wg sync.WaitGroup
+	off := 0
+	for r := range p {
+		lo, hi := uint64(r)<<(64-IDHashShift)/uint64(p), uint64(r+1)<<(64-IDHashShift)/uint64(p)
+		sub, size := make([][]uint64, p), 0
+		for q, run := range runs {
+			a := sort.Search(len(run), func(i int) bool { return run[i]>>IDHashShift >= lo })
+			b := sort.Search(len(run), func(i int) bool { return run[i]>>IDHashShift >= hi })
+			sub[q], size = run[a:b], size+b-a
+		}
+		d := dst[off : off+size]
+		off += size
+		wg.Go(func() { found[r] = repeats(MergeRuns(d, sub, IDHashShift)) })
+	}
+	wg.Wait()
+	if slices.Contains(found, true) {
+		return uniqueIDsExact(ctx, field, txs)
 	}
 	return nil
 }
