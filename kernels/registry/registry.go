@@ -93,6 +93,7 @@ type Kernel struct {
 	prepare  func(context.Context, proto.Message) (any, error)
 	cpu      func(context.Context, any) (proto.Message, error)
 	estimate func(proto.Message) Cost
+	finite   func(proto.Message) bool // Def.Finite
 
 	gpu GPUFunc // optional device implementation, set by AttachGPU before Freeze
 

@@ -31,6 +31,14 @@ type Def[In, Out proto.Message, Job any] struct {
 	// Ring (optional) makes a fresh ring handler for kernels listing the
 	// Ring mode (package fold; the runtime is package ring).
 	Ring func() fold.Handler
+	// Finite (optional) reports whether every floating-point value of an
+	// output is finite (outside Meta.NaNOutputs): a typed stand-in for
+	// CheckFinite's reflective walk, which costs about 0.4 µs per output
+	// message (37 ms on one core for circular-flow's 100,000 entities).
+	// When it reports false the walk runs, to name the field. Test it with
+	// registry/finitetest.Covers, which plants NaN and ±Inf in every float
+	// field of an output.
+	Finite func(out Out) bool
 }
 
 // GPUFunc is a kernel's device implementation on a job built by the
@@ -126,6 +134,12 @@ func Register[In, Out proto.Message, Job any](r *Registry, d Def[In, Out, Job]) 
 			return nil, err
 		}
 		return k.cpu(ctx, job)
+	}
+	if d.Finite != nil {
+		k.finite = func(msg proto.Message) bool {
+			typed, ok := msg.(Out)
+			return ok && d.Finite(typed)
+		}
 	}
 	if d.Estimate != nil {
 		k.estimate = func(msg proto.Message) Cost {

@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -131,5 +132,36 @@ func TestCPURunnerReportsCPU(t *testing.T) {
 	out, ranOn, err := k.CPURunner()(context.Background(), wrapperspb.Int64(4))
 	if err != nil || ranOn != registry.BackendCPU || out.(*wrapperspb.Int64Value).GetValue() != 8 {
 		t.Fatalf("CPURunner = %v, %q, %v", out, ranOn, err)
+	}
+}
+
+// TestDefFinite: a kernel's typed Finite check stands in for the
+// reflective walk when it reports true (calls counted), and when it
+// reports false the walk still names the non-finite output field.
+func TestDefFinite(t *testing.T) {
+	calls := 0
+	d := registry.Def[*wrapperspb.DoubleValue, *wrapperspb.DoubleValue, float64]{
+		Meta:    registry.Meta{ID: "test/inverse", Domain: registry.DomainCore},
+		Prepare: func(_ context.Context, in *wrapperspb.DoubleValue) (float64, error) { return in.GetValue(), nil },
+		CPU: func(_ context.Context, v float64) (*wrapperspb.DoubleValue, error) {
+			return wrapperspb.Double(1 / v), nil
+		},
+		Finite: func(out *wrapperspb.DoubleValue) bool {
+			calls++
+			return out.GetValue()-out.GetValue() == 0
+		},
+	}
+	r := registry.New()
+	if err := registry.Register(r, d); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := r.Get("test/inverse")
+	out, err := k.RunCPU(context.Background(), wrapperspb.Double(4))
+	if err != nil || out.(*wrapperspb.DoubleValue).GetValue() != 0.25 || calls != 1 {
+		t.Fatalf("RunCPU(4) = %v, %v after %d Finite calls", out, err, calls)
+	}
+	_, err = k.RunCPU(context.Background(), wrapperspb.Double(0))
+	if err == nil || calls != 2 || !strings.Contains(err.Error(), "value is +Inf") {
+		t.Fatalf("RunCPU(0) = %v after %d Finite calls; want an error naming value", err, calls)
 	}
 }

@@ -37,10 +37,26 @@ var Def = registry.Def[*compliancev1.CircularFlowInput, *compliancev1.CircularFl
 		j.g.Release() // the output keeps only the names' strings
 		return out, err
 	},
+	Finite: finiteOutput,
 	Estimate: func(in *compliancev1.CircularFlowInput) registry.Cost {
 		n := int64(len(in.GetTransactions()))
 		return registry.Cost{WorkingBytes: 96 * n, OutputBytes: 128 * n, Work: float64(n)}
 	},
+}
+
+// finiteOutput is the typed check that every float of out is finite
+// (registry.Def.Finite): a loop over the entities instead of the
+// reflective walk, which took a third of a 1M-transaction request.
+func finiteOutput(out *compliancev1.CircularFlowOutput) bool {
+	// x-x is 0 for a finite x and NaN for NaN and ±Inf.
+	bad := out.TotalAmount - out.TotalAmount + out.CircularAmount - out.CircularAmount + out.CircularRatio - out.CircularRatio
+	for _, s := range out.Sccs {
+		bad += s.InternalAmount - s.InternalAmount
+	}
+	for _, e := range out.Entities {
+		bad += e.OutAmount - e.OutAmount + e.CircularOutAmount - e.CircularOutAmount + e.Ratio - e.Ratio
+	}
+	return bad == 0
 }
 
 type job struct {

@@ -9,6 +9,7 @@ import (
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
 	"github.com/gokernels/gokernels/kernels/finance/txn"
+	"github.com/gokernels/gokernels/kernels/registry/finitetest"
 )
 
 type batchFold struct{ *State }
@@ -157,4 +158,15 @@ func itoa(i int) string {
 			return string(b[p:])
 		}
 	}
+}
+
+// TestFiniteOutput: the typed finiteness check sees NaN and ±Inf in every
+// float field of the output (registry/finitetest plants them one by one).
+func TestFiniteOutput(t *testing.T) {
+	out := batch(t, &compliancev1.CircularFlowInput{}, []*financev1.Transaction{
+		tx("t1", "a", "b", 5, 1), tx("t2", "b", "a", 7, 2), tx("t3", "a", "c", 1, 3)})
+	if len(out.Sccs) == 0 || len(out.Entities) == 0 {
+		t.Fatalf("the output lacks a list to plant in: %v", out)
+	}
+	finitetest.Covers(t, finiteOutput, out)
 }
