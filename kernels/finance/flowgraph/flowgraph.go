@@ -217,31 +217,56 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 	n := len(txs)
 	// Working arrays, from txn's free lists: ids' hashes and the sort's
 	// scratch, ts keys and theirs, (src, dst) packed in one word, amounts
-	// as float64 bits.
+	// as float64 bits, and the endpoint names' hashes and keys (source of
+	// txs[i] at 2i, dest at 2i+1).
 	w := loader{txs: txs, hs: txn.U64.Get(n), hs2: txn.U64.Get(n), ts: txn.U64.Get(n), ts2: txn.U64.Get(n),
-		arc: txn.U64.Get(n), amt: txn.U64.Get(n)}
+		arc: txn.U64.Get(n), amt: txn.U64.Get(n), cls: txn.U8.Get(2 * n)}
 	defer txn.U64.Put(w.hs, w.hs2, w.ts, w.ts2, w.arc, w.amt)
+	defer txn.U8.Put(w.cls)
 	np := numParts(n)
+	nc := 1 << (bits.Len(uint(np)) - 1) // name classes: a power of two, at most one per part
 	w.parts = make([]part, np)
 	for p := range w.parts {
-		w.parts[p].lo, w.parts[p].hi = p*n/np, (p+1)*n/np
+		q := &w.parts[p]
+		q.idx, q.lo, q.hi = p, p*n/np, (p+1)*n/np
+		q.ends = make([][]endpoint, nc)
+		for c := range q.ends {
+			q.ends[c] = getEndpoints(2 * (q.hi - q.lo) * 9 / (8 * nc)) // the expected share and 12%
+		}
+		q.ids = make([][]int32, nc)
 	}
-	defer func() { // the parts' tables (the first one's unless the builder took it)
+	defer func() {
 		for p := range w.parts {
-			txn.PutInterner(w.parts[p].ents)
+			for c := range nc {
+				putEndpoints(w.parts[p].ends[c])
+				if ids := w.parts[p].ids[c]; ids != nil {
+					txn.I32.Put(ids)
+				}
+			}
 		}
 	}()
-	if err := w.each(func(p *part) error { return w.read(ctx, p) }); err != nil {
+	if err := w.each(func(p *part) error { return w.read(ctx, p, nc) }); err != nil {
+		return nil, err
+	}
+	// Intern: class c's names (those whose hash falls in class c) into
+	// table c, one class per core; no name is interned twice and no table
+	// is merged into another.
+	tables := make([]txn.Interner, nc)
+	err := w.each(func(p *part) error {
+		if p.idx < nc {
+			tables[p.idx] = w.intern(ctx, p.idx)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		for _, t := range tables {
+			txn.PutInterner(t)
+		}
 		return nil, err
 	}
 	b := &Builder{}
-	b.Entities = w.parts[0].ents
-	w.parts[0].ents = txn.Interner{}
-	for p := range w.parts[1:] {
-		q := &w.parts[1+p]
-		q.remap = make([]int32, q.ents.Len())
-		b.Entities.IDs(q.ents.Names, q.remap)
-	}
+	var off []int32
+	b.Entities, off = txn.Join(tables)
 	// Exact sums need no order: the arcs stay in input order.
 	for p := range w.parts {
 		q := &w.parts[p]
@@ -265,11 +290,17 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 	tsBits := bits.Len64(uint64(hi) - uint64(lo)) // hi-lo as unsigned: no overflow
 	packed := !sorted && n > 0 && idxBits+tsBits <= 64
 	_ = w.each(func(p *part) error {
-		if p.remap != nil {
-			for i := p.lo; i < p.hi; i++ {
-				a := w.arc[i]
-				w.arc[i] = uint64(uint32(p.remap[uint32(a)])) | uint64(uint32(p.remap[a>>32]))<<32
-			}
+		// The arcs: each endpoint's id from its class's list for the
+		// part (in input order), renumbered after the classes before it.
+		cur := make([]int, nc)
+		for i := p.lo; i < p.hi; i++ {
+			c := w.cls[2*i]
+			src := p.ids[c][cur[c]] + off[c]
+			cur[c]++
+			c = w.cls[2*i+1]
+			dst := p.ids[c][cur[c]] + off[c]
+			cur[c]++
+			w.arc[i] = uint64(uint32(src)) | uint64(uint32(dst))<<32
 		}
 		p.hs = txn.SortIDHashes(w.hs[p.lo:p.hi], w.hs2[p.lo:p.hi])
 		if packed {
@@ -306,11 +337,9 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 	}
 	wg.Wait()
 	if dupErr != nil {
-		txn.PutInterner(b.Entities)
 		return nil, dupErr
 	}
 	if err := ctx.Err(); err != nil {
-		txn.PutInterner(b.Entities)
 		return nil, err
 	}
 	b.Src, b.Dst, b.Amount = txn.I32.Get(n), txn.I32.Get(n), txn.F64.Get(n)
@@ -342,14 +371,32 @@ func numParts(n int) int {
 type loader struct {
 	txs                        []*financev1.Transaction
 	hs, hs2, ts, ts2, arc, amt []uint64
+	cls                        []uint8 // endpoint k's name class (source of txs[i] at 2i, dest at 2i+1)
 	parts                      []part
 }
 
+// endpoint is one endpoint name as intern needs it: its txn.NameHash and
+// txn.NameKey, and its index k in the endpoint list (txn.NameOf).
+type endpoint struct {
+	h, key uint64
+	k      int32
+}
+
+// The endpoint lists come from a free list of their own (see txn.Arrays).
+var endpoints txn.Arrays[endpoint]
+
+func getEndpoints(capacity int) []endpoint { return endpoints.Get(capacity)[:0] }
+func putEndpoints(e []endpoint)            { endpoints.Put(e[:cap(e)]) }
+
+// classShift selects bits of a txn.NameHash that neither a table's index
+// nor its tag uses: the low bits of h>>classShift are a name's class.
+const classShift = 28
+
 // part is one contiguous range of the input.
 type part struct {
-	lo, hi                        int
-	ents                          txn.Interner // the part's names
-	remap                         []int32      // part id -> merged id (parts after the first)
+	idx, lo, hi                   int
+	ends                          [][]endpoint // the part's endpoint names by class, in input order
+	ids                           [][]int32    // their ids in their class's table
 	minTS, maxTS, firstTS, lastTS int64
 	sorted                        bool // ts non-decreasing within the part
 	total                         exactsum.Sum
@@ -390,45 +437,73 @@ func (w *loader) runs(of func(p *part) []uint64, a, b []uint64) ([][]uint64, []u
 	return runs, a
 }
 
-// read is the pass over part p: id hashes, ts, amounts, and the names
-// interned into the part's table (arc holds the part's ids).
-func (w *loader) read(ctx context.Context, p *part) error {
+// read is the pass over part p: id hashes, ts, amounts, and each
+// endpoint name's hash and key appended to its class's list (of nc).
+func (w *loader) read(ctx context.Context, p *part, nc int) error {
 	txs := w.txs
-	p.ents = txn.GetInterner(min(p.hi-p.lo, 1<<16))
+	mask := uint64(nc - 1)
 	p.sorted = true
 	if p.hi > p.lo {
 		p.minTS, p.maxTS, p.firstTS = txs[p.lo].GetTs(), txs[p.lo].GetTs(), txs[p.lo].GetTs()
 		p.lastTS = p.firstTS
 	}
-	var names [32]string
-	var ids [32]int32
-	for lo := p.lo; lo < p.hi; lo += len(names) / 2 {
-		if (lo-p.lo)%txn.CheckEvery == 0 {
+	for i := p.lo; i < p.hi; i++ {
+		if (i-p.lo)%txn.CheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		chunk := txs[lo:min(p.hi, lo+len(names)/2)]
-		for k, tx := range chunk {
-			ts := tx.GetTs()
-			w.hs[lo+k] = txn.HashID(tx.GetId())
-			w.ts[lo+k] = uint64(ts)
-			a := tx.GetAmount()
-			w.amt[lo+k] = math.Float64bits(a)
-			if t, ok := exactsum.Of(a); !ok || p.total.Add(t) {
-				p.inexact = true
-			}
-			names[2*k], names[2*k+1] = tx.GetSourceId(), tx.GetDestId()
-			if ts < p.lastTS {
-				p.sorted = false
-			}
-			p.lastTS = ts
-			p.minTS, p.maxTS = min(p.minTS, ts), max(p.maxTS, ts)
+		tx := txs[i]
+		ts := tx.GetTs()
+		w.hs[i] = txn.HashID(tx.GetId())
+		w.ts[i] = uint64(ts)
+		a := tx.GetAmount()
+		w.amt[i] = math.Float64bits(a)
+		if t, ok := exactsum.Of(a); !ok || p.total.Add(t) {
+			p.inexact = true
 		}
-		p.ents.IDs(names[:2*len(chunk)], ids[:])
-		for k := range chunk {
-			w.arc[lo+k] = uint64(uint32(ids[2*k])) | uint64(uint32(ids[2*k+1]))<<32
+		src, dst := tx.GetSourceId(), tx.GetDestId()
+		hs, hd := txn.NameHash(src), txn.NameHash(dst)
+		cs, cd := hs>>classShift&mask, hd>>classShift&mask
+		w.cls[2*i], w.cls[2*i+1] = uint8(cs), uint8(cd)
+		p.ends[cs] = append(p.ends[cs], endpoint{hs, txn.NameKey(src), int32(2 * i)})
+		p.ends[cd] = append(p.ends[cd], endpoint{hd, txn.NameKey(dst), int32(2*i + 1)})
+		if ts < p.lastTS {
+			p.sorted = false
 		}
+		p.lastTS = ts
+		p.minTS, p.maxTS = min(p.minTS, ts), max(p.maxTS, ts)
 	}
 	return nil
+}
+
+// intern interns class c's endpoint names, part by part, into a table of
+// their own, and leaves each part's ids (in its list's order) in the
+// part's ids[c].
+func (w *loader) intern(ctx context.Context, c int) txn.Interner {
+	count := 0
+	for q := range w.parts {
+		count += len(w.parts[q].ends[c])
+	}
+	t := txn.GetInterner(min(count, 1<<16))
+	var (
+		hs, keys [64]uint64
+		ks       [64]int32
+	)
+	for q := range w.parts {
+		ends := w.parts[q].ends[c]
+		ids := txn.I32.Get(len(ends))
+		w.parts[q].ids[c] = ids
+		for lo := 0; lo < len(ends); lo += len(hs) {
+			if lo%(4*txn.CheckEvery) == 0 && ctx.Err() != nil {
+				return t
+			}
+			batch := ends[lo:min(len(ends), lo+len(hs))]
+			for j, e := range batch {
+				hs[j], keys[j], ks[j] = e.h, e.key, e.k
+			}
+			t.IDsHashed(w.txs, hs[:len(batch)], keys[:len(batch)], ks[:len(batch)], ids[lo:])
+		}
+	}
+	return t
 }

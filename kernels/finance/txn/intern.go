@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+
+	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 )
 
 // Interner maps entity ids to dense int32 indexes in order of first
@@ -101,11 +103,27 @@ func (in *Interner) Grow(n int) {
 
 func (in *Interner) rehash(atLeast int) {
 	size := 16
-	for size < atLeast {
+	for size < atLeast || size < 2*len(in.Names) {
 		size *= 2
 	}
 	slots := make([]slot, size)
 	mask := uint64(size - 1)
+	if len(in.slots) == 0 && len(in.Names) > 0 { // Join's names, not yet indexed
+		for id, name := range in.Names {
+			h := hashName(name)
+			for i := h & mask; ; i = (i + 1) & mask {
+				if slots[i].id1 == 0 {
+					slots[i] = slot{tag: tagOf(h, name), id1: int32(id) + 1}
+					if len(name) <= 8 {
+						slots[i].key = word(name)
+					}
+					break
+				}
+			}
+		}
+		in.slots = slots
+		return
+	}
 	for _, s := range in.slots {
 		if s.id1 == 0 {
 			continue
@@ -197,10 +215,122 @@ func (in *Interner) IDs(names []string, ids []int32) {
 	}
 }
 
+// NameHash is a name's hash as IDsHashed takes it: hashName's bits with
+// the name's length (capped at 255) in the top byte. The low bits, which
+// index the table, are hashName's, so a table filled by IDsHashed rehashes
+// and answers ID and Lookup like any other.
+func NameHash(name string) uint64 {
+	return hashName(name)&^(0xff<<56) | uint64(min(len(name), 0xff))<<56
+}
+
+// NameKey is a name's key as IDsHashed takes it (one-to-one on names of
+// up to 8 bytes of a given length).
+func NameKey(name string) uint64 { return word(name) }
+
+// NameOf is name k of txs's endpoint list: txs[k/2]'s source for even k,
+// its dest for odd k.
+func NameOf(txs []*financev1.Transaction, k int32) string {
+	if k&1 == 0 {
+		return txs[k>>1].GetSourceId()
+	}
+	return txs[k>>1].GetDestId()
+}
+
+// IDsHashed sets ids[j] to the index of name ks[j] of txs's endpoint list
+// (NameOf), given its NameHash hs[j] and NameKey keys[j], adding it when
+// new. A name is read only when it is added or is longer than 8 bytes:
+// a loader that hashed the names in one sequential pass interns them here
+// without touching the transactions again. Like IDs, it loads every
+// name's first slot before probing any.
+func (in *Interner) IDsHashed(txs []*financev1.Transaction, hs, keys []uint64, ks, ids []int32) {
+	if len(in.slots) == 0 {
+		in.rehash(16)
+	}
+	for len(hs) > 0 {
+		k := min(len(hs), batch)
+		mask := uint64(len(in.slots) - 1)
+		var touch int32
+		for _, h := range hs[:k] {
+			touch |= in.slots[h&mask].id1
+		}
+		in.touched = touch
+		for j, h := range hs[:k] {
+			ids[j] = in.lookupHashed(txs, h, keys[j], ks[j])
+		}
+		hs, keys, ks, ids = hs[k:], keys[k:], ks[k:], ids[k:]
+	}
+}
+
+// lookupHashed is lookup for IDsHashed.
+func (in *Interner) lookupHashed(txs []*financev1.Transaction, h, key uint64, k int32) int32 {
+	n := int(h >> 56)
+	tag := uint32(h>>32)&^0xff | uint32(n)
+	mask := uint64(len(in.slots) - 1)
+	i := h & mask
+	var name string
+	if n <= 8 {
+		for ; ; i = (i + 1) & mask {
+			s := &in.slots[i]
+			if s.id1 == 0 {
+				break
+			}
+			if s.tag == tag && s.key == key {
+				return s.id1 - 1
+			}
+		}
+		name = NameOf(txs, k)
+	} else {
+		name = NameOf(txs, k)
+		for ; ; i = (i + 1) & mask {
+			s := &in.slots[i]
+			if s.id1 == 0 {
+				break
+			}
+			if s.tag == tag && in.Names[s.id1-1] == name {
+				return s.id1 - 1
+			}
+		}
+	}
+	id := int32(len(in.Names))
+	s := slot{tag: tag, id1: id + 1}
+	if n <= 8 {
+		s.key = key
+	}
+	in.slots[i] = s
+	in.Names = append(in.Names, name)
+	if 2*len(in.Names) > len(in.slots) {
+		in.rehash(2 * len(in.slots))
+	}
+	return id
+}
+
+// Join returns one interner holding the names of parts, part p's index i
+// becoming off[p] + i with off[p] the total length of the parts before
+// it, and gives the parts' tables back to the free list. Its table is
+// built from the names on the first ID, IDs or Lookup: a Batch loader
+// that only reads Names and ByName never pays for it.
+func Join(parts []Interner) (Interner, []int32) {
+	total := 0
+	off := make([]int32, len(parts))
+	for p := range parts {
+		off[p] = int32(total)
+		total += len(parts[p].Names)
+	}
+	names := make([]string, 0, total)
+	for p := range parts {
+		names = append(names, parts[p].Names...)
+		PutInterner(parts[p])
+	}
+	return Interner{Names: names}, off
+}
+
 // Lookup returns the index of name and whether it is known.
 func (in *Interner) Lookup(name string) (int32, bool) {
 	if len(in.slots) == 0 {
-		return 0, false
+		if len(in.Names) == 0 {
+			return 0, false
+		}
+		in.rehash(16)
 	}
 	h := hashName(name)
 	tag := tagOf(h, name)

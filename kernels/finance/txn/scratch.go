@@ -33,11 +33,12 @@ const (
 	maxKeptElems = 32 << 20
 )
 
-// U64, I32 and F64 are the free lists the loaders share.
+// U64, I32, F64 and U8 are the free lists the loaders share.
 var (
 	U64 Arrays[uint64]
 	I32 Arrays[int32]
 	F64 Arrays[float64]
+	U8  Arrays[uint8]
 )
 
 // Get returns a []T of length n with arbitrary contents: the smallest
