@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/gokernels/gokernels/kernels/graph/csr"
 )
 
 // benchEdges draws m undirected pairs without self-loops on n nodes with
@@ -40,5 +42,31 @@ func BenchmarkWeakEdges1M(b *testing.B) {
 		if _, err := WeakEdges(context.Background(), n, src, dst); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkStrong compares Strong (Pearce) with the textbook Tarjan search
+// in one run, on 1,000,000 directed power-law arcs over 100,000 nodes (the
+// shape of compliance/circular-flow's benchmark graph):
+//
+//	go test ./kernels/graph/components -run '^$' -bench Strong
+func BenchmarkStrong(b *testing.B) {
+	const n = 100_000
+	src, dst := benchEdges(n, 1_000_000)
+	g, err := csr.Build(n, src, dst, nil, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, impl := range []struct {
+		name string
+		f    func(context.Context, *csr.Graph) (Result, error)
+	}{{"pearce", Strong}, {"tarjan", tarjan}} {
+		b.Run(impl.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := impl.f(context.Background(), g); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
