@@ -154,7 +154,7 @@ ptx: ## Regenerate cuda/kernels/*.ptx from the .cu sources (needs nvcc: Debian n
 .PHONY: cuda-check-bin
 cuda-check-bin: cuda-deps ## Build the CUDA test/benchmark binaries into bin/cuda-check/ (for scripts/device-check.sh)
 	rm -rf bin/cuda-check && mkdir -p bin/cuda-check
-	$(CUDA_ENV) $(GO) test -c -tags cuda -trimpath -o bin/cuda-check/ ./cuda/...
+	$(CUDA_ENV) $(GO) test -c -tags cuda -trimpath -ldflags '-s -w' -o bin/cuda-check/ ./cuda/...
 	cp scripts/device-check.sh bin/cuda-check/
 
 .PHONY: e2e

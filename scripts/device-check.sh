@@ -16,6 +16,8 @@
 #   --only a,b     only these cases (pagerank, betweenness, kmeans, monte-carlo-var, …)
 #   --no-e2e       leave out the end-to-end request columns (halves the CPU time)
 #   --bench        also run the Go benchmarks (BenchmarkGPU / BenchmarkCPU)
+#   --sweep        also time both backends at 1/3000 … 1/10 of the target sizes
+#                  (TestDeviceSweep: the SWEEP lines the AUTO thresholds come from)
 #   --out FILE     table file (default device-check-<UTC time>.md in the current directory)
 # Exit status: 0 all passed; 1 a check failed; 3 no usable GPU (nothing ran).
 set -uo pipefail
@@ -23,15 +25,16 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bindir=$here
 [[ -x $bindir/gpu.test ]] || bindir=$(cd "$here/.." && pwd)/bin/cuda-check
-scale=target e2e=1 bench=0 only="" out="device-check-$(date -u +%Y%m%dT%H%M%SZ).md"
+scale=target e2e=1 bench=0 sweep=0 only="" out="device-check-$(date -u +%Y%m%dT%H%M%SZ).md"
 while (($#)); do
 	case $1 in
 	--quick) scale=check ;;
 	--only) only=$2; shift ;;
 	--no-e2e) e2e=0 ;;
 	--bench) bench=1 ;;
+	--sweep) sweep=1 ;;
 	--out) out=$2; shift ;;
-	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "device-check: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -73,6 +76,13 @@ echo "== 3/3 timing table ($scale inputs)"
 GOKERNELS_DEVICE_CHECK=1 GOKERNELS_CHECK_SCALE=$scale GOKERNELS_CHECK_E2E=$e2e GOKERNELS_CHECK_ONLY=$only \
 	GOKERNELS_CHECK_OUT=$out "$bindir/gpu.test" -test.count=1 -test.v -test.timeout 90m -test.run '^TestDeviceCheck$' || status=1
 [[ -f $out ]] && echo "table written to $out"
+
+if ((sweep)); then
+	echo
+	echo "== sweep: CPU and GPU times from 1/3000 to 1/10 of the target sizes"
+	GOKERNELS_DEVICE_SWEEP=1 GOKERNELS_CHECK_ONLY=$only "$bindir/gpu.test" -test.count=1 -test.timeout 60m \
+		-test.run '^TestDeviceSweep$' | tee -a "$out" || status=1
+fi
 
 if ((bench)); then
 	echo

@@ -61,13 +61,41 @@ type Case struct {
 
 // Cases returns the inputs of every CUDA kernel at a scale.
 func Cases(s Scale) []Case {
-	type dims struct{ n, m int }
-	g := map[Scale]dims{Unit: {300, 1500}, Check: {20_000, 120_000}, Target: {1_000_000, 10_000_000}}[s]
-	bc := map[Scale]dims{Unit: {200, 800}, Check: {3_000, 15_000}, Target: {50_000, 250_000}}[s]
-	tri := map[Scale]dims{Unit: {300, 2000}, Check: {20_000, 200_000}, Target: {1_000_000, 10_000_000}}[s]
-	km := map[Scale][3]int{Unit: {600, 5, 4}, Check: {50_000, 16, 8}, Target: {1_000_000, 32, 16}}[s]
-	mc := map[Scale][2]int{Unit: {20_000, 8}, Check: {1_000_000, 50}, Target: {10_000_000, 100}}[s]
-	co := map[Scale][2]int{Unit: {12, 200}, Check: {300, 2_000}, Target: {2_000, 10_000}}[s]
+	return cases(s, scaleDims[s])
+}
+
+type dims struct{ n, m int }
+
+// sizes are the inputs' dimensions at one scale.
+type sizes struct {
+	g, bc, tri dims
+	km         [3]int // samples, features, k
+	mc         [2]int // paths, assets
+	co         [2]int // series, observations
+}
+
+var scaleDims = map[Scale]sizes{
+	Unit:   {g: dims{300, 1500}, bc: dims{200, 800}, tri: dims{300, 2000}, km: [3]int{600, 5, 4}, mc: [2]int{20_000, 8}, co: [2]int{12, 200}},
+	Check:  {g: dims{20_000, 120_000}, bc: dims{3_000, 15_000}, tri: dims{20_000, 200_000}, km: [3]int{50_000, 16, 8}, mc: [2]int{1_000_000, 50}, co: [2]int{300, 2_000}},
+	Target: {g: dims{1_000_000, 10_000_000}, bc: dims{50_000, 250_000}, tri: dims{1_000_000, 10_000_000}, km: [3]int{1_000_000, 32, 16}, mc: [2]int{10_000_000, 100}, co: [2]int{2_000, 10_000}},
+}
+
+// Scaled returns the Target cases with every size multiplied by f (0 < f
+// ≤ 1): nodes and edges, samples, paths, and series and observations by
+// √f each (correlation's work grows with series² × observations). The
+// sweep that sets the AUTO thresholds runs them at several f.
+func Scaled(f float64) []Case {
+	t := scaleDims[Target]
+	at := func(x int, f float64) int { return max(2, int(float64(x)*f)) }
+	r := math.Sqrt(f)
+	return cases(Target, sizes{
+		g: dims{at(t.g.n, f), at(t.g.m, f)}, bc: dims{at(t.bc.n, r), at(t.bc.m, r)}, tri: dims{at(t.tri.n, f), at(t.tri.m, f)},
+		km: [3]int{at(t.km[0], f), t.km[1], t.km[2]}, mc: [2]int{at(t.mc[0], f), t.mc[1]}, co: [2]int{at(t.co[0], r), at(t.co[1], r)},
+	})
+}
+
+func cases(s Scale, d sizes) []Case {
+	g, bc, tri, km, mc, co := d.g, d.bc, d.tri, d.km, d.mc, d.co
 
 	var out []Case
 	size := func(n, m int) string { return fmt.Sprintf("%d nodes, %d edges", n, m) }

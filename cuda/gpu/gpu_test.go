@@ -238,11 +238,14 @@ func TestDeviceCheck(t *testing.T) {
 		} else if rel > tolerance {
 			failed = true
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %.1f | %.1f× | %s |", c.Kernel, c.Name, c.Size, ms(cpu), ms(gpu), cpu.Seconds()/gpu.Seconds(), errCol)
+		row := fmt.Sprintf("| %s | %s | %s | %.1f | %.1f | %.1f× | %s |", c.Kernel, c.Name, c.Size, ms(cpu), ms(gpu), cpu.Seconds()/gpu.Seconds(), errCol)
 		if e2e {
-			fmt.Fprintf(&b, " %.1f | %.1f |", ms(execute(t, client, c, cuda.CPU)), ms(execute(t, client, c, cuda.CUDA)))
+			row += fmt.Sprintf(" %.1f | %.1f |", ms(execute(t, client, c, cuda.CPU)), ms(execute(t, client, c, cuda.CUDA)))
 		}
-		b.WriteString("\n")
+		// Each row as soon as it is measured: a run cut short by its time
+		// limit on a lent machine still reports what it measured.
+		fmt.Println("ROW", row)
+		b.WriteString(row + "\n")
 	}
 	fmt.Println()
 	fmt.Println(b.String())
@@ -325,5 +328,43 @@ func benchmark(b *testing.B, backend string) {
 				run(b, reg, sel, c, backend)
 			}
 		})
+	}
+}
+
+// TestDeviceSweep times every kernel on both backends at sizes from 1/3000
+// to 1/10 of the target inputs and prints one SWEEP line per run:
+// kernel, case, the AUTO size (Spec.Size, the number the threshold is
+// compared with), CPU ms and GPU ms (best of two, transfers included).
+// The thresholds in cuda/*.go are the smallest sizes where the GPU won.
+// Run by scripts/device-check.sh --sweep (GOKERNELS_DEVICE_SWEEP=1).
+func TestDeviceSweep(t *testing.T) {
+	if os.Getenv("GOKERNELS_DEVICE_SWEEP") != "1" {
+		t.Skip("set GOKERNELS_DEVICE_SWEEP=1 (scripts/device-check.sh --sweep does)")
+	}
+	need(t)
+	reg, sel := setup(t)
+	specs := map[string]*cuda.Spec{}
+	for _, sp := range cuda.Specs() {
+		specs[sp.ID] = sp
+	}
+	best := func(c cudatest.Case, backend string) time.Duration {
+		_, a := run(t, reg, sel, c, backend)
+		_, b := run(t, reg, sel, c, backend)
+		return min(a, b)
+	}
+	for _, c := range cudatest.Cases(cudatest.Unit) { // PTX JIT and pools
+		if selected(c) {
+			run(t, reg, sel, c, cuda.CUDA)
+		}
+	}
+	for _, f := range []float64{1.0 / 3000, 1.0 / 1000, 1.0 / 300, 1.0 / 100, 1.0 / 30, 1.0 / 10} {
+		for _, c := range cudatest.Scaled(f) {
+			if !selected(c) {
+				continue
+			}
+			gpu, cpu := best(c, cuda.CUDA), best(c, cuda.CPU)
+			fmt.Printf("SWEEP | %s | %s | %s | %d | %.2f | %.2f | %.2f×\n", c.Kernel, c.Name, c.Size,
+				specs[c.Kernel].Size(c.Input), ms(cpu), ms(gpu), cpu.Seconds()/gpu.Seconds())
+		}
 	}
 }
