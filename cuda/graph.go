@@ -60,7 +60,11 @@ func weightedOf(in proto.Message) bool {
 
 func pageRankSpec() *Spec {
 	return &Spec{
-		ID: graph.PageRank.ID, Threshold: 200_000, SizeUnit: "edges",
+		// Measured (docs/gpu.md, TestDeviceSweep on an H200 with 16 host cores, 2026-12-04):
+		// the GPU path is no faster at any size from 3k to 10M edges
+		// (0.2–1.2×): building the CSR on the host dominates both paths.
+		// AUTO keeps it on the CPU; backend=CUDA runs it on demand.
+		ID: graph.PageRank.ID, Threshold: 1 << 40, SizeUnit: "edges",
 		Size: edgesOf,
 		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
 			n, m := nodesOf(in), arcsOf(in)
@@ -92,7 +96,9 @@ func pageRankJob(g *csr.Graph, damping float64, maxIter int, tol float64) *PageR
 
 func betweennessSpec() *Spec {
 	return &Spec{
-		ID: graph.Betweenness.ID, Threshold: 50_000_000, SizeUnit: "nodes × edges",
+		// Measured (docs/gpu.md, TestDeviceSweep on an H200 with 16 host cores, 2026-12-04):
+		// 5.6× at 456 nodes × 2,282 edges (1.0e6), 13–30× above.
+		ID: graph.Betweenness.ID, Threshold: 1_000_000, SizeUnit: "nodes × edges",
 		Size: func(in proto.Message) int64 { return sat(nodesOf(in), max(1, edgesOf(in))) },
 		Bytes: func(in proto.Message, dev DeviceInfo) int64 {
 			n, m := nodesOf(in), arcsOf(in)
@@ -149,8 +155,8 @@ func degreeSpec() *Spec {
 	return &Spec{
 		// The CSR is built on the host either way and the degree pass is
 		// O(n): the GPU cannot win on AUTO, so the threshold is above any
-		// admissible graph until a measurement says otherwise. backend=CUDA
-		// runs it on demand.
+		// admissible graph. Measured (docs/gpu.md, TestDeviceSweep on an H200 with 16 host cores, 2026-12-04):
+		// 0.6–1.3× from 3k to 10M edges. backend=CUDA runs it on demand.
 		ID: graph.Degree.ID, Threshold: 1 << 40, SizeUnit: "edges",
 		Size: edgesOf,
 		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
@@ -180,7 +186,10 @@ func degreeSpec() *Spec {
 
 func componentsSpec() *Spec {
 	return &Spec{
-		ID: graph.ConnectedComponents.ID, Threshold: 2_000_000, SizeUnit: "edges",
+		// Measured (docs/gpu.md, TestDeviceSweep on an H200 with 16 host cores, 2026-12-04):
+		// undirected 1.6× at 25k edges, 3× at 250k, 5× at 2.5M; directed
+		// (the SCC's CPU part is larger) 0.8–1.1× up to 125k, 1.2× at 1.25M.
+		ID: graph.ConnectedComponents.ID, Threshold: 250_000, SizeUnit: "edges",
 		Size: edgesOf,
 		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
 			return add(sat(edgesOf(in), 8), sat(nodesOf(in), 4), 1<<20)
@@ -242,7 +251,9 @@ func canonicalFromRoots(rep []int32) components.Result {
 
 func trianglesSpec() *Spec {
 	return &Spec{
-		ID: graph.TriangleCounting.ID, Threshold: 1_000_000, SizeUnit: "edges",
+		// Measured (docs/gpu.md, TestDeviceSweep on an H200 with 16 host cores, 2026-12-04):
+		// 1.2–1.35× from 100k to 1M edges, 1.0× at 10M (host CSR build).
+		ID: graph.TriangleCounting.ID, Threshold: 100_000, SizeUnit: "edges",
 		Size: edgesOf,
 		Bytes: func(in proto.Message, _ DeviceInfo) int64 {
 			n, m := nodesOf(in), edgesOf(in)

@@ -22,7 +22,9 @@ func KMeansTrials(k int) int { return 2 + int(math.Log(float64(k))) }
 
 func kmeansSpec() *Spec {
 	return &Spec{
-		ID: ml.KMeansCluster.ID, Threshold: 50_000_000, SizeUnit: "samples × features × k × runs",
+		// Measured (docs/gpu.md, TestDeviceSweep on an H200 with 16 host cores, 2026-12-04):
+		// 0.6× at 1.7e5, 1.7× at 5.1e5, 3.3–4.7× from 1.7e6 to 5.1e7.
+		ID: ml.KMeansCluster.ID, Threshold: 500_000, SizeUnit: "samples × features × k × runs",
 		Size: func(msg proto.Message) int64 {
 			in, ok := msg.(*mlv1.KMeansClusterInput)
 			if !ok {

@@ -26,7 +26,9 @@ const (
 
 func monteCarloSpec() *Spec {
 	return &Spec{
-		ID: risk.MonteCarloVaR.ID, Threshold: 10_000_000, SizeUnit: "paths × assets",
+		// Measured (docs/gpu.md, TestDeviceSweep on an H200 with 16 host cores, 2026-12-04):
+		// 2.5× at 3.3e5 (the smallest size tried), 5–19× up to 1e8.
+		ID: risk.MonteCarloVaR.ID, Threshold: 300_000, SizeUnit: "paths × assets",
 		Size: func(msg proto.Message) int64 {
 			in, ok := msg.(*riskv1.MonteCarloVarInput)
 			if !ok {
@@ -134,7 +136,9 @@ func seriesShape(in *riskv1.RealtimeCorrelationInput) (n, t int64) {
 
 func correlationSpec() *Spec {
 	return &Spec{
-		ID: risk.RealtimeCorrelation.ID, Threshold: 100_000_000, SizeUnit: "series² × observations",
+		// Measured (docs/gpu.md, TestDeviceSweep on an H200 with 16 host cores, 2026-12-04):
+		// 0.7–0.8× below 1.3e6, 1.2× at 7.6e6, 1.4–1.9× up to 1.3e9, 3× at 4e10.
+		ID: risk.RealtimeCorrelation.ID, Threshold: 10_000_000, SizeUnit: "series² × observations",
 		Size: func(msg proto.Message) int64 {
 			in, ok := msg.(*riskv1.RealtimeCorrelationInput)
 			if !ok {
