@@ -201,27 +201,29 @@ func (o Out) SCC(ctx context.Context) (components.Result, error) {
 // ts sort and the permutation into ts order then run on flat arrays.
 //
 // Large inputs are cut into one part per core (up to maxParts), and each
-// phase runs on the parts in parallel: the pass interns into a table of
-// the part's own, the parts' tables are then merged into the first (one
-// lookup per distinct name and part) and the arcs renumbered; each part
-// sorts its id hashes and its ts keys, and the sorted parts are merged
-// (the duplicate check and the ts order on two cores at once); the
-// permutation is split by output range. The result is the same as one
-// sequential pass except for the entity numbering, which is in order of
-// first appearance within the parts rather than the input; no output
+// phase runs on the parts in parallel: the pass over a part hashes its
+// endpoint names into one list per name class (the hash's top bits, a
+// power of two of them, at most one per part); each class is interned
+// into a table of its own on its own core, and the tables are joined
+// without a merge or a renumbering pass. The duplicate-id check
+// (txn.CheckIDHashes) runs on a goroutine of its own meanwhile; when the
+// sums are not exact, each part sorts its ts keys and the sorted parts are
+// merged; the permutation is split by output
+// range. The result is the same as one sequential pass except for the
+// entity numbering (by class, then first appearance), on which no output
 // depends on it (outputs are sorted by name).
 func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Builder, error) {
 	if err := txn.CheckSize(ctx, field, txs); err != nil {
 		return nil, err
 	}
 	n := len(txs)
-	// Working arrays, from txn's free lists: ids' hashes and the sort's
-	// scratch, ts keys and theirs, (src, dst) packed in one word, amounts
+	// Working arrays, from txn's free lists: ids' hashes, ts keys and the
+	// sort's scratch, (src, dst) packed in one word, amounts
 	// as float64 bits, and the endpoint names' hashes and keys (source of
 	// txs[i] at 2i, dest at 2i+1).
-	w := loader{txs: txs, hs: txn.U64.Get(n), hs2: txn.U64.Get(n), ts: txn.U64.Get(n), ts2: txn.U64.Get(n),
+	w := loader{txs: txs, hs: txn.U64.Get(n), ts: txn.U64.Get(n), ts2: txn.U64.Get(n),
 		arc: txn.U64.Get(n), amt: txn.U64.Get(n), cls: txn.U8.Get(2 * n)}
-	defer txn.U64.Put(w.hs, w.hs2, w.ts, w.ts2, w.arc, w.amt)
+	defer txn.U64.Put(w.hs, w.ts, w.ts2, w.arc, w.amt)
 	defer txn.U8.Put(w.cls)
 	np := numParts(n)
 	nc := 1 << (bits.Len(uint(np)) - 1) // name classes: a power of two, at most one per part
@@ -248,6 +250,14 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 	if err := w.each(func(p *part) error { return w.read(ctx, p, nc) }); err != nil {
 		return nil, err
 	}
+	// The duplicate-id check needs only the hashes: it runs on a goroutine
+	// of its own from here on, filling what the phases below leave idle.
+	// Every return waits for it (this defer runs before the free lists
+	// take the arrays back).
+	var dupErr error
+	var dup sync.WaitGroup
+	dup.Go(func() { dupErr = txn.CheckIDHashes(ctx, field, txs, w.hs) })
+	defer dup.Wait()
 	// Intern: class c's names (those whose hash falls in class c) into
 	// table c, one class per core; no name is interned twice and no table
 	// is merged into another.
@@ -302,7 +312,6 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 			cur[c]++
 			w.arc[i] = uint64(uint32(src)) | uint64(uint32(dst))<<32
 		}
-		p.hs = txn.SortIDHashes(w.hs[p.lo:p.hi], w.hs2[p.lo:p.hi])
 		if packed {
 			for i := p.lo; i < p.hi; i++ {
 				w.ts[i] = (w.ts[i]-uint64(lo))<<idxBits | uint64(i)
@@ -314,12 +323,6 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 	// The sorted parts' results all lie in one of each pair of arrays
 	// (the pass counts are the same for every part); merge into the other.
 	var order []int32
-	var dupErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		runs, free := w.runs(func(p *part) []uint64 { return p.hs }, w.hs, w.hs2)
-		dupErr = txn.CheckIDHashRuns(ctx, field, txs, runs, free)
-	})
 	switch {
 	case sorted:
 		order = nil // the identity
@@ -335,7 +338,7 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 	default:
 		order = txn.SortTS(w.ts, w.ts2)
 	}
-	wg.Wait()
+	dup.Wait()
 	if dupErr != nil {
 		return nil, dupErr
 	}
@@ -369,10 +372,10 @@ func numParts(n int) int {
 
 // loader is Load's working state.
 type loader struct {
-	txs                        []*financev1.Transaction
-	hs, hs2, ts, ts2, arc, amt []uint64
-	cls                        []uint8 // endpoint k's name class (source of txs[i] at 2i, dest at 2i+1)
-	parts                      []part
+	txs                   []*financev1.Transaction
+	hs, ts, ts2, arc, amt []uint64
+	cls                   []uint8 // endpoint k's name class (source of txs[i] at 2i, dest at 2i+1)
+	parts                 []part
 }
 
 // endpoint is one endpoint name as intern needs it: its txn.NameHash and
@@ -401,7 +404,7 @@ type part struct {
 	sorted                        bool // ts non-decreasing within the part
 	total                         exactsum.Sum
 	inexact                       bool     // an amount does not qualify or the part's total overflows
-	hs, ts                        []uint64 // the part's sorted id hashes and ts keys
+	ts                            []uint64 // the part's sorted ts keys
 }
 
 // each runs fn on every part, in parallel when there are several, and
