@@ -6,8 +6,9 @@
 - compliance/circular-flow over 1,000,000 transactions among 100,000
   accounts against python-igraph's strongly connected components on the
   same aggregated graph (graph construction excluded on igraph's side; ours
-  includes the duplicate-id check, the ts sort, interning the account ids,
-  the aggregation into a CSR graph and Tarjan). Target: ratio <= 1.
+  includes the duplicate-id check, interning the account ids, the arcs
+  (in input order: the amounts are summed exactly, so no ts sort), Tarjan
+  and the sums and output). Target: ratio <= 1.
 - compliance/sanctions-screening: 1,000 queries (BENCH_SANCTIONS_QUERIES)
   against 100,000 entries with aliases (~150,000 names), against a
   python3-jellyfish brute force over the same pairs (the comparator of
@@ -226,8 +227,9 @@ def build_cases(tmp):
                       lambda: circular_prepare(cpath), lambda g: g.connected_components(mode="strong"),
                       ("ratio", 1.0, "≤ 1× igraph SCC"), circular_check,
                       "ours is Kernel.RunCPU on the decoded request (JSON decode excluded; it is in the e2e "
-                      "column): the duplicate-id check, the ts sort, interning the account ids, the arcs in ts "
-                      "order, Tarjan, and the output with one message per account (100k); igraph's is "
+                      "column): the duplicate-id check, interning the account ids, the arcs bucketed by source "
+                      "(input order: the amounts are summed exactly, so no ts sort), Tarjan (Pearce's variant), "
+                      "the exact sums, and the output with one message per account (100k); igraph's is "
                       "connected_components(mode=\"strong\") on the igraph.Graph already built from the "
                       "deduplicated edge list (reading, interning and construction are in its e2e column)",
                       reps=3, e2e_reps=1),

@@ -47,6 +47,18 @@ const (
 // counted self-loop, or internal_amount reaching min_amount) emits a
 // CircularFlowAlert event (kind "CircularFlowAlert") before the reply; the
 // reply is a CircularFlowReply.
+//
+// Sums: when every amount is below 2^64 and a whole multiple of 2^-64
+// (every double from 2^-12 up qualifies; money in any unit does) and the
+// total stays below 2^64, every reported sum (out_amount,
+// circular_out_amount, internal_amount, circular_amount, total_amount) is
+// the exact sum of its amounts rounded once to the nearest double,
+// whatever the order of the transactions, in Batch and in the ring alike.
+// Otherwise (an amount such as 1e-30, or an overflowing total) the sums
+// are double additions in the orders given on each field below, the same
+// in Batch and the ring. The choice depends only on the set of amounts, so
+// Batch and the ring always agree to the bit; the ring switches to double
+// sums for good when the first non-qualifying amount arrives.
 type CircularFlowInput struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Transactions; at most the server's edge limit. Duplicate ids are a 400.
@@ -217,8 +229,9 @@ type StronglyConnectedFlow struct {
 	// Sum of the amounts of internal transactions: both ends in the SCC (a
 	// self-loop only with count_self_loops). Summed as the members'
 	// circular_out_amount (before zeroing, see CircularEntity) in member id
-	// order; the ring keeps the per-edge sums these are built from, so it
-	// rounds exactly the same way.
+	// order (when sums are not exact, see CircularFlowInput); the ring keeps
+	// the per-edge sums these are built from, so it rounds exactly the same
+	// way.
 	InternalAmount float64 `protobuf:"fixed64,2,opt,name=internal_amount,json=internalAmount,proto3" json:"internal_amount,omitempty"`
 	// Number of internal transactions.
 	InternalTxCount int32 `protobuf:"varint,3,opt,name=internal_tx_count,json=internalTxCount,proto3" json:"internal_tx_count,omitempty"`
@@ -441,9 +454,10 @@ type CircularEntity struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Sum of the entity's outgoing transactions, self-loops included.
 	OutAmount float64 `protobuf:"fixed64,2,opt,name=out_amount,json=outAmount,proto3" json:"out_amount,omitempty"`
-	// Sum of the entity's outgoing internal transactions of reported SCCs:
-	// per out-edge first (its amounts in ts order), then the edges in order
-	// of their first transaction.
+	// Sum of the entity's outgoing internal transactions of reported SCCs;
+	// when sums are not exact (see CircularFlowInput): per out-edge first
+	// (its amounts in ts order), then the edges in order of their first
+	// transaction.
 	CircularOutAmount float64 `protobuf:"fixed64,3,opt,name=circular_out_amount,json=circularOutAmount,proto3" json:"circular_out_amount,omitempty"`
 	// circular_out_amount / out_amount, in [0, 1] (clamped); 0 without
 	// outflow.
