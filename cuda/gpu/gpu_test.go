@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,8 @@ import (
 
 	"github.com/gokernels/gokernels/cuda"
 	"github.com/gokernels/gokernels/cuda/cudatest"
+	graphv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/graph/v1"
+	mlv1 "github.com/gokernels/gokernels/gen/gokernels/kernels/ml/v1"
 	gokernelsv1 "github.com/gokernels/gokernels/gen/gokernels/v1"
 	"github.com/gokernels/gokernels/kernels/limits"
 	"github.com/gokernels/gokernels/kernels/registry"
@@ -365,6 +368,70 @@ func TestDeviceSweep(t *testing.T) {
 			gpu, cpu := best(c, cuda.CUDA), best(c, cuda.CPU)
 			fmt.Printf("SWEEP | %s | %s | %s | %d | %.2f | %.2f | %.2f×\n", c.Kernel, c.Name, c.Size,
 				specs[c.Kernel].Size(c.Input), ms(cpu), ms(gpu), cpu.Seconds()/gpu.Seconds())
+		}
+	}
+}
+
+// TestDevicePhases splits the GPU time of the two kernels that miss their
+// speed goals into phases, by running their target inputs with fewer
+// iterations and with given initial centres: k-means with n_init 1 and
+// max_iterations 1 or 50, with and without init (k-means++ skipped), and
+// PageRank with max_iterations 1 and its default. Each line: case, CPU ms,
+// GPU ms (best of two), iterations run. Run by GOKERNELS_DEVICE_PHASES=1.
+func TestDevicePhases(t *testing.T) {
+	if os.Getenv("GOKERNELS_DEVICE_PHASES") != "1" {
+		t.Skip("set GOKERNELS_DEVICE_PHASES=1")
+	}
+	need(t)
+	reg, sel := setup(t)
+	best := func(c cudatest.Case, backend string) (proto.Message, time.Duration) {
+		_, a := run(t, reg, sel, c, backend)
+		out, b := run(t, reg, sel, c, backend)
+		return out, min(a, b)
+	}
+	report := func(c cudatest.Case) {
+		out, gpu := best(c, cuda.CUDA)
+		_, cpu := best(c, cuda.CPU)
+		iters := "-"
+		switch o := out.(type) {
+		case *mlv1.KMeansClusterOutput:
+			iters = fmt.Sprint(o.GetIterations())
+		case *graphv1.PageRankOutput:
+			iters = fmt.Sprint(o.GetIterations())
+		}
+		fmt.Printf("PHASE | %s | %.2f | %.2f | %s\n", c.Name, ms(cpu), ms(gpu), iters)
+	}
+	for _, c := range cudatest.Cases(cudatest.Target) {
+		switch in := c.Input.(type) {
+		case *mlv1.KMeansClusterInput:
+			init := slices.Clone(in.GetData()[:in.GetK()*in.GetNFeatures()])
+			for _, v := range []struct {
+				name    string
+				iters   int32
+				withIni bool
+			}{{"kmeans ++ iter1", 1, false}, {"kmeans ++ iter50", 50, false}, {"kmeans init iter1", 1, true}, {"kmeans init iter50", 50, true}} {
+				x := proto.Clone(in).(*mlv1.KMeansClusterInput)
+				x.MaxIterations = proto.Int32(v.iters)
+				x.Tolerance = proto.Float64(0)
+				if v.withIni {
+					x.Init = init
+					x.NInit = nil
+				}
+				report(cudatest.Case{Name: v.name, Kernel: c.Kernel, Size: c.Size, Input: x})
+			}
+		case *graphv1.PageRankInput:
+			if c.Name != "pagerank" {
+				continue
+			}
+			for _, iters := range []int32{1, 0} {
+				x := proto.Clone(in).(*graphv1.PageRankInput)
+				name := "pagerank default iterations"
+				if iters > 0 {
+					x.MaxIterations = proto.Int32(iters)
+					name = fmt.Sprintf("pagerank iter%d", iters)
+				}
+				report(cudatest.Case{Name: name, Kernel: c.Kernel, Size: c.Size, Input: x})
+			}
 		}
 	}
 }
