@@ -235,6 +235,11 @@ func (s *State) exactSnapshot(ctx context.Context, out *compliancev1.CircularFlo
 	return assemble(out, &s.p, g.Entities.Names, byName, scc, selfLoop, internal, internalX, count, circOut, outAmt), nil
 }
 
+// parallelFill is the entity count from which assemble fills the entity
+// messages on two goroutines (a variable so a test can compare both ways
+// on a small input).
+var parallelFill = 1 << 14
+
 // assemble finishes the output (Batch and ring alike) from the per-SCC
 // internal sums and counts, the per-entity outgoing internal sums
 // (circOut, kept only for reported SCCs) and out amounts; out holds
@@ -308,7 +313,7 @@ func assemble(out *compliancev1.CircularFlowOutput, p *Params, names []string, b
 			out.Entities[i] = e
 		}
 	}
-	if n < 1<<14 {
+	if n < parallelFill {
 		fill(0, n)
 		return out
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	compliancev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/compliance/v1"
 	financev1 "github.com/gokernels/gokernels/gen/gokernels/kernels/finance/v1"
 	"github.com/gokernels/gokernels/kernels/compliance/internal/replay"
@@ -169,4 +171,32 @@ func TestFiniteOutput(t *testing.T) {
 		t.Fatalf("the output lacks a list to plant in: %v", out)
 	}
 	finitetest.Covers(t, finiteOutput, out)
+}
+
+// TestParallelFill: the entity messages filled on two goroutines equal the
+// sequential fill, on every fixture input and on both sides of the split.
+func TestParallelFill(t *testing.T) {
+	ctx := context.Background()
+	defer func(v int) { parallelFill = v }(parallelFill)
+	for name, in := range replay.Inputs(t, Def.ID, newIn) {
+		run := func(threshold int) *compliancev1.CircularFlowOutput {
+			parallelFill = threshold
+			j, err := prepare(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Def.CPU(ctx, j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		seq, par := run(1<<30), run(1)
+		if len(seq.GetEntities()) < 2 {
+			continue
+		}
+		if !proto.Equal(seq, par) {
+			t.Fatalf("%s: parallel fill differs:\n%v\n%v", name, seq.GetEntities(), par.GetEntities())
+		}
+	}
 }
