@@ -237,6 +237,9 @@ func (n *Node) setupOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if kv, err = leaderReads(c, n.js, kv); err != nil {
+		return err
+	}
 	n.kv = kv
 	for p := range n.opts.Partitions {
 		_, err := n.js.CreateOrUpdateStream(c, jetstream.StreamConfig{Name: n.streamName(p),
@@ -248,6 +251,36 @@ func (n *Node) setupOnce(ctx context.Context) error {
 	}
 	return nil
 }
+
+// leaderReads turns off direct gets on the bucket's stream and returns a
+// handle bound to the new setting. A KV bucket is created with direct gets
+// on, and any replica may answer one, including a replica that is behind:
+// a Get can then return an older revision than one already read (seen in
+// TestPausedOwnerIsFenced: revision 15, then 13). A replica taking over a
+// partition restores each ring's latest snapshot and replays the log from
+// it, and the log has been purged below that snapshot, so an older one
+// would silently drop acknowledged messages. With direct gets off, every
+// Get is answered by the stream leader, which has every acknowledged
+// write. CreateOrUpdateKeyValue keeps the setting of an existing bucket,
+// so replicas starting later do not turn it back on.
+func leaderReads(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue) (jetstream.KeyValue, error) {
+	st, err := js.Stream(ctx, kvStream(kv.Bucket()))
+	if err != nil {
+		return nil, err
+	}
+	cfg := st.CachedInfo().Config
+	if !cfg.AllowDirect {
+		return kv, nil
+	}
+	cfg.AllowDirect = false
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return js.KeyValue(ctx, kv.Bucket())
+}
+
+// kvStream is the name of the stream behind a KV bucket.
+func kvStream(bucket string) string { return "KV_" + bucket }
 
 // Member is this replica's name.
 func (n *Node) Member() string { return n.opts.Member }

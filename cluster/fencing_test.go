@@ -25,6 +25,14 @@ func TestPausedOwnerIsFenced(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const tenant, id = "default", "fence"
+	// Every replica's reads of the bucket go to the stream leader (see
+	// leaderReads): the snapshot revisions read below never go back.
+	for i, nd := range nodes {
+		st, err := nd.js.Stream(ctx, kvStream(nd.bucket))
+		if err != nil || st.CachedInfo().Config.AllowDirect {
+			t.Fatalf("node %d: the bucket's stream allows direct gets (%v)", i, err)
+		}
+	}
 	old := waitOwner(t, nodes, 0, -1, 30*time.Second)
 	other := 1 - old
 	cfg := &orderbookv1.MatchingInput{Config: &orderbookv1.MatchingConfig{}}
