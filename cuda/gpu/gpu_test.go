@@ -334,6 +334,15 @@ func benchmark(b *testing.B, backend string) {
 	}
 }
 
+// bestOfTwo runs a case twice on a backend: the second output and the
+// shorter time.
+func bestOfTwo(t testing.TB, reg *registry.Registry, sel *cuda.Selector, c cudatest.Case, backend string) (proto.Message, time.Duration) {
+	t.Helper()
+	_, a := run(t, reg, sel, c, backend)
+	out, b := run(t, reg, sel, c, backend)
+	return out, min(a, b)
+}
+
 // TestDeviceSweep times every kernel on both backends at sizes from 1/3000
 // to 1/10 of the target inputs and prints one SWEEP line per run:
 // kernel, case, the AUTO size (Spec.Size, the number the threshold is
@@ -350,11 +359,6 @@ func TestDeviceSweep(t *testing.T) {
 	for _, sp := range cuda.Specs() {
 		specs[sp.ID] = sp
 	}
-	best := func(c cudatest.Case, backend string) time.Duration {
-		_, a := run(t, reg, sel, c, backend)
-		_, b := run(t, reg, sel, c, backend)
-		return min(a, b)
-	}
 	for _, c := range cudatest.Cases(cudatest.Unit) { // PTX JIT and pools
 		if selected(c) {
 			run(t, reg, sel, c, cuda.CUDA)
@@ -365,7 +369,8 @@ func TestDeviceSweep(t *testing.T) {
 			if !selected(c) {
 				continue
 			}
-			gpu, cpu := best(c, cuda.CUDA), best(c, cuda.CPU)
+			_, gpu := bestOfTwo(t, reg, sel, c, cuda.CUDA)
+			_, cpu := bestOfTwo(t, reg, sel, c, cuda.CPU)
 			fmt.Printf("SWEEP | %s | %s | %s | %d | %.2f | %.2f | %.2f×\n", c.Kernel, c.Name, c.Size,
 				specs[c.Kernel].Size(c.Input), ms(cpu), ms(gpu), cpu.Seconds()/gpu.Seconds())
 		}
@@ -384,14 +389,9 @@ func TestDevicePhases(t *testing.T) {
 	}
 	need(t)
 	reg, sel := setup(t)
-	best := func(c cudatest.Case, backend string) (proto.Message, time.Duration) {
-		_, a := run(t, reg, sel, c, backend)
-		out, b := run(t, reg, sel, c, backend)
-		return out, min(a, b)
-	}
 	report := func(c cudatest.Case) {
-		out, gpu := best(c, cuda.CUDA)
-		_, cpu := best(c, cuda.CPU)
+		out, gpu := bestOfTwo(t, reg, sel, c, cuda.CUDA)
+		_, cpu := bestOfTwo(t, reg, sel, c, cuda.CPU)
 		iters := "-"
 		switch o := out.(type) {
 		case *mlv1.KMeansClusterOutput:

@@ -184,8 +184,7 @@ func (s *State) exactSnapshot(ctx context.Context, out *compliancev1.CircularFlo
 	for u := range n {
 		var o exactsum.Sum // no overflow: every sum is at most the total
 		for _, a := range arcs.Amount[arcs.Ptr[u]:arcs.Ptr[u+1]] {
-			t, _ := exactsum.Of(a)
-			o.Add(t)
+			o.AddFloat(a)
 		}
 		outAmt[u] = o.Float64()
 	}
@@ -204,8 +203,7 @@ func (s *State) exactSnapshot(ctx context.Context, out *compliancev1.CircularFlo
 			nc := int32(0)
 			for e := arcs.Ptr[u]; e < arcs.Ptr[u+1]; e++ {
 				if v := arcs.Dst[e]; labels[v] == c && (u != v || s.p.CountSelfLoops) {
-					t, _ := exactsum.Of(arcs.Amount[e])
-					ci.Add(t)
+					ci.AddFloat(arcs.Amount[e])
 					nc++
 					loops[u] = loops[u] || u == v
 				}

@@ -176,20 +176,11 @@ func TestFiniteOutput(t *testing.T) {
 // TestParallelFill: the entity messages filled on two goroutines equal the
 // sequential fill, on every fixture input and on both sides of the split.
 func TestParallelFill(t *testing.T) {
-	ctx := context.Background()
 	defer func(v int) { parallelFill = v }(parallelFill)
 	for name, in := range replay.Inputs(t, Def.ID, newIn) {
 		run := func(threshold int) *compliancev1.CircularFlowOutput {
 			parallelFill = threshold
-			j, err := prepare(ctx, in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := Def.CPU(ctx, j)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return out
+			return batch(t, in, in.GetTransactions())
 		}
 		seq, par := run(1<<30), run(1)
 		if len(seq.GetEntities()) < 2 {

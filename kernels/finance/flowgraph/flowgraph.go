@@ -208,10 +208,10 @@ func (o Out) SCC(ctx context.Context) (components.Result, error) {
 // without a merge or a renumbering pass. The duplicate-id check
 // (txn.CheckIDHashes) runs on a goroutine of its own meanwhile; when the
 // sums are not exact, each part sorts its ts keys and the sorted parts are
-// merged; the permutation is split by output
-// range. The result is the same as one sequential pass except for the
-// entity numbering (by class, then first appearance), on which no output
-// depends on it (outputs are sorted by name).
+// merged; the permutation is split by output range. The result is the
+// same as one sequential pass except for the entity numbering (by class,
+// then first appearance), on which no output depends (outputs are sorted
+// by name).
 func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Builder, error) {
 	if err := txn.CheckSize(ctx, field, txs); err != nil {
 		return nil, err
@@ -327,8 +327,8 @@ func Load(ctx context.Context, field string, txs []*financev1.Transaction) (*Bui
 	case sorted:
 		order = nil // the identity
 	case packed:
-		runs, free := w.runs(func(p *part) []uint64 { return p.ts }, w.ts, w.ts2)
-		keys := txn.MergeRuns(free, runs, 0)
+		runs, free := w.tsRuns()
+		keys := txn.MergeRuns(free, runs)
 		mask := uint64(1)<<idxBits - 1
 		order = txn.I32.Get(n)
 		defer txn.I32.Put(order)
@@ -427,17 +427,17 @@ func (w *loader) each(fn func(p *part) error) error {
 	return nil
 }
 
-// runs returns each part's sorted run and the array of the pair (a, b)
-// that holds none of them.
-func (w *loader) runs(of func(p *part) []uint64, a, b []uint64) ([][]uint64, []uint64) {
+// tsRuns returns each part's sorted ts keys and the array of the pair
+// (ts, ts2) that holds none of them.
+func (w *loader) tsRuns() ([][]uint64, []uint64) {
 	runs := make([][]uint64, len(w.parts))
 	for p := range w.parts {
-		runs[p] = of(&w.parts[p])
+		runs[p] = w.parts[p].ts
 	}
-	if len(a) > 0 && &runs[0][0] == &a[0] {
-		return runs, b
+	if len(w.ts) > 0 && &runs[0][0] == &w.ts[0] {
+		return runs, w.ts2
 	}
-	return runs, a
+	return runs, w.ts
 }
 
 // read is the pass over part p: id hashes, ts, amounts, and each

@@ -114,12 +114,12 @@ func hashRepeats(hs, seen []uint64) bool {
 	return false
 }
 
-// MergeRuns merges runs, each sorted by v >> shift, into dst (whose
-// length must be their total length) and returns it. Ties go to the
+// MergeRuns merges runs, each sorted, into dst (whose length must be
+// their total length) and returns it. Ties go to the
 // earlier run, so the merge of stably sorted consecutive parts of a list
 // is the stable sort of the list. It is meant for the few runs of a
 // parallel sort (it compares every run's head per value).
-func MergeRuns(dst []uint64, runs [][]uint64, shift uint) []uint64 {
+func MergeRuns(dst []uint64, runs [][]uint64) []uint64 {
 	switch len(runs) {
 	case 1:
 		copy(dst, runs[0])
@@ -128,7 +128,7 @@ func MergeRuns(dst []uint64, runs [][]uint64, shift uint) []uint64 {
 		a, b := runs[0], runs[1]
 		i, j, k := 0, 0, 0
 		for i < len(a) && j < len(b) {
-			if b[j]>>shift < a[i]>>shift {
+			if b[j] < a[i] {
 				dst[k] = b[j]
 				j++
 			} else {
@@ -145,7 +145,7 @@ func MergeRuns(dst []uint64, runs [][]uint64, shift uint) []uint64 {
 	for k := range dst {
 		best := -1
 		for r, h := range heads {
-			if len(h) > 0 && (best < 0 || h[0]>>shift < heads[best][0]>>shift) {
+			if len(h) > 0 && (best < 0 || h[0] < heads[best][0]) {
 				best = r
 			}
 		}

@@ -77,8 +77,9 @@ func TestHashRepeats(t *testing.T) {
 	}
 }
 
-// BenchmarkCheckIDHashes: the set check on 1,000,000 id hashes against the radix sort by the top 22 bits (two 11-bit
-// passes) and a scan of equal-prefix runs that it replaced:
+// BenchmarkCheckIDHashes: the set check on 1,000,000 id hashes against
+// the radix sort by the top 22 bits (two 11-bit passes) and a scan of
+// equal-prefix runs that it replaced:
 //
 //	go test ./kernels/finance/txn -run '^$' -bench CheckIDHashes
 func BenchmarkCheckIDHashes(b *testing.B) {
